@@ -1,0 +1,82 @@
+"""The cuda backend: the path kernel on an NVIDIA GPU, outputs and reductions in CuPy.
+
+Under numba's CUDA simulator (NUMBA_ENABLE_CUDASIM=1) the very same launch
+runs on the CPU; only the arrays differ (numpy instead of CuPy), so CI
+exercises this code path without a GPU.
+"""
+
+import numpy as np
+
+from ..kernels import layout as L
+
+# Device memory a path needs while its chunk is live: outputs plus the
+# temporaries of the on-device reductions (histogram indices, masks).
+_DEVICE_BYTES_PER_PATH_EXTRA = 64
+_MEMORY_SHARE = 0.5  # of free memory, leaving room for CuPy's pool and other users
+_MAX_CHUNK = 1 << 24
+_SIMULATOR_CHUNK = 256
+
+
+def simulator_enabled():
+    from numba import config
+
+    return bool(config.ENABLE_CUDASIM)
+
+
+class CudaBackend:
+    name = "cuda"
+
+    def __init__(self):
+        from numba import cuda
+
+        from ..kernels import cuda as cuda_kernels
+
+        self._launch = cuda_kernels.simulate_paths
+        self._threads_per_block = cuda_kernels.THREADS_PER_BLOCK
+        self.simulator = simulator_enabled()
+        if self.simulator:
+            self.xp = np
+            self._max_blocks = 1
+        else:
+            import cupy
+
+            self.xp = cupy
+            self._max_blocks = cuda.get_current_device().MULTIPROCESSOR_COUNT * 32
+        self._cuda = cuda
+
+    def default_chunk_paths(self, horizon, dtype):
+        if self.simulator:
+            return _SIMULATOR_CHUNK
+        free_bytes, _ = self.xp.cuda.runtime.memGetInfo()
+        itemsize = np.dtype(dtype).itemsize
+        per_path = L.FLOAT_OUTPUT_COUNT * itemsize + L.INT_OUTPUT_COUNT * 4 + _DEVICE_BYTES_PER_PATH_EXTRA
+        fitting = int(free_bytes * _MEMORY_SHARE // per_path)
+        return max(1 << 16, min(_MAX_CHUNK, 1 << (fitting.bit_length() - 1)))
+
+    def device(self):
+        if self.simulator:
+            return "numba CUDA simulator"
+        device = self._cuda.get_current_device()
+        name = device.name.decode() if isinstance(device.name, bytes) else device.name
+        major, minor = device.compute_capability
+        return f"{name} (sm_{major}{minor}, {device.MULTIPROCESSOR_COUNT} SMs)"
+
+    def simulate(self, params, horizon, seed, stream, path_start, paths, tracked, dtype):
+        xp = self.xp
+        outputs_float = xp.empty((L.FLOAT_OUTPUT_COUNT, paths), dtype)
+        outputs_int = xp.empty((L.INT_OUTPUT_COUNT, paths), np.int32)
+        tracks = xp.zeros((tracked, horizon, L.TRACK_COUNT), dtype)
+        blocks = max(1, min(-(-paths // self._threads_per_block), self._max_blocks))
+        self._launch(
+            xp.asarray(np.ascontiguousarray(params, dtype=dtype)),
+            horizon,
+            np.uint64(seed),
+            stream,
+            path_start,
+            outputs_float,
+            outputs_int,
+            tracks,
+            dtype,
+            blocks,
+        )
+        return outputs_float, outputs_int, tracks

@@ -1,0 +1,183 @@
+"""The ``gpu-stress`` command line."""
+
+import functools
+import shlex
+import sys
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from . import __version__
+from .backends import BACKENDS, BackendError
+from .config.load import ConfigError, load_table, preset_names, read_preset
+from .engine import RunError
+from .scenarios import parse_sweep_option
+from .summary import ResultsError, display_rows, load_scenarios, scenario_rows, summary_json
+
+BAD_INPUT = 2
+INTERRUPTED = 130
+
+
+class BadInput(click.ClickException):
+    """One line on stderr, exit code 2."""
+
+    exit_code = BAD_INPUT
+
+
+def _stderr():
+    return Console(stderr=True)
+
+
+def _fail_cleanly(function):
+    """Turn the project's input errors into one-line messages with exit code 2."""
+
+    @functools.wraps(function)
+    def wrapper(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except (ConfigError, RunError, BackendError, ResultsError) as error:
+            raise BadInput(str(error)) from None
+
+    return wrapper
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gpu-stress")
+def main():
+    """Monte Carlo credit stress tests for debt-financed GPU clouds."""
+
+
+@main.command()
+@click.argument("config", required=False, type=click.Path(dir_okay=False))
+@click.option("--preset", help="Start from a built-in preset (see `gpu-stress presets`).")
+@click.option("--paths", type=click.IntRange(min=1), help="Paths per scenario.")
+@click.option("--horizon", type=click.IntRange(min=1), help="Horizon in months.")
+@click.option("--seed", type=click.IntRange(min=0, max=2**64 - 1), help="Random seed.")
+@click.option("--backend", type=click.Choice(["auto", *BACKENDS]), default="auto", show_default=True)
+@click.option("--precision", type=click.Choice(["float64", "float32"]), help="Floating-point precision.")
+@click.option(
+    "--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a config key (repeatable)."
+)
+@click.option(
+    "--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2,..", help="Sweep a key (repeatable; grid)."
+)
+@click.option("--independent-scenarios", is_flag=True, help="Fresh random numbers per scenario.")
+@click.option("--no-paths", is_flag=True, help="Write aggregates only, no per-path files.")
+@click.option("-o", "--output", type=click.Path(file_okay=False), help="Results directory to create.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing results directory.")
+@click.option("--resume", "resume_dir", type=click.Path(file_okay=False), help="Finish an interrupted run.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@_fail_cleanly
+def run(config, preset, paths, horizon, seed, backend, precision, overrides, sweeps, independent_scenarios,
+        no_paths, output, overwrite, resume_dir, as_json):  # fmt: skip
+    """Run a stress test and print its summary.
+
+    CONFIG is a TOML file; without it the coreweave preset runs.
+    """
+    from . import engine
+
+    if resume_dir:
+        job = engine.resume(resume_dir, backend=None if backend == "auto" else backend)
+    else:
+        if not output:
+            raise BadInput("output: give a results directory with -o DIR")
+        settings = list(overrides)
+        for key, value in (
+            ("paths", paths),
+            ("horizon_months", horizon),
+            ("seed", seed),
+            ("precision", precision),
+        ):
+            if value is not None:
+                settings.append(
+                    f"simulation.{key}={value!r}" if isinstance(value, str) else f"simulation.{key}={value}"
+                )
+        if independent_scenarios:
+            settings.append("simulation.independent_scenarios=true")
+        table = load_table(config, preset, settings)
+        sweep_pairs = [parse_sweep_option(option) for option in sweeps]
+        job = engine.start(
+            table,
+            output,
+            sweep_pairs,
+            backend=backend,
+            write_paths=not no_paths,
+            overwrite=overwrite,
+            command=shlex.join(["gpu-stress", *sys.argv[1:]]),
+        )
+    record = job.record
+    _stderr().print(f"backend: {record['backend']} on {record['device']} ({record['backend_reason']})")
+    try:
+        _execute_with_progress(job)
+    except KeyboardInterrupt:
+        done = len(job.units) - len(job.pending())
+        _stderr().print(
+            f"interrupted: {done} of {len(job.units)} chunks are kept in {job.staging}; "
+            f"finish with: gpu-stress run --resume {job.final}"
+        )
+        sys.exit(INTERRUPTED)
+    final = job.finish(overwrite=overwrite)
+    _print_summary(final, as_json)
+
+
+def _execute_with_progress(job):
+    pending = job.pending()
+    console = _stderr()
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not console.is_terminal,
+    ) as progress:
+        task = progress.add_task("paths", total=sum(unit.paths for unit in job.units))
+        progress.advance(task, sum(unit.paths for unit in job.units) - sum(unit.paths for unit in pending))
+        job.execute(pending, on_unit_done=lambda unit: progress.advance(task, unit.paths))
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--sort", "sort_by", metavar="COLUMN", help="Sort scenarios by a column.")
+@click.option("--descending", is_flag=True, help="Sort from the largest value.")
+@click.option("--all-columns", is_flag=True, help="Show every aggregate, not just the headline.")
+@_fail_cleanly
+def summarize(directory, as_json, sort_by, descending, all_columns):
+    """Summarize a results directory: PD, expected loss, loss tails, causes."""
+    _print_summary(directory, as_json, sort_by, descending, all_columns)
+
+
+def _print_summary(directory, as_json, sort_by=None, descending=False, all_columns=False):
+    record, table = load_scenarios(directory)
+    rows = scenario_rows(record, table, sort_by, descending)
+    if as_json:
+        click.echo(summary_json(record, rows))
+        return
+    labels, cells = display_rows(rows, record.get("sweep_keys", []), all_columns)
+    simulation = record["simulation"]
+    title = (
+        f"{simulation['paths']:,} paths x {simulation['horizon_months']} months, seed {simulation['seed']}, "
+        f"{record['backend']} {simulation['precision']}"
+    )
+    output = Table(title=title)
+    for label in labels:
+        output.add_column(label, justify="right", no_wrap=True)
+    for line in cells:
+        output.add_row(*line)
+    Console(width=max(120, Console().width)).print(output)
+
+
+@main.command()
+@_fail_cleanly
+def presets():
+    """List the built-in presets."""
+    for name in preset_names():
+        description = read_preset(name).get("about", {}).get("description", "")
+        click.echo(f"{name:<12} {description}")
+
+
+if __name__ == "__main__":
+    main()

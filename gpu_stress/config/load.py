@@ -1,0 +1,145 @@
+"""Reading configurations: presets, TOML files and ``--set dotted.key=value`` overrides.
+
+Layers, later ones winning: a preset (``coreweave`` if neither a preset nor a
+file is given), a TOML file, then overrides. Every failure becomes a
+:class:`ConfigError` whose message is one line naming the offending field.
+"""
+
+import copy
+import tomllib
+from importlib import resources
+from pathlib import Path
+
+import pydantic
+
+from .schema import Config
+
+DEFAULT_PRESET = "coreweave"
+
+
+class ConfigError(ValueError):
+    """Invalid configuration; ``str()`` is a one-line message naming the field."""
+
+
+def preset_names():
+    folder = resources.files("gpu_stress.config") / "presets"
+    return sorted(
+        entry.name.removesuffix(".toml") for entry in folder.iterdir() if entry.name.endswith(".toml")
+    )
+
+
+def read_preset(name):
+    """The raw table of preset ``name``."""
+    if name not in preset_names():
+        raise ConfigError(f"preset: unknown preset {name!r} (choose from {', '.join(preset_names())})")
+    text = (resources.files("gpu_stress.config") / "presets" / f"{name}.toml").read_text()
+    return _parse_toml(text, f"preset {name}")
+
+
+def read_toml(path):
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(f"config: no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"config: cannot read {path}: {error}") from None
+    return _parse_toml(text, str(path))
+
+
+def _parse_toml(text, source):
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"config: {source} is not valid TOML: {error}") from None
+
+
+def parse_value(text):
+    """A TOML value from the command line; bare words are strings (``--set firm.name=Acme``)."""
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def split_assignment(assignment, option="--set"):
+    key, separator, value = assignment.partition("=")
+    if not separator or not key.strip():
+        raise ConfigError(f"{option}: expected dotted.key=value, got {assignment!r}")
+    return key.strip(), value.strip()
+
+
+def set_dotted(table, key, value):
+    """Set ``key`` (``firm.gpus``, ``debt.0.principal``) in nested dicts and lists."""
+    parts = key.split(".")
+    node = table
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ConfigError(f"{'.'.join(parts[: depth + 1])}: no such entry (the list has {len(node)})")
+            part = int(part)
+        elif not isinstance(node, dict):
+            raise ConfigError(f"{'.'.join(parts[:depth])}: is a value, not a table")
+        if last:
+            node[part] = value
+        else:
+            if isinstance(node, dict) and part not in node:
+                node[part] = {}
+            node = node[part]
+
+
+def merge(base, layer):
+    """Deep merge of TOML tables: tables merge, everything else (lists included) is replaced."""
+    merged = copy.deepcopy(base)
+    for key, value in layer.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def describe_error(error: pydantic.ValidationError, prefix=""):
+    """One line for the first problem pydantic found."""
+    problems = error.errors()
+    first = problems[0]
+    field = ""
+    for part in first["loc"]:
+        field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
+    field = prefix + (field or "config")
+    message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+    message = message.removeprefix("Value error, ")
+    if first["type"] not in ("extra_forbidden", "missing") and not isinstance(
+        first.get("input"), dict | list
+    ):
+        message += f" (got {first['input']!r})"
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"{field}: {message}{more}"
+
+
+def validate(table, prefix=""):
+    try:
+        return Config.model_validate(table)
+    except pydantic.ValidationError as error:
+        raise ConfigError(describe_error(error, prefix)) from None
+
+
+def load_table(path=None, preset=None, overrides=()):
+    """The raw merged table (preset, file, overrides), before validation."""
+    table = read_preset(preset or DEFAULT_PRESET) if preset or path is None else {}
+    if path is not None:
+        table = merge(table, read_toml(path))
+    for assignment in overrides:
+        key, value = split_assignment(assignment)
+        set_dotted(table, key, parse_value(value))
+    return table
+
+
+def load_config(path=None, preset=None, overrides=()):
+    """Validated :class:`Config` from a preset and/or file and ``key=value`` overrides.
+
+    >>> load_config(preset="nebius", overrides=["simulation.paths=1000"]).simulation.paths
+    1000
+    """
+    return validate(load_table(path, preset, overrides))

@@ -1,0 +1,53 @@
+"""Fan-chart bands: monthly statistics of the tracked paths of each scenario.
+
+The first ``band_paths`` paths of every scenario record their monthly price,
+utilization, short rate, regime (1 = glut), cash and LTV. Price, utilization,
+rate and regime are unconditional (the market of a defaulted path keeps
+going); cash and LTV are over the firms still alive that month (``paths``
+says how many). The mean of ``glut`` is the share of paths in the glut regime.
+"""
+
+import warnings
+
+import numpy as np
+import pyarrow as pa
+
+from ..kernels.layout import TRACK_NAMES
+
+QUANTILES = {"q05": 0.05, "q25": 0.25, "q50": 0.50, "q75": 0.75, "q95": 0.95}
+COLUMNS = ("paths", "mean", "std", *QUANTILES)
+
+
+def band_statistics(tracks):
+    """float64 array (variable, month, column) over tracks shaped (path, month, variable)."""
+    tracks = np.asarray(tracks, dtype=np.float64)
+    _, horizon, variables = tracks.shape
+    result = np.full((variables, horizon, len(COLUMNS)), np.nan)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # months where every firm has defaulted
+        result[..., 0] = np.sum(~np.isnan(tracks), axis=0).T
+        result[..., 1] = np.nanmean(tracks, axis=0).T
+        result[..., 2] = np.nanstd(tracks, axis=0, ddof=1).T
+        levels = list(QUANTILES.values())
+        result[..., 3:] = np.nanquantile(tracks, levels, axis=0).transpose(2, 1, 0)
+    return result
+
+
+def bands_table(statistics_by_scenario):
+    """Long Arrow table: scenario_id, variable, month, then COLUMNS."""
+    columns = {"scenario_id": [], "variable": [], "month": []} | {name: [] for name in COLUMNS}
+    for scenario_id, statistics in sorted(statistics_by_scenario.items()):
+        variables, horizon, _ = statistics.shape
+        for variable in range(variables):
+            columns["scenario_id"].append(np.full(horizon, scenario_id, np.int32))
+            columns["variable"].append(np.full(horizon, TRACK_NAMES[variable], object))
+            columns["month"].append(np.arange(1, horizon + 1, dtype=np.int32))
+            for index, name in enumerate(COLUMNS):
+                columns[name].append(statistics[variable, :, index])
+    arrays = {name: np.concatenate(parts) if parts else np.array([]) for name, parts in columns.items()}
+    arrays["paths"] = arrays["paths"].astype(np.int64)
+    schema = pa.schema(
+        [("scenario_id", pa.int32()), ("variable", pa.string()), ("month", pa.int32()), ("paths", pa.int64())]
+        + [(name, pa.float64()) for name in COLUMNS[1:]]
+    )
+    return pa.table({name: arrays[name] for name in schema.names}, schema=schema)

@@ -1,0 +1,112 @@
+"""Reading a results directory back and presenting its scenarios."""
+
+import json
+import math
+from pathlib import Path
+
+from .kernels.layout import CAUSE_NAMES
+from .results import store
+
+CAUSE_COLUMNS = tuple(f"defaults_{cause}" for cause in CAUSE_NAMES[1:])
+
+
+class ResultsError(ValueError):
+    """Not a readable results directory; ``str()`` is one line."""
+
+
+def load_scenarios(directory):
+    """(run record, scenarios table) of a finished results directory."""
+    directory = Path(directory)
+    run_file = directory / store.RUN_FILE
+    if not run_file.exists():
+        partial = store.staging_dir(directory)
+        hint = f" (an unfinished run is in {partial}: --resume it)" if partial.exists() else ""
+        raise ResultsError(f"results: {directory} is not a finished results directory{hint}")
+    return store.read_json(run_file), store.read_table(directory / store.SCENARIOS_FILE)
+
+
+def scenario_rows(record, table, sort=None, descending=False):
+    """Rows as dicts (without the per-scenario config), optionally sorted by a column."""
+    rows = table.drop_columns(["config"]).to_pylist()
+    if sort is not None:
+        if sort not in table.column_names:
+            raise ResultsError(f"sort: no column {sort!r} (columns: {', '.join(table.column_names)})")
+        rows.sort(key=lambda row: (row[sort] is None, row[sort]), reverse=descending)
+    return rows
+
+
+def summary_json(record, rows):
+    """The document ``summarize --json`` prints."""
+    keys = ("gpu_stress_version", "created", "backend", "device", "simulation")
+    document = {"run": {key: record.get(key) for key in keys}, "scenarios": rows}
+    return json.dumps(_without_nan(document), indent=2)
+
+
+def format_money(value):
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    for unit, size in (("T", 1e12), ("B", 1e9), ("M", 1e6), ("k", 1e3)):
+        if abs(value) >= size:
+            return f"${value / size:,.2f}{unit}"
+    return f"${value:,.0f}"
+
+
+def format_share(value):
+    return "-" if value is None else f"{100 * value:.2f}%"
+
+
+# (label, column) of the default table; the PD interval is shown as one cell.
+DISPLAY = (
+    ("paths", "paths"),
+    ("PD", "pd"),
+    ("PD 95% CI", "pd_ci"),
+    ("EL", "expected_loss"),
+    ("LGD", "mean_lgd"),
+    ("VaR 99%", "loss_var_99"),
+    ("CVaR 99%", "loss_cvar_99"),
+    *((column.removeprefix("defaults_"), column) for column in CAUSE_COLUMNS),
+)
+
+
+def display_rows(rows, sweep_keys, all_columns=False):
+    """(labels, rows of strings) for the terminal table."""
+    if all_columns:
+        shown = [(name, name) for name in rows[0] if name != "scenario_id" and name not in sweep_keys]
+    else:
+        shown = list(DISPLAY)
+    labels = ["scenario", *sweep_keys, *(label for label, _ in shown)]
+    cells = []
+    for row in rows:
+        line = [str(row["scenario_id"]), *(format_cell(key, row[key]) for key in sweep_keys)]
+        for _, column in shown:
+            if column == "pd_ci":
+                line.append(f"{100 * row['pd_ci_low']:.2f}-{format_share(row['pd_ci_high'])}")
+            else:
+                line.append(format_cell(column, row[column]))
+        cells.append(line)
+    return labels, cells
+
+
+def format_cell(column, value):
+    if column in ("pd", "pd_ci_low", "pd_ci_high", "mean_lgd", "expected_loss_rate"):
+        return format_share(value)
+    if column.startswith(("expected_loss", "loss_", "mean_ead", "equity_", "initial_debt")):
+        return format_money(value)
+    if column == "pd_by_year":
+        return " ".join(format_share(share) for share in value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, int) and not isinstance(value, bool) and column in ("paths", "defaults"):
+        return f"{value:,}"
+    return str(value)
+
+
+def _without_nan(value):
+    """JSON has no NaN: write null instead."""
+    if isinstance(value, dict):
+        return {key: _without_nan(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nan(item) for item in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

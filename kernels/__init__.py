@@ -1,0 +1,11 @@
+"""Device code of gpu-stress, written once and compiled by numba for CPU and CUDA.
+
+- ``rng``: Philox4x32-10 counter-based random numbers, uniforms and normals.
+- ``market``: one month of the market (regime, GPU rental price, utilization, short rate).
+- ``firm``: one month of the firm (revenue, costs, debt service, covenants, default, recovery).
+- ``path``: the monthly loop of one path, writing its outputs.
+- ``cpu`` / ``cuda``: thin launchers (``prange`` over paths; one thread per path).
+- ``layout``: indices of the flat parameter, state and output arrays.
+
+Installed as ``gpu_stress.kernels`` (PyPI already has a ``kernels`` package).
+"""

@@ -1,0 +1,45 @@
+"""CPU launcher: the path model in parallel over paths (numba ``prange``)."""
+
+import numba
+import numpy as np
+
+from .device import SOURCE_DIGEST
+from .layout import STATE_SIZE
+from .path import simulate_path
+
+# Paths per parallel task; each task allocates its scratch state once.
+PATHS_PER_TASK = 64
+
+
+def _compile(source_digest):
+    @numba.njit(parallel=True, cache=True, nogil=True)
+    def simulate_paths(params, horizon, seed, stream, path_start, outputs_float, outputs_int, tracks, dtype):
+        """Paths path_start .. path_start + n - 1 into the n columns of the outputs."""
+        source_digest  # noqa: B018  (in the cache key: a model edit recompiles)
+        paths = outputs_float.shape[1]
+        tracked = tracks.shape[0]
+        tasks = (paths + PATHS_PER_TASK - 1) // PATHS_PER_TASK
+        for task in numba.prange(tasks):
+            state = np.empty(STATE_SIZE, dtype)
+            first = np.int64(task) * PATHS_PER_TASK
+            for column in range(first, min(first + PATHS_PER_TASK, paths)):
+                track_row = column if column < tracked else -1
+                simulate_path(
+                    params,
+                    horizon,
+                    seed,
+                    stream,
+                    path_start + column,
+                    state,
+                    outputs_float,
+                    outputs_int,
+                    column,
+                    tracks,
+                    track_row,
+                    dtype,
+                )
+
+    return simulate_paths
+
+
+simulate_paths = _compile(SOURCE_DIGEST)

@@ -1,0 +1,273 @@
+"""One month of the firm: a GPU cloud renting out a fleet it bought with debt.
+
+All money in $, per month unless stated. The order within month t is:
+
+1. Anchor customers: a live, in-term customer defaults with its monthly hazard;
+   its capacity (and that of an expired contract) goes to the spot market.
+2. Operating cash flow (EBITDA) = take-or-pay revenue + spot revenue
+   (spot share x GPUs x 730 h x U x P) - power - opex. A fleet past its useful
+   life earns nothing and costs only the fixed opex.
+3. Debt service on every tranche: interest at the fixed coupon or at
+   max(r, floor) + spread; principal by its schedule (bullet, linear, annuity).
+   A bullet balloon is refinanced (floating, regime spread, new term) if
+   refinancing is on, lenders are open in this regime and LTV <= the limit;
+   otherwise it is due from cash.
+4. Cash < debt service due -> default: "refinancing" if only the balloon broke
+   it, else "liquidity". EAD = debt before payment.
+5. Covenants on test months: LTV = debt / V > max, or DSCR = trailing-quarter
+   EBITDA / debt service < min. More than ``cure_tests`` breaches in a row ->
+   default for that cause.
+
+At default, lenders recover min(EAD, cash+ + V (1 - fire-sale haircut)), with
+V = GPUs x cost x (P / P0)^elasticity x (1 - decay)^(age / 12).
+"""
+
+import math
+
+from .device import device_function
+from .layout import (
+    AGE_INITIAL,
+    ANNUITY,
+    BALANCE,
+    BREACHES,
+    BULLET,
+    CASH,
+    CASH_INITIAL,
+    CURE_TESTS,
+    CUSTOMER_ALIVE,
+    CUSTOMER_COUNT,
+    CUSTOMER_DRAW,
+    CUSTOMER_END,
+    CUSTOMER_HAZARD,
+    CUSTOMER_PRICE,
+    CUSTOMER_SHARE,
+    DSCR_BREACH,
+    DSCR_MIN,
+    EBITDA_TRAILING,
+    FIRE_SALE_RECOVERY,
+    FIXED_OPEX,
+    FLEET_COST,
+    FLEET_HOURS,
+    FLEET_OPEX,
+    FLOATING,
+    IDLE_POWER_FRACTION,
+    LINEAR,
+    LIQUIDITY,
+    LOG_AGE_DECAY,
+    LOG_PRICE_INITIAL,
+    LTV_BREACH,
+    LTV_MAX,
+    MATURITY,
+    MAX_CUSTOMERS,
+    MAX_TRANCHES,
+    MONTHS_PER_YEAR,
+    NO_DEFAULT,
+    POWER_COST_FULL,
+    PRICE_ELASTICITY,
+    RATE,
+    RATE_FLOOR,
+    RATIO_CAP,
+    REFINANCING,
+    REFINANCING_ENABLED,
+    REFINANCING_MAX_LTV,
+    REFINANCING_OPEN,
+    REFINANCING_SPREAD,
+    REFINANCING_TERM,
+    SERVICE_TRAILING,
+    TEST_EVERY,
+    TRAILING_MONTHS,
+    TRANCHE_AMORTIZATION,
+    TRANCHE_COUNT,
+    TRANCHE_FLOATING,
+    TRANCHE_MATURITY,
+    TRANCHE_PRINCIPAL,
+    TRANCHE_RATE,
+    USEFUL_LIFE,
+)
+
+
+@device_function
+def init_firm(params, state, dtype):
+    """Fill the firm's state vector for month 0."""
+    state[CASH] = params[CASH_INITIAL]
+    state[BREACHES] = dtype(0.0)
+    customers = int(params[CUSTOMER_COUNT])
+    for i in range(MAX_CUSTOMERS):
+        state[CUSTOMER_ALIVE + i] = dtype(1.0) if i < customers else dtype(0.0)
+        state[CUSTOMER_DRAW + i] = dtype(1.0)
+    for j in range(MAX_TRANCHES):
+        state[BALANCE + j] = params[TRANCHE_PRINCIPAL + j]
+        state[FLOATING + j] = params[TRANCHE_FLOATING + j]
+        state[RATE + j] = params[TRANCHE_RATE + j]
+        state[MATURITY + j] = params[TRANCHE_MATURITY + j]
+    for k in range(TRAILING_MONTHS):
+        state[EBITDA_TRAILING + k] = dtype(0.0)
+        state[SERVICE_TRAILING + k] = dtype(0.0)
+
+
+@device_function
+def total_debt(params, state, dtype):
+    debt = dtype(0.0)
+    for j in range(int(params[TRANCHE_COUNT])):
+        debt += state[BALANCE + j]
+    return debt
+
+
+@device_function
+def fleet_value(params, log_price, age_months, dtype):
+    """Collateral value V ($) of the fleet; zero past its useful life."""
+    if age_months > params[USEFUL_LIFE]:
+        return dtype(0.0)
+    return params[FLEET_COST] * math.exp(
+        params[PRICE_ELASTICITY] * (log_price - params[LOG_PRICE_INITIAL])
+        + params[LOG_AGE_DECAY] * age_months
+    )
+
+
+@device_function
+def loan_to_value(debt, value, dtype):
+    """debt / V, clipped to RATIO_CAP (a worthless fleet with debt sits at the cap)."""
+    if debt <= dtype(0.0):
+        return dtype(0.0)
+    if value * dtype(RATIO_CAP) <= debt:
+        return dtype(RATIO_CAP)
+    return debt / value
+
+
+@device_function
+def coverage_ratio(ebitda, service, dtype):
+    """EBITDA / debt service, clipped to +-RATIO_CAP; RATIO_CAP when nothing is due."""
+    if service <= dtype(0.0):
+        return dtype(RATIO_CAP)
+    return min(max(ebitda / service, dtype(-RATIO_CAP)), dtype(RATIO_CAP))
+
+
+@device_function
+def operating_cash_flow(params, state, month, price, utilization, active, dtype):
+    """EBITDA of the month ($); also retires customers that default this month."""
+    month_number = dtype(month)
+    contracted_share = dtype(0.0)
+    contracted_rate = dtype(0.0)  # $ per fleet GPU-hour from take-or-pay contracts
+    for i in range(int(params[CUSTOMER_COUNT])):
+        if state[CUSTOMER_ALIVE + i] > dtype(0.0) and month_number <= params[CUSTOMER_END + i]:
+            if state[CUSTOMER_DRAW + i] < params[CUSTOMER_HAZARD + i]:
+                state[CUSTOMER_ALIVE + i] = dtype(0.0)
+            else:
+                contracted_share += params[CUSTOMER_SHARE + i]
+                contracted_rate += params[CUSTOMER_SHARE + i] * params[CUSTOMER_PRICE + i]
+    if not active:
+        return -params[FIXED_OPEX]
+    spot_share = dtype(1.0) - contracted_share
+    revenue = params[FLEET_HOURS] * (contracted_rate + spot_share * utilization * price)
+    busy = contracted_share + spot_share * utilization
+    idle = params[IDLE_POWER_FRACTION]
+    power = params[POWER_COST_FULL] * (busy + (dtype(1.0) - busy) * idle)
+    return revenue - power - params[FLEET_OPEX] - params[FIXED_OPEX]
+
+
+@device_function
+def debt_service(params, state, month, regime, rate, leverage, dtype):
+    """Interest and scheduled principal due this month, and the unrefinanced balloon ($).
+
+    Balances are reduced as if paid: if the firm cannot pay, the path stops and
+    the caller reports the debt from before this call as EAD.
+    """
+    month_number = dtype(month)
+    base_rate = max(rate, params[RATE_FLOOR])
+    can_refinance = (
+        params[REFINANCING_ENABLED] > dtype(0.0)
+        and params[REFINANCING_OPEN + regime] > dtype(0.0)
+        and leverage <= params[REFINANCING_MAX_LTV]
+    )
+    service = dtype(0.0)
+    balloon = dtype(0.0)
+    for j in range(int(params[TRANCHE_COUNT])):
+        balance = state[BALANCE + j]
+        if balance <= dtype(0.0):
+            continue
+        annual_rate = state[RATE + j]
+        if state[FLOATING + j] > dtype(0.0):
+            annual_rate += base_rate
+        monthly_rate = annual_rate / dtype(MONTHS_PER_YEAR)
+        interest = balance * monthly_rate
+        payments_left = state[MATURITY + j] - month_number + dtype(1.0)
+        amortization = int(params[TRANCHE_AMORTIZATION + j])
+        if payments_left <= dtype(1.0):
+            principal = balance
+            if amortization == BULLET:
+                if can_refinance:
+                    state[FLOATING + j] = dtype(1.0)
+                    state[RATE + j] = params[REFINANCING_SPREAD + regime]
+                    state[MATURITY + j] = month_number + params[REFINANCING_TERM]
+                    principal = dtype(0.0)
+                else:
+                    balloon += balance
+        elif amortization == LINEAR:
+            principal = balance / payments_left
+        elif amortization == ANNUITY:
+            if monthly_rate > dtype(0.0):
+                discount = math.exp(-payments_left * math.log1p(monthly_rate))
+                principal = balance * monthly_rate / (dtype(1.0) - discount) - interest
+            else:
+                principal = balance / payments_left
+        else:
+            principal = dtype(0.0)
+        state[BALANCE + j] = balance - principal
+        service += interest + principal
+    return service, balloon
+
+
+@device_function
+def firm_step(params, state, month, regime, log_price, utilization, rate, dtype):
+    """Advance the firm one month.
+
+    Returns (cause, ead, loss, ltv, dscr): cause is NO_DEFAULT or the default
+    cause; ead and loss in $ (zero without default); ltv and dscr as reported.
+    """
+    age = params[AGE_INITIAL] + dtype(month)
+    active = age <= params[USEFUL_LIFE]
+    value = fleet_value(params, log_price, age, dtype)
+    ebitda = operating_cash_flow(params, state, month, math.exp(log_price), utilization, active, dtype)
+    cash = state[CASH] + ebitda
+    debt = total_debt(params, state, dtype)
+    ltv = loan_to_value(debt, value, dtype)
+
+    service, balloon = debt_service(params, state, month, regime, rate, ltv, dtype)
+    slot = month % TRAILING_MONTHS
+    state[EBITDA_TRAILING + slot] = ebitda
+    state[SERVICE_TRAILING + slot] = service
+    ebitda_quarter = dtype(0.0)
+    service_quarter = dtype(0.0)
+    for k in range(TRAILING_MONTHS):
+        ebitda_quarter += state[EBITDA_TRAILING + k]
+        service_quarter += state[SERVICE_TRAILING + k]
+    dscr = coverage_ratio(ebitda_quarter, service_quarter, dtype)
+    recoverable = value * params[FIRE_SALE_RECOVERY]
+
+    if cash < service:
+        state[CASH] = cash
+        cause = LIQUIDITY
+        if balloon > dtype(0.0) and cash >= service - balloon:
+            cause = REFINANCING
+        recovery = min(debt, max(cash, dtype(0.0)) + recoverable)
+        return cause, debt, debt - recovery, ltv, dscr
+
+    cash -= service
+    state[CASH] = cash
+    debt = total_debt(params, state, dtype)
+    ltv = loan_to_value(debt, value, dtype)
+
+    if month % int(params[TEST_EVERY]) == 0:
+        ltv_breach = params[LTV_MAX] > dtype(0.0) and ltv > params[LTV_MAX]
+        dscr_breach = (
+            params[DSCR_MIN] > dtype(0.0) and service_quarter > dtype(0.0) and dscr < params[DSCR_MIN]
+        )
+        if ltv_breach or dscr_breach:
+            state[BREACHES] += dtype(1.0)
+            if state[BREACHES] > params[CURE_TESTS]:
+                cause = LTV_BREACH if ltv_breach else DSCR_BREACH
+                recovery = min(debt, max(cash, dtype(0.0)) + recoverable)
+                return cause, debt, debt - recovery, ltv, dscr
+        else:
+            state[BREACHES] = dtype(0.0)
+    return NO_DEFAULT, dtype(0.0), dtype(0.0), ltv, dscr

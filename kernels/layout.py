@@ -1,0 +1,177 @@
+"""Index constants for the flat arrays that the kernels read and write.
+
+A scenario is one row of a float parameter matrix; a path's firm state is a
+small float scratch vector; outputs are column-major matrices (one row per
+output column, one column per path) so that GPU threads write coalesced and
+the host turns rows into Arrow columns without copies.
+
+Every constant is a plain module-level ``int`` so that numba folds it into the
+compiled code on both targets. The host side (``gpu_stress.params``) fills the
+parameter vector using these same names: the two can never drift apart.
+"""
+
+MONTHS_PER_YEAR = 12
+HOURS_PER_MONTH = 730
+
+MAX_CUSTOMERS = 4
+MAX_TRANCHES = 8
+TRAILING_MONTHS = 3  # DSCR looks at a trailing quarter
+
+# Reported ratios are clipped to +-RATIO_CAP so that outputs stay finite when
+# the collateral is worthless (LTV) or debt service is zero (DSCR).
+RATIO_CAP = 1000.0
+
+
+class _Slots:
+    """Hands out consecutive indices; ``size`` > 1 reserves a block."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, size=1):
+        index = self.count
+        self.count += size
+        return index
+
+
+_param = _Slots()
+
+# --- market (all rates per month, already multiplied by dt on the host) ---
+LOG_PRICE_INITIAL = _param()  # ln P(0), P in $/GPU-hour
+REGIME_INITIAL = _param()  # 0 = shortage, 1 = glut
+SWITCH_PROBABILITY = _param(2)  # [regime] monthly probability of leaving it
+LOG_DRIFT = _param(2)  # [regime] (mu - sigma^2/2) dt
+LOG_VOLATILITY = _param(2)  # [regime] sigma sqrt(dt)
+UTILIZATION_LOGIT_MEAN = _param(2)  # [regime] logit of the long-run utilization
+JUMP_PROBABILITY = _param()  # lambda dt: a new GPU generation launches this month
+LOG_JUMP = _param()  # ln(1 - d)
+FLOOR_ENABLED = _param()
+LOG_PRICE_FLOOR = _param()  # ln(phi x cash cost per GPU-hour)
+UTILIZATION_LOGIT_INITIAL = _param()
+UTILIZATION_DECAY = _param()  # exp(-kappa dt)
+UTILIZATION_SHOCK = _param()  # sd of the exact OU step
+RATE_INITIAL = _param()  # annual short rate
+RATE_MEAN = _param()
+RATE_DECAY = _param()  # exp(-a dt)
+RATE_SHOCK = _param()  # sd of the exact Vasicek step
+CHOLESKY = _param(6)  # lower triangle of the shock correlation: l00 l10 l11 l20 l21 l22
+
+# --- firm, $ per month unless stated ---
+FLEET_HOURS = _param()  # GPUs x 730 GPU-hours per month
+POWER_COST_FULL = _param()  # power bill with every GPU busy
+IDLE_POWER_FRACTION = _param()
+FLEET_OPEX = _param()  # opex per GPU-month x GPUs
+FIXED_OPEX = _param()
+CASH_INITIAL = _param()  # $
+AGE_INITIAL = _param()  # months
+USEFUL_LIFE = _param()  # months; GPUs earn and hold value only before it
+FLEET_COST = _param()  # GPUs x cost per GPU, $
+PRICE_ELASTICITY = _param()  # collateral value ~ (P / P0)^elasticity
+LOG_AGE_DECAY = _param()  # ln(1 - annual decay) / 12, per month of age
+FIRE_SALE_RECOVERY = _param()  # 1 - fire-sale haircut
+
+# --- anchor customers (take-or-pay contracts) ---
+CUSTOMER_COUNT = _param()
+CUSTOMER_SHARE = _param(MAX_CUSTOMERS)  # share of the fleet
+CUSTOMER_PRICE = _param(MAX_CUSTOMERS)  # $/GPU-hour
+CUSTOMER_END = _param(MAX_CUSTOMERS)  # last month of the contract
+CUSTOMER_HAZARD = _param(MAX_CUSTOMERS)  # monthly default probability
+
+# --- debt tranches ---
+TRANCHE_COUNT = _param()
+RATE_FLOOR = _param()  # floating coupons pay max(rate, floor) + spread
+TRANCHE_PRINCIPAL = _param(MAX_TRANCHES)  # $
+TRANCHE_FLOATING = _param(MAX_TRANCHES)  # 0 fixed, 1 floating
+TRANCHE_RATE = _param(MAX_TRANCHES)  # annual: the coupon if fixed, the spread if floating
+TRANCHE_AMORTIZATION = _param(MAX_TRANCHES)  # BULLET | LINEAR | ANNUITY
+TRANCHE_MATURITY = _param(MAX_TRANCHES)  # month the last payment is due
+
+# --- covenants and refinancing ---
+LTV_MAX = _param()  # 0 = off
+DSCR_MIN = _param()  # 0 = off
+TEST_EVERY = _param()  # months between covenant tests
+CURE_TESTS = _param()  # breaches tolerated in a row
+REFINANCING_ENABLED = _param()
+REFINANCING_MAX_LTV = _param()
+REFINANCING_OPEN = _param(2)  # [regime] 1 if lenders refinance in that regime
+REFINANCING_SPREAD = _param(2)  # [regime] annual spread of the new floating loan
+REFINANCING_TERM = _param()  # months
+
+PARAMETER_COUNT = _param.count
+
+BULLET = 0
+LINEAR = 1
+ANNUITY = 2
+
+# --- firm state of one path (scratch vector) ---
+_state = _Slots()
+CASH = _state()
+BREACHES = _state()  # consecutive covenant breaches
+CUSTOMER_ALIVE = _state(MAX_CUSTOMERS)
+CUSTOMER_DRAW = _state(MAX_CUSTOMERS)  # this month's uniforms, one per customer
+BALANCE = _state(MAX_TRANCHES)
+FLOATING = _state(MAX_TRANCHES)
+RATE = _state(MAX_TRANCHES)
+MATURITY = _state(MAX_TRANCHES)
+EBITDA_TRAILING = _state(TRAILING_MONTHS)
+SERVICE_TRAILING = _state(TRAILING_MONTHS)
+STATE_SIZE = _state.count
+
+# --- per-path outputs ---
+_float_out = _Slots()
+OUT_EAD = _float_out()
+OUT_LOSS = _float_out()
+OUT_FINAL_PRICE = _float_out()
+OUT_FINAL_CASH = _float_out()
+OUT_MIN_CASH = _float_out()
+OUT_MAX_LTV = _float_out()
+OUT_MIN_DSCR = _float_out()
+OUT_MEAN_UTILIZATION = _float_out()
+OUT_EQUITY_VALUE = _float_out()
+FLOAT_OUTPUT_COUNT = _float_out.count
+
+_int_out = _Slots()
+OUT_DEFAULT_MONTH = _int_out()  # -1 = survived the horizon
+OUT_DEFAULT_CAUSE = _int_out()
+INT_OUTPUT_COUNT = _int_out.count
+
+FLOAT_OUTPUT_NAMES = (
+    "ead",
+    "loss",
+    "final_price",
+    "final_cash",
+    "min_cash",
+    "max_ltv",
+    "min_dscr",
+    "mean_utilization",
+    "equity_value",
+)
+INT_OUTPUT_NAMES = ("default_month", "default_cause")
+
+# Default causes, as stored in OUT_DEFAULT_CAUSE.
+NO_DEFAULT = 0
+LIQUIDITY = 1
+LTV_BREACH = 2
+DSCR_BREACH = 3
+REFINANCING = 4
+CAUSE_NAMES = ("none", "liquidity", "ltv", "dscr", "refinancing")
+
+# --- monthly trajectories of the first few paths (fan charts) ---
+# glut is the regime indicator, so its monthly mean is the share of paths in glut.
+TRACK_PRICE = 0
+TRACK_UTILIZATION = 1
+TRACK_RATE = 2
+TRACK_GLUT = 3
+TRACK_CASH = 4
+TRACK_LTV = 5
+TRACK_NAMES = ("price", "utilization", "rate", "glut", "cash", "ltv")
+TRACK_COUNT = len(TRACK_NAMES)
+
+# --- random draws of one month: Philox blocks of 4 x uint32 ---
+# block 0 -> four normals (price, utilization, rate, unused)
+# block 1 -> uniforms (jump, regime, customer 0, customer 1)
+# block 2 -> uniforms (customer 2, customer 3, unused, unused), drawn only if needed
+BLOCK_NORMALS = 0
+BLOCK_UNIFORMS = 1
+BLOCK_MORE_CUSTOMERS = 2
+BLOCKS_PER_MONTH = 3

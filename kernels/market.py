@@ -1,0 +1,76 @@
+"""One month of the market a GPU cloud sells into.
+
+State: regime R (0 shortage, 1 glut), ln P (P = GPU rental price, $/GPU-hour),
+x = logit of fleet utilization, r = annual short rate. With dt = 1/12 year:
+
+    R      switches with probability SWITCH_PROBABILITY[R] (two-state Markov chain)
+    ln P  += (mu_R - sigma_R^2 / 2) dt + sigma_R sqrt(dt) Z_P  [+ ln(1 - d) w.p. lambda dt]
+    ln P   = max(ln P, ln floor)                      (capacity withdrawn below cost)
+    x      = m_R + (x - m_R) e^{-kappa dt} + eta sqrt((1 - e^{-2 kappa dt}) / (2 kappa)) Z_U
+    r      = b + (r - b) e^{-a dt} + s sqrt((1 - e^{-2 a dt}) / (2 a)) Z_r
+
+(exact transitions of the logit-OU and Vasicek processes; the host folds the
+constants). (Z_P, Z_U, Z_r) = L e for independent normals e, with L the
+Cholesky factor of the validated correlation matrix.
+"""
+
+from .device import device_function
+from .layout import (
+    CHOLESKY,
+    FLOOR_ENABLED,
+    JUMP_PROBABILITY,
+    LOG_DRIFT,
+    LOG_JUMP,
+    LOG_PRICE_FLOOR,
+    LOG_PRICE_INITIAL,
+    LOG_VOLATILITY,
+    RATE_DECAY,
+    RATE_INITIAL,
+    RATE_MEAN,
+    RATE_SHOCK,
+    REGIME_INITIAL,
+    SWITCH_PROBABILITY,
+    UTILIZATION_DECAY,
+    UTILIZATION_LOGIT_INITIAL,
+    UTILIZATION_LOGIT_MEAN,
+    UTILIZATION_SHOCK,
+)
+
+
+@device_function
+def initial_market(params):
+    """(regime, ln P, logit U, r) at month 0."""
+    return (
+        int(params[REGIME_INITIAL]),
+        params[LOG_PRICE_INITIAL],
+        params[UTILIZATION_LOGIT_INITIAL],
+        params[RATE_INITIAL],
+    )
+
+
+@device_function
+def market_step(params, regime, log_price, utilization_logit, rate, e0, e1, e2, u_jump, u_regime, dtype):
+    """Advance the market one month; e0..e2 are independent standard normals."""
+    if u_regime < params[SWITCH_PROBABILITY + regime]:
+        regime = 1 - regime
+
+    z_price = params[CHOLESKY] * e0
+    z_utilization = params[CHOLESKY + 1] * e0 + params[CHOLESKY + 2] * e1
+    z_rate = params[CHOLESKY + 3] * e0 + params[CHOLESKY + 4] * e1 + params[CHOLESKY + 5] * e2
+
+    log_price = log_price + params[LOG_DRIFT + regime] + params[LOG_VOLATILITY + regime] * z_price
+    if u_jump < params[JUMP_PROBABILITY]:
+        log_price = log_price + params[LOG_JUMP]
+    if params[FLOOR_ENABLED] > dtype(0.0) and log_price < params[LOG_PRICE_FLOOR]:
+        log_price = params[LOG_PRICE_FLOOR]
+
+    mean = params[UTILIZATION_LOGIT_MEAN + regime]
+    utilization_logit = (
+        mean
+        + (utilization_logit - mean) * params[UTILIZATION_DECAY]
+        + params[UTILIZATION_SHOCK] * z_utilization
+    )
+
+    rate_mean = params[RATE_MEAN]
+    rate = rate_mean + (rate - rate_mean) * params[RATE_DECAY] + params[RATE_SHOCK] * z_rate
+    return regime, log_price, utilization_logit, rate

@@ -1,0 +1,153 @@
+"""The monthly loop of one path: draws -> market step -> firm step -> outputs.
+
+A path stops at its default month. Tracked paths (the first few of a
+scenario, for fan charts) keep stepping the market after a default so that
+price, utilization, rate and regime bands are unconditional; their cash and
+LTV are NaN once the firm has defaulted.
+"""
+
+import math
+
+from .device import device_function
+from .firm import firm_step, fleet_value, init_firm, total_debt
+from .layout import (
+    AGE_INITIAL,
+    BLOCK_MORE_CUSTOMERS,
+    BLOCK_NORMALS,
+    BLOCK_UNIFORMS,
+    CASH,
+    CUSTOMER_COUNT,
+    CUSTOMER_DRAW,
+    MONTHS_PER_YEAR,
+    NO_DEFAULT,
+    OUT_DEFAULT_CAUSE,
+    OUT_DEFAULT_MONTH,
+    OUT_EAD,
+    OUT_EQUITY_VALUE,
+    OUT_FINAL_CASH,
+    OUT_FINAL_PRICE,
+    OUT_LOSS,
+    OUT_MAX_LTV,
+    OUT_MEAN_UTILIZATION,
+    OUT_MIN_CASH,
+    OUT_MIN_DSCR,
+    RATIO_CAP,
+    TRACK_CASH,
+    TRACK_GLUT,
+    TRACK_LTV,
+    TRACK_PRICE,
+    TRACK_RATE,
+    TRACK_UTILIZATION,
+)
+from .market import initial_market, market_step
+from .rng import box_muller, draw_block, to_uniform
+
+
+@device_function
+def simulate_path(
+    params,
+    horizon,
+    seed,
+    stream,
+    path_id,
+    state,
+    outputs_float,
+    outputs_int,
+    column,
+    tracks,
+    track_row,
+    dtype,
+):
+    """Simulate path ``path_id`` for ``horizon`` months.
+
+    Writes column ``column`` of ``outputs_float`` / ``outputs_int`` (rows as in
+    ``layout``) and, if ``track_row`` >= 0, row ``track_row`` of ``tracks``
+    (month x TRACK_*). ``state`` is scratch of length STATE_SIZE.
+    """
+    regime, log_price, utilization_logit, rate = initial_market(params)
+    init_firm(params, state, dtype)
+    more_customers = int(params[CUSTOMER_COUNT]) > 2
+    alive = True
+    cause = NO_DEFAULT
+    default_month = -1
+    ead = dtype(0.0)
+    loss = dtype(0.0)
+    min_cash = state[CASH]
+    max_ltv = dtype(0.0)
+    min_dscr = dtype(RATIO_CAP)
+    ltv = dtype(0.0)
+    utilization_sum = dtype(0.0)
+    months_alive = 0
+    discount = dtype(1.0)
+    final_log_price = log_price
+
+    for month in range(1, horizon + 1):
+        bits0, bits1, bits2, bits3 = draw_block(seed, stream, path_id, month, BLOCK_NORMALS)
+        e0, e1 = box_muller(bits0, bits1, dtype)
+        e2, _ = box_muller(bits2, bits3, dtype)
+        bits0, bits1, bits2, bits3 = draw_block(seed, stream, path_id, month, BLOCK_UNIFORMS)
+        regime, log_price, utilization_logit, rate = market_step(
+            params,
+            regime,
+            log_price,
+            utilization_logit,
+            rate,
+            e0,
+            e1,
+            e2,
+            to_uniform(bits0, dtype),
+            to_uniform(bits1, dtype),
+            dtype,
+        )
+        utilization = dtype(1.0) / (dtype(1.0) + math.exp(-utilization_logit))
+
+        if alive:
+            state[CUSTOMER_DRAW] = to_uniform(bits2, dtype)
+            state[CUSTOMER_DRAW + 1] = to_uniform(bits3, dtype)
+            if more_customers:
+                bits0, bits1, _, _ = draw_block(seed, stream, path_id, month, BLOCK_MORE_CUSTOMERS)
+                state[CUSTOMER_DRAW + 2] = to_uniform(bits0, dtype)
+                state[CUSTOMER_DRAW + 3] = to_uniform(bits1, dtype)
+            discount *= math.exp(-rate / dtype(MONTHS_PER_YEAR))
+            cause, ead, loss, ltv, dscr = firm_step(
+                params, state, month, regime, log_price, utilization, rate, dtype
+            )
+            utilization_sum += utilization
+            months_alive += 1
+            final_log_price = log_price
+            min_cash = min(min_cash, state[CASH])
+            max_ltv = max(max_ltv, ltv)
+            min_dscr = min(min_dscr, dscr)
+            if cause != NO_DEFAULT:
+                alive = False
+                default_month = month
+
+        if track_row >= 0:
+            step = month - 1
+            tracks[track_row, step, TRACK_PRICE] = math.exp(log_price)
+            tracks[track_row, step, TRACK_UTILIZATION] = utilization
+            tracks[track_row, step, TRACK_RATE] = rate
+            tracks[track_row, step, TRACK_GLUT] = dtype(regime)
+            tracks[track_row, step, TRACK_CASH] = state[CASH] if alive else dtype(math.nan)
+            tracks[track_row, step, TRACK_LTV] = ltv if alive else dtype(math.nan)
+        elif not alive:
+            break
+
+    equity = dtype(0.0)
+    if alive:
+        age = params[AGE_INITIAL] + dtype(horizon)
+        net_worth = state[CASH] + fleet_value(params, log_price, age, dtype)
+        net_worth -= total_debt(params, state, dtype)
+        equity = discount * max(net_worth, dtype(0.0))
+
+    outputs_float[OUT_EAD, column] = ead
+    outputs_float[OUT_LOSS, column] = loss
+    outputs_float[OUT_FINAL_PRICE, column] = math.exp(final_log_price)
+    outputs_float[OUT_FINAL_CASH, column] = state[CASH]
+    outputs_float[OUT_MIN_CASH, column] = min_cash
+    outputs_float[OUT_MAX_LTV, column] = max_ltv
+    outputs_float[OUT_MIN_DSCR, column] = min_dscr
+    outputs_float[OUT_MEAN_UTILIZATION, column] = utilization_sum / dtype(months_alive)
+    outputs_float[OUT_EQUITY_VALUE, column] = equity
+    outputs_int[OUT_DEFAULT_MONTH, column] = default_month
+    outputs_int[OUT_DEFAULT_CAUSE, column] = cause

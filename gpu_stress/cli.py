@@ -57,12 +57,8 @@ def main():
 @click.option("--seed", type=click.IntRange(min=0, max=2**64 - 1), help="Random seed.")
 @click.option("--backend", type=click.Choice(["auto", *BACKENDS]), default="auto", show_default=True)
 @click.option("--precision", type=click.Choice(["float64", "float32"]), help="Floating-point precision.")
-@click.option(
-    "--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a config key (repeatable)."
-)
-@click.option(
-    "--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2,..", help="Sweep a key (repeatable; grid)."
-)
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a config key (repeatable).")
+@click.option("--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2,..", help="Sweep a key (repeatable; grid).")
 @click.option("--independent-scenarios", is_flag=True, help="Fresh random numbers per scenario.")
 @click.option("--no-paths", is_flag=True, help="Write aggregates only, no per-path files.")
 @click.option("-o", "--output", type=click.Path(file_okay=False), help="Results directory to create.")
@@ -70,8 +66,23 @@ def main():
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False), help="Finish an interrupted run.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @_fail_cleanly
-def run(config, preset, paths, horizon, seed, backend, precision, overrides, sweeps, independent_scenarios,
-        no_paths, output, overwrite, resume_dir, as_json):  # fmt: skip
+def run(
+    config,
+    preset,
+    paths,
+    horizon,
+    seed,
+    backend,
+    precision,
+    overrides,
+    sweeps,
+    independent_scenarios,
+    no_paths,
+    output,
+    overwrite,
+    resume_dir,
+    as_json,
+):
     """Run a stress test and print its summary.
 
     CONFIG is a TOML file; without it the coreweave preset runs.

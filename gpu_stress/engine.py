@@ -187,9 +187,7 @@ class Run:
         )
         for name in rows[0]:
             values = [row[name] for row in rows]
-            columns[name] = (
-                pa.array(values, pa.list_(pa.float64())) if name == "pd_by_year" else pa.array(values)
-            )
+            columns[name] = pa.array(values, pa.list_(pa.float64())) if name == "pd_by_year" else pa.array(values)
         table = pa.table(columns)
         return table.replace_schema_metadata(store.with_provenance(table.schema, provenance).metadata)
 
@@ -228,9 +226,7 @@ def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=
     engine_backend = get_backend(backend_name)
     simulation = base.simulation
     dtype = np.dtype(simulation.precision).type
-    chunk_paths = simulation.chunk_paths or engine_backend.default_chunk_paths(
-        simulation.horizon_months, dtype
-    )
+    chunk_paths = simulation.chunk_paths or engine_backend.default_chunk_paths(simulation.horizon_months, dtype)
     chunk_paths = max(chunk_paths, min(simulation.band_paths, simulation.paths))
 
     final = Path(output)
@@ -238,9 +234,7 @@ def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=
     if final.exists() and not overwrite:
         raise RunError(f"output: {final} already exists (use --overwrite to replace it)")
     if staging.exists():
-        raise RunError(
-            f"output: an unfinished run is in {staging} (finish it with --resume {final}, or delete it)"
-        )
+        raise RunError(f"output: an unfinished run is in {staging} (finish it with --resume {final}, or delete it)")
     record = {
         "status": "running",
         "gpu_stress_version": __version__,

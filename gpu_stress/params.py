@@ -94,9 +94,7 @@ def parameter_vector(config):
     utilization = market.utilization
     p[L.UTILIZATION_LOGIT_INITIAL] = logit(utilization.initial)
     if utilization.enabled:
-        p[L.UTILIZATION_DECAY], p[L.UTILIZATION_SHOCK] = ou_step(
-            utilization.mean_reversion, utilization.volatility
-        )
+        p[L.UTILIZATION_DECAY], p[L.UTILIZATION_SHOCK] = ou_step(utilization.mean_reversion, utilization.volatility)
     else:
         p[L.UTILIZATION_DECAY] = 1.0
 

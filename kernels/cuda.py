@@ -47,9 +47,7 @@ def _compile(dtype, source_digest):
     return simulate_paths
 
 
-def simulate_paths(
-    params, horizon, seed, stream, path_start, outputs_float, outputs_int, tracks, dtype, blocks
-):
+def simulate_paths(params, horizon, seed, stream, path_start, outputs_float, outputs_int, tracks, dtype, blocks):
     """Launch the path kernel on ``blocks`` x THREADS_PER_BLOCK threads (grid-stride)."""
     path_kernel(dtype)[blocks, THREADS_PER_BLOCK](
         params, horizon, seed, stream, path_start, outputs_float, outputs_int, tracks

@@ -119,8 +119,7 @@ def fleet_value(params, log_price, age_months, dtype):
     if age_months > params[USEFUL_LIFE]:
         return dtype(0.0)
     return params[FLEET_COST] * math.exp(
-        params[PRICE_ELASTICITY] * (log_price - params[LOG_PRICE_INITIAL])
-        + params[LOG_AGE_DECAY] * age_months
+        params[PRICE_ELASTICITY] * (log_price - params[LOG_PRICE_INITIAL]) + params[LOG_AGE_DECAY] * age_months
     )
 
 
@@ -259,9 +258,7 @@ def firm_step(params, state, month, regime, log_price, utilization, rate, dtype)
 
     if month % int(params[TEST_EVERY]) == 0:
         ltv_breach = params[LTV_MAX] > dtype(0.0) and ltv > params[LTV_MAX]
-        dscr_breach = (
-            params[DSCR_MIN] > dtype(0.0) and service_quarter > dtype(0.0) and dscr < params[DSCR_MIN]
-        )
+        dscr_breach = params[DSCR_MIN] > dtype(0.0) and service_quarter > dtype(0.0) and dscr < params[DSCR_MIN]
         if ltv_breach or dscr_breach:
             state[BREACHES] += dtype(1.0)
             if state[BREACHES] > params[CURE_TESTS]:

@@ -66,9 +66,7 @@ def market_step(params, regime, log_price, utilization_logit, rate, e0, e1, e2, 
 
     mean = params[UTILIZATION_LOGIT_MEAN + regime]
     utilization_logit = (
-        mean
-        + (utilization_logit - mean) * params[UTILIZATION_DECAY]
-        + params[UTILIZATION_SHOCK] * z_utilization
+        mean + (utilization_logit - mean) * params[UTILIZATION_DECAY] + params[UTILIZATION_SHOCK] * z_utilization
     )
 
     rate_mean = params[RATE_MEAN]

@@ -109,9 +109,7 @@ def simulate_path(
                 state[CUSTOMER_DRAW + 2] = to_uniform(bits0, dtype)
                 state[CUSTOMER_DRAW + 3] = to_uniform(bits1, dtype)
             discount *= math.exp(-rate / dtype(MONTHS_PER_YEAR))
-            cause, ead, loss, ltv, dscr = firm_step(
-                params, state, month, regime, log_price, utilization, rate, dtype
-            )
+            cause, ead, loss, ltv, dscr = firm_step(params, state, month, regime, log_price, utilization, rate, dtype)
             utilization_sum += utilization
             months_alive += 1
             final_log_price = log_price

@@ -65,9 +65,7 @@ def draw_block(seed, stream, path, month, block):
     seed = np.uint64(seed)
     path = np.uint64(path)
     lane3 = np.uint64(stream) * np.uint64(BLOCKS_PER_MONTH + 1) + np.uint64(block)
-    return philox4x32_10(
-        path & _MASK32, path >> _SHIFT32, np.uint64(month), lane3, seed & _MASK32, seed >> _SHIFT32
-    )
+    return philox4x32_10(path & _MASK32, path >> _SHIFT32, np.uint64(month), lane3, seed & _MASK32, seed >> _SHIFT32)
 
 
 @device_function

@@ -41,9 +41,7 @@ def choose_backend(requested="auto"):
     """(backend name, reason) for ``requested`` in auto | numpy | cpu | cuda."""
     if requested != "auto":
         if requested not in BACKENDS:
-            raise BackendError(
-                f"backend: unknown backend {requested!r} (choose from auto, {', '.join(BACKENDS)})"
-            )
+            raise BackendError(f"backend: unknown backend {requested!r} (choose from auto, {', '.join(BACKENDS)})")
         return requested, "requested"
     usable, reason = cuda_status()
     if usable:

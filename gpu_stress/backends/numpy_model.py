@@ -18,9 +18,7 @@ def simulate_paths(params, horizon, seed, stream, path_start, paths, tracked, dt
     (FLOAT_OUTPUT_COUNT, paths), (INT_OUTPUT_COUNT, paths), (tracked, horizon, TRACK_COUNT).
     """
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return _simulate(
-            np.asarray(params, dtype=dtype), horizon, seed, stream, path_start, paths, tracked, dtype
-        )
+        return _simulate(np.asarray(params, dtype=dtype), horizon, seed, stream, path_start, paths, tracked, dtype)
 
 
 def _ratio_ltv(debt, value, dtype):
@@ -95,9 +93,7 @@ def _simulate(p, horizon, seed, stream, path_start, paths, tracked, dtype):
             log_price = np.maximum(log_price, p[L.LOG_PRICE_FLOOR])
         mean = p[L.UTILIZATION_LOGIT_MEAN + regime]
         utilization_logit = (
-            mean
-            + (utilization_logit - mean) * p[L.UTILIZATION_DECAY]
-            + p[L.UTILIZATION_SHOCK] * z_utilization
+            mean + (utilization_logit - mean) * p[L.UTILIZATION_DECAY] + p[L.UTILIZATION_SHOCK] * z_utilization
         )
         rate = p[L.RATE_MEAN] + (rate - p[L.RATE_MEAN]) * p[L.RATE_DECAY] + p[L.RATE_SHOCK] * z_rate
         utilization = one / (one + np.exp(-utilization_logit))
@@ -136,9 +132,7 @@ def _simulate(p, horizon, seed, stream, path_start, paths, tracked, dtype):
         # --- firm: debt service ---
         base_rate = np.maximum(rate, p[L.RATE_FLOOR])
         open_market = p[L.REFINANCING_OPEN + regime] > 0
-        can_refinance = (
-            (p[L.REFINANCING_ENABLED] > 0) & open_market & (ltv_before <= p[L.REFINANCING_MAX_LTV])
-        )
+        can_refinance = (p[L.REFINANCING_ENABLED] > 0) & open_market & (ltv_before <= p[L.REFINANCING_MAX_LTV])
         service = np.zeros(paths, dtype)
         balloon = np.zeros(paths, dtype)
         new_balance = balance.copy()

@@ -23,9 +23,7 @@ class ConfigError(ValueError):
 
 def preset_names():
     folder = resources.files("gpu_stress.config") / "presets"
-    return sorted(
-        entry.name.removesuffix(".toml") for entry in folder.iterdir() if entry.name.endswith(".toml")
-    )
+    return sorted(entry.name.removesuffix(".toml") for entry in folder.iterdir() if entry.name.endswith(".toml"))
 
 
 def read_preset(name):
@@ -110,9 +108,7 @@ def describe_error(error: pydantic.ValidationError, prefix=""):
     field = prefix + (field or "config")
     message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
     message = message.removeprefix("Value error, ")
-    if first["type"] not in ("extra_forbidden", "missing") and not isinstance(
-        first.get("input"), dict | list
-    ):
+    if first["type"] not in ("extra_forbidden", "missing") and not isinstance(first.get("input"), dict | list):
         message += f" (got {first['input']!r})"
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
     return f"{field}: {message}{more}"

@@ -100,9 +100,7 @@ class CorrelationMatrix(Section):
     def _positive_semidefinite(self):
         smallest = np.linalg.eigvalsh(self.matrix()).min()
         if smallest < -1e-10:
-            raise ValueError(
-                f"correlation matrix is not positive semi-definite (smallest eigenvalue {smallest:.4g})"
-            )
+            raise ValueError(f"correlation matrix is not positive semi-definite (smallest eigenvalue {smallest:.4g})")
         return self
 
 

@@ -49,12 +49,8 @@ def summarize_chunk(outputs_float, outputs_int, horizon, initial_debt, xp=np):
 
     return {
         "paths": np.int64(loss.shape[0]),
-        "causes": to_host(xp.bincount(outputs_int[L.OUT_DEFAULT_CAUSE], minlength=len(L.CAUSE_NAMES))).astype(
-            np.int64
-        ),
-        "defaults_by_year": to_host(xp.bincount(default_year, minlength=years(horizon) + 1))[:-1].astype(
-            np.int64
-        ),
+        "causes": to_host(xp.bincount(outputs_int[L.OUT_DEFAULT_CAUSE], minlength=len(L.CAUSE_NAMES))).astype(np.int64),
+        "defaults_by_year": to_host(xp.bincount(default_year, minlength=years(horizon) + 1))[:-1].astype(np.int64),
         "loss_sum": total(loss),
         "loss_squares": total(loss * loss),
         "loss_max": float(to_host(loss.max())) if loss.shape[0] else 0.0,
@@ -74,9 +70,7 @@ def summarize_chunk(outputs_float, outputs_int, horizon, initial_debt, xp=np):
 def combine(parts):
     """Sum of chunk summaries, in the order given (so results do not depend on timing)."""
     parts = list(parts)
-    total = {
-        key: np.copy(value) if isinstance(value, np.ndarray) else value for key, value in parts[0].items()
-    }
+    total = {key: np.copy(value) if isinstance(value, np.ndarray) else value for key, value in parts[0].items()}
     for part in parts[1:]:
         for key, value in part.items():
             total[key] = max(total[key], value) if key == "loss_max" else total[key] + value

@@ -65,9 +65,7 @@ def write_atomic(path, write):
 
 
 def write_json(path, document):
-    write_atomic(
-        path, lambda target: Path(target).write_text(json.dumps(document, indent=2, default=_json_default))
-    )
+    write_atomic(path, lambda target: Path(target).write_text(json.dumps(document, indent=2, default=_json_default)))
 
 
 def read_json(path):
@@ -115,9 +113,7 @@ def paths_table(scenario_id, path_start, outputs_float, outputs_int, schema):
         pa.array(np.full(paths, scenario_id, np.int32)),
         pa.array(np.arange(path_start, path_start + paths, dtype=np.int64)),
         pa.array(outputs_int[L.OUT_DEFAULT_MONTH]),
-        pa.DictionaryArray.from_arrays(
-            pa.array(outputs_int[L.OUT_DEFAULT_CAUSE].astype(np.int8)), cause_names
-        ),
+        pa.DictionaryArray.from_arrays(pa.array(outputs_int[L.OUT_DEFAULT_CAUSE].astype(np.int8)), cause_names),
     ] + [pa.array(outputs_float[index]) for index in range(L.FLOAT_OUTPUT_COUNT)]
     return pa.Table.from_arrays(columns, schema=schema)
 

@@ -1,0 +1,134 @@
+"""Shared helpers for the test suite: small configurations and direct backend runs."""
+
+import copy
+
+import numpy as np
+
+from gpu_stress.backends import get_backend
+from gpu_stress.config.load import load_table, merge, validate
+from gpu_stress.kernels import layout as L
+from gpu_stress.params import parameter_vector
+
+# A firm with every block of the model active: regimes, jumps, floor, rates,
+# correlation, four customers (so the third random block is drawn), floating
+# and fixed debt of every amortization, covenants with a cure period, refinancing.
+FULL_MODEL = {
+    "simulation": {"paths": 2000, "horizon_months": 60, "seed": 11},
+    "market": {
+        "price": {
+            "initial": 2.5,
+            "drift": -0.1,
+            "volatility": 0.35,
+            "jump_intensity": 0.8,
+            "jump_size": 0.2,
+            "floor_multiple": 1.0,
+        },
+        "regime": {
+            "enabled": True,
+            "shortage_to_glut": 0.05,
+            "glut_to_shortage": 0.03,
+            "shortage": {"drift": 0.0, "volatility": 0.25, "utilization": 0.9},
+            "glut": {"drift": -0.35, "volatility": 0.4, "utilization": 0.7},
+        },
+        "utilization": {"initial": 0.85, "mean": 0.85, "mean_reversion": 3.0, "volatility": 0.7},
+        "rates": {
+            "enabled": True,
+            "initial": 0.045,
+            "mean": 0.035,
+            "mean_reversion": 0.4,
+            "volatility": 0.015,
+            "floor": 0.01,
+        },
+        "correlation": {"price_utilization": 0.5, "price_rates": -0.2, "utilization_rates": 0.1},
+    },
+    "firm": {
+        "gpus": 20_000,
+        "gpu_cost": 50_000.0,
+        "gpu_age_months": 12,
+        "useful_life_months": 60,
+        "cash": 40e6,
+        "fixed_opex_month": 4e6,
+    },
+    "collateral": {"price_elasticity": 0.3, "age_decay": 0.15, "fire_sale_haircut": 0.55},
+    "covenants": {"ltv_max": 1.3, "dscr_min": 0.9, "test_every_months": 3, "cure_tests": 1},
+    "refinancing": {"enabled": True, "max_ltv": 0.9, "open_in_glut": False},
+    "customers": [
+        {"name": "a", "share": 0.3, "price": 2.6, "end_month": 36, "annual_default_probability": 0.05},
+        {"name": "b", "share": 0.2, "price": 2.4, "end_month": 48, "annual_default_probability": 0.1},
+        {"name": "c", "share": 0.1, "price": 2.8, "end_month": 24, "annual_default_probability": 0.02},
+        {"name": "d", "share": 0.1, "price": 2.2, "end_month": 60, "annual_default_probability": 0.2},
+    ],
+    "debt": [
+        {"name": "term", "principal": 300e6, "rate": 0.09, "amortization": "annuity", "maturity_month": 48},
+        {"name": "notes", "principal": 200e6, "rate": 0.1, "amortization": "bullet", "maturity_month": 30},
+        {
+            "name": "abl",
+            "principal": 150e6,
+            "rate_type": "floating",
+            "spread": 0.05,
+            "amortization": "linear",
+            "maturity_month": 40,
+        },
+        {
+            "name": "rcf",
+            "principal": 50e6,
+            "rate_type": "floating",
+            "spread": 0.03,
+            "amortization": "bullet",
+            "maturity_month": 24,
+        },
+    ],
+}
+
+# Pure market: no debt, no costs, so no path ever defaults and every path runs to the horizon.
+MARKET_ONLY = {
+    "simulation": {"paths": 20_000, "horizon_months": 60, "seed": 7},
+    "market": {
+        "price": {"initial": 2.0, "drift": 0.05, "volatility": 0.3},
+        "utilization": {"enabled": False},
+    },
+    "firm": {"power_kw": 0.0, "opex_per_gpu_month": 0.0, "fixed_opex_month": 0.0, "cash": 1e6},
+}
+
+
+def table_with(base, *layers):
+    """A deep copy of ``base`` with ``layers`` merged on top."""
+    table = copy.deepcopy(base)
+    for layer in layers:
+        table = merge(table, layer)
+    return table
+
+
+def config_of(table):
+    return validate(table)
+
+
+def preset_config(name, *overrides):
+    return validate(load_table(preset=name, overrides=overrides))
+
+
+def simulate(config, backend="cpu", paths=None, path_start=0, tracked=0, dtype=np.float64, stream=0):
+    """Per-path outputs of ``config`` as a dict of host numpy arrays, plus tracks."""
+    simulation = config.simulation
+    paths = paths or simulation.paths
+    outputs_float, outputs_int, tracks = get_backend(backend).simulate(
+        parameter_vector(config), simulation.horizon_months, simulation.seed, stream, path_start, paths, tracked, dtype
+    )
+    outputs_float, outputs_int, tracks = (np.asarray(a) for a in (outputs_float, outputs_int, tracks))
+    result = {name: outputs_float[index] for index, name in enumerate(L.FLOAT_OUTPUT_NAMES)}
+    result |= {name: outputs_int[index] for index, name in enumerate(L.INT_OUTPUT_NAMES)}
+    result["tracks"] = tracks
+    return result
+
+
+def assert_same_paths(first, second, rtol=1e-9):
+    """Float outputs agree to ``rtol`` relative, default months and causes exactly.
+
+    Values that cancel to near zero (cash) are compared against the column's
+    scale, so "relative" means relative to the size of the quantity.
+    """
+    for name in L.INT_OUTPUT_NAMES:
+        np.testing.assert_array_equal(first[name], second[name], err_msg=name)
+    for name in L.FLOAT_OUTPUT_NAMES:
+        scale = float(np.max(np.abs(second[name]), initial=0.0))
+        np.testing.assert_allclose(first[name], second[name], rtol=rtol, atol=rtol * scale, err_msg=name)

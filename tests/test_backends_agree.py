@@ -1,0 +1,40 @@
+"""The compiled cpu kernel against the independent numpy oracle, path by path."""
+
+import numpy as np
+import pytest
+
+from gpu_stress.config.load import preset_names
+from helpers import FULL_MODEL, assert_same_paths, config_of, preset_config, simulate
+
+
+@pytest.mark.parametrize("preset", preset_names())
+def test_cpu_matches_numpy_on_every_preset(preset):
+    config = preset_config(preset, "simulation.paths=3000")
+    assert_same_paths(simulate(config, "cpu"), simulate(config, "numpy"))
+
+
+def test_cpu_matches_numpy_on_the_full_model():
+    config = config_of(FULL_MODEL)
+    cpu, oracle = simulate(config, "cpu", tracked=200), simulate(config, "numpy", tracked=200)
+    assert_same_paths(cpu, oracle)
+    np.testing.assert_allclose(cpu["tracks"], oracle["tracks"], rtol=1e-9, equal_nan=True)
+    # The comparison means something only if every default cause occurs.
+    causes = set(np.unique(cpu["default_cause"]))
+    assert causes == {0, 1, 2, 3, 4}, causes
+
+
+def test_cpu_matches_numpy_from_a_large_path_offset():
+    config = config_of(FULL_MODEL)
+    start = 2**33 + 12345  # path ids beyond 32 bits
+    assert_same_paths(
+        simulate(config, "cpu", paths=500, path_start=start), simulate(config, "numpy", paths=500, path_start=start)
+    )
+
+
+def test_float32_cpu_stays_close_to_float64():
+    config = preset_config("nebius", "simulation.paths=4000")
+    single = simulate(config, "cpu", dtype=np.float32)
+    double = simulate(config, "cpu")
+    assert single["final_price"].dtype == np.float32
+    # Same shocks, rounded differently: prices agree to float32 accuracy compounded over 60 months.
+    np.testing.assert_allclose(single["final_price"], double["final_price"], rtol=1e-4)

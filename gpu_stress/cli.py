@@ -190,5 +190,71 @@ def presets():
         click.echo(f"{name:<12} {description}")
 
 
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def info(as_json):
+    """Versions, CPU, CUDA driver and runtime, GPUs, and the backend `auto` picks."""
+    import json
+
+    from .info import collect
+
+    found = collect()
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    click.echo(" ".join(f"{name} {version}" for name, version in found["versions"].items()))
+    click.echo(f"CPU: {found['cpu']}, {found['memory_gib']} GiB")
+    cuda = found["cuda"]
+    if cuda["problem"]:
+        click.echo(f"CUDA: {cuda['problem']}")
+    else:
+        click.echo(f"CUDA driver {cuda['driver']}, runtime {cuda['runtime']}")
+        for index, gpu in enumerate(cuda["gpus"]):
+            click.echo(
+                f"GPU {index}: {gpu['name']}, compute capability {gpu['compute_capability']}, "
+                f"{gpu['multiprocessors']} SMs, {gpu['memory_gib']} GiB ({gpu['free_gib']} free)"
+            )
+    click.echo(f"auto backend: {found['auto_backend']} ({found['auto_reason']})")
+
+
+@main.command()
+@click.option("--cc", "targets", default="80,90", show_default=True, help="Compute capabilities, comma-separated.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def kernels(targets, as_json):
+    """Compile every CUDA kernel to PTX and SASS (no GPU needed); report registers and spills.
+
+    Exits with 1 if a kernel spills or a float32 kernel contains float64 instructions.
+    """
+    import json
+    from dataclasses import asdict
+
+    from .kernel_report import KernelReportError, report
+
+    try:
+        reports = report([target.strip().replace(".", "") for target in targets.split(",") if target.strip()])
+    except (KernelReportError, ImportError) as error:
+        raise BadInput(f"kernels: {error}") from None
+    if as_json:
+        click.echo(json.dumps([asdict(item) | {"problems": item.problems} for item in reports], indent=2))
+    else:
+        table = Table(title="CUDA kernels (ptxas -v)")
+        for label in ("kernel", "precision", "target", "registers", "spills (B)", "stack (B)", "float64 ops", "ok"):
+            table.add_column(label, justify="right", no_wrap=True)
+        for item in reports:
+            table.add_row(
+                item.kernel,
+                item.precision,
+                item.target,
+                str(item.registers),
+                f"{item.spill_stores}/{item.spill_loads}",
+                str(item.stack_bytes),
+                str(len(item.float64_instructions)),
+                "yes" if not item.problems else "; ".join(item.problems),
+            )
+        Console(width=max(120, Console().width)).print(table)
+    if any(item.problems for item in reports):
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

@@ -1,14 +1,18 @@
-"""CUDA launcher: one thread per path, grid-stride, the same path model as the CPU.
+"""CUDA launchers: one thread per path, grid-stride, the same path model as the CPU.
 
 Importing this module needs numba-cuda (``pip install gpu-stress[cuda13]``); it
 runs on a GPU, or on numba's CUDA simulator when NUMBA_ENABLE_CUDASIM=1.
+``SIGNATURES`` gives every kernel's argument types, for compiling to PTX with
+no GPU (``gpu-stress kernels``).
 """
 
 import functools
 
+import numba
 from numba import cuda
 
 from .device import SOURCE_DIGEST
+from .draws_only import draw_path
 from .layout import STATE_SIZE
 from .path import simulate_path
 
@@ -17,11 +21,17 @@ THREADS_PER_BLOCK = 128
 
 @functools.cache
 def path_kernel(dtype):
-    """The path kernel for ``dtype`` (numpy.float32 or numpy.float64), compiled lazily."""
-    return _compile(dtype, SOURCE_DIGEST)
+    """The path kernel for ``dtype`` (numpy.float32 or numpy.float64), compiled on first launch."""
+    return _compile_path_kernel(dtype, SOURCE_DIGEST)
 
 
-def _compile(dtype, source_digest):
+@functools.cache
+def draws_kernel(dtype):
+    """The draws-only roofline kernel for ``dtype``."""
+    return _compile_draws_kernel(dtype, SOURCE_DIGEST)
+
+
+def _compile_path_kernel(dtype, source_digest):
     @cuda.jit(cache=True)
     def simulate_paths(params, horizon, seed, stream, path_start, outputs_float, outputs_int, tracks):
         source_digest  # noqa: B018  (in the cache key: a model edit recompiles)
@@ -47,8 +57,41 @@ def _compile(dtype, source_digest):
     return simulate_paths
 
 
+def _compile_draws_kernel(dtype, source_digest):
+    @cuda.jit(cache=True)
+    def draw_paths(horizon, seed, stream, path_start, more_customers, checksums):
+        source_digest  # noqa: B018
+        for column in range(cuda.grid(1), checksums.shape[0], cuda.gridsize(1)):
+            checksums[column] = draw_path(horizon, seed, stream, path_start + column, more_customers, dtype)
+
+    return draw_paths
+
+
+def _path_signature(float_type):
+    index = numba.int64
+    return (float_type[::1], index, numba.uint64, index, index, float_type[:, ::1], numba.int32[:, ::1],
+            float_type[:, :, ::1])  # fmt: skip
+
+
+def _draws_signature(float_type):
+    index = numba.int64
+    return (index, numba.uint64, index, index, numba.boolean, float_type[::1])
+
+
+# kernel name -> (kernel factory, argument types for a numba float type)
+SIGNATURES = {
+    "simulate_paths": (path_kernel, _path_signature),
+    "draw_paths": (draws_kernel, _draws_signature),
+}
+
+
 def simulate_paths(params, horizon, seed, stream, path_start, outputs_float, outputs_int, tracks, dtype, blocks):
     """Launch the path kernel on ``blocks`` x THREADS_PER_BLOCK threads (grid-stride)."""
     path_kernel(dtype)[blocks, THREADS_PER_BLOCK](
         params, horizon, seed, stream, path_start, outputs_float, outputs_int, tracks
     )
+
+
+def draw_paths(horizon, seed, stream, path_start, more_customers, checksums, dtype, blocks):
+    """Launch the draws-only kernel."""
+    draws_kernel(dtype)[blocks, THREADS_PER_BLOCK](horizon, seed, stream, path_start, more_customers, checksums)

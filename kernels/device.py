@@ -5,17 +5,27 @@ numba compiles for the CPU (``numba.njit``) and for CUDA (``numba.cuda.jit``):
 each target compiles it on first use, so the model is written exactly once.
 Under the CUDA simulator the function stays plain Python, which is what lets
 CI step through the GPU launch path on a machine with no GPU.
+
+On the CPU the model functions are also inlined at numba's IR level: that
+removes a call (and its status check) per model function per month, 1.3-1.6x
+faster for a few seconds more of one-off, cached compilation. CUDA leaves
+inlining to NVVM (numba-cuda's IR inliner mistypes module-level constants).
 """
 
 import hashlib
 from pathlib import Path
 
-from numba.extending import register_jitable
-
-device_function = register_jitable
+from numba.extending import overload, register_jitable
 
 
-@device_function
+def device_function(function):
+    """Make ``function`` callable from CPU and CUDA kernels; returns it unchanged."""
+    register_jitable(function)  # every target (CUDA included), as a called function
+    overload(function, target="cpu", inline="always", strict=False)(lambda *args, **kwargs: function)
+    return function
+
+
+@register_jitable  # not inlined: numba's IR inliner mistypes its dtype(...) constants
 def is_float64(dtype):
     """True for float64: 2**24 + 1 is the first integer float32 cannot hold.
 

@@ -62,6 +62,8 @@ from .layout import (
     MAX_TRANCHES,
     MONTHS_PER_YEAR,
     NO_DEFAULT,
+    PAYMENT,
+    PAYMENT_RATE,
     POWER_COST_FULL,
     PRICE_ELASTICITY,
     RATE,
@@ -77,7 +79,6 @@ from .layout import (
     TEST_EVERY,
     TRAILING_MONTHS,
     TRANCHE_AMORTIZATION,
-    TRANCHE_COUNT,
     TRANCHE_FLOATING,
     TRANCHE_MATURITY,
     TRANCHE_PRINCIPAL,
@@ -100,17 +101,19 @@ def init_firm(params, state, dtype):
         state[FLOATING + j] = params[TRANCHE_FLOATING + j]
         state[RATE + j] = params[TRANCHE_RATE + j]
         state[MATURITY + j] = params[TRANCHE_MATURITY + j]
+        state[PAYMENT_RATE + j] = dtype(math.nan)
     for k in range(TRAILING_MONTHS):
         state[EBITDA_TRAILING + k] = dtype(0.0)
         state[SERVICE_TRAILING + k] = dtype(0.0)
 
 
 @device_function
-def total_debt(params, state, dtype):
-    debt = dtype(0.0)
-    for j in range(int(params[TRANCHE_COUNT])):
-        debt += state[BALANCE + j]
-    return debt
+def total_debt(state, dtype):
+    """Outstanding principal of all tranches ($); unused slots hold zero."""
+    outstanding = dtype(0.0)
+    for j in range(MAX_TRANCHES):
+        outstanding += state[BALANCE + j]
+    return outstanding
 
 
 @device_function
@@ -147,7 +150,7 @@ def operating_cash_flow(params, state, month, price, utilization, active, dtype)
     month_number = dtype(month)
     contracted_share = dtype(0.0)
     contracted_rate = dtype(0.0)  # $ per fleet GPU-hour from take-or-pay contracts
-    for i in range(int(params[CUSTOMER_COUNT])):
+    for i in range(MAX_CUSTOMERS):  # unused slots are never alive
         if state[CUSTOMER_ALIVE + i] > dtype(0.0) and month_number <= params[CUSTOMER_END + i]:
             if state[CUSTOMER_DRAW + i] < params[CUSTOMER_HAZARD + i]:
                 state[CUSTOMER_ALIVE + i] = dtype(0.0)
@@ -180,7 +183,7 @@ def debt_service(params, state, month, regime, rate, leverage, dtype):
     )
     service = dtype(0.0)
     balloon = dtype(0.0)
-    for j in range(int(params[TRANCHE_COUNT])):
+    for j in range(MAX_TRANCHES):  # unused slots hold no balance
         balance = state[BALANCE + j]
         if balance <= dtype(0.0):
             continue
@@ -204,11 +207,15 @@ def debt_service(params, state, month, regime, rate, leverage, dtype):
         elif amortization == LINEAR:
             principal = balance / payments_left
         elif amortization == ANNUITY:
-            if monthly_rate > dtype(0.0):
-                discount = math.exp(-payments_left * math.log1p(monthly_rate))
-                principal = balance * monthly_rate / (dtype(1.0) - discount) - interest
-            else:
-                principal = balance / payments_left
+            # The level payment only changes with the rate: recompute it then, not every month.
+            if monthly_rate != state[PAYMENT_RATE + j]:
+                state[PAYMENT_RATE + j] = monthly_rate
+                if monthly_rate > dtype(0.0):
+                    discount = math.exp(-payments_left * math.log1p(monthly_rate))
+                    state[PAYMENT + j] = balance * monthly_rate / (dtype(1.0) - discount)
+                else:
+                    state[PAYMENT + j] = balance / payments_left + interest
+            principal = state[PAYMENT + j] - interest
         else:
             principal = dtype(0.0)
         state[BALANCE + j] = balance - principal
@@ -228,7 +235,7 @@ def firm_step(params, state, month, regime, log_price, utilization, rate, dtype)
     value = fleet_value(params, log_price, age, dtype)
     ebitda = operating_cash_flow(params, state, month, math.exp(log_price), utilization, active, dtype)
     cash = state[CASH] + ebitda
-    debt = total_debt(params, state, dtype)
+    debt = total_debt(state, dtype)
     ltv = loan_to_value(debt, value, dtype)
 
     service, balloon = debt_service(params, state, month, regime, rate, ltv, dtype)
@@ -253,7 +260,7 @@ def firm_step(params, state, month, regime, log_price, utilization, rate, dtype)
 
     cash -= service
     state[CASH] = cash
-    debt = total_debt(params, state, dtype)
+    debt = total_debt(state, dtype)
     ltv = loan_to_value(debt, value, dtype)
 
     if month % int(params[TEST_EVERY]) == 0:

@@ -12,9 +12,6 @@ from .device import device_function
 from .firm import firm_step, fleet_value, init_firm, total_debt
 from .layout import (
     AGE_INITIAL,
-    BLOCK_MORE_CUSTOMERS,
-    BLOCK_NORMALS,
-    BLOCK_UNIFORMS,
     CASH,
     CUSTOMER_COUNT,
     CUSTOMER_DRAW,
@@ -40,7 +37,7 @@ from .layout import (
     TRACK_UTILIZATION,
 )
 from .market import initial_market, market_step
-from .rng import box_muller, draw_block, to_uniform
+from .rng import month_draws
 
 
 @device_function
@@ -78,37 +75,24 @@ def simulate_path(
     ltv = dtype(0.0)
     utilization_sum = dtype(0.0)
     months_alive = 0
-    discount = dtype(1.0)
+    rate_sum = dtype(0.0)  # sum of monthly short rates, for the discount factor
     final_log_price = log_price
 
     for month in range(1, horizon + 1):
-        bits0, bits1, bits2, bits3 = draw_block(seed, stream, path_id, month, BLOCK_NORMALS)
-        e0, e1 = box_muller(bits0, bits1, dtype)
-        e2, _ = box_muller(bits2, bits3, dtype)
-        bits0, bits1, bits2, bits3 = draw_block(seed, stream, path_id, month, BLOCK_UNIFORMS)
+        e_price, e_utilization, e_rate, u_jump, u_regime, u0, u1, u2, u3 = month_draws(
+            seed, stream, path_id, month, more_customers, dtype
+        )
         regime, log_price, utilization_logit, rate = market_step(
-            params,
-            regime,
-            log_price,
-            utilization_logit,
-            rate,
-            e0,
-            e1,
-            e2,
-            to_uniform(bits0, dtype),
-            to_uniform(bits1, dtype),
-            dtype,
+            params, regime, log_price, utilization_logit, rate, e_price, e_utilization, e_rate, u_jump, u_regime, dtype
         )
         utilization = dtype(1.0) / (dtype(1.0) + math.exp(-utilization_logit))
 
         if alive:
-            state[CUSTOMER_DRAW] = to_uniform(bits2, dtype)
-            state[CUSTOMER_DRAW + 1] = to_uniform(bits3, dtype)
-            if more_customers:
-                bits0, bits1, _, _ = draw_block(seed, stream, path_id, month, BLOCK_MORE_CUSTOMERS)
-                state[CUSTOMER_DRAW + 2] = to_uniform(bits0, dtype)
-                state[CUSTOMER_DRAW + 3] = to_uniform(bits1, dtype)
-            discount *= math.exp(-rate / dtype(MONTHS_PER_YEAR))
+            state[CUSTOMER_DRAW] = u0
+            state[CUSTOMER_DRAW + 1] = u1
+            state[CUSTOMER_DRAW + 2] = u2
+            state[CUSTOMER_DRAW + 3] = u3
+            rate_sum += rate
             cause, ead, loss, ltv, dscr = firm_step(params, state, month, regime, log_price, utilization, rate, dtype)
             utilization_sum += utilization
             months_alive += 1
@@ -135,8 +119,8 @@ def simulate_path(
     if alive:
         age = params[AGE_INITIAL] + dtype(horizon)
         net_worth = state[CASH] + fleet_value(params, log_price, age, dtype)
-        net_worth -= total_debt(params, state, dtype)
-        equity = discount * max(net_worth, dtype(0.0))
+        net_worth -= total_debt(state, dtype)
+        equity = math.exp(-rate_sum / dtype(MONTHS_PER_YEAR)) * max(net_worth, dtype(0.0))
 
     outputs_float[OUT_EAD, column] = ead
     outputs_float[OUT_LOSS, column] = loss

@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from .device import device_function, is_float64
-from .layout import BLOCKS_PER_MONTH
+from .layout import BLOCK_MORE_CUSTOMERS, BLOCK_NORMALS, BLOCK_UNIFORMS, BLOCKS_PER_MONTH
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 _SHIFT32 = np.uint64(32)
@@ -127,3 +127,35 @@ def box_muller(bits0, bits1, dtype):
     radius = math.sqrt(dtype(-2.0) * math.log(to_uniform(bits0, dtype)))
     cosine, sine = cos_sin_turns(to_uniform(bits1, dtype), dtype)
     return radius * cosine, radius * sine
+
+
+@device_function
+def month_draws(seed, stream, path_id, month, more_customers, dtype):
+    """Every random input of one month of one path.
+
+    Returns (e_price, e_utilization, e_rate, u_jump, u_regime, u_customer0..3):
+    three independent standard normals (correlated later by the market step)
+    and six uniforms. The third block, for customers 2 and 3, is drawn only if
+    ``more_customers``; otherwise those two uniforms are 1 (never a default).
+    """
+    bits0, bits1, bits2, bits3 = draw_block(seed, stream, path_id, month, BLOCK_NORMALS)
+    e_price, e_utilization = box_muller(bits0, bits1, dtype)
+    e_rate, _ = box_muller(bits2, bits3, dtype)
+    bits0, bits1, bits2, bits3 = draw_block(seed, stream, path_id, month, BLOCK_UNIFORMS)
+    u_customer2 = dtype(1.0)
+    u_customer3 = dtype(1.0)
+    if more_customers:
+        more0, more1, _, _ = draw_block(seed, stream, path_id, month, BLOCK_MORE_CUSTOMERS)
+        u_customer2 = to_uniform(more0, dtype)
+        u_customer3 = to_uniform(more1, dtype)
+    return (
+        e_price,
+        e_utilization,
+        e_rate,
+        to_uniform(bits0, dtype),
+        to_uniform(bits1, dtype),
+        to_uniform(bits2, dtype),
+        to_uniform(bits3, dtype),
+        u_customer2,
+        u_customer3,
+    )

@@ -33,7 +33,8 @@ def cuda_status():
     except ImportError:
         return False, "CuPy is not installed; pip install 'gpu-stress[cuda13]'"
     except Exception as error:  # a broken driver or toolkit: say so, do not crash
-        return False, f"CUDA is not usable: {str(error).strip().splitlines()[0]}"
+        text = str(error).strip()
+        return False, f"CUDA is not usable: {text.splitlines()[0] if text else type(error).__name__}"
     return True, "a CUDA GPU is present"
 
 

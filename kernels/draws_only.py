@@ -1,0 +1,19 @@
+"""The random-number work of a path with no model: the roofline of the path kernel.
+
+Each month draws exactly what the path model draws (``rng.month_draws``) and
+adds it to a checksum so the compiler cannot drop the work. Paths per second
+of this kernel bound those of the model from above.
+"""
+
+from .device import device_function
+from .rng import month_draws
+
+
+@device_function
+def draw_path(horizon, seed, stream, path_id, more_customers, dtype):
+    checksum = dtype(0.0)
+    for month in range(1, horizon + 1):
+        draws = month_draws(seed, stream, path_id, month, more_customers, dtype)
+        for value in draws:
+            checksum += value
+    return checksum

@@ -18,10 +18,16 @@ from pathlib import Path
 from numba.extending import overload, register_jitable
 
 
-def device_function(function):
-    """Make ``function`` callable from CPU and CUDA kernels; returns it unchanged."""
+def device_function(function=None, *, inline=False):
+    """Make ``function`` callable from CPU and CUDA kernels; returns it unchanged.
+
+    ``inline=True`` also inlines it into its CPU callers (for small, hot functions).
+    """
+    if function is None:
+        return lambda function: device_function(function, inline=inline)
     register_jitable(function)  # every target (CUDA included), as a called function
-    overload(function, target="cpu", inline="always", strict=False)(lambda *args, **kwargs: function)
+    if inline:
+        overload(function, target="cpu", inline="always", strict=False)(lambda *args, **kwargs: function)
     return function
 
 

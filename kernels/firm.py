@@ -79,6 +79,7 @@ from .layout import (
     TEST_EVERY,
     TRAILING_MONTHS,
     TRANCHE_AMORTIZATION,
+    TRANCHE_COUNT,
     TRANCHE_FLOATING,
     TRANCHE_MATURITY,
     TRANCHE_PRINCIPAL,
@@ -107,7 +108,7 @@ def init_firm(params, state, dtype):
         state[SERVICE_TRAILING + k] = dtype(0.0)
 
 
-@device_function
+@device_function(inline=True)
 def total_debt(state, dtype):
     """Outstanding principal of all tranches ($); unused slots hold zero."""
     outstanding = dtype(0.0)
@@ -116,7 +117,7 @@ def total_debt(state, dtype):
     return outstanding
 
 
-@device_function
+@device_function(inline=True)
 def fleet_value(params, log_price, age_months, dtype):
     """Collateral value V ($) of the fleet; zero past its useful life."""
     if age_months > params[USEFUL_LIFE]:
@@ -126,7 +127,7 @@ def fleet_value(params, log_price, age_months, dtype):
     )
 
 
-@device_function
+@device_function(inline=True)
 def loan_to_value(debt, value, dtype):
     """debt / V, clipped to RATIO_CAP (a worthless fleet with debt sits at the cap)."""
     if debt <= dtype(0.0):
@@ -136,7 +137,7 @@ def loan_to_value(debt, value, dtype):
     return debt / value
 
 
-@device_function
+@device_function(inline=True)
 def coverage_ratio(ebitda, service, dtype):
     """EBITDA / debt service, clipped to +-RATIO_CAP; RATIO_CAP when nothing is due."""
     if service <= dtype(0.0):
@@ -144,7 +145,7 @@ def coverage_ratio(ebitda, service, dtype):
     return min(max(ebitda / service, dtype(-RATIO_CAP)), dtype(RATIO_CAP))
 
 
-@device_function
+@device_function(inline=True)
 def operating_cash_flow(params, state, month, price, utilization, active, dtype):
     """EBITDA of the month ($); also retires customers that default this month."""
     month_number = dtype(month)
@@ -183,7 +184,7 @@ def debt_service(params, state, month, regime, rate, leverage, dtype):
     )
     service = dtype(0.0)
     balloon = dtype(0.0)
-    for j in range(MAX_TRANCHES):  # unused slots hold no balance
+    for j in range(int(params[TRANCHE_COUNT])):
         balance = state[BALANCE + j]
         if balance <= dtype(0.0):
             continue

@@ -37,7 +37,7 @@ from .layout import (
 )
 
 
-@device_function
+@device_function(inline=True)
 def initial_market(params):
     """(regime, ln P, logit U, r) at month 0."""
     return (
@@ -48,7 +48,7 @@ def initial_market(params):
     )
 
 
-@device_function
+@device_function(inline=True)
 def market_step(params, regime, log_price, utilization_logit, rate, e0, e1, e2, u_jump, u_regime, dtype):
     """Advance the market one month; e0..e2 are independent standard normals."""
     if u_regime < params[SWITCH_PROBABILITY + regime]:

@@ -36,7 +36,7 @@ _WEYL_1 = np.uint64(0xBB67AE85)  # sqrt(3) - 1
 _SHIFT_TO_23_BITS = np.uint64(9)
 
 
-@device_function
+@device_function(inline=True)
 def philox4x32_10(c0, c1, c2, c3, k0, k1):
     """Ten Philox rounds; returns four uint32 values (held in uint64)."""
     c0 = np.uint64(c0) & _MASK32
@@ -59,7 +59,7 @@ def philox4x32_10(c0, c1, c2, c3, k0, k1):
     return c0, c1, c2, c3
 
 
-@device_function
+@device_function(inline=True)
 def draw_block(seed, stream, path, month, block):
     """Block ``block`` (0..BLOCKS_PER_MONTH-1) of month ``month`` of path ``path``."""
     seed = np.uint64(seed)
@@ -68,7 +68,7 @@ def draw_block(seed, stream, path, month, block):
     return philox4x32_10(path & _MASK32, path >> _SHIFT32, np.uint64(month), lane3, seed & _MASK32, seed >> _SHIFT32)
 
 
-@device_function
+@device_function(inline=True)
 def to_uniform(bits, dtype):
     """Map 32 random bits to a uniform in the open interval (0, 1).
 
@@ -80,7 +80,7 @@ def to_uniform(bits, dtype):
     return (dtype(bits >> _SHIFT_TO_23_BITS) + dtype(0.5)) * dtype(1.1920928955078125e-07)
 
 
-@device_function
+@device_function(inline=True)
 def cos_sin_turns(turns, dtype):
     """(cos 2 pi x, sin 2 pi x) for x in [0, 1].
 
@@ -121,7 +121,7 @@ def cos_sin_turns(turns, dtype):
     return sine, -cosine
 
 
-@device_function
+@device_function(inline=True)
 def box_muller(bits0, bits1, dtype):
     """Two independent standard normals from two 32-bit words (Box and Muller, 1958)."""
     radius = math.sqrt(dtype(-2.0) * math.log(to_uniform(bits0, dtype)))

@@ -1,9 +1,10 @@
-"""The numpy backend: the vectorized oracle (see numpy_model)."""
+"""The numpy backend: the array model with the Philox draws, the oracle of the tests."""
 
 import numpy as np
 
+from ..kernels.layout import CUSTOMER_COUNT
 from ..machine import cpu_description
-from .numpy_model import simulate_paths
+from .array_model import philox_draws, simulate_paths
 
 
 class NumpyBackend:
@@ -17,4 +18,5 @@ class NumpyBackend:
         return cpu_description()
 
     def simulate(self, params, horizon, seed, stream, path_start, paths, tracked, dtype):
-        return simulate_paths(params, horizon, seed, stream, path_start, paths, tracked, dtype)
+        draws = philox_draws(seed, stream, path_start, paths, int(params[CUSTOMER_COUNT]), dtype)
+        return simulate_paths(params, horizon, paths, tracked, dtype, draws)

@@ -1,0 +1,273 @@
+"""The path model as array code, one month at a time over all paths (numpy or CuPy).
+
+Two uses, one implementation:
+
+- with numpy and the Philox draws of ``numpy_random`` it is the **numpy
+  backend**, the oracle the compiled kernels are checked against. It is written
+  independently of ``gpu_stress.kernels`` (whole arrays, masks instead of early
+  exits) and shares only the array layout and the random-number contract;
+- with a library generator (NumPy's, or CuPy's on a GPU) it is the **naive
+  baseline** of the benchmarks: the model as a user would write it in array code.
+
+docs/model.md states the model both follow.
+"""
+
+import numpy as np
+
+from ..kernels import layout as L
+from . import numpy_random
+
+
+def philox_draws(seed, stream, path_start, paths, customers, dtype):
+    """Draws of the random-number contract: ``draws(month)`` -> (normals[3], uniforms[6])."""
+    path_ids = np.uint64(path_start) + np.arange(paths, dtype=np.uint64)
+
+    def draws(month):
+        b0, b1, b2, b3 = numpy_random.draw_block(seed, stream, path_ids, month, L.BLOCK_NORMALS)
+        e_price, e_utilization = numpy_random.box_muller(b0, b1, dtype)
+        e_rate, _ = numpy_random.box_muller(b2, b3, dtype)
+        words = numpy_random.draw_block(seed, stream, path_ids, month, L.BLOCK_UNIFORMS)
+        uniforms = [numpy_random.to_uniform(word, dtype) for word in words]
+        if customers > 2:
+            more = numpy_random.draw_block(seed, stream, path_ids, month, L.BLOCK_MORE_CUSTOMERS)[:2]
+            uniforms += [numpy_random.to_uniform(word, dtype) for word in more]
+        else:
+            uniforms += [np.ones(paths, dtype)] * 2
+        return (e_price, e_utilization, e_rate), uniforms
+
+    return draws
+
+
+def library_draws(generator, paths, dtype):
+    """Draws from a NumPy or CuPy ``Generator``: same shapes, not the Philox contract."""
+
+    def draws(month):
+        normals = generator.standard_normal((3, paths), dtype=dtype)
+        uniforms = generator.random((6, paths), dtype=dtype)
+        return tuple(normals), list(uniforms)
+
+    return draws
+
+
+def simulate_paths(params, horizon, paths, tracked, dtype, draws, xp=np):
+    """Simulate ``paths`` paths with ``draws``; outputs laid out as the kernels' launchers write them.
+
+    Returns (outputs_float, outputs_int, tracks) as ``xp`` arrays shaped
+    (FLOAT_OUTPUT_COUNT, paths), (INT_OUTPUT_COUNT, paths), (tracked, horizon, TRACK_COUNT).
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return _simulate(np.asarray(params, dtype=dtype), horizon, paths, tracked, dtype, draws, xp)
+
+
+def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
+    zero, one = dtype(0.0), dtype(1.0)
+    cap = dtype(L.RATIO_CAP)
+    customers = int(p[L.CUSTOMER_COUNT])
+    tranches = int(p[L.TRANCHE_COUNT])
+
+    def full(value, kind=dtype):
+        return xp.full(paths, value, dtype=kind)
+
+    def by_regime(index):
+        """Parameter ``index`` (shortage) or ``index + 1`` (glut) for every path."""
+        return xp.where(regime == 1, p[index + 1], p[index])
+
+    def loan_to_value(debt, value):
+        return xp.where(debt <= 0, zero, xp.where(value * cap <= debt, cap, debt / value))
+
+    def collateral(log_price, age):
+        if age > p[L.USEFUL_LIFE]:
+            return full(0.0)
+        exponent = p[L.PRICE_ELASTICITY] * (log_price - p[L.LOG_PRICE_INITIAL]) + p[L.LOG_AGE_DECAY] * age
+        return p[L.FLEET_COST] * xp.exp(exponent)
+
+    def tranche_values(index):
+        return xp.tile(xp.asarray(p[index : index + tranches]), (paths, 1))
+
+    regime = full(int(p[L.REGIME_INITIAL]), xp.int64)
+    log_price = full(p[L.LOG_PRICE_INITIAL])
+    utilization_logit = full(p[L.UTILIZATION_LOGIT_INITIAL])
+    rate = full(p[L.RATE_INITIAL])
+
+    cash = full(p[L.CASH_INITIAL])
+    breaches = full(0.0)
+    customer_alive = xp.ones((paths, customers), bool)
+    balance = tranche_values(L.TRANCHE_PRINCIPAL)
+    floating = tranche_values(L.TRANCHE_FLOATING) > 0
+    coupon = tranche_values(L.TRANCHE_RATE)
+    maturity = tranche_values(L.TRANCHE_MATURITY)
+    amortization = [int(p[L.TRANCHE_AMORTIZATION + j]) for j in range(tranches)]
+    ebitda_trailing = xp.zeros((paths, L.TRAILING_MONTHS), dtype)
+    service_trailing = xp.zeros((paths, L.TRAILING_MONTHS), dtype)
+
+    alive = xp.ones(paths, bool)
+    cause = full(L.NO_DEFAULT, np.int32)
+    default_month = full(-1, np.int32)
+    ead, loss = full(0.0), full(0.0)
+    min_cash, max_ltv, min_dscr = cash.copy(), full(0.0), full(cap)
+    utilization_sum, discount = full(0.0), full(1.0)
+    months_alive = full(0, np.int64)
+    final_log_price = log_price.copy()
+    tracks = xp.zeros((tracked, horizon, L.TRACK_COUNT), dtype)
+    cholesky = p[L.CHOLESKY : L.CHOLESKY + 6]
+
+    for month in range(1, horizon + 1):
+        was_alive = alive.copy()
+        (e0, e1, e2), (u_jump, u_regime, *customer_draws) = draws(month)
+
+        # --- market ---
+        regime = xp.where(u_regime < by_regime(L.SWITCH_PROBABILITY), 1 - regime, regime)
+        z_price = cholesky[0] * e0
+        z_utilization = cholesky[1] * e0 + cholesky[2] * e1
+        z_rate = cholesky[3] * e0 + cholesky[4] * e1 + cholesky[5] * e2
+        log_price = log_price + by_regime(L.LOG_DRIFT) + by_regime(L.LOG_VOLATILITY) * z_price
+        log_price = xp.where(u_jump < p[L.JUMP_PROBABILITY], log_price + p[L.LOG_JUMP], log_price)
+        if p[L.FLOOR_ENABLED] > 0:
+            log_price = xp.maximum(log_price, p[L.LOG_PRICE_FLOOR])
+        mean = by_regime(L.UTILIZATION_LOGIT_MEAN)
+        utilization_logit = (
+            mean + (utilization_logit - mean) * p[L.UTILIZATION_DECAY] + p[L.UTILIZATION_SHOCK] * z_utilization
+        )
+        rate = p[L.RATE_MEAN] + (rate - p[L.RATE_MEAN]) * p[L.RATE_DECAY] + p[L.RATE_SHOCK] * z_rate
+        utilization = one / (one + xp.exp(-utilization_logit))
+        price = xp.exp(log_price)
+
+        # --- firm: operating cash flow ---
+        month_number = dtype(month)
+        age = p[L.AGE_INITIAL] + month_number
+        value = collateral(log_price, age)
+        contracted_share, contracted_rate = full(0.0), full(0.0)
+        for i in range(customers):
+            in_term = customer_alive[:, i] & (month_number <= p[L.CUSTOMER_END + i])
+            defaults_now = in_term & (customer_draws[i] < p[L.CUSTOMER_HAZARD + i])
+            customer_alive[:, i] &= ~(defaults_now & was_alive)
+            paying = in_term & ~defaults_now
+            contracted_share += xp.where(paying, p[L.CUSTOMER_SHARE + i], zero)
+            contracted_rate += xp.where(paying, p[L.CUSTOMER_SHARE + i] * p[L.CUSTOMER_PRICE + i], zero)
+        if age <= p[L.USEFUL_LIFE]:
+            spot_share = one - contracted_share
+            revenue = p[L.FLEET_HOURS] * (contracted_rate + spot_share * utilization * price)
+            busy = contracted_share + spot_share * utilization
+            power = p[L.POWER_COST_FULL] * (busy + (one - busy) * p[L.IDLE_POWER_FRACTION])
+            ebitda = revenue - power - p[L.FLEET_OPEX] - p[L.FIXED_OPEX]
+        else:
+            ebitda = full(-p[L.FIXED_OPEX])
+        cash_before_service = cash + ebitda
+        debt = balance.sum(axis=1)
+        ltv_before = loan_to_value(debt, value)
+
+        # --- firm: debt service ---
+        base_rate = xp.maximum(rate, p[L.RATE_FLOOR])
+        can_refinance = (
+            (p[L.REFINANCING_ENABLED] > 0)
+            & (by_regime(L.REFINANCING_OPEN) > 0)
+            & (ltv_before <= p[L.REFINANCING_MAX_LTV])
+        )
+        service, balloon = full(0.0), full(0.0)
+        new_balance = balance.copy()
+        for j in range(tranches):
+            owed = balance[:, j]
+            outstanding = owed > 0
+            monthly_rate = (coupon[:, j] + xp.where(floating[:, j], base_rate, zero)) / dtype(12.0)
+            interest = owed * monthly_rate
+            payments_left = maturity[:, j] - month_number + one
+            due_now = payments_left <= one
+            if amortization[j] == L.LINEAR:
+                principal = owed / payments_left
+            elif amortization[j] == L.ANNUITY:
+                annuity_factor = one - xp.exp(-payments_left * xp.log1p(monthly_rate))
+                level = xp.where(
+                    monthly_rate > 0, owed * monthly_rate / annuity_factor, owed / payments_left + interest
+                )
+                principal = level - interest
+            else:
+                principal = full(0.0)
+            principal = xp.where(due_now, owed, principal)
+            if amortization[j] == L.BULLET:
+                refinanced = outstanding & due_now & can_refinance
+                balloon += xp.where(outstanding & due_now & ~can_refinance, owed, zero)
+                principal = xp.where(refinanced, zero, principal)
+                commit = refinanced & was_alive
+                floating[:, j] |= commit
+                coupon[:, j] = xp.where(commit, by_regime(L.REFINANCING_SPREAD), coupon[:, j])
+                maturity[:, j] = xp.where(commit, month_number + p[L.REFINANCING_TERM], maturity[:, j])
+            principal = xp.where(outstanding, principal, zero)
+            interest = xp.where(outstanding, interest, zero)
+            new_balance[:, j] = owed - principal
+            service += interest + principal
+
+        slot = month % L.TRAILING_MONTHS
+        ebitda_trailing[:, slot] = xp.where(was_alive, ebitda, ebitda_trailing[:, slot])
+        service_trailing[:, slot] = xp.where(was_alive, service, service_trailing[:, slot])
+        service_quarter = service_trailing.sum(axis=1)
+        dscr = xp.where(service_quarter <= 0, cap, xp.clip(ebitda_trailing.sum(axis=1) / service_quarter, -cap, cap))
+        recoverable = value * p[L.FIRE_SALE_RECOVERY]
+
+        unpaid = was_alive & (cash_before_service < service)
+        refinancing_failure = (balloon > 0) & (cash_before_service >= service - balloon)
+        cause = xp.where(unpaid, xp.where(refinancing_failure, L.REFINANCING, L.LIQUIDITY), cause).astype(np.int32)
+        recovery = xp.minimum(debt, xp.maximum(cash_before_service, zero) + recoverable)
+        ead = xp.where(unpaid, debt, ead)
+        loss = xp.where(unpaid, debt - recovery, loss)
+
+        paid = was_alive & ~unpaid
+        balance = xp.where(paid[:, None], new_balance, balance)
+        cash = xp.where(paid, cash_before_service - service, xp.where(unpaid, cash_before_service, cash))
+        debt_after = balance.sum(axis=1)
+        ltv = xp.where(unpaid, ltv_before, loan_to_value(debt_after, value))
+
+        # --- covenants ---
+        covenant_default = xp.zeros(paths, bool)
+        if month % int(p[L.TEST_EVERY]) == 0:
+            ltv_breach = (p[L.LTV_MAX] > 0) & (ltv > p[L.LTV_MAX])
+            dscr_breach = (p[L.DSCR_MIN] > 0) & (service_quarter > 0) & (dscr < p[L.DSCR_MIN])
+            breach = paid & (ltv_breach | dscr_breach)
+            breaches = xp.where(breach, breaches + one, xp.where(paid, zero, breaches))
+            covenant_default = breach & (breaches > p[L.CURE_TESTS])
+            covenant_cause = xp.where(ltv_breach, L.LTV_BREACH, L.DSCR_BREACH)
+            cause = xp.where(covenant_default, covenant_cause, cause).astype(np.int32)
+            recovery = xp.minimum(debt_after, xp.maximum(cash, zero) + recoverable)
+            ead = xp.where(covenant_default, debt_after, ead)
+            loss = xp.where(covenant_default, debt_after - recovery, loss)
+
+        # --- statistics of the paths alive at the start of the month ---
+        discount = xp.where(was_alive, discount * xp.exp(-rate / dtype(12.0)), discount)
+        utilization_sum = xp.where(was_alive, utilization_sum + utilization, utilization_sum)
+        months_alive += was_alive
+        final_log_price = xp.where(was_alive, log_price, final_log_price)
+        min_cash = xp.where(was_alive, xp.minimum(min_cash, cash), min_cash)
+        max_ltv = xp.where(was_alive, xp.maximum(max_ltv, ltv), max_ltv)
+        min_dscr = xp.where(was_alive, xp.minimum(min_dscr, dscr), min_dscr)
+        defaulted_now = unpaid | covenant_default
+        default_month = xp.where(defaulted_now, month, default_month).astype(np.int32)
+        alive = was_alive & ~defaulted_now
+
+        if tracked:
+            rows = slice(0, tracked)
+            step = month - 1
+            tracks[:, step, L.TRACK_PRICE] = price[rows]
+            tracks[:, step, L.TRACK_UTILIZATION] = utilization[rows]
+            tracks[:, step, L.TRACK_RATE] = rate[rows]
+            tracks[:, step, L.TRACK_GLUT] = regime[rows]
+            tracks[:, step, L.TRACK_CASH] = xp.where(alive[rows], cash[rows], np.nan)
+            tracks[:, step, L.TRACK_LTV] = xp.where(alive[rows], ltv[rows], np.nan)
+        elif not bool(alive.any()):
+            break
+
+    value = collateral(log_price, p[L.AGE_INITIAL] + dtype(horizon))
+    equity = xp.where(alive, discount * xp.maximum(cash + value - balance.sum(axis=1), zero), zero)
+
+    outputs_float = xp.empty((L.FLOAT_OUTPUT_COUNT, paths), dtype)
+    outputs_float[L.OUT_EAD] = ead
+    outputs_float[L.OUT_LOSS] = loss
+    outputs_float[L.OUT_FINAL_PRICE] = xp.exp(final_log_price)
+    outputs_float[L.OUT_FINAL_CASH] = cash
+    outputs_float[L.OUT_MIN_CASH] = min_cash
+    outputs_float[L.OUT_MAX_LTV] = max_ltv
+    outputs_float[L.OUT_MIN_DSCR] = min_dscr
+    outputs_float[L.OUT_MEAN_UTILIZATION] = utilization_sum / months_alive.astype(dtype)
+    outputs_float[L.OUT_EQUITY_VALUE] = equity
+    outputs_int = xp.empty((L.INT_OUTPUT_COUNT, paths), np.int32)
+    outputs_int[L.OUT_DEFAULT_MONTH] = default_month
+    outputs_int[L.OUT_DEFAULT_CAUSE] = cause
+    return outputs_float, outputs_int, tracks

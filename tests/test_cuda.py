@@ -1,0 +1,114 @@
+"""The cuda backend: on numba's CUDA simulator in CI, on a real GPU when there is one."""
+
+import os
+import subprocess
+import sys
+import tomllib
+
+import numpy as np
+import pyarrow.dataset as ds
+import pytest
+
+from conftest import requires_gpu
+from gpu_stress.kernels import layout as L
+from gpu_stress.results.aggregates import summarize_chunk
+from helpers import FULL_MODEL, assert_same_paths, config_of, preset_config, simulate, table_with
+
+GPU_PATHS = int(os.environ.get("GPU_STRESS_TEST_PATHS", "1000000"))
+
+
+def write_toml(path, table):
+    """A minimal TOML writer for nested dicts/lists of scalars (tests only)."""
+
+    def value(item):
+        if isinstance(item, bool):
+            return "true" if item else "false"
+        if isinstance(item, str):
+            return f'"{item}"'
+        if isinstance(item, dict):
+            return "{ " + ", ".join(f"{key} = {value(inner)}" for key, inner in item.items()) + " }"
+        if isinstance(item, list):
+            return "[" + ", ".join(value(inner) for inner in item) + "]"
+        return repr(item)
+
+    path.write_text("\n".join(f"{key} = {value(item)}" for key, item in table.items()) + "\n")
+    assert tomllib.loads(path.read_text()) == table
+
+
+def run_on_simulator(tmp_path, table, *options):
+    config = tmp_path / "model.toml"
+    write_toml(config, table)
+    output = tmp_path / "simulated"
+    environment = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    command = [sys.executable, "-m", "gpu_stress", "run", str(config), "--backend", "cuda", "-o", str(output)]
+    result = subprocess.run([*command, *options], capture_output=True, text=True, env=environment)
+    assert result.returncode == 0, result.stderr
+    assert "numba CUDA simulator" in result.stderr
+    return ds.dataset(output / "paths", format="ipc").to_table().sort_by("path_id")
+
+
+def as_outputs(table):
+    return {name: table[name].to_numpy() for name in (*L.FLOAT_OUTPUT_NAMES, "default_month")} | {
+        "default_cause": table["default_cause"].combine_chunks().indices.to_numpy()
+    }
+
+
+SMALL = {"simulation": {"paths": 160, "horizon_months": 36, "band_paths": 32, "chunk_paths": 64}}
+
+
+def test_simulated_cuda_kernel_matches_cpu_path_by_path(tmp_path):
+    table = table_with(FULL_MODEL, SMALL)
+    simulated = as_outputs(run_on_simulator(tmp_path, table))
+    assert_same_paths(simulated, simulate(config_of(table), "cpu"))
+
+
+def test_simulated_cuda_kernel_in_float32(tmp_path):
+    table = table_with(FULL_MODEL, SMALL)
+    simulated = as_outputs(run_on_simulator(tmp_path, table, "--precision", "float32"))
+    assert simulated["final_price"].dtype == np.float32
+    reference = simulate(config_of(table), "cpu")
+    np.testing.assert_allclose(simulated["final_price"], reference["final_price"], rtol=1e-3)
+
+
+@requires_gpu
+@pytest.mark.gpu
+@pytest.mark.parametrize("name", ["coreweave", "full model"])
+def test_gpu_matches_cpu_path_by_path_in_float64(name):
+    if name == "full model":
+        config = config_of(table_with(FULL_MODEL, {"simulation": {"paths": GPU_PATHS}}))
+    else:
+        config = preset_config("coreweave", f"simulation.paths={GPU_PATHS}")
+    assert_same_paths(simulate(config, "cuda", tracked=1000), simulate(config, "cpu", tracked=1000))
+
+
+@requires_gpu
+@pytest.mark.gpu
+def test_gpu_float32_statistics_agree_with_float64():
+    config = preset_config("coreweave", f"simulation.paths={GPU_PATHS}")
+    single, double = simulate(config, "cuda", dtype=np.float32), simulate(config, "cuda")
+    n = GPU_PATHS
+    for name in ("final_price", "loss", "mean_utilization"):
+        a, b = single[name].astype(np.float64), double[name]
+        standard_error = np.sqrt((a.var() + b.var()) / n)
+        assert abs(a.mean() - b.mean()) < 4 * standard_error + 1e-6 * abs(b.mean()), name
+    pd_single, pd_double = (single["default_month"] > 0).mean(), (double["default_month"] > 0).mean()
+    assert abs(pd_single - pd_double) < 4 * np.sqrt(2 * pd_double * (1 - pd_double) / n) + 1 / n
+
+
+@requires_gpu
+@pytest.mark.gpu
+def test_device_reductions_equal_host_reductions():
+    import cupy
+
+    from gpu_stress.backends import get_backend
+    from gpu_stress.params import parameter_vector
+
+    config = preset_config("coreweave")
+    outputs_float, outputs_int, _ = get_backend("cuda").simulate(
+        parameter_vector(config), 60, 1, 0, 0, 200_000, 0, np.float64
+    )
+    debt = sum(tranche.principal for tranche in config.debt)
+    on_device = summarize_chunk(outputs_float, outputs_int, 60, debt, cupy)
+    on_host = summarize_chunk(cupy.asnumpy(outputs_float), cupy.asnumpy(outputs_int), 60, debt, np)
+    for key, value in on_host.items():
+        np.testing.assert_allclose(on_device[key], value, rtol=1e-12, err_msg=key)

@@ -1,0 +1,59 @@
+"""Every CUDA kernel compiles to PTX and SASS with no GPU: no spills, no float64 in float32."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from gpu_stress.cli import main
+from gpu_stress.kernel_report import float64_instructions
+from gpu_stress.kernels.cuda import SIGNATURES
+
+
+@pytest.fixture(scope="module")
+def report():
+    result = CliRunner().invoke(main, ["kernels", "--cc", "80,90", "--json"])
+    assert result.exit_code in (0, 1), result.output
+    return json.loads(result.stdout), result.exit_code
+
+
+def test_every_kernel_precision_and_target_is_reported(report):
+    items, _ = report
+    found = {(item["kernel"], item["precision"], item["target"]) for item in items}
+    expected = {(kernel, precision, target) for kernel in SIGNATURES for precision in ("float32", "float64")
+                for target in ("sm_80", "sm_90")}  # fmt: skip
+    assert found == expected
+    assert all(item["registers"] > 0 and item["ptx_lines"] > 100 for item in items)
+
+
+def test_no_kernel_spills(report):
+    items, _ = report
+    assert [(item["kernel"], item["target"]) for item in items if item["spill_stores"] or item["spill_loads"]] == []
+
+
+def test_float32_kernels_have_no_float64_instructions(report):
+    items, exit_code = report
+    assert [item["kernel"] for item in items if item["precision"] == "float32" and item["float64_instructions"]] == []
+    assert exit_code == 0
+    # The check is not vacuous: the float64 kernels do use float64.
+    assert all(item["float64_instructions"] for item in items if item["precision"] == "float64")
+
+
+def test_float64_detector_sees_a_silent_promotion():
+    import numba
+    from numba import cuda
+
+    def promoted(values):
+        index = cuda.grid(1)
+        if index < values.size:
+            values[index] = values[index] * 0.1  # a float64 literal: float32 * float64 -> float64
+
+    ptx, _ = cuda.compile_ptx(promoted, (numba.float32[::1],), cc=(8, 0))
+    assert any(".f64" in instruction for instruction in float64_instructions(ptx))
+
+
+def test_info_without_a_gpu_explains_and_picks_cpu():
+    result = CliRunner().invoke(main, ["info"])
+    assert result.exit_code == 0
+    assert "auto backend: cpu" in result.stdout or "auto backend: cuda" in result.stdout
+    assert "numba" in result.stdout and "Traceback" not in result.output

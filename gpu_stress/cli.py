@@ -256,5 +256,56 @@ def kernels(targets, as_json):
         sys.exit(1)
 
 
+@main.command()
+@click.option("--backends", default=None, help="Comma-separated: numpy,cpu,cuda (default: all usable here).")
+@click.option("--paths", type=click.IntRange(min=1), help="Paths per measurement (default: per backend).")
+@click.option("--horizon", type=click.IntRange(min=1), default=60, show_default=True, help="Months.")
+@click.option("--precision", type=click.Choice(["float64", "float32"]), default="float64", show_default=True)
+@click.option("--repeats", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option("--scaling", "scaling_sizes", default=None, help="Also time engine runs at these path counts (cpu).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the JSON record here.")
+def bench(backends, paths, horizon, precision, repeats, scaling_sizes, as_json, output):
+    """Path-steps per second of each backend, with the draws-only and naive baselines."""
+    import json
+    from pathlib import Path
+
+    from . import bench as benchmark
+    from .backends import BackendError
+    from .results.store import write_json
+
+    chosen = [name.strip() for name in backends.split(",")] if backends else benchmark.available_backends()
+    try:
+        record = benchmark.run_benchmark(chosen, horizon, precision, repeats, paths)
+    except BackendError as error:
+        raise BadInput(str(error)) from None
+    if scaling_sizes:
+        record["scaling"] = benchmark.scaling([int(float(size)) for size in scaling_sizes.split(",")])
+    if output:
+        write_json(Path(output), record)
+    if as_json:
+        click.echo(json.dumps(record, indent=2))
+        return
+    table = Table(title=f"{record['preset']}, {horizon} months, {precision} on {record['machine']['cpu']}")
+    for label in ("kernel", "backend", "paths", "median s", "M path-steps/s", "x numpy", "peak memory"):
+        table.add_column(label, justify="right", no_wrap=True)
+    for row in record["rows"]:
+        ratio = f"{row['ratio_to_numpy']:.1f}" if row["ratio_to_numpy"] else "-"
+        table.add_row(
+            row["kernel"],
+            row["backend"],
+            f"{row['paths']:,}",
+            f"{row['seconds']:.3f}",
+            f"{row['path_steps_per_s'] / 1e6:,.1f}",
+            ratio,
+            f"{row['peak_memory_bytes'] / 2**20:,.0f} MiB",
+        )
+    Console(width=max(120, Console().width)).print(table)
+    for name, value in record["checks"].items():
+        click.echo(f"{name}: {value:.2f}")
+    for row in record.get("scaling", []):
+        click.echo(f"scaling: {row['paths']:>12,} paths  {row['seconds']:8.2f} s  {row['peak_rss_mib']:7.0f} MiB RSS")
+
+
 if __name__ == "__main__":
     main()

@@ -69,8 +69,16 @@ def _compile_draws_kernel(dtype, source_digest):
 
 def _path_signature(float_type):
     index = numba.int64
-    return (float_type[::1], index, numba.uint64, index, index, float_type[:, ::1], numba.int32[:, ::1],
-            float_type[:, :, ::1])  # fmt: skip
+    return (
+        float_type[::1],
+        index,
+        numba.uint64,
+        index,
+        index,
+        float_type[:, ::1],
+        numba.int32[:, ::1],
+        float_type[:, :, ::1],
+    )
 
 
 def _draws_signature(float_type):

@@ -20,8 +20,12 @@ def report():
 def test_every_kernel_precision_and_target_is_reported(report):
     items, _ = report
     found = {(item["kernel"], item["precision"], item["target"]) for item in items}
-    expected = {(kernel, precision, target) for kernel in SIGNATURES for precision in ("float32", "float64")
-                for target in ("sm_80", "sm_90")}  # fmt: skip
+    expected = {
+        (kernel, precision, target)
+        for kernel in SIGNATURES
+        for precision in ("float32", "float64")
+        for target in ("sm_80", "sm_90")
+    }
     assert found == expected
     assert all(item["registers"] > 0 and item["ptx_lines"] > 100 for item in items)
 

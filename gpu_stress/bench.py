@@ -1,0 +1,277 @@
+"""``gpu-stress bench``: path-steps per second of every backend, measured in one process.
+
+Three kernels per device, each timed after a warm-up as the median of repeats:
+
+- ``model``: the path model on the reference preset (the product);
+- ``draws_only``: the same random draws per path-step with no model, the
+  roofline that says how close the model is to its random-number-bound limit;
+- ``naive``: the model as array code a user would write, one month at a time
+  over all paths, with the array library's own generator (NumPy on the CPU,
+  CuPy on a GPU).
+
+A path-step is one month of one path. ``path_steps_per_s`` counts the nominal
+paths x horizon; ``simulated_months_per_s`` counts only the months paths
+lived (a path stops at its default).
+"""
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+
+import numpy as np
+
+from . import __version__
+from .arrays import to_host
+from .backends import cuda_status, get_backend
+from .backends.array_model import library_draws, simulate_paths
+from .config.load import load_config
+from .info import cuda_details, package_versions
+from .kernels import layout as L
+from .machine import cpu_description, memory_gib
+from .params import parameter_vector
+
+REFERENCE_PRESET = "coreweave"
+DEFAULT_PATHS = {"numpy": 20_000, "cpu": 400_000, "cuda": 4_000_000}
+SEED = 12345
+
+
+def machine():
+    details = cuda_details()
+    return {
+        "cpu": cpu_description(),
+        "memory_gib": round(memory_gib(), 1),
+        "gpus": details["gpus"],
+        "cuda_driver": details["driver"],
+        "cuda_runtime": details["runtime"],
+        "cuda_problem": details["problem"],
+        "versions": package_versions(),
+        "numba_threads": _numba_threads(),
+    }
+
+
+def _numba_threads():
+    import numba
+
+    return numba.get_num_threads()
+
+
+def _median_seconds(run, repeats, synchronize):
+    run()  # warm-up (compiles, fills caches)
+    synchronize()
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = run()
+        synchronize()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), times, result
+
+
+def _host_peak_bytes(run):
+    """Peak bytes numpy allocated during one more run (traced separately from the timing)."""
+    tracemalloc.start()
+    try:
+        run()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+class _Device:
+    """What differs between measuring on the CPU and on the GPU."""
+
+    def __init__(self, name):
+        self.name = name
+        if name == "cuda":
+            import cupy
+
+            self.xp = cupy
+            self.pool = cupy.get_default_memory_pool()
+        else:
+            self.xp = np
+
+    def synchronize(self):
+        if self.name == "cuda":
+            self.xp.cuda.Device().synchronize()
+
+    def peak_bytes(self, run):
+        if self.name != "cuda":
+            return _host_peak_bytes(run)
+        self.pool.free_all_blocks()
+        run()
+        self.synchronize()
+        return int(self.pool.total_bytes())
+
+
+def _months_simulated(outputs_int, horizon):
+    month = to_host(outputs_int[L.OUT_DEFAULT_MONTH])
+    return int(np.where(month > 0, month, horizon).sum())
+
+
+def measure(kernel, backend, params, paths, horizon, dtype, repeats):
+    """One row of the benchmark table."""
+    device = _Device("cuda" if backend == "cuda" else "cpu")
+    customers = int(params[L.CUSTOMER_COUNT])
+    if kernel == "model":
+        engine_backend = get_backend(backend)
+
+        def run():
+            return engine_backend.simulate(params, horizon, SEED, 0, 0, paths, 0, dtype)
+
+    elif kernel == "draws_only":
+        checksums = device.xp.empty(paths, dtype)
+        launch = _draws_launcher(backend)
+
+        def run():
+            launch(horizon, np.uint64(SEED), 0, 0, customers > 2, checksums, dtype)
+            return None
+
+    else:  # naive
+        generator = device.xp.random.default_rng(SEED)
+
+        def run():
+            draws = library_draws(generator, paths, dtype)
+            return simulate_paths(params, horizon, paths, 0, dtype, draws, device.xp)
+
+    seconds, times, result = _median_seconds(run, repeats, device.synchronize)
+    row = {
+        "kernel": kernel,
+        "backend": backend,
+        "precision": np.dtype(dtype).name,
+        "paths": paths,
+        "horizon_months": horizon,
+        "repeats": repeats,
+        "seconds": seconds,
+        "seconds_all": times,
+        "path_steps_per_s": paths * horizon / seconds,
+        "peak_memory_bytes": device.peak_bytes(run),
+        "peak_memory_kind": "device pool" if backend == "cuda" else "host (tracemalloc)",
+    }
+    if result is not None:
+        row["simulated_months_per_s"] = _months_simulated(result[1], horizon) / seconds
+    return row
+
+
+def _draws_launcher(backend):
+    if backend == "cuda":
+        from .kernels import cuda
+
+        device = cuda.cuda.get_current_device()
+        blocks = device.MULTIPROCESSOR_COUNT * 32
+
+        def launch(*args):
+            cuda.draw_paths(*args, blocks)
+
+        return launch
+    from .kernels import cpu
+
+    return cpu.draw_paths
+
+
+def plan(backends):
+    """(kernel, backend) pairs to measure for the requested backends."""
+    pairs = []
+    for backend in backends:
+        pairs.append(("model", backend))
+        if backend == "cpu":
+            pairs += [("draws_only", "cpu")]
+        if backend == "numpy":
+            pairs += [("naive", "numpy")]
+        if backend == "cuda":
+            pairs += [("draws_only", "cuda"), ("naive", "cuda")]
+    return pairs
+
+
+def run_benchmark(backends, horizon=60, precision="float64", repeats=5, paths=None, preset=REFERENCE_PRESET):
+    """Measure every (kernel, backend) in this process; returns the JSON-ready record."""
+    config = load_config(preset=preset)
+    params = parameter_vector(config)
+    dtype = np.dtype(precision).type
+    rows = []
+    for kernel, backend in plan(backends):
+        count = paths or DEFAULT_PATHS[backend]
+        rows.append(measure(kernel, backend, params, count, horizon, dtype, repeats if backend != "numpy" else 3))
+    numpy_rate = next(
+        (row["path_steps_per_s"] for row in rows if row["kernel"] == "model" and row["backend"] == "numpy"), None
+    )
+    for row in rows:
+        row["ratio_to_numpy"] = row["path_steps_per_s"] / numpy_rate if numpy_rate else None
+    return {
+        "gpu_stress_version": __version__,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "preset": preset,
+        "horizon_months": horizon,
+        "precision": precision,
+        "machine": machine(),
+        "rows": rows,
+        "checks": checks(rows),
+    }
+
+
+def checks(rows):
+    """The targets of the benchmark issue, as measured (None where not measured)."""
+
+    def rate(kernel, backend):
+        return next(
+            (row["path_steps_per_s"] for row in rows if (row["kernel"], row["backend"]) == (kernel, backend)), None
+        )
+
+    found = {}
+    if rate("model", "cpu") and rate("model", "numpy"):
+        found["cpu_over_numpy"] = rate("model", "cpu") / rate("model", "numpy")
+    if rate("model", "cpu") and rate("draws_only", "cpu"):
+        found["cpu_draws_only_over_model"] = rate("draws_only", "cpu") / rate("model", "cpu")
+    if rate("model", "cuda") and rate("draws_only", "cuda"):
+        found["cuda_model_share_of_draws_only"] = rate("model", "cuda") / rate("draws_only", "cuda")
+        found["cuda_g_path_steps_per_s"] = rate("model", "cuda") / 1e9
+    return found
+
+
+def scaling(path_counts, preset=REFERENCE_PRESET, backend="cpu"):
+    """Wall time and peak RSS of whole engine runs (``--no-paths``) against the path count.
+
+    Each size runs in a fresh process so that its peak RSS is its own.
+    """
+    results = []
+    for paths in path_counts:
+        with tempfile.TemporaryDirectory() as folder:
+            command = [
+                sys.executable,
+                "-c",
+                _SCALING_PROBE,
+                preset,
+                str(paths),
+                backend,
+                os.path.join(folder, "out"),
+            ]
+            output = subprocess.run(command, capture_output=True, text=True, check=True).stdout.split()
+        seconds, peak_kib = float(output[0]), int(output[1])
+        results.append(
+            {"paths": paths, "seconds": seconds, "peak_rss_mib": peak_kib / 1024, "paths_per_s": paths / seconds}
+        )
+    return results
+
+
+_SCALING_PROBE = """
+import resource, sys, time
+from gpu_stress import engine
+from gpu_stress.config.load import load_table
+preset, paths, backend, output = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+warm_up = load_table(preset=preset, overrides=["simulation.paths=1000"])
+engine.start(warm_up, output + "-warm-up", backend=backend, write_paths=False).execute()  # compile or load the cache
+table = load_table(preset=preset, overrides=[f"simulation.paths={paths}"])
+started = time.perf_counter()
+job = engine.start(table, output, backend=backend, write_paths=False)
+job.execute()
+job.finish()
+print(time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def available_backends():
+    usable, _ = cuda_status()
+    return ["numpy", "cpu"] + (["cuda"] if usable else [])

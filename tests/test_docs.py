@@ -1,0 +1,33 @@
+"""docs/model.md documents every configuration key, and the README's commands exist."""
+
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from gpu_stress.config.schema import Config, Customer, Debt
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def keys(model, prefix=""):
+    for name, field in model.model_fields.items():
+        if isinstance(field.default, BaseModel):
+            yield from keys(type(field.default), f"{prefix}{name}.")
+        elif name not in ("customers", "debt"):
+            yield prefix + name
+
+
+def test_every_parameter_is_documented():
+    text = (ROOT / "docs" / "model.md").read_text()
+    missing = [key for key in keys(Config) if key not in text and key.rsplit(".", 1)[-1] not in text]
+    missing += [f"customers[].{key}" for key in keys(Customer) if f"customers[].{key}" not in text]
+    missing += [f"debt[].{key}" for key in keys(Debt) if f"debt[].{key}" not in text]
+    assert missing == []
+
+
+def test_readme_starts_with_the_two_commands_ci_runs():
+    readme = (ROOT / "README.md").read_text()
+    ci = (ROOT / ".ci" / "run").read_text()
+    test_command = next(line for line in ci.splitlines() if "pytest" in line).strip()
+    assert test_command in readme
+    assert "gpu-stress run" in readme.split("## ")[1]

@@ -14,7 +14,14 @@ from .backends import BACKENDS, BackendError
 from .config.load import ConfigError, load_table, preset_names, read_preset
 from .engine import RunError
 from .scenarios import parse_sweep_option
-from .summary import ResultsError, display_rows, load_scenarios, scenario_rows, summary_json
+from .summary import (
+    ResultsError,
+    display_rows,
+    load_scenarios,
+    pd_by_year_rows,
+    scenario_rows,
+    summary_json,
+)
 
 BAD_INPUT = 2
 INTERRUPTED = 130
@@ -64,6 +71,8 @@ def main():
 @click.option("-o", "--output", type=click.Path(file_okay=False), help="Results directory to create.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing results directory.")
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False), help="Finish an interrupted run.")
+@click.option("--cluster", metavar="local[:N]", help="Spread chunks over a local Dask cluster of N workers.")
+@click.option("--scheduler", metavar="ADDRESS", help="Spread chunks over an existing Dask cluster.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @_fail_cleanly
 def run(
@@ -81,6 +90,8 @@ def run(
     output,
     overwrite,
     resume_dir,
+    cluster,
+    scheduler,
     as_json,
 ):
     """Run a stress test and print its summary.
@@ -89,6 +100,13 @@ def run(
     """
     from . import engine
 
+    if cluster or scheduler:  # check before anything is written
+        from . import distributed
+
+        try:
+            distributed.check_options(cluster, scheduler)
+        except distributed.DistributedError as error:
+            raise BadInput(str(error)) from None
     if resume_dir:
         job = engine.resume(resume_dir, backend=None if backend == "auto" else backend)
     else:
@@ -121,7 +139,7 @@ def run(
     record = job.record
     _stderr().print(f"backend: {record['backend']} on {record['device']} ({record['backend_reason']})")
     try:
-        _execute_with_progress(job)
+        _execute_with_progress(job, cluster, scheduler)
     except KeyboardInterrupt:
         done = len(job.units) - len(job.pending())
         _stderr().print(
@@ -133,7 +151,7 @@ def run(
     _print_summary(final, as_json)
 
 
-def _execute_with_progress(job):
+def _execute_with_progress(job, cluster=None, scheduler=None):
     pending = job.pending()
     console = _stderr()
     with Progress(
@@ -146,7 +164,21 @@ def _execute_with_progress(job):
     ) as progress:
         task = progress.add_task("paths", total=sum(unit.paths for unit in job.units))
         progress.advance(task, sum(unit.paths for unit in job.units) - sum(unit.paths for unit in pending))
-        job.execute(pending, on_unit_done=lambda unit: progress.advance(task, unit.paths))
+
+        def advance(unit):
+            progress.advance(task, unit.paths)
+
+        if cluster or scheduler:
+            from . import distributed
+
+            try:
+                with distributed.connect(cluster, scheduler, job.spec.backend) as client:
+                    console.print(f"cluster: {len(client.scheduler_info()['workers'])} workers")
+                    distributed.execute(job, client, pending, on_unit_done=advance)
+            except distributed.DistributedError as error:
+                raise BadInput(str(error)) from None
+        else:
+            job.execute(pending, on_unit_done=advance)
 
 
 @main.command()
@@ -155,19 +187,20 @@ def _execute_with_progress(job):
 @click.option("--sort", "sort_by", metavar="COLUMN", help="Sort scenarios by a column.")
 @click.option("--descending", is_flag=True, help="Sort from the largest value.")
 @click.option("--all-columns", is_flag=True, help="Show every aggregate, not just the headline.")
+@click.option("--by-year", is_flag=True, help="Show cumulative PD by year instead.")
 @_fail_cleanly
-def summarize(directory, as_json, sort_by, descending, all_columns):
+def summarize(directory, as_json, sort_by, descending, all_columns, by_year):
     """Summarize a results directory: PD, expected loss, loss tails, causes."""
-    _print_summary(directory, as_json, sort_by, descending, all_columns)
+    _print_summary(directory, as_json, sort_by, descending, all_columns, by_year)
 
 
-def _print_summary(directory, as_json, sort_by=None, descending=False, all_columns=False):
+def _print_summary(directory, as_json, sort_by=None, descending=False, all_columns=False, by_year=False):
     record, table = load_scenarios(directory)
     rows = scenario_rows(record, table, sort_by, descending)
     if as_json:
         click.echo(summary_json(record, rows))
         return
-    labels, cells = display_rows(rows, record.get("sweep_keys", []), all_columns)
+    labels, cells = (pd_by_year_rows if by_year else display_rows)(rows, record.get("sweep_keys", []), all_columns)
     simulation = record["simulation"]
     title = (
         f"{simulation['paths']:,} paths x {simulation['horizon_months']} months, seed {simulation['seed']}, "
@@ -178,7 +211,8 @@ def _print_summary(directory, as_json, sort_by=None, descending=False, all_colum
         output.add_column(label, justify="right", no_wrap=True)
     for line in cells:
         output.add_row(*line)
-    Console(width=max(120, Console().width)).print(output)
+    # Never squeeze columns: a terminal wraps long lines, a pipe keeps them whole.
+    Console(width=max(Console().width, 250)).print(output)
 
 
 @main.command()
@@ -305,6 +339,26 @@ def bench(backends, paths, horizon, precision, repeats, scaling_sizes, as_json, 
         click.echo(f"{name}: {value:.2f}")
     for row in record.get("scaling", []):
         click.echo(f"scaling: {row['paths']:>12,} paths  {row['seconds']:8.2f} s  {row['peak_rss_mib']:7.0f} MiB RSS")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="PNG file to write.")
+@click.option("--kind", type=click.Choice(["all", "fan", "loss", "heatmap"]), default="all", show_default=True)
+@click.option("--scenario", "scenario_id", type=int, default=0, show_default=True, help="Scenario for fan/loss.")
+@click.option("--x", "x_key", help="Swept key on the heatmap's x axis (default: the first).")
+@click.option("--y", "y_key", help="Swept key on the heatmap's y axis (default: the second).")
+@_fail_cleanly
+def plot(directory, output, kind, scenario_id, x_key, y_key):
+    """Fan chart, loss distribution and (for a sweep) PD heatmap, as a PNG."""
+    from .plots import PlotError
+    from .plots import plot as draw
+
+    try:
+        draw(directory, output, kind, scenario_id, x_key, y_key)
+    except PlotError as error:
+        raise BadInput(str(error)) from None
+    click.echo(output)
 
 
 if __name__ == "__main__":

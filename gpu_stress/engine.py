@@ -155,17 +155,14 @@ class Run:
         missing = self.pending()
         if missing:
             raise RunError(f"{len(missing)} chunks are not done yet")
-        by_scenario = {scenario.scenario_id: [] for scenario in self.scenarios}
-        band_stats = {}
-        for unit in self.units:
+        totals, band_stats = {}, {}
+        for unit in self.units:  # plan order, one summary in memory at a time
             summary, unit_bands = store.load_unit_summary(unit_summary_path(self.staging, unit))
-            by_scenario[unit.scenario_id].append(summary)
+            previous = totals.get(unit.scenario_id)
+            totals[unit.scenario_id] = summary if previous is None else aggregates.combine([previous, summary])
             if unit_bands is not None:
                 band_stats[unit.scenario_id] = unit_bands
-        rows = [
-            aggregates.finalize(aggregates.combine(by_scenario[scenario.scenario_id]), scenario.initial_debt)
-            for scenario in self.scenarios
-        ]
+        rows = [aggregates.finalize(totals[scenario.scenario_id], scenario.initial_debt) for scenario in self.scenarios]
         provenance = self.spec.provenance
         store.write_table(self.staging / store.SCENARIOS_FILE, self._scenarios_table(rows, provenance))
         bands_table = bands.bands_table(band_stats)
@@ -187,9 +184,12 @@ class Run:
         )
         for name in rows[0]:
             values = [row[name] for row in rows]
-            columns[name] = pa.array(values, pa.list_(pa.float64())) if name == "pd_by_year" else pa.array(values)
+            columns[name] = pa.array(values, LIST_COLUMNS.get(name))
         table = pa.table(columns)
         return table.replace_schema_metadata(store.with_provenance(table.schema, provenance).metadata)
+
+
+LIST_COLUMNS = {"pd_by_year": pa.list_(pa.float64()), "loss_histogram": pa.list_(pa.int64())}
 
 
 def provenance_of(record):

@@ -27,7 +27,8 @@ def load_scenarios(directory):
 
 def scenario_rows(record, table, sort=None, descending=False):
     """Rows as dicts (without the per-scenario config), optionally sorted by a column."""
-    rows = table.drop_columns(["config"]).to_pylist()
+    hidden = [name for name in table.column_names if name == "config" or name.startswith("loss_histogram")]
+    rows = table.drop_columns(hidden).to_pylist()
     if sort is not None:
         if sort not in table.column_names:
             raise ResultsError(f"sort: no column {sort!r} (columns: {', '.join(table.column_names)})")
@@ -74,7 +75,7 @@ def display_rows(rows, sweep_keys, all_columns=False):
         shown = [(name, name) for name in rows[0] if name != "scenario_id" and name not in sweep_keys]
     else:
         shown = list(DISPLAY)
-    labels = ["scenario", *sweep_keys, *(label for label, _ in shown)]
+    labels = ["scenario", *(".".join(key.split(".")[-2:]) for key in sweep_keys), *(label for label, _ in shown)]
     cells = []
     for row in rows:
         line = [str(row["scenario_id"]), *(format_cell(key, row[key]) for key in sweep_keys)]
@@ -84,6 +85,19 @@ def display_rows(rows, sweep_keys, all_columns=False):
             else:
                 line.append(format_cell(column, row[column]))
         cells.append(line)
+    return labels, cells
+
+
+def pd_by_year_rows(rows, sweep_keys, all_columns=False):
+    """(labels, rows of strings): cumulative PD at the end of each year."""
+    years = len(rows[0]["pd_by_year"])
+    labels = ["scenario", *(".".join(key.split(".")[-2:]) for key in sweep_keys)]
+    labels += [f"year {year}" for year in range(1, years + 1)]
+    cells = [
+        [str(row["scenario_id"]), *(format_cell(key, row[key]) for key in sweep_keys)]
+        + [format_share(share) for share in row["pd_by_year"]]
+        for row in rows
+    ]
     return labels, cells
 
 

@@ -121,6 +121,10 @@ def finalize(summary, initial_debt):
     row["equity_mean"] = summary["equity_sum"] / paths
     for name, level in EQUITY_LEVELS.items():
         row[f"equity_q{name}"] = EQUITY_HISTOGRAM.quantile(summary["equity_counts"], level)
+    # The loss distribution itself, for plots and users: counts per bin of loss_histogram(D).
+    row["loss_histogram"] = [int(count) for count in counts]
+    row["loss_histogram_lowest"] = histogram.lowest
+    row["loss_histogram_highest"] = histogram.highest
     row["mean_final_price"] = summary["final_price_sum"] / paths
     row["mean_utilization"] = summary["utilization_sum"] / paths
     return row

@@ -83,6 +83,9 @@ def loss_distribution(ax, row):
         edgecolor="none",
     )
     ax.set_xscale("log")
+    occupied = np.flatnonzero(merged)
+    if occupied.size:
+        ax.set_xlim(merged_edges[occupied[0]] / 2, merged_edges[occupied[-1] + 1] * 2)
     for name, style in (("loss_var_99", "-"), ("loss_cvar_99", "--")):
         if row[name] > 0:
             ax.axvline(row[name], color="black", ls=style, lw=1, label=f"{name[5:].replace('_', ' ').upper()} %")
@@ -165,10 +168,10 @@ def plot(directory, output, kind="all", scenario_id=0, x_key=None, y_key=None):
             pd_heatmap(figure.add_subplot(grid[current, :]), figure, scenarios, x_key, y_key)
     simulation = record["simulation"]
     swept = ", ".join(f"{key}={row[key]}" for key in sweep_keys)
+    subject = f"scenario {scenario_id}{': ' + swept if swept else ''}" if kind != "heatmap" else "sweep"
+    firm = record["table"].get("firm", {}).get("name", "")
     figure.suptitle(
-        f"{record['table'].get('firm', {}).get('name', '')} - scenario {scenario_id}{': ' + swept if swept else ''} "
-        f"({simulation['paths']:,} paths, {simulation['horizon_months']} months)",
-        fontsize=12,
+        f"{firm} - {subject} ({simulation['paths']:,} paths, {simulation['horizon_months']} months)", fontsize=12
     )
     figure.savefig(output, dpi=110)
     plt.close(figure)

@@ -6,3 +6,14 @@ import numpy as np
 def to_host(array):
     """A numpy array from a numpy or CuPy array (CuPy copies device to host)."""
     return array.get() if hasattr(array, "get") else np.asarray(array)
+
+
+def output_arrays(xp, paths, horizon, tracked, dtype):
+    """(outputs_float, outputs_int, tracks) for a launcher to fill, in the array module ``xp``."""
+    from .kernels import layout
+
+    return (
+        xp.empty((layout.FLOAT_OUTPUT_COUNT, paths), dtype),
+        xp.empty((layout.INT_OUTPUT_COUNT, paths), np.int32),
+        xp.zeros((tracked, horizon, layout.TRACK_COUNT), dtype),
+    )

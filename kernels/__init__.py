@@ -1,6 +1,7 @@
 """Device code of gpu-stress, written once and compiled by numba for CPU and CUDA.
 
-- ``rng``: Philox4x32-10 counter-based random numbers, uniforms and normals.
+- ``rng``: Philox4x32-10 counter-based random numbers, uniforms, normals, a month's draws.
+- ``draws_only``: the same draws with no model, the roofline of the path kernel (benchmarks).
 - ``market``: one month of the market (regime, GPU rental price, utilization, short rate).
 - ``firm``: one month of the firm (revenue, costs, debt service, covenants, default, recovery).
 - ``path``: the monthly loop of one path, writing its outputs.

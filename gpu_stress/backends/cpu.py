@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..kernels import layout as L
+from ..arrays import output_arrays
 from ..machine import cpu_description
 
 
@@ -22,9 +22,7 @@ class CpuBackend:
         return cpu_description()
 
     def simulate(self, params, horizon, seed, stream, path_start, paths, tracked, dtype):
-        outputs_float = np.empty((L.FLOAT_OUTPUT_COUNT, paths), dtype)
-        outputs_int = np.empty((L.INT_OUTPUT_COUNT, paths), np.int32)
-        tracks = np.zeros((tracked, horizon, L.TRACK_COUNT), dtype)
+        outputs_float, outputs_int, tracks = output_arrays(np, paths, horizon, tracked, dtype)
         self._kernels.simulate_paths(
             np.ascontiguousarray(params, dtype=dtype),
             horizon,

@@ -7,6 +7,7 @@ exercises this code path without a GPU.
 
 import numpy as np
 
+from ..arrays import output_arrays
 from ..kernels import layout as L
 
 # Device memory a path needs while its chunk is live: outputs plus the
@@ -63,9 +64,7 @@ class CudaBackend:
 
     def simulate(self, params, horizon, seed, stream, path_start, paths, tracked, dtype):
         xp = self.xp
-        outputs_float = xp.empty((L.FLOAT_OUTPUT_COUNT, paths), dtype)
-        outputs_int = xp.empty((L.INT_OUTPUT_COUNT, paths), np.int32)
-        tracks = xp.zeros((tracked, horizon, L.TRACK_COUNT), dtype)
+        outputs_float, outputs_int, tracks = output_arrays(xp, paths, horizon, tracked, dtype)
         blocks = max(1, min(-(-paths // self._threads_per_block), self._max_blocks))
         self._launch(
             xp.asarray(np.ascontiguousarray(params, dtype=dtype)),

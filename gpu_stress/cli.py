@@ -108,6 +108,22 @@ def run(
         except distributed.DistributedError as error:
             raise BadInput(str(error)) from None
     if resume_dir:
+        settings = {
+            "CONFIG": config,
+            "--preset": preset,
+            "--paths": paths,
+            "--horizon": horizon,
+            "--seed": seed,
+            "--precision": precision,
+            "--set": overrides,
+            "--sweep": sweeps,
+            "--independent-scenarios": independent_scenarios,
+            "--no-paths": no_paths,
+            "-o": output,
+        }
+        given = [name for name, value in settings.items() if value not in (None, False, ())]
+        if given:
+            raise BadInput(f"resume: {given[0]} cannot be combined with --resume (the run keeps its recorded settings)")
         job = engine.resume(resume_dir, backend=None if backend == "auto" else backend)
     else:
         if not output:
@@ -147,7 +163,7 @@ def run(
             f"finish with: gpu-stress run --resume {job.final}"
         )
         sys.exit(INTERRUPTED)
-    final = job.finish(overwrite=overwrite)
+    final = job.finish(overwrite=True if overwrite else None)
     _print_summary(final, as_json)
 
 

@@ -7,11 +7,13 @@ gets it, on that worker's device. The client then combines the unit
 summaries in plan order (``Run.finish``), exactly as a single process does,
 so the results are identical.
 
-A worker that dies takes its running tasks with it; Dask reschedules them
-elsewhere. A unit whose summary already exists is not run again, and every
-file is written under a temporary name and renamed, so no unit is written
-twice and a half-written file never counts. ``--resume`` works unchanged: the
-units already done are skipped.
+A worker that dies takes its running tasks with it and Dask reschedules them
+on the others (up to its ``allowed-failures``); a task that raises is retried
+``retries`` times. A unit whose summary exists is not run again, and every
+file is written under a temporary name and renamed into place, so each unit
+leaves exactly one copy of its files even if a rescheduled unit runs twice,
+and a half-written file never counts. ``--resume`` works unchanged: the units
+already done are skipped.
 
 ``--cluster local[:N]`` starts a local cluster: one worker per GPU with
 dask-cuda's LocalCUDACluster when GPUs are present, else N CPU worker
@@ -96,11 +98,11 @@ def execute(job, client, units=None, on_unit_done=None, retries=3):
     """Run ``units`` (default: the pending ones) of ``job`` on the cluster behind ``client``."""
     distributed = _dask()
     units = job.pending() if units is None else units
-    # The spec goes to every worker once; task keys name the run and the unit.
+    # The spec goes to every worker once; task keys name the run (its unique id) and the unit.
     spec = client.scatter(job.spec, broadcast=True, hash=False)
-    token = os.path.basename(job.spec.directory)
+    run_id = job.record["run_id"]
     futures = {
-        client.submit(run_unit_once, spec, unit, key=f"gpu-stress-{token}-{unit.name}", retries=retries): unit
+        client.submit(run_unit_once, spec, unit, key=f"gpu-stress-{run_id}-{unit.name}", retries=retries): unit
         for unit in units
     }
     for future in distributed.as_completed(futures):

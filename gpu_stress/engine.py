@@ -12,6 +12,7 @@ import datetime
 import json
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,7 +120,7 @@ def run_unit(spec, unit):
 class Run:
     """A run in its staging directory: its spec, its units, and which are done."""
 
-    def __init__(self, record, staging, backend=None):
+    def __init__(self, record, staging):
         self.record = record
         self.staging = Path(staging)
         self.final = store.final_dir(self.staging)
@@ -136,7 +137,7 @@ class Run:
             independent_scenarios=simulation["independent_scenarios"],
             band_paths=simulation["band_paths"],
             write_paths=record["write_paths"],
-            backend=backend or record["backend"],
+            backend=record["backend"],
             provenance=provenance_of(record),
         )
 
@@ -150,8 +151,11 @@ class Run:
             if on_unit_done is not None:
                 on_unit_done(unit)
 
-    def finish(self, overwrite=False):
-        """Combine the unit summaries, write the tables, publish the directory."""
+    def finish(self, overwrite=None):
+        """Combine the unit summaries, write the tables, publish the directory.
+
+        ``overwrite`` defaults to what the run was started with.
+        """
         missing = self.pending()
         if missing:
             raise RunError(f"{len(missing)} chunks are not done yet")
@@ -172,7 +176,11 @@ class Run:
         store.write_table(self.staging / store.BANDS_FILE, bands_table)
         record = dict(self.record, status="complete", finished=_now())
         store.write_json(self.staging / store.RUN_FILE, record)
-        store.publish(self.staging, self.final, overwrite=overwrite)
+        overwrite = self.record.get("overwrite", False) if overwrite is None else overwrite
+        try:
+            store.publish(self.staging, self.final, overwrite=overwrite)
+        except FileExistsError as error:
+            raise RunError(str(error)) from None
         return self.final
 
     def _scenarios_table(self, rows, provenance):
@@ -194,7 +202,7 @@ LIST_COLUMNS = {"pd_by_year": pa.list_(pa.float64()), "loss_histogram": pa.list_
 
 def provenance_of(record):
     keys = ("gpu_stress_version", "created", "command", "simulation", "backend", "backend_reason", "device")
-    keys += ("chunk_paths", "write_paths", "table", "sweeps", "versions")
+    keys += ("chunk_paths", "write_paths", "table", "sweeps", "versions", "run_id")
     return {key: record[key] for key in keys}
 
 
@@ -229,7 +237,7 @@ def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=
     chunk_paths = simulation.chunk_paths or engine_backend.default_chunk_paths(simulation.horizon_months, dtype)
     chunk_paths = max(chunk_paths, min(simulation.band_paths, simulation.paths))
 
-    final = Path(output)
+    final = Path(output).resolve()  # workers elsewhere must find the same directory
     staging = store.staging_dir(final)
     if final.exists() and not overwrite:
         raise RunError(f"output: {final} already exists (use --overwrite to replace it)")
@@ -248,6 +256,8 @@ def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=
         "device": engine_backend.device(),
         "chunk_paths": chunk_paths,
         "write_paths": write_paths,
+        "overwrite": overwrite,
+        "run_id": uuid.uuid4().hex,
         "table": table,
         "sweeps": [[key, values] for key, values in sweeps],
         "versions": versions(),
@@ -260,14 +270,24 @@ def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=
 
 
 def resume(directory, backend=None):
-    """The unfinished run of ``directory`` (its final or .partial name)."""
-    staging = store.staging_dir(store.final_dir(directory))
+    """The unfinished run of ``directory`` (its final or .partial name).
+
+    A different ``backend`` finishes the run on it; run.json then lists both.
+    """
+    staging = store.staging_dir(store.final_dir(Path(directory).resolve()))
     run_file = staging / store.RUN_FILE
     if not run_file.exists():
         if store.final_dir(directory).exists():
             raise RunError(f"resume: {store.final_dir(directory)} is already complete")
         raise RunError(f"resume: no unfinished run at {staging}")
+    record = store.read_json(run_file)
+    if backend and backend != record["backend"]:
+        resumed_on = get_backend(backend)
+        record["backends_used"] = [*record.get("backends_used", [record["backend"]]), backend]
+        record["backend"], record["device"] = backend, resumed_on.device()
+        record["backend_reason"] = "requested on resume"
+        store.write_json(run_file, record)
     try:
-        return Run(store.read_json(run_file), staging, backend=backend)
+        return Run(record, staging)
     except ConfigError as error:
         raise RunError(f"resume: the recorded configuration is no longer valid: {error}") from None

@@ -50,7 +50,8 @@ def fan_chart(axes, bands, scenario_id):
         ax.set_xlabel("month")
         ax.grid(alpha=0.3)
         if variable in ("cash", "ltv"):
-            alive = rows["paths"] / max(rows["paths"].max(), 1)
+            tracked = bands["paths"][(bands["scenario_id"] == scenario_id) & (bands["variable"] == "price")].max()
+            alive = rows["paths"] / max(tracked, 1)
             twin = ax.twinx()
             twin.plot(month, alive, color="tab:red", lw=1, ls="--")
             twin.set_ylim(0, 1.05)
@@ -111,8 +112,8 @@ def pd_heatmap(ax, figure, scenarios, x_key, y_key):
         if np.isnan(grid[cell]):
             grid[cell] = pd
     image = ax.imshow(grid * 100, origin="lower", cmap="Reds", aspect="auto", vmin=0)
-    ax.set_xticks(range(len(x_values)), [f"{value:g}" for value in x_values])
-    ax.set_yticks(range(len(y_values)), [f"{value:g}" for value in y_values])
+    ax.set_xticks(range(len(x_values)), [_label(value) for value in x_values])
+    ax.set_yticks(range(len(y_values)), [_label(value) for value in y_values])
     ax.set_xlabel(x_key)
     ax.set_ylabel(y_key)
     for (row, column), value in np.ndenumerate(grid):
@@ -127,6 +128,10 @@ def pd_heatmap(ax, figure, scenarios, x_key, y_key):
         )
     ax.set_title("probability of default", fontsize=10)
     figure.colorbar(image, ax=ax, label="PD (%)")
+
+
+def _label(value):
+    return f"{value:g}" if isinstance(value, int | float) and not isinstance(value, bool) else str(value)
 
 
 def plot(directory, output, kind="all", scenario_id=0, x_key=None, y_key=None):

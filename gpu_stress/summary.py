@@ -32,7 +32,13 @@ def scenario_rows(record, table, sort=None, descending=False):
     if sort is not None:
         if sort not in table.column_names:
             raise ResultsError(f"sort: no column {sort!r} (columns: {', '.join(table.column_names)})")
-        rows.sort(key=lambda row: (row[sort] is None, row[sort]), reverse=descending)
+
+        def missing(value):
+            return value is None or (isinstance(value, float) and math.isnan(value))
+
+        present = [row for row in rows if not missing(row[sort])]
+        present.sort(key=lambda row: row[sort], reverse=descending)
+        rows = present + [row for row in rows if missing(row[sort])]  # missing values last either way
     return rows
 
 

@@ -1,8 +1,9 @@
 """The random-number work of a path with no model: the roofline of the path kernel.
 
 Each month draws exactly what the path model draws (``rng.month_draws``) and
-adds it to a checksum so the compiler cannot drop the work. Paths per second
-of this kernel bound those of the model from above.
+adds it to a checksum so the compiler cannot drop the work. Every path runs
+the whole horizon, so per nominal path-step this is the random-number-bound
+limit of the model (which can only beat it by stopping defaulted paths early).
 """
 
 from .device import device_function

@@ -14,9 +14,10 @@ All money in $, per month unless stated. The order within month t is:
    otherwise it is due from cash.
 4. Cash < debt service due -> default: "refinancing" if only the balloon broke
    it, else "liquidity". EAD = debt before payment.
-5. Covenants on test months: LTV = debt / V > max, or DSCR = trailing-quarter
-   EBITDA / debt service < min. More than ``cure_tests`` breaches in a row ->
-   default for that cause.
+5. Covenants on test months, while debt is outstanding: LTV = debt / V > max,
+   or DSCR = trailing-quarter EBITDA / scheduled debt service (balloons
+   excluded) < min. More than ``cure_tests`` breaches in a row -> default for
+   that cause.
 
 At default, lenders recover min(EAD, cash+ + V (1 - fire-sale haircut)), with
 V = GPUs x cost x (P / P0)^elasticity x (1 - decay)^(age / 12).
@@ -211,11 +212,12 @@ def debt_service(params, state, month, regime, rate, leverage, dtype):
             # The level payment only changes with the rate: recompute it then, not every month.
             if monthly_rate != state[PAYMENT_RATE + j]:
                 state[PAYMENT_RATE + j] = monthly_rate
-                if monthly_rate > dtype(0.0):
-                    discount = math.exp(-payments_left * math.log1p(monthly_rate))
-                    state[PAYMENT + j] = balance * monthly_rate / (dtype(1.0) - discount)
+                if monthly_rate != dtype(0.0):
+                    # 1 - (1 + i)^-n without cancellation, so tiny and negative rates stay exact.
+                    annuity_factor = -math.expm1(-payments_left * math.log1p(monthly_rate))
+                    state[PAYMENT + j] = balance * monthly_rate / annuity_factor
                 else:
-                    state[PAYMENT + j] = balance / payments_left + interest
+                    state[PAYMENT + j] = balance / payments_left
             principal = state[PAYMENT + j] - interest
         else:
             principal = dtype(0.0)
@@ -242,7 +244,8 @@ def firm_step(params, state, month, regime, log_price, utilization, rate, dtype)
     service, balloon = debt_service(params, state, month, regime, rate, ltv, dtype)
     slot = month % TRAILING_MONTHS
     state[EBITDA_TRAILING + slot] = ebitda
-    state[SERVICE_TRAILING + slot] = service
+    # Coverage is of scheduled service: a balloon is refinanced or paid from cash, not from EBITDA.
+    state[SERVICE_TRAILING + slot] = service - balloon
     ebitda_quarter = dtype(0.0)
     service_quarter = dtype(0.0)
     for k in range(TRAILING_MONTHS):
@@ -264,7 +267,7 @@ def firm_step(params, state, month, regime, log_price, utilization, rate, dtype)
     debt = total_debt(state, dtype)
     ltv = loan_to_value(debt, value, dtype)
 
-    if month % int(params[TEST_EVERY]) == 0:
+    if debt > dtype(0.0) and month % int(params[TEST_EVERY]) == 0:
         ltv_breach = params[LTV_MAX] > dtype(0.0) and ltv > params[LTV_MAX]
         dscr_breach = params[DSCR_MIN] > dtype(0.0) and service_quarter > dtype(0.0) and dscr < params[DSCR_MIN]
         if ltv_breach or dscr_breach:

@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from .device import device_function, is_float64
-from .layout import BLOCK_MORE_CUSTOMERS, BLOCK_NORMALS, BLOCK_UNIFORMS, BLOCKS_PER_MONTH
+from .layout import BLOCK_MORE_CUSTOMERS, BLOCK_NORMALS, BLOCK_UNIFORMS, BLOCKS_PER_STREAM
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 _SHIFT32 = np.uint64(32)
@@ -64,7 +64,7 @@ def draw_block(seed, stream, path, month, block):
     """Block ``block`` (0..BLOCKS_PER_MONTH-1) of month ``month`` of path ``path``."""
     seed = np.uint64(seed)
     path = np.uint64(path)
-    lane3 = np.uint64(stream) * np.uint64(BLOCKS_PER_MONTH + 1) + np.uint64(block)
+    lane3 = np.uint64(stream) * np.uint64(BLOCKS_PER_STREAM) + np.uint64(block)
     return philox4x32_10(path & _MASK32, path >> _SHIFT32, np.uint64(month), lane3, seed & _MASK32, seed >> _SHIFT32)
 
 

@@ -1,5 +1,7 @@
 """Interrupted runs never look complete, and --resume finishes them identically."""
 
+import json
+
 import pyarrow.dataset as ds
 from click.testing import CliRunner
 
@@ -61,3 +63,56 @@ def test_resume_of_a_finished_run_says_so(tmp_path):
     CliRunner().invoke(main, ["run", "--preset", "nebius", "--paths", "200", "-o", str(output)])
     result = CliRunner().invoke(main, ["run", "--resume", str(output)])
     assert result.exit_code == 2 and "already complete" in result.stderr
+
+
+def interrupt_after(count, monkeypatch):
+    real_run_unit = engine.run_unit
+    calls = []
+
+    def interrupted(spec, unit):
+        if len(calls) == count:
+            raise KeyboardInterrupt
+        calls.append(unit)
+        return real_run_unit(spec, unit)
+
+    monkeypatch.setattr(engine, "run_unit", interrupted)
+    return real_run_unit
+
+
+def test_an_overwriting_run_keeps_overwriting_when_resumed(tmp_path, monkeypatch):
+    output = tmp_path / "out"
+    output.mkdir()
+    (output / "old.txt").write_text("previous results")
+    real_run_unit = interrupt_after(2, monkeypatch)
+    assert CliRunner().invoke(main, ["run", *ARGS, "--overwrite", "-o", str(output)]).exit_code == 130
+    assert (output / "old.txt").exists()  # the old results stay until the new ones are complete
+    monkeypatch.setattr(engine, "run_unit", real_run_unit)
+    result = CliRunner().invoke(main, ["run", "--resume", str(output)])
+    assert result.exit_code == 0, result.output
+    assert not (output / "old.txt").exists() and (output / "scenarios.arrow").exists()
+    assert not (output / "units").exists()
+
+
+def test_leftover_temporary_files_are_not_published(tmp_path, monkeypatch):
+    output = tmp_path / "out"
+    real_run_unit = interrupt_after(2, monkeypatch)
+    CliRunner().invoke(main, ["run", *ARGS, "-o", str(output)])
+    (tmp_path / "out.partial" / "paths" / ".part-s000000-p000000009000.arrow.deadbeef.tmp").write_bytes(b"half")
+    monkeypatch.setattr(engine, "run_unit", real_run_unit)
+    assert CliRunner().invoke(main, ["run", "--resume", str(output)]).exit_code == 0
+    assert [path.name for path in (output / "paths").iterdir() if path.name.startswith(".")] == []
+
+
+def test_resume_on_another_backend_is_recorded(tmp_path, monkeypatch):
+    output = tmp_path / "out"
+    real_run_unit = interrupt_after(2, monkeypatch)
+    CliRunner().invoke(main, ["run", *ARGS, "--backend", "numpy", "-o", str(output)])
+    monkeypatch.setattr(engine, "run_unit", real_run_unit)
+    assert CliRunner().invoke(main, ["run", "--resume", str(output), "--backend", "cpu"]).exit_code == 0
+    record = json.loads((output / "run.json").read_text())
+    assert record["backends_used"] == ["numpy", "cpu"] and record["backend"] == "cpu"
+
+
+def test_resume_refuses_new_settings(tmp_path):
+    result = CliRunner().invoke(main, ["run", "--resume", str(tmp_path / "x"), "--paths", "5"])
+    assert result.exit_code == 2 and "--paths cannot be combined with --resume" in result.stderr

@@ -175,10 +175,8 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
             if amortization[j] == L.LINEAR:
                 principal = owed / payments_left
             elif amortization[j] == L.ANNUITY:
-                annuity_factor = one - xp.exp(-payments_left * xp.log1p(monthly_rate))
-                level = xp.where(
-                    monthly_rate > 0, owed * monthly_rate / annuity_factor, owed / payments_left + interest
-                )
+                annuity_factor = -xp.expm1(-payments_left * xp.log1p(monthly_rate))
+                level = xp.where(monthly_rate != 0, owed * monthly_rate / annuity_factor, owed / payments_left)
                 principal = level - interest
             else:
                 principal = full(0.0)
@@ -198,7 +196,7 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
 
         slot = month % L.TRAILING_MONTHS
         ebitda_trailing[:, slot] = xp.where(was_alive, ebitda, ebitda_trailing[:, slot])
-        service_trailing[:, slot] = xp.where(was_alive, service, service_trailing[:, slot])
+        service_trailing[:, slot] = xp.where(was_alive, service - balloon, service_trailing[:, slot])
         service_quarter = service_trailing.sum(axis=1)
         dscr = xp.where(service_quarter <= 0, cap, xp.clip(ebitda_trailing.sum(axis=1) / service_quarter, -cap, cap))
         recoverable = value * p[L.FIRE_SALE_RECOVERY]
@@ -221,8 +219,9 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
         if month % int(p[L.TEST_EVERY]) == 0:
             ltv_breach = (p[L.LTV_MAX] > 0) & (ltv > p[L.LTV_MAX])
             dscr_breach = (p[L.DSCR_MIN] > 0) & (service_quarter > 0) & (dscr < p[L.DSCR_MIN])
-            breach = paid & (ltv_breach | dscr_breach)
-            breaches = xp.where(breach, breaches + one, xp.where(paid, zero, breaches))
+            tested = paid & (debt_after > 0)
+            breach = tested & (ltv_breach | dscr_breach)
+            breaches = xp.where(breach, breaches + one, xp.where(tested, zero, breaches))
             covenant_default = breach & (breaches > p[L.CURE_TESTS])
             covenant_cause = xp.where(ltv_breach, L.LTV_BREACH, L.DSCR_BREACH)
             cause = xp.where(covenant_default, covenant_cause, cause).astype(np.int32)

@@ -7,7 +7,7 @@ for whole arrays so that the numpy backend can serve as the oracle.
 
 import numpy as np
 
-from ..kernels.layout import BLOCKS_PER_MONTH
+from ..kernels.layout import BLOCKS_PER_STREAM
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 _MULTIPLIERS = (np.uint64(0xD2511F53), np.uint64(0xCD9E8D57))
@@ -38,7 +38,7 @@ def philox4x32_10(counter, key):
 def draw_block(seed, stream, path_ids, month, block):
     """Block ``block`` of month ``month`` for every path in ``path_ids`` (uint64 array)."""
     seed = np.uint64(seed)
-    lane3 = np.uint64(stream * (BLOCKS_PER_MONTH + 1) + block)
+    lane3 = np.uint64(stream * BLOCKS_PER_STREAM + block)
     counter = (path_ids & _MASK32, path_ids >> np.uint64(32), np.uint64(month), lane3)
     return philox4x32_10(counter, (seed & _MASK32, seed >> np.uint64(32)))
 

@@ -60,9 +60,10 @@ class LogHistogram:
 
     def count(self, values, xp=np):
         """(counts, sums) of ``values`` per bin, as host numpy arrays."""
+        values = values.astype(xp.float64)
         index = self.bin_index(values, xp)
         counts = xp.bincount(index, minlength=self.size)
-        sums = xp.bincount(index, weights=values.astype(xp.float64), minlength=self.size)
+        sums = xp.bincount(index, weights=values, minlength=self.size)
         return to_host(counts).astype(np.int64), to_host(sums)
 
     def edges(self, index):

@@ -140,18 +140,24 @@ def load_unit_summary(path):
 
 
 def publish(staging, final, overwrite=False):
-    """Rename the finished staging directory to its final name."""
+    """Rename the finished staging directory to its final name, then tidy it.
+
+    The unit summaries go only once the rename has happened, so a failed
+    publish leaves a staging directory that can still be finished.
+    """
     staging, final = Path(staging), Path(final)
-    shutil.rmtree(staging / UNITS_DIR, ignore_errors=True)
+    for leftover in staging.rglob(".*.tmp"):  # writes cut short by a killed process
+        leftover.unlink(missing_ok=True)
     if final.exists():
         if not overwrite:
-            raise FileExistsError(f"{final} exists")
+            raise FileExistsError(f"output: {final} already exists (use --overwrite to replace it)")
         trash = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.old")
         os.replace(final, trash)
         os.replace(staging, final)
         shutil.rmtree(trash, ignore_errors=True)
     else:
         os.replace(staging, final)
+    shutil.rmtree(final / UNITS_DIR, ignore_errors=True)
 
 
 def _json_default(value):

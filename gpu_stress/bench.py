@@ -59,18 +59,6 @@ def _numba_threads():
     return numba.get_num_threads()
 
 
-def _median_seconds(run, repeats, synchronize):
-    run()  # warm-up (compiles, fills caches)
-    synchronize()
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        result = run()
-        synchronize()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times), times, result
-
-
 def _host_peak_bytes(run):
     """Peak bytes numpy allocated during one more run (traced separately from the timing)."""
     tracemalloc.start()
@@ -112,48 +100,58 @@ def _months_simulated(outputs_int, horizon):
     return int(np.where(month > 0, month, horizon).sum())
 
 
-def measure(kernel, backend, params, paths, horizon, dtype, repeats):
-    """One row of the benchmark table."""
-    device = _Device("cuda" if backend == "cuda" else "cpu")
-    customers = int(params[L.CUSTOMER_COUNT])
-    if kernel == "model":
-        engine_backend = get_backend(backend)
+class Measurement:
+    """One (kernel, backend) to time: its runner, device and the times taken so far."""
 
-        def run():
-            return engine_backend.simulate(params, horizon, SEED, 0, 0, paths, 0, dtype)
+    def __init__(self, kernel, backend, params, paths, horizon, dtype):
+        self.kernel, self.backend, self.paths, self.horizon, self.dtype = kernel, backend, paths, horizon, dtype
+        self.device = _Device("cuda" if backend == "cuda" else "cpu")
+        self.run = self._runner(params)
+        self.times = []
+        self.result = None
 
-    elif kernel == "draws_only":
-        checksums = device.xp.empty(paths, dtype)
-        launch = _draws_launcher(backend)
+    def _runner(self, params):
+        xp, paths, horizon, dtype = self.device.xp, self.paths, self.horizon, self.dtype
+        if self.kernel == "model":
+            engine_backend = get_backend(self.backend)
+            return lambda: engine_backend.simulate(params, horizon, SEED, 0, 0, paths, 0, dtype)
+        if self.kernel == "draws_only":
+            checksums = xp.empty(paths, dtype)
+            launch = _draws_launcher(self.backend)
+            more_customers = int(params[L.CUSTOMER_COUNT]) > 2
 
-        def run():
-            launch(horizon, np.uint64(SEED), 0, 0, customers > 2, checksums, dtype)
-            return None
+            def draw():
+                launch(horizon, np.uint64(SEED), 0, 0, more_customers, checksums, dtype)
 
-    else:  # naive
-        generator = device.xp.random.default_rng(SEED)
+            return draw
+        generator = xp.random.default_rng(SEED)  # naive
+        return lambda: simulate_paths(params, horizon, paths, 0, dtype, library_draws(generator, paths, dtype), xp)
 
-        def run():
-            draws = library_draws(generator, paths, dtype)
-            return simulate_paths(params, horizon, paths, 0, dtype, draws, device.xp)
+    def time_once(self):
+        started = time.perf_counter()
+        result = self.run()
+        self.device.synchronize()
+        self.times.append(time.perf_counter() - started)
+        self.result = result
 
-    seconds, times, result = _median_seconds(run, repeats, device.synchronize)
-    row = {
-        "kernel": kernel,
-        "backend": backend,
-        "precision": np.dtype(dtype).name,
-        "paths": paths,
-        "horizon_months": horizon,
-        "repeats": repeats,
-        "seconds": seconds,
-        "seconds_all": times,
-        "path_steps_per_s": paths * horizon / seconds,
-        "peak_memory_bytes": device.peak_bytes(run),
-        "peak_memory_kind": "device pool" if backend == "cuda" else "host (tracemalloc)",
-    }
-    if result is not None:
-        row["simulated_months_per_s"] = _months_simulated(result[1], horizon) / seconds
-    return row
+    def row(self):
+        seconds = statistics.median(self.times)
+        row = {
+            "kernel": self.kernel,
+            "backend": self.backend,
+            "precision": np.dtype(self.dtype).name,
+            "paths": self.paths,
+            "horizon_months": self.horizon,
+            "repeats": len(self.times),
+            "seconds": seconds,
+            "seconds_all": self.times,
+            "path_steps_per_s": self.paths * self.horizon / seconds,
+            "peak_memory_bytes": self.device.peak_bytes(self.run),
+            "peak_memory_kind": "device pool" if self.backend == "cuda" else "host (tracemalloc)",
+        }
+        if self.result is not None:
+            row["simulated_months_per_s"] = _months_simulated(self.result[1], self.horizon) / seconds
+        return row
 
 
 def _draws_launcher(backend):
@@ -187,14 +185,24 @@ def plan(backends):
 
 
 def run_benchmark(backends, horizon=60, precision="float64", repeats=5, paths=None, preset=REFERENCE_PRESET):
-    """Measure every (kernel, backend) in this process; returns the JSON-ready record."""
-    config = load_config(preset=preset)
-    params = parameter_vector(config)
+    """Measure every (kernel, backend) in this process; returns the JSON-ready record.
+
+    After one warm-up each, the repeats go round-robin over all kernels, so
+    that a noisy machine slows them alike and the ratios stay fair.
+    """
+    params = parameter_vector(load_config(preset=preset))
     dtype = np.dtype(precision).type
-    rows = []
-    for kernel, backend in plan(backends):
-        count = paths or DEFAULT_PATHS[backend]
-        rows.append(measure(kernel, backend, params, count, horizon, dtype, repeats if backend != "numpy" else 3))
+    measurements = [
+        Measurement(kernel, backend, params, paths or DEFAULT_PATHS[backend], horizon, dtype)
+        for kernel, backend in plan(backends)
+    ]
+    for measurement in measurements:  # warm-up: compile, fill caches
+        measurement.run()
+        measurement.device.synchronize()
+    for _ in range(repeats):
+        for measurement in measurements:
+            measurement.time_once()
+    rows = [measurement.row() for measurement in measurements]
     numpy_rate = next(
         (row["path_steps_per_s"] for row in rows if row["kernel"] == "model" and row["backend"] == "numpy"), None
     )
@@ -206,6 +214,8 @@ def run_benchmark(backends, horizon=60, precision="float64", repeats=5, paths=No
         "preset": preset,
         "horizon_months": horizon,
         "precision": precision,
+        "repeats": repeats,
+        "method": "median of round-robin repeats after one warm-up each",
         "machine": machine(),
         "rows": rows,
         "checks": checks(rows),

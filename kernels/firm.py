@@ -169,7 +169,7 @@ def operating_cash_flow(params, state, month, price, utilization, active, dtype)
     return revenue - power - params[FLEET_OPEX] - params[FIXED_OPEX]
 
 
-@device_function
+@device_function(inline=True)
 def debt_service(params, state, month, regime, rate, leverage, dtype):
     """Interest and scheduled principal due this month, and the unrefinanced balloon ($).
 
@@ -226,7 +226,7 @@ def debt_service(params, state, month, regime, rate, leverage, dtype):
     return service, balloon
 
 
-@device_function
+@device_function(inline=True)
 def firm_step(params, state, month, regime, log_price, utilization, rate, dtype):
     """Advance the firm one month.
 

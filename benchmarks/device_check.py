@@ -7,9 +7,10 @@ Steps, each logged to OUT/device_check.log and summarized in OUT/device_check.js
 
 1. ``gpu-stress info``: versions, driver, runtime, GPU;
 2. ``gpu-stress kernels`` for the GPU's own compute capability (registers, spills);
-3. the GPU tests: cuda against cpu path by path on GPU_STRESS_TEST_PATHS paths
-   (1M by default) in float64, float32 against float64 statistics, device
-   reductions against host reductions;
+3. the GPU tests (every test marked ``gpu``): cuda against cpu path by path on
+   GPU_STRESS_TEST_PATHS paths (1M by default) in float64, float32 against
+   float64 statistics, device reductions against host reductions, and the
+   textbook limits and debt schedules run on the cuda backend;
 4. an end-to-end ``gpu-stress run --backend cuda`` of the coreweave preset;
 5. ``gpu-stress bench`` (cpu and cuda, with the draws-only and naive baselines).
 
@@ -45,7 +46,7 @@ def main():
         steps = [
             ("info", [*gpu, "info", "--json"], environment, "info.json"),
             ("kernels", [*gpu, "kernels", "--cc", "80,90", "--json"], environment, "kernels.json"),
-            ("gpu_tests", _pytest(out, "-k", "simulated"), environment, None),
+            ("gpu_tests", _pytest(out, "tests/test_cuda.py", "-k", "simulated"), environment, None),
             ("run", gpu + _run_args(out, 64, "--set", "simulation.band_paths=16"), simulated, None),
             ("bench", [*gpu, *_bench_args(out, "cpu", "--paths", "2000", "--repeats", "1")], environment, None),
         ]
@@ -54,7 +55,7 @@ def main():
         steps = [
             ("info", [*gpu, "info", "--json"], environment, "info.json"),
             ("kernels", [*gpu, "kernels", "--cc", _device_cc(environment), "--json"], environment, "kernels.json"),
-            ("gpu_tests", _pytest(out, "-m", "gpu"), gpu_environment, None),
+            ("gpu_tests", _pytest(out, "tests", "-m", "gpu"), gpu_environment, None),
             ("run", gpu + _run_args(out, 1_000_000), environment, None),
             ("bench", [*gpu, *_bench_args(out, "cpu,cuda", "--repeats", "5")], environment, None),
         ]

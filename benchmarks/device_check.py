@@ -88,7 +88,6 @@ def _pytest(out, *selection):
         "pytest",
         "-q",
         "-rs",
-        "tests/test_cuda.py",
         *selection,
         f"--junitxml={out / 'gpu_tests.xml'}",
     ]

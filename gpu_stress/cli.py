@@ -13,6 +13,7 @@ from . import __version__
 from .backends import BACKENDS, BackendError
 from .config.load import ConfigError, load_table, preset_names, read_preset
 from .engine import RunError
+from .plots import KINDS
 from .scenarios import parse_sweep_option
 from .summary import (
     ResultsError,
@@ -360,7 +361,7 @@ def bench(backends, paths, horizon, precision, repeats, scaling_sizes, as_json, 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="PNG file to write.")
-@click.option("--kind", type=click.Choice(["all", "fan", "loss", "heatmap"]), default="all", show_default=True)
+@click.option("--kind", type=click.Choice(KINDS), default="all", show_default=True)
 @click.option("--scenario", "scenario_id", type=int, default=0, show_default=True, help="Scenario for fan/loss.")
 @click.option("--x", "x_key", help="Swept key on the heatmap's x axis (default: the first).")
 @click.option("--y", "y_key", help="Swept key on the heatmap's y axis (default: the second).")

@@ -19,7 +19,7 @@ FAN_VARIABLES = (
     ("cash", "cash ($)"),
     ("ltv", "loan-to-value"),
 )
-KINDS = ("fan", "loss", "heatmap", "all")
+KINDS = ("all", "fan", "loss", "heatmap")
 
 
 class PlotError(ValueError):

@@ -176,5 +176,4 @@ TRACK_COUNT = len(TRACK_NAMES)
 BLOCK_NORMALS = 0
 BLOCK_UNIFORMS = 1
 BLOCK_MORE_CUSTOMERS = 2
-BLOCKS_PER_MONTH = 3
 BLOCKS_PER_STREAM = 4  # counter word 3 = 4 x stream + block (room for one more block a month)

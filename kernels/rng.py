@@ -61,7 +61,7 @@ def philox4x32_10(c0, c1, c2, c3, k0, k1):
 
 @device_function(inline=True)
 def draw_block(seed, stream, path, month, block):
-    """Block ``block`` (0..BLOCKS_PER_MONTH-1) of month ``month`` of path ``path``."""
+    """Block ``block`` (BLOCK_NORMALS, BLOCK_UNIFORMS or BLOCK_MORE_CUSTOMERS) of a month of a path."""
     seed = np.uint64(seed)
     path = np.uint64(path)
     lane3 = np.uint64(stream) * np.uint64(BLOCKS_PER_STREAM) + np.uint64(block)

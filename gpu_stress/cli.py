@@ -1,8 +1,15 @@
-"""The ``gpu-stress`` command line."""
+"""The ``gpu-stress`` command line.
 
-import functools
+Every error that is the user's to fix (bad input, a damaged results directory,
+an unwritable output, a directory another run is writing) is one line on
+stderr naming the field, option or file, with exit code 2. Anything else is a
+bug: one line too, exit code 1, and ``--debug`` (or ``GPU_STRESS_DEBUG=1``)
+shows the traceback for a bug report.
+"""
+
 import shlex
 import sys
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -10,21 +17,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from . import __version__
-from .backends import BACKENDS, BackendError
-from .config.load import ConfigError, load_table, preset_names, read_preset
-from .engine import RunError
+from .backends import BACKENDS
+from .config.load import load_table, preset_names, read_preset
+from .engine import RangeError
+from .errors import UserError
 from .plots import KINDS
 from .scenarios import parse_sweep_option
-from .summary import (
-    ResultsError,
-    display_rows,
-    load_scenarios,
-    pd_by_year_rows,
-    scenario_rows,
-    summary_json,
-)
+from .summary import display_rows, load_scenarios, pd_by_year_rows, scenario_rows, summary_json
 
 BAD_INPUT = 2
+DAMAGED = 1
 INTERRUPTED = 130
 
 
@@ -34,26 +36,48 @@ class BadInput(click.ClickException):
     exit_code = BAD_INPUT
 
 
+class InternalError(click.ClickException):
+    """A bug: one line on stderr, exit code 1."""
+
+    exit_code = 1
+
+
 def _stderr():
     return Console(stderr=True)
 
 
-def _fail_cleanly(function):
-    """Turn the project's input errors into one-line messages with exit code 2."""
+def one_line(error):
+    """The message of an error as one line; an OSError names its file."""
+    if isinstance(error, OSError) and error.filename is not None:
+        return f"{error.filename}: {error.strerror or error}"
+    text = " ".join(str(error).split())
+    return text or type(error).__name__
 
-    @functools.wraps(function)
-    def wrapper(*args, **kwargs):
+
+class _Main(click.Group):
+    """Turns every error of a command into one line (see the module's docstring)."""
+
+    def invoke(self, ctx):
         try:
-            return function(*args, **kwargs)
-        except (ConfigError, RunError, BackendError, ResultsError) as error:
-            raise BadInput(str(error)) from None
+            return super().invoke(ctx)
+        except click.UsageError as error:  # a bad option value in a subcommand: one line, not the usage
+            raise BadInput(error.format_message()) from None
+        except (click.exceptions.Exit, click.Abort, click.ClickException, KeyboardInterrupt):
+            raise
+        except Exception as error:
+            if ctx.params.get("debug"):
+                raise
+            if isinstance(error, UserError | OSError):
+                raise BadInput(one_line(error)) from None
+            raise InternalError(
+                f"internal error: {type(error).__name__}: {one_line(error)} (--debug shows the traceback)"
+            ) from None
 
-    return wrapper
 
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gpu-stress")
-def main():
+@click.option("--debug", is_flag=True, envvar="GPU_STRESS_DEBUG", help="Show tracebacks instead of one-line errors.")
+def main(debug):
     """Monte Carlo credit stress tests for debt-financed GPU clouds."""
 
 
@@ -75,7 +99,6 @@ def main():
 @click.option("--cluster", metavar="local[:N]", help="Spread chunks over a local Dask cluster of N workers.")
 @click.option("--scheduler", metavar="ADDRESS", help="Spread chunks over an existing Dask cluster.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@_fail_cleanly
 def run(
     config,
     preset,
@@ -104,10 +127,7 @@ def run(
     if cluster or scheduler:  # check before anything is written
         from . import distributed
 
-        try:
-            distributed.check_options(cluster, scheduler)
-        except distributed.DistributedError as error:
-            raise BadInput(str(error)) from None
+        distributed.check_options(cluster, scheduler)
     if resume_dir:
         settings = {
             "CONFIG": config,
@@ -155,8 +175,11 @@ def run(
         )
     record = job.record
     _stderr().print(f"backend: {record['backend']} on {record['device']} ({record['backend_reason']})")
+    for unit, why in job.damaged:
+        _stderr().print(f"recomputing chunk {unit.name}: {why}")
     try:
         _execute_with_progress(job, cluster, scheduler)
+        final = job.finish(overwrite=True if overwrite else None)
     except KeyboardInterrupt:
         done = len(job.units) - len(job.pending())
         _stderr().print(
@@ -164,7 +187,13 @@ def run(
             f"finish with: gpu-stress run --resume {job.final}"
         )
         sys.exit(INTERRUPTED)
-    final = job.finish(overwrite=True if overwrite else None)
+    except RangeError:
+        job.abandon()  # it would fail the same way again: nothing is kept
+        raise
+    except OSError as error:  # a full disk, a vanished directory: what is done stays resumable
+        raise BadInput(f"{one_line(error)}; finished chunks are kept in {job.staging}: --resume {job.final}") from None
+    finally:
+        job.close()
     _print_summary(final, as_json)
 
 
@@ -192,8 +221,10 @@ def _execute_with_progress(job, cluster=None, scheduler=None):
                 with distributed.connect(cluster, scheduler, job.spec.backend) as client:
                     console.print(f"cluster: {len(client.scheduler_info()['workers'])} workers")
                     distributed.execute(job, client, pending, on_unit_done=advance)
-            except distributed.DistributedError as error:
-                raise BadInput(str(error)) from None
+            except distributed.DistributedError:
+                if not job.resumed and len(job.pending()) == len(job.units):
+                    job.abandon()  # no cluster, nothing computed: leave nothing behind
+                raise
         else:
             job.execute(pending, on_unit_done=advance)
 
@@ -205,7 +236,6 @@ def _execute_with_progress(job, cluster=None, scheduler=None):
 @click.option("--descending", is_flag=True, help="Sort from the largest value.")
 @click.option("--all-columns", is_flag=True, help="Show every aggregate, not just the headline.")
 @click.option("--by-year", is_flag=True, help="Show cumulative PD by year instead.")
-@_fail_cleanly
 def summarize(directory, as_json, sort_by, descending, all_columns, by_year):
     """Summarize a results directory: PD, expected loss, loss tails, causes."""
     _print_summary(directory, as_json, sort_by, descending, all_columns, by_year)
@@ -233,7 +263,6 @@ def _print_summary(directory, as_json, sort_by=None, descending=False, all_colum
 
 
 @main.command()
-@_fail_cleanly
 def presets():
     """List the built-in presets."""
     for name in preset_names():
@@ -281,10 +310,13 @@ def kernels(targets, as_json):
 
     from .kernel_report import KernelReportError, report
 
+    wanted = [target.strip().replace(".", "") for target in targets.split(",") if target.strip()]
+    if not wanted or not all(target.isdigit() for target in wanted):
+        raise BadInput(f"--cc: expected compute capabilities like 80,90, got {targets!r}")
     try:
-        reports = report([target.strip().replace(".", "") for target in targets.split(",") if target.strip()])
+        reports = report(wanted)
     except (KernelReportError, ImportError) as error:
-        raise BadInput(f"kernels: {error}") from None
+        raise BadInput(f"kernels: {one_line(error)}") from None
     if as_json:
         click.echo(json.dumps([asdict(item) | {"problems": item.problems} for item in reports], indent=2))
     else:
@@ -319,19 +351,20 @@ def kernels(targets, as_json):
 def bench(backends, paths, horizon, precision, repeats, scaling_sizes, as_json, output):
     """Path-steps per second of each backend, with the draws-only and naive baselines."""
     import json
-    from pathlib import Path
 
     from . import bench as benchmark
-    from .backends import BackendError
     from .results.store import write_json
 
     chosen = [name.strip() for name in backends.split(",")] if backends else benchmark.available_backends()
-    try:
-        record = benchmark.run_benchmark(chosen, horizon, precision, repeats, paths)
-    except BackendError as error:
-        raise BadInput(str(error)) from None
-    if scaling_sizes:
-        record["scaling"] = benchmark.scaling([int(float(size)) for size in scaling_sizes.split(",")])
+    unknown = [name for name in chosen if name not in BACKENDS]
+    if unknown:
+        raise BadInput(f"--backends: unknown backend {unknown[0]!r} (choose from {', '.join(BACKENDS)})")
+    if output and Path(output).suffix.lower() != ".json":
+        raise BadInput(f"output: {output}: the benchmark record is JSON (name it .json)")
+    sizes = _path_counts(scaling_sizes, "--scaling") if scaling_sizes else None
+    record = benchmark.run_benchmark(chosen, horizon, precision, repeats, paths)
+    if sizes:
+        record["scaling"] = benchmark.scaling(sizes)
     if output:
         write_json(Path(output), record)
     if as_json:
@@ -365,17 +398,43 @@ def bench(backends, paths, horizon, precision, repeats, scaling_sizes, as_json, 
 @click.option("--scenario", "scenario_id", type=int, default=0, show_default=True, help="Scenario for fan/loss.")
 @click.option("--x", "x_key", help="Swept key on the heatmap's x axis (default: the first).")
 @click.option("--y", "y_key", help="Swept key on the heatmap's y axis (default: the second).")
-@_fail_cleanly
 def plot(directory, output, kind, scenario_id, x_key, y_key):
     """Fan chart, loss distribution and (for a sweep) PD heatmap, as a PNG."""
-    from .plots import PlotError
     from .plots import plot as draw
 
-    try:
-        draw(directory, output, kind, scenario_id, x_key, y_key)
-    except PlotError as error:
-        raise BadInput(str(error)) from None
+    draw(directory, output, kind, scenario_id, x_key, y_key)
     click.echo(output)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+def verify(directory):
+    """Check a results directory end to end: every file's checksum and rows, nothing missing or extra.
+
+    Exits with 0 if it is intact, 1 naming the first damaged file, 2 if DIRECTORY is no results directory.
+    """
+    from .results.verify import MissingResults, ResultsError
+    from .results.verify import verify as check
+
+    try:
+        count = check(directory)
+    except MissingResults:
+        raise
+    except ResultsError as error:
+        click.echo(f"damaged: {error}", err=True)
+        sys.exit(DAMAGED)
+    click.echo(f"ok: {directory}: run.json and {count} files match their checksums")
+
+
+def _path_counts(text, option):
+    """``1e4,1e5`` -> [10000, 100000]; anything else names the option."""
+    try:
+        counts = [int(float(part)) for part in text.split(",") if part.strip()]
+    except ValueError:
+        counts = []
+    if not counts or min(counts) < 1:
+        raise BadInput(f"{option}: expected path counts like 1e4,1e5, got {text!r}")
+    return counts
 
 
 if __name__ == "__main__":

@@ -25,10 +25,13 @@ installed and the results directory on a shared filesystem.
 import os
 from contextlib import contextmanager
 
-from .engine import run_unit, unit_summary_path
+from .engine import run_unit, unit_record_path
+from .errors import UserError
+
+CONNECT_TIMEOUT = "10s"
 
 
-class DistributedError(RuntimeError):
+class DistributedError(UserError, RuntimeError):
     """A cluster that cannot be used; ``str()`` is one line."""
 
 
@@ -62,7 +65,12 @@ def connect(cluster=None, scheduler=None, backend="cpu"):
     """A Dask client for a local cluster (``local[:N]``) or an existing scheduler."""
     distributed = _dask()
     if scheduler:
-        with distributed.Client(scheduler) as client:
+        try:
+            client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT)
+        except (OSError, TimeoutError, ValueError) as error:
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise DistributedError(f"scheduler: cannot reach {scheduler} ({reason})") from None
+        with client:
             yield client
         return
     workers = parse_cluster(cluster)
@@ -89,7 +97,7 @@ def connect(cluster=None, scheduler=None, backend="cpu"):
 
 def run_unit_once(spec, unit):
     """``run_unit`` unless a previous attempt (or a resumed run) already finished it."""
-    if unit_summary_path(spec.directory, unit).exists():
+    if unit_record_path(spec.directory, unit).exists():
         return 0.0
     return run_unit(spec, unit)
 

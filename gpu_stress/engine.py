@@ -10,6 +10,8 @@ the summaries in plan order, so aggregates do not depend on timing either.
 
 import datetime
 import json
+import os
+import shutil
 import sys
 import time
 import uuid
@@ -23,12 +25,18 @@ from . import __version__
 from .arrays import to_host
 from .backends import choose_backend, get_backend
 from .config.load import ConfigError
+from .errors import UserError
+from .kernels import layout as L
 from .results import aggregates, bands, store
 from .scenarios import expand, parameter_matrix
 
 
-class RunError(RuntimeError):
+class RunError(UserError, RuntimeError):
     """A run that cannot start or resume; ``str()`` is one line."""
+
+
+class RangeError(RunError):
+    """A per-path output left the representable range of the run's precision; ``str()`` names it."""
 
 
 @dataclass(frozen=True)
@@ -78,15 +86,37 @@ class RunSpec:
 
 
 def unit_summary_path(directory, unit):
-    return Path(directory) / store.UNITS_DIR / f"{unit.name}.npz"
+    return Path(directory) / unit_summary_name(unit)
 
 
-def unit_paths_path(directory, unit):
-    return Path(directory) / store.PATHS_DIR / f"part-{unit.name}.arrow"
+def unit_summary_name(unit):
+    return f"{store.UNITS_DIR}/{unit.name}.npz"
+
+
+def unit_paths_name(unit):
+    return f"{store.PATHS_DIR}/part-{unit.name}.arrow"
+
+
+def unit_record_path(directory, unit):
+    """The unit's record, written last: a unit is done when this exists and its files match it."""
+    return Path(directory) / store.UNITS_DIR / f"{unit.name}.json"
+
+
+def check_finite(outputs_float, precision, unit, xp=np):
+    """Raise :class:`RangeError` naming the first per-path output that is not a finite number."""
+    finite = xp.isfinite(outputs_float).all(axis=1)
+    if bool(finite.all()):
+        return
+    column = L.FLOAT_OUTPUT_NAMES[int(xp.argmin(finite))]
+    last = unit.path_start + unit.paths - 1
+    raise RangeError(
+        f"{column}: left the representable range of {precision} in scenario {unit.scenario_id} "
+        f"(paths {unit.path_start}-{last}); use float64 or less extreme parameters"
+    )
 
 
 def run_unit(spec, unit):
-    """Simulate one unit and write its files; returns the seconds it took."""
+    """Simulate one unit and write its files, its record last; returns the seconds it took."""
     started = time.perf_counter()
     backend = get_backend(spec.backend)
     tracked = max(0, min(spec.band_paths - unit.path_start, unit.paths))
@@ -100,9 +130,10 @@ def run_unit(spec, unit):
         tracked,
         spec.dtype,
     )
-    debt = spec.initial_debts[unit.scenario_id]
-    summary = aggregates.summarize_chunk(outputs_float, outputs_int, spec.horizon, debt, backend.xp)
+    check_finite(outputs_float, spec.precision, unit, backend.xp)
+    summary = aggregates.summarize_chunk(outputs_float, outputs_int, spec.horizon, backend.xp)
     band_stats = bands.band_statistics(to_host(tracks)) if tracked else None
+    files = {}
     if spec.write_paths:
         float_type = pa.from_numpy_dtype(np.dtype(spec.dtype))
         table = store.paths_table(
@@ -112,18 +143,26 @@ def run_unit(spec, unit):
             to_host(outputs_int),
             store.paths_schema(float_type, spec.provenance),
         )
-        store.write_table(unit_paths_path(spec.directory, unit), table)
+        store.write_table(Path(spec.directory) / unit_paths_name(unit), table)
+        files[unit_paths_name(unit)] = store.file_record(spec.directory, unit_paths_name(unit), unit.paths)
     store.save_unit_summary(unit_summary_path(spec.directory, unit), summary, band_stats)
+    files[unit_summary_name(unit)] = store.file_record(spec.directory, unit_summary_name(unit))
+    store.write_json(unit_record_path(spec.directory, unit), {"unit": unit.name, "files": files})
     return time.perf_counter() - started
 
 
 class Run:
-    """A run in its staging directory: its spec, its units, and which are done."""
+    """A run in its staging directory, which it holds locked: its spec, its units, and which are done."""
 
-    def __init__(self, record, staging):
+    def __init__(self, record, staging, lock):
         self.record = record
         self.staging = Path(staging)
         self.final = store.final_dir(self.staging)
+        self.lock = lock
+        self.resumed = False
+        self.damaged = []  # (unit, why) of the finished units that resume found damaged and recomputes
+        # A kill while publishing leaves a complete staging directory: it needs no unit again.
+        self.complete = record.get("status") == "complete" and not store.check_files(staging, record["files"])
         _, self.scenarios = expand(record["table"], record["sweeps"])
         simulation = record["simulation"]
         self.units = plan_units(len(self.scenarios), simulation["paths"], record["chunk_paths"])
@@ -142,30 +181,76 @@ class Run:
         )
 
     def pending(self):
-        return [unit for unit in self.units if not unit_summary_path(self.staging, unit).exists()]
+        if self.complete:
+            return []
+        return [unit for unit in self.units if not unit_record_path(self.staging, unit).exists()]
+
+    def discard_damaged_units(self):
+        """Forget every finished unit whose files no longer match its record; returns (unit, why) pairs."""
+        damaged = []
+        for unit in self.units:
+            record_path = unit_record_path(self.staging, unit)
+            if not record_path.exists():
+                continue
+            try:
+                why = store.check_files(self.staging, store.read_json(record_path)["files"])
+            except (store.ResultsError, KeyError, TypeError) as error:
+                why = str(error)
+            if why:
+                record_path.unlink()
+                damaged.append((unit, why))
+        return damaged
 
     def execute(self, units=None, on_unit_done=None):
         """Run ``units`` (default: all pending) in this process, in plan order."""
-        for unit in self.pending() if units is None else units:
-            run_unit(self.spec, unit)
-            if on_unit_done is not None:
-                on_unit_done(unit)
+        try:
+            for unit in self.pending() if units is None else units:
+                run_unit(self.spec, unit)
+                if on_unit_done is not None:
+                    on_unit_done(unit)
+        except RangeError:
+            self.abandon()
+            raise
+
+    def close(self):
+        """Release the lock: another process may resume the run from here on."""
+        self.lock.release()
+
+    def abandon(self):
+        """Delete the staging directory: a run whose outputs leave the float range would fail again."""
+        self.close()
+        shutil.rmtree(self.staging, ignore_errors=True)
 
     def finish(self, overwrite=None):
-        """Combine the unit summaries, write the tables, publish the directory.
+        """Combine the unit summaries, write the tables and the checksums, publish the directory.
 
-        ``overwrite`` defaults to what the run was started with.
+        A staging directory that is already complete (a kill during publishing)
+        is published as it is, once its files match run.json. ``overwrite``
+        defaults to what the run was started with.
         """
+        if not self.complete:
+            self._write_tables()
+        overwrite = self.record.get("overwrite", False) if overwrite is None else overwrite
+        store.publish(self.staging, self.final, overwrite=overwrite)
+        self.close()
+        return self.final
+
+    def _write_tables(self):
         missing = self.pending()
         if missing:
             raise RunError(f"{len(missing)} chunks are not done yet")
+        unit_files = {}
         totals, band_stats = {}, {}
         for unit in self.units:  # plan order, one summary in memory at a time
-            summary, unit_bands = store.load_unit_summary(unit_summary_path(self.staging, unit))
+            files = store.read_json(unit_record_path(self.staging, unit))["files"]
+            unit_files |= files
+            summary_file = files[unit_summary_name(unit)]
+            summary, unit_bands = store.load_unit_summary(unit_summary_path(self.staging, unit), summary_file["sha256"])
             previous = totals.get(unit.scenario_id)
             totals[unit.scenario_id] = summary if previous is None else aggregates.combine([previous, summary])
             if unit_bands is not None:
                 band_stats[unit.scenario_id] = unit_bands
+        self._remove_strays(unit_files)
         rows = [aggregates.finalize(totals[scenario.scenario_id], scenario.initial_debt) for scenario in self.scenarios]
         provenance = self.spec.provenance
         store.write_table(self.staging / store.SCENARIOS_FILE, self._scenarios_table(rows, provenance))
@@ -174,30 +259,50 @@ class Run:
             store.with_provenance(bands_table.schema, provenance).metadata
         )
         store.write_table(self.staging / store.BANDS_FILE, bands_table)
-        record = dict(self.record, status="complete", finished=_now())
-        store.write_json(self.staging / store.RUN_FILE, record)
-        overwrite = self.record.get("overwrite", False) if overwrite is None else overwrite
-        try:
-            store.publish(self.staging, self.final, overwrite=overwrite)
-        except FileExistsError as error:
-            raise RunError(str(error)) from None
-        return self.final
+        files = {
+            store.SCENARIOS_FILE: store.file_record(self.staging, store.SCENARIOS_FILE, len(rows)),
+            store.BANDS_FILE: store.file_record(self.staging, store.BANDS_FILE, bands_table.num_rows),
+        }
+        files |= {name: record for name, record in unit_files.items() if name.startswith(store.PATHS_DIR)}
+        self.record = dict(self.record, status="complete", finished=_now(), files=files)
+        store.write_json(self.staging / store.RUN_FILE, self.record)
+
+    def _remove_strays(self, unit_files):
+        """Per-path files that no unit recorded (never results of this run) must not be published."""
+        for path in (self.staging / store.PATHS_DIR).iterdir():
+            if f"{store.PATHS_DIR}/{path.name}" not in unit_files:
+                path.unlink()
 
     def _scenarios_table(self, rows, provenance):
         columns = {"scenario_id": pa.array([s.scenario_id for s in self.scenarios], pa.int32())}
         for key in self.record["sweep_keys"]:
-            columns[key] = pa.array([s.values[key] for s in self.scenarios])
+            # The validated value, so that the column has the key's type whatever literal the sweep used.
+            columns[key] = pa.array([value_at(s.config.model_dump(), key) for s in self.scenarios])
         columns["config"] = pa.array(
             [json.dumps(s.config.model_dump(exclude={"sweep", "about"})) for s in self.scenarios]
         )
         for name in rows[0]:
             values = [row[name] for row in rows]
-            columns[name] = pa.array(values, LIST_COLUMNS.get(name))
+            # No value (None or NaN) is an Arrow null; a column of nothing but nulls is still float64.
+            column_type = LIST_COLUMNS.get(name) or (pa.float64() if all(v is None for v in values) else None)
+            columns[name] = pa.array(values, column_type, from_pandas=True)
         table = pa.table(columns)
         return table.replace_schema_metadata(store.with_provenance(table.schema, provenance).metadata)
 
 
-LIST_COLUMNS = {"pd_by_year": pa.list_(pa.float64()), "loss_histogram": pa.list_(pa.int64())}
+LIST_COLUMNS = {
+    "pd_by_year": pa.list_(pa.float64()),
+    "loss_histogram_lower": pa.list_(pa.float64()),
+    "loss_histogram_upper": pa.list_(pa.float64()),
+    "loss_histogram_counts": pa.list_(pa.int64()),
+}
+
+
+def value_at(document, dotted_key):
+    """``document["a"]["b"][0]`` for ``a.b.0``."""
+    for part in dotted_key.split("."):
+        document = document[int(part)] if isinstance(document, list) else document[part]
+    return document
 
 
 def provenance_of(record):
@@ -224,10 +329,12 @@ def _now():
 
 
 def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=False, command=""):
-    """Validate everything, then create ``output``'s staging directory; returns a :class:`Run`.
+    """Validate everything, then create ``output``'s staging directory, locked; returns a :class:`Run`.
 
-    Nothing is written before the configuration, sweep and backend are known
-    to be good, so bad input leaves no directory behind.
+    Nothing is written before the configuration, sweep, backend and output are
+    known to be good, so bad input leaves no directory behind. ``overwrite``
+    replaces only a directory that gpu-stress wrote (and an unfinished run of
+    it that no process is writing).
     """
     base, scenarios = expand(table, sweeps)
     backend_name, reason = choose_backend(backend)
@@ -239,10 +346,11 @@ def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=
 
     final = Path(output).resolve()  # workers elsewhere must find the same directory
     staging = store.staging_dir(final)
-    if final.exists() and not overwrite:
-        raise RunError(f"output: {final} already exists (use --overwrite to replace it)")
-    if staging.exists():
-        raise RunError(f"output: an unfinished run is in {staging} (finish it with --resume {final}, or delete it)")
+    if final.exists():
+        refusal = store.replace_refusal(final, overwrite)
+        if refusal:
+            raise RunError(refusal)
+    _clear_unfinished(staging, overwrite)
     record = {
         "status": "running",
         "gpu_stress_version": __version__,
@@ -262,32 +370,77 @@ def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=
         "sweeps": [[key, values] for key, values in sweeps],
         "versions": versions(),
     }
-    run = Run(record, staging)
-    for folder in (staging / store.PATHS_DIR, staging / store.UNITS_DIR):
-        folder.mkdir(parents=True)
-    store.write_json(staging / store.RUN_FILE, record)
-    return run
+    if final.exists():
+        store.tidy(final)
+    # The staging directory appears whole, with its run.json and its lock, or not at all.
+    building = final.with_name(f".{staging.name}.{record['run_id'][:8]}.tmp")
+    lock = None
+    try:
+        for folder in (building / store.PATHS_DIR, building / store.UNITS_DIR):
+            folder.mkdir(parents=True)
+        lock = store.Lock(building).acquire()
+        store.write_json(building / store.RUN_FILE, record)
+        os.rename(building, staging)
+    except BaseException as error:
+        if lock is not None:
+            lock.release()
+        shutil.rmtree(building, ignore_errors=True)
+        if isinstance(error, OSError):
+            raise RunError(f"output: cannot create {staging}: {error.strerror or error}") from None
+        raise
+    return Run(record, staging, lock)
+
+
+def _clear_unfinished(staging, overwrite):
+    """Refuse to start over an unfinished run, unless ``overwrite`` and no process is writing it."""
+    for leftover in staging.parent.glob(f".{staging.name}.*.tmp"):  # a start cut short
+        _remove_if_unlocked(leftover)
+    if not staging.exists():
+        return
+    final = store.final_dir(staging)
+    if not overwrite:
+        raise RunError(f"output: an unfinished run is in {staging} (finish it with --resume {final}, or --overwrite)")
+    why = store.written_by_us(staging)
+    if why:
+        raise RunError(f"output: {staging} is not a gpu-stress run ({why}); --overwrite replaces only those")
+    _remove_if_unlocked(staging)
+
+
+def _remove_if_unlocked(directory):
+    lock = store.Lock(directory).acquire()  # raises LockedError, naming the writer, if one is running
+    shutil.rmtree(directory, ignore_errors=True)
+    lock.release()
 
 
 def resume(directory, backend=None):
-    """The unfinished run of ``directory`` (its final or .partial name).
+    """The unfinished run of ``directory`` (its final or .partial name), locked, damaged units discarded.
 
     A different ``backend`` finishes the run on it; run.json then lists both.
     """
-    staging = store.staging_dir(store.final_dir(Path(directory).resolve()))
-    run_file = staging / store.RUN_FILE
-    if not run_file.exists():
-        if store.final_dir(directory).exists():
-            raise RunError(f"resume: {store.final_dir(directory)} is already complete")
+    final = store.final_dir(Path(directory).resolve())
+    staging = store.staging_dir(final)
+    if not staging.is_dir():
+        if final.exists():
+            store.tidy(final)
+            raise RunError(f"resume: {final} is already complete")
         raise RunError(f"resume: no unfinished run at {staging}")
-    record = store.read_json(run_file)
-    if backend and backend != record["backend"]:
-        resumed_on = get_backend(backend)
-        record["backends_used"] = [*record.get("backends_used", [record["backend"]]), backend]
-        record["backend"], record["device"] = backend, resumed_on.device()
-        record["backend_reason"] = "requested on resume"
-        store.write_json(run_file, record)
+    lock = store.Lock(staging).acquire()
     try:
-        return Run(record, staging)
-    except ConfigError as error:
-        raise RunError(f"resume: the recorded configuration is no longer valid: {error}") from None
+        record = store.read_json(staging / store.RUN_FILE)
+        store.remove_temporaries(staging)
+        if backend and backend != record["backend"]:
+            resumed_on = get_backend(backend)
+            record["backends_used"] = [*record.get("backends_used", [record["backend"]]), backend]
+            record["backend"], record["device"] = backend, resumed_on.device()
+            record["backend_reason"] = "requested on resume"
+            store.write_json(staging / store.RUN_FILE, record)
+        try:
+            run = Run(record, staging, lock)
+        except ConfigError as error:
+            raise RunError(f"resume: the recorded configuration is no longer valid: {error}") from None
+        run.resumed = True
+        run.damaged = run.discard_damaged_units()
+        return run
+    except BaseException:
+        lock.release()
+        raise

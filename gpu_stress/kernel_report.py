@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import UserError
+
 PRECISIONS = ("float32", "float64")
 
 _F64_INSTRUCTION = re.compile(r"^\s*(?:@!?%p\d+\s+)?([a-z][\w.]*\.f64)\b", re.M)
@@ -33,7 +35,7 @@ _FRAME = re.compile(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) b
 _RELEASE = re.compile(r"release (\d+\.\d+)")
 
 
-class KernelReportError(RuntimeError):
+class KernelReportError(UserError, RuntimeError):
     """The toolchain is missing or mismatched; ``str()`` says what to install."""
 
 

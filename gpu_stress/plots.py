@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .errors import UserError
 from .results import store
-from .results.histogram import LogHistogram
 from .summary import format_money
 
 FAN_VARIABLES = (
@@ -20,9 +20,10 @@ FAN_VARIABLES = (
     ("ltv", "loan-to-value"),
 )
 KINDS = ("all", "fan", "loss", "heatmap")
+FORMATS = (".png", ".svg", ".pdf")
 
 
-class PlotError(ValueError):
+class PlotError(UserError, ValueError):
     """A plot that cannot be drawn from these results; ``str()`` is one line."""
 
 
@@ -65,36 +66,28 @@ def fan_chart(axes, bands, scenario_id):
 
 
 def loss_distribution(ax, row):
-    """Histogram of non-zero losses on a log axis, with VaR and CVaR 99 %."""
-    histogram = LogHistogram(
-        row["loss_histogram_lowest"], row["loss_histogram_highest"], len(row["loss_histogram"]) - 2
-    )
-    counts = np.asarray(row["loss_histogram"], dtype=float)
-    paths = counts.sum()
-    edges = histogram.lowest * histogram.ratio ** np.arange(histogram.bins + 1)
-    merge = max(1, histogram.bins // 64)  # 64 bars are enough for the eye
-    merged = counts[2:].reshape(-1, merge).sum(axis=1)
-    merged_edges = edges[::merge]
-    ax.bar(
-        merged_edges[:-1],
-        merged / paths,
-        width=np.diff(merged_edges),
-        align="edge",
-        color="tab:orange",
-        edgecolor="none",
-    )
+    """Histogram of non-zero losses on a log axis (64 bars), with VaR and CVaR 99 %."""
+    lower = np.asarray(row["loss_histogram_lower"], dtype=float)
+    upper = np.asarray(row["loss_histogram_upper"], dtype=float)
+    counts = np.asarray(row["loss_histogram_counts"], dtype=float)
+    paths = row["paths"]
+    positive = lower > 0
+    zero_share = 1.0 - counts[positive].sum() / paths
+    if positive.any():
+        edges = np.geomspace(lower[positive].min(), upper[positive].max(), 65)
+        bar = np.clip(np.searchsorted(edges, lower[positive], side="right") - 1, 0, 63)
+        merged = np.bincount(bar, weights=counts[positive], minlength=64)
+        ax.bar(edges[:-1], merged / paths, width=np.diff(edges), align="edge", color="tab:orange", edgecolor="none")
+        ax.set_xlim(edges[0] / 2, edges[-1] * 2)
     ax.set_xscale("log")
-    occupied = np.flatnonzero(merged)
-    if occupied.size:
-        ax.set_xlim(merged_edges[occupied[0]] / 2, merged_edges[occupied[-1] + 1] * 2)
     for name, style in (("loss_var_99", "-"), ("loss_cvar_99", "--")):
-        if row[name] > 0:
+        if row[name] is not None and row[name] > 0:
             ax.axvline(row[name], color="black", ls=style, lw=1, label=f"{name[5:].replace('_', ' ').upper()} %")
     ax.set_xlabel("loss ($)")
     ax.set_ylabel("share of paths")
     ax.set_title(
         f"loss distribution: PD {100 * row['pd']:.1f}%, EL {format_money(row['expected_loss'])}, "
-        f"{100 * counts[0] / paths:.1f}% of paths lose nothing",
+        f"{100 * zero_share:.1f}% of paths lose nothing",
         fontsize=10,
     )
     ax.xaxis.set_major_formatter(lambda value, _: format_money(value))
@@ -138,6 +131,9 @@ def plot(directory, output, kind="all", scenario_id=0, x_key=None, y_key=None):
     """Draw ``kind`` (fan, loss, heatmap or all) from results ``directory`` into ``output`` (PNG)."""
     from .summary import load_scenarios
 
+    output = Path(output)
+    if output.suffix.lower() not in FORMATS:
+        raise PlotError(f"output: {output}: unsupported file type (use {', '.join(FORMATS)})")
     record, table = load_scenarios(directory)
     scenarios = table.to_pydict()
     if scenario_id not in scenarios["scenario_id"]:
@@ -149,9 +145,13 @@ def plot(directory, output, kind="all", scenario_id=0, x_key=None, y_key=None):
         y_key = y_key or (sweep_keys[1] if len(sweep_keys) > 1 else None)
         if x_key not in sweep_keys or y_key not in sweep_keys or x_key == y_key:
             raise PlotError(f"heatmap: needs two swept keys (this run swept: {', '.join(sweep_keys) or 'none'})")
+    bands = _bands_columns(directory) if kind in ("fan", "all") else None
+    has_bands = bands is not None and bool(np.any(bands["scenario_id"] == scenario_id))
+    if kind == "fan" and not has_bands:
+        raise PlotError("fan: this run tracked no paths for fan charts (simulation.band_paths = 0)")
     plt = _pyplot()
     panels = {
-        "fan": kind in ("fan", "all"),
+        "fan": kind in ("fan", "all") and has_bands,
         "loss": kind in ("loss", "all"),
         "heatmap": kind == "heatmap" or (kind == "all" and len(sweep_keys) >= 2),
     }
@@ -160,7 +160,6 @@ def plot(directory, output, kind="all", scenario_id=0, x_key=None, y_key=None):
     grid = figure.add_gridspec(rows, 4)
     current = 0
     if panels["fan"]:
-        bands = _bands_columns(directory)
         fan_chart([figure.add_subplot(grid[current, column]) for column in range(4)], bands, scenario_id)
         current += 1
     if panels["loss"] or panels["heatmap"]:
@@ -178,7 +177,7 @@ def plot(directory, output, kind="all", scenario_id=0, x_key=None, y_key=None):
     figure.suptitle(
         f"{firm} - {subject} ({simulation['paths']:,} paths, {simulation['horizon_months']} months)", fontsize=12
     )
-    figure.savefig(output, dpi=110)
+    store.write_atomic(output, lambda target: figure.savefig(target, dpi=110, format=output.suffix[1:].lower()))
     plt.close(figure)
     return output
 

@@ -6,23 +6,19 @@ from pathlib import Path
 
 from .kernels.layout import CAUSE_NAMES
 from .results import store
+from .results.store import ResultsError, without_nan
+from .results.verify import load_run_record
 
 CAUSE_COLUMNS = tuple(f"defaults_{cause}" for cause in CAUSE_NAMES[1:])
 
 
-class ResultsError(ValueError):
-    """Not a readable results directory; ``str()`` is one line."""
-
-
 def load_scenarios(directory):
     """(run record, scenarios table) of a finished results directory."""
-    directory = Path(directory)
-    run_file = directory / store.RUN_FILE
-    if not run_file.exists():
-        partial = store.staging_dir(directory)
-        hint = f" (an unfinished run is in {partial}: --resume it)" if partial.exists() else ""
-        raise ResultsError(f"results: {directory} is not a finished results directory{hint}")
-    return store.read_json(run_file), store.read_table(directory / store.SCENARIOS_FILE)
+    record = load_run_record(directory)
+    table = store.read_table(Path(directory) / store.SCENARIOS_FILE)
+    if "scenario_id" not in table.column_names or table.num_rows == 0:
+        raise ResultsError(f"{Path(directory) / store.SCENARIOS_FILE}: not a gpu-stress scenarios table")
+    return record, table
 
 
 def scenario_rows(record, table, sort=None, descending=False):
@@ -46,7 +42,7 @@ def summary_json(record, rows):
     """The document ``summarize --json`` prints."""
     keys = ("gpu_stress_version", "created", "backend", "device", "simulation")
     document = {"run": {key: record.get(key) for key in keys}, "scenarios": rows}
-    return json.dumps(_without_nan(document), indent=2)
+    return json.dumps(without_nan(document), indent=2)
 
 
 def format_money(value):
@@ -119,14 +115,3 @@ def format_cell(column, value):
     if isinstance(value, int) and not isinstance(value, bool) and column in ("paths", "defaults"):
         return f"{value:,}"
     return str(value)
-
-
-def _without_nan(value):
-    """JSON has no NaN: write null instead."""
-    if isinstance(value, dict):
-        return {key: _without_nan(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_without_nan(item) for item in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value

@@ -132,3 +132,11 @@ def assert_same_paths(first, second, rtol=1e-9):
     for name in L.FLOAT_OUTPUT_NAMES:
         scale = float(np.max(np.abs(second[name]), initial=0.0))
         np.testing.assert_allclose(first[name], second[name], rtol=rtol, atol=rtol * scale, err_msg=name)
+
+
+def outputs_of_table(table):
+    """Per-path outputs from a stored paths table, in the kernels' codes (no default: month -1, cause 0)."""
+    result = {name: table[name].to_numpy() for name in L.FLOAT_OUTPUT_NAMES}
+    result["default_month"] = table["default_month"].fill_null(-1).to_numpy()
+    result["default_cause"] = table["default_cause"].combine_chunks().indices.fill_null(L.NO_DEFAULT).to_numpy()
+    return result

@@ -88,6 +88,7 @@ def test_resume_of_a_run_on_a_cluster(reference, tmp_path):
     )
     job = engine.start(table, tmp_path / "resumed", sweeps=[("firm.cash", [2e8, 4e8])], backend="numpy")
     job.execute(job.units[:7])  # an earlier, interrupted run
+    job.close()
     result = CliRunner().invoke(main, ["run", "--resume", str(tmp_path / "resumed"), "--cluster", "local:2"])
     assert result.exit_code == 0, result.output
     assert_identical(tmp_path / "resumed", reference)

@@ -47,7 +47,7 @@ def test_ctrl_c_keeps_finished_chunks_and_resume_matches_an_uninterrupted_run(tm
     assert "--resume" in result.stderr
     assert not output.exists()  # nothing that looks complete
     staging = tmp_path / "out.partial"
-    assert len(list((staging / "units").iterdir())) == 3
+    assert len(list((staging / "units").glob("*.json"))) == 3
     assert not (staging / "scenarios.arrow").exists()
 
     monkeypatch.setattr(engine, "run_unit", real_run_unit)
@@ -81,16 +81,17 @@ def interrupt_after(count, monkeypatch):
 
 def test_an_overwriting_run_keeps_overwriting_when_resumed(tmp_path, monkeypatch):
     output = tmp_path / "out"
-    output.mkdir()
-    (output / "old.txt").write_text("previous results")
+    assert CliRunner().invoke(main, ["run", "--preset", "nebius", "--paths", "200", "-o", str(output)]).exit_code == 0
+    previous = (output / "run.json").read_text()
     real_run_unit = interrupt_after(2, monkeypatch)
     assert CliRunner().invoke(main, ["run", *ARGS, "--overwrite", "-o", str(output)]).exit_code == 130
-    assert (output / "old.txt").exists()  # the old results stay until the new ones are complete
+    assert (output / "run.json").read_text() == previous  # the old results stay until the new ones are complete
     monkeypatch.setattr(engine, "run_unit", real_run_unit)
     result = CliRunner().invoke(main, ["run", "--resume", str(output)])
     assert result.exit_code == 0, result.output
-    assert not (output / "old.txt").exists() and (output / "scenarios.arrow").exists()
+    assert json.loads((output / "run.json").read_text())["simulation"]["paths"] == 6000
     assert not (output / "units").exists()
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out"]  # no staging, no old copy left
 
 
 def test_leftover_temporary_files_are_not_published(tmp_path, monkeypatch):

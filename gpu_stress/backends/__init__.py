@@ -9,10 +9,12 @@ returning (outputs_float, outputs_int, tracks) laid out as in
 
 import functools
 
+from ..errors import UserError
+
 BACKENDS = ("numpy", "cpu", "cuda")
 
 
-class BackendError(RuntimeError):
+class BackendError(UserError, RuntimeError):
     """A backend that cannot run here; ``str()`` says why in one line."""
 
 

@@ -13,25 +13,19 @@ import numpy as np
 
 from ..arrays import to_host
 from ..kernels import layout as L
-from .histogram import LogHistogram
+from .histogram import QUANTILE_REL_ERROR, TAIL_MEAN_REL_ERROR, Histogram
 
 TAIL_LEVELS = {"95": 0.95, "99": 0.99, "999": 0.999}
 EQUITY_LEVELS = {"05": 0.05, "50": 0.50, "95": 0.95}
-EQUITY_HISTOGRAM = LogHistogram(lowest=1.0, highest=1e15)
 WILSON_Z = 1.959963984540054  # two-sided 95 %
-
-
-def loss_histogram(initial_debt):
-    """Loss never exceeds EAD, which never exceeds the initial debt D: bins over [1e-6 D, D]."""
-    top = max(float(initial_debt), 1.0)
-    return LogHistogram(lowest=1e-6 * top, highest=top)
+HISTOGRAMS = ("loss", "equity")  # summary entries that are :class:`Histogram` s
 
 
 def years(horizon):
     return -(-horizon // L.MONTHS_PER_YEAR)
 
 
-def summarize_chunk(outputs_float, outputs_int, horizon, initial_debt, xp=np):
+def summarize_chunk(outputs_float, outputs_int, horizon, xp=np):
     """Counts, sums and histograms of one chunk (host numpy arrays, tiny)."""
     # Statistics in float64 whatever the simulation's precision.
     loss = outputs_float[L.OUT_LOSS].astype(xp.float64)
@@ -42,8 +36,6 @@ def summarize_chunk(outputs_float, outputs_int, horizon, initial_debt, xp=np):
     with_exposure = defaulted & (ead > 0)
     lgd = xp.where(with_exposure, loss / xp.where(with_exposure, ead, 1), 0)
     default_year = xp.where(defaulted, (month - 1) // L.MONTHS_PER_YEAR, years(horizon))
-    loss_counts, loss_sums = loss_histogram(initial_debt).count(loss, xp)
-    equity_counts, equity_sums = EQUITY_HISTOGRAM.count(equity, xp)
 
     def total(values):
         return float(values.astype(xp.float64).sum())
@@ -61,10 +53,8 @@ def summarize_chunk(outputs_float, outputs_int, horizon, initial_debt, xp=np):
         "equity_sum": total(equity),
         "final_price_sum": total(outputs_float[L.OUT_FINAL_PRICE]),
         "utilization_sum": total(outputs_float[L.OUT_MEAN_UTILIZATION]),
-        "loss_counts": loss_counts,
-        "loss_sums": loss_sums,
-        "equity_counts": equity_counts,
-        "equity_sums": equity_sums,
+        "loss": Histogram.of(loss, xp),
+        "equity": Histogram.of(equity, xp),
     }
 
 
@@ -81,7 +71,7 @@ def combine(parts):
 def wilson_interval(successes, trials, z=WILSON_Z):
     """Wilson score interval for a binomial proportion."""
     if trials == 0:
-        return np.nan, np.nan
+        return None, None
     share = successes / trials
     denominator = 1.0 + z * z / trials
     centre = (share + z * z / (2 * trials)) / denominator
@@ -97,8 +87,7 @@ def finalize(summary, initial_debt):
     low, high = wilson_interval(defaults, paths)
     mean_loss = summary["loss_sum"] / paths
     loss_variance = max(summary["loss_squares"] / paths - mean_loss**2, 0.0)
-    histogram = loss_histogram(initial_debt)
-    counts, sums = summary["loss_counts"], summary["loss_sums"]
+    losses = summary["loss"]
     row = {
         "paths": paths,
         "defaults": defaults,
@@ -108,26 +97,28 @@ def finalize(summary, initial_debt):
         "pd_by_year": list(np.cumsum(summary["defaults_by_year"]) / paths),
         "expected_loss": mean_loss,
         "expected_loss_se": np.sqrt(loss_variance / paths),
-        "mean_ead": summary["ead_sum"] / defaults if defaults else 0.0,
-        "mean_lgd": summary["lgd_sum"] / summary["lgd_count"] if summary["lgd_count"] else 0.0,
+        "mean_ead": summary["ead_sum"] / defaults if defaults else None,
+        "mean_lgd": summary["lgd_sum"] / summary["lgd_count"] if summary["lgd_count"] else None,
         "initial_debt": float(initial_debt),
-        "expected_loss_rate": mean_loss / initial_debt if initial_debt > 0 else 0.0,
+        "expected_loss_rate": mean_loss / initial_debt if initial_debt > 0 else None,
+        "loss_max": summary["loss_max"],
     }
     for name, level in TAIL_LEVELS.items():
-        row[f"loss_var_{name}"] = histogram.quantile(counts, level, summary["loss_max"])
-        row[f"loss_cvar_{name}"] = histogram.tail_mean(counts, sums, level)
-    # Error bounds of the histogram estimates (relative, plus absolute below 1e-6 of the debt).
-    row["loss_var_rel_error"], row["loss_abs_error"] = histogram.quantile_error()
-    row["loss_cvar_rel_error"], _ = histogram.tail_mean_error()
+        row[f"loss_var_{name}"] = losses.quantile(level)
+        row[f"loss_cvar_{name}"] = losses.tail_mean(level)
+    # Relative error bounds of the histogram estimates (loss and equity alike).
+    row["loss_var_rel_error"] = QUANTILE_REL_ERROR
+    row["loss_cvar_rel_error"] = TAIL_MEAN_REL_ERROR
     for index, cause in enumerate(L.CAUSE_NAMES[1:], start=1):
         row[f"defaults_{cause}"] = int(causes[index])
     row["equity_mean"] = summary["equity_sum"] / paths
     for name, level in EQUITY_LEVELS.items():
-        row[f"equity_q{name}"] = EQUITY_HISTOGRAM.quantile(summary["equity_counts"], level)
-    # The loss distribution itself, for plots and users: counts per bin of loss_histogram(D).
-    row["loss_histogram"] = [int(count) for count in counts]
-    row["loss_histogram_lowest"] = histogram.lowest
-    row["loss_histogram_highest"] = histogram.highest
+        row[f"equity_q{name}"] = summary["equity"].quantile(level)
+    row["equity_quantile_rel_error"] = QUANTILE_REL_ERROR
+    # The loss distribution itself, for plots and users: the non-empty bins [lower, upper) and their counts.
+    row["loss_histogram_lower"] = [float(edge) for edge in losses.lower_edges()]
+    row["loss_histogram_upper"] = [float(edge) for edge in losses.upper_edges()]
+    row["loss_histogram_counts"] = [int(count) for count in losses.counts]
     row["mean_final_price"] = summary["final_price_sum"] / paths
     row["mean_utilization"] = summary["utilization_sum"] / paths
     return row

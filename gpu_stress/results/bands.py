@@ -34,7 +34,7 @@ def band_statistics(tracks):
 
 
 def bands_table(statistics_by_scenario):
-    """Long Arrow table: scenario_id, variable, month, then COLUMNS."""
+    """Long Arrow table: scenario_id, variable, month, then COLUMNS; null where a month has no value."""
     columns = {"scenario_id": [], "variable": [], "month": []} | {name: [] for name in COLUMNS}
     for scenario_id, statistics in sorted(statistics_by_scenario.items()):
         variables, horizon, _ = statistics.shape
@@ -44,10 +44,16 @@ def bands_table(statistics_by_scenario):
             columns["month"].append(np.arange(1, horizon + 1, dtype=np.int32))
             for index, name in enumerate(COLUMNS):
                 columns[name].append(statistics[variable, :, index])
-    arrays = {name: np.concatenate(parts) if parts else np.array([]) for name, parts in columns.items()}
-    arrays["paths"] = arrays["paths"].astype(np.int64)
     schema = pa.schema(
         [("scenario_id", pa.int32()), ("variable", pa.string()), ("month", pa.int32()), ("paths", pa.int64())]
         + [(name, pa.float64()) for name in COLUMNS[1:]]
     )
-    return pa.table({name: arrays[name] for name in schema.names}, schema=schema)
+    arrays = []
+    for field in schema:
+        parts = columns[field.name]
+        values = np.concatenate(parts) if parts else np.zeros(0, np.float64)
+        if field.name == "paths":
+            values = values.astype(np.int64)
+        # NaN (no live path that month, or one path's std) becomes null.
+        arrays.append(pa.array(values if len(values) else [], field.type, from_pandas=True))
+    return pa.Table.from_arrays(arrays, schema=schema)

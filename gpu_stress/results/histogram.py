@@ -1,21 +1,23 @@
-"""Log-spaced histograms: quantiles and tail means of huge samples in fixed memory.
+"""Sparse histograms on the float64 grid: quantiles and tail means in small memory, with no range cap.
 
-A histogram of non-negative values with one bin for exact zeros, one for
-(0, lowest), ``bins`` log-spaced bins over [lowest, highest) and values at or
-above ``highest`` in the last bin (the bounds below assume values < highest).
-Counts are exact and add across chunks, backends and workers; only a value's
-position inside its bin is lost. So:
+A non-negative float64 x is binned by its top bits: the 11 exponent bits and
+the first ``MANTISSA_BITS`` bits of the mantissa, i.e. ``key = bits(x) >> SHIFT``.
+Every positive float from the smallest normal number up to the largest has a
+bin, each bin [lower, upper) has upper / lower <= 1 + 2^-MANTISSA_BITS, and key
+0 holds exact zeros (and subnormals below 2^-1013, which count as zero). Only
+non-empty bins are stored (sorted keys, counts, sums), so a histogram is as
+small as the spread of its data, and the binning is exact integer arithmetic:
+the same on numpy and CuPy, in any chunking. Counts add exactly across
+chunks; only a value's place inside its bin is lost. Hence:
 
 - a quantile (inverted CDF: the smallest x with F(x) >= level) lies in a known
-  bin; the estimate is the bin's geometric middle, within a factor
-  sqrt(ratio) of the truth (ratio = (highest / lowest)^(1 / bins));
+  bin; the estimate is the bin's geometric middle, within a relative
+  :data:`QUANTILE_REL_ERROR` of the truth;
 - a tail mean (the mean of the worst ceil((1 - level) n) values) takes whole
-  bins exactly by their sums and the part of one bin at that bin's mean, so
-  it is off by less than (ratio - 1) relative;
-- values below ``lowest`` are located only to within ``lowest`` (absolute).
+  bins exactly by their sums and the part of one bin at that bin's mean, so it
+  is off by less than :data:`TAIL_MEAN_REL_ERROR` relative.
 
-:meth:`LogHistogram.quantile_error` states these bounds; tests check them
-against exact results.
+Tests check both bounds against exact results over many decades.
 """
 
 from dataclasses import dataclass
@@ -24,85 +26,88 @@ import numpy as np
 
 from ..arrays import to_host
 
-ZERO_BIN = 0
-UNDERFLOW_BIN = 1
+MANTISSA_BITS = 9
+SHIFT = 52 - MANTISSA_BITS
+ZERO_KEY = 0
+QUANTILE_REL_ERROR = float(np.sqrt(1.0 + 2.0**-MANTISSA_BITS) - 1.0)
+TAIL_MEAN_REL_ERROR = 2.0**-MANTISSA_BITS
 
 
 @dataclass(frozen=True)
-class LogHistogram:
-    lowest: float
-    highest: float
-    bins: int = 4096
+class Histogram:
+    """Non-empty bins: ``keys`` (sorted int64), ``counts`` (int64), ``sums`` (float64 sum of the values)."""
 
-    @property
-    def size(self):
-        return self.bins + 2
+    keys: np.ndarray
+    counts: np.ndarray
+    sums: np.ndarray
 
-    @property
-    def ratio(self):
-        return (self.highest / self.lowest) ** (1.0 / self.bins)
-
-    def quantile_error(self):
-        """(relative, absolute) error bounds of quantile estimates."""
-        return np.sqrt(self.ratio) - 1.0, self.lowest
-
-    def tail_mean_error(self):
-        """(relative, absolute) error bounds of tail-mean estimates."""
-        return self.ratio - 1.0, self.lowest
-
-    def bin_index(self, values, xp=np):
-        """Bin of every value (an int64 array in the array module ``xp``)."""
-        scale = self.bins / np.log(self.highest / self.lowest)
-        logs = xp.log(xp.maximum(values, self.lowest) / self.lowest)
-        index = xp.minimum(xp.floor(logs * scale).astype(xp.int64), self.bins - 1) + 2
-        index = xp.where(values < self.lowest, UNDERFLOW_BIN, index)
-        return xp.where(values <= 0, ZERO_BIN, index)
-
-    def count(self, values, xp=np):
-        """(counts, sums) of ``values`` per bin, as host numpy arrays."""
+    @classmethod
+    def of(cls, values, xp=np):
+        """Histogram of non-negative ``values`` (numpy or CuPy); only the bins cross to the host."""
         values = values.astype(xp.float64)
-        index = self.bin_index(values, xp)
-        counts = xp.bincount(index, minlength=self.size)
-        sums = xp.bincount(index, weights=values, minlength=self.size)
-        return to_host(counts).astype(np.int64), to_host(sums)
+        values = xp.where(values > 0, values, 0.0)  # also turns -0.0 into key 0
+        keys, inverse = xp.unique(values.view(xp.int64) >> SHIFT, return_inverse=True)
+        inverse = inverse.reshape(-1)
+        counts = xp.bincount(inverse, minlength=keys.shape[0])
+        sums = xp.bincount(inverse, weights=values, minlength=keys.shape[0])
+        return cls(to_host(keys).astype(np.int64), to_host(counts).astype(np.int64), to_host(sums))
 
-    def edges(self, index):
-        """(lower, upper) value bounds of bin ``index``."""
-        if index == ZERO_BIN:
-            return 0.0, 0.0
-        if index == UNDERFLOW_BIN:
-            return 0.0, self.lowest
-        lower = self.lowest * self.ratio ** (index - 2)
-        return lower, lower * self.ratio
+    def __add__(self, other):
+        keys = np.union1d(self.keys, other.keys)
+        counts = np.zeros(keys.shape, np.int64)
+        sums = np.zeros(keys.shape, np.float64)
+        for part in (self, other):  # keys are unique within a part, so fancy-index adds are safe
+            where = np.searchsorted(keys, part.keys)
+            counts[where] += part.counts
+            sums[where] += part.sums
+        return Histogram(keys, counts, sums)
 
-    def quantile(self, counts, level, maximum=np.inf):
-        """Estimate of the ``level`` quantile (inverted CDF) of the counted values."""
-        total = counts.sum()
+    @property
+    def total(self):
+        return int(self.counts.sum())
+
+    def lower_edges(self):
+        return bin_edges(self.keys)[0]
+
+    def upper_edges(self):
+        return bin_edges(self.keys)[1]
+
+    def quantile(self, level):
+        """Estimate of the ``level`` quantile (inverted CDF); None without values."""
+        total = self.total
         if total == 0:
-            return np.nan
+            return None
         rank = max(int(np.ceil(level * total - 1e-9)), 1)
-        index = int(np.searchsorted(np.cumsum(counts), rank))
-        lower, upper = self.edges(index)
-        if index == ZERO_BIN:
+        index = int(np.searchsorted(np.cumsum(self.counts), rank))
+        if self.keys[index] == ZERO_KEY:
             return 0.0
-        if index == UNDERFLOW_BIN:
-            return min(0.5 * self.lowest, maximum)
-        return min(np.sqrt(lower * upper), maximum)
+        lower, upper = bin_edges(self.keys[index : index + 1])
+        return float(lower[0] * np.sqrt(upper[0] / lower[0]))  # the geometric middle, without overflow
 
-    def tail_mean(self, counts, sums, level):
-        """Estimate of the mean of the worst ceil((1 - level) n) values."""
-        total = counts.sum()
+    def tail_mean(self, level):
+        """Estimate of the mean of the worst ceil((1 - level) n) values; None without values."""
+        total = self.total
         if total == 0:
-            return np.nan
+            return None
         needed = max(int(np.ceil((1.0 - level) * total - 1e-9)), 1)
         taken, accumulated = 0, 0.0
-        for index in range(self.size - 1, -1, -1):
-            count = int(counts[index])
-            if count == 0:
-                continue
-            take = min(count, needed - taken)
-            accumulated += sums[index] * (take / count)
+        for count, bin_sum in zip(self.counts[::-1], self.sums[::-1], strict=True):
+            take = min(int(count), needed - taken)
+            accumulated += bin_sum * (take / count)
             taken += take
             if taken == needed:
                 break
         return accumulated / needed
+
+
+def bin_edges(keys):
+    """(lower, upper) float64 bounds of the bins ``keys``; key 0 is [0, 0]."""
+    keys = np.asarray(keys, np.int64)
+    lower = (keys << SHIFT).view(np.float64)
+    upper = np.minimum(((keys + 1) << SHIFT).view(np.float64), np.finfo(np.float64).max)  # the top bin ends at inf
+    zero = keys == ZERO_KEY
+    return np.where(zero, 0.0, lower), np.where(zero, 0.0, upper)
+
+
+def empty():
+    return Histogram(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64))

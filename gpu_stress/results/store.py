@@ -1,39 +1,60 @@
-"""The results directory, written atomically.
+"""The results directory: written atomically, checksummed, locked, and never confused with anything else.
 
 A run writes into ``DIR.partial/`` and renames it to ``DIR`` only when every
-part is there, so a directory named ``DIR`` is always complete::
+part is there and recorded, so a directory named ``DIR`` is always complete::
 
     DIR/
-      run.json               provenance: config, scenarios, seed, versions, backend, device
+      run.json               provenance (config, scenarios, seed, versions, backend, device)
+                             and the sha256, size and rows of every other file
       scenarios.arrow        one row per scenario: swept values + aggregates
       bands.arrow            fan-chart bands (scenario, variable, month)
       paths/part-*.arrow     per-path outputs, one file per chunk (unless --no-paths)
 
-While running, ``DIR.partial/units/`` holds each finished chunk's summary;
-a chunk counts as done once its summary exists (its paths file is written
-first), which is what ``--resume`` relies on. Every file is written under a
-temporary name and renamed into place.
+While running, ``DIR.partial/`` also holds ``lock`` (the writer's pid, held
+with ``flock``) and ``units/``: each finished chunk's summary (``.npz``) and
+its record (``.json``: sha256, size and rows of the chunk's files), written
+last. A chunk counts as done only if its record exists and every file it
+names still matches; ``--resume`` recomputes any other. Every file is written
+under a temporary name and renamed into place.
 """
 
+import errno
+import fcntl
+import hashlib
+import io
 import json
 import os
 import shutil
+import socket
 import uuid
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
+from ..errors import UserError
 from ..kernels import layout as L
+from .histogram import Histogram
 
 RUN_FILE = "run.json"
 SCENARIOS_FILE = "scenarios.arrow"
 BANDS_FILE = "bands.arrow"
 PATHS_DIR = "paths"
 UNITS_DIR = "units"
+LOCK_FILE = "lock"
 PROVENANCE_KEY = b"gpu_stress.provenance"
 STAGING_SUFFIX = ".partial"
 _COMPRESSION = "zstd"
+_TRASH_SUFFIX = ".old"
+_TEMPORARY_SUFFIX = ".tmp"
+
+
+class ResultsError(UserError, ValueError):
+    """A results directory (or file) that is not what it should be; ``str()`` is one line naming it."""
+
+
+class LockedError(UserError, RuntimeError):
+    """Another process is writing the directory; ``str()`` names it."""
 
 
 def staging_dir(final):
@@ -49,8 +70,11 @@ def final_dir(path):
     return path
 
 
+# --- atomic writes -------------------------------------------------------------------------------
+
+
 def _temporary(path):
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}{_TEMPORARY_SUFFIX}")
 
 
 def write_atomic(path, write):
@@ -65,11 +89,18 @@ def write_atomic(path, write):
 
 
 def write_json(path, document):
-    write_atomic(path, lambda target: Path(target).write_text(json.dumps(document, indent=2, default=_json_default)))
+    text = json.dumps(without_nan(document), indent=2, default=_json_default, allow_nan=False)
+    write_atomic(path, lambda target: Path(target).write_text(text))
 
 
 def read_json(path):
-    return json.loads(Path(path).read_text())
+    """A JSON document; a missing, unreadable or invalid file is a :class:`ResultsError` naming it."""
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: missing") from None
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ResultsError(f"{path}: not readable JSON ({_reason(error)})") from None
 
 
 def write_table(path, table):
@@ -86,8 +117,62 @@ def write_table(path, table):
 
 
 def read_table(path):
-    with pa.memory_map(str(path)) as source:
-        return pa.ipc.open_file(source).read_all()
+    """An Arrow IPC file; a missing or damaged file is a :class:`ResultsError` naming it."""
+    try:
+        with pa.memory_map(str(path)) as source:
+            return pa.ipc.open_file(source).read_all()
+    except FileNotFoundError:
+        raise ResultsError(f"{path}: missing") from None
+    except (OSError, pa.ArrowException) as error:
+        raise ResultsError(f"{path}: not a readable Arrow file ({_reason(error)})") from None
+
+
+def _reason(error):
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+# --- checksums ----------------------------------------------------------------------------------
+
+
+def sha256(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_record(directory, relative, rows=None):
+    """{sha256, bytes[, rows]} of ``directory/relative``."""
+    path = Path(directory) / relative
+    record = {"sha256": sha256(path), "bytes": path.stat().st_size}
+    if rows is not None:
+        record["rows"] = int(rows)
+    return record
+
+
+def check_files(directory, files):
+    """The first file of ``files`` ({relative path: record}) that is missing or changed, with why; else None."""
+    directory = Path(directory)
+    for relative, expected in files.items():
+        path = directory / relative
+        if not path.is_file():
+            return f"{path}: missing"
+        if path.stat().st_size != expected["bytes"]:
+            return f"{path}: {path.stat().st_size} bytes, {expected['bytes']} recorded (truncated or overwritten)"
+        if sha256(path) != expected["sha256"]:
+            return f"{path}: checksum differs from the one recorded (damaged or overwritten)"
+        if "rows" in expected and path.suffix == ".arrow":
+            try:
+                rows = read_table(path).num_rows
+            except ResultsError as error:
+                return str(error)
+            if rows != expected["rows"]:
+                return f"{path}: {rows} rows, {expected['rows']} recorded"
+    return None
+
+
+# --- per-path tables ------------------------------------------------------------------------------
 
 
 def with_provenance(schema, provenance):
@@ -97,30 +182,40 @@ def with_provenance(schema, provenance):
 def paths_schema(float_type, provenance):
     causes = pa.dictionary(pa.int8(), pa.string())
     fields = [
-        pa.field("scenario_id", pa.int32()),
-        pa.field("path_id", pa.int64()),
-        pa.field("default_month", pa.int32()),
-        pa.field("default_cause", causes),
-    ] + [pa.field(name, float_type) for name in L.FLOAT_OUTPUT_NAMES]
+        pa.field("scenario_id", pa.int32(), nullable=False),
+        pa.field("path_id", pa.int64(), nullable=False),
+        pa.field("default_month", pa.int32()),  # null: no default within the horizon
+        pa.field("default_cause", causes),  # null: no default
+    ] + [pa.field(name, float_type, nullable=False) for name in L.FLOAT_OUTPUT_NAMES]
     return with_provenance(pa.schema(fields), provenance)
 
 
 def paths_table(scenario_id, path_start, outputs_float, outputs_int, schema):
-    """Arrow table of one chunk's per-path outputs (host arrays, columns zero-copy)."""
+    """Arrow table of one chunk's per-path outputs (host arrays; float columns zero-copy)."""
     paths = outputs_float.shape[1]
+    survived = outputs_int[L.OUT_DEFAULT_MONTH] < 0
     cause_names = pa.array(L.CAUSE_NAMES, pa.string())
+    causes = pa.array(outputs_int[L.OUT_DEFAULT_CAUSE].astype(np.int8), mask=survived)
     columns = [
         pa.array(np.full(paths, scenario_id, np.int32)),
         pa.array(np.arange(path_start, path_start + paths, dtype=np.int64)),
-        pa.array(outputs_int[L.OUT_DEFAULT_MONTH]),
-        pa.DictionaryArray.from_arrays(pa.array(outputs_int[L.OUT_DEFAULT_CAUSE].astype(np.int8)), cause_names),
+        pa.array(outputs_int[L.OUT_DEFAULT_MONTH], mask=survived),
+        pa.DictionaryArray.from_arrays(causes, cause_names),
     ] + [pa.array(outputs_float[index]) for index in range(L.FLOAT_OUTPUT_COUNT)]
     return pa.Table.from_arrays(columns, schema=schema)
 
 
+# --- unit summaries -------------------------------------------------------------------------------
+
+
 def save_unit_summary(path, summary, bands=None):
     """A chunk's summary (and its scenario's bands, for the first chunk) as .npz."""
-    arrays = {key: np.asarray(value) for key, value in summary.items()}
+    arrays = {}
+    for key, value in summary.items():
+        if isinstance(value, Histogram):
+            arrays |= {f"{key}.keys": value.keys, f"{key}.counts": value.counts, f"{key}.sums": value.sums}
+        else:
+            arrays[key] = np.asarray(value)
     if bands is not None:
         arrays["bands"] = bands
 
@@ -131,33 +226,156 @@ def save_unit_summary(path, summary, bands=None):
     write_atomic(path, write)
 
 
-def load_unit_summary(path):
-    with np.load(path) as archive:
+def load_unit_summary(path, expected_sha256=None):
+    """(summary, bands or None) of a chunk; with ``expected_sha256`` the bytes are checked first."""
+    data = Path(path).read_bytes()
+    if expected_sha256 is not None and hashlib.sha256(data).hexdigest() != expected_sha256:
+        raise ResultsError(f"{path}: checksum differs from the one recorded (damaged or overwritten)")
+    with np.load(io.BytesIO(data)) as archive:
         arrays = {key: archive[key] for key in archive.files}
     bands = arrays.pop("bands", None)
-    summary = {key: value if value.ndim else value.item() for key, value in arrays.items()}
+    summary = {}
+    for key, value in arrays.items():
+        name, _, part = key.partition(".")
+        if part:
+            summary.setdefault(name, {})[part] = value
+        else:
+            summary[key] = value if value.ndim else value.item()
+    for name, parts in list(summary.items()):
+        if isinstance(parts, dict):
+            summary[name] = Histogram(parts["keys"], parts["counts"], parts["sums"])
     return summary, bands
 
 
-def publish(staging, final, overwrite=False):
-    """Rename the finished staging directory to its final name, then tidy it.
+# --- what this tool wrote ---------------------------------------------------------------------------
 
-    The unit summaries go only once the rename has happened, so a failed
-    publish leaves a staging directory that can still be finished.
+_LAYOUT = {RUN_FILE, SCENARIOS_FILE, BANDS_FILE, PATHS_DIR, UNITS_DIR, LOCK_FILE}
+
+
+def written_by_us(directory):
+    """Why ``directory`` is not a results directory (or staging directory) of this tool; None if it is.
+
+    It is one if its run.json is this tool's and it holds nothing but the
+    results layout (and temporaries of interrupted writes).
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        return "it is not a directory"
+    try:
+        record = json.loads((directory / RUN_FILE).read_text())
+    except (OSError, UnicodeDecodeError, ValueError):
+        return f"it has no readable {RUN_FILE} of gpu-stress"
+    if not isinstance(record, dict) or not {"gpu_stress_version", "run_id"} <= record.keys():
+        return f"its {RUN_FILE} is not gpu-stress's"
+    for entry in directory.iterdir():
+        if entry.name not in _LAYOUT and not _is_temporary(entry):
+            return f"it holds {entry.name}, which gpu-stress does not write"
+    for folder in (PATHS_DIR, UNITS_DIR):
+        for entry in (directory / folder).iterdir() if (directory / folder).is_dir() else ():
+            if not ((entry.is_file() and entry.suffix in (".arrow", ".npz", ".json")) or _is_temporary(entry)):
+                return f"it holds {folder}/{entry.name}, which gpu-stress does not write"
+    return None
+
+
+def _is_temporary(entry):
+    return entry.name.startswith(".") and entry.name.endswith(_TEMPORARY_SUFFIX)
+
+
+def remove_temporaries(directory):
+    """Delete the temporaries that writes cut short by a killed process left in ``directory``."""
+    for leftover in Path(directory).rglob(f".*{_TEMPORARY_SUFFIX}"):
+        leftover.unlink(missing_ok=True)
+
+
+def _trash_of(final):
+    return final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}{_TRASH_SUFFIX}")
+
+
+def tidy(final):
+    """Remove what an interrupted publish may have left around the complete directory ``final``.
+
+    The previous results that ``--overwrite`` moved aside (``.DIR.*.old``) go
+    once ``final`` is complete again; so do ``units/`` and ``lock`` inside it.
+    """
+    final = Path(final)
+    if written_by_us(final) is not None:
+        return
+    for trash in final.parent.glob(f".{final.name}.*{_TRASH_SUFFIX}"):
+        if written_by_us(trash) is None:
+            shutil.rmtree(trash, ignore_errors=True)
+    shutil.rmtree(final / UNITS_DIR, ignore_errors=True)
+    (final / LOCK_FILE).unlink(missing_ok=True)
+    remove_temporaries(final)
+
+
+def publish(staging, final, overwrite=False):
+    """Rename the complete staging directory to its final name, replacing ``final`` only if it is ours.
+
+    The unit summaries are deleted first (run.json already records everything
+    else), and the previous results move aside before the rename and go after
+    it, so at every instant either the old or the new directory is whole.
     """
     staging, final = Path(staging), Path(final)
-    for leftover in staging.rglob(".*.tmp"):  # writes cut short by a killed process
-        leftover.unlink(missing_ok=True)
+    remove_temporaries(staging)
+    shutil.rmtree(staging / UNITS_DIR, ignore_errors=True)
     if final.exists():
-        if not overwrite:
-            raise FileExistsError(f"output: {final} already exists (use --overwrite to replace it)")
-        trash = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.old")
-        os.replace(final, trash)
-        os.replace(staging, final)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        os.replace(staging, final)
-    shutil.rmtree(final / UNITS_DIR, ignore_errors=True)
+        refusal = replace_refusal(final, overwrite)
+        if refusal:
+            raise ResultsError(refusal)
+        os.replace(final, _trash_of(final))
+    os.replace(staging, final)
+    tidy(final)
+
+
+def replace_refusal(final, overwrite):
+    """Why the existing ``final`` may not be replaced, or None."""
+    if not overwrite:
+        return f"output: {final} already exists (use --overwrite to replace it)"
+    why = written_by_us(final)
+    if why:
+        return f"output: {final} is not a gpu-stress results directory ({why}); --overwrite replaces only those"
+    return None
+
+
+# --- the writer's lock -----------------------------------------------------------------------------
+
+
+class Lock:
+    """An exclusive ``flock`` on ``DIR.partial/lock``, which holds the owner's pid and host.
+
+    The kernel releases it when the process dies, however it dies, so a lock
+    is never stale; a second writer learns who holds it.
+    """
+
+    def __init__(self, staging):
+        self.path = Path(staging) / LOCK_FILE
+        self.handle = None
+
+    def acquire(self):
+        handle = open(self.path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as error:
+            handle.seek(0)
+            owner = handle.read().strip() or "another process"
+            handle.close()
+            if error.errno in (errno.EAGAIN, errno.EACCES):
+                raise LockedError(f"output: {self.path.parent} is being written by {owner}") from None
+            raise
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()} on {socket.gethostname()}\n")
+        handle.flush()
+        self.handle = handle
+        return self
+
+    def release(self):
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+
+# --- JSON ---------------------------------------------------------------------------------------------
 
 
 def _json_default(value):
@@ -168,3 +386,14 @@ def _json_default(value):
     if isinstance(value, np.ndarray):
         return value.tolist()
     raise TypeError(f"cannot serialize {type(value).__name__}")
+
+
+def without_nan(value):
+    """JSON has no NaN or infinity: write null instead."""
+    if isinstance(value, dict):
+        return {key: without_nan(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_nan(item) for item in value]
+    if isinstance(value, float | np.floating) and not np.isfinite(value):
+        return None
+    return value

@@ -1,0 +1,59 @@
+"""Checking a finished results directory end to end (``gpu-stress verify DIR``)."""
+
+from pathlib import Path
+
+from . import store
+from .store import ResultsError
+
+
+class MissingResults(ResultsError):
+    """There is no results directory at all (bad input rather than damage)."""
+
+
+def load_run_record(directory):
+    """The run.json of a finished results directory; anything else is a one-line :class:`ResultsError`."""
+    directory = Path(directory)
+    final = store.final_dir(directory)
+    if directory.name.endswith(store.STAGING_SUFFIX):
+        raise ResultsError(f"results: {directory} is an unfinished run (finish it: gpu-stress run --resume {final})")
+    if not directory.is_dir():
+        partial = store.staging_dir(directory)
+        hint = f" (an unfinished run is in {partial}: --resume it)" if partial.exists() else ""
+        raise MissingResults(f"results: {directory} is not a results directory{hint}")
+    if not (directory / store.RUN_FILE).exists():
+        raise MissingResults(f"results: {directory} is not a results directory (it has no {store.RUN_FILE})")
+    record = store.read_json(directory / store.RUN_FILE)
+    if not isinstance(record, dict) or record.get("status") != "complete" or "simulation" not in record:
+        raise ResultsError(f"{directory / store.RUN_FILE}: not the record of a finished gpu-stress run")
+    return record
+
+
+def verify(directory):
+    """Raise :class:`ResultsError` naming the first damaged, missing or foreign file; else the number checked.
+
+    Checks that run.json is a finished run's record, that every file it lists
+    has its recorded size, sha256 and rows, that the directory holds nothing
+    else (an extra part file would join every dataset read of ``paths/``), and
+    that the per-path files hold exactly paths x scenarios rows.
+    """
+    directory = Path(directory)
+    record = load_run_record(directory)
+    files = record.get("files")
+    if not isinstance(files, dict) or store.SCENARIOS_FILE not in files:
+        raise ResultsError(f"{directory / store.RUN_FILE}: records no checksums (written before gpu-stress 0.2?)")
+    problem = store.check_files(directory, files)
+    if problem:
+        raise ResultsError(problem)
+    expected = {store.RUN_FILE, store.LOCK_FILE, store.PATHS_DIR, *files}
+    for path in sorted(directory.rglob("*")):
+        relative = path.relative_to(directory).as_posix()
+        if relative not in expected:
+            raise ResultsError(f"{path}: not part of this run")
+    if record.get("write_paths"):
+        rows = sum(entry["rows"] for name, entry in files.items() if name.startswith(f"{store.PATHS_DIR}/"))
+        wanted = record["simulation"]["paths"] * len(record["scenarios"])
+        if rows != wanted:
+            raise ResultsError(f"{directory / store.PATHS_DIR}: {rows} per-path rows, {wanted} expected")
+    if files[store.SCENARIOS_FILE].get("rows") != len(record["scenarios"]):
+        raise ResultsError(f"{directory / store.SCENARIOS_FILE}: not one row per scenario")
+    return len(files)

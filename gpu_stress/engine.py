@@ -10,8 +10,6 @@ the summaries in plan order, so aggregates do not depend on timing either.
 
 import datetime
 import json
-import os
-import shutil
 import sys
 import time
 import uuid
@@ -219,7 +217,7 @@ class Run:
     def abandon(self):
         """Delete the staging directory: a run whose outputs leave the float range would fail again."""
         self.close()
-        shutil.rmtree(self.staging, ignore_errors=True)
+        store.remove_tree(self.staging)
 
     def finish(self, overwrite=None):
         """Combine the unit summaries, write the tables and the checksums, publish the directory.
@@ -373,18 +371,18 @@ def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=
     if final.exists():
         store.tidy(final)
     # The staging directory appears whole, with its run.json and its lock, or not at all.
-    building = final.with_name(f".{staging.name}.{record['run_id'][:8]}.tmp")
+    building = store.building_dir(final, record["run_id"])
     lock = None
     try:
         for folder in (building / store.PATHS_DIR, building / store.UNITS_DIR):
             folder.mkdir(parents=True)
         lock = store.Lock(building).acquire()
         store.write_json(building / store.RUN_FILE, record)
-        os.rename(building, staging)
+        store.rename(building, staging)
     except BaseException as error:
         if lock is not None:
             lock.release()
-        shutil.rmtree(building, ignore_errors=True)
+        store.remove_tree(building)
         if isinstance(error, OSError):
             raise RunError(f"output: cannot create {staging}: {error.strerror or error}") from None
         raise
@@ -393,8 +391,7 @@ def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=
 
 def _clear_unfinished(staging, overwrite):
     """Refuse to start over an unfinished run, unless ``overwrite`` and no process is writing it."""
-    for leftover in staging.parent.glob(f".{staging.name}.*.tmp"):  # a start cut short
-        _remove_if_unlocked(leftover)
+    store.remove_abandoned_starts(store.final_dir(staging))
     if not staging.exists():
         return
     final = store.final_dir(staging)
@@ -408,7 +405,7 @@ def _clear_unfinished(staging, overwrite):
 
 def _remove_if_unlocked(directory):
     lock = store.Lock(directory).acquire()  # raises LockedError, naming the writer, if one is running
-    shutil.rmtree(directory, ignore_errors=True)
+    store.remove_tree(directory)
     lock.release()
 
 

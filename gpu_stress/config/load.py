@@ -9,15 +9,17 @@ import copy
 import tomllib
 from importlib import resources
 from pathlib import Path
+from typing import get_args
 
 import pydantic
 
-from .schema import Config
+from ..errors import UserError
+from .schema import Config, numeric_range
 
 DEFAULT_PRESET = "coreweave"
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """Invalid configuration; ``str()`` is a one-line message naming the field."""
 
 
@@ -98,20 +100,68 @@ def merge(base, layer):
     return merged
 
 
+SCALAR_TAGS = ("bool", "int", "float", "str")  # how pydantic names the members of a union in a location
+
+
 def describe_error(error: pydantic.ValidationError, prefix=""):
-    """One line for the first problem pydantic found."""
+    """One line for the first problem pydantic found.
+
+    A bad number (out of range, not finite, of the wrong type) names the field's
+    allowed range, read from the schema: ``firm.gpus: must be an integer between
+    1 and 100,000,000 (got -5)``.
+    """
     problems = error.errors()
     first = problems[0]
+    loc = first["loc"]
+    if len(loc) > 1 and loc[-1] in SCALAR_TAGS:  # a sweep value fails each of bool | int | float | str
+        loc = loc[:-1]
+        same = [problem for problem in problems if problem["loc"][:-1] == loc]
+        first = next((problem for problem in same if problem["type"] == "finite_number"), first)
+        problems = [first, *(problem for problem in problems if problem["loc"][:-1] != loc)]
     field = ""
-    for part in first["loc"]:
+    for part in loc:
         field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
     field = prefix + (field or "config")
     message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
     message = message.removeprefix("Value error, ")
+    allowed = _allowed_range(loc)
+    if allowed and first["type"] != "missing":
+        message = f"must be {allowed}"
     if first["type"] not in ("extra_forbidden", "missing") and not isinstance(first.get("input"), dict | list):
         message += f" (got {first['input']!r})"
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
     return f"{field}: {message}{more}"
+
+
+def describe_range(kind, low, high):
+    """``an integer between 1 and 100,000,000``, ``a finite number between -1 and 1``."""
+    what = "an integer" if kind is int else "a finite number"
+    return f"{what} between {format_number(low)} and {format_number(high)}"
+
+
+def format_number(value):
+    """Integers with thousands separators (1e13 too), other numbers as Python writes them."""
+    if isinstance(value, int) or (float(value).is_integer() and abs(value) < 1e16):
+        return f"{int(value):,}"
+    return str(value)
+
+
+def _allowed_range(loc):
+    """The allowed range of the numeric field at an error location, or None."""
+    model, field = Config, None
+    for part in loc:
+        if isinstance(part, int) and field is not None:  # an entry of a list of tables
+            continue
+        if model is None or part not in model.model_fields:
+            return None
+        field = model.model_fields[part]
+        model = next((arg for arg in (field.annotation, *get_args(field.annotation)) if _is_model(arg)), None)
+    numeric = numeric_range(field) if field is not None else None
+    return describe_range(*numeric) if numeric else None
+
+
+def _is_model(annotation):
+    return isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel)
 
 
 def validate(table, prefix=""):

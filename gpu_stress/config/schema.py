@@ -7,24 +7,62 @@ month, times in months. docs/model.md explains each parameter.
 
 Every model is strict (no silent string-to-number conversion) and forbids
 unknown keys, so a typo is an error rather than a silently ignored setting.
+
+Every number must be finite and every numeric field has a physical range,
+declared once with :func:`between` and listed in docs/model.md. The ranges hold
+every real-world firm with room to spare and keep float64 runs finite: with
+drifts within +-1 a year, price elasticities up to 3, short rates down to -0.5
+with volatility up to 0.05, and 100 years of horizon, the largest fleet value
+and discounted equity stay below e^670 (float64 overflows at e^709).
 """
 
+import types
+import typing
 from typing import Annotated, Literal
 
+import annotated_types
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..kernels.layout import MAX_CUSTOMERS, MAX_TRANCHES
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-Correlation = Annotated[float, Field(ge=-1.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Positive = Annotated[float, Field(gt=0.0)]
-OpenUnit = Annotated[float, Field(gt=0.0, lt=1.0)]
+
+def between(low, high, kind=float):
+    """``kind`` (float or int) restricted to [low, high], both ends included."""
+    return Annotated[kind, Field(ge=low, le=high)]
+
+
+def numeric_range(field):
+    """(kind, low, high) of a pydantic field declared with :func:`between`, else None."""
+    kind, metadata = field.annotation, list(field.metadata)
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):  # ``between(...) | None``
+        (kind,) = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+        if typing.get_origin(kind) is Annotated:
+            kind, *extra = typing.get_args(kind)
+            metadata += [item for info in extra for item in getattr(info, "metadata", [info])]
+    bounds = {type(item): item for item in metadata}
+    if kind not in (int, float) or annotated_types.Ge not in bounds or annotated_types.Le not in bounds:
+        return None
+    return kind, bounds[annotated_types.Ge].ge, bounds[annotated_types.Le].le
+
+
+# Shared ranges (units as in the module docstring).
+Probability = between(0, 1)
+Correlation = between(-1, 1)
+OpenUnit = between(0.001, 0.999)  # utilization: inside (0, 1), as the model works on its logit
+Drift = between(-1, 1)  # annual, of the log price
+Volatility = between(0, 3)  # per sqrt(year), of the log price
+Months = between(1, 1200, int)
+Dollars = between(0, 1e13)
+Rate = between(-0.5, 1)  # annual short rate
+Coupon = between(-1, 1)  # annual fixed coupon or spread
+MeanReversion = between(0, 100)  # per year
+Ratio = between(0, 1000)  # LTV and DSCR limits; reported ratios are clipped to +-1000
+Paths = between(1, 10**12, int)
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True)
+    model_config = ConfigDict(extra="forbid", strict=True, validate_default=True, allow_inf_nan=False)
 
 
 class About(Section):
@@ -35,29 +73,29 @@ class About(Section):
 
 
 class Simulation(Section):
-    paths: Annotated[int, Field(gt=0)] = 100_000
-    horizon_months: Annotated[int, Field(gt=0, le=1200)] = 60
-    seed: Annotated[int, Field(ge=0, lt=2**64)] = 2025
+    paths: Paths = 100_000
+    horizon_months: Months = 60
+    seed: between(0, 2**64 - 1, int) = 2025
     precision: Literal["float64", "float32"] = "float64"
     independent_scenarios: bool = False
-    chunk_paths: Annotated[int, Field(gt=0)] | None = None
-    band_paths: Annotated[int, Field(ge=0)] = 10_000
+    chunk_paths: Paths | None = None
+    band_paths: between(0, 10**12, int) = 10_000
 
 
 class Price(Section):
-    initial: Positive = 2.5
-    drift: float = -0.10
-    volatility: NonNegative = 0.30
-    jump_intensity: Annotated[float, Field(ge=0.0, le=12.0)] = 0.0
-    jump_size: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.0
-    floor_multiple: NonNegative = 0.0
+    initial: between(0.001, 1000) = 2.5  # $/GPU-hour
+    drift: Drift = -0.10
+    volatility: Volatility = 0.30
+    jump_intensity: between(0, 12) = 0.0  # per year
+    jump_size: between(0, 0.99) = 0.0  # fraction of the price a launch takes away
+    floor_multiple: between(0, 100) = 0.0  # of the cash cost; 0 = no floor
 
 
 class RegimeDynamics(Section):
     """Overrides for one regime; unset fields fall back to market.price / market.utilization."""
 
-    drift: float | None = None
-    volatility: NonNegative | None = None
+    drift: Drift | None = None
+    volatility: Volatility | None = None
     utilization: OpenUnit | None = None
 
 
@@ -74,17 +112,17 @@ class Utilization(Section):
     enabled: bool = True
     initial: OpenUnit = 0.85
     mean: OpenUnit = 0.85
-    mean_reversion: NonNegative = 2.0
-    volatility: NonNegative = 0.5
+    mean_reversion: MeanReversion = 2.0
+    volatility: between(0, 5) = 0.5  # per sqrt(year), of logit U
 
 
 class Rates(Section):
     enabled: bool = False
-    initial: float = 0.043
-    mean: float = 0.035
-    mean_reversion: NonNegative = 0.3
-    volatility: NonNegative = 0.01
-    floor: float = 0.0
+    initial: Rate = 0.043
+    mean: Rate = 0.035
+    mean_reversion: MeanReversion = 0.3
+    volatility: between(0, 0.05) = 0.01  # per sqrt(year), in rate units
+    floor: Rate = 0.0
 
 
 class CorrelationMatrix(Section):
@@ -114,57 +152,57 @@ class Market(Section):
 
 class Firm(Section):
     name: str = "neo-cloud"
-    gpus: Annotated[int, Field(gt=0)] = 10_000
-    gpu_cost: Positive = 50_000.0
-    gpu_age_months: Annotated[int, Field(ge=0)] = 0
-    useful_life_months: Annotated[int, Field(gt=0)] = 72
-    power_kw: NonNegative = 1.4
-    pue: Annotated[float, Field(ge=1.0)] = 1.2
-    electricity_price: NonNegative = 0.08
+    gpus: between(1, 10**8, int) = 10_000
+    gpu_cost: between(1, 1e6) = 50_000.0  # $ per GPU
+    gpu_age_months: between(0, 1200, int) = 0
+    useful_life_months: between(1, 2400, int) = 72  # beyond age + horizon it cannot matter
+    power_kw: between(0, 100) = 1.4  # kW per GPU
+    pue: between(1, 5) = 1.2
+    electricity_price: between(0, 10) = 0.08  # $/kWh
     idle_power_fraction: Probability = 0.3
-    opex_per_gpu_month: NonNegative = 150.0
-    fixed_opex_month: NonNegative = 1_000_000.0
-    cash: NonNegative = 50_000_000.0
+    opex_per_gpu_month: between(0, 1e6) = 150.0  # $
+    fixed_opex_month: Dollars = 1_000_000.0
+    cash: Dollars = 50_000_000.0
 
 
 class Collateral(Section):
-    price_elasticity: NonNegative = 1.0
-    age_decay: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.23
+    price_elasticity: between(0, 3) = 1.0
+    age_decay: between(0, 0.99) = 0.23  # per year
     fire_sale_haircut: Probability = 0.55
 
 
 class Covenants(Section):
-    ltv_max: NonNegative = 0.0
-    dscr_min: NonNegative = 0.0
-    test_every_months: Annotated[int, Field(gt=0)] = 3
-    cure_tests: Annotated[int, Field(ge=0)] = 0
+    ltv_max: Ratio = 0.0  # 0 = no LTV covenant
+    dscr_min: Ratio = 0.0  # 0 = no DSCR covenant
+    test_every_months: Months = 3
+    cure_tests: between(0, 1200, int) = 0
 
 
 class Refinancing(Section):
     enabled: bool = False
-    max_ltv: NonNegative = 0.8
-    spread: float = 0.06
-    glut_spread: float = 0.10
+    max_ltv: Ratio = 0.8
+    spread: Coupon = 0.06
+    glut_spread: Coupon = 0.10
     open_in_glut: bool = False
-    term_months: Annotated[int, Field(gt=0)] = 36
+    term_months: Months = 36
 
 
 class Customer(Section):
     name: str = "anchor"
-    share: Annotated[float, Field(gt=0.0, le=1.0)]
-    price: NonNegative
-    end_month: Annotated[int, Field(ge=0)]
+    share: between(0.001, 1)
+    price: between(0, 1000)  # $/GPU-hour
+    end_month: between(0, 1200, int)
     annual_default_probability: Probability = 0.0
 
 
 class Debt(Section):
     name: str = "loan"
-    principal: Positive
+    principal: between(1, 1e13)  # $
     rate_type: Literal["fixed", "floating"] = "fixed"
-    rate: float = 0.0
-    spread: float = 0.0
+    rate: Coupon = 0.0
+    spread: Coupon = 0.0
     amortization: Literal["bullet", "linear", "annuity"] = "bullet"
-    maturity_month: Annotated[int, Field(gt=0)]
+    maturity_month: Months
 
 
 class Config(Section):

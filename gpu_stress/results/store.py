@@ -77,13 +77,23 @@ def _temporary(path):
     return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}{_TEMPORARY_SUFFIX}")
 
 
+def rename(source, target):
+    """Every rename in a results directory goes through here (and tests kill a run at each one)."""
+    os.replace(source, target)
+
+
+def remove_tree(directory):
+    """Every directory removal goes through here (and tests kill a run at each one)."""
+    shutil.rmtree(directory, ignore_errors=True)
+
+
 def write_atomic(path, write):
     """Call ``write(temporary_path)``, then rename the file to ``path``."""
     path = Path(path)
     temporary = _temporary(path)
     try:
         write(temporary)
-        os.replace(temporary, path)
+        rename(temporary, path)
     finally:
         temporary.unlink(missing_ok=True)
 
@@ -298,14 +308,34 @@ def tidy(final):
     once ``final`` is complete again; so do ``units/`` and ``lock`` inside it.
     """
     final = Path(final)
+    remove_abandoned_starts(final)
     if written_by_us(final) is not None:
         return
     for trash in final.parent.glob(f".{final.name}.*{_TRASH_SUFFIX}"):
         if written_by_us(trash) is None:
-            shutil.rmtree(trash, ignore_errors=True)
-    shutil.rmtree(final / UNITS_DIR, ignore_errors=True)
+            remove_tree(trash)
+    if (final / UNITS_DIR).exists():
+        remove_tree(final / UNITS_DIR)
     (final / LOCK_FILE).unlink(missing_ok=True)
     remove_temporaries(final)
+
+
+def building_dir(final, run_id):
+    """Where a run's staging directory is assembled before it appears under its name."""
+    final = Path(final)
+    return final.with_name(f".{staging_dir(final).name}.{run_id[:8]}{_TEMPORARY_SUFFIX}")
+
+
+def remove_abandoned_starts(final):
+    """Delete staging directories that a killed start left half-assembled (none is being assembled now)."""
+    final = Path(final)
+    for leftover in final.parent.glob(f".{staging_dir(final).name}.*{_TEMPORARY_SUFFIX}"):
+        try:
+            lock = Lock(leftover).acquire()
+        except (LockedError, OSError):
+            continue  # a start in progress, or not a directory of ours
+        remove_tree(leftover)
+        lock.release()
 
 
 def publish(staging, final, overwrite=False):
@@ -313,17 +343,19 @@ def publish(staging, final, overwrite=False):
 
     The unit summaries are deleted first (run.json already records everything
     else), and the previous results move aside before the rename and go after
-    it, so at every instant either the old or the new directory is whole.
+    it: at every instant the old or the new results are whole on disk, and a
+    resume (or the next run) completes the swap.
     """
     staging, final = Path(staging), Path(final)
     remove_temporaries(staging)
-    shutil.rmtree(staging / UNITS_DIR, ignore_errors=True)
+    if (staging / UNITS_DIR).exists():
+        remove_tree(staging / UNITS_DIR)
     if final.exists():
         refusal = replace_refusal(final, overwrite)
         if refusal:
             raise ResultsError(refusal)
-        os.replace(final, _trash_of(final))
-    os.replace(staging, final)
+        rename(final, _trash_of(final))
+    rename(staging, final)
     tidy(final)
 
 

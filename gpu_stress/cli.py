@@ -43,7 +43,7 @@ class InternalError(click.ClickException):
 
 
 def _stderr():
-    return Console(stderr=True)
+    return Console(stderr=True, soft_wrap=True)  # a status line stays one line
 
 
 def one_line(error):

@@ -1,0 +1,368 @@
+"""What gpu-stress promises about its results directory: nothing of the user's is deleted, damage is found,
+every failure is one line, one writer at a time, no value is a null, no temporary is left or published."""
+
+import json
+import os
+import shutil
+
+import numpy as np
+import pyarrow.dataset as ds
+import pytest
+from click.testing import CliRunner
+
+from gpu_stress import engine
+from gpu_stress.cli import main
+from gpu_stress.config.load import load_table
+from gpu_stress.results import store
+from gpu_stress.results.verify import verify
+
+SMALL = ["--preset", "nebius", "--paths", "300", "--horizon", "24", "--backend", "numpy"]
+CHUNKED = [*SMALL, "--set", "simulation.chunk_paths=100", "--set", "simulation.band_paths=50"]
+
+
+def invoke(*arguments):
+    return CliRunner().invoke(main, [str(argument) for argument in arguments])
+
+
+def one_line_exit_2(result, *names):
+    """Exit 2 and one line of error on stderr (after any status line, e.g. the backend's), naming ``names``."""
+    lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("backend: ")]
+    assert result.exit_code == 2, result.output
+    assert len(lines) == 1, lines
+    assert "Traceback" not in result.output
+    for name in names:
+        assert str(name) in lines[0], lines[0]
+    return lines[0]
+
+
+def contents(directory):
+    paths = ds.dataset(directory / "paths", format="ipc").to_table().sort_by("path_id")
+    return paths, ds.dataset(directory / "scenarios.arrow", format="ipc").to_table()
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    output = tmp_path_factory.mktemp("finished") / "out"
+    assert invoke("run", *CHUNKED, "-o", output).exit_code == 0
+    return output
+
+
+@pytest.fixture
+def results(finished, tmp_path):
+    """A private copy of a finished results directory."""
+    return shutil.copytree(finished, tmp_path / "results")
+
+
+# --- data loss ----------------------------------------------------------------------------------
+
+
+def test_overwrite_refuses_a_folder_that_is_not_results(tmp_path, monkeypatch):
+    (tmp_path / "notes.txt").write_text("mine")
+    (tmp_path / "data").mkdir()
+    monkeypatch.chdir(tmp_path)
+    one_line_exit_2(invoke("run", *SMALL, "-o", ".", "--overwrite"), "not a gpu-stress results directory")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["data", "notes.txt"]
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_overwrite_refuses_results_with_something_of_the_users_inside(results):
+    (results / "my-analysis.parquet").write_bytes(b"precious")
+    one_line_exit_2(invoke("run", *SMALL, "-o", results, "--overwrite"), "my-analysis.parquet")
+    assert (results / "my-analysis.parquet").read_bytes() == b"precious"
+    assert not results.with_name("results.partial").exists()
+
+
+def test_overwrite_refuses_a_fake_run_json(tmp_path):
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "run.json").write_text('{"status": "complete"}')
+    one_line_exit_2(invoke("run", *SMALL, "-o", target, "--overwrite"), "not a gpu-stress results directory")
+    assert (target / "run.json").exists()
+
+
+def test_overwrite_replaces_our_own_results(results):
+    before = json.loads((results / "run.json").read_text())["run_id"]
+    assert invoke("run", *SMALL, "--seed", "9", "-o", results, "--overwrite").exit_code == 0
+    assert json.loads((results / "run.json").read_text())["run_id"] != before
+    assert sorted(path.name for path in results.parent.iterdir()) == ["results"]
+
+
+# --- damage is detected ---------------------------------------------------------------------------
+
+
+def interrupted(tmp_path, monkeypatch, after=2):
+    """An interrupted CHUNKED run in tmp_path/out.partial with ``after`` of its 3 units done."""
+    real_run_unit = engine.run_unit
+    done = []
+
+    def run_unit(spec, unit):
+        if len(done) == after:
+            raise KeyboardInterrupt
+        done.append(unit)
+        return real_run_unit(spec, unit)
+
+    monkeypatch.setattr(engine, "run_unit", run_unit)
+    assert invoke("run", *CHUNKED, "-o", tmp_path / "out").exit_code == 130
+    monkeypatch.setattr(engine, "run_unit", real_run_unit)
+    return tmp_path / "out.partial"
+
+
+DAMAGE = {
+    "truncated part": lambda staging: _truncate(next((staging / "paths").glob("part-*"))),
+    "overwritten part": lambda staging: _flip_a_byte(next((staging / "paths").glob("part-*"))),
+    "deleted part": lambda staging: next((staging / "paths").glob("part-*")).unlink(),
+    "part of another unit": lambda staging: _swap_parts(staging),
+    "truncated summary": lambda staging: _truncate(next((staging / "units").glob("*.npz"))),
+    "deleted summary": lambda staging: next((staging / "units").glob("*.npz")).unlink(),
+    "garbage record": lambda staging: next((staging / "units").glob("*.json")).write_text("{"),
+}
+
+
+def _truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _flip_a_byte(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _swap_parts(staging):
+    first, second = sorted((staging / "paths").glob("part-*"))[:2]
+    shutil.copyfile(second, first)
+
+
+@pytest.mark.parametrize("damage", DAMAGE)
+def test_resume_recomputes_damaged_units_and_equals_an_uninterrupted_run(finished, tmp_path, monkeypatch, damage):
+    staging = interrupted(tmp_path, monkeypatch)
+    DAMAGE[damage](staging)
+    (staging / "paths" / "part-planted.arrow").write_bytes(b"not results")  # never published either
+    result = invoke("run", "--resume", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert "recomputing chunk" in result.stderr
+    verify(tmp_path / "out")  # the published directory verifies and equals the uninterrupted run
+    for resumed, uninterrupted in zip(contents(tmp_path / "out"), contents(finished), strict=True):
+        assert resumed.equals(uninterrupted)
+
+
+def test_verify_accepts_intact_results(results):
+    result = invoke("verify", results)
+    assert result.exit_code == 0 and "ok" in result.output
+
+
+VERIFY_DAMAGE = {
+    "truncated scenarios": (lambda d: _truncate(d / "scenarios.arrow"), "scenarios.arrow"),
+    "changed bands": (lambda d: _flip_a_byte(d / "bands.arrow"), "bands.arrow"),
+    "deleted part": (lambda d: (d / "paths" / "part-s000000-p000000000100.arrow").unlink(), "p000000000100"),
+    "extra part": (lambda d: shutil.copyfile(d / "scenarios.arrow", d / "paths" / "part-x.arrow"), "part-x.arrow"),
+    "broken run.json": (lambda d: (d / "run.json").write_text("{"), "run.json"),
+    "stray folder": (lambda d: (d / "units").mkdir(), "units"),
+}
+
+
+@pytest.mark.parametrize("damage", VERIFY_DAMAGE)
+def test_verify_names_the_first_damaged_file(results, damage):
+    change, name = VERIFY_DAMAGE[damage]
+    change(results)
+    result = invoke("verify", results)
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and name in lines[0], lines
+
+
+def test_verify_of_no_results_directory_is_bad_input(tmp_path):
+    one_line_exit_2(invoke("verify", tmp_path / "nothing"), "nothing")
+
+
+# --- one line instead of a traceback ------------------------------------------------------------------
+
+READERS = {
+    "summarize": lambda directory: ["summarize", directory],
+    "plot": lambda directory: ["plot", directory, "-o", directory.parent / "plot.png"],
+    "summarize --json": lambda directory: ["summarize", "--json", directory],
+}
+BROKEN = {
+    "missing scenarios": (lambda d: (d / "scenarios.arrow").unlink(), "scenarios.arrow"),
+    "truncated scenarios": (lambda d: _truncate(d / "scenarios.arrow"), "scenarios.arrow"),
+    "bad run.json": (lambda d: (d / "run.json").write_text("[1, 2"), "run.json"),
+    "run.json of something else": (lambda d: (d / "run.json").write_text("[]"), "run.json"),
+    "truncated bands": (lambda d: _truncate(d / "bands.arrow"), "bands.arrow"),
+}
+
+
+@pytest.mark.parametrize("reader", READERS)
+@pytest.mark.parametrize("broken", BROKEN)
+def test_damaged_results_are_one_line(results, reader, broken):
+    change, name = BROKEN[broken]
+    change(results)
+    if reader.startswith("summarize") and name == "bands.arrow":
+        return  # summarize does not read the bands
+    one_line_exit_2(invoke(*READERS[reader](results)), name)
+
+
+def test_summarize_of_an_unfinished_run_says_resume(tmp_path, monkeypatch):
+    staging = interrupted(tmp_path, monkeypatch)
+    one_line_exit_2(invoke("summarize", staging), "--resume")
+    one_line_exit_2(invoke("summarize", tmp_path / "out"), "--resume")
+
+
+def test_debug_shows_the_traceback(results):
+    (results / "run.json").write_text("[1, 2")
+    result = CliRunner().invoke(main, ["--debug", "summarize", str(results)])
+    assert result.exit_code != 0 and result.exception is not None  # raised, for the traceback
+
+
+def test_output_under_a_file_is_one_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    one_line_exit_2(invoke("run", *SMALL, "-o", blocker / "out"), "output")
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["file"]
+
+
+def test_a_full_disk_is_one_line_and_the_run_stays_resumable(tmp_path, monkeypatch):
+    real_write_table = store.write_table
+    calls = []
+
+    def full_after_two(path, table):
+        calls.append(path)
+        if len(calls) == 3:
+            raise OSError(28, "No space left on device", str(path))
+        return real_write_table(path, table)
+
+    monkeypatch.setattr(store, "write_table", full_after_two)
+    line = one_line_exit_2(invoke("run", *CHUNKED, "-o", tmp_path / "out"), "No space left on device", "--resume")
+    assert "part-" in line
+    monkeypatch.setattr(store, "write_table", real_write_table)
+    assert invoke("run", "--resume", tmp_path / "out").exit_code == 0
+
+
+def test_unreachable_scheduler_is_one_line_and_leaves_nothing(tmp_path, monkeypatch):
+    pytest.importorskip("distributed")
+    from gpu_stress import distributed
+
+    monkeypatch.setattr(distributed, "CONNECT_TIMEOUT", "2s")
+    result = invoke("run", *SMALL, "--scheduler", "tcp://127.0.0.1:9", "-o", tmp_path / "out")
+    one_line_exit_2(result, "scheduler", "127.0.0.1:9")
+    assert list(tmp_path.iterdir()) == []
+
+
+BAD_OPTIONS = {
+    "plot to an unsupported type": (["plot", "{results}", "-o", "{tmp}/chart.jpg"], "chart.jpg"),
+    "plot of a missing scenario": (["plot", "{results}", "-o", "{tmp}/chart.png", "--scenario", "7"], "scenario"),
+    "bench record that is not JSON": (["bench", "-o", "{tmp}/bench.txt"], "bench.txt"),
+    "bench scaling that is not a number": (["bench", "--scaling", "many"], "--scaling"),
+    "bench of an unknown backend": (["bench", "--backends", "tpu"], "--backends"),
+    "kernels for a bad target": (["kernels", "--cc", "ampere"], "--cc"),
+    "summarize sorted by no column": (["summarize", "{results}", "--sort", "nope"], "sort"),
+    "paths that are not a number": (["run", "--paths", "lots", "-o", "{tmp}/x"], "--paths"),
+    "unknown command": (["runn"], "runn"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_OPTIONS)
+def test_bad_option_values_are_one_line(results, tmp_path, case):
+    arguments, name = BAD_OPTIONS[case]
+    arguments = [argument.format(results=results, tmp=tmp_path) for argument in arguments]
+    one_line_exit_2(invoke(*arguments), name)
+    assert not (tmp_path / "chart.png").exists() and not (tmp_path / "x").exists()
+
+
+# --- one writer at a time --------------------------------------------------------------------------
+
+
+def test_a_second_writer_gets_one_line_naming_the_running_process(tmp_path, monkeypatch):
+    staging = interrupted(tmp_path, monkeypatch)
+    running = store.Lock(staging).acquire()  # as a run still going would hold it
+    try:
+        line = one_line_exit_2(invoke("run", "--resume", tmp_path / "out"), "being written by process")
+        assert str(os.getpid()) in line
+        one_line_exit_2(invoke("run", *CHUNKED, "-o", tmp_path / "out", "--overwrite"), "being written by process")
+        assert staging.exists()
+    finally:
+        running.release()
+    assert invoke("run", "--resume", tmp_path / "out").exit_code == 0
+
+
+def test_overwrite_discards_an_abandoned_unfinished_run(tmp_path, monkeypatch):
+    interrupted(tmp_path, monkeypatch)
+    one_line_exit_2(invoke("run", *CHUNKED, "-o", tmp_path / "out"), "--resume")
+    assert invoke("run", *CHUNKED, "-o", tmp_path / "out", "--overwrite").exit_code == 0
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["out"]
+
+
+# --- nulls, not sentinels -------------------------------------------------------------------------------
+
+
+def test_no_value_is_null_in_every_table(tmp_path):
+    # Scenario 1's firm defaults in its first month: from then on no tracked path is alive.
+    output = tmp_path / "out"
+    arguments = [
+        "--preset",
+        "nebius",
+        "--paths",
+        "400",
+        "--backend",
+        "numpy",
+        "--sweep",
+        "firm.fixed_opex_month=1e6,1e10",
+    ]
+    assert invoke("run", *arguments, "-o", output).exit_code == 0
+    paths = ds.dataset(output / "paths", format="ipc").to_table()
+    months = paths["default_month"].to_numpy(zero_copy_only=False)
+    causes = paths["default_cause"]
+    assert paths["default_month"].null_count > 0 and np.nanmin(months) >= 1  # never -1
+    assert causes.null_count == paths["default_month"].null_count
+    bands = ds.dataset(output / "bands.arrow", format="ipc").to_table()
+    cash = bands.filter(ds.field("variable") == "cash")
+    no_live_path = np.asarray(cash["paths"]) == 0
+    assert no_live_path.any()
+    assert np.asarray(cash["mean"].is_null())[no_live_path].all()
+    assert not any(np.isnan(value) for value in bands["mean"].drop_null().to_pylist())
+    duckdb = pytest.importorskip("duckdb")
+    dataset = ds.dataset(output / "paths", format="ipc")  # noqa: F841 (read by DuckDB)
+    average = duckdb.sql("select avg(default_month) from dataset").fetchall()[0][0]
+    assert average == pytest.approx(np.nanmean(months))
+
+
+def test_band_paths_zero_runs_to_completion(tmp_path):
+    output = tmp_path / "out"
+    assert invoke("run", *SMALL, "--set", "simulation.band_paths=0", "-o", output).exit_code == 0
+    assert ds.dataset(output / "bands.arrow", format="ipc").to_table().num_rows == 0
+    assert invoke("verify", output).exit_code == 0
+
+
+def test_sweep_values_of_another_literal_type_are_stored_in_the_keys_type(tmp_path):
+    output = tmp_path / "out"
+    sweep = ["--sweep", "firm.cash=100000000,2.5e8", "--sweep", "firm.gpus=8000,9000"]
+    assert invoke("run", *SMALL, *sweep, "-o", output).exit_code == 0
+    scenarios = ds.dataset(output / "scenarios.arrow", format="ipc").to_table()
+    assert str(scenarios.schema.field("firm.cash").type) == "double"
+    assert str(scenarios.schema.field("firm.gpus").type) == "int64"
+
+
+# --- leftovers --------------------------------------------------------------------------------------------
+
+
+def test_leftovers_of_an_interrupted_publish_are_cleaned_and_never_results(results):
+    old_copy = shutil.copytree(results, results.with_name(".results.0badc0de.old"))
+    (results / "units").mkdir()
+    (results / "paths" / ".part-x.arrow.deadbeef.tmp").write_bytes(b"half")
+    result = invoke("run", "--resume", results)
+    assert result.exit_code == 2 and "already complete" in result.stderr
+    assert not old_copy.exists() and not (results / "units").exists()
+    assert [path.name for path in (results / "paths").iterdir() if path.name.startswith(".")] == []
+    assert invoke("verify", results).exit_code == 0
+
+
+def test_a_complete_staging_directory_is_published_by_resume(tmp_path):
+    table = load_table(preset="nebius", overrides=["simulation.paths=200", "simulation.horizon_months=12"])
+    job = engine.start(table, tmp_path / "out", backend="numpy")
+    job.execute()
+    job._write_tables()  # complete, then killed before the publish
+    store.remove_tree(job.staging / store.UNITS_DIR)
+    job.close()
+    result = invoke("run", "--resume", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert invoke("verify", tmp_path / "out").exit_code == 0

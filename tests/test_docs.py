@@ -31,3 +31,22 @@ def test_readme_starts_with_the_two_commands_ci_runs():
     test_command = next(line for line in ci.splitlines() if "pytest" in line).strip()
     assert test_command in readme
     assert "gpu-stress run" in readme.split("## ")[1]
+
+
+def test_every_test_the_readme_promises_with_exists():
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    promises = readme.split("## What gpu-stress promises")[1].split("\n## ")[0]
+    cited = re.findall(r"\*([^*]+)\*", promises.replace("\\*", "%").replace("**", ""))
+    sources = {path.name: path.read_text() for path in (ROOT / "tests").glob("test_*.py")}
+    checked = 0
+    for citation in cited:
+        for group in citation.split(";"):
+            file_name, _, names = group.strip().partition(":")
+            assert file_name.strip() in sources, file_name
+            for name in filter(None, (name.strip() for name in names.split(","))):
+                pattern = re.escape(name).replace("%", ".*")
+                assert re.search(rf"def {pattern}\(", sources[file_name.strip()]), (file_name, name)
+                checked += 1
+    assert checked >= 10

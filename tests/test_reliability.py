@@ -366,3 +366,25 @@ def test_a_complete_staging_directory_is_published_by_resume(tmp_path):
     result = invoke("run", "--resume", tmp_path / "out")
     assert result.exit_code == 0, result.output
     assert invoke("verify", tmp_path / "out").exit_code == 0
+
+
+# --- determinism ----------------------------------------------------------------------------------------
+
+
+def test_thread_count_changes_no_bit_of_any_table(tmp_path):
+    import numba
+
+    threads = numba.get_num_threads()
+    tables = []
+    try:
+        for count in (1, max(2, threads)):
+            numba.set_num_threads(min(count, numba.config.NUMBA_NUM_THREADS))
+            output = tmp_path / f"threads{count}"
+            arguments = [argument if argument != "numpy" else "cpu" for argument in CHUNKED]
+            assert invoke("run", *arguments, "-o", output).exit_code == 0
+            bands = ds.dataset(output / "bands.arrow", format="ipc").to_table()
+            tables.append((*contents(output), bands))
+    finally:
+        numba.set_num_threads(threads)
+    for one_thread, more_threads in zip(*tables, strict=True):
+        assert one_thread.equals(more_threads)

@@ -43,14 +43,22 @@ class Histogram:
 
     @classmethod
     def of(cls, values, xp=np):
-        """Histogram of non-negative ``values`` (numpy or CuPy); only the bins cross to the host."""
+        """Histogram of non-negative ``values`` (numpy or CuPy); only the non-empty bins cross to the host."""
         values = values.astype(xp.float64)
         values = xp.where(values > 0, values, 0.0)  # also turns -0.0 into key 0
-        keys, inverse = xp.unique(values.view(xp.int64) >> SHIFT, return_inverse=True)
-        inverse = inverse.reshape(-1)
-        counts = xp.bincount(inverse, minlength=keys.shape[0])
-        sums = xp.bincount(inverse, weights=values, minlength=keys.shape[0])
-        return cls(to_host(keys).astype(np.int64), to_host(counts).astype(np.int64), to_host(sums))
+        if values.shape[0] == 0:
+            return empty()
+        keys = values.view(xp.int64) >> SHIFT  # at most 2^20 distinct keys, so a dense count is cheap
+        lowest = int(keys.min())
+        offsets = keys - lowest
+        counts = xp.bincount(offsets)
+        sums = xp.bincount(offsets, weights=values)
+        occupied = xp.flatnonzero(counts)
+        return cls(
+            to_host(occupied + lowest).astype(np.int64),
+            to_host(counts[occupied]).astype(np.int64),
+            to_host(sums[occupied]),
+        )
 
     def __add__(self, other):
         keys = np.union1d(self.keys, other.keys)

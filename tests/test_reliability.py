@@ -388,3 +388,27 @@ def test_thread_count_changes_no_bit_of_any_table(tmp_path):
         numba.set_num_threads(threads)
     for one_thread, more_threads in zip(*tables, strict=True):
         assert one_thread.equals(more_threads)
+
+
+# --- the representable range -------------------------------------------------------------------------------
+
+# A price that rises at the top drift for 100 years reaches e^100 $/GPU-hour: finite in float64, not in float32.
+SOARING = ["--preset", "nebius", "--paths", "64", "--horizon", "1200", "--backend", "cpu"]
+SOARING += ["--set", "market.regime.enabled=false", "--set", "market.price.drift=1.0"]
+SOARING += ["--set", "market.price.volatility=0.0", "--set", "market.price.floor_multiple=0.0"]
+SOARING += ["--set", "firm.gpu_age_months=0", "--set", "firm.useful_life_months=1200", "--set", "debt=[]"]
+
+
+def test_an_output_beyond_float32_is_one_line_naming_it_and_leaves_nothing(tmp_path):
+    line = one_line_exit_2(invoke("run", *SOARING, "--precision", "float32", "-o", tmp_path / "out"), "float32")
+    assert "final_price" in line and "left the representable range" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_same_inputs_in_float64_finish_with_finite_outputs(tmp_path):
+    assert invoke("run", *SOARING, "-o", tmp_path / "out").exit_code == 0
+    paths = ds.dataset(tmp_path / "out" / "paths", format="ipc").to_table()
+    assert (
+        np.isfinite(paths["final_price"].to_numpy()).all()
+        and paths["final_price"].to_numpy().min() > np.finfo(np.float32).max
+    )

@@ -24,7 +24,7 @@ BLOCKS = {
                         "volatility": BASE_PRICE["volatility"],
                         "utilization": BASE_UTILIZATION["mean"],
                     },
-                    "glut": {"drift": 5.0, "volatility": 1.0, "utilization": 0.1},
+                    "glut": {"drift": 1.0, "volatility": 1.0, "utilization": 0.1},
                 }
             }
         },
@@ -55,7 +55,7 @@ BLOCKS = {
     ),
     "covenants": (
         {"covenants": {"ltv_max": 0.0, "dscr_min": 0.0}},
-        {"covenants": {"ltv_max": 1e6, "dscr_min": 1e-9, "cure_tests": 1000}},
+        {"covenants": {"ltv_max": 1000.0, "dscr_min": 1e-9, "cure_tests": 1000}},
     ),
     "refinancing": (
         {"refinancing": {"enabled": False}},

@@ -10,10 +10,12 @@ unknown keys, so a typo is an error rather than a silently ignored setting.
 
 Every number must be finite and every numeric field has a physical range,
 declared once with :func:`between` and listed in docs/model.md. The ranges hold
-every real-world firm with room to spare and keep float64 runs finite: with
-drifts within +-1 a year, price elasticities up to 3, short rates down to -0.5
-with volatility up to 0.05, and 100 years of horizon, the largest fleet value
-and discounted equity stay below e^670 (float64 overflows at e^709).
+every real-world firm with room to spare and keep float64 runs finite: the
+largest quantity, the discounted equity of a firm whose price rises at the top
+drift for the longest horizon (100 years) with elasticity 3 while rates sit at
+their lowest, is below e^670 even on a 7-standard-deviation path; float64
+overflows at e^709. float32 overflows at e^88: such runs can stop with one line
+naming the output that left its range.
 """
 
 import types
@@ -54,7 +56,7 @@ Drift = between(-1, 1)  # annual, of the log price
 Volatility = between(0, 3)  # per sqrt(year), of the log price
 Months = between(1, 1200, int)
 Dollars = between(0, 1e13)
-Rate = between(-0.5, 1)  # annual short rate
+Rate = between(-0.1, 1)  # annual short rate
 Coupon = between(-1, 1)  # annual fixed coupon or spread
 MeanReversion = between(0, 100)  # per year
 Ratio = between(0, 1000)  # LTV and DSCR limits; reported ratios are clipped to +-1000
@@ -83,12 +85,12 @@ class Simulation(Section):
 
 
 class Price(Section):
-    initial: between(0.001, 1000) = 2.5  # $/GPU-hour
+    initial: between(0.01, 1000) = 2.5  # $/GPU-hour
     drift: Drift = -0.10
     volatility: Volatility = 0.30
     jump_intensity: between(0, 12) = 0.0  # per year
     jump_size: between(0, 0.99) = 0.0  # fraction of the price a launch takes away
-    floor_multiple: between(0, 100) = 0.0  # of the cash cost; 0 = no floor
+    floor_multiple: between(0, 10) = 0.0  # of the cash cost; 0 = no floor
 
 
 class RegimeDynamics(Section):

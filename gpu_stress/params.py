@@ -86,6 +86,8 @@ def parameter_vector(config):
     p[L.LOG_PRICE_INITIAL] = math.log(price.initial)
     p[L.JUMP_PROBABILITY] = price.jump_intensity * MONTH
     p[L.LOG_JUMP] = math.log1p(-price.jump_size)
+    # The planned price path: the initial regime's log drift and the expected log cut of launches.
+    p[L.REFERENCE_LOG_DRIFT] = p[L.LOG_DRIFT + int(p[L.REGIME_INITIAL])] + p[L.JUMP_PROBABILITY] * p[L.LOG_JUMP]
     floor = price.floor_multiple * cash_cost_per_gpu_hour(firm)
     if floor > 0:
         p[L.FLOOR_ENABLED] = 1.0

@@ -4,12 +4,12 @@ import json
 import math
 from pathlib import Path
 
-from .kernels.layout import CAUSE_NAMES
+from .kernels.layout import CAUSE_NAMES, CREDIT_CAUSES
 from .results import store
 from .results.store import ResultsError, without_nan
 from .results.verify import load_run_record
 
-CAUSE_COLUMNS = tuple(f"defaults_{cause}" for cause in CAUSE_NAMES[1:])
+CAUSE_COLUMNS = tuple(f"defaults_{CAUSE_NAMES[cause]}" for cause in CREDIT_CAUSES)
 
 
 def load_scenarios(directory):
@@ -68,6 +68,7 @@ DISPLAY = (
     ("VaR 99%", "loss_var_99"),
     ("CVaR 99%", "loss_cvar_99"),
     *((column.removeprefix("defaults_"), column) for column in CAUSE_COLUMNS),
+    ("insolvent, no debt", "insolvent_no_debt"),
 )
 
 

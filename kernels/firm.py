@@ -52,10 +52,10 @@ from .layout import (
     FLEET_OPEX,
     FLOATING,
     IDLE_POWER_FRACTION,
+    INSOLVENT_NO_DEBT,
     LINEAR,
     LIQUIDITY,
     LOG_AGE_DECAY,
-    LOG_PRICE_INITIAL,
     LTV_BREACH,
     LTV_MAX,
     MATURITY,
@@ -119,13 +119,17 @@ def total_debt(state, dtype):
 
 
 @device_function(inline=True)
-def fleet_value(params, log_price, age_months, dtype):
-    """Collateral value V ($) of the fleet; zero past its useful life."""
+def fleet_value(params, price_surprise, age_months, dtype):
+    """Collateral value V ($) of the fleet; zero past its useful life.
+
+    V = cost x residual(age) x (P / planned P)^elasticity, with residual(age)
+    = (1 - age_decay)^(age / 12) and ``price_surprise`` = ln P - ln planned P:
+    the residual curve already holds the expected decline, so on the planned
+    price path V = cost x residual(age) exactly.
+    """
     if age_months > params[USEFUL_LIFE]:
         return dtype(0.0)
-    return params[FLEET_COST] * math.exp(
-        params[PRICE_ELASTICITY] * (log_price - params[LOG_PRICE_INITIAL]) + params[LOG_AGE_DECAY] * age_months
-    )
+    return params[FLEET_COST] * math.exp(params[PRICE_ELASTICITY] * price_surprise + params[LOG_AGE_DECAY] * age_months)
 
 
 @device_function(inline=True)
@@ -227,15 +231,15 @@ def debt_service(params, state, month, regime, rate, leverage, dtype):
 
 
 @device_function(inline=True)
-def firm_step(params, state, month, regime, log_price, utilization, rate, dtype):
-    """Advance the firm one month.
+def firm_step(params, state, month, regime, log_price, price_surprise, utilization, rate, dtype):
+    """Advance the firm one month; ``price_surprise`` is ln P less the planned ln P (collateral).
 
     Returns (cause, ead, loss, ltv, dscr): cause is NO_DEFAULT or the default
     cause; ead and loss in $ (zero without default); ltv and dscr as reported.
     """
     age = params[AGE_INITIAL] + dtype(month)
     active = age <= params[USEFUL_LIFE]
-    value = fleet_value(params, log_price, age, dtype)
+    value = fleet_value(params, price_surprise, age, dtype)
     ebitda = operating_cash_flow(params, state, month, math.exp(log_price), utilization, active, dtype)
     cash = state[CASH] + ebitda
     debt = total_debt(state, dtype)
@@ -259,6 +263,8 @@ def firm_step(params, state, month, regime, log_price, utilization, rate, dtype)
         cause = LIQUIDITY
         if balloon > dtype(0.0) and cash >= service - balloon:
             cause = REFINANCING
+        if debt <= dtype(0.0):  # nothing is owed: insolvency, but no lender loses anything
+            cause = INSOLVENT_NO_DEBT
         recovery = min(debt, max(cash, dtype(0.0)) + recoverable)
         return cause, debt, debt - recovery, ltv, dscr
 

@@ -45,6 +45,7 @@ LOG_VOLATILITY = _param(2)  # [regime] sigma sqrt(dt)
 UTILIZATION_LOGIT_MEAN = _param(2)  # [regime] logit of the long-run utilization
 JUMP_PROBABILITY = _param()  # lambda dt: a new GPU generation launches this month
 LOG_JUMP = _param()  # ln(1 - d)
+REFERENCE_LOG_DRIFT = _param()  # planned ln P drift a month: initial regime's (mu - sigma^2/2) dt + lambda dt ln(1 - d)
 FLOOR_ENABLED = _param()
 LOG_PRICE_FLOOR = _param()  # ln(phi x cash cost per GPU-hour)
 UTILIZATION_LOGIT_INITIAL = _param()
@@ -66,7 +67,7 @@ CASH_INITIAL = _param()  # $
 AGE_INITIAL = _param()  # months
 USEFUL_LIFE = _param()  # months; GPUs earn and hold value only before it
 FLEET_COST = _param()  # GPUs x cost per GPU, $
-PRICE_ELASTICITY = _param()  # collateral value ~ (P / P0)^elasticity
+PRICE_ELASTICITY = _param()  # collateral value ~ (P / planned P)^elasticity
 LOG_AGE_DECAY = _param()  # ln(1 - annual decay) / 12, per month of age
 FIRE_SALE_RECOVERY = _param()  # 1 - fire-sale haircut
 
@@ -150,13 +151,17 @@ FLOAT_OUTPUT_NAMES = (
 )
 INT_OUTPUT_NAMES = ("default_month", "default_cause")
 
-# Default causes, as stored in OUT_DEFAULT_CAUSE.
+# How a path ends, as stored in OUT_DEFAULT_CAUSE. The first four after NO_DEFAULT are credit
+# defaults (a loss to lenders is possible); a firm that runs out of cash with no debt left is
+# insolvent, which ends the path but is no credit default and is not counted in PD.
 NO_DEFAULT = 0
 LIQUIDITY = 1
 LTV_BREACH = 2
 DSCR_BREACH = 3
 REFINANCING = 4
-CAUSE_NAMES = ("none", "liquidity", "ltv", "dscr", "refinancing")
+INSOLVENT_NO_DEBT = 5
+CAUSE_NAMES = ("none", "liquidity", "ltv", "dscr", "refinancing", "insolvent_no_debt")
+CREDIT_CAUSES = (LIQUIDITY, LTV_BREACH, DSCR_BREACH, REFINANCING)
 
 # --- monthly trajectories of the first few paths (fan charts) ---
 # glut is the regime indicator, so its monthly mean is the share of paths in glut.

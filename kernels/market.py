@@ -28,6 +28,7 @@ from .layout import (
     RATE_INITIAL,
     RATE_MEAN,
     RATE_SHOCK,
+    REFERENCE_LOG_DRIFT,
     REGIME_INITIAL,
     SWITCH_PROBABILITY,
     UTILIZATION_DECAY,
@@ -46,6 +47,21 @@ def initial_market(params):
         params[UTILIZATION_LOGIT_INITIAL],
         params[RATE_INITIAL],
     )
+
+
+@device_function(inline=True)
+def reference_step(params, reference_log_price, dtype):
+    """The planned ln P one month on: the initial regime persists, launches cut at their expected rate.
+
+    Collateral is valued against this path, since the residual-value curve
+    already holds the expected decline of GPU values: only the surprise
+    ln P - reference moves them. With no volatility, jumps or regime switches
+    the market's ln P follows this path exactly (the same additions).
+    """
+    reference_log_price = reference_log_price + params[REFERENCE_LOG_DRIFT]
+    if params[FLOOR_ENABLED] > dtype(0.0) and reference_log_price < params[LOG_PRICE_FLOOR]:
+        reference_log_price = params[LOG_PRICE_FLOOR]
+    return reference_log_price
 
 
 @device_function(inline=True)

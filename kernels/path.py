@@ -36,7 +36,7 @@ from .layout import (
     TRACK_RATE,
     TRACK_UTILIZATION,
 )
-from .market import initial_market, market_step
+from .market import initial_market, market_step, reference_step
 from .rng import month_draws
 
 
@@ -62,6 +62,7 @@ def simulate_path(
     (month x TRACK_*). ``state`` is scratch of length STATE_SIZE.
     """
     regime, log_price, utilization_logit, rate = initial_market(params)
+    reference_log_price = log_price  # the planned price path that collateral is valued against
     init_firm(params, state, dtype)
     more_customers = int(params[CUSTOMER_COUNT]) > 2
     alive = True
@@ -85,6 +86,7 @@ def simulate_path(
         regime, log_price, utilization_logit, rate = market_step(
             params, regime, log_price, utilization_logit, rate, e_price, e_utilization, e_rate, u_jump, u_regime, dtype
         )
+        reference_log_price = reference_step(params, reference_log_price, dtype)
         utilization = dtype(1.0) / (dtype(1.0) + math.exp(-utilization_logit))
 
         if alive:
@@ -93,7 +95,10 @@ def simulate_path(
             state[CUSTOMER_DRAW + 2] = u2
             state[CUSTOMER_DRAW + 3] = u3
             rate_sum += rate
-            cause, ead, loss, ltv, dscr = firm_step(params, state, month, regime, log_price, utilization, rate, dtype)
+            surprise = log_price - reference_log_price
+            cause, ead, loss, ltv, dscr = firm_step(
+                params, state, month, regime, log_price, surprise, utilization, rate, dtype
+            )
             utilization_sum += utilization
             months_alive += 1
             final_log_price = log_price
@@ -118,7 +123,7 @@ def simulate_path(
     equity = dtype(0.0)
     if alive:
         age = params[AGE_INITIAL] + dtype(horizon)
-        net_worth = state[CASH] + fleet_value(params, log_price, age, dtype)
+        net_worth = state[CASH] + fleet_value(params, log_price - reference_log_price, age, dtype)
         net_worth -= total_debt(state, dtype)
         equity = math.exp(-rate_sum / dtype(MONTHS_PER_YEAR)) * max(net_worth, dtype(0.0))
 

@@ -140,3 +140,9 @@ def outputs_of_table(table):
     result["default_month"] = table["default_month"].fill_null(-1).to_numpy()
     result["default_cause"] = table["default_cause"].combine_chunks().indices.fill_null(L.NO_DEFAULT).to_numpy()
     return result
+
+
+def credit_defaults(table):
+    """Which paths of a stored paths table end in a credit default (what PD counts)."""
+    causes = outputs_of_table(table)["default_cause"]
+    return (causes != L.NO_DEFAULT) & (causes != L.INSOLVENT_NO_DEBT)

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from gpu_stress.cli import main
 from gpu_stress.config.load import preset_names
+from helpers import credit_defaults
 
 
 def invoke(*args):
@@ -47,8 +48,9 @@ def test_run_prints_pd_and_expected_loss(coreweave_run):
     assert row["paths"] == 100_000
     # PD, interval and EL are consistent with the per-path table.
     paths = read_paths(directory)
-    default_month = paths["default_month"].to_numpy()
-    assert row["defaults"] == int((default_month > 0).sum())
+    assert row["defaults"] == int(credit_defaults(paths).sum())
+    ended = int(paths["default_month"].is_valid().to_numpy(zero_copy_only=False).sum())
+    assert row["defaults"] + row["insolvent_no_debt"] == ended
     assert row["pd_ci_low"] < row["pd"] < row["pd_ci_high"]
     assert row["expected_loss"] == pytest.approx(paths["loss"].to_numpy().mean(), rel=1e-12)
 
@@ -87,11 +89,11 @@ def test_results_open_with_polars_and_duckdb(coreweave_run):
     assert frame["len"][0] == 100_000
     assert frame["loss"][0] == pytest.approx(float(np.sum(expected["loss"].to_numpy())), rel=1e-12)
     scenarios = pl.read_ipc(directory / "scenarios.arrow")
-    assert scenarios["pd"][0] == pytest.approx(float((expected["default_month"].to_numpy() > 0).mean()))
+    assert scenarios["pd"][0] == pytest.approx(float(credit_defaults(expected).mean()))
     dataset = ds.dataset(directory / "paths", format="ipc")  # noqa: F841 (DuckDB finds it by name)
-    query = "select count(*), count(distinct default_cause) from dataset where default_month > 0"
+    query = "select count(*), count(distinct default_cause) from dataset where default_cause != 'insolvent_no_debt'"
     count, causes = duckdb.sql(query).fetchall()[0]
-    assert count == int((expected["default_month"].to_numpy() > 0).sum()) and causes >= 1
+    assert count == int(credit_defaults(expected).sum()) and causes >= 1
 
 
 def test_summarize_json_matches_the_table(coreweave_run):

@@ -80,8 +80,9 @@ def test_short_rate_has_vasicek_mean_and_variance(backend):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_share_of_customers_defaulted_by_month_t(backend):
-    # One customer takes the whole fleet at a price that exactly covers opex: the firm defaults
-    # (liquidity) in the month its customer does, so default months are customer default months.
+    # One customer takes the whole fleet at a price that exactly covers opex: the firm (with no
+    # debt) runs out of cash in the month its customer defaults, so its end months are the
+    # customer's default months; with nothing owed, that is an insolvency, not a credit default.
     annual = 0.2
     gpus, opex = 1000, 10_000.0
     table = table_with(
@@ -93,7 +94,7 @@ def test_share_of_customers_defaulted_by_month_t(backend):
         },
     )
     outputs = simulate(config_of(table), backend)
-    assert set(np.unique(outputs["default_cause"])) <= {L.NO_DEFAULT, L.LIQUIDITY}
+    assert set(np.unique(outputs["default_cause"])) <= {L.NO_DEFAULT, L.INSOLVENT_NO_DEBT}
     hazard = monthly_hazard(annual)
     n = outputs["default_month"].size
     for month in (1, 12, 30, 60):

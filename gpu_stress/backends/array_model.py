@@ -75,17 +75,18 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
     def loan_to_value(debt, value):
         return xp.where(debt <= 0, zero, xp.where(value * cap <= debt, cap, debt / value))
 
-    def collateral(log_price, age):
+    def collateral(price_surprise, age):
+        """cost x residual(age) x (P / planned P)^elasticity; zero past the useful life."""
         if age > p[L.USEFUL_LIFE]:
             return full(0.0)
-        exponent = p[L.PRICE_ELASTICITY] * (log_price - p[L.LOG_PRICE_INITIAL]) + p[L.LOG_AGE_DECAY] * age
-        return p[L.FLEET_COST] * xp.exp(exponent)
+        return p[L.FLEET_COST] * xp.exp(p[L.PRICE_ELASTICITY] * price_surprise + p[L.LOG_AGE_DECAY] * age)
 
     def tranche_values(index):
         return xp.tile(xp.asarray(p[index : index + tranches]), (paths, 1))
 
     regime = full(int(p[L.REGIME_INITIAL]), xp.int64)
     log_price = full(p[L.LOG_PRICE_INITIAL])
+    planned_log_price = full(p[L.LOG_PRICE_INITIAL])  # the path collateral is valued against
     utilization_logit = full(p[L.UTILIZATION_LOGIT_INITIAL])
     rate = full(p[L.RATE_INITIAL])
 
@@ -122,8 +123,10 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
         z_rate = cholesky[3] * e0 + cholesky[4] * e1 + cholesky[5] * e2
         log_price = log_price + by_regime(L.LOG_DRIFT) + by_regime(L.LOG_VOLATILITY) * z_price
         log_price = xp.where(u_jump < p[L.JUMP_PROBABILITY], log_price + p[L.LOG_JUMP], log_price)
+        planned_log_price = planned_log_price + p[L.REFERENCE_LOG_DRIFT]
         if p[L.FLOOR_ENABLED] > 0:
             log_price = xp.maximum(log_price, p[L.LOG_PRICE_FLOOR])
+            planned_log_price = xp.maximum(planned_log_price, p[L.LOG_PRICE_FLOOR])
         mean = by_regime(L.UTILIZATION_LOGIT_MEAN)
         utilization_logit = (
             mean + (utilization_logit - mean) * p[L.UTILIZATION_DECAY] + p[L.UTILIZATION_SHOCK] * z_utilization
@@ -135,7 +138,7 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
         # --- firm: operating cash flow ---
         month_number = dtype(month)
         age = p[L.AGE_INITIAL] + month_number
-        value = collateral(log_price, age)
+        value = collateral(log_price - planned_log_price, age)
         contracted_share, contracted_rate = full(0.0), full(0.0)
         for i in range(customers):
             in_term = customer_alive[:, i] & (month_number <= p[L.CUSTOMER_END + i])
@@ -203,7 +206,9 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
 
         unpaid = was_alive & (cash_before_service < service)
         refinancing_failure = (balloon > 0) & (cash_before_service >= service - balloon)
-        cause = xp.where(unpaid, xp.where(refinancing_failure, L.REFINANCING, L.LIQUIDITY), cause).astype(np.int32)
+        unpaid_cause = xp.where(refinancing_failure, L.REFINANCING, L.LIQUIDITY)
+        unpaid_cause = xp.where(debt > 0, unpaid_cause, L.INSOLVENT_NO_DEBT)  # no debt: no credit default
+        cause = xp.where(unpaid, unpaid_cause, cause).astype(np.int32)
         recovery = xp.minimum(debt, xp.maximum(cash_before_service, zero) + recoverable)
         ead = xp.where(unpaid, debt, ead)
         loss = xp.where(unpaid, debt - recovery, loss)
@@ -253,7 +258,7 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
         elif not bool(alive.any()):
             break
 
-    value = collateral(log_price, p[L.AGE_INITIAL] + dtype(horizon))
+    value = collateral(log_price - planned_log_price, p[L.AGE_INITIAL] + dtype(horizon))
     equity = xp.where(alive, discount * xp.maximum(cash + value - balance.sum(axis=1), zero), zero)
 
     outputs_float = xp.empty((L.FLOAT_OUTPUT_COUNT, paths), dtype)

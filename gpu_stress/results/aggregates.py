@@ -25,6 +25,11 @@ def years(horizon):
     return -(-horizon // L.MONTHS_PER_YEAR)
 
 
+def credit_default(causes, xp=np):
+    """Which paths end in a credit default (PD counts these; an insolvency with no debt is not one)."""
+    return (causes != L.NO_DEFAULT) & (causes != L.INSOLVENT_NO_DEBT)
+
+
 def summarize_chunk(outputs_float, outputs_int, horizon, xp=np):
     """Counts, sums and histograms of one chunk (host numpy arrays, tiny)."""
     # Statistics in float64 whatever the simulation's precision.
@@ -32,7 +37,7 @@ def summarize_chunk(outputs_float, outputs_int, horizon, xp=np):
     ead = outputs_float[L.OUT_EAD].astype(xp.float64)
     equity = outputs_float[L.OUT_EQUITY_VALUE].astype(xp.float64)
     month = outputs_int[L.OUT_DEFAULT_MONTH]
-    defaulted = month > 0
+    defaulted = credit_default(outputs_int[L.OUT_DEFAULT_CAUSE], xp)
     with_exposure = defaulted & (ead > 0)
     lgd = xp.where(with_exposure, loss / xp.where(with_exposure, ead, 1), 0)
     default_year = xp.where(defaulted, (month - 1) // L.MONTHS_PER_YEAR, years(horizon))
@@ -83,7 +88,7 @@ def finalize(summary, initial_debt):
     """Published aggregates of one scenario from its combined summary."""
     paths = int(summary["paths"])
     causes = summary["causes"]
-    defaults = int(paths - causes[L.NO_DEFAULT])
+    defaults = int(sum(causes[cause] for cause in L.CREDIT_CAUSES))
     low, high = wilson_interval(defaults, paths)
     mean_loss = summary["loss_sum"] / paths
     loss_variance = max(summary["loss_squares"] / paths - mean_loss**2, 0.0)
@@ -109,8 +114,9 @@ def finalize(summary, initial_debt):
     # Relative error bounds of the histogram estimates (loss and equity alike).
     row["loss_var_rel_error"] = QUANTILE_REL_ERROR
     row["loss_cvar_rel_error"] = TAIL_MEAN_REL_ERROR
-    for index, cause in enumerate(L.CAUSE_NAMES[1:], start=1):
-        row[f"defaults_{cause}"] = int(causes[index])
+    for cause in L.CREDIT_CAUSES:
+        row[f"defaults_{L.CAUSE_NAMES[cause]}"] = int(causes[cause])
+    row["insolvent_no_debt"] = int(causes[L.INSOLVENT_NO_DEBT])
     row["equity_mean"] = summary["equity_sum"] / paths
     for name, level in EQUITY_LEVELS.items():
         row[f"equity_q{name}"] = summary["equity"].quantile(level)

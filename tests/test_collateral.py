@@ -1,0 +1,64 @@
+"""Collateral is valued against the planned price path: the residual-value curve alone when nothing surprises."""
+
+import math
+
+import numba
+import numpy as np
+import pytest
+
+from gpu_stress.config.load import preset_names
+from gpu_stress.kernels import layout as L
+from gpu_stress.kernels.firm import fleet_value
+from gpu_stress.kernels.market import initial_market, market_step, reference_step
+from gpu_stress.params import parameter_vector
+from helpers import preset_config
+
+NO_SURPRISES = ("market.price.volatility=0.0", "market.price.jump_intensity=0.0", "market.regime.enabled=false")
+
+
+@numba.njit
+def collateral_by_month(params, horizon, normals, dtype):
+    """V at the end of each month of one path, stepped by the kernels' own market and planned-price steps."""
+    regime, log_price, utilization_logit, rate = initial_market(params)
+    planned = log_price
+    values = np.empty(horizon)
+    for month in range(1, horizon + 1):
+        e0, e1, e2 = normals[month - 1]
+        regime, log_price, utilization_logit, rate = market_step(
+            params, regime, log_price, utilization_logit, rate, e0, e1, e2, dtype(0.5), dtype(0.5), dtype
+        )
+        planned = reference_step(params, planned, dtype)
+        values[month - 1] = fleet_value(params, log_price - planned, params[L.AGE_INITIAL] + dtype(month), dtype)
+    return values
+
+
+@pytest.mark.parametrize("floor", [0.0, 3.0], ids=["no floor", "floor binding"])
+@pytest.mark.parametrize("preset", preset_names())
+def test_with_no_surprise_value_is_cost_times_residual_at_every_anniversary(preset, floor):
+    config = preset_config(
+        preset, *NO_SURPRISES, f"market.price.floor_multiple={floor}", "simulation.horizon_months=120"
+    )
+    params = parameter_vector(config)
+    horizon = config.simulation.horizon_months
+    normals = np.random.default_rng(3).standard_normal((horizon, 3))  # shocks that must not matter
+    values = collateral_by_month(params, horizon, normals, np.float64)
+    firm, decay = config.firm, config.collateral.age_decay
+    for month in range(12, horizon + 1, 12):
+        age = firm.gpu_age_months + month
+        expected = firm.gpus * firm.gpu_cost * (1 - decay) ** (age / 12) if age <= firm.useful_life_months else 0.0
+        assert values[month - 1] == pytest.approx(expected, rel=1e-12, abs=0.0), month
+        # and exactly the residual curve the kernel evaluates: the price factor is exactly 1
+        if age <= firm.useful_life_months:
+            assert values[month - 1] == params[L.FLEET_COST] * math.exp(params[L.LOG_AGE_DECAY] * age)
+
+
+def test_a_price_surprise_moves_value_by_its_elasticity():
+    config = preset_config("coreweave", "market.regime.enabled=false", "market.price.jump_intensity=0.0")
+    params = parameter_vector(config)
+    normals = np.zeros((24, 3))
+    normals[:, 0] = 1.0  # one standard deviation up every month
+    surprised = collateral_by_month(params, 24, normals, np.float64)
+    planned = collateral_by_month(params, 24, np.zeros((24, 3)), np.float64)
+    sigma = config.market.price.volatility
+    surprise = 24 * sigma * math.sqrt(1 / 12)  # 24 monthly shocks of +sigma sqrt(dt) each
+    assert surprised[-1] / planned[-1] == pytest.approx(math.exp(config.collateral.price_elasticity * surprise))

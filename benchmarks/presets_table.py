@@ -24,14 +24,20 @@ def money(value):
     return f"${value / 1e9:.2f}B" if abs(value) >= 1e9 else f"${value / 1e6:.1f}M"
 
 
+def share(value, digits):
+    """A percentage, or - where there is no value (no debt, no default with exposure)."""
+    return "-" if value is None else f"{100 * value:.{digits}f}%"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--paths", type=int, default=1_000_000)
     arguments = parser.parse_args()
     command = "gpu-stress run --preset {name} --paths {paths} --no-paths --json -o results/{name}"
     lines = [
-        "| preset | PD (5 years) | 95% interval | expected loss | EL / debt | LGD | CVaR 99% | main cause |",
-        "|---|---|---|---|---|---|---|---|",
+        "| preset | PD (5 years) | 95% interval | expected loss | EL / debt | LGD | CVaR 99% | main cause "
+        "| insolvent, no debt |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     with tempfile.TemporaryDirectory() as folder:
         for name in preset_names():
@@ -45,8 +51,9 @@ def main():
             main_cause = max(causes, key=causes.get) if row["defaults"] else "-"
             lines.append(
                 f"| {name} | {100 * row['pd']:.2f}% | {100 * row['pd_ci_low']:.2f}-{100 * row['pd_ci_high']:.2f}% "
-                f"| {money(row['expected_loss'])} | {100 * row['expected_loss_rate']:.2f}% "
-                f"| {100 * row['mean_lgd']:.1f}% | {money(row['loss_cvar_99'])} | {main_cause} |"
+                f"| {money(row['expected_loss'])} | {share(row['expected_loss_rate'], 2)} "
+                f"| {share(row['mean_lgd'], 1)} | {money(row['loss_cvar_99'])} | {main_cause} "
+                f"| {share(row['insolvent_no_debt'] / row['paths'], 2)} |"
             )
             print(lines[-1], flush=True)
     descriptions = "\n".join(f"- `{name}`: {read_preset(name)['about']['description']}" for name in preset_names())

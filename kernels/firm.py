@@ -1,26 +1,27 @@
 """One month of the firm: a GPU cloud renting out a fleet it bought with debt.
 
-All money in $, per month unless stated. The order within month t is:
+All money in $, per month unless stated. ``firm_step`` runs the named
+sub-steps of month t in this order (the numpy oracle has sections of the
+same names):
 
-1. Anchor customers: a live, in-term customer defaults with its monthly hazard;
-   its capacity (and that of an expired contract) goes to the spot market.
-2. Operating cash flow (EBITDA) = take-or-pay revenue + spot revenue
-   (spot share x GPUs x 730 h x U x P) - power - opex. A fleet past its useful
-   life earns nothing and costs only the fixed opex.
-3. Debt service on every tranche: interest at the fixed coupon or at
-   max(r, floor) + spread; principal by its schedule (bullet, linear, annuity).
-   A bullet balloon is refinanced (floating, regime spread, new term) if
-   refinancing is on, lenders are open in this regime and LTV <= the limit;
-   otherwise it is due from cash.
-4. Cash < debt service due -> default: "refinancing" if only the balloon broke
-   it, else "liquidity". EAD = debt before payment.
-5. Covenants on test months, while debt is outstanding: LTV = debt / V > max,
-   or DSCR = trailing-quarter EBITDA / scheduled debt service (balloons
-   excluded) < min. More than ``cure_tests`` breaches in a row -> default for
-   that cause.
-
-At default, lenders recover min(EAD, cash+ + V (1 - fire-sale haircut)), with
-V = GPUs x cost x (P / P0)^elasticity x (1 - decay)^(age / 12).
+1. ``operating_cash_flow``: anchor customers default with their monthly hazard
+   or expire (their capacity goes to the spot market); EBITDA = take-or-pay
+   revenue + spot revenue (spot share x GPUs x 730 h x U x P) - power - opex.
+   A fleet past its useful life earns nothing and costs only the fixed opex.
+2. ``debt_service``: interest at the fixed coupon or at max(r, floor) + spread;
+   principal by its schedule (bullet, linear, annuity). A bullet balloon is
+   refinanced (floating, regime spread, new term) if refinancing is on,
+   lenders are open in this regime and LTV <= the limit; otherwise it is due
+   from cash. (There is no capex yet: the fleet is bought before month 0.)
+3. ``liquidity_test``: cash < debt service due -> "refinancing" if only the
+   balloon broke it, else "liquidity"; with no debt, "insolvent_no_debt",
+   which is no credit default. EAD = debt before payment.
+4. ``covenant_tests``: on test months, while debt is outstanding, LTV = debt /
+   V > max, or DSCR = trailing-quarter EBITDA / scheduled debt service
+   (``trailing_coverage``; balloons excluded) < min. More than ``cure_tests``
+   breaches in a row -> default for that cause.
+5. ``recovery``: at default, lenders recover min(EAD, cash+ + V (1 - fire-sale
+   haircut)), with V from ``fleet_value``.
 """
 
 import math
@@ -231,57 +232,92 @@ def debt_service(params, state, month, regime, rate, leverage, dtype):
 
 
 @device_function(inline=True)
-def firm_step(params, state, month, regime, log_price, price_surprise, utilization, rate, dtype):
-    """Advance the firm one month; ``price_surprise`` is ln P less the planned ln P (collateral).
-
-    Returns (cause, ead, loss, ltv, dscr): cause is NO_DEFAULT or the default
-    cause; ead and loss in $ (zero without default); ltv and dscr as reported.
-    """
-    age = params[AGE_INITIAL] + dtype(month)
-    active = age <= params[USEFUL_LIFE]
-    value = fleet_value(params, price_surprise, age, dtype)
-    ebitda = operating_cash_flow(params, state, month, math.exp(log_price), utilization, active, dtype)
-    cash = state[CASH] + ebitda
-    debt = total_debt(state, dtype)
-    ltv = loan_to_value(debt, value, dtype)
-
-    service, balloon = debt_service(params, state, month, regime, rate, ltv, dtype)
+def trailing_coverage(state, month, ebitda, scheduled_service, dtype):
+    """(DSCR, trailing-quarter scheduled service $): this month joins the trailing quarter."""
     slot = month % TRAILING_MONTHS
     state[EBITDA_TRAILING + slot] = ebitda
-    # Coverage is of scheduled service: a balloon is refinanced or paid from cash, not from EBITDA.
-    state[SERVICE_TRAILING + slot] = service - balloon
+    state[SERVICE_TRAILING + slot] = scheduled_service
     ebitda_quarter = dtype(0.0)
     service_quarter = dtype(0.0)
     for k in range(TRAILING_MONTHS):
         ebitda_quarter += state[EBITDA_TRAILING + k]
         service_quarter += state[SERVICE_TRAILING + k]
-    dscr = coverage_ratio(ebitda_quarter, service_quarter, dtype)
-    recoverable = value * params[FIRE_SALE_RECOVERY]
+    return coverage_ratio(ebitda_quarter, service_quarter, dtype), service_quarter
 
-    if cash < service:
+
+@device_function(inline=True)
+def liquidity_test(cash, service, balloon, debt, dtype):
+    """How the month ends if ``cash`` ($, EBITDA in) cannot pay ``service`` ($ due); NO_DEFAULT if it can.
+
+    ``refinancing`` if it could pay all but an unrefinanced balloon, else
+    ``liquidity``; with no debt at all, ``insolvent_no_debt`` (no lender loses).
+    """
+    if cash >= service:
+        return NO_DEFAULT
+    if debt <= dtype(0.0):
+        return INSOLVENT_NO_DEBT
+    if balloon > dtype(0.0) and cash >= service - balloon:
+        return REFINANCING
+    return LIQUIDITY
+
+
+@device_function(inline=True)
+def covenant_tests(params, state, month, debt, ltv, dscr, service_quarter, dtype):
+    """NO_DEFAULT, LTV_BREACH or DSCR_BREACH after this month's covenant test, if one is due.
+
+    Tested every TEST_EVERY months while debt is outstanding; a breach counts
+    in state[BREACHES], a clean test resets it, and more than CURE_TESTS
+    breaches in a row is a default (LTV first when both are breached).
+    """
+    if debt <= dtype(0.0) or month % int(params[TEST_EVERY]) != 0:
+        return NO_DEFAULT
+    ltv_breach = params[LTV_MAX] > dtype(0.0) and ltv > params[LTV_MAX]
+    dscr_breach = params[DSCR_MIN] > dtype(0.0) and service_quarter > dtype(0.0) and dscr < params[DSCR_MIN]
+    if not (ltv_breach or dscr_breach):
+        state[BREACHES] = dtype(0.0)
+        return NO_DEFAULT
+    state[BREACHES] += dtype(1.0)
+    if state[BREACHES] <= params[CURE_TESTS]:
+        return NO_DEFAULT
+    return LTV_BREACH if ltv_breach else DSCR_BREACH
+
+
+@device_function(inline=True)
+def recovery(params, debt, cash, collateral_value, dtype):
+    """What lenders recover at default ($): cash on hand and the fleet sold at the fire-sale haircut, at most EAD."""
+    return min(debt, max(cash, dtype(0.0)) + collateral_value * params[FIRE_SALE_RECOVERY])
+
+
+@device_function(inline=True)
+def firm_step(params, state, month, regime, log_price, price_surprise, utilization, rate, dtype):
+    """Advance the firm one month; ``price_surprise`` is ln P less the planned ln P (collateral).
+
+    Returns (cause, ead, loss, ltv, dscr): cause is NO_DEFAULT or how the path
+    ends; ead and loss in $ (zero without default); ltv and dscr as reported.
+    """
+    age = params[AGE_INITIAL] + dtype(month)
+    value = fleet_value(params, price_surprise, age, dtype)
+    ebitda = operating_cash_flow(
+        params, state, month, math.exp(log_price), utilization, age <= params[USEFUL_LIFE], dtype
+    )
+    cash = state[CASH] + ebitda
+    debt = total_debt(state, dtype)
+    ltv = loan_to_value(debt, value, dtype)
+
+    service, balloon = debt_service(params, state, month, regime, rate, ltv, dtype)
+    # Coverage is of scheduled service: a balloon is refinanced or paid from cash, not from EBITDA.
+    dscr, service_quarter = trailing_coverage(state, month, ebitda, service - balloon, dtype)
+
+    cause = liquidity_test(cash, service, balloon, debt, dtype)
+    if cause != NO_DEFAULT:
         state[CASH] = cash
-        cause = LIQUIDITY
-        if balloon > dtype(0.0) and cash >= service - balloon:
-            cause = REFINANCING
-        if debt <= dtype(0.0):  # nothing is owed: insolvency, but no lender loses anything
-            cause = INSOLVENT_NO_DEBT
-        recovery = min(debt, max(cash, dtype(0.0)) + recoverable)
-        return cause, debt, debt - recovery, ltv, dscr
+        return cause, debt, debt - recovery(params, debt, cash, value, dtype), ltv, dscr
 
     cash -= service
     state[CASH] = cash
     debt = total_debt(state, dtype)
     ltv = loan_to_value(debt, value, dtype)
-
-    if debt > dtype(0.0) and month % int(params[TEST_EVERY]) == 0:
-        ltv_breach = params[LTV_MAX] > dtype(0.0) and ltv > params[LTV_MAX]
-        dscr_breach = params[DSCR_MIN] > dtype(0.0) and service_quarter > dtype(0.0) and dscr < params[DSCR_MIN]
-        if ltv_breach or dscr_breach:
-            state[BREACHES] += dtype(1.0)
-            if state[BREACHES] > params[CURE_TESTS]:
-                cause = LTV_BREACH if ltv_breach else DSCR_BREACH
-                recovery = min(debt, max(cash, dtype(0.0)) + recoverable)
-                return cause, debt, debt - recovery, ltv, dscr
-        else:
-            state[BREACHES] = dtype(0.0)
+    cause = covenant_tests(params, state, month, debt, ltv, dscr, service_quarter, dtype)
+    if cause != NO_DEFAULT:
+        return cause, debt, debt - recovery(params, debt, cash, value, dtype), ltv, dscr
     return NO_DEFAULT, dtype(0.0), dtype(0.0), ltv, dscr

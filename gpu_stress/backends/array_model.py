@@ -81,6 +81,10 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
             return full(0.0)
         return p[L.FLEET_COST] * xp.exp(p[L.PRICE_ELASTICITY] * price_surprise + p[L.LOG_AGE_DECAY] * age)
 
+    def recovery(debt, cash, value):
+        """What lenders recover at default: cash on hand and the fleet at the fire-sale haircut, at most EAD."""
+        return xp.minimum(debt, xp.maximum(cash, zero) + value * p[L.FIRE_SALE_RECOVERY])
+
     def tranche_values(index):
         return xp.tile(xp.asarray(p[index : index + tranches]), (paths, 1))
 
@@ -135,7 +139,7 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
         utilization = one / (one + xp.exp(-utilization_logit))
         price = xp.exp(log_price)
 
-        # --- firm: operating cash flow ---
+        # --- operating_cash_flow ---
         month_number = dtype(month)
         age = p[L.AGE_INITIAL] + month_number
         value = collateral(log_price - planned_log_price, age)
@@ -159,7 +163,7 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
         debt = balance.sum(axis=1)
         ltv_before = loan_to_value(debt, value)
 
-        # --- firm: debt service ---
+        # --- debt_service ---
         base_rate = xp.maximum(rate, p[L.RATE_FLOOR])
         can_refinance = (
             (p[L.REFINANCING_ENABLED] > 0)
@@ -197,21 +201,21 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
             new_balance[:, j] = owed - principal
             service += interest + principal
 
+        # --- trailing_coverage ---
         slot = month % L.TRAILING_MONTHS
         ebitda_trailing[:, slot] = xp.where(was_alive, ebitda, ebitda_trailing[:, slot])
         service_trailing[:, slot] = xp.where(was_alive, service - balloon, service_trailing[:, slot])
         service_quarter = service_trailing.sum(axis=1)
         dscr = xp.where(service_quarter <= 0, cap, xp.clip(ebitda_trailing.sum(axis=1) / service_quarter, -cap, cap))
-        recoverable = value * p[L.FIRE_SALE_RECOVERY]
 
+        # --- liquidity_test ---
         unpaid = was_alive & (cash_before_service < service)
         refinancing_failure = (balloon > 0) & (cash_before_service >= service - balloon)
         unpaid_cause = xp.where(refinancing_failure, L.REFINANCING, L.LIQUIDITY)
         unpaid_cause = xp.where(debt > 0, unpaid_cause, L.INSOLVENT_NO_DEBT)  # no debt: no credit default
         cause = xp.where(unpaid, unpaid_cause, cause).astype(np.int32)
-        recovery = xp.minimum(debt, xp.maximum(cash_before_service, zero) + recoverable)
         ead = xp.where(unpaid, debt, ead)
-        loss = xp.where(unpaid, debt - recovery, loss)
+        loss = xp.where(unpaid, debt - recovery(debt, cash_before_service, value), loss)
 
         paid = was_alive & ~unpaid
         balance = xp.where(paid[:, None], new_balance, balance)
@@ -219,7 +223,7 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
         debt_after = balance.sum(axis=1)
         ltv = xp.where(unpaid, ltv_before, loan_to_value(debt_after, value))
 
-        # --- covenants ---
+        # --- covenant_tests ---
         covenant_default = xp.zeros(paths, bool)
         if month % int(p[L.TEST_EVERY]) == 0:
             ltv_breach = (p[L.LTV_MAX] > 0) & (ltv > p[L.LTV_MAX])
@@ -230,9 +234,8 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
             covenant_default = breach & (breaches > p[L.CURE_TESTS])
             covenant_cause = xp.where(ltv_breach, L.LTV_BREACH, L.DSCR_BREACH)
             cause = xp.where(covenant_default, covenant_cause, cause).astype(np.int32)
-            recovery = xp.minimum(debt_after, xp.maximum(cash, zero) + recoverable)
             ead = xp.where(covenant_default, debt_after, ead)
-            loss = xp.where(covenant_default, debt_after - recovery, loss)
+            loss = xp.where(covenant_default, debt_after - recovery(debt_after, cash, value), loss)
 
         # --- statistics of the paths alive at the start of the month ---
         discount = xp.where(was_alive, discount * xp.exp(-rate / dtype(12.0)), discount)

@@ -1,0 +1,175 @@
+"""The firm step's named sub-steps on their own, compiled and as plain Python, against hand-computed values."""
+
+import math
+
+import numba
+import numpy as np
+import pytest
+
+from gpu_stress.kernels import firm
+from gpu_stress.kernels import layout as L
+from gpu_stress.params import parameter_vector
+from helpers import config_of
+
+F64 = np.float64
+TABLE = {
+    "firm": {
+        "gpus": 1000,
+        "power_kw": 1.0,
+        "pue": 1.25,
+        "electricity_price": 0.1,
+        "idle_power_fraction": 0.2,
+        "opex_per_gpu_month": 100.0,
+        "fixed_opex_month": 50_000.0,
+        "cash": 1e6,
+    },
+    "customers": [{"share": 0.5, "price": 2.0, "end_month": 12, "annual_default_probability": 0.1}],
+    "debt": [
+        {"principal": 12e6, "rate": 0.12, "amortization": "annuity", "maturity_month": 24},
+        {"principal": 5e6, "rate": 0.06, "amortization": "bullet", "maturity_month": 3},
+    ],
+    "covenants": {"ltv_max": 0.8, "dscr_min": 1.25, "test_every_months": 3, "cure_tests": 1},
+    "collateral": {"fire_sale_haircut": 0.4},
+}
+
+
+class Compiled:
+    """The sub-steps called from numba-compiled code, as the kernels call them."""
+
+    operating_cash_flow = staticmethod(
+        numba.njit(
+            lambda params, state, month, price, utilization, active, dtype: firm.operating_cash_flow(
+                params, state, month, price, utilization, active, dtype
+            )
+        )
+    )
+    debt_service = staticmethod(
+        numba.njit(
+            lambda params, state, month, regime, rate, leverage, dtype: firm.debt_service(
+                params, state, month, regime, rate, leverage, dtype
+            )
+        )
+    )
+    trailing_coverage = staticmethod(
+        numba.njit(
+            lambda state, month, ebitda, service, dtype: firm.trailing_coverage(state, month, ebitda, service, dtype)
+        )
+    )
+    liquidity_test = staticmethod(
+        numba.njit(lambda cash, service, balloon, debt, dtype: firm.liquidity_test(cash, service, balloon, debt, dtype))
+    )
+    covenant_tests = staticmethod(
+        numba.njit(
+            lambda params, state, month, debt, ltv, dscr, quarter, dtype: firm.covenant_tests(
+                params, state, month, debt, ltv, dscr, quarter, dtype
+            )
+        )
+    )
+    recovery = staticmethod(
+        numba.njit(lambda params, debt, cash, value, dtype: firm.recovery(params, debt, cash, value, dtype))
+    )
+
+
+BOTH = [pytest.param(firm, id="python"), pytest.param(Compiled, id="njit")]
+
+
+@pytest.fixture
+def params():
+    return parameter_vector(config_of(TABLE))
+
+
+def fresh_state(params):
+    state = np.zeros(L.STATE_SIZE)
+    firm.init_firm(params, state, F64)
+    return state
+
+
+@pytest.mark.parametrize("build", BOTH)
+def test_operating_cash_flow(build, params):
+    state = fresh_state(params)
+    state[L.CUSTOMER_DRAW] = 0.5  # above the monthly hazard: the customer pays
+    price, utilization = 2.5, 0.8
+    ebitda = build.operating_cash_flow(params, state, 1, price, utilization, True, F64)
+    hours = 1000 * 730
+    revenue = hours * (0.5 * 2.0 + 0.5 * utilization * price)
+    busy = 0.5 + 0.5 * utilization
+    power = hours * 1.0 * 1.25 * 0.1 * (busy + (1 - busy) * 0.2)
+    assert ebitda == pytest.approx(revenue - power - 1000 * 100.0 - 50_000.0, rel=1e-13)
+    state[L.CUSTOMER_DRAW] = 1e-6  # below the hazard: it defaults, and its half goes to spot
+    ebitda = build.operating_cash_flow(params, state, 2, price, utilization, True, F64)
+    assert state[L.CUSTOMER_ALIVE] == 0.0
+    power = hours * 1.25 * 0.1 * (utilization + (1 - utilization) * 0.2)
+    assert ebitda == pytest.approx(hours * utilization * price - power - 150_000.0, rel=1e-13)
+    assert build.operating_cash_flow(params, state, 3, price, utilization, False, F64) == -50_000.0
+
+
+@pytest.mark.parametrize("build", BOTH)
+def test_debt_service_annuity_and_unrefinanced_balloon(build, params):
+    state = fresh_state(params)
+    service, balloon = build.debt_service(params, state, 1, 0, 0.04, 0.5, F64)
+    i = 0.12 / 12
+    level = 12e6 * i / (1 - (1 + i) ** -24)
+    assert service == pytest.approx(level + 5e6 * 0.06 / 12, rel=1e-12) and balloon == 0.0
+    assert state[L.BALANCE] == pytest.approx(12e6 - (level - 12e6 * i), rel=1e-12)
+    build.debt_service(params, state, 2, 0, 0.04, 0.5, F64)
+    service, balloon = build.debt_service(params, state, 3, 0, 0.04, 0.5, F64)  # refinancing is off
+    assert balloon == 5e6 and service == pytest.approx(level + 5e6 * (1 + 0.06 / 12), rel=1e-12)
+
+
+@pytest.mark.parametrize("build", BOTH)
+def test_trailing_coverage(build, params):
+    state = fresh_state(params)
+    coverage = build.trailing_coverage
+    assert coverage(state, 1, 300.0, 100.0, F64) == (3.0, 100.0)
+    assert coverage(state, 2, 100.0, 100.0, F64) == (2.0, 200.0)
+    assert coverage(state, 3, -100.0, 200.0, F64) == (0.75, 400.0)
+    assert coverage(state, 4, 100.0, 0.0, F64) == (pytest.approx(100.0 / 300.0), 300.0)  # month 1 left
+    assert coverage(fresh_state(params), 1, 5.0, 0.0, F64)[0] == L.RATIO_CAP  # nothing due
+
+
+@pytest.mark.parametrize("build", BOTH)
+@pytest.mark.parametrize(
+    ("cash", "service", "balloon", "debt", "cause"),
+    [
+        (100.0, 100.0, 0.0, 1e6, L.NO_DEFAULT),
+        (99.0, 100.0, 0.0, 1e6, L.LIQUIDITY),
+        (60.0, 100.0, 50.0, 1e6, L.REFINANCING),  # all but the balloon was payable
+        (40.0, 100.0, 50.0, 1e6, L.LIQUIDITY),
+        (-5.0, 0.0, 0.0, 0.0, L.INSOLVENT_NO_DEBT),
+    ],
+)
+def test_liquidity_test(build, cash, service, balloon, debt, cause):
+    assert build.liquidity_test(cash, service, balloon, debt, F64) == cause
+
+
+@pytest.mark.parametrize("build", BOTH)
+def test_covenant_tests_count_breaches_and_cure(build, params):
+    state = fresh_state(params)
+    test = build.covenant_tests
+    assert test(params, state, 2, 1e6, 0.9, 2.0, 1.0, F64) == L.NO_DEFAULT  # not a test month
+    assert state[L.BREACHES] == 0.0
+    assert test(params, state, 3, 1e6, 0.9, 2.0, 1.0, F64) == L.NO_DEFAULT  # first breach is cured
+    assert state[L.BREACHES] == 1.0
+    assert test(params, state, 6, 1e6, 0.5, 2.0, 1.0, F64) == L.NO_DEFAULT and state[L.BREACHES] == 0.0
+    assert test(params, state, 9, 1e6, 0.5, 1.0, 1.0, F64) == L.NO_DEFAULT  # DSCR 1.0 < 1.25
+    assert test(params, state, 12, 1e6, 0.5, 1.0, 1.0, F64) == L.DSCR_BREACH
+    state[L.BREACHES] = 1.0
+    assert test(params, state, 15, 1e6, 0.9, 1.0, 1.0, F64) == L.LTV_BREACH  # LTV named first
+    assert test(params, state, 18, 0.0, 9.0, 0.0, 1.0, F64) == L.NO_DEFAULT  # no debt, no test
+
+
+@pytest.mark.parametrize("build", BOTH)
+def test_recovery(build, params):
+    assert build.recovery(params, 1e6, 2e5, 1e6, F64) == pytest.approx(2e5 + 0.6e6)
+    assert build.recovery(params, 1e6, -5e5, 1e6, F64) == pytest.approx(0.6e6)  # no negative cash
+    assert build.recovery(params, 1e5, 2e5, 1e6, F64) == 1e5  # at most the debt
+
+
+def test_fleet_value_at_the_planned_price_is_the_residual_curve(params):
+    value = firm.fleet_value(params, 0.0, 24.0, F64)
+    config = config_of(TABLE)
+    decay = config.collateral.age_decay
+    assert value == pytest.approx(1000 * config.firm.gpu_cost * (1 - decay) ** 2, rel=1e-13)
+    assert firm.fleet_value(params, math.log(0.5), 24.0, F64) == pytest.approx(
+        value * 0.5**config.collateral.price_elasticity
+    )

@@ -17,3 +17,10 @@ def output_arrays(xp, paths, horizon, tracked, dtype):
         xp.empty((layout.INT_OUTPUT_COUNT, paths), np.int32),
         xp.zeros((tracked, horizon, layout.TRACK_COUNT), dtype),
     )
+
+
+def statement_array(xp, horizon, recording, dtype):
+    """The monthly statement a launcher fills for one path (NaN after its last month); empty if not recording."""
+    from .kernels import layout
+
+    return xp.full((horizon if recording else 0, layout.STATEMENT_COUNT), np.nan, dtype)

@@ -408,6 +408,128 @@ def plot(directory, output, kind, scenario_id, x_key, y_key):
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--scenario", "scenario_id", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--path", "path_id", type=click.IntRange(min=0), help="Path id to trace.")
+@click.option("--worst", type=click.IntRange(min=1), help="List the K largest-loss paths instead.")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False), help="Write the statement as CSV.")
+@click.option("--json", "as_json", is_flag=True, help="Print the statement and outcome as JSON.")
+@click.option("--backend", type=click.Choice(BACKENDS), help="Re-simulate on this backend (default: the run's).")
+def trace(directory, scenario_id, path_id, worst, csv_file, as_json, backend):
+    """One stored path month by month: market, revenue, costs, debt service, cash, collateral, covenants, default.
+
+    The path is re-simulated from its random-number counters with the run's own
+    settings; its final values equal the stored row bit for bit (checked when the
+    run kept per-path files). --worst K lists the largest-loss paths to pick from.
+    """
+    from .trace import trace_path, worst_paths
+
+    if worst:
+        _print_worst(worst_paths(directory, worst, scenario_id if path_id is None else None), as_json)
+        return
+    if path_id is None:
+        raise BadInput("--path: give the path to trace (or --worst K to find one)")
+    result = trace_path(directory, scenario_id, path_id, backend)
+    if csv_file:
+        import pyarrow.csv
+
+        store_path = Path(csv_file)
+        if store_path.suffix.lower() != ".csv":
+            raise BadInput(f"--csv: {csv_file}: name the file .csv")
+        from .results.store import write_atomic
+
+        write_atomic(store_path, lambda target: pyarrow.csv.write_csv(result.statement, str(target)))
+    if as_json:
+        import json
+
+        from .results.store import without_nan
+
+        document = {
+            "scenario_id": result.scenario_id,
+            "path_id": result.path_id,
+            "backend": result.backend,
+            "tranches": result.tranche_names,
+            "outputs": result.outputs,
+            "matches_stored_row": result.matches_stored_row,
+            "statement": result.statement.to_pylist(),
+        }
+        click.echo(json.dumps(without_nan(document), indent=2))
+    elif not csv_file:
+        _print_statement(result)
+    if result.matches_stored_row is False:
+        click.echo("the re-simulated path differs from its stored row (see the backend used)", err=True)
+        sys.exit(DAMAGED)
+
+
+def _print_statement(result):
+    from .summary import format_money
+
+    table = Table(title=f"scenario {result.scenario_id}, path {result.path_id} ({result.backend}); $ per month")
+    statement = result.statement.to_pydict()
+    tranches = len(result.tranche_names)
+    labels = ["month", "price", "util", "rate", "regime", "contracted", "spot", "power", "opex", "EBITDA"]
+    labels += ["interest", "principal", "cash", "debt", "fleet value", "LTV", "DSCR", "breaches", "event"]
+    for label in labels:
+        table.add_column(label, justify="right", no_wrap=True)
+    for row in range(len(statement["month"])):
+        interest = sum(statement[f"interest_{j}"][row] for j in range(tranches))
+        principal = sum(statement[f"principal_{j}"][row] for j in range(tranches))
+        table.add_row(
+            str(statement["month"][row]),
+            f"{statement['price'][row]:.3f}",
+            f"{statement['utilization'][row]:.3f}",
+            f"{statement['rate'][row]:.4f}",
+            "glut" if statement["regime"][row] else "shortage",
+            *(format_money(statement[name][row]) for name in ("revenue_contracted", "revenue_spot", "power", "opex")),
+            format_money(statement["ebitda"][row]),
+            format_money(interest),
+            format_money(principal),
+            format_money(statement["cash"][row]),
+            format_money(statement["debt"][row]),
+            format_money(statement["fleet_value"][row]),
+            f"{statement['ltv'][row]:.3f}",
+            f"{statement['dscr'][row]:.3f}",
+            str(statement["breaches"][row]),
+            statement["event"][row] or "",
+        )
+    Console(width=max(Console().width, 250)).print(table)
+    outputs = result.outputs
+    if outputs["default_month"] is None:
+        click.echo(f"ran to the horizon: equity value {format_money(outputs['equity_value'])}")
+    else:
+        click.echo(
+            f"ended in month {outputs['default_month']}: {outputs['default_cause']}, "
+            f"EAD {format_money(outputs['ead'])}, loss {format_money(outputs['loss'])}"
+        )
+    if result.matches_stored_row is not None:
+        verdict = "yes, bit for bit" if result.matches_stored_row else "NO"
+        click.echo(f"matches the stored row: {verdict}")
+
+
+def _print_worst(table, as_json):
+    from .summary import format_money
+
+    if as_json:
+        import json
+
+        click.echo(json.dumps(table.to_pylist(), indent=2))
+        return
+    output = Table(title="largest losses")
+    for label in ("scenario", "path", "loss", "EAD", "month", "cause"):
+        output.add_column(label, justify="right", no_wrap=True)
+    for row in table.to_pylist():
+        output.add_row(
+            str(row["scenario_id"]),
+            str(row["path_id"]),
+            format_money(row["loss"]),
+            format_money(row["ead"]),
+            str(row["default_month"] or "-"),
+            row["default_cause"] or "-",
+        )
+    Console(width=max(Console().width, 120)).print(output)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
 def verify(directory):
     """Check a results directory end to end: every file's checksum and rows, nothing missing or extra.
 

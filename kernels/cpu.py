@@ -21,8 +21,23 @@ warnings.filterwarnings("ignore", message="variable .* is not in scope", categor
 
 def _compile(source_digest):
     @numba.njit(parallel=True, cache=True, nogil=True)
-    def simulate_paths(params, horizon, seed, stream, path_start, outputs_float, outputs_int, tracks, dtype):
-        """Paths path_start .. path_start + n - 1 into the n columns of the outputs."""
+    def simulate_paths(
+        params,
+        horizon,
+        seed,
+        stream,
+        path_start,
+        outputs_float,
+        outputs_int,
+        tracks,
+        statement,
+        statement_column,
+        dtype,
+    ):
+        """Paths path_start .. path_start + n - 1 into the n columns of the outputs.
+
+        Column ``statement_column`` (-1: none) also writes its monthly statement.
+        """
         source_digest  # noqa: B018  (in the cache key: a model edit recompiles)
         paths = outputs_float.shape[1]
         tracked = tracks.shape[0]
@@ -44,6 +59,8 @@ def _compile(source_digest):
                     column,
                     tracks,
                     track_row,
+                    statement,
+                    column == statement_column,
                     dtype,
                 )
 

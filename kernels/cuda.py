@@ -33,7 +33,9 @@ def draws_kernel(dtype):
 
 def _compile_path_kernel(dtype, source_digest):
     @cuda.jit(cache=True)
-    def simulate_paths(params, horizon, seed, stream, path_start, outputs_float, outputs_int, tracks):
+    def simulate_paths(
+        params, horizon, seed, stream, path_start, outputs_float, outputs_int, tracks, statement, statement_column
+    ):
         source_digest  # noqa: B018  (in the cache key: a model edit recompiles)
         state = cuda.local.array(STATE_SIZE, dtype)
         tracked = tracks.shape[0]
@@ -51,6 +53,8 @@ def _compile_path_kernel(dtype, source_digest):
                 column,
                 tracks,
                 track_row,
+                statement,
+                column == statement_column,
                 dtype,
             )
 
@@ -78,6 +82,8 @@ def _path_signature(float_type):
         float_type[:, ::1],
         numba.int32[:, ::1],
         float_type[:, :, ::1],
+        float_type[:, ::1],
+        index,
     )
 
 
@@ -93,10 +99,23 @@ SIGNATURES = {
 }
 
 
-def simulate_paths(params, horizon, seed, stream, path_start, outputs_float, outputs_int, tracks, dtype, blocks):
+def simulate_paths(
+    params,
+    horizon,
+    seed,
+    stream,
+    path_start,
+    outputs_float,
+    outputs_int,
+    tracks,
+    statement,
+    statement_column,
+    dtype,
+    blocks,
+):
     """Launch the path kernel on ``blocks`` x THREADS_PER_BLOCK threads (grid-stride)."""
     path_kernel(dtype)[blocks, THREADS_PER_BLOCK](
-        params, horizon, seed, stream, path_start, outputs_float, outputs_int, tracks
+        params, horizon, seed, stream, path_start, outputs_float, outputs_int, tracks, statement, statement_column
     )
 
 

@@ -54,6 +54,7 @@ from .layout import (
     FLOATING,
     IDLE_POWER_FRACTION,
     INSOLVENT_NO_DEBT,
+    INTEREST,
     LINEAR,
     LIQUIDITY,
     LOG_AGE_DECAY,
@@ -64,10 +65,13 @@ from .layout import (
     MAX_TRANCHES,
     MONTHS_PER_YEAR,
     NO_DEFAULT,
+    OPEX_COST,
     PAYMENT,
     PAYMENT_RATE,
+    POWER_COST,
     POWER_COST_FULL,
     PRICE_ELASTICITY,
+    PRINCIPAL,
     RATE,
     RATE_FLOOR,
     RATIO_CAP,
@@ -77,6 +81,8 @@ from .layout import (
     REFINANCING_OPEN,
     REFINANCING_SPREAD,
     REFINANCING_TERM,
+    REVENUE_CONTRACTED,
+    REVENUE_SPOT,
     SERVICE_TRAILING,
     TEST_EVERY,
     TRAILING_MONTHS,
@@ -108,6 +114,9 @@ def init_firm(params, state, dtype):
     for k in range(TRAILING_MONTHS):
         state[EBITDA_TRAILING + k] = dtype(0.0)
         state[SERVICE_TRAILING + k] = dtype(0.0)
+    for j in range(MAX_TRANCHES):
+        state[INTEREST + j] = dtype(0.0)
+        state[PRINCIPAL + j] = dtype(0.0)
 
 
 @device_function(inline=True)
@@ -165,12 +174,21 @@ def operating_cash_flow(params, state, month, price, utilization, active, dtype)
                 contracted_share += params[CUSTOMER_SHARE + i]
                 contracted_rate += params[CUSTOMER_SHARE + i] * params[CUSTOMER_PRICE + i]
     if not active:
+        state[REVENUE_CONTRACTED] = dtype(0.0)
+        state[REVENUE_SPOT] = dtype(0.0)
+        state[POWER_COST] = dtype(0.0)
+        state[OPEX_COST] = params[FIXED_OPEX]
         return -params[FIXED_OPEX]
     spot_share = dtype(1.0) - contracted_share
     revenue = params[FLEET_HOURS] * (contracted_rate + spot_share * utilization * price)
     busy = contracted_share + spot_share * utilization
     idle = params[IDLE_POWER_FRACTION]
     power = params[POWER_COST_FULL] * (busy + (dtype(1.0) - busy) * idle)
+    # The statement's lines (gpu-stress trace); EBITDA below keeps the arithmetic of one expression.
+    state[REVENUE_CONTRACTED] = params[FLEET_HOURS] * contracted_rate
+    state[REVENUE_SPOT] = revenue - state[REVENUE_CONTRACTED]
+    state[POWER_COST] = power
+    state[OPEX_COST] = params[FLEET_OPEX] + params[FIXED_OPEX]
     return revenue - power - params[FLEET_OPEX] - params[FIXED_OPEX]
 
 
@@ -192,6 +210,8 @@ def debt_service(params, state, month, regime, rate, leverage, dtype):
     balloon = dtype(0.0)
     for j in range(int(params[TRANCHE_COUNT])):
         balance = state[BALANCE + j]
+        state[INTEREST + j] = dtype(0.0)
+        state[PRINCIPAL + j] = dtype(0.0)
         if balance <= dtype(0.0):
             continue
         annual_rate = state[RATE + j]
@@ -227,6 +247,8 @@ def debt_service(params, state, month, regime, rate, leverage, dtype):
         else:
             principal = dtype(0.0)
         state[BALANCE + j] = balance - principal
+        state[INTEREST + j] = interest
+        state[PRINCIPAL + j] = principal
         service += interest + principal
     return service, balloon
 

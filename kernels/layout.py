@@ -23,14 +23,23 @@ RATIO_CAP = 1000.0
 
 
 class _Slots:
-    """Hands out consecutive indices; ``size`` > 1 reserves a block."""
+    """Hands out consecutive indices; ``size`` > 1 reserves a block.
+
+    A ``name`` names the slot's column (``name_0``, ``name_1`` ... for a block)
+    where the slot is declared, so names and indices cannot drift apart.
+    """
 
     def __init__(self):
         self.count = 0
+        self.names = []
 
-    def __call__(self, size=1):
+    def __call__(self, size=1, name=None):
         index = self.count
         self.count += size
+        if name is not None:
+            self.names += [name] if size == 1 else [f"{name}_{k}" for k in range(size)]
+        if self.names and len(self.names) != self.count:
+            raise ValueError("in a table of named slots every slot needs a name")
         return index
 
 
@@ -118,38 +127,34 @@ PAYMENT = _state(MAX_TRANCHES)  # annuity payment, $ per month, valid while the 
 PAYMENT_RATE = _state(MAX_TRANCHES)  # monthly rate PAYMENT was computed at (NaN: not yet)
 EBITDA_TRAILING = _state(TRAILING_MONTHS)
 SERVICE_TRAILING = _state(TRAILING_MONTHS)
+# This month's statement lines, kept for gpu-stress trace ($ this month).
+REVENUE_CONTRACTED = _state()
+REVENUE_SPOT = _state()
+POWER_COST = _state()
+OPEX_COST = _state()  # per-GPU and fixed opex
+INTEREST = _state(MAX_TRANCHES)
+PRINCIPAL = _state(MAX_TRANCHES)  # scheduled and balloon principal (a refinanced balloon is none)
 STATE_SIZE = _state.count
 
 # --- per-path outputs ---
 _float_out = _Slots()
-OUT_EAD = _float_out()
-OUT_LOSS = _float_out()
-OUT_FINAL_PRICE = _float_out()
-OUT_FINAL_CASH = _float_out()
-OUT_MIN_CASH = _float_out()
-OUT_MAX_LTV = _float_out()
-OUT_MIN_DSCR = _float_out()
-OUT_MEAN_UTILIZATION = _float_out()
-OUT_EQUITY_VALUE = _float_out()
+OUT_EAD = _float_out(name="ead")
+OUT_LOSS = _float_out(name="loss")
+OUT_FINAL_PRICE = _float_out(name="final_price")
+OUT_FINAL_CASH = _float_out(name="final_cash")
+OUT_MIN_CASH = _float_out(name="min_cash")
+OUT_MAX_LTV = _float_out(name="max_ltv")
+OUT_MIN_DSCR = _float_out(name="min_dscr")
+OUT_MEAN_UTILIZATION = _float_out(name="mean_utilization")
+OUT_EQUITY_VALUE = _float_out(name="equity_value")
 FLOAT_OUTPUT_COUNT = _float_out.count
+FLOAT_OUTPUT_NAMES = tuple(_float_out.names)
 
 _int_out = _Slots()
-OUT_DEFAULT_MONTH = _int_out()  # -1 = survived the horizon
-OUT_DEFAULT_CAUSE = _int_out()
+OUT_DEFAULT_MONTH = _int_out(name="default_month")  # -1 = ran to the horizon (null in the results)
+OUT_DEFAULT_CAUSE = _int_out(name="default_cause")
 INT_OUTPUT_COUNT = _int_out.count
-
-FLOAT_OUTPUT_NAMES = (
-    "ead",
-    "loss",
-    "final_price",
-    "final_cash",
-    "min_cash",
-    "max_ltv",
-    "min_dscr",
-    "mean_utilization",
-    "equity_value",
-)
-INT_OUTPUT_NAMES = ("default_month", "default_cause")
+INT_OUTPUT_NAMES = tuple(_int_out.names)
 
 # How a path ends, as stored in OUT_DEFAULT_CAUSE. The first four after NO_DEFAULT are credit
 # defaults (a loss to lenders is possible); a firm that runs out of cash with no debt left is
@@ -173,6 +178,31 @@ TRACK_CASH = 4
 TRACK_LTV = 5
 TRACK_NAMES = ("price", "utilization", "rate", "glut", "cash", "ltv")
 TRACK_COUNT = len(TRACK_NAMES)
+
+# --- the month-by-month statement of one path (gpu-stress trace) ---
+# Written only for the one path a trace asks for; money in $ for the month, cash and debt at its end.
+_statement = _Slots()
+STATEMENT_PRICE = _statement(name="price")  # $/GPU-hour
+STATEMENT_PLANNED_PRICE = _statement(name="planned_price")  # the planned price path collateral is valued against
+STATEMENT_UTILIZATION = _statement(name="utilization")
+STATEMENT_RATE = _statement(name="rate")  # annual short rate
+STATEMENT_REGIME = _statement(name="regime")  # 0 shortage, 1 glut
+STATEMENT_REVENUE_CONTRACTED = _statement(name="revenue_contracted")
+STATEMENT_REVENUE_SPOT = _statement(name="revenue_spot")
+STATEMENT_POWER = _statement(name="power")
+STATEMENT_OPEX = _statement(name="opex")
+STATEMENT_EBITDA = _statement(name="ebitda")
+STATEMENT_INTEREST = _statement(MAX_TRANCHES, name="interest")
+STATEMENT_PRINCIPAL = _statement(MAX_TRANCHES, name="principal")
+STATEMENT_CASH = _statement(name="cash")
+STATEMENT_DEBT = _statement(name="debt")
+STATEMENT_FLEET_VALUE = _statement(name="fleet_value")
+STATEMENT_LTV = _statement(name="ltv")
+STATEMENT_DSCR = _statement(name="dscr")
+STATEMENT_BREACHES = _statement(name="breaches")  # covenant breaches in a row after this month's test
+STATEMENT_EVENT = _statement(name="event")  # how the path ended this month (a cause code), else NO_DEFAULT
+STATEMENT_COUNT = _statement.count
+STATEMENT_NAMES = tuple(_statement.names)
 
 # --- random draws of one month: Philox blocks of 4 x uint32 ---
 # block 0 -> four normals (price, utilization, rate, unused)

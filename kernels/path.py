@@ -12,11 +12,16 @@ from .device import device_function
 from .firm import firm_step, fleet_value, init_firm, total_debt
 from .layout import (
     AGE_INITIAL,
+    BREACHES,
     CASH,
     CUSTOMER_COUNT,
     CUSTOMER_DRAW,
+    EBITDA_TRAILING,
+    INTEREST,
+    MAX_TRANCHES,
     MONTHS_PER_YEAR,
     NO_DEFAULT,
+    OPEX_COST,
     OUT_DEFAULT_CAUSE,
     OUT_DEFAULT_MONTH,
     OUT_EAD,
@@ -28,16 +33,83 @@ from .layout import (
     OUT_MEAN_UTILIZATION,
     OUT_MIN_CASH,
     OUT_MIN_DSCR,
+    POWER_COST,
+    PRINCIPAL,
     RATIO_CAP,
+    REVENUE_CONTRACTED,
+    REVENUE_SPOT,
+    STATEMENT_BREACHES,
+    STATEMENT_CASH,
+    STATEMENT_DEBT,
+    STATEMENT_DSCR,
+    STATEMENT_EBITDA,
+    STATEMENT_EVENT,
+    STATEMENT_FLEET_VALUE,
+    STATEMENT_INTEREST,
+    STATEMENT_LTV,
+    STATEMENT_OPEX,
+    STATEMENT_PLANNED_PRICE,
+    STATEMENT_POWER,
+    STATEMENT_PRICE,
+    STATEMENT_PRINCIPAL,
+    STATEMENT_RATE,
+    STATEMENT_REGIME,
+    STATEMENT_REVENUE_CONTRACTED,
+    STATEMENT_REVENUE_SPOT,
+    STATEMENT_UTILIZATION,
     TRACK_CASH,
     TRACK_GLUT,
     TRACK_LTV,
     TRACK_PRICE,
     TRACK_RATE,
     TRACK_UTILIZATION,
+    TRAILING_MONTHS,
 )
 from .market import initial_market, market_step, reference_step
 from .rng import month_draws
+
+
+@device_function
+def write_statement(
+    params,
+    state,
+    statement,
+    month,
+    regime,
+    log_price,
+    reference_log_price,
+    utilization,
+    rate,
+    cause,
+    ead,
+    ltv,
+    dscr,
+    dtype,
+):
+    """Row ``month - 1`` of a path's statement, from the month's market and the firm's state after its step."""
+    row = month - 1
+    statement[row, STATEMENT_PRICE] = math.exp(log_price)
+    statement[row, STATEMENT_PLANNED_PRICE] = math.exp(reference_log_price)
+    statement[row, STATEMENT_UTILIZATION] = utilization
+    statement[row, STATEMENT_RATE] = rate
+    statement[row, STATEMENT_REGIME] = dtype(regime)
+    statement[row, STATEMENT_REVENUE_CONTRACTED] = state[REVENUE_CONTRACTED]
+    statement[row, STATEMENT_REVENUE_SPOT] = state[REVENUE_SPOT]
+    statement[row, STATEMENT_POWER] = state[POWER_COST]
+    statement[row, STATEMENT_OPEX] = state[OPEX_COST]
+    statement[row, STATEMENT_EBITDA] = state[EBITDA_TRAILING + month % TRAILING_MONTHS]
+    for j in range(MAX_TRANCHES):
+        statement[row, STATEMENT_INTEREST + j] = state[INTEREST + j]
+        statement[row, STATEMENT_PRINCIPAL + j] = state[PRINCIPAL + j]
+    statement[row, STATEMENT_CASH] = state[CASH]
+    # At a default the balances were not paid down: the debt is the exposure.
+    statement[row, STATEMENT_DEBT] = ead if cause != NO_DEFAULT else total_debt(state, dtype)
+    age = params[AGE_INITIAL] + dtype(month)
+    statement[row, STATEMENT_FLEET_VALUE] = fleet_value(params, log_price - reference_log_price, age, dtype)
+    statement[row, STATEMENT_LTV] = ltv
+    statement[row, STATEMENT_DSCR] = dscr
+    statement[row, STATEMENT_BREACHES] = state[BREACHES]
+    statement[row, STATEMENT_EVENT] = dtype(cause)
 
 
 @device_function
@@ -53,13 +125,17 @@ def simulate_path(
     column,
     tracks,
     track_row,
+    statement,
+    record_statement,
     dtype,
 ):
     """Simulate path ``path_id`` for ``horizon`` months.
 
     Writes column ``column`` of ``outputs_float`` / ``outputs_int`` (rows as in
-    ``layout``) and, if ``track_row`` >= 0, row ``track_row`` of ``tracks``
-    (month x TRACK_*). ``state`` is scratch of length STATE_SIZE.
+    ``layout``), if ``track_row`` >= 0 row ``track_row`` of ``tracks`` (month x
+    TRACK_*), and if ``record_statement`` the path's monthly statement into
+    ``statement`` (month x STATEMENT_*, for the months it lived). ``state`` is
+    scratch of length STATE_SIZE.
     """
     regime, log_price, utilization_logit, rate = initial_market(params)
     reference_log_price = log_price  # the planned price path that collateral is valued against
@@ -105,6 +181,23 @@ def simulate_path(
             min_cash = min(min_cash, state[CASH])
             max_ltv = max(max_ltv, ltv)
             min_dscr = min(min_dscr, dscr)
+            if record_statement:
+                write_statement(
+                    params,
+                    state,
+                    statement,
+                    month,
+                    regime,
+                    log_price,
+                    reference_log_price,
+                    utilization,
+                    rate,
+                    cause,
+                    ead,
+                    ltv,
+                    dscr,
+                    dtype,
+                )
             if cause != NO_DEFAULT:
                 alive = False
                 default_month = month

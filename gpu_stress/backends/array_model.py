@@ -49,17 +49,18 @@ def library_draws(generator, paths, dtype):
     return draws
 
 
-def simulate_paths(params, horizon, paths, tracked, dtype, draws, xp=np):
+def simulate_paths(params, horizon, paths, tracked, dtype, draws, xp=np, statement_row=-1):
     """Simulate ``paths`` paths with ``draws``; outputs laid out as the kernels' launchers write them.
 
-    Returns (outputs_float, outputs_int, tracks) as ``xp`` arrays shaped
-    (FLOAT_OUTPUT_COUNT, paths), (INT_OUTPUT_COUNT, paths), (tracked, horizon, TRACK_COUNT).
+    Returns (outputs_float, outputs_int, tracks, statement) as ``xp`` arrays shaped
+    (FLOAT_OUTPUT_COUNT, paths), (INT_OUTPUT_COUNT, paths), (tracked, horizon, TRACK_COUNT)
+    and, for path ``statement_row`` (-1: none), its monthly statement (horizon, STATEMENT_COUNT).
     """
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return _simulate(np.asarray(params, dtype=dtype), horizon, paths, tracked, dtype, draws, xp)
+        return _simulate(np.asarray(params, dtype=dtype), horizon, paths, tracked, dtype, draws, xp, statement_row)
 
 
-def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
+def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
     zero, one = dtype(0.0), dtype(1.0)
     cap = dtype(L.RATIO_CAP)
     customers = int(p[L.CUSTOMER_COUNT])
@@ -114,6 +115,7 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
     months_alive = full(0, np.int64)
     final_log_price = log_price.copy()
     tracks = xp.zeros((tracked, horizon, L.TRACK_COUNT), dtype)
+    statement = xp.full((horizon if statement_row >= 0 else 0, L.STATEMENT_COUNT), np.nan, dtype)
     cholesky = p[L.CHOLESKY : L.CHOLESKY + 6]
 
     for month in range(1, horizon + 1):
@@ -157,8 +159,11 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
             busy = contracted_share + spot_share * utilization
             power = p[L.POWER_COST_FULL] * (busy + (one - busy) * p[L.IDLE_POWER_FRACTION])
             ebitda = revenue - power - p[L.FLEET_OPEX] - p[L.FIXED_OPEX]
+            revenue_contracted = p[L.FLEET_HOURS] * contracted_rate
+            revenue_spot, opex = revenue - revenue_contracted, p[L.FLEET_OPEX] + p[L.FIXED_OPEX]
         else:
             ebitda = full(-p[L.FIXED_OPEX])
+            revenue_contracted, revenue_spot, power, opex = full(0.0), full(0.0), full(0.0), p[L.FIXED_OPEX]
         cash_before_service = cash + ebitda
         debt = balance.sum(axis=1)
         ltv_before = loan_to_value(debt, value)
@@ -171,6 +176,7 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
             & (ltv_before <= p[L.REFINANCING_MAX_LTV])
         )
         service, balloon = full(0.0), full(0.0)
+        interest_by_tranche, principal_by_tranche = [], []
         new_balance = balance.copy()
         for j in range(tranches):
             owed = balance[:, j]
@@ -199,6 +205,8 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
             principal = xp.where(outstanding, principal, zero)
             interest = xp.where(outstanding, interest, zero)
             new_balance[:, j] = owed - principal
+            interest_by_tranche.append(interest)
+            principal_by_tranche.append(principal)
             service += interest + principal
 
         # --- trailing_coverage ---
@@ -249,6 +257,30 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
         default_month = xp.where(defaulted_now, month, default_month).astype(np.int32)
         alive = was_alive & ~defaulted_now
 
+        if statement_row >= 0 and bool(was_alive[statement_row]):
+            lines = statement[month - 1]
+            row = statement_row
+            lines[L.STATEMENT_PRICE] = price[row]
+            lines[L.STATEMENT_PLANNED_PRICE] = xp.exp(planned_log_price[row])
+            lines[L.STATEMENT_UTILIZATION] = utilization[row]
+            lines[L.STATEMENT_RATE] = rate[row]
+            lines[L.STATEMENT_REGIME] = regime[row]
+            lines[L.STATEMENT_REVENUE_CONTRACTED] = revenue_contracted[row]
+            lines[L.STATEMENT_REVENUE_SPOT] = revenue_spot[row]
+            lines[L.STATEMENT_POWER] = power[row]
+            lines[L.STATEMENT_OPEX] = opex
+            lines[L.STATEMENT_EBITDA] = ebitda[row]
+            for j in range(L.MAX_TRANCHES):
+                lines[L.STATEMENT_INTEREST + j] = interest_by_tranche[j][row] if j < tranches else zero
+                lines[L.STATEMENT_PRINCIPAL + j] = principal_by_tranche[j][row] if j < tranches else zero
+            lines[L.STATEMENT_CASH] = cash[row]
+            lines[L.STATEMENT_DEBT] = debt[row] if unpaid[row] else debt_after[row]
+            lines[L.STATEMENT_FLEET_VALUE] = value[row]
+            lines[L.STATEMENT_LTV] = ltv[row]
+            lines[L.STATEMENT_DSCR] = dscr[row]
+            lines[L.STATEMENT_BREACHES] = breaches[row]
+            lines[L.STATEMENT_EVENT] = cause[row] if defaulted_now[row] else L.NO_DEFAULT
+
         if tracked:
             rows = slice(0, tracked)
             step = month - 1
@@ -277,4 +309,4 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp):
     outputs_int = xp.empty((L.INT_OUTPUT_COUNT, paths), np.int32)
     outputs_int[L.OUT_DEFAULT_MONTH] = default_month
     outputs_int[L.OUT_DEFAULT_CAUSE] = cause
-    return outputs_float, outputs_int, tracks
+    return outputs_float, outputs_int, tracks, statement

@@ -2,11 +2,12 @@
 
 import numpy as np
 
-from ..arrays import output_arrays
+from ..arrays import output_arrays, statement_array
 from ..machine import cpu_description
+from .base import PathBackend
 
 
-class CpuBackend:
+class CpuBackend(PathBackend):
     name = "cpu"
     xp = np
 
@@ -21,8 +22,9 @@ class CpuBackend:
     def device(self):
         return cpu_description()
 
-    def simulate(self, params, horizon, seed, stream, path_start, paths, tracked, dtype):
+    def _simulate(self, params, horizon, seed, stream, path_start, paths, tracked, statement_column, dtype):
         outputs_float, outputs_int, tracks = output_arrays(np, paths, horizon, tracked, dtype)
+        statement = statement_array(np, horizon, statement_column >= 0, dtype)
         self._kernels.simulate_paths(
             np.ascontiguousarray(params, dtype=dtype),
             horizon,
@@ -32,6 +34,8 @@ class CpuBackend:
             outputs_float,
             outputs_int,
             tracks,
+            statement,
+            statement_column,
             dtype,
         )
-        return outputs_float, outputs_int, tracks
+        return outputs_float, outputs_int, tracks, statement

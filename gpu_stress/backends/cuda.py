@@ -7,8 +7,9 @@ exercises this code path without a GPU.
 
 import numpy as np
 
-from ..arrays import output_arrays
+from ..arrays import output_arrays, statement_array
 from ..kernels import layout as L
+from .base import PathBackend
 
 # Device memory a path needs while its chunk is live: outputs plus the
 # temporaries of the on-device reductions (histogram indices, masks).
@@ -24,7 +25,7 @@ def simulator_enabled():
     return bool(config.ENABLE_CUDASIM)
 
 
-class CudaBackend:
+class CudaBackend(PathBackend):
     name = "cuda"
 
     def __init__(self):
@@ -62,9 +63,10 @@ class CudaBackend:
         major, minor = device.compute_capability
         return f"{name} (sm_{major}{minor}, {device.MULTIPROCESSOR_COUNT} SMs)"
 
-    def simulate(self, params, horizon, seed, stream, path_start, paths, tracked, dtype):
+    def _simulate(self, params, horizon, seed, stream, path_start, paths, tracked, statement_column, dtype):
         xp = self.xp
         outputs_float, outputs_int, tracks = output_arrays(xp, paths, horizon, tracked, dtype)
+        statement = statement_array(xp, horizon, statement_column >= 0, dtype)
         blocks = max(1, min(-(-paths // self._threads_per_block), self._max_blocks))
         self._launch(
             xp.asarray(np.ascontiguousarray(params, dtype=dtype)),
@@ -75,7 +77,9 @@ class CudaBackend:
             outputs_float,
             outputs_int,
             tracks,
+            statement,
+            statement_column,
             dtype,
             blocks,
         )
-        return outputs_float, outputs_int, tracks
+        return outputs_float, outputs_int, tracks, statement

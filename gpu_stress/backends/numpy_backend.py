@@ -5,9 +5,10 @@ import numpy as np
 from ..kernels.layout import CUSTOMER_COUNT
 from ..machine import cpu_description
 from .array_model import philox_draws, simulate_paths
+from .base import PathBackend
 
 
-class NumpyBackend:
+class NumpyBackend(PathBackend):
     name = "numpy"
     xp = np
 
@@ -17,6 +18,6 @@ class NumpyBackend:
     def device(self):
         return cpu_description()
 
-    def simulate(self, params, horizon, seed, stream, path_start, paths, tracked, dtype):
+    def _simulate(self, params, horizon, seed, stream, path_start, paths, tracked, statement_column, dtype):
         draws = philox_draws(seed, stream, path_start, paths, int(params[CUSTOMER_COUNT]), dtype)
-        return simulate_paths(params, horizon, paths, tracked, dtype, draws)
+        return simulate_paths(params, horizon, paths, tracked, dtype, draws, statement_row=statement_column)

@@ -1,0 +1,127 @@
+"""``gpu-stress trace``: one stored path again, month by month, and why it ended as it did.
+
+A path's outputs are a pure function of (config, seed, stream, path id), so a
+trace re-simulates the chunk that holds the path, with the run's recorded
+configuration, seed and backend, and has the kernel write that one path's
+monthly statement as it goes (``layout.STATEMENT_*``). Since it is the very
+computation of the run, the path's outputs equal its stored row to the last
+bit; :func:`trace_path` checks that against the per-path files when the run
+kept them.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+
+from .backends import get_backend
+from .engine import Unit, unit_paths_name
+from .errors import UserError
+from .kernels import layout as L
+from .params import parameter_vector
+from .results import store
+from .results.verify import load_run_record
+from .scenarios import expand
+
+
+class TraceError(UserError, ValueError):
+    """A path that cannot be traced from these results; ``str()`` is one line."""
+
+
+@dataclass
+class Trace:
+    scenario_id: int
+    path_id: int
+    backend: str
+    tranche_names: list  # debt tranches, in the order of interest_0, principal_0, ...
+    statement: pa.Table  # one row per month the firm lived: month, then the statement's lines
+    outputs: dict  # the path's per-path outputs, as stored (null default month and cause if none)
+    matches_stored_row: bool | None  # None: the run kept no per-path files
+
+
+def trace_path(directory, scenario_id, path_id, backend=None):
+    """The :class:`Trace` of path ``path_id`` of scenario ``scenario_id`` of the results in ``directory``."""
+    record = load_run_record(directory)
+    _, scenarios = expand(record["table"], record["sweeps"])
+    simulation = record["simulation"]
+    if not 0 <= scenario_id < len(scenarios):
+        raise TraceError(f"--scenario: no scenario {scenario_id} (the run has {len(scenarios)})")
+    if not 0 <= path_id < simulation["paths"]:
+        raise TraceError(f"--path: no path {path_id} (the run has paths 0 to {simulation['paths'] - 1})")
+    chunk = record["chunk_paths"]
+    start = path_id // chunk * chunk
+    unit = Unit(scenario_id, start, min(chunk, simulation["paths"] - start))
+    config = scenarios[scenario_id].config
+    stream = scenario_id + 1 if simulation["independent_scenarios"] else 0
+    backend = backend or record["backend"]
+    outputs_float, outputs_int, statement = get_backend(backend).trace(
+        parameter_vector(config),
+        simulation["horizon_months"],
+        simulation["seed"],
+        stream,
+        unit.path_start,
+        unit.paths,
+        path_id - unit.path_start,
+        np.dtype(simulation["precision"]).type,
+    )
+    column = path_id - unit.path_start
+    row = store.paths_table(
+        scenario_id,
+        path_id,
+        outputs_float[:, column : column + 1],
+        outputs_int[:, column : column + 1],
+        store.paths_schema(pa.from_numpy_dtype(outputs_float.dtype), {}),
+    )
+    stored = _stored_row(Path(directory), record, unit, path_id)
+    matches = None if stored is None else stored.equals(row)
+    tranches = [tranche.get("name", f"tranche {index}") for index, tranche in enumerate(config.model_dump()["debt"])]
+    return Trace(
+        scenario_id,
+        path_id,
+        backend,
+        tranches,
+        _statement_table(statement, len(tranches)),
+        row.to_pylist()[0],
+        matches,
+    )
+
+
+def _stored_row(directory, record, unit, path_id):
+    if not record.get("write_paths"):
+        return None
+    table = store.read_table(directory / unit_paths_name(unit))
+    row = table.filter(pc.equal(table["path_id"], path_id))
+    return row.replace_schema_metadata(None)
+
+
+def _statement_table(statement, tranches):
+    lived = ~np.isnan(statement[:, L.STATEMENT_PRICE])
+    columns = {"month": pa.array(np.flatnonzero(lived) + 1, pa.int32())}
+    for index, name in enumerate(L.STATEMENT_NAMES):
+        kind, _, tranche = name.rpartition("_")
+        if kind in ("interest", "principal") and int(tranche) >= tranches:
+            continue  # no such tranche
+        values = statement[lived, index]
+        if name == "event":
+            columns[name] = pa.array([L.CAUSE_NAMES[int(code)] if code else None for code in values], pa.string())
+        elif name in ("regime", "breaches"):
+            columns[name] = pa.array(values.astype(np.int32))
+        else:
+            columns[name] = pa.array(values.astype(np.float64))
+    return pa.table(columns)
+
+
+def worst_paths(directory, count, scenario_id=None):
+    """The ``count`` paths with the largest loss (all scenarios, or one), largest first, as a table."""
+    record = load_run_record(directory)
+    if not record.get("write_paths"):
+        raise TraceError(f"--worst: {directory} has no per-path files (the run used --no-paths)")
+    dataset = ds.dataset(Path(directory) / store.PATHS_DIR, format="ipc")
+    filter_ = None if scenario_id is None else ds.field("scenario_id") == scenario_id
+    columns = ["scenario_id", "path_id", "loss", "ead", "default_month", "default_cause"]
+    table = dataset.to_table(columns=columns, filter=filter_)
+    order = pc.sort_indices(table, [("loss", "descending"), ("scenario_id", "ascending"), ("path_id", "ascending")])
+    return table.take(order[:count])

@@ -99,6 +99,7 @@ def main(debug):
 @click.option("--cluster", metavar="local[:N]", help="Spread chunks over a local Dask cluster of N workers.")
 @click.option("--scheduler", metavar="ADDRESS", help="Spread chunks over an existing Dask cluster.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.option("--base-case", is_flag=True, help="Run only the deterministic plan: one path, no shock, no random event.")
 def run(
     config,
     preset,
@@ -117,6 +118,7 @@ def run(
     cluster,
     scheduler,
     as_json,
+    base_case,
 ):
     """Run a stress test and print its summary.
 
@@ -141,6 +143,7 @@ def run(
             "--independent-scenarios": independent_scenarios,
             "--no-paths": no_paths,
             "-o": output,
+            "--base-case": base_case,
         }
         given = [name for name, value in settings.items() if value not in (None, False, ())]
         if given:
@@ -162,6 +165,8 @@ def run(
                 )
         if independent_scenarios:
             settings.append("simulation.independent_scenarios=true")
+        if base_case:  # every path would be the same one
+            settings += ["simulation.base_case=true", f"simulation.paths={paths or 1}", "simulation.band_paths=1"]
         table = load_table(config, preset, settings)
         sweep_pairs = [parse_sweep_option(option) for option in sweeps]
         job = engine.start(
@@ -414,7 +419,8 @@ def plot(directory, output, kind, scenario_id, x_key, y_key):
 @click.option("--csv", "csv_file", type=click.Path(dir_okay=False), help="Write the statement as CSV.")
 @click.option("--json", "as_json", is_flag=True, help="Print the statement and outcome as JSON.")
 @click.option("--backend", type=click.Choice(BACKENDS), help="Re-simulate on this backend (default: the run's).")
-def trace(directory, scenario_id, path_id, worst, csv_file, as_json, backend):
+@click.option("--base-case", is_flag=True, help="Trace the scenario's deterministic plan (no shock, no random event).")
+def trace(directory, scenario_id, path_id, worst, csv_file, as_json, backend, base_case):
     """One stored path month by month: market, revenue, costs, debt service, cash, collateral, covenants, default.
 
     The path is re-simulated from its random-number counters with the run's own
@@ -426,9 +432,9 @@ def trace(directory, scenario_id, path_id, worst, csv_file, as_json, backend):
     if worst:
         _print_worst(worst_paths(directory, worst, scenario_id if path_id is None else None), as_json)
         return
-    if path_id is None:
-        raise BadInput("--path: give the path to trace (or --worst K to find one)")
-    result = trace_path(directory, scenario_id, path_id, backend)
+    if path_id is None and not base_case:
+        raise BadInput("--path: give the path to trace (or --worst K to find one, or --base-case)")
+    result = trace_path(directory, scenario_id, path_id, backend, base_case)
     if csv_file:
         import pyarrow.csv
 
@@ -502,7 +508,7 @@ def _print_statement(result):
         )
     if result.matches_stored_row is not None:
         verdict = "yes, bit for bit" if result.matches_stored_row else "NO"
-        click.echo(f"matches the stored row: {verdict}")
+        click.echo(f"matches the stored {'base case' if result.base_case else 'row'}: {verdict}")
 
 
 def _print_worst(table, as_json):

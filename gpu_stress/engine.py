@@ -249,7 +249,10 @@ class Run:
             if unit_bands is not None:
                 band_stats[unit.scenario_id] = unit_bands
         self._remove_strays(unit_files)
-        rows = [aggregates.finalize(totals[scenario.scenario_id], scenario.initial_debt) for scenario in self.scenarios]
+        rows = [
+            aggregates.finalize(totals[scenario.scenario_id], scenario.initial_debt) | self._base_case(scenario)
+            for scenario in self.scenarios
+        ]
         provenance = self.spec.provenance
         store.write_table(self.staging / store.SCENARIOS_FILE, self._scenarios_table(rows, provenance))
         bands_table = bands.bands_table(band_stats)
@@ -264,6 +267,23 @@ class Run:
         files |= {name: record for name, record in unit_files.items() if name.startswith(store.PATHS_DIR)}
         self.record = dict(self.record, status="complete", finished=_now(), files=files)
         store.write_json(self.staging / store.RUN_FILE, self.record)
+
+    def _base_case(self, scenario):
+        """The scenario's deterministic plan (one path, every shock zero, no random event), as base_case_* columns."""
+        params = self.spec.params[scenario.scenario_id].copy()
+        params[L.BASE_CASE] = 1.0
+        outputs_float, outputs_int, _ = get_backend(self.spec.backend).simulate(
+            params, self.spec.horizon, self.spec.seed, self.spec.stream(scenario.scenario_id), 0, 1, 0, self.spec.dtype
+        )
+        outputs_float, outputs_int = to_host(outputs_float)[:, 0], to_host(outputs_int)[:, 0]
+        month, cause = int(outputs_int[L.OUT_DEFAULT_MONTH]), int(outputs_int[L.OUT_DEFAULT_CAUSE])
+        columns = {
+            "base_case_default_month": month if month > 0 else None,
+            "base_case_default_cause": L.CAUSE_NAMES[cause] if month > 0 else None,
+        }
+        for name in ("loss", "final_cash", "min_cash", "equity_value"):
+            columns[f"base_case_{name}"] = float(outputs_float[L.FLOAT_OUTPUT_NAMES.index(name)])
+        return columns
 
     def _remove_strays(self, unit_files):
         """Per-path files that no unit recorded (never results of this run) must not be published."""
@@ -282,13 +302,15 @@ class Run:
         for name in rows[0]:
             values = [row[name] for row in rows]
             # No value (None or NaN) is an Arrow null; a column of nothing but nulls is still float64.
-            column_type = LIST_COLUMNS.get(name) or (pa.float64() if all(v is None for v in values) else None)
+            column_type = COLUMN_TYPES.get(name) or (pa.float64() if all(v is None for v in values) else None)
             columns[name] = pa.array(values, column_type, from_pandas=True)
         table = pa.table(columns)
         return table.replace_schema_metadata(store.with_provenance(table.schema, provenance).metadata)
 
 
-LIST_COLUMNS = {
+COLUMN_TYPES = {
+    "base_case_default_month": pa.int32(),
+    "base_case_default_cause": pa.string(),
     "pd_by_year": pa.list_(pa.float64()),
     "loss_histogram_lower": pa.list_(pa.float64()),
     "loss_histogram_upper": pa.list_(pa.float64()),

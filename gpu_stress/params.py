@@ -66,6 +66,7 @@ def parameter_vector(config):
     """float64 vector of length ``layout.PARAMETER_COUNT`` for one scenario."""
     market, firm = config.market, config.firm
     p = np.zeros(L.PARAMETER_COUNT)
+    p[L.BASE_CASE] = 1.0 if config.simulation.base_case else 0.0
 
     # Regimes: switched off, both regimes carry the base dynamics and never switch.
     regime = market.regime

@@ -69,6 +69,7 @@ DISPLAY = (
     ("CVaR 99%", "loss_cvar_99"),
     *((column.removeprefix("defaults_"), column) for column in CAUSE_COLUMNS),
     ("insolvent, no debt", "insolvent_no_debt"),
+    ("base case", "base_case"),
 )
 
 
@@ -85,10 +86,21 @@ def display_rows(rows, sweep_keys, all_columns=False):
         for _, column in shown:
             if column == "pd_ci":
                 line.append(f"{100 * row['pd_ci_low']:.2f}-{format_share(row['pd_ci_high'])}")
+            elif column == "base_case":
+                line.append(format_base_case(row))
             else:
                 line.append(format_cell(column, row[column]))
         cells.append(line)
     return labels, cells
+
+
+def format_base_case(row):
+    """The deterministic plan's outcome: "survives" or "month 27: liquidity" ("-" in results without it)."""
+    if "base_case_final_cash" not in row:
+        return "-"
+    if row["base_case_default_month"] is None:
+        return "survives"
+    return f"month {row['base_case_default_month']}: {row['base_case_default_cause']}"
 
 
 def pd_by_year_rows(rows, sweep_keys, all_columns=False):

@@ -39,26 +39,36 @@ class Trace:
     tranche_names: list  # debt tranches, in the order of interest_0, principal_0, ...
     statement: pa.Table  # one row per month the firm lived: month, then the statement's lines
     outputs: dict  # the path's per-path outputs, as stored (null default month and cause if none)
-    matches_stored_row: bool | None  # None: the run kept no per-path files
+    matches_stored_row: bool | None  # None: the run kept no per-path files (or no base case)
+    base_case: bool = False
 
 
-def trace_path(directory, scenario_id, path_id, backend=None):
-    """The :class:`Trace` of path ``path_id`` of scenario ``scenario_id`` of the results in ``directory``."""
+def trace_path(directory, scenario_id, path_id, backend=None, base_case=False):
+    """The :class:`Trace` of path ``path_id`` of scenario ``scenario_id`` of the results in ``directory``.
+
+    With ``base_case`` it is the scenario's deterministic plan instead (every
+    shock zero, no random event), checked against its base_case_* columns.
+    """
     record = load_run_record(directory)
     _, scenarios = expand(record["table"], record["sweeps"])
     simulation = record["simulation"]
     if not 0 <= scenario_id < len(scenarios):
         raise TraceError(f"--scenario: no scenario {scenario_id} (the run has {len(scenarios)})")
-    if not 0 <= path_id < simulation["paths"]:
+    if base_case:
+        path_id, unit = 0, Unit(scenario_id, 0, 1)  # as the engine computes it
+    elif not 0 <= path_id < simulation["paths"]:
         raise TraceError(f"--path: no path {path_id} (the run has paths 0 to {simulation['paths'] - 1})")
-    chunk = record["chunk_paths"]
-    start = path_id // chunk * chunk
-    unit = Unit(scenario_id, start, min(chunk, simulation["paths"] - start))
+    else:
+        chunk = record["chunk_paths"]
+        start = path_id // chunk * chunk
+        unit = Unit(scenario_id, start, min(chunk, simulation["paths"] - start))
     config = scenarios[scenario_id].config
+    params = parameter_vector(config)
+    params[L.BASE_CASE] = 1.0 if base_case else params[L.BASE_CASE]
     stream = scenario_id + 1 if simulation["independent_scenarios"] else 0
     backend = backend or record["backend"]
     outputs_float, outputs_int, statement = get_backend(backend).trace(
-        parameter_vector(config),
+        params,
         simulation["horizon_months"],
         simulation["seed"],
         stream,
@@ -75,8 +85,11 @@ def trace_path(directory, scenario_id, path_id, backend=None):
         outputs_int[:, column : column + 1],
         store.paths_schema(pa.from_numpy_dtype(outputs_float.dtype), {}),
     )
-    stored = _stored_row(Path(directory), record, unit, path_id)
-    matches = None if stored is None else stored.equals(row)
+    if base_case:
+        matches = _matches_base_case(Path(directory), scenario_id, row.to_pylist()[0])
+    else:
+        stored = _stored_row(Path(directory), record, unit, path_id)
+        matches = None if stored is None else stored.equals(row)
     tranches = [tranche.get("name", f"tranche {index}") for index, tranche in enumerate(config.model_dump()["debt"])]
     return Trace(
         scenario_id,
@@ -86,7 +99,17 @@ def trace_path(directory, scenario_id, path_id, backend=None):
         _statement_table(statement, len(tranches)),
         row.to_pylist()[0],
         matches,
+        base_case,
     )
+
+
+def _matches_base_case(directory, scenario_id, outputs):
+    table = store.read_table(directory / store.SCENARIOS_FILE)
+    if "base_case_final_cash" not in table.column_names:
+        return None
+    stored = table.filter(pc.equal(table["scenario_id"], scenario_id)).to_pylist()[0]
+    names = ("loss", "final_cash", "min_cash", "equity_value", "default_month", "default_cause")
+    return all(stored[f"base_case_{name}"] == outputs[name] for name in names)
 
 
 def _stored_row(directory, record, unit, path_id):

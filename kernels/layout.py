@@ -45,6 +45,9 @@ class _Slots:
 
 _param = _Slots()
 
+# --- the run ---
+BASE_CASE = _param()  # 1: every shock zero and no random event (the deterministic plan), 0: Monte Carlo
+
 # --- market (all rates per month, already multiplied by dt on the host) ---
 LOG_PRICE_INITIAL = _param()  # ln P(0), P in $/GPU-hour
 REGIME_INITIAL = _param()  # 0 = shortage, 1 = glut

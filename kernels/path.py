@@ -11,6 +11,7 @@ import math
 from .device import device_function
 from .firm import firm_step, fleet_value, init_firm, total_debt
 from .layout import (
+    BASE_CASE,
     AGE_INITIAL,
     BREACHES,
     CASH,
@@ -159,6 +160,9 @@ def simulate_path(
         e_price, e_utilization, e_rate, u_jump, u_regime, u0, u1, u2, u3 = month_draws(
             seed, stream, path_id, month, more_customers, dtype
         )
+        if params[BASE_CASE] > dtype(0.0):  # the plan: no shock, and a uniform of 1 is below no probability
+            e_price = e_utilization = e_rate = dtype(0.0)
+            u_jump = u_regime = u0 = u1 = u2 = u3 = dtype(1.0)
         regime, log_price, utilization_logit, rate = market_step(
             params, regime, log_price, utilization_logit, rate, e_price, e_utilization, e_rate, u_jump, u_regime, dtype
         )

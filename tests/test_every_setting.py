@@ -96,6 +96,7 @@ def cases():
         "simulation.seed": [0, 2**64 - 1],
         "simulation.precision": ["float32"],
         "simulation.independent_scenarios": [True],
+        "simulation.base_case": [True],
         "simulation.chunk_paths": [10**12],
         "simulation.band_paths": [0, 1, 10**12],
     }

@@ -121,6 +121,10 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
     for month in range(1, horizon + 1):
         was_alive = alive.copy()
         (e0, e1, e2), (u_jump, u_regime, *customer_draws) = draws(month)
+        if p[L.BASE_CASE] > 0:  # the plan: no shock, and a uniform of 1 is below no probability
+            e0 = e1 = e2 = full(0.0)
+            u_jump = u_regime = full(1.0)
+            customer_draws = [full(1.0)] * len(customer_draws)
 
         # --- market ---
         regime = xp.where(u_regime < by_regime(L.SWITCH_PROBABILITY), 1 - regime, regime)

@@ -82,6 +82,7 @@ class Simulation(Section):
     independent_scenarios: bool = False
     chunk_paths: Paths | None = None
     band_paths: between(0, 10**12, int) = 10_000
+    base_case: bool = False  # every shock zero and no random event: the deterministic plan
 
 
 class Price(Section):

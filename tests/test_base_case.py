@@ -1,0 +1,70 @@
+"""The base case: one path with every shock zero and no random event, the plan an analyst checks by hand."""
+
+import numpy as np
+import pyarrow.dataset as ds
+import pytest
+from click.testing import CliRunner
+
+from gpu_stress.backends import get_backend
+from gpu_stress.cli import main
+from gpu_stress.kernels import layout as L
+from gpu_stress.params import parameter_vector
+from helpers import FULL_MODEL, assert_same_paths, config_of, simulate, table_with
+
+PLAN = table_with(FULL_MODEL, {"simulation": {"base_case": True, "paths": 1}})
+
+
+def statement_of(table, backend="cpu"):
+    config = config_of(table)
+    _, _, statement = get_backend(backend).trace(
+        parameter_vector(config), config.simulation.horizon_months, 11, 0, 0, 1, 0, np.float64
+    )
+    return statement
+
+
+@pytest.mark.parametrize("backend", ["cpu", "numpy"])
+def test_no_regime_switch_no_launch_no_shock_the_price_is_the_planned_path(backend):
+    statement = statement_of(table_with(PLAN, {"market": {"price": {"jump_intensity": 0.0}}}), backend)
+    lived = ~np.isnan(statement[:, L.STATEMENT_PRICE])
+    assert lived.sum() > 12
+    np.testing.assert_array_equal(statement[lived, L.STATEMENT_PRICE], statement[lived, L.STATEMENT_PLANNED_PRICE])
+    assert set(statement[lived, L.STATEMENT_REGIME]) == {0.0}  # the shortage regime persists
+
+
+@pytest.mark.parametrize("backend", ["cpu", "numpy"])
+def test_no_customer_defaults_whatever_their_probability(backend):
+    table = table_with(PLAN, {"firm": {"cash": 5e9}})
+    config = config_of(table)
+    statement = statement_of(table, backend)
+    hours = config.firm.gpus * 730
+    lived = int((~np.isnan(statement[:, L.STATEMENT_PRICE])).sum())
+    assert lived > 48  # past the end of every contract
+    for month in range(1, lived + 1):
+        retired = config.firm.gpu_age_months + month > config.firm.useful_life_months
+        expected = 0.0 if retired else sum(c.share * c.price * hours for c in config.customers if month <= c.end_month)
+        assert statement[month - 1, L.STATEMENT_REVENUE_CONTRACTED] == pytest.approx(expected, rel=1e-12), month
+
+
+def test_base_case_is_the_same_on_cpu_and_numpy_and_ignores_the_seed():
+    config = config_of(PLAN)
+    cpu = simulate(config, "cpu")
+    assert_same_paths(cpu, simulate(config, "numpy"))
+    reseeded = config_of(table_with(PLAN, {"simulation": {"seed": 12345}}))
+    assert_same_paths(cpu, simulate(reseeded, "cpu"), rtol=0.0)
+
+
+def test_every_run_reports_its_base_case_and_trace_reproduces_it(tmp_path):
+    output = tmp_path / "out"
+    arguments = ["run", "--preset", "lambda", "--paths", "500", "--sweep", "firm.cash=1e7,1e9", "-o", str(output)]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 0 and "base case" in result.stdout
+    scenarios = ds.dataset(output / "scenarios.arrow", format="ipc").to_table().to_pylist()
+    plan = tmp_path / "plan"
+    alone = ["run", "--preset", "lambda", "--base-case", "--set", "firm.cash=1e9", "-o", str(plan)]
+    assert CliRunner().invoke(main, alone).exit_code == 0
+    row = ds.dataset(plan / "paths", format="ipc").to_table().to_pylist()
+    assert len(row) == 1
+    assert scenarios[1]["base_case_final_cash"] == row[0]["final_cash"]
+    assert scenarios[1]["base_case_default_month"] == row[0]["default_month"]
+    traced = CliRunner().invoke(main, ["trace", str(output), "--scenario", "0", "--base-case"])
+    assert traced.exit_code == 0 and "matches the stored base case: yes, bit for bit" in traced.output

@@ -11,8 +11,8 @@ import math
 from .device import device_function
 from .firm import firm_step, fleet_value, init_firm, total_debt
 from .layout import (
-    BASE_CASE,
     AGE_INITIAL,
+    BASE_CASE,
     BREACHES,
     CASH,
     CUSTOMER_COUNT,

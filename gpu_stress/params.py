@@ -1,11 +1,18 @@
 """From a validated configuration to the flat parameter vector the kernels read.
 
-Everything that does not change along a path is folded here once (drift
-corrections, exact OU and Vasicek transition constants, monthly hazards,
-fleet-wide dollar amounts), so the kernels do as little as possible per step.
+Every slot of the vector (``kernels/layout.py``) is declared here once, in
+:data:`SLOTS`: the config keys its value comes from, its unit, and how it is
+derived. :func:`parameter_vector` starts from NaN, fills every declared slot
+and fails, naming the slot, if any is left unfilled, so a slot cannot silently
+read 0 ("off"). Everything that does not change along a path is folded here
+once (drift corrections, exact OU and Vasicek transition constants, monthly
+hazards, fleet-wide dollar amounts), so the kernels do as little as possible
+per step.
 """
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -14,6 +21,22 @@ from .kernels import layout as L
 MONTH = 1.0 / L.MONTHS_PER_YEAR  # dt in years
 
 _AMORTIZATION_CODES = {"bullet": L.BULLET, "linear": L.LINEAR, "annuity": L.ANNUITY}
+REGIMES = ("shortage", "glut")
+
+
+class ParameterError(RuntimeError):
+    """A slot of the parameter vector that no declaration filled (a bug, not bad input)."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Slot(s) ``index`` .. ``index + size - 1``: ``value(config)`` from ``sources`` (config keys), in ``unit``."""
+
+    index: int
+    unit: str
+    sources: tuple
+    value: Callable
+    size: int = 1
 
 
 def logit(probability):
@@ -62,105 +85,276 @@ def initial_debt(config):
     return sum(tranche.principal for tranche in config.debt)
 
 
-def parameter_vector(config):
-    """float64 vector of length ``layout.PARAMETER_COUNT`` for one scenario."""
-    market, firm = config.market, config.firm
-    p = np.zeros(L.PARAMETER_COUNT)
-    p[L.BASE_CASE] = 1.0 if config.simulation.base_case else 0.0
-
-    # Regimes: switched off, both regimes carry the base dynamics and never switch.
-    regime = market.regime
-    for index, name in enumerate(("shortage", "glut")):
-        dynamics = getattr(regime, name) if regime.enabled else None
-        drift = _override(dynamics, "drift", market.price.drift)
-        volatility = _override(dynamics, "volatility", market.price.volatility)
-        utilization = _override(dynamics, "utilization", market.utilization.mean)
-        p[L.LOG_DRIFT + index] = (drift - 0.5 * volatility**2) * MONTH
-        p[L.LOG_VOLATILITY + index] = volatility * math.sqrt(MONTH)
-        p[L.UTILIZATION_LOGIT_MEAN + index] = logit(utilization)
-    if regime.enabled:
-        p[L.REGIME_INITIAL] = 0 if regime.initial == "shortage" else 1
-        p[L.SWITCH_PROBABILITY] = regime.shortage_to_glut
-        p[L.SWITCH_PROBABILITY + 1] = regime.glut_to_shortage
-
-    price = market.price
-    p[L.LOG_PRICE_INITIAL] = math.log(price.initial)
-    p[L.JUMP_PROBABILITY] = price.jump_intensity * MONTH
-    p[L.LOG_JUMP] = math.log1p(-price.jump_size)
-    # The planned price path: the initial regime's log drift and the expected log cut of launches.
-    p[L.REFERENCE_LOG_DRIFT] = p[L.LOG_DRIFT + int(p[L.REGIME_INITIAL])] + p[L.JUMP_PROBABILITY] * p[L.LOG_JUMP]
-    floor = price.floor_multiple * cash_cost_per_gpu_hour(firm)
-    if floor > 0:
-        p[L.FLOOR_ENABLED] = 1.0
-        p[L.LOG_PRICE_FLOOR] = math.log(floor)
-
-    utilization = market.utilization
-    p[L.UTILIZATION_LOGIT_INITIAL] = logit(utilization.initial)
-    if utilization.enabled:
-        p[L.UTILIZATION_DECAY], p[L.UTILIZATION_SHOCK] = ou_step(utilization.mean_reversion, utilization.volatility)
-    else:
-        p[L.UTILIZATION_DECAY] = 1.0
-
-    rates = market.rates
-    p[L.RATE_INITIAL] = rates.initial
-    p[L.RATE_MEAN] = rates.mean
-    if rates.enabled:
-        p[L.RATE_DECAY], p[L.RATE_SHOCK] = ou_step(rates.mean_reversion, rates.volatility)
-    else:
-        p[L.RATE_DECAY] = 1.0
-
-    factor = correlation_factor(market.correlation.matrix())
-    p[L.CHOLESKY : L.CHOLESKY + 6] = factor[np.tril_indices(3)]
-
-    p[L.FLEET_HOURS] = firm.gpus * L.HOURS_PER_MONTH
-    p[L.POWER_COST_FULL] = firm.gpus * firm.power_kw * firm.pue * L.HOURS_PER_MONTH * firm.electricity_price
-    p[L.IDLE_POWER_FRACTION] = firm.idle_power_fraction
-    p[L.FLEET_OPEX] = firm.gpus * firm.opex_per_gpu_month
-    p[L.FIXED_OPEX] = firm.fixed_opex_month
-    p[L.CASH_INITIAL] = firm.cash
-    p[L.AGE_INITIAL] = firm.gpu_age_months
-    p[L.USEFUL_LIFE] = firm.useful_life_months
-
-    collateral = config.collateral
-    p[L.FLEET_COST] = firm.gpus * firm.gpu_cost
-    p[L.PRICE_ELASTICITY] = collateral.price_elasticity
-    p[L.LOG_AGE_DECAY] = math.log1p(-collateral.age_decay) / L.MONTHS_PER_YEAR
-    p[L.FIRE_SALE_RECOVERY] = 1.0 - collateral.fire_sale_haircut
-
-    p[L.CUSTOMER_COUNT] = len(config.customers)
-    for i, customer in enumerate(config.customers):
-        p[L.CUSTOMER_SHARE + i] = customer.share
-        p[L.CUSTOMER_PRICE + i] = customer.price
-        p[L.CUSTOMER_END + i] = customer.end_month
-        p[L.CUSTOMER_HAZARD + i] = monthly_hazard(customer.annual_default_probability)
-
-    p[L.TRANCHE_COUNT] = len(config.debt)
-    p[L.RATE_FLOOR] = rates.floor
-    for j, tranche in enumerate(config.debt):
-        floating = tranche.rate_type == "floating"
-        p[L.TRANCHE_PRINCIPAL + j] = tranche.principal
-        p[L.TRANCHE_FLOATING + j] = 1.0 if floating else 0.0
-        p[L.TRANCHE_RATE + j] = tranche.spread if floating else tranche.rate
-        p[L.TRANCHE_AMORTIZATION + j] = _AMORTIZATION_CODES[tranche.amortization]
-        p[L.TRANCHE_MATURITY + j] = tranche.maturity_month
-
-    covenants = config.covenants
-    p[L.LTV_MAX] = covenants.ltv_max
-    p[L.DSCR_MIN] = covenants.dscr_min
-    p[L.TEST_EVERY] = covenants.test_every_months
-    p[L.CURE_TESTS] = covenants.cure_tests
-
-    refinancing = config.refinancing
-    p[L.REFINANCING_ENABLED] = 1.0 if refinancing.enabled else 0.0
-    p[L.REFINANCING_MAX_LTV] = refinancing.max_ltv
-    p[L.REFINANCING_OPEN] = 1.0
-    p[L.REFINANCING_OPEN + 1] = 1.0 if refinancing.open_in_glut else 0.0
-    p[L.REFINANCING_SPREAD] = refinancing.spread
-    p[L.REFINANCING_SPREAD + 1] = refinancing.glut_spread
-    p[L.REFINANCING_TERM] = refinancing.term_months
-    return p
+# --- derivations shared by several slots ---------------------------------------------------------
 
 
-def _override(dynamics, field, default):
-    value = getattr(dynamics, field) if dynamics is not None else None
-    return default if value is None else value
+def _regime_value(config, regime, field, base):
+    """A regime's drift, volatility or utilization: its override if regimes are on and it is set, else the base."""
+    override = getattr(getattr(config.market.regime, regime), field) if config.market.regime.enabled else None
+    return base if override is None else override
+
+
+def _drift(config, regime):
+    return _regime_value(config, regime, "drift", config.market.price.drift)
+
+
+def _volatility(config, regime):
+    return _regime_value(config, regime, "volatility", config.market.price.volatility)
+
+
+def _log_drift(config, regime):
+    return (_drift(config, regime) - 0.5 * _volatility(config, regime) ** 2) * MONTH
+
+
+def _initial_regime(config):
+    return 0 if not config.market.regime.enabled or config.market.regime.initial == "shortage" else 1
+
+
+def _price_floor(config):
+    return config.market.price.floor_multiple * cash_cost_per_gpu_hour(config.firm)
+
+
+def _per_customer(function, padding=0.0):
+    """A block of MAX_CUSTOMERS values: ``function(customer)`` for each customer, ``padding`` for unused slots."""
+    return lambda config: (
+        [function(c) for c in config.customers] + [padding] * (L.MAX_CUSTOMERS - len(config.customers))
+    )
+
+
+def _per_tranche(function, padding=0.0):
+    return lambda config: [function(t) for t in config.debt] + [padding] * (L.MAX_TRANCHES - len(config.debt))
+
+
+_REGIME_KEYS = ("market.regime.enabled", "market.regime.shortage", "market.regime.glut")
+_FLOATING = "floating"
+
+SLOTS = (
+    # --- the run ---
+    Slot(L.BASE_CASE, "1 plan / 0 Monte Carlo", ("simulation.base_case",), lambda c: float(c.simulation.base_case)),
+    # --- market ---
+    Slot(L.LOG_PRICE_INITIAL, "ln $/GPU-hour", ("market.price.initial",), lambda c: math.log(c.market.price.initial)),
+    Slot(L.REGIME_INITIAL, "0 shortage / 1 glut", ("market.regime.initial", "market.regime.enabled"), _initial_regime),
+    Slot(
+        L.SWITCH_PROBABILITY,
+        "per month",
+        ("market.regime.shortage_to_glut", "market.regime.glut_to_shortage", "market.regime.enabled"),
+        lambda c: (
+            [c.market.regime.shortage_to_glut, c.market.regime.glut_to_shortage]
+            if c.market.regime.enabled
+            else [0.0, 0.0]
+        ),
+        2,
+    ),
+    Slot(
+        L.LOG_DRIFT,
+        "ln price per month",
+        ("market.price.drift", "market.price.volatility", *_REGIME_KEYS),
+        lambda c: [_log_drift(c, regime) for regime in REGIMES],
+        2,
+    ),
+    Slot(
+        L.LOG_VOLATILITY,
+        "ln price per sqrt(month)",
+        ("market.price.volatility", *_REGIME_KEYS),
+        lambda c: [_volatility(c, regime) * math.sqrt(MONTH) for regime in REGIMES],
+        2,
+    ),
+    Slot(
+        L.UTILIZATION_LOGIT_MEAN,
+        "logit of a share",
+        ("market.utilization.mean", *_REGIME_KEYS),
+        lambda c: [logit(_regime_value(c, regime, "utilization", c.market.utilization.mean)) for regime in REGIMES],
+        2,
+    ),
+    Slot(
+        L.JUMP_PROBABILITY,
+        "per month",
+        ("market.price.jump_intensity",),
+        lambda c: c.market.price.jump_intensity * MONTH,
+    ),
+    Slot(L.LOG_JUMP, "ln price", ("market.price.jump_size",), lambda c: math.log1p(-c.market.price.jump_size)),
+    Slot(
+        L.REFERENCE_LOG_DRIFT,
+        "ln price per month",
+        ("market.price.drift", "market.price.jump_intensity", "market.price.jump_size", *_REGIME_KEYS),
+        # The planned price path: the initial regime's log drift and the expected log cut of launches.
+        lambda c: (
+            _log_drift(c, REGIMES[_initial_regime(c)])
+            + c.market.price.jump_intensity * MONTH * math.log1p(-c.market.price.jump_size)
+        ),
+    ),
+    Slot(L.FLOOR_ENABLED, "1 on / 0 off", ("market.price.floor_multiple",), lambda c: float(_price_floor(c) > 0)),
+    Slot(
+        L.LOG_PRICE_FLOOR,
+        "ln $/GPU-hour",
+        ("market.price.floor_multiple", "firm.power_kw", "firm.pue", "firm.electricity_price"),
+        lambda c: math.log(_price_floor(c)) if _price_floor(c) > 0 else 0.0,
+    ),
+    Slot(
+        L.UTILIZATION_LOGIT_INITIAL,
+        "logit of a share",
+        ("market.utilization.initial",),
+        lambda c: logit(c.market.utilization.initial),
+    ),
+    Slot(
+        L.UTILIZATION_DECAY,
+        "per month",
+        ("market.utilization.enabled", "market.utilization.mean_reversion", "market.utilization.volatility"),
+        lambda c: (
+            list(ou_step(c.market.utilization.mean_reversion, c.market.utilization.volatility))
+            if c.market.utilization.enabled
+            else [1.0, 0.0]
+        ),
+        2,  # UTILIZATION_DECAY, UTILIZATION_SHOCK
+    ),
+    Slot(L.RATE_INITIAL, "annual", ("market.rates.initial",), lambda c: c.market.rates.initial),
+    Slot(L.RATE_MEAN, "annual", ("market.rates.mean",), lambda c: c.market.rates.mean),
+    Slot(
+        L.RATE_DECAY,
+        "per month",
+        ("market.rates.enabled", "market.rates.mean_reversion", "market.rates.volatility"),
+        lambda c: (
+            list(ou_step(c.market.rates.mean_reversion, c.market.rates.volatility))
+            if c.market.rates.enabled
+            else [1.0, 0.0]
+        ),
+        2,  # RATE_DECAY, RATE_SHOCK
+    ),
+    Slot(
+        L.CHOLESKY,
+        "",
+        (
+            "market.correlation.price_utilization",
+            "market.correlation.price_rates",
+            "market.correlation.utilization_rates",
+        ),
+        lambda c: list(correlation_factor(c.market.correlation.matrix())[np.tril_indices(3)]),
+        6,
+    ),
+    # --- firm ---
+    Slot(L.FLEET_HOURS, "GPU-hours per month", ("firm.gpus",), lambda c: c.firm.gpus * L.HOURS_PER_MONTH),
+    Slot(
+        L.POWER_COST_FULL,
+        "$ per month",
+        ("firm.gpus", "firm.power_kw", "firm.pue", "firm.electricity_price"),
+        lambda c: c.firm.gpus * c.firm.power_kw * c.firm.pue * L.HOURS_PER_MONTH * c.firm.electricity_price,
+    ),
+    Slot(L.IDLE_POWER_FRACTION, "share", ("firm.idle_power_fraction",), lambda c: c.firm.idle_power_fraction),
+    Slot(
+        L.FLEET_OPEX,
+        "$ per month",
+        ("firm.gpus", "firm.opex_per_gpu_month"),
+        lambda c: c.firm.gpus * c.firm.opex_per_gpu_month,
+    ),
+    Slot(L.FIXED_OPEX, "$ per month", ("firm.fixed_opex_month",), lambda c: c.firm.fixed_opex_month),
+    Slot(L.CASH_INITIAL, "$", ("firm.cash",), lambda c: c.firm.cash),
+    Slot(L.AGE_INITIAL, "months", ("firm.gpu_age_months",), lambda c: c.firm.gpu_age_months),
+    Slot(L.USEFUL_LIFE, "months", ("firm.useful_life_months",), lambda c: c.firm.useful_life_months),
+    Slot(L.FLEET_COST, "$", ("firm.gpus", "firm.gpu_cost"), lambda c: c.firm.gpus * c.firm.gpu_cost),
+    Slot(L.PRICE_ELASTICITY, "", ("collateral.price_elasticity",), lambda c: c.collateral.price_elasticity),
+    Slot(
+        L.LOG_AGE_DECAY,
+        "ln value per month of age",
+        ("collateral.age_decay",),
+        lambda c: math.log1p(-c.collateral.age_decay) / L.MONTHS_PER_YEAR,
+    ),
+    Slot(
+        L.FIRE_SALE_RECOVERY, "share", ("collateral.fire_sale_haircut",), lambda c: 1.0 - c.collateral.fire_sale_haircut
+    ),
+    # --- anchor customers ---
+    Slot(L.CUSTOMER_COUNT, "customers", ("customers",), lambda c: len(c.customers)),
+    Slot(
+        L.CUSTOMER_SHARE,
+        "share",
+        ("customers[].share",),
+        _per_customer(lambda customer: customer.share),
+        L.MAX_CUSTOMERS,
+    ),
+    Slot(
+        L.CUSTOMER_PRICE,
+        "$/GPU-hour",
+        ("customers[].price",),
+        _per_customer(lambda customer: customer.price),
+        L.MAX_CUSTOMERS,
+    ),
+    Slot(
+        L.CUSTOMER_END,
+        "month",
+        ("customers[].end_month",),
+        _per_customer(lambda customer: customer.end_month),
+        L.MAX_CUSTOMERS,
+    ),
+    Slot(
+        L.CUSTOMER_HAZARD,
+        "per month",
+        ("customers[].annual_default_probability",),
+        _per_customer(lambda customer: monthly_hazard(customer.annual_default_probability)),
+        L.MAX_CUSTOMERS,
+    ),
+    # --- debt ---
+    Slot(L.TRANCHE_COUNT, "tranches", ("debt",), lambda c: len(c.debt)),
+    Slot(L.RATE_FLOOR, "annual", ("market.rates.floor",), lambda c: c.market.rates.floor),
+    Slot(L.TRANCHE_PRINCIPAL, "$", ("debt[].principal",), _per_tranche(lambda t: t.principal), L.MAX_TRANCHES),
+    Slot(
+        L.TRANCHE_FLOATING,
+        "1 floating / 0 fixed",
+        ("debt[].rate_type",),
+        _per_tranche(lambda t: float(t.rate_type == _FLOATING)),
+        L.MAX_TRANCHES,
+    ),
+    Slot(
+        L.TRANCHE_RATE,
+        "annual",
+        ("debt[].rate", "debt[].spread", "debt[].rate_type"),
+        _per_tranche(lambda t: t.spread if t.rate_type == _FLOATING else t.rate),
+        L.MAX_TRANCHES,
+    ),
+    Slot(
+        L.TRANCHE_AMORTIZATION,
+        "BULLET | LINEAR | ANNUITY",
+        ("debt[].amortization",),
+        _per_tranche(lambda t: _AMORTIZATION_CODES[t.amortization]),
+        L.MAX_TRANCHES,
+    ),
+    Slot(
+        L.TRANCHE_MATURITY,
+        "month",
+        ("debt[].maturity_month",),
+        _per_tranche(lambda t: t.maturity_month),
+        L.MAX_TRANCHES,
+    ),
+    # --- covenants and refinancing ---
+    Slot(L.LTV_MAX, "ratio (0 off)", ("covenants.ltv_max",), lambda c: c.covenants.ltv_max),
+    Slot(L.DSCR_MIN, "ratio (0 off)", ("covenants.dscr_min",), lambda c: c.covenants.dscr_min),
+    Slot(L.TEST_EVERY, "months", ("covenants.test_every_months",), lambda c: c.covenants.test_every_months),
+    Slot(L.CURE_TESTS, "tests", ("covenants.cure_tests",), lambda c: c.covenants.cure_tests),
+    Slot(L.REFINANCING_ENABLED, "1 on / 0 off", ("refinancing.enabled",), lambda c: float(c.refinancing.enabled)),
+    Slot(L.REFINANCING_MAX_LTV, "ratio", ("refinancing.max_ltv",), lambda c: c.refinancing.max_ltv),
+    Slot(
+        L.REFINANCING_OPEN,
+        "1 open / 0 closed",
+        ("refinancing.open_in_glut",),
+        lambda c: [1.0, float(c.refinancing.open_in_glut)],
+        2,
+    ),
+    Slot(
+        L.REFINANCING_SPREAD,
+        "annual",
+        ("refinancing.spread", "refinancing.glut_spread"),
+        lambda c: [c.refinancing.spread, c.refinancing.glut_spread],
+        2,
+    ),
+    Slot(L.REFINANCING_TERM, "months", ("refinancing.term_months",), lambda c: c.refinancing.term_months),
+)
+
+
+def parameter_vector(config, slots=SLOTS):
+    """float64 vector of length ``layout.PARAMETER_COUNT`` for one scenario, every slot filled by its declaration."""
+    vector = np.full(L.PARAMETER_COUNT, np.nan)
+    for slot in slots:
+        vector[slot.index : slot.index + slot.size] = slot.value(config)
+    unfilled = np.flatnonzero(np.isnan(vector))
+    if unfilled.size:
+        names = ", ".join(L.PARAMETER_NAMES[index] for index in unfilled[:5])
+        raise ParameterError(f"parameter slots left unfilled (no declaration in params.SLOTS): {names}")
+    return vector

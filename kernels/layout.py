@@ -46,71 +46,74 @@ class _Slots:
 _param = _Slots()
 
 # --- the run ---
-BASE_CASE = _param()  # 1: every shock zero and no random event (the deterministic plan), 0: Monte Carlo
+BASE_CASE = _param(name="base_case")  # 1: every shock zero and no random event (the deterministic plan), 0: Monte Carlo
 
 # --- market (all rates per month, already multiplied by dt on the host) ---
-LOG_PRICE_INITIAL = _param()  # ln P(0), P in $/GPU-hour
-REGIME_INITIAL = _param()  # 0 = shortage, 1 = glut
-SWITCH_PROBABILITY = _param(2)  # [regime] monthly probability of leaving it
-LOG_DRIFT = _param(2)  # [regime] (mu - sigma^2/2) dt
-LOG_VOLATILITY = _param(2)  # [regime] sigma sqrt(dt)
-UTILIZATION_LOGIT_MEAN = _param(2)  # [regime] logit of the long-run utilization
-JUMP_PROBABILITY = _param()  # lambda dt: a new GPU generation launches this month
-LOG_JUMP = _param()  # ln(1 - d)
-REFERENCE_LOG_DRIFT = _param()  # planned ln P drift a month: initial regime's (mu - sigma^2/2) dt + lambda dt ln(1 - d)
-FLOOR_ENABLED = _param()
-LOG_PRICE_FLOOR = _param()  # ln(phi x cash cost per GPU-hour)
-UTILIZATION_LOGIT_INITIAL = _param()
-UTILIZATION_DECAY = _param()  # exp(-kappa dt)
-UTILIZATION_SHOCK = _param()  # sd of the exact OU step
-RATE_INITIAL = _param()  # annual short rate
-RATE_MEAN = _param()
-RATE_DECAY = _param()  # exp(-a dt)
-RATE_SHOCK = _param()  # sd of the exact Vasicek step
-CHOLESKY = _param(6)  # lower triangle of the shock correlation: l00 l10 l11 l20 l21 l22
+LOG_PRICE_INITIAL = _param(name="log_price_initial")  # ln P(0), P in $/GPU-hour
+REGIME_INITIAL = _param(name="regime_initial")  # 0 = shortage, 1 = glut
+SWITCH_PROBABILITY = _param(2, name="switch_probability")  # [regime] monthly probability of leaving it
+LOG_DRIFT = _param(2, name="log_drift")  # [regime] (mu - sigma^2/2) dt
+LOG_VOLATILITY = _param(2, name="log_volatility")  # [regime] sigma sqrt(dt)
+UTILIZATION_LOGIT_MEAN = _param(2, name="utilization_logit_mean")  # [regime] logit of the long-run utilization
+JUMP_PROBABILITY = _param(name="jump_probability")  # lambda dt: a new GPU generation launches this month
+LOG_JUMP = _param(name="log_jump")  # ln(1 - d)
+REFERENCE_LOG_DRIFT = _param(
+    name="reference_log_drift"
+)  # planned ln P drift a month: initial regime's (mu - sigma^2/2) dt + lambda dt ln(1 - d)
+FLOOR_ENABLED = _param(name="floor_enabled")
+LOG_PRICE_FLOOR = _param(name="log_price_floor")  # ln(phi x cash cost per GPU-hour)
+UTILIZATION_LOGIT_INITIAL = _param(name="utilization_logit_initial")
+UTILIZATION_DECAY = _param(name="utilization_decay")  # exp(-kappa dt)
+UTILIZATION_SHOCK = _param(name="utilization_shock")  # sd of the exact OU step
+RATE_INITIAL = _param(name="rate_initial")  # annual short rate
+RATE_MEAN = _param(name="rate_mean")
+RATE_DECAY = _param(name="rate_decay")  # exp(-a dt)
+RATE_SHOCK = _param(name="rate_shock")  # sd of the exact Vasicek step
+CHOLESKY = _param(6, name="cholesky")  # lower triangle of the shock correlation: l00 l10 l11 l20 l21 l22
 
 # --- firm, $ per month unless stated ---
-FLEET_HOURS = _param()  # GPUs x 730 GPU-hours per month
-POWER_COST_FULL = _param()  # power bill with every GPU busy
-IDLE_POWER_FRACTION = _param()
-FLEET_OPEX = _param()  # opex per GPU-month x GPUs
-FIXED_OPEX = _param()
-CASH_INITIAL = _param()  # $
-AGE_INITIAL = _param()  # months
-USEFUL_LIFE = _param()  # months; GPUs earn and hold value only before it
-FLEET_COST = _param()  # GPUs x cost per GPU, $
-PRICE_ELASTICITY = _param()  # collateral value ~ (P / planned P)^elasticity
-LOG_AGE_DECAY = _param()  # ln(1 - annual decay) / 12, per month of age
-FIRE_SALE_RECOVERY = _param()  # 1 - fire-sale haircut
+FLEET_HOURS = _param(name="fleet_hours")  # GPUs x 730 GPU-hours per month
+POWER_COST_FULL = _param(name="power_cost_full")  # power bill with every GPU busy
+IDLE_POWER_FRACTION = _param(name="idle_power_fraction")
+FLEET_OPEX = _param(name="fleet_opex")  # opex per GPU-month x GPUs
+FIXED_OPEX = _param(name="fixed_opex")
+CASH_INITIAL = _param(name="cash_initial")  # $
+AGE_INITIAL = _param(name="age_initial")  # months
+USEFUL_LIFE = _param(name="useful_life")  # months; GPUs earn and hold value only before it
+FLEET_COST = _param(name="fleet_cost")  # GPUs x cost per GPU, $
+PRICE_ELASTICITY = _param(name="price_elasticity")  # collateral value ~ (P / planned P)^elasticity
+LOG_AGE_DECAY = _param(name="log_age_decay")  # ln(1 - annual decay) / 12, per month of age
+FIRE_SALE_RECOVERY = _param(name="fire_sale_recovery")  # 1 - fire-sale haircut
 
 # --- anchor customers (take-or-pay contracts) ---
-CUSTOMER_COUNT = _param()
-CUSTOMER_SHARE = _param(MAX_CUSTOMERS)  # share of the fleet
-CUSTOMER_PRICE = _param(MAX_CUSTOMERS)  # $/GPU-hour
-CUSTOMER_END = _param(MAX_CUSTOMERS)  # last month of the contract
-CUSTOMER_HAZARD = _param(MAX_CUSTOMERS)  # monthly default probability
+CUSTOMER_COUNT = _param(name="customer_count")
+CUSTOMER_SHARE = _param(MAX_CUSTOMERS, name="customer_share")  # share of the fleet
+CUSTOMER_PRICE = _param(MAX_CUSTOMERS, name="customer_price")  # $/GPU-hour
+CUSTOMER_END = _param(MAX_CUSTOMERS, name="customer_end")  # last month of the contract
+CUSTOMER_HAZARD = _param(MAX_CUSTOMERS, name="customer_hazard")  # monthly default probability
 
 # --- debt tranches ---
-TRANCHE_COUNT = _param()
-RATE_FLOOR = _param()  # floating coupons pay max(rate, floor) + spread
-TRANCHE_PRINCIPAL = _param(MAX_TRANCHES)  # $
-TRANCHE_FLOATING = _param(MAX_TRANCHES)  # 0 fixed, 1 floating
-TRANCHE_RATE = _param(MAX_TRANCHES)  # annual: the coupon if fixed, the spread if floating
-TRANCHE_AMORTIZATION = _param(MAX_TRANCHES)  # BULLET | LINEAR | ANNUITY
-TRANCHE_MATURITY = _param(MAX_TRANCHES)  # month the last payment is due
+TRANCHE_COUNT = _param(name="tranche_count")
+RATE_FLOOR = _param(name="rate_floor")  # floating coupons pay max(rate, floor) + spread
+TRANCHE_PRINCIPAL = _param(MAX_TRANCHES, name="tranche_principal")  # $
+TRANCHE_FLOATING = _param(MAX_TRANCHES, name="tranche_floating")  # 0 fixed, 1 floating
+TRANCHE_RATE = _param(MAX_TRANCHES, name="tranche_rate")  # annual: the coupon if fixed, the spread if floating
+TRANCHE_AMORTIZATION = _param(MAX_TRANCHES, name="tranche_amortization")  # BULLET | LINEAR | ANNUITY
+TRANCHE_MATURITY = _param(MAX_TRANCHES, name="tranche_maturity")  # month the last payment is due
 
 # --- covenants and refinancing ---
-LTV_MAX = _param()  # 0 = off
-DSCR_MIN = _param()  # 0 = off
-TEST_EVERY = _param()  # months between covenant tests
-CURE_TESTS = _param()  # breaches tolerated in a row
-REFINANCING_ENABLED = _param()
-REFINANCING_MAX_LTV = _param()
-REFINANCING_OPEN = _param(2)  # [regime] 1 if lenders refinance in that regime
-REFINANCING_SPREAD = _param(2)  # [regime] annual spread of the new floating loan
-REFINANCING_TERM = _param()  # months
+LTV_MAX = _param(name="ltv_max")  # 0 = off
+DSCR_MIN = _param(name="dscr_min")  # 0 = off
+TEST_EVERY = _param(name="test_every")  # months between covenant tests
+CURE_TESTS = _param(name="cure_tests")  # breaches tolerated in a row
+REFINANCING_ENABLED = _param(name="refinancing_enabled")
+REFINANCING_MAX_LTV = _param(name="refinancing_max_ltv")
+REFINANCING_OPEN = _param(2, name="refinancing_open")  # [regime] 1 if lenders refinance in that regime
+REFINANCING_SPREAD = _param(2, name="refinancing_spread")  # [regime] annual spread of the new floating loan
+REFINANCING_TERM = _param(name="refinancing_term")  # months
 
 PARAMETER_COUNT = _param.count
+PARAMETER_NAMES = tuple(_param.names)
 
 BULLET = 0
 LINEAR = 1

@@ -327,7 +327,7 @@ def value_at(document, dotted_key):
 
 def provenance_of(record):
     keys = ("gpu_stress_version", "created", "command", "simulation", "backend", "backend_reason", "device")
-    keys += ("chunk_paths", "write_paths", "table", "sweeps", "versions", "run_id")
+    keys += ("chunk_paths", "write_paths", "table", "sweeps", "versions", "run_id", "stream_layout")
     return {key: record[key] for key in keys}
 
 
@@ -386,6 +386,7 @@ def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=
         "write_paths": write_paths,
         "overwrite": overwrite,
         "run_id": uuid.uuid4().hex,
+        "stream_layout": L.STREAM_LAYOUT_VERSION,
         "table": table,
         "sweeps": [[key, values] for key, values in sweeps],
         "versions": versions(),
@@ -446,6 +447,12 @@ def resume(directory, backend=None):
     lock = store.Lock(staging).acquire()
     try:
         record = store.read_json(staging / store.RUN_FILE)
+        layout = record.get("stream_layout", 1)
+        if layout != L.STREAM_LAYOUT_VERSION:  # its finished chunks drew other random numbers
+            raise RunError(
+                f"resume: this run draws random-number stream layout {layout}, this gpu-stress layout "
+                f"{L.STREAM_LAYOUT_VERSION}: start it again with --overwrite"
+            )
         store.remove_temporaries(staging)
         if backend and backend != record["backend"]:
             resumed_on = get_backend(backend)

@@ -114,6 +114,16 @@ def _price_floor(config):
     return config.market.price.floor_multiple * cash_cost_per_gpu_hour(config.firm)
 
 
+def _market_first(matrix):
+    """The (price, utilization, rate) correlation matrix reordered (price, rate, utilization).
+
+    Its Cholesky factor then builds the market's shocks from the market's two
+    normals alone, and a firm's utilization shock from those and its own.
+    """
+    order = [0, 2, 1]
+    return matrix[np.ix_(order, order)]
+
+
 def _per_customer(function, padding=0.0):
     """A block of MAX_CUSTOMERS values: ``function(customer)`` for each customer, ``padding`` for unused slots."""
     return lambda config: (
@@ -228,7 +238,7 @@ SLOTS = (
             "market.correlation.price_rates",
             "market.correlation.utilization_rates",
         ),
-        lambda c: list(correlation_factor(c.market.correlation.matrix())[np.tril_indices(3)]),
+        lambda c: list(correlation_factor(_market_first(c.market.correlation.matrix()))[np.tril_indices(3)]),
         6,
     ),
     # --- firm ---

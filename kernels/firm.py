@@ -35,6 +35,7 @@ from .layout import (
     BULLET,
     CASH,
     CASH_INITIAL,
+    CHOLESKY,
     CURE_TESTS,
     CUSTOMER_ALIVE,
     CUSTOMER_COUNT,
@@ -93,6 +94,11 @@ from .layout import (
     TRANCHE_PRINCIPAL,
     TRANCHE_RATE,
     USEFUL_LIFE,
+    UTILIZATION_DECAY,
+    UTILIZATION_LOGIT,
+    UTILIZATION_LOGIT_INITIAL,
+    UTILIZATION_LOGIT_MEAN,
+    UTILIZATION_SHOCK,
 )
 
 
@@ -100,6 +106,7 @@ from .layout import (
 def init_firm(params, state, dtype):
     """Fill the firm's state vector for month 0."""
     state[CASH] = params[CASH_INITIAL]
+    state[UTILIZATION_LOGIT] = params[UTILIZATION_LOGIT_INITIAL]
     state[BREACHES] = dtype(0.0)
     customers = int(params[CUSTOMER_COUNT])
     for i in range(MAX_CUSTOMERS):
@@ -158,6 +165,25 @@ def coverage_ratio(ebitda, service, dtype):
     if service <= dtype(0.0):
         return dtype(RATIO_CAP)
     return min(max(ebitda / service, dtype(-RATIO_CAP)), dtype(RATIO_CAP))
+
+
+@device_function(inline=True)
+def utilization_step(params, state, regime, e_price, e_rate, e_utilization, dtype):
+    """The fleet's utilization this month (share), a logit-OU process in the firm's state.
+
+    x = m_R + (x - m_R) e^{-kappa dt} + eta sqrt((1 - e^{-2 kappa dt}) / (2 kappa)) Z_U, with
+    Z_U = l20 e_price + l21 e_rate + l22 e_utilization: the firm's own shock
+    loaded on the market's two.
+    """
+    z_utilization = (
+        params[CHOLESKY + 3] * e_price + params[CHOLESKY + 4] * e_rate + params[CHOLESKY + 5] * e_utilization
+    )
+    mean = params[UTILIZATION_LOGIT_MEAN + regime]
+    logit = (
+        mean + (state[UTILIZATION_LOGIT] - mean) * params[UTILIZATION_DECAY] + params[UTILIZATION_SHOCK] * z_utilization
+    )
+    state[UTILIZATION_LOGIT] = logit
+    return dtype(1.0) / (dtype(1.0) + math.exp(-logit))
 
 
 @device_function(inline=True)

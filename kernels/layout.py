@@ -69,7 +69,7 @@ RATE_INITIAL = _param(name="rate_initial")  # annual short rate
 RATE_MEAN = _param(name="rate_mean")
 RATE_DECAY = _param(name="rate_decay")  # exp(-a dt)
 RATE_SHOCK = _param(name="rate_shock")  # sd of the exact Vasicek step
-CHOLESKY = _param(6, name="cholesky")  # lower triangle of the shock correlation: l00 l10 l11 l20 l21 l22
+CHOLESKY = _param(6, name="cholesky")  # lower triangle for (price, rate, utilization): l00 l10 l11 l20 l21 l22
 
 # --- firm, $ per month unless stated ---
 FLEET_HOURS = _param(name="fleet_hours")  # GPUs x 730 GPU-hours per month
@@ -125,6 +125,7 @@ CASH = _state()
 BREACHES = _state()  # consecutive covenant breaches
 CUSTOMER_ALIVE = _state(MAX_CUSTOMERS)
 CUSTOMER_DRAW = _state(MAX_CUSTOMERS)  # this month's uniforms, one per customer
+UTILIZATION_LOGIT = _state()  # logit of the fleet's utilization (the firm's own state, not the market's)
 BALANCE = _state(MAX_TRANCHES)
 FLOATING = _state(MAX_TRANCHES)
 RATE = _state(MAX_TRANCHES)
@@ -210,11 +211,14 @@ STATEMENT_EVENT = _statement(name="event")  # how the path ended this month (a c
 STATEMENT_COUNT = _statement.count
 STATEMENT_NAMES = tuple(_statement.names)
 
-# --- random draws of one month: Philox blocks of 4 x uint32 ---
-# block 0 -> four normals (price, utilization, rate, unused)
-# block 1 -> uniforms (jump, regime, customer 0, customer 1)
-# block 2 -> uniforms (customer 2, customer 3, unused, unused), drawn only if needed
-BLOCK_NORMALS = 0
-BLOCK_UNIFORMS = 1
-BLOCK_MORE_CUSTOMERS = 2
-BLOCKS_PER_STREAM = 4  # counter word 3 = 4 x stream + block (room for one more block a month)
+# --- random draws: Philox blocks of 4 x uint32 ---
+# counter = (path id low, path id high, month, BLOCKS_PER_STREAM x stream + block), and
+# block = BLOCKS_PER_ENTITY x entity + k, where entity 0 is the market and entity 1 + f is firm f.
+# So the market's draws never depend on a firm's, and adding a firm adds blocks without moving any.
+STREAM_LAYOUT_VERSION = 2  # recorded in run.json; version 1 drew market and firm shocks from shared blocks
+BLOCKS_PER_ENTITY = 8
+MAX_ENTITIES = 32
+BLOCKS_PER_STREAM = BLOCKS_PER_ENTITY * MAX_ENTITIES
+MARKET_BLOCK = 0  # words 0, 1: Box-Muller (e_price, e_rate); word 2: u_jump; word 3: u_regime
+FIRM_BLOCK = 0  # of the firm's entity; words 0, 1: Box-Muller (e_utilization, spare); 2, 3: customers 0, 1
+FIRM_MORE_CUSTOMERS_BLOCK = 1  # words 0, 1: customers 2, 3 (drawn only with more than two); 2, 3 spare

@@ -1,17 +1,17 @@
-"""One month of the market a GPU cloud sells into.
+"""One month of the market that every GPU cloud of a path sells into.
 
 State: regime R (0 shortage, 1 glut), ln P (P = GPU rental price, $/GPU-hour),
-x = logit of fleet utilization, r = annual short rate. With dt = 1/12 year:
+r = annual short rate. With dt = 1/12 year:
 
     R      switches with probability SWITCH_PROBABILITY[R] (two-state Markov chain)
     ln P  += (mu_R - sigma_R^2 / 2) dt + sigma_R sqrt(dt) Z_P  [+ ln(1 - d) w.p. lambda dt]
     ln P   = max(ln P, ln floor)                      (capacity withdrawn below cost)
-    x      = m_R + (x - m_R) e^{-kappa dt} + eta sqrt((1 - e^{-2 kappa dt}) / (2 kappa)) Z_U
     r      = b + (r - b) e^{-a dt} + s sqrt((1 - e^{-2 a dt}) / (2 a)) Z_r
 
-(exact transitions of the logit-OU and Vasicek processes; the host folds the
-constants). (Z_P, Z_U, Z_r) = L e for independent normals e, with L the
-Cholesky factor of the validated correlation matrix.
+(the exact Vasicek transition; the host folds the constants). The market has
+its own parameters, state and random block; a firm's utilization (its own
+state, ``firm.utilization_step``) loads on the market's shocks through the
+Cholesky factor of the (price, rate, utilization) correlation matrix.
 """
 
 from .device import device_function
@@ -31,22 +31,13 @@ from .layout import (
     REFERENCE_LOG_DRIFT,
     REGIME_INITIAL,
     SWITCH_PROBABILITY,
-    UTILIZATION_DECAY,
-    UTILIZATION_LOGIT_INITIAL,
-    UTILIZATION_LOGIT_MEAN,
-    UTILIZATION_SHOCK,
 )
 
 
 @device_function(inline=True)
 def initial_market(params):
-    """(regime, ln P, logit U, r) at month 0."""
-    return (
-        int(params[REGIME_INITIAL]),
-        params[LOG_PRICE_INITIAL],
-        params[UTILIZATION_LOGIT_INITIAL],
-        params[RATE_INITIAL],
-    )
+    """(regime, ln P, r) at month 0."""
+    return int(params[REGIME_INITIAL]), params[LOG_PRICE_INITIAL], params[RATE_INITIAL]
 
 
 @device_function(inline=True)
@@ -65,14 +56,18 @@ def reference_step(params, reference_log_price, dtype):
 
 
 @device_function(inline=True)
-def market_step(params, regime, log_price, utilization_logit, rate, e0, e1, e2, u_jump, u_regime, dtype):
-    """Advance the market one month; e0..e2 are independent standard normals."""
+def market_step(params, regime, log_price, rate, e_price, e_rate, u_jump, u_regime, dtype):
+    """Advance the market one month; e_price and e_rate are its independent standard normals.
+
+    The correlated shocks are z_price = l00 e_price and z_rate = l10 e_price +
+    l11 e_rate (CHOLESKY of the (price, rate, utilization) correlation), so the
+    market needs no firm's draw; a firm's utilization loads on both.
+    """
     if u_regime < params[SWITCH_PROBABILITY + regime]:
         regime = 1 - regime
 
-    z_price = params[CHOLESKY] * e0
-    z_utilization = params[CHOLESKY + 1] * e0 + params[CHOLESKY + 2] * e1
-    z_rate = params[CHOLESKY + 3] * e0 + params[CHOLESKY + 4] * e1 + params[CHOLESKY + 5] * e2
+    z_price = params[CHOLESKY] * e_price
+    z_rate = params[CHOLESKY + 1] * e_price + params[CHOLESKY + 2] * e_rate
 
     log_price = log_price + params[LOG_DRIFT + regime] + params[LOG_VOLATILITY + regime] * z_price
     if u_jump < params[JUMP_PROBABILITY]:
@@ -80,11 +75,6 @@ def market_step(params, regime, log_price, utilization_logit, rate, e0, e1, e2, 
     if params[FLOOR_ENABLED] > dtype(0.0) and log_price < params[LOG_PRICE_FLOOR]:
         log_price = params[LOG_PRICE_FLOOR]
 
-    mean = params[UTILIZATION_LOGIT_MEAN + regime]
-    utilization_logit = (
-        mean + (utilization_logit - mean) * params[UTILIZATION_DECAY] + params[UTILIZATION_SHOCK] * z_utilization
-    )
-
     rate_mean = params[RATE_MEAN]
     rate = rate_mean + (rate - rate_mean) * params[RATE_DECAY] + params[RATE_SHOCK] * z_rate
-    return regime, log_price, utilization_logit, rate
+    return regime, log_price, rate

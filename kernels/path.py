@@ -9,7 +9,7 @@ LTV are NaN once the firm has defaulted.
 import math
 
 from .device import device_function
-from .firm import firm_step, fleet_value, init_firm, total_debt
+from .firm import firm_step, fleet_value, init_firm, total_debt, utilization_step
 from .layout import (
     AGE_INITIAL,
     BASE_CASE,
@@ -67,7 +67,7 @@ from .layout import (
     TRAILING_MONTHS,
 )
 from .market import initial_market, market_step, reference_step
-from .rng import month_draws
+from .rng import firm_draws, market_draws
 
 
 @device_function
@@ -138,7 +138,7 @@ def simulate_path(
     ``statement`` (month x STATEMENT_*, for the months it lived). ``state`` is
     scratch of length STATE_SIZE.
     """
-    regime, log_price, utilization_logit, rate = initial_market(params)
+    regime, log_price, rate = initial_market(params)
     reference_log_price = log_price  # the planned price path that collateral is valued against
     init_firm(params, state, dtype)
     more_customers = int(params[CUSTOMER_COUNT]) > 2
@@ -157,17 +157,14 @@ def simulate_path(
     final_log_price = log_price
 
     for month in range(1, horizon + 1):
-        e_price, e_utilization, e_rate, u_jump, u_regime, u0, u1, u2, u3 = month_draws(
-            seed, stream, path_id, month, more_customers, dtype
-        )
+        e_price, e_rate, u_jump, u_regime = market_draws(seed, stream, path_id, month, dtype)
+        e_utilization, u0, u1, u2, u3 = firm_draws(seed, stream, path_id, month, 0, more_customers, dtype)
         if params[BASE_CASE] > dtype(0.0):  # the plan: no shock, and a uniform of 1 is below no probability
-            e_price = e_utilization = e_rate = dtype(0.0)
+            e_price = e_rate = e_utilization = dtype(0.0)
             u_jump = u_regime = u0 = u1 = u2 = u3 = dtype(1.0)
-        regime, log_price, utilization_logit, rate = market_step(
-            params, regime, log_price, utilization_logit, rate, e_price, e_utilization, e_rate, u_jump, u_regime, dtype
-        )
+        regime, log_price, rate = market_step(params, regime, log_price, rate, e_price, e_rate, u_jump, u_regime, dtype)
         reference_log_price = reference_step(params, reference_log_price, dtype)
-        utilization = dtype(1.0) / (dtype(1.0) + math.exp(-utilization_logit))
+        utilization = utilization_step(params, state, regime, e_price, e_rate, e_utilization, dtype)
 
         if alive:
             state[CUSTOMER_DRAW] = u0

@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from .device import device_function, is_float64
-from .layout import BLOCK_MORE_CUSTOMERS, BLOCK_NORMALS, BLOCK_UNIFORMS, BLOCKS_PER_STREAM
+from .layout import BLOCKS_PER_ENTITY, BLOCKS_PER_STREAM, FIRM_BLOCK, FIRM_MORE_CUSTOMERS_BLOCK, MARKET_BLOCK
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 _SHIFT32 = np.uint64(32)
@@ -61,7 +61,7 @@ def philox4x32_10(c0, c1, c2, c3, k0, k1):
 
 @device_function(inline=True)
 def draw_block(seed, stream, path, month, block):
-    """Block ``block`` (BLOCK_NORMALS, BLOCK_UNIFORMS or BLOCK_MORE_CUSTOMERS) of a month of a path."""
+    """Block ``block`` (BLOCKS_PER_ENTITY x entity + k, see ``layout``) of a month of a path."""
     seed = np.uint64(seed)
     path = np.uint64(path)
     lane3 = np.uint64(stream) * np.uint64(BLOCKS_PER_STREAM) + np.uint64(block)
@@ -130,32 +130,32 @@ def box_muller(bits0, bits1, dtype):
 
 
 @device_function
-def month_draws(seed, stream, path_id, month, more_customers, dtype):
-    """Every random input of one month of one path.
+def market_draws(seed, stream, path_id, month, dtype):
+    """The market's random inputs of one month: (e_price, e_rate, u_jump, u_regime).
 
-    Returns (e_price, e_utilization, e_rate, u_jump, u_regime, u_customer0..3):
-    three independent standard normals (correlated later by the market step)
-    and six uniforms. The third block, for customers 2 and 3, is drawn only if
-    ``more_customers``; otherwise those two uniforms are 1 (never a default).
+    Two independent standard normals (correlated by the market step) and two
+    uniforms, from the market's own block: no firm's draws can change them.
     """
-    bits0, bits1, bits2, bits3 = draw_block(seed, stream, path_id, month, BLOCK_NORMALS)
-    e_price, e_utilization = box_muller(bits0, bits1, dtype)
-    e_rate, _ = box_muller(bits2, bits3, dtype)
-    bits0, bits1, bits2, bits3 = draw_block(seed, stream, path_id, month, BLOCK_UNIFORMS)
+    bits0, bits1, bits2, bits3 = draw_block(seed, stream, path_id, month, MARKET_BLOCK)
+    e_price, e_rate = box_muller(bits0, bits1, dtype)
+    return e_price, e_rate, to_uniform(bits2, dtype), to_uniform(bits3, dtype)
+
+
+@device_function
+def firm_draws(seed, stream, path_id, month, firm, more_customers, dtype):
+    """Firm ``firm``'s random inputs of one month: (e_utilization, u_customer0..3).
+
+    From the firm's own blocks (entity 1 + firm). The block for customers 2
+    and 3 is drawn only if ``more_customers``; otherwise their uniforms are 1
+    (never a default).
+    """
+    first = BLOCKS_PER_ENTITY * (1 + firm)
+    bits0, bits1, bits2, bits3 = draw_block(seed, stream, path_id, month, first + FIRM_BLOCK)
+    e_utilization, _ = box_muller(bits0, bits1, dtype)
     u_customer2 = dtype(1.0)
     u_customer3 = dtype(1.0)
     if more_customers:
-        more0, more1, _, _ = draw_block(seed, stream, path_id, month, BLOCK_MORE_CUSTOMERS)
+        more0, more1, _, _ = draw_block(seed, stream, path_id, month, first + FIRM_MORE_CUSTOMERS_BLOCK)
         u_customer2 = to_uniform(more0, dtype)
         u_customer3 = to_uniform(more1, dtype)
-    return (
-        e_price,
-        e_utilization,
-        e_rate,
-        to_uniform(bits0, dtype),
-        to_uniform(bits1, dtype),
-        to_uniform(bits2, dtype),
-        to_uniform(bits3, dtype),
-        u_customer2,
-        u_customer3,
-    )
+    return e_utilization, to_uniform(bits2, dtype), to_uniform(bits3, dtype), u_customer2, u_customer3

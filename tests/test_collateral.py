@@ -19,14 +19,12 @@ NO_SURPRISES = ("market.price.volatility=0.0", "market.price.jump_intensity=0.0"
 @numba.njit
 def collateral_by_month(params, horizon, normals, dtype):
     """V at the end of each month of one path, stepped by the kernels' own market and planned-price steps."""
-    regime, log_price, utilization_logit, rate = initial_market(params)
+    regime, log_price, rate = initial_market(params)
     planned = log_price
     values = np.empty(horizon)
     for month in range(1, horizon + 1):
-        e0, e1, e2 = normals[month - 1]
-        regime, log_price, utilization_logit, rate = market_step(
-            params, regime, log_price, utilization_logit, rate, e0, e1, e2, dtype(0.5), dtype(0.5), dtype
-        )
+        e0, e1, _ = normals[month - 1]
+        regime, log_price, rate = market_step(params, regime, log_price, rate, e0, e1, dtype(0.5), dtype(0.5), dtype)
         planned = reference_step(params, planned, dtype)
         values[month - 1] = fleet_value(params, log_price - planned, params[L.AGE_INITIAL] + dtype(month), dtype)
     return values

@@ -409,3 +409,11 @@ def test_the_same_inputs_in_float64_finish_with_finite_outputs(tmp_path):
     assert invoke("run", *SOARING, "-o", tmp_path / "out").exit_code == 0
     price = ds.dataset(tmp_path / "out" / "paths", format="ipc").to_table()["final_price"].to_numpy()
     assert np.isfinite(price).all() and price.min() > np.finfo(np.float32).max
+
+
+def test_a_run_is_never_resumed_across_random_number_layouts(tmp_path, monkeypatch):
+    staging = interrupted(tmp_path, monkeypatch)
+    record = json.loads((staging / "run.json").read_text())
+    assert record["stream_layout"] == 2
+    (staging / "run.json").write_text(json.dumps(record | {"stream_layout": 1}))
+    one_line_exit_2(invoke("run", "--resume", tmp_path / "out"), "stream layout 1", "--overwrite")

@@ -1,12 +1,14 @@
 """Philox4x32-10 and the draws built on it: known answers, golden values, moments."""
 
 import math
+from pathlib import Path
 
 import numba
 import numpy as np
 import pytest
 
 from gpu_stress.backends import numpy_random
+from gpu_stress.kernels import layout as L
 from gpu_stress.kernels import rng
 
 # Random123's known-answer vectors for Philox4x32-10: (counter, key) -> output.
@@ -131,3 +133,51 @@ def test_cos_sin_turns_matches_numpy():
 
 GOLDEN_NORMALS = [-0.3300257981675773, -1.3186885768580958, -1.8413726254331144, -1.2993464628488274]
 GOLDEN_UNIFORMS = [0.13821184530388564, 0.09564161289017648, 0.8334700724808499, 0.5787596023874357]
+
+
+# Stream layout 2 (docs/model.md): seed 42, path 7, month 3, stream 0.
+GOLDEN_MARKET = [-0.3300257981675773, -1.3186885768580958, 0.07890764286275953, 0.5978009164100513]
+GOLDEN_FIRMS = [
+    [-1.2136872733184751, 0.9733994916314259, 0.5149569284403697, 0.69615920225624, 0.5610711356857792],
+    [0.11058701126072616, 0.4328534515807405, 0.7345849958946928, 0.28020110621582717, 0.9750980968819931],
+]
+
+
+def test_market_and_firm_draws_known_answers_also_in_the_docs():
+    market = rng.market_draws(np.uint64(42), 0, 7, 3, np.float64)
+    np.testing.assert_allclose(market, GOLDEN_MARKET, rtol=1e-14)
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "model.md").read_text()
+    for firm, golden in enumerate(GOLDEN_FIRMS):
+        np.testing.assert_allclose(rng.firm_draws(np.uint64(42), 0, 7, 3, firm, True, np.float64), golden, rtol=1e-14)
+        assert ", ".join(repr(value) for value in golden) in docs
+    assert ", ".join(repr(value) for value in GOLDEN_MARKET) in docs
+
+
+def test_market_and_firms_draw_from_blocks_of_their_own():
+    blocks = {L.MARKET_BLOCK}
+    for firm in range(L.MAX_ENTITIES - 1):
+        first = L.BLOCKS_PER_ENTITY * (1 + firm)
+        firm_blocks = {first + L.FIRM_BLOCK, first + L.FIRM_MORE_CUSTOMERS_BLOCK}
+        assert blocks.isdisjoint(firm_blocks) and max(firm_blocks) < L.BLOCKS_PER_STREAM
+        blocks |= firm_blocks
+    # A firm's draws are its blocks' words, whatever the other firms draw.
+    words = rng.draw_block(np.uint64(9), 0, 11, 5, L.BLOCKS_PER_ENTITY * 3 + L.FIRM_BLOCK)
+    e_utilization, _ = rng.box_muller(words[0], words[1], np.float64)
+    assert rng.firm_draws(np.uint64(9), 0, 11, 5, 2, False, np.float64)[0] == e_utilization
+
+
+def test_a_firms_settings_never_change_the_market_path():
+    from gpu_stress.backends import get_backend
+    from gpu_stress.params import parameter_vector
+    from helpers import FULL_MODEL, config_of, table_with
+
+    one_customer = table_with(FULL_MODEL, {"market": {"utilization": {"volatility": 2.0}}})
+    one_customer["customers"] = one_customer["customers"][:1]  # no block for customers 2 and 3
+    tracks = []
+    for table in (FULL_MODEL, one_customer):
+        config = config_of(table)
+        _, _, track = get_backend("cpu").simulate(parameter_vector(config), 60, 11, 0, 0, 300, 300, np.float64)
+        tracks.append(track)
+    for variable in (L.TRACK_PRICE, L.TRACK_RATE, L.TRACK_GLUT):
+        np.testing.assert_array_equal(tracks[0][:, :, variable], tracks[1][:, :, variable])
+    assert not np.array_equal(tracks[0][:, :, L.TRACK_UTILIZATION], tracks[1][:, :, L.TRACK_UTILIZATION])

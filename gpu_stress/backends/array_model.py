@@ -19,17 +19,23 @@ from . import numpy_random
 
 
 def philox_draws(seed, stream, path_start, paths, customers, dtype):
-    """Draws of the random-number contract: ``draws(month)`` -> (normals[3], uniforms[6])."""
+    """Draws of the random-number contract: ``draws(month)`` -> ((e_price, e_utilization, e_rate), uniforms[6]).
+
+    The market's block gives e_price, e_rate, u_jump and u_regime; the firm's
+    (entity 1) gives e_utilization and the customers' uniforms.
+    """
     path_ids = np.uint64(path_start) + np.arange(paths, dtype=np.uint64)
+    firm_blocks = L.BLOCKS_PER_ENTITY * 1  # firm 0 is entity 1
 
     def draws(month):
-        b0, b1, b2, b3 = numpy_random.draw_block(seed, stream, path_ids, month, L.BLOCK_NORMALS)
-        e_price, e_utilization = numpy_random.box_muller(b0, b1, dtype)
-        e_rate, _ = numpy_random.box_muller(b2, b3, dtype)
-        words = numpy_random.draw_block(seed, stream, path_ids, month, L.BLOCK_UNIFORMS)
-        uniforms = [numpy_random.to_uniform(word, dtype) for word in words]
+        m0, m1, m2, m3 = numpy_random.draw_block(seed, stream, path_ids, month, L.MARKET_BLOCK)
+        e_price, e_rate = numpy_random.box_muller(m0, m1, dtype)
+        f0, f1, f2, f3 = numpy_random.draw_block(seed, stream, path_ids, month, firm_blocks + L.FIRM_BLOCK)
+        e_utilization, _ = numpy_random.box_muller(f0, f1, dtype)
+        uniforms = [numpy_random.to_uniform(word, dtype) for word in (m2, m3, f2, f3)]
         if customers > 2:
-            more = numpy_random.draw_block(seed, stream, path_ids, month, L.BLOCK_MORE_CUSTOMERS)[:2]
+            block = firm_blocks + L.FIRM_MORE_CUSTOMERS_BLOCK
+            more = numpy_random.draw_block(seed, stream, path_ids, month, block)[:2]
             uniforms += [numpy_random.to_uniform(word, dtype) for word in more]
         else:
             uniforms += [np.ones(paths, dtype)] * 2
@@ -128,9 +134,10 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
 
         # --- market ---
         regime = xp.where(u_regime < by_regime(L.SWITCH_PROBABILITY), 1 - regime, regime)
+        # (price, rate) from the market's normals e0, e2; utilization loads on them and on the firm's e1.
         z_price = cholesky[0] * e0
-        z_utilization = cholesky[1] * e0 + cholesky[2] * e1
-        z_rate = cholesky[3] * e0 + cholesky[4] * e1 + cholesky[5] * e2
+        z_rate = cholesky[1] * e0 + cholesky[2] * e2
+        z_utilization = cholesky[3] * e0 + cholesky[4] * e2 + cholesky[5] * e1
         log_price = log_price + by_regime(L.LOG_DRIFT) + by_regime(L.LOG_VOLATILITY) * z_price
         log_price = xp.where(u_jump < p[L.JUMP_PROBABILITY], log_price + p[L.LOG_JUMP], log_price)
         planned_log_price = planned_log_price + p[L.REFERENCE_LOG_DRIFT]

@@ -472,7 +472,7 @@ def _print_statement(result):
     table = Table(title=f"scenario {result.scenario_id}, path {result.path_id} ({result.backend}); $ per month")
     statement = result.statement.to_pydict()
     tranches = len(result.tranche_names)
-    labels = ["month", "price", "util", "rate", "regime", "contracted", "spot", "power", "opex", "EBITDA"]
+    labels = ["month", "price", "util", "rate", "regime", "GPUs", "contracted", "spot", "power", "opex", "EBITDA"]
     labels += ["interest", "principal", "cash", "debt", "fleet value", "LTV", "DSCR", "breaches", "event"]
     for label in labels:
         table.add_column(label, justify="right", no_wrap=True)
@@ -485,6 +485,7 @@ def _print_statement(result):
             f"{statement['utilization'][row]:.3f}",
             f"{statement['rate'][row]:.4f}",
             "glut" if statement["regime"][row] else "shortage",
+            f"{statement['gpus'][row]:,.0f}",
             *(format_money(statement[name][row]) for name in ("revenue_contracted", "revenue_spot", "power", "opex")),
             format_money(statement["ebitda"][row]),
             format_money(interest),

@@ -124,6 +124,44 @@ def _market_first(matrix):
     return matrix[np.ix_(order, order)]
 
 
+@dataclass(frozen=True)
+class FleetCohort:
+    """One cohort as the slots see it, the installed fleet ([firm]) included."""
+
+    gpus: int
+    gpu_cost: float
+    age_months: int
+    useful_life_months: int
+    power_kw: float
+    age_decay: float
+
+
+def cohorts(config):
+    """The fleet's cohorts: the installed fleet of ``[firm]`` first, then ``[[cohorts]]``."""
+    firm, decay = config.firm, config.collateral.age_decay
+    fleet = [FleetCohort(firm.gpus, firm.gpu_cost, firm.gpu_age_months, firm.useful_life_months, firm.power_kw, decay)]
+    for cohort in config.cohorts:
+        own_decay = decay if cohort.age_decay is None else cohort.age_decay
+        fleet.append(
+            FleetCohort(
+                cohort.gpus,
+                cohort.gpu_cost,
+                -cohort.delivery_month,
+                cohort.useful_life_months,
+                cohort.power_kw,
+                own_decay,
+            )
+        )
+    return fleet
+
+
+def _per_cohort(function, padding=0.0):
+    """A block of MAX_COHORTS values: ``function(cohort, config)`` for each cohort, ``padding`` for unused slots."""
+    return lambda config: (
+        [function(cohort, config) for cohort in cohorts(config)] + [padding] * (L.MAX_COHORTS - 1 - len(config.cohorts))
+    )
+
+
 def _per_customer(function, padding=0.0):
     """A block of MAX_CUSTOMERS values: ``function(customer)`` for each customer, ``padding`` for unused slots."""
     return lambda config: (
@@ -241,33 +279,58 @@ SLOTS = (
         lambda c: list(correlation_factor(_market_first(c.market.correlation.matrix()))[np.tril_indices(3)]),
         6,
     ),
+    # --- the fleet: the installed fleet ([firm]) is cohort 0, then [[cohorts]] ---
+    Slot(L.COHORT_COUNT, "cohorts", ("cohorts",), lambda c: 1 + len(c.cohorts)),
+    Slot(
+        L.COHORT_GPUS,
+        "GPUs",
+        ("firm.gpus", "cohorts[].gpus"),
+        _per_cohort(lambda cohort, c: cohort.gpus),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_COST,
+        "$",
+        ("firm.gpu_cost", "cohorts[].gpu_cost"),
+        _per_cohort(lambda cohort, c: cohort.gpus * cohort.gpu_cost),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_AGE_INITIAL,
+        "months",
+        ("firm.gpu_age_months", "cohorts[].delivery_month"),
+        _per_cohort(lambda cohort, c: cohort.age_months),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_USEFUL_LIFE,
+        "months",
+        ("firm.useful_life_months", "cohorts[].useful_life_months"),
+        _per_cohort(lambda cohort, c: cohort.useful_life_months),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_LOG_DECAY,
+        "ln value per month of age",
+        ("collateral.age_decay", "cohorts[].age_decay"),
+        _per_cohort(lambda cohort, c: math.log1p(-cohort.age_decay) / L.MONTHS_PER_YEAR),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_POWER_FULL,
+        "$ per month",
+        ("firm.power_kw", "cohorts[].power_kw", "firm.pue", "firm.electricity_price"),
+        _per_cohort(
+            lambda cohort, c: cohort.gpus * cohort.power_kw * c.firm.pue * L.HOURS_PER_MONTH * c.firm.electricity_price
+        ),
+        L.MAX_COHORTS,
+    ),
     # --- firm ---
-    Slot(L.FLEET_HOURS, "GPU-hours per month", ("firm.gpus",), lambda c: c.firm.gpus * L.HOURS_PER_MONTH),
-    Slot(
-        L.POWER_COST_FULL,
-        "$ per month",
-        ("firm.gpus", "firm.power_kw", "firm.pue", "firm.electricity_price"),
-        lambda c: c.firm.gpus * c.firm.power_kw * c.firm.pue * L.HOURS_PER_MONTH * c.firm.electricity_price,
-    ),
     Slot(L.IDLE_POWER_FRACTION, "share", ("firm.idle_power_fraction",), lambda c: c.firm.idle_power_fraction),
-    Slot(
-        L.FLEET_OPEX,
-        "$ per month",
-        ("firm.gpus", "firm.opex_per_gpu_month"),
-        lambda c: c.firm.gpus * c.firm.opex_per_gpu_month,
-    ),
+    Slot(L.OPEX_PER_GPU, "$ per GPU-month", ("firm.opex_per_gpu_month",), lambda c: c.firm.opex_per_gpu_month),
     Slot(L.FIXED_OPEX, "$ per month", ("firm.fixed_opex_month",), lambda c: c.firm.fixed_opex_month),
     Slot(L.CASH_INITIAL, "$", ("firm.cash",), lambda c: c.firm.cash),
-    Slot(L.AGE_INITIAL, "months", ("firm.gpu_age_months",), lambda c: c.firm.gpu_age_months),
-    Slot(L.USEFUL_LIFE, "months", ("firm.useful_life_months",), lambda c: c.firm.useful_life_months),
-    Slot(L.FLEET_COST, "$", ("firm.gpus", "firm.gpu_cost"), lambda c: c.firm.gpus * c.firm.gpu_cost),
     Slot(L.PRICE_ELASTICITY, "", ("collateral.price_elasticity",), lambda c: c.collateral.price_elasticity),
-    Slot(
-        L.LOG_AGE_DECAY,
-        "ln value per month of age",
-        ("collateral.age_decay",),
-        lambda c: math.log1p(-c.collateral.age_decay) / L.MONTHS_PER_YEAR,
-    ),
     Slot(
         L.FIRE_SALE_RECOVERY, "share", ("collateral.fire_sale_haircut",), lambda c: 1.0 - c.collateral.fire_sale_haircut
     ),

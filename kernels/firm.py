@@ -4,10 +4,12 @@ All money in $, per month unless stated. ``firm_step`` runs the named
 sub-steps of month t in this order (the numpy oracle has sections of the
 same names):
 
-1. ``operating_cash_flow``: anchor customers default with their monthly hazard
+1. ``fleet``: the cohorts still in service (each retires at the end of its
+   useful life), their power bill and collateral value V.
+   ``operating_cash_flow``: anchor customers default with their monthly hazard
    or expire (their capacity goes to the spot market); EBITDA = take-or-pay
-   revenue + spot revenue (spot share x GPUs x 730 h x U x P) - power - opex.
-   A fleet past its useful life earns nothing and costs only the fixed opex.
+   revenue + spot revenue (spot share x GPUs in service x 730 h x U x P) -
+   power - opex. With every cohort retired only the fixed opex remains.
 2. ``debt_service``: interest at the fixed coupon or at max(r, floor) + spread;
    principal by its schedule (bullet, linear, annuity). A bullet balloon is
    refinanced (floating, regime spread, new term) if refinancing is on,
@@ -28,7 +30,6 @@ import math
 
 from .device import device_function
 from .layout import (
-    AGE_INITIAL,
     ANNUITY,
     BALANCE,
     BREACHES,
@@ -36,6 +37,13 @@ from .layout import (
     CASH,
     CASH_INITIAL,
     CHOLESKY,
+    COHORT_AGE_INITIAL,
+    COHORT_COST,
+    COHORT_COUNT,
+    COHORT_GPUS,
+    COHORT_LOG_DECAY,
+    COHORT_POWER_FULL,
+    COHORT_USEFUL_LIFE,
     CURE_TESTS,
     CUSTOMER_ALIVE,
     CUSTOMER_COUNT,
@@ -49,16 +57,13 @@ from .layout import (
     EBITDA_TRAILING,
     FIRE_SALE_RECOVERY,
     FIXED_OPEX,
-    FLEET_COST,
-    FLEET_HOURS,
-    FLEET_OPEX,
     FLOATING,
+    HOURS_PER_MONTH,
     IDLE_POWER_FRACTION,
     INSOLVENT_NO_DEBT,
     INTEREST,
     LINEAR,
     LIQUIDITY,
-    LOG_AGE_DECAY,
     LTV_BREACH,
     LTV_MAX,
     MATURITY,
@@ -67,10 +72,10 @@ from .layout import (
     MONTHS_PER_YEAR,
     NO_DEFAULT,
     OPEX_COST,
+    OPEX_PER_GPU,
     PAYMENT,
     PAYMENT_RATE,
     POWER_COST,
-    POWER_COST_FULL,
     PRICE_ELASTICITY,
     PRINCIPAL,
     RATE,
@@ -93,7 +98,6 @@ from .layout import (
     TRANCHE_MATURITY,
     TRANCHE_PRINCIPAL,
     TRANCHE_RATE,
-    USEFUL_LIFE,
     UTILIZATION_DECAY,
     UTILIZATION_LOGIT,
     UTILIZATION_LOGIT_INITIAL,
@@ -136,17 +140,34 @@ def total_debt(state, dtype):
 
 
 @device_function(inline=True)
-def fleet_value(params, price_surprise, age_months, dtype):
-    """Collateral value V ($) of the fleet; zero past its useful life.
+def fleet(params, month, price_surprise, dtype):
+    """(GPUs in service, $ power bill with all of them busy, collateral value V $) of the cohorts in month ``month``.
 
-    V = cost x residual(age) x (P / planned P)^elasticity, with residual(age)
-    = (1 - age_decay)^(age / 12) and ``price_surprise`` = ln P - ln planned P:
-    the residual curve already holds the expected decline, so on the planned
-    price path V = cost x residual(age) exactly.
+    A cohort is in service until its age passes its useful life; then it earns
+    nothing and is worth nothing. Its value is cost x residual(age) x (P /
+    planned P)^elasticity, with residual(age) = (1 - age_decay)^(age / 12) and
+    ``price_surprise`` = ln P - ln planned P: the residual curve already holds
+    the expected decline, so on the planned price path V = sum of cost x
+    residual(age) exactly.
     """
-    if age_months > params[USEFUL_LIFE]:
-        return dtype(0.0)
-    return params[FLEET_COST] * math.exp(params[PRICE_ELASTICITY] * price_surprise + params[LOG_AGE_DECAY] * age_months)
+    gpus = dtype(0.0)
+    power_full = dtype(0.0)
+    value = dtype(0.0)
+    for c in range(int(params[COHORT_COUNT])):
+        age = params[COHORT_AGE_INITIAL + c] + dtype(month)
+        if age <= params[COHORT_USEFUL_LIFE + c]:
+            gpus += params[COHORT_GPUS + c]
+            power_full += params[COHORT_POWER_FULL + c]
+            exponent = params[PRICE_ELASTICITY] * price_surprise + params[COHORT_LOG_DECAY + c] * age
+            value += params[COHORT_COST + c] * math.exp(exponent)
+    return gpus, power_full, value
+
+
+@device_function(inline=True)
+def fleet_value(params, month, price_surprise, dtype):
+    """Collateral value V ($) of the cohorts in service in month ``month`` (see ``fleet``)."""
+    _, _, value = fleet(params, month, price_surprise, dtype)
+    return value
 
 
 @device_function(inline=True)
@@ -187,8 +208,12 @@ def utilization_step(params, state, regime, e_price, e_rate, e_utilization, dtyp
 
 
 @device_function(inline=True)
-def operating_cash_flow(params, state, month, price, utilization, active, dtype):
-    """EBITDA of the month ($); also retires customers that default this month."""
+def operating_cash_flow(params, state, month, price, utilization, gpus, power_full, dtype):
+    """EBITDA of the month ($) of ``gpus`` GPUs in service; also retires customers that default this month.
+
+    Customers take their shares of the GPUs in service; ``power_full`` is
+    their power bill if all were busy.
+    """
     month_number = dtype(month)
     contracted_share = dtype(0.0)
     contracted_rate = dtype(0.0)  # $ per fleet GPU-hour from take-or-pay contracts
@@ -199,23 +224,19 @@ def operating_cash_flow(params, state, month, price, utilization, active, dtype)
             else:
                 contracted_share += params[CUSTOMER_SHARE + i]
                 contracted_rate += params[CUSTOMER_SHARE + i] * params[CUSTOMER_PRICE + i]
-    if not active:
-        state[REVENUE_CONTRACTED] = dtype(0.0)
-        state[REVENUE_SPOT] = dtype(0.0)
-        state[POWER_COST] = dtype(0.0)
-        state[OPEX_COST] = params[FIXED_OPEX]
-        return -params[FIXED_OPEX]
+    hours = gpus * dtype(HOURS_PER_MONTH)
     spot_share = dtype(1.0) - contracted_share
-    revenue = params[FLEET_HOURS] * (contracted_rate + spot_share * utilization * price)
+    revenue = hours * (contracted_rate + spot_share * utilization * price)
     busy = contracted_share + spot_share * utilization
     idle = params[IDLE_POWER_FRACTION]
-    power = params[POWER_COST_FULL] * (busy + (dtype(1.0) - busy) * idle)
+    power = power_full * (busy + (dtype(1.0) - busy) * idle)
+    opex = params[OPEX_PER_GPU] * gpus
     # The statement's lines (gpu-stress trace); EBITDA below keeps the arithmetic of one expression.
-    state[REVENUE_CONTRACTED] = params[FLEET_HOURS] * contracted_rate
+    state[REVENUE_CONTRACTED] = hours * contracted_rate
     state[REVENUE_SPOT] = revenue - state[REVENUE_CONTRACTED]
     state[POWER_COST] = power
-    state[OPEX_COST] = params[FLEET_OPEX] + params[FIXED_OPEX]
-    return revenue - power - params[FLEET_OPEX] - params[FIXED_OPEX]
+    state[OPEX_COST] = opex + params[FIXED_OPEX]
+    return revenue - power - opex - params[FIXED_OPEX]
 
 
 @device_function(inline=True)
@@ -343,11 +364,8 @@ def firm_step(params, state, month, regime, log_price, price_surprise, utilizati
     Returns (cause, ead, loss, ltv, dscr): cause is NO_DEFAULT or how the path
     ends; ead and loss in $ (zero without default); ltv and dscr as reported.
     """
-    age = params[AGE_INITIAL] + dtype(month)
-    value = fleet_value(params, price_surprise, age, dtype)
-    ebitda = operating_cash_flow(
-        params, state, month, math.exp(log_price), utilization, age <= params[USEFUL_LIFE], dtype
-    )
+    gpus, power_full, value = fleet(params, month, price_surprise, dtype)
+    ebitda = operating_cash_flow(params, state, month, math.exp(log_price), utilization, gpus, power_full, dtype)
     cash = state[CASH] + ebitda
     debt = total_debt(state, dtype)
     ltv = loan_to_value(debt, value, dtype)

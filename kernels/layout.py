@@ -14,6 +14,7 @@ MONTHS_PER_YEAR = 12
 HOURS_PER_MONTH = 730
 
 MAX_CUSTOMERS = 4
+MAX_COHORTS = 4
 MAX_TRANCHES = 8
 TRAILING_MONTHS = 3  # DSCR looks at a trailing quarter
 
@@ -71,18 +72,21 @@ RATE_DECAY = _param(name="rate_decay")  # exp(-a dt)
 RATE_SHOCK = _param(name="rate_shock")  # sd of the exact Vasicek step
 CHOLESKY = _param(6, name="cholesky")  # lower triangle for (price, rate, utilization): l00 l10 l11 l20 l21 l22
 
+# --- the fleet: up to MAX_COHORTS cohorts of GPUs, each retiring on its own ---
+COHORT_COUNT = _param(name="cohort_count")
+COHORT_GPUS = _param(MAX_COHORTS, name="cohort_gpus")  # GPUs
+COHORT_COST = _param(MAX_COHORTS, name="cohort_cost")  # GPUs x cost per GPU, $: the cohort's value new
+COHORT_AGE_INITIAL = _param(MAX_COHORTS, name="cohort_age_initial")  # months of age at month 0
+COHORT_USEFUL_LIFE = _param(MAX_COHORTS, name="cohort_useful_life")  # months; it earns and holds value only before
+COHORT_LOG_DECAY = _param(MAX_COHORTS, name="cohort_log_decay")  # ln(1 - annual decay) / 12, per month of age
+COHORT_POWER_FULL = _param(MAX_COHORTS, name="cohort_power_full")  # $ a month of power with every GPU busy
+
 # --- firm, $ per month unless stated ---
-FLEET_HOURS = _param(name="fleet_hours")  # GPUs x 730 GPU-hours per month
-POWER_COST_FULL = _param(name="power_cost_full")  # power bill with every GPU busy
 IDLE_POWER_FRACTION = _param(name="idle_power_fraction")
-FLEET_OPEX = _param(name="fleet_opex")  # opex per GPU-month x GPUs
+OPEX_PER_GPU = _param(name="opex_per_gpu")  # $ per GPU in service per month
 FIXED_OPEX = _param(name="fixed_opex")
 CASH_INITIAL = _param(name="cash_initial")  # $
-AGE_INITIAL = _param(name="age_initial")  # months
-USEFUL_LIFE = _param(name="useful_life")  # months; GPUs earn and hold value only before it
-FLEET_COST = _param(name="fleet_cost")  # GPUs x cost per GPU, $
 PRICE_ELASTICITY = _param(name="price_elasticity")  # collateral value ~ (P / planned P)^elasticity
-LOG_AGE_DECAY = _param(name="log_age_decay")  # ln(1 - annual decay) / 12, per month of age
 FIRE_SALE_RECOVERY = _param(name="fire_sale_recovery")  # 1 - fire-sale haircut
 
 # --- anchor customers (take-or-pay contracts) ---
@@ -199,6 +203,7 @@ STATEMENT_REVENUE_SPOT = _statement(name="revenue_spot")
 STATEMENT_POWER = _statement(name="power")
 STATEMENT_OPEX = _statement(name="opex")
 STATEMENT_EBITDA = _statement(name="ebitda")
+STATEMENT_GPUS = _statement(name="gpus")  # GPUs in service (cohorts not yet retired)
 STATEMENT_INTEREST = _statement(MAX_TRANCHES, name="interest")
 STATEMENT_PRINCIPAL = _statement(MAX_TRANCHES, name="principal")
 STATEMENT_CASH = _statement(name="cash")

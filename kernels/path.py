@@ -9,9 +9,8 @@ LTV are NaN once the firm has defaulted.
 import math
 
 from .device import device_function
-from .firm import firm_step, fleet_value, init_firm, total_debt, utilization_step
+from .firm import firm_step, fleet, fleet_value, init_firm, total_debt, utilization_step
 from .layout import (
-    AGE_INITIAL,
     BASE_CASE,
     BREACHES,
     CASH,
@@ -46,6 +45,7 @@ from .layout import (
     STATEMENT_EBITDA,
     STATEMENT_EVENT,
     STATEMENT_FLEET_VALUE,
+    STATEMENT_GPUS,
     STATEMENT_INTEREST,
     STATEMENT_LTV,
     STATEMENT_OPEX,
@@ -105,8 +105,9 @@ def write_statement(
     statement[row, STATEMENT_CASH] = state[CASH]
     # At a default the balances were not paid down: the debt is the exposure.
     statement[row, STATEMENT_DEBT] = ead if cause != NO_DEFAULT else total_debt(state, dtype)
-    age = params[AGE_INITIAL] + dtype(month)
-    statement[row, STATEMENT_FLEET_VALUE] = fleet_value(params, log_price - reference_log_price, age, dtype)
+    gpus, _, value = fleet(params, month, log_price - reference_log_price, dtype)
+    statement[row, STATEMENT_GPUS] = gpus
+    statement[row, STATEMENT_FLEET_VALUE] = value
     statement[row, STATEMENT_LTV] = ltv
     statement[row, STATEMENT_DSCR] = dscr
     statement[row, STATEMENT_BREACHES] = state[BREACHES]
@@ -216,8 +217,7 @@ def simulate_path(
 
     equity = dtype(0.0)
     if alive:
-        age = params[AGE_INITIAL] + dtype(horizon)
-        net_worth = state[CASH] + fleet_value(params, log_price - reference_log_price, age, dtype)
+        net_worth = state[CASH] + fleet_value(params, horizon, log_price - reference_log_price, dtype)
         net_worth -= total_debt(state, dtype)
         equity = math.exp(-rate_sum / dtype(MONTHS_PER_YEAR)) * max(net_worth, dtype(0.0))
 

@@ -10,7 +10,7 @@ from gpu_stress.kernels import layout as L
 from gpu_stress.params import parameter_vector
 
 # A firm with every block of the model active: regimes, jumps, floor, rates,
-# correlation, four customers (so the third random block is drawn), floating
+# correlation, three cohorts retiring at different months, four customers (so the third random block is drawn), floating
 # and fixed debt of every amortization, covenants with a cure period, refinancing.
 FULL_MODEL = {
     "simulation": {"paths": 2000, "horizon_months": 60, "seed": 11},
@@ -49,6 +49,18 @@ FULL_MODEL = {
         "cash": 40e6,
         "fixed_opex_month": 4e6,
     },
+    "cohorts": [
+        {
+            "name": "older",
+            "generation": "A100",
+            "gpus": 1000,
+            "gpu_cost": 20_000.0,
+            "delivery_month": -36,
+            "useful_life_months": 60,  # retires in month 25
+            "power_kw": 0.8,
+        },
+        {"name": "newer", "generation": "H200", "gpus": 500, "gpu_cost": 35_000.0, "power_kw": 1.6, "age_decay": 0.3},
+    ],
     "collateral": {"price_elasticity": 0.3, "age_decay": 0.15, "fire_sale_haircut": 0.55},
     "covenants": {"ltv_max": 1.3, "dscr_min": 0.9, "test_every_months": 3, "cure_tests": 1},
     "refinancing": {"enabled": True, "max_ltv": 0.9, "open_in_glut": False},

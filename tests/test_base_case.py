@@ -36,12 +36,11 @@ def test_no_customer_defaults_whatever_their_probability(backend):
     table = table_with(PLAN, {"firm": {"cash": 5e9}})
     config = config_of(table)
     statement = statement_of(table, backend)
-    hours = config.firm.gpus * 730
     lived = int((~np.isnan(statement[:, L.STATEMENT_PRICE])).sum())
     assert lived > 48  # past the end of every contract
     for month in range(1, lived + 1):
-        retired = config.firm.gpu_age_months + month > config.firm.useful_life_months
-        expected = 0.0 if retired else sum(c.share * c.price * hours for c in config.customers if month <= c.end_month)
+        hours = statement[month - 1, L.STATEMENT_GPUS] * 730  # the GPUs in service
+        expected = sum(c.share * c.price * hours for c in config.customers if month <= c.end_month)
         assert statement[month - 1, L.STATEMENT_REVENUE_CONTRACTED] == pytest.approx(expected, rel=1e-12), month
 
 

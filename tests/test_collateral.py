@@ -26,7 +26,7 @@ def collateral_by_month(params, horizon, normals, dtype):
         e0, e1, _ = normals[month - 1]
         regime, log_price, rate = market_step(params, regime, log_price, rate, e0, e1, dtype(0.5), dtype(0.5), dtype)
         planned = reference_step(params, planned, dtype)
-        values[month - 1] = fleet_value(params, log_price - planned, params[L.AGE_INITIAL] + dtype(month), dtype)
+        values[month - 1] = fleet_value(params, month, log_price - planned, dtype)
     return values
 
 
@@ -47,7 +47,7 @@ def test_with_no_surprise_value_is_cost_times_residual_at_every_anniversary(pres
         assert values[month - 1] == pytest.approx(expected, rel=1e-12, abs=0.0), month
         # and exactly the residual curve the kernel evaluates: the price factor is exactly 1
         if age <= firm.useful_life_months:
-            assert values[month - 1] == params[L.FLEET_COST] * math.exp(params[L.LOG_AGE_DECAY] * age)
+            assert values[month - 1] == params[L.COHORT_COST] * math.exp(params[L.COHORT_LOG_DECAY] * age)
 
 
 def test_a_price_surprise_moves_value_by_its_elasticity():
@@ -60,3 +60,28 @@ def test_a_price_surprise_moves_value_by_its_elasticity():
     sigma = config.market.price.volatility
     surprise = 24 * sigma * math.sqrt(1 / 12)  # 24 monthly shocks of +sigma sqrt(dt) each
     assert surprised[-1] / planned[-1] == pytest.approx(math.exp(config.collateral.price_elasticity * surprise))
+
+
+@pytest.mark.parametrize("backend", ["cpu", "numpy"])
+def test_with_no_surprise_every_cohort_is_worth_its_cost_times_residual(backend):
+    from gpu_stress.backends import get_backend
+    from gpu_stress.params import cohorts
+    from helpers import FULL_MODEL, config_of, table_with
+
+    table = table_with(FULL_MODEL, {"simulation": {"base_case": True}, "market": {"price": {"jump_intensity": 0.0}}})
+    table = table_with(table, {"firm": {"cash": 1e10}, "covenants": {"ltv_max": 0.0, "dscr_min": 0.0}})  # lives on
+    config = config_of(table)
+    _, _, statement = get_backend(backend).trace(parameter_vector(config), 60, 1, 0, 0, 1, 0, np.float64)
+    fleet = cohorts(config)
+    assert len(fleet) == 3
+    retired = set()
+    for month in range(12, 61, 12):
+        expected = 0.0
+        for cohort in fleet:
+            age = cohort.age_months + month
+            if age <= cohort.useful_life_months:
+                expected += cohort.gpus * cohort.gpu_cost * (1 - cohort.age_decay) ** (age / 12)
+            else:
+                retired.add(cohort.gpus)
+        assert statement[month - 1, L.STATEMENT_FLEET_VALUE] == pytest.approx(expected, rel=1e-12), month
+    assert retired, "a cohort retires on its own within the horizon"

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from gpu_stress.cli import main
 from gpu_stress.config import load_config, preset_names
 from gpu_stress.config.load import ConfigError, format_number, validate
-from gpu_stress.config.schema import Config, Customer, Debt, numeric_range
+from gpu_stress.config.schema import Cohort, Config, Customer, Debt, numeric_range
 from helpers import FULL_MODEL, MARKET_ONLY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +28,8 @@ def leaf_fields(model=Config, prefix=""):
     for name, field in model.model_fields.items():
         if isinstance(field.default, BaseModel):
             yield from leaf_fields(type(field.default), f"{prefix}{name}.")
+        elif name == "cohorts" and model is Config:
+            yield from leaf_fields(Cohort, "cohorts[].")
         elif name == "customers" and model is Config:
             yield from leaf_fields(Customer, "customers[].")
         elif name == "debt" and model is Config:
@@ -58,6 +60,15 @@ def test_every_numeric_setting_has_a_finite_range():
         assert math.isfinite(low) and math.isfinite(high) and low < high, key
 
 
+# The default preset (coreweave) has customers and debt but no extra cohort: give it one where a key needs it.
+WITH_A_COHORT = "cohorts=[{gpus = 10, gpu_cost = 1000.0}]"
+
+
+def seeded(key, assignment):
+    """``[assignment]``, after a cohort to set if the key is one of a cohort's."""
+    return [WITH_A_COHORT, assignment] if key.startswith("cohorts") else [assignment]
+
+
 def concrete(key):
     """``customers[].share`` -> ``customers.0.share`` (the default preset, coreweave, has both lists)."""
     return key.replace("[].", ".0.")
@@ -73,7 +84,7 @@ def test_every_numeric_setting_refuses_values_outside_its_range(key):
     kind, low, high = RANGES[key]
     for value in outside(kind, low, high).values():
         with pytest.raises(ConfigError) as error:
-            load_config(overrides=[f"{concrete(key)}={literal(value)}"])
+            load_config(overrides=seeded(key, f"{concrete(key)}={literal(value)}"))
         message = str(error.value)
         assert message.startswith(f"{displayed(concrete(key))}: must be "), message
         assert f"between {format_number(low)} and {format_number(high)}" in message, message
@@ -171,6 +182,9 @@ SAMPLE = [
     "debt.0.principal",
     "debt.2.rate",
     "debt.1.maturity_month",
+    "cohorts.0.gpus",
+    "cohorts.0.delivery_month",
+    "cohorts.0.age_decay",
 ]
 CASES = [
     pytest.param(key, value, id=f"{key}={label}")
@@ -186,7 +200,8 @@ def run_with(tmp_path, *arguments):
 @pytest.mark.parametrize(("key", "value"), CASES)
 def test_a_value_outside_the_range_is_one_line_naming_key_and_range(key, value, tmp_path):
     _, low, high = RANGES[schema_key(key)]
-    result = run_with(tmp_path, "--set", f"{key}={literal(value)}")
+    settings = [part for assignment in seeded(key, f"{key}={literal(value)}") for part in ("--set", assignment)]
+    result = run_with(tmp_path, *settings)
     assert result.exit_code == 2, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, lines
@@ -230,4 +245,4 @@ def test_both_ends_of_the_range_are_accepted(key):
         if key.startswith("market.correlation"):
             load_config(overrides=["market.correlation.price_utilization=0", f"{key}={literal(kind(value))}"])
         else:
-            load_config(overrides=[f"{key}={literal(kind(value))}"])
+            load_config(overrides=seeded(key, f"{key}={literal(kind(value))}"))

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from pydantic import BaseModel
 
 from gpu_stress.cli import main
-from gpu_stress.config.schema import Config, Customer, Debt, numeric_range
+from gpu_stress.config.schema import Cohort, Config, Customer, Debt, numeric_range
 from helpers import FULL_MODEL
 
 
@@ -26,6 +26,8 @@ def keys(model, prefix=""):
     for name, field in model.model_fields.items():
         if isinstance(field.default, BaseModel):
             yield from keys(type(field.default), f"{prefix}{name}.")
+        elif name == "cohorts" and model is Config:
+            yield from keys(Cohort, "cohorts.0.")
         elif name == "customers" and model is Config:
             yield from keys(Customer, "customers.0.")
         elif name == "debt" and model is Config:

@@ -38,8 +38,8 @@ class Compiled:
 
     operating_cash_flow = staticmethod(
         numba.njit(
-            lambda params, state, month, price, utilization, active, dtype: firm.operating_cash_flow(
-                params, state, month, price, utilization, active, dtype
+            lambda params, state, month, price, utilization, gpus, power, dtype: firm.operating_cash_flow(
+                params, state, month, price, utilization, gpus, power, dtype
             )
         )
     )
@@ -89,18 +89,19 @@ def test_operating_cash_flow(build, params):
     state = fresh_state(params)
     state[L.CUSTOMER_DRAW] = 0.5  # above the monthly hazard: the customer pays
     price, utilization = 2.5, 0.8
-    ebitda = build.operating_cash_flow(params, state, 1, price, utilization, True, F64)
+    power_full = 1000 * 1.0 * 1.25 * 730 * 0.1  # $ a month with every GPU busy
+    ebitda = build.operating_cash_flow(params, state, 1, price, utilization, 1000.0, power_full, F64)
     hours = 1000 * 730
     revenue = hours * (0.5 * 2.0 + 0.5 * utilization * price)
     busy = 0.5 + 0.5 * utilization
     power = hours * 1.0 * 1.25 * 0.1 * (busy + (1 - busy) * 0.2)
     assert ebitda == pytest.approx(revenue - power - 1000 * 100.0 - 50_000.0, rel=1e-13)
     state[L.CUSTOMER_DRAW] = 1e-6  # below the hazard: it defaults, and its half goes to spot
-    ebitda = build.operating_cash_flow(params, state, 2, price, utilization, True, F64)
+    ebitda = build.operating_cash_flow(params, state, 2, price, utilization, 1000.0, power_full, F64)
     assert state[L.CUSTOMER_ALIVE] == 0.0
     power = hours * 1.25 * 0.1 * (utilization + (1 - utilization) * 0.2)
     assert ebitda == pytest.approx(hours * utilization * price - power - 150_000.0, rel=1e-13)
-    assert build.operating_cash_flow(params, state, 3, price, utilization, False, F64) == -50_000.0
+    assert build.operating_cash_flow(params, state, 3, price, utilization, 0.0, 0.0, F64) == -50_000.0  # retired
 
 
 @pytest.mark.parametrize("build", BOTH)
@@ -165,11 +166,28 @@ def test_recovery(build, params):
     assert build.recovery(params, 1e5, 2e5, 1e6, F64) == 1e5  # at most the debt
 
 
-def test_fleet_value_at_the_planned_price_is_the_residual_curve(params):
-    value = firm.fleet_value(params, 0.0, 24.0, F64)
-    config = config_of(TABLE)
+def test_fleet_of_cohorts_that_retire_on_their_own():
+    table = TABLE | {
+        "cohorts": [
+            {"gpus": 200, "gpu_cost": 30_000.0, "delivery_month": -30, "useful_life_months": 36, "power_kw": 0.8},
+            {"gpus": 50, "gpu_cost": 60_000.0, "delivery_month": 0, "useful_life_months": 120, "age_decay": 0.4},
+        ]
+    }
+    config = config_of(table)
+    params = parameter_vector(config)
     decay = config.collateral.age_decay
-    assert value == pytest.approx(1000 * config.firm.gpu_cost * (1 - decay) ** 2, rel=1e-13)
-    assert firm.fleet_value(params, math.log(0.5), 24.0, F64) == pytest.approx(
-        value * 0.5**config.collateral.price_elasticity
-    )
+    for month, in_service in ((6, (1000, 200, 50)), (7, (1000, 0, 50)), (73, (0, 0, 50))):
+        gpus, power_full, value = firm.fleet(params, month, 0.0, F64)
+        assert gpus == sum(in_service), month
+        ages = (month, 30 + month, month)
+        decays = (decay, decay, 0.4)
+        costs = (1000 * config.firm.gpu_cost, 200 * 30_000.0, 50 * 60_000.0)
+        expected = sum(
+            cost * (1 - d) ** (age / 12) for cost, age, d, n in zip(costs, ages, decays, in_service, strict=True) if n
+        )
+        assert value == pytest.approx(expected, rel=1e-13), month
+        kw = (1.0, 0.8, 1.4)
+        expected_power = sum(n * k * 1.25 * 730 * 0.1 for n, k in zip(in_service, kw, strict=True))
+        assert power_full == pytest.approx(expected_power, rel=1e-13), month
+    _, _, value = firm.fleet(params, 6, math.log(0.5), F64)
+    assert value == pytest.approx(firm.fleet(params, 6, 0.0, F64)[2] * 0.5**config.collateral.price_elasticity)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from gpu_stress.config.schema import Config, Customer, Debt
+from gpu_stress.config.schema import Cohort, Config, Customer, Debt
 from gpu_stress.kernels import layout as L
 from gpu_stress.params import SLOTS, ParameterError, parameter_vector
 from helpers import FULL_MODEL, config_of
@@ -23,6 +23,8 @@ NOT_MODEL = {
     "simulation.chunk_paths",
     "simulation.band_paths",
     "firm.name",
+    "cohorts[].name",
+    "cohorts[].generation",  # a label until generations have prices of their own
     "customers[].name",
     "debt[].name",
 }
@@ -34,6 +36,9 @@ def schema_keys(model=Config, prefix=""):
             continue
         if isinstance(field.default, BaseModel):
             yield from schema_keys(type(field.default), f"{prefix}{name}.")
+        elif name == "cohorts":
+            yield "cohorts"
+            yield from (f"cohorts[].{key}" for key in Cohort.model_fields)
         elif name == "customers":
             yield "customers"
             yield from (f"customers[].{key}" for key in Customer.model_fields)

@@ -82,11 +82,20 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
     def loan_to_value(debt, value):
         return xp.where(debt <= 0, zero, xp.where(value * cap <= debt, cap, debt / value))
 
-    def collateral(price_surprise, age):
-        """cost x residual(age) x (P / planned P)^elasticity; zero past the useful life."""
-        if age > p[L.USEFUL_LIFE]:
-            return full(0.0)
-        return p[L.FLEET_COST] * xp.exp(p[L.PRICE_ELASTICITY] * price_surprise + p[L.LOG_AGE_DECAY] * age)
+    def fleet(month, price_surprise):
+        """(GPUs in service, power bill if all busy, collateral value) of the cohorts: each retires on its own.
+
+        A cohort's value is cost x residual(age) x (P / planned P)^elasticity.
+        """
+        gpus, power_full, value = zero, zero, full(0.0)
+        for c in range(int(p[L.COHORT_COUNT])):
+            age = p[L.COHORT_AGE_INITIAL + c] + dtype(month)
+            if age <= p[L.COHORT_USEFUL_LIFE + c]:
+                gpus = gpus + p[L.COHORT_GPUS + c]
+                power_full = power_full + p[L.COHORT_POWER_FULL + c]
+                exponent = p[L.PRICE_ELASTICITY] * price_surprise + p[L.COHORT_LOG_DECAY + c] * age
+                value = value + p[L.COHORT_COST + c] * xp.exp(exponent)
+        return gpus, power_full, value
 
     def recovery(debt, cash, value):
         """What lenders recover at default: cash on hand and the fleet at the fire-sale haircut, at most EAD."""
@@ -154,8 +163,7 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
 
         # --- operating_cash_flow ---
         month_number = dtype(month)
-        age = p[L.AGE_INITIAL] + month_number
-        value = collateral(log_price - planned_log_price, age)
+        gpus, power_full, value = fleet(month, log_price - planned_log_price)
         contracted_share, contracted_rate = full(0.0), full(0.0)
         for i in range(customers):
             in_term = customer_alive[:, i] & (month_number <= p[L.CUSTOMER_END + i])
@@ -164,17 +172,15 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
             paying = in_term & ~defaults_now
             contracted_share += xp.where(paying, p[L.CUSTOMER_SHARE + i], zero)
             contracted_rate += xp.where(paying, p[L.CUSTOMER_SHARE + i] * p[L.CUSTOMER_PRICE + i], zero)
-        if age <= p[L.USEFUL_LIFE]:
-            spot_share = one - contracted_share
-            revenue = p[L.FLEET_HOURS] * (contracted_rate + spot_share * utilization * price)
-            busy = contracted_share + spot_share * utilization
-            power = p[L.POWER_COST_FULL] * (busy + (one - busy) * p[L.IDLE_POWER_FRACTION])
-            ebitda = revenue - power - p[L.FLEET_OPEX] - p[L.FIXED_OPEX]
-            revenue_contracted = p[L.FLEET_HOURS] * contracted_rate
-            revenue_spot, opex = revenue - revenue_contracted, p[L.FLEET_OPEX] + p[L.FIXED_OPEX]
-        else:
-            ebitda = full(-p[L.FIXED_OPEX])
-            revenue_contracted, revenue_spot, power, opex = full(0.0), full(0.0), full(0.0), p[L.FIXED_OPEX]
+        hours = gpus * dtype(L.HOURS_PER_MONTH)
+        spot_share = one - contracted_share
+        revenue = hours * (contracted_rate + spot_share * utilization * price)
+        busy = contracted_share + spot_share * utilization
+        power = power_full * (busy + (one - busy) * p[L.IDLE_POWER_FRACTION])
+        fleet_opex = p[L.OPEX_PER_GPU] * gpus
+        ebitda = revenue - power - fleet_opex - p[L.FIXED_OPEX]
+        revenue_contracted = hours * contracted_rate
+        revenue_spot, opex = revenue - revenue_contracted, fleet_opex + p[L.FIXED_OPEX]
         cash_before_service = cash + ebitda
         debt = balance.sum(axis=1)
         ltv_before = loan_to_value(debt, value)
@@ -281,6 +287,7 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
             lines[L.STATEMENT_POWER] = power[row]
             lines[L.STATEMENT_OPEX] = opex
             lines[L.STATEMENT_EBITDA] = ebitda[row]
+            lines[L.STATEMENT_GPUS] = gpus
             for j in range(L.MAX_TRANCHES):
                 lines[L.STATEMENT_INTEREST + j] = interest_by_tranche[j][row] if j < tranches else zero
                 lines[L.STATEMENT_PRINCIPAL + j] = principal_by_tranche[j][row] if j < tranches else zero
@@ -304,7 +311,7 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
         elif not bool(alive.any()):
             break
 
-    value = collateral(log_price - planned_log_price, p[L.AGE_INITIAL] + dtype(horizon))
+    _, _, value = fleet(horizon, log_price - planned_log_price)
     equity = xp.where(alive, discount * xp.maximum(cash + value - balance.sum(axis=1), zero), zero)
 
     outputs_float = xp.empty((L.FLOAT_OUTPUT_COUNT, paths), dtype)

@@ -26,7 +26,7 @@ import annotated_types
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ..kernels.layout import MAX_CUSTOMERS, MAX_TRANCHES
+from ..kernels.layout import MAX_COHORTS, MAX_CUSTOMERS, MAX_TRANCHES
 
 
 def between(low, high, kind=float):
@@ -168,6 +168,24 @@ class Firm(Section):
     cash: Dollars = 50_000_000.0
 
 
+class Cohort(Section):
+    """GPUs bought together, beside the firm's installed fleet (``[firm]``, cohort 0).
+
+    Each cohort earns, draws power and is worth something until its own useful
+    life ends. ``delivery_month`` <= 0: delivered that many months before the
+    start (its age at month 0 is -delivery_month).
+    """
+
+    name: str = "cohort"
+    generation: str = "H100"  # a label for now
+    gpus: between(1, 10**8, int)
+    gpu_cost: between(1, 1e6)  # $ per GPU
+    delivery_month: between(-1200, 0, int) = 0
+    useful_life_months: between(1, 2400, int) = 72
+    power_kw: between(0, 100) = 1.4  # kW per GPU
+    age_decay: between(0, 0.99) | None = None  # per year; None: collateral.age_decay
+
+
 class Collateral(Section):
     price_elasticity: between(0, 3) = 1.0
     age_decay: between(0, 0.99) = 0.23  # per year
@@ -216,6 +234,7 @@ class Config(Section):
     collateral: Collateral = Collateral()
     covenants: Covenants = Covenants()
     refinancing: Refinancing = Refinancing()
+    cohorts: Annotated[list[Cohort], Field(max_length=MAX_COHORTS - 1)] = []  # the installed fleet is cohort 0
     customers: Annotated[list[Customer], Field(max_length=MAX_CUSTOMERS)] = []
     debt: Annotated[list[Debt], Field(max_length=MAX_TRANCHES)] = []
     sweep: dict[str, list[bool | int | float | str]] = {}

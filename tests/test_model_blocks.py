@@ -86,3 +86,31 @@ def test_switching_a_block_on_changes_results(block):
     assert not np.array_equal(on["default_month"], off["default_month"]) or not np.array_equal(
         on["final_cash"], off["final_cash"]
     )
+
+
+SIMULATED = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from helpers import assert_same_paths, config_of, simulate, table_with
+from test_model_blocks import BASE, BLOCKS
+
+small = {"simulation": {"paths": 24, "horizon_months": 30}}
+for block, (switched_off, without) in BLOCKS.items():
+    first = simulate(config_of(table_with(BASE, switched_off, small)), "cuda")
+    second = simulate(config_of(table_with(BASE, without, small)), "cuda")
+    assert_same_paths(first, second, rtol=1e-13)
+    print("same:", block)
+"""
+
+
+def test_switched_off_blocks_equal_the_model_without_them_on_the_cuda_simulator():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    environment = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    tests = str(Path(__file__).resolve().parent)
+    result = subprocess.run([sys.executable, "-c", SIMULATED, tests], capture_output=True, text=True, env=environment)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.count("same:") == len(BLOCKS)

@@ -92,3 +92,25 @@ def test_every_slot_is_read_by_the_kernels_and_by_the_oracle():
 def test_every_slot_has_a_unit_or_says_it_is_a_number():
     for slot in SLOTS:
         assert isinstance(slot.unit, str) and slot.sources, L.PARAMETER_NAMES[slot.index]
+
+
+def test_every_output_and_statement_column_is_named_by_its_own_slot():
+    for prefix, names in (("OUT_", L.FLOAT_OUTPUT_NAMES + L.INT_OUTPUT_NAMES), ("STATEMENT_", L.STATEMENT_NAMES)):
+        constants = {
+            name: value for name, value in vars(L).items() if name.startswith(prefix) and isinstance(value, int)
+        }
+        constants.pop("STATEMENT_COUNT", None)
+        for constant, index in constants.items():
+            own = constant.removeprefix(prefix).lower()
+            if prefix == "OUT_" and own in L.INT_OUTPUT_NAMES:
+                assert L.INT_OUTPUT_NAMES[index] == own, constant
+            elif prefix == "OUT_":
+                assert L.FLOAT_OUTPUT_NAMES[index] == own, constant
+            else:
+                assert re.fullmatch(rf"{own}(_\d+)?", names[index]), constant
+    import pyarrow as pa
+
+    from gpu_stress.results.store import paths_schema
+
+    stored = paths_schema(pa.float64(), {}).names
+    assert stored == ["scenario_id", "path_id", *L.INT_OUTPUT_NAMES, *L.FLOAT_OUTPUT_NAMES]

@@ -10,11 +10,12 @@ same names):
    or expire (their capacity goes to the spot market); EBITDA = take-or-pay
    revenue + spot revenue (spot share x GPUs in service x 730 h x U x P) -
    power - opex. With every cohort retired only the fixed opex remains.
+   ``capex_and_funding``: cohorts delivered this month are paid from cash.
 2. ``debt_service``: interest at the fixed coupon or at max(r, floor) + spread;
    principal by its schedule (bullet, linear, annuity). A bullet balloon is
    refinanced (floating, regime spread, new term) if refinancing is on,
    lenders are open in this regime and LTV <= the limit; otherwise it is due
-   from cash. (There is no capex yet: the fleet is bought before month 0.)
+   from cash.
 3. ``liquidity_test``: cash < debt service due -> "refinancing" if only the
    balloon broke it, else "liquidity"; with no debt, "insolvent_no_debt",
    which is no credit default. EAD = debt before payment.
@@ -143,8 +144,8 @@ def total_debt(state, dtype):
 def fleet(params, month, price_surprise, dtype):
     """(GPUs in service, $ power bill with all of them busy, collateral value V $) of the cohorts in month ``month``.
 
-    A cohort is in service until its age passes its useful life; then it earns
-    nothing and is worth nothing. Its value is cost x residual(age) x (P /
+    A cohort is in service from its delivery (age 0) until its age passes its
+    useful life; before and after it earns nothing and is worth nothing. Its value is cost x residual(age) x (P /
     planned P)^elasticity, with residual(age) = (1 - age_decay)^(age / 12) and
     ``price_surprise`` = ln P - ln planned P: the residual curve already holds
     the expected decline, so on the planned price path V = sum of cost x
@@ -155,12 +156,27 @@ def fleet(params, month, price_surprise, dtype):
     value = dtype(0.0)
     for c in range(int(params[COHORT_COUNT])):
         age = params[COHORT_AGE_INITIAL + c] + dtype(month)
-        if age <= params[COHORT_USEFUL_LIFE + c]:
+        if dtype(0.0) <= age <= params[COHORT_USEFUL_LIFE + c]:
             gpus += params[COHORT_GPUS + c]
             power_full += params[COHORT_POWER_FULL + c]
             exponent = params[PRICE_ELASTICITY] * price_surprise + params[COHORT_LOG_DECAY + c] * age
             value += params[COHORT_COST + c] * math.exp(exponent)
     return gpus, power_full, value
+
+
+@device_function(inline=True)
+def capex_and_funding(params, month, dtype):
+    """Capex due this month ($): GPUs x cost of the cohorts delivered this month, paid from cash.
+
+    (Delayed-draw facilities that fund deliveries come with the growing firm;
+    today every delivery is funded by cash, and cash that cannot pay it is a
+    liquidity default.)
+    """
+    capex = dtype(0.0)
+    for c in range(int(params[COHORT_COUNT])):
+        if params[COHORT_AGE_INITIAL + c] + dtype(month) == dtype(0.0):
+            capex += params[COHORT_COST + c]
+    return capex
 
 
 @device_function(inline=True)
@@ -366,7 +382,7 @@ def firm_step(params, state, month, regime, log_price, price_surprise, utilizati
     """
     gpus, power_full, value = fleet(params, month, price_surprise, dtype)
     ebitda = operating_cash_flow(params, state, month, math.exp(log_price), utilization, gpus, power_full, dtype)
-    cash = state[CASH] + ebitda
+    cash = state[CASH] + ebitda - capex_and_funding(params, month, dtype)
     debt = total_debt(state, dtype)
     ltv = loan_to_value(debt, value, dtype)
 

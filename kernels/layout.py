@@ -76,7 +76,7 @@ CHOLESKY = _param(6, name="cholesky")  # lower triangle for (price, rate, utiliz
 COHORT_COUNT = _param(name="cohort_count")
 COHORT_GPUS = _param(MAX_COHORTS, name="cohort_gpus")  # GPUs
 COHORT_COST = _param(MAX_COHORTS, name="cohort_cost")  # GPUs x cost per GPU, $: the cohort's value new
-COHORT_AGE_INITIAL = _param(MAX_COHORTS, name="cohort_age_initial")  # months of age at month 0
+COHORT_AGE_INITIAL = _param(MAX_COHORTS, name="cohort_age_initial")  # age at month 0 (< 0: delivered later)
 COHORT_USEFUL_LIFE = _param(MAX_COHORTS, name="cohort_useful_life")  # months; it earns and holds value only before
 COHORT_LOG_DECAY = _param(MAX_COHORTS, name="cohort_log_decay")  # ln(1 - annual decay) / 12, per month of age
 COHORT_POWER_FULL = _param(MAX_COHORTS, name="cohort_power_full")  # $ a month of power with every GPU busy
@@ -203,7 +203,8 @@ STATEMENT_REVENUE_SPOT = _statement(name="revenue_spot")
 STATEMENT_POWER = _statement(name="power")
 STATEMENT_OPEX = _statement(name="opex")
 STATEMENT_EBITDA = _statement(name="ebitda")
-STATEMENT_GPUS = _statement(name="gpus")  # GPUs in service (cohorts not yet retired)
+STATEMENT_GPUS = _statement(name="gpus")  # GPUs in service (cohorts delivered and not yet retired)
+STATEMENT_CAPEX = _statement(name="capex")  # cohorts delivered this month, paid from cash
 STATEMENT_INTEREST = _statement(MAX_TRANCHES, name="interest")
 STATEMENT_PRINCIPAL = _statement(MAX_TRANCHES, name="principal")
 STATEMENT_CASH = _statement(name="cash")

@@ -9,7 +9,7 @@ LTV are NaN once the firm has defaulted.
 import math
 
 from .device import device_function
-from .firm import firm_step, fleet, fleet_value, init_firm, total_debt, utilization_step
+from .firm import capex_and_funding, firm_step, fleet, fleet_value, init_firm, total_debt, utilization_step
 from .layout import (
     BASE_CASE,
     BREACHES,
@@ -39,6 +39,7 @@ from .layout import (
     REVENUE_CONTRACTED,
     REVENUE_SPOT,
     STATEMENT_BREACHES,
+    STATEMENT_CAPEX,
     STATEMENT_CASH,
     STATEMENT_DEBT,
     STATEMENT_DSCR,
@@ -107,6 +108,7 @@ def write_statement(
     statement[row, STATEMENT_DEBT] = ead if cause != NO_DEFAULT else total_debt(state, dtype)
     gpus, _, value = fleet(params, month, log_price - reference_log_price, dtype)
     statement[row, STATEMENT_GPUS] = gpus
+    statement[row, STATEMENT_CAPEX] = capex_and_funding(params, month, dtype)
     statement[row, STATEMENT_FLEET_VALUE] = value
     statement[row, STATEMENT_LTV] = ltv
     statement[row, STATEMENT_DSCR] = dscr

@@ -10,8 +10,9 @@ from gpu_stress.kernels import layout as L
 from gpu_stress.params import parameter_vector
 
 # A firm with every block of the model active: regimes, jumps, floor, rates,
-# correlation, three cohorts retiring at different months, four customers (so the third random block is drawn), floating
-# and fixed debt of every amortization, covenants with a cure period, refinancing.
+# correlation, three cohorts (one delivered in month 6, one retiring in month 25),
+# four customers (so the third random block is drawn), floating and fixed debt of
+# every amortization, covenants with a cure period, refinancing.
 FULL_MODEL = {
     "simulation": {"paths": 2000, "horizon_months": 60, "seed": 11},
     "market": {
@@ -59,7 +60,15 @@ FULL_MODEL = {
             "useful_life_months": 60,  # retires in month 25
             "power_kw": 0.8,
         },
-        {"name": "newer", "generation": "H200", "gpus": 500, "gpu_cost": 35_000.0, "power_kw": 1.6, "age_decay": 0.3},
+        {
+            "name": "newer",
+            "generation": "H200",
+            "gpus": 500,
+            "gpu_cost": 35_000.0,
+            "delivery_month": 6,  # paid from cash in month 6
+            "power_kw": 1.6,
+            "age_decay": 0.3,
+        },
     ],
     "collateral": {"price_elasticity": 0.3, "age_decay": 0.15, "fire_sale_haircut": 0.55},
     "covenants": {"ltv_max": 1.3, "dscr_min": 0.9, "test_every_months": 3, "cure_tests": 1},

@@ -79,7 +79,7 @@ def test_with_no_surprise_every_cohort_is_worth_its_cost_times_residual(backend)
         expected = 0.0
         for cohort in fleet:
             age = cohort.age_months + month
-            if age <= cohort.useful_life_months:
+            if 0 <= age <= cohort.useful_life_months:
                 expected += cohort.gpus * cohort.gpu_cost * (1 - cohort.age_decay) ** (age / 12)
             else:
                 retired.add(cohort.gpus)

@@ -191,3 +191,10 @@ def test_fleet_of_cohorts_that_retire_on_their_own():
         assert power_full == pytest.approx(expected_power, rel=1e-13), month
     _, _, value = firm.fleet(params, 6, math.log(0.5), F64)
     assert value == pytest.approx(firm.fleet(params, 6, 0.0, F64)[2] * 0.5**config.collateral.price_elasticity)
+
+
+def test_capex_and_funding_pays_a_cohort_in_its_delivery_month():
+    table = TABLE | {"cohorts": [{"gpus": 100, "gpu_cost": 40_000.0, "delivery_month": 5}]}
+    params = parameter_vector(config_of(table))
+    assert [firm.capex_and_funding(params, month, F64) for month in (4, 5, 6)] == [0.0, 4e6, 0.0]
+    assert firm.fleet(params, 4, 0.0, F64)[0] == 1000 and firm.fleet(params, 5, 0.0, F64)[0] == 1100

@@ -90,12 +90,20 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
         gpus, power_full, value = zero, zero, full(0.0)
         for c in range(int(p[L.COHORT_COUNT])):
             age = p[L.COHORT_AGE_INITIAL + c] + dtype(month)
-            if age <= p[L.COHORT_USEFUL_LIFE + c]:
+            if 0 <= age <= p[L.COHORT_USEFUL_LIFE + c]:
                 gpus = gpus + p[L.COHORT_GPUS + c]
                 power_full = power_full + p[L.COHORT_POWER_FULL + c]
                 exponent = p[L.PRICE_ELASTICITY] * price_surprise + p[L.COHORT_LOG_DECAY + c] * age
                 value = value + p[L.COHORT_COST + c] * xp.exp(exponent)
         return gpus, power_full, value
+
+    def capex_and_funding(month):
+        """Cohorts delivered this month, paid from cash ($)."""
+        capex = zero
+        for c in range(int(p[L.COHORT_COUNT])):
+            if p[L.COHORT_AGE_INITIAL + c] + month == zero:
+                capex = capex + p[L.COHORT_COST + c]
+        return capex
 
     def recovery(debt, cash, value):
         """What lenders recover at default: cash on hand and the fleet at the fire-sale haircut, at most EAD."""
@@ -181,7 +189,9 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
         ebitda = revenue - power - fleet_opex - p[L.FIXED_OPEX]
         revenue_contracted = hours * contracted_rate
         revenue_spot, opex = revenue - revenue_contracted, fleet_opex + p[L.FIXED_OPEX]
-        cash_before_service = cash + ebitda
+        # --- capex_and_funding ---
+        capex = capex_and_funding(dtype(month))
+        cash_before_service = cash + ebitda - capex
         debt = balance.sum(axis=1)
         ltv_before = loan_to_value(debt, value)
 
@@ -288,6 +298,7 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
             lines[L.STATEMENT_OPEX] = opex
             lines[L.STATEMENT_EBITDA] = ebitda[row]
             lines[L.STATEMENT_GPUS] = gpus
+            lines[L.STATEMENT_CAPEX] = capex
             for j in range(L.MAX_TRANCHES):
                 lines[L.STATEMENT_INTEREST + j] = interest_by_tranche[j][row] if j < tranches else zero
                 lines[L.STATEMENT_PRINCIPAL + j] = principal_by_tranche[j][row] if j < tranches else zero

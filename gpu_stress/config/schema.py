@@ -171,16 +171,17 @@ class Firm(Section):
 class Cohort(Section):
     """GPUs bought together, beside the firm's installed fleet (``[firm]``, cohort 0).
 
-    Each cohort earns, draws power and is worth something until its own useful
-    life ends. ``delivery_month`` <= 0: delivered that many months before the
-    start (its age at month 0 is -delivery_month).
+    Each cohort earns, draws power and is worth something from its delivery
+    until its own useful life ends. ``delivery_month`` <= 0: delivered that many
+    months before the start (its age at month 0 is -delivery_month); > 0: a
+    planned delivery, paid from cash (GPUs x cost) in that month.
     """
 
     name: str = "cohort"
     generation: str = "H100"  # a label for now
     gpus: between(1, 10**8, int)
     gpu_cost: between(1, 1e6)  # $ per GPU
-    delivery_month: between(-1200, 0, int) = 0
+    delivery_month: between(-1200, 1200, int) = 0
     useful_life_months: between(1, 2400, int) = 72
     power_kw: between(0, 100) = 1.4  # kW per GPU
     age_decay: between(0, 0.99) | None = None  # per year; None: collateral.age_decay

@@ -55,17 +55,12 @@ REGIME_INITIAL = _param(name="regime_initial")  # 0 = shortage, 1 = glut
 SWITCH_PROBABILITY = _param(2, name="switch_probability")  # [regime] monthly probability of leaving it
 LOG_DRIFT = _param(2, name="log_drift")  # [regime] (mu - sigma^2/2) dt
 LOG_VOLATILITY = _param(2, name="log_volatility")  # [regime] sigma sqrt(dt)
-UTILIZATION_LOGIT_MEAN = _param(2, name="utilization_logit_mean")  # [regime] logit of the long-run utilization
 JUMP_PROBABILITY = _param(name="jump_probability")  # lambda dt: a new GPU generation launches this month
 LOG_JUMP = _param(name="log_jump")  # ln(1 - d)
-REFERENCE_LOG_DRIFT = _param(
-    name="reference_log_drift"
-)  # planned ln P drift a month: initial regime's (mu - sigma^2/2) dt + lambda dt ln(1 - d)
+# planned ln P drift a month: the initial regime's (mu - sigma^2/2) dt + lambda dt ln(1 - d)
+REFERENCE_LOG_DRIFT = _param(name="reference_log_drift")
 FLOOR_ENABLED = _param(name="floor_enabled")
 LOG_PRICE_FLOOR = _param(name="log_price_floor")  # ln(phi x cash cost per GPU-hour)
-UTILIZATION_LOGIT_INITIAL = _param(name="utilization_logit_initial")
-UTILIZATION_DECAY = _param(name="utilization_decay")  # exp(-kappa dt)
-UTILIZATION_SHOCK = _param(name="utilization_shock")  # sd of the exact OU step
 RATE_INITIAL = _param(name="rate_initial")  # annual short rate
 RATE_MEAN = _param(name="rate_mean")
 RATE_DECAY = _param(name="rate_decay")  # exp(-a dt)
@@ -82,6 +77,11 @@ COHORT_LOG_DECAY = _param(MAX_COHORTS, name="cohort_log_decay")  # ln(1 - annual
 COHORT_POWER_FULL = _param(MAX_COHORTS, name="cohort_power_full")  # $ a month of power with every GPU busy
 
 # --- firm, $ per month unless stated ---
+# Utilization is the firm's: the market's regime sets its long-run level, its own shock moves it.
+UTILIZATION_LOGIT_MEAN = _param(2, name="utilization_logit_mean")  # [regime] logit of the long-run utilization
+UTILIZATION_LOGIT_INITIAL = _param(name="utilization_logit_initial")
+UTILIZATION_DECAY = _param(name="utilization_decay")  # exp(-kappa dt)
+UTILIZATION_SHOCK = _param(name="utilization_shock")  # sd of the exact OU step
 IDLE_POWER_FRACTION = _param(name="idle_power_fraction")
 OPEX_PER_GPU = _param(name="opex_per_gpu")  # $ per GPU in service per month
 FIXED_OPEX = _param(name="fixed_opex")

@@ -167,3 +167,20 @@ def credit_defaults(table):
     """Which paths of a stored paths table end in a credit default (what PD counts)."""
     causes = outputs_of_table(table)["default_cause"]
     return (causes != L.NO_DEFAULT) & (causes != L.INSOLVENT_NO_DEBT)
+
+
+def interrupt_after(count, monkeypatch):
+    """Make the engine raise KeyboardInterrupt (Ctrl-C) after ``count`` units; returns the real run_unit."""
+    from gpu_stress import engine
+
+    real_run_unit = engine.run_unit
+    calls = []
+
+    def interrupted(spec, unit):
+        if len(calls) == count:
+            raise KeyboardInterrupt
+        calls.append(unit)
+        return real_run_unit(spec, unit)
+
+    monkeypatch.setattr(engine, "run_unit", interrupted)
+    return real_run_unit

@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from gpu_stress import engine
 from gpu_stress.cli import main
+from helpers import interrupt_after
 
 ARGS = [
     "--preset",
@@ -63,20 +64,6 @@ def test_resume_of_a_finished_run_says_so(tmp_path):
     CliRunner().invoke(main, ["run", "--preset", "nebius", "--paths", "200", "-o", str(output)])
     result = CliRunner().invoke(main, ["run", "--resume", str(output)])
     assert result.exit_code == 2 and "already complete" in result.stderr
-
-
-def interrupt_after(count, monkeypatch):
-    real_run_unit = engine.run_unit
-    calls = []
-
-    def interrupted(spec, unit):
-        if len(calls) == count:
-            raise KeyboardInterrupt
-        calls.append(unit)
-        return real_run_unit(spec, unit)
-
-    monkeypatch.setattr(engine, "run_unit", interrupted)
-    return real_run_unit
 
 
 def test_an_overwriting_run_keeps_overwriting_when_resumed(tmp_path, monkeypatch):

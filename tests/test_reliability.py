@@ -15,6 +15,7 @@ from gpu_stress.cli import main
 from gpu_stress.config.load import load_table
 from gpu_stress.results import store
 from gpu_stress.results.verify import verify
+from helpers import interrupt_after
 
 SMALL = ["--preset", "nebius", "--paths", "300", "--horizon", "24", "--backend", "numpy"]
 CHUNKED = [*SMALL, "--set", "simulation.chunk_paths=100", "--set", "simulation.band_paths=50"]
@@ -92,16 +93,7 @@ def test_overwrite_replaces_our_own_results(results):
 
 def interrupted(tmp_path, monkeypatch, after=2):
     """An interrupted CHUNKED run in tmp_path/out.partial with ``after`` of its 3 units done."""
-    real_run_unit = engine.run_unit
-    done = []
-
-    def run_unit(spec, unit):
-        if len(done) == after:
-            raise KeyboardInterrupt
-        done.append(unit)
-        return real_run_unit(spec, unit)
-
-    monkeypatch.setattr(engine, "run_unit", run_unit)
+    real_run_unit = interrupt_after(after, monkeypatch)
     assert invoke("run", *CHUNKED, "-o", tmp_path / "out").exit_code == 130
     monkeypatch.setattr(engine, "run_unit", real_run_unit)
     return tmp_path / "out.partial"

@@ -58,6 +58,17 @@ def plan_units(scenario_count, paths, chunk_paths):
     ]
 
 
+def unit_holding(scenario_id, path_id, paths, chunk_paths):
+    """The unit of :func:`plan_units` that simulates path ``path_id`` of scenario ``scenario_id``."""
+    start = path_id // chunk_paths * chunk_paths
+    return Unit(scenario_id, start, min(chunk_paths, paths - start))
+
+
+def stream_of(scenario_id, independent_scenarios):
+    """Random-number stream: shared by all scenarios unless they are independent."""
+    return scenario_id + 1 if independent_scenarios else 0
+
+
 @dataclass(frozen=True)
 class RunSpec:
     """Everything needed to run any unit of a run (picklable, for workers)."""
@@ -79,8 +90,7 @@ class RunSpec:
         return np.dtype(self.precision).type
 
     def stream(self, scenario_id):
-        """Random-number stream: shared by all scenarios unless they are independent."""
-        return scenario_id + 1 if self.independent_scenarios else 0
+        return stream_of(scenario_id, self.independent_scenarios)
 
 
 def unit_summary_path(directory, unit):
@@ -423,13 +433,7 @@ def _clear_unfinished(staging, overwrite):
     why = store.written_by_us(staging)
     if why:
         raise RunError(f"output: {staging} is not a gpu-stress run ({why}); --overwrite replaces only those")
-    _remove_if_unlocked(staging)
-
-
-def _remove_if_unlocked(directory):
-    lock = store.Lock(directory).acquire()  # raises LockedError, naming the writer, if one is running
-    store.remove_tree(directory)
-    lock.release()
+    store.remove_unless_locked(staging)  # a process still writing it: LockedError names it
 
 
 def resume(directory, backend=None):

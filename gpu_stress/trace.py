@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from .backends import get_backend
-from .engine import Unit, unit_paths_name
+from .engine import stream_of, unit_holding, unit_paths_name
 from .errors import UserError
 from .kernels import layout as L
 from .params import parameter_vector
@@ -55,17 +55,15 @@ def trace_path(directory, scenario_id, path_id, backend=None, base_case=False):
     if not 0 <= scenario_id < len(scenarios):
         raise TraceError(f"--scenario: no scenario {scenario_id} (the run has {len(scenarios)})")
     if base_case:
-        path_id, unit = 0, Unit(scenario_id, 0, 1)  # as the engine computes it
+        path_id, unit = 0, unit_holding(scenario_id, 0, 1, 1)  # one path, as the engine computes it
     elif not 0 <= path_id < simulation["paths"]:
         raise TraceError(f"--path: no path {path_id} (the run has paths 0 to {simulation['paths'] - 1})")
     else:
-        chunk = record["chunk_paths"]
-        start = path_id // chunk * chunk
-        unit = Unit(scenario_id, start, min(chunk, simulation["paths"] - start))
+        unit = unit_holding(scenario_id, path_id, simulation["paths"], record["chunk_paths"])
     config = scenarios[scenario_id].config
     params = parameter_vector(config)
     params[L.BASE_CASE] = 1.0 if base_case else params[L.BASE_CASE]
-    stream = scenario_id + 1 if simulation["independent_scenarios"] else 0
+    stream = stream_of(scenario_id, simulation["independent_scenarios"])
     backend = backend or record["backend"]
     outputs_float, outputs_int, statement = get_backend(backend).trace(
         params,

@@ -331,11 +331,16 @@ def remove_abandoned_starts(final):
     final = Path(final)
     for leftover in final.parent.glob(f".{staging_dir(final).name}.*{_TEMPORARY_SUFFIX}"):
         try:
-            lock = Lock(leftover).acquire()
+            remove_unless_locked(leftover)
         except (LockedError, OSError):
             continue  # a start in progress, or not a directory of ours
-        remove_tree(leftover)
-        lock.release()
+
+
+def remove_unless_locked(directory):
+    """Delete a run's directory under its lock; :class:`LockedError` (naming the writer) if a process holds it."""
+    lock = Lock(directory).acquire()
+    remove_tree(directory)
+    lock.release()
 
 
 def publish(staging, final, overwrite=False):

@@ -118,10 +118,10 @@ class Measurement:
         if self.kernel == "draws_only":
             checksums = xp.empty(paths, dtype)
             launch = _draws_launcher(self.backend)
-            more_customers = int(params[L.CUSTOMER_COUNT]) > 2
+            device_params = xp.asarray(params, dtype)
 
             def draw():
-                launch(horizon, np.uint64(SEED), 0, 0, more_customers, checksums, dtype)
+                launch(device_params, horizon, np.uint64(SEED), 0, 0, checksums, dtype)
 
             return draw
         generator = xp.random.default_rng(SEED)  # naive

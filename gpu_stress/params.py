@@ -130,16 +130,39 @@ class FleetCohort:
 
     gpus: int
     gpu_cost: float
-    age_months: int
+    age_months: int  # at month 0: -(planned delivery month)
     useful_life_months: int
     power_kw: float
     age_decay: float
+    generation: str
+    deposit: float = 0.0  # share of the cost
+    deposit_months_ahead: int = 0
+    delay_months: int = 0
+    lease_per_kw_month: float = 0.0
+
+    @property
+    def planned_delivery(self):
+        return -self.age_months
+
+    @property
+    def cost(self):
+        return self.gpus * self.gpu_cost
 
 
 def cohorts(config):
     """The fleet's cohorts: the installed fleet of ``[firm]`` first, then ``[[cohorts]]``."""
     firm, decay = config.firm, config.collateral.age_decay
-    fleet = [FleetCohort(firm.gpus, firm.gpu_cost, firm.gpu_age_months, firm.useful_life_months, firm.power_kw, decay)]
+    fleet = [
+        FleetCohort(
+            firm.gpus,
+            firm.gpu_cost,
+            firm.gpu_age_months,
+            firm.useful_life_months,
+            firm.power_kw,
+            decay,
+            firm.generation,
+        )
+    ]
     for cohort in config.cohorts:
         own_decay = decay if cohort.age_decay is None else cohort.age_decay
         fleet.append(
@@ -150,9 +173,89 @@ def cohorts(config):
                 cohort.useful_life_months,
                 cohort.power_kw,
                 own_decay,
+                cohort.generation,
+                cohort.deposit,
+                cohort.deposit_months_ahead,
+                cohort.delay_months,
+                cohort.lease_per_kw_month,
             )
         )
     return fleet
+
+
+def _generation(config, cohort):
+    """The cohort's entry of [[generations]]; an unlisted generation is priced at the market price."""
+    listed = {generation.name: generation for generation in config.generations}
+    return listed.get(cohort.generation)
+
+
+def _log_price_ratio(cohort, config):
+    generation = _generation(config, cohort)
+    return 0.0 if generation is None else math.log(generation.relative_price)
+
+
+def _deposit_month(cohort):
+    """Month the deposit is paid; 0 (never in the model) if there is none or it was paid before month 1."""
+    month = cohort.planned_delivery - cohort.deposit_months_ahead
+    return float(month) if cohort.deposit > 0 and month >= 1 else 0.0
+
+
+@dataclass(frozen=True)
+class FixedCharge:
+    """One fixed charge as the slots see it: $ a month from ``start`` to ``end``, escalating yearly."""
+
+    monthly: float
+    start: int
+    end: int
+    escalation: float  # annual
+
+
+def fixed_charges(config):
+    """The cohorts' data-centre leases (from their planned delivery, for their useful life), then [[obligations]].
+
+    A cohort's lease is its IT load (GPUs x kW) x $ per kW-month: it is
+    committed, so it runs from the planned month even if the delivery slips.
+    """
+    charges = []
+    for cohort in cohorts(config)[1:]:
+        if cohort.lease_per_kw_month > 0:
+            start = max(1, cohort.planned_delivery)
+            monthly = cohort.gpus * cohort.power_kw * cohort.lease_per_kw_month
+            end = cohort.planned_delivery + cohort.useful_life_months
+            charges.append(FixedCharge(monthly, start, end, config.firm.lease_escalation))
+    for obligation in config.obligations:
+        charges.append(
+            FixedCharge(obligation.monthly, obligation.start_month, obligation.end_month, obligation.escalation)
+        )
+    return charges
+
+
+def _per_charge(function):
+    return lambda config: (
+        [function(charge) for charge in fixed_charges(config)]
+        + [0.0] * (L.MAX_OBLIGATIONS - len(fixed_charges(config)))
+    )
+
+
+def _by_regime(shortage, glut):
+    """A glut value that falls back to the shortage value when not set."""
+    return [shortage, shortage if glut is None else glut]
+
+
+def _per_customer_by_regime(shortage, glut, transform=lambda value: value):
+    """Two blocks of MAX_CUSTOMERS values, shortage then glut, for consecutive slots."""
+
+    def values(config):
+        pairs = [_by_regime(shortage(c), glut(c)) for c in config.customers]
+        padding = [0.0] * (L.MAX_CUSTOMERS - len(config.customers))
+        return [transform(pair[0]) for pair in pairs] + padding + [transform(pair[1]) for pair in pairs] + padding
+
+    return values
+
+
+def _funded_cohorts(config, tranche):
+    """Bit mask of the cohorts the facility funds (bit c: cohort c)."""
+    return float(sum(1 << config.cohort_index(name) for name in set(tranche.funds)))
 
 
 def _per_cohort(function, padding=0.0):
@@ -325,6 +428,91 @@ SLOTS = (
         ),
         L.MAX_COHORTS,
     ),
+    Slot(
+        L.COHORT_LOG_PRICE_RATIO,
+        "ln price ratio",
+        ("generations", "generations[].relative_price", "firm.generation", "cohorts[].generation"),
+        _per_cohort(_log_price_ratio),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_NEWEST,
+        "1 newest at delivery / 0",
+        ("generations[].newest_at_delivery", "firm.generation", "cohorts[].generation"),
+        _per_cohort(lambda cohort, c: float(getattr(_generation(c, cohort), "newest_at_delivery", False))),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_DEPOSIT,
+        "$",
+        ("cohorts[].deposit",),
+        _per_cohort(lambda cohort, c: cohort.deposit * cohort.cost),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_DEPOSIT_MONTH,
+        "month (0 none)",
+        ("cohorts[].deposit", "cohorts[].deposit_months_ahead", "cohorts[].delivery_month"),
+        _per_cohort(lambda cohort, c: _deposit_month(cohort)),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_FIXED_DELAY,
+        "months",
+        ("cohorts[].delay_months",),
+        _per_cohort(lambda cohort, c: cohort.delay_months),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_SLIPS,
+        "1 can slip / 0",
+        ("cohorts[].delivery_month",),
+        _per_cohort(lambda cohort, c: float(cohort.planned_delivery >= 1)),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.SLIP_PROBABILITY,
+        "per month",
+        ("delivery_delays.slip_probability", "delivery_delays.glut_slip_probability"),
+        lambda c: _by_regime(c.delivery_delays.slip_probability, c.delivery_delays.glut_slip_probability),
+        2,
+    ),
+    Slot(L.DELAY_MAX, "months", ("delivery_delays.max_months",), lambda c: c.delivery_delays.max_months),
+    # --- fixed charges: the cohorts' leases, then [[obligations]] ---
+    Slot(
+        L.OBLIGATION_COUNT,
+        "charges",
+        ("obligations", "cohorts[].lease_per_kw_month"),
+        lambda c: len(fixed_charges(c)),
+    ),
+    Slot(
+        L.OBLIGATION_AMOUNT,
+        "$ per month",
+        ("obligations[].monthly", "cohorts[].lease_per_kw_month", "cohorts[].gpus", "cohorts[].power_kw"),
+        _per_charge(lambda charge: charge.monthly),
+        L.MAX_OBLIGATIONS,
+    ),
+    Slot(
+        L.OBLIGATION_START,
+        "month",
+        ("obligations[].start_month", "cohorts[].delivery_month"),
+        _per_charge(lambda charge: charge.start),
+        L.MAX_OBLIGATIONS,
+    ),
+    Slot(
+        L.OBLIGATION_END,
+        "month",
+        ("obligations[].end_month", "cohorts[].delivery_month", "cohorts[].useful_life_months"),
+        _per_charge(lambda charge: charge.end),
+        L.MAX_OBLIGATIONS,
+    ),
+    Slot(
+        L.OBLIGATION_LOG_ESCALATION,
+        "ln growth per month",
+        ("obligations[].escalation", "firm.lease_escalation"),
+        _per_charge(lambda charge: math.log1p(charge.escalation) / L.MONTHS_PER_YEAR),
+        L.MAX_OBLIGATIONS,
+    ),
     # --- firm ---
     Slot(L.IDLE_POWER_FRACTION, "share", ("firm.idle_power_fraction",), lambda c: c.firm.idle_power_fraction),
     Slot(L.OPEX_PER_GPU, "$ per GPU-month", ("firm.opex_per_gpu_month",), lambda c: c.firm.opex_per_gpu_month),
@@ -336,6 +524,16 @@ SLOTS = (
     ),
     # --- anchor customers ---
     Slot(L.CUSTOMER_COUNT, "customers", ("customers",), lambda c: len(c.customers)),
+    Slot(
+        L.CUSTOMER_COHORT,
+        "cohort index (-1 fleet)",
+        ("customers[].cohort",),
+        lambda c: (
+            [-1.0 if x.cohort is None else c.cohort_index(x.cohort) for x in c.customers]
+            + [-1.0] * (L.MAX_CUSTOMERS - len(c.customers))
+        ),
+        L.MAX_CUSTOMERS,
+    ),
     Slot(
         L.CUSTOMER_SHARE,
         "share",
@@ -352,16 +550,71 @@ SLOTS = (
     ),
     Slot(
         L.CUSTOMER_END,
-        "month",
+        "month (-1: a term from delivery)",
         ("customers[].end_month",),
-        _per_customer(lambda customer: customer.end_month),
+        _per_customer(lambda customer: -1.0 if customer.end_month is None else customer.end_month),
+        L.MAX_CUSTOMERS,
+    ),
+    Slot(
+        L.CUSTOMER_TERM,
+        "months",
+        ("customers[].term_months", "customers[].end_month"),
+        _per_customer(lambda customer: customer.term_months or max(customer.end_month or 1, 1)),
+        L.MAX_CUSTOMERS,
+    ),
+    Slot(
+        L.CUSTOMER_TAKE_OR_PAY,
+        "share",
+        ("customers[].take_or_pay",),
+        _per_customer(lambda customer: customer.take_or_pay),
         L.MAX_CUSTOMERS,
     ),
     Slot(
         L.CUSTOMER_HAZARD,
         "per month",
-        ("customers[].annual_default_probability",),
-        _per_customer(lambda customer: monthly_hazard(customer.annual_default_probability)),
+        ("customers[].annual_default_probability", "customers[].glut_annual_default_probability"),
+        _per_customer_by_regime(
+            lambda customer: customer.annual_default_probability,
+            lambda customer: customer.glut_annual_default_probability,
+            monthly_hazard,
+        ),
+        2 * L.MAX_CUSTOMERS,
+    ),
+    Slot(
+        L.CUSTOMER_RENEWAL,
+        "probability",
+        ("customers[].renewal_probability", "customers[].glut_renewal_probability"),
+        _per_customer_by_regime(
+            lambda customer: customer.renewal_probability, lambda customer: customer.glut_renewal_probability
+        ),
+        2 * L.MAX_CUSTOMERS,
+    ),
+    Slot(
+        L.CUSTOMER_RENEWAL_DISCOUNT,
+        "share",
+        ("customers[].renewal_discount",),
+        _per_customer(lambda customer: customer.renewal_discount),
+        L.MAX_CUSTOMERS,
+    ),
+    Slot(
+        L.CUSTOMER_DELAY_LIMIT,
+        "months",
+        ("customers[].delay_limit_months",),
+        _per_customer(lambda customer: customer.delay_limit_months),
+        L.MAX_CUSTOMERS,
+    ),
+    Slot(
+        L.CUSTOMER_TERMINATES,
+        "1 walks away / 0",
+        ("customers[].terminates_on_delay",),
+        _per_customer(lambda customer: float(customer.terminates_on_delay)),
+        L.MAX_CUSTOMERS,
+    ),
+    Slot(
+        L.CUSTOMER_DELAY_PENALTY,
+        "share of a month's value",
+        ("customers[].delay_penalty",),
+        _per_customer(lambda customer: customer.delay_penalty),
         L.MAX_CUSTOMERS,
     ),
     # --- debt ---
@@ -394,6 +647,35 @@ SLOTS = (
         "month",
         ("debt[].maturity_month",),
         _per_tranche(lambda t: t.maturity_month),
+        L.MAX_TRANCHES,
+    ),
+    Slot(L.TRANCHE_COMMITMENT, "$", ("debt[].commitment",), _per_tranche(lambda t: t.commitment), L.MAX_TRANCHES),
+    Slot(
+        L.TRANCHE_DRAW_END,
+        "month",
+        ("debt[].draw_end_month",),
+        _per_tranche(lambda t: t.draw_end_month),
+        L.MAX_TRANCHES,
+    ),
+    Slot(
+        L.TRANCHE_ADVANCE_RATE,
+        "share",
+        ("debt[].advance_rate",),
+        _per_tranche(lambda t: t.advance_rate),
+        L.MAX_TRANCHES,
+    ),
+    Slot(
+        L.TRANCHE_UNDRAWN_FEE,
+        "annual",
+        ("debt[].undrawn_fee",),
+        _per_tranche(lambda t: t.undrawn_fee),
+        L.MAX_TRANCHES,
+    ),
+    Slot(
+        L.TRANCHE_FUNDS,
+        "bit mask of cohorts",
+        ("debt[].funds",),
+        lambda c: [_funded_cohorts(c, t) for t in c.debt] + [0.0] * (L.MAX_TRANCHES - len(c.debt)),
         L.MAX_TRANCHES,
     ),
     # --- covenants and refinancing ---

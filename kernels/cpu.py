@@ -65,12 +65,12 @@ def _compile(source_digest):
                 )
 
     @numba.njit(parallel=True, cache=True, nogil=True)
-    def draw_paths(horizon, seed, stream, path_start, more_customers, checksums, dtype):
+    def draw_paths(params, horizon, seed, stream, path_start, checksums, dtype):
         """The draws of paths path_start .. + n - 1, summed per path (no model)."""
         source_digest  # noqa: B018
         for index in numba.prange(checksums.shape[0]):
             column = np.int64(index)
-            checksums[column] = draw_path(horizon, seed, stream, path_start + column, more_customers, dtype)
+            checksums[column] = draw_path(params, horizon, seed, stream, path_start + column, dtype)
 
     return simulate_paths, draw_paths
 

@@ -63,10 +63,10 @@ def _compile_path_kernel(dtype, source_digest):
 
 def _compile_draws_kernel(dtype, source_digest):
     @cuda.jit(cache=True)
-    def draw_paths(horizon, seed, stream, path_start, more_customers, checksums):
+    def draw_paths(params, horizon, seed, stream, path_start, checksums):
         source_digest  # noqa: B018
         for column in range(cuda.grid(1), checksums.shape[0], cuda.gridsize(1)):
-            checksums[column] = draw_path(horizon, seed, stream, path_start + column, more_customers, dtype)
+            checksums[column] = draw_path(params, horizon, seed, stream, path_start + column, dtype)
 
     return draw_paths
 
@@ -89,7 +89,7 @@ def _path_signature(float_type):
 
 def _draws_signature(float_type):
     index = numba.int64
-    return (index, numba.uint64, index, index, numba.boolean, float_type[::1])
+    return (float_type[::1], index, numba.uint64, index, index, float_type[::1])
 
 
 # kernel name -> (kernel factory, argument types for a numba float type)
@@ -119,6 +119,6 @@ def simulate_paths(
     )
 
 
-def draw_paths(horizon, seed, stream, path_start, more_customers, checksums, dtype, blocks):
+def draw_paths(params, horizon, seed, stream, path_start, checksums, dtype, blocks):
     """Launch the draws-only kernel."""
-    draws_kernel(dtype)[blocks, THREADS_PER_BLOCK](horizon, seed, stream, path_start, more_customers, checksums)
+    draws_kernel(dtype)[blocks, THREADS_PER_BLOCK](params, horizon, seed, stream, path_start, checksums)

@@ -1,29 +1,39 @@
-"""One month of the firm: a GPU cloud renting out a fleet it bought with debt.
+"""One month of the firm: a GPU cloud that borrows to buy GPUs for its contracted backlog.
 
 All money in $, per month unless stated. ``firm_step`` runs the named
 sub-steps of month t in this order (the numpy oracle has sections of the
 same names):
 
-1. ``fleet``: the cohorts still in service (each retires at the end of its
-   useful life), their power bill and collateral value V.
-   ``operating_cash_flow``: anchor customers default with their monthly hazard
-   or expire (their capacity goes to the spot market); EBITDA = take-or-pay
-   revenue + spot revenue (spot share x GPUs in service x 730 h x U x P) -
-   power - opex. With every cohort retired only the fixed opex remains.
-   ``capex_and_funding``: cohorts delivered this month are paid from cash.
-2. ``debt_service``: interest at the fixed coupon or at max(r, floor) + spread;
-   principal by its schedule (bullet, linear, annuity). A bullet balloon is
+1. ``deliveries``: a planned cohort due this month either slips one more month
+   (with the regime's slip probability, up to the maximum delay) or arrives:
+   its cost less any deposit is paid, and the delayed-draw facilities that fund
+   it draw advance rate x cost against their undrawn commitment while their
+   draw window is open. Deposits are paid in their own month.
+2. ``contracts``: each backlog contract starts at its cohort's delivery, pays
+   take-or-pay on its share of the cohort's GPUs, expires at the end of its
+   term and then renews (regime's probability) at the cohort's current price
+   less a discount, or gives its capacity back to the spot market; its customer
+   defaults with the regime's monthly hazard. A contract whose cohort is late
+   past its limit is terminated or earns the customer a penalty.
+3. ``fleet``: the cohorts in service (delivered, not past their useful life),
+   their power bill and collateral value V. ``operating_cash_flow``: by cohort,
+   contracted revenue + spot revenue (uncontracted GPUs x 730 h x U x the price
+   of the cohort's generation) - power; less opex, fixed charges (leases, power
+   contracts; ``fixed_charges``) and delay penalties: EBITDA.
+4. ``debt_service``: interest at the fixed coupon or at max(r, floor) + spread,
+   plus the undrawn fee of open commitments; principal by its schedule (bullet,
+   linear, annuity), interest only inside a draw window. A bullet balloon is
    refinanced (floating, regime spread, new term) if refinancing is on,
    lenders are open in this regime and LTV <= the limit; otherwise it is due
    from cash.
-3. ``liquidity_test``: cash < debt service due -> "refinancing" if only the
+5. ``liquidity_test``: cash < debt service due -> "refinancing" if only the
    balloon broke it, else "liquidity"; with no debt, "insolvent_no_debt",
    which is no credit default. EAD = debt before payment.
-4. ``covenant_tests``: on test months, while debt is outstanding, LTV = debt /
-   V > max, or DSCR = trailing-quarter EBITDA / scheduled debt service
-   (``trailing_coverage``; balloons excluded) < min. More than ``cure_tests``
-   breaches in a row -> default for that cause.
-5. ``recovery``: at default, lenders recover min(EAD, cash+ + V (1 - fire-sale
+6. ``covenant_tests``: on test months, while debt is outstanding, LTV = debt /
+   V > max, or DSCR = trailing-quarter (EBITDA + fixed charges) / (scheduled
+   debt service + fixed charges) (``trailing_coverage``; balloons excluded)
+   < min. More than ``cure_tests`` breaches in a row -> default for that cause.
+7. ``recovery``: at default, lenders recover min(EAD, cash+ + V (1 - fire-sale
    haircut)), with V from ``fleet_value``.
 """
 
@@ -35,43 +45,78 @@ from .layout import (
     BALANCE,
     BREACHES,
     BULLET,
+    CAPEX,
     CASH,
     CASH_INITIAL,
     CHOLESKY,
     COHORT_AGE_INITIAL,
     COHORT_COST,
     COHORT_COUNT,
+    COHORT_DEPOSIT,
+    COHORT_DEPOSIT_MONTH,
+    COHORT_FIXED_DELAY,
     COHORT_GPUS,
     COHORT_LOG_DECAY,
+    COHORT_LOG_PRICE_RATIO,
+    COHORT_NEWEST,
     COHORT_POWER_FULL,
+    COHORT_SLIPS,
     COHORT_USEFUL_LIFE,
+    CONTRACT_END,
+    CONTRACT_PRICE,
     CURE_TESTS,
     CUSTOMER_ALIVE,
+    CUSTOMER_COHORT,
     CUSTOMER_COUNT,
+    CUSTOMER_DELAY_LIMIT,
+    CUSTOMER_DELAY_PENALTY,
     CUSTOMER_DRAW,
     CUSTOMER_END,
     CUSTOMER_HAZARD,
     CUSTOMER_PRICE,
+    CUSTOMER_RENEWAL,
+    CUSTOMER_RENEWAL_DISCOUNT,
     CUSTOMER_SHARE,
+    CUSTOMER_TAKE_OR_PAY,
+    CUSTOMER_TERM,
+    CUSTOMER_TERMINATES,
+    DELAY_MAX,
+    DELAY_PENALTIES,
+    DELIVERY,
+    DRAWS,
     DSCR_BREACH,
     DSCR_MIN,
+    EBITDA,
     EBITDA_TRAILING,
     FIRE_SALE_RECOVERY,
+    FIXED_CHARGES,
     FIXED_OPEX,
     FLOATING,
+    FLOOR_ENABLED,
+    GPUS,
     HOURS_PER_MONTH,
     IDLE_POWER_FRACTION,
     INSOLVENT_NO_DEBT,
     INTEREST,
+    LAUNCH_CREDIT,
+    LAUNCHES,
     LINEAR,
     LIQUIDITY,
+    LOG_JUMP,
+    LOG_PRICE_FLOOR,
     LTV_BREACH,
     LTV_MAX,
     MATURITY,
+    MAX_COHORTS,
     MAX_CUSTOMERS,
     MAX_TRANCHES,
     MONTHS_PER_YEAR,
     NO_DEFAULT,
+    OBLIGATION_AMOUNT,
+    OBLIGATION_COUNT,
+    OBLIGATION_END,
+    OBLIGATION_LOG_ESCALATION,
+    OBLIGATION_START,
     OPEX_COST,
     OPEX_PER_GPU,
     PAYMENT,
@@ -82,23 +127,33 @@ from .layout import (
     RATE,
     RATE_FLOOR,
     RATIO_CAP,
+    REFINANCED,
     REFINANCING,
     REFINANCING_ENABLED,
     REFINANCING_MAX_LTV,
     REFINANCING_OPEN,
     REFINANCING_SPREAD,
     REFINANCING_TERM,
+    RENEWAL_DRAW,
     REVENUE_CONTRACTED,
     REVENUE_SPOT,
     SERVICE_TRAILING,
+    SLIP_DRAW,
+    SLIP_PROBABILITY,
     TEST_EVERY,
     TRAILING_MONTHS,
+    TRANCHE_ADVANCE_RATE,
     TRANCHE_AMORTIZATION,
+    TRANCHE_COMMITMENT,
     TRANCHE_COUNT,
+    TRANCHE_DRAW_END,
     TRANCHE_FLOATING,
+    TRANCHE_FUNDS,
     TRANCHE_MATURITY,
     TRANCHE_PRINCIPAL,
     TRANCHE_RATE,
+    TRANCHE_UNDRAWN_FEE,
+    UNDRAWN,
     UTILIZATION_DECAY,
     UTILIZATION_LOGIT,
     UTILIZATION_LOGIT_INITIAL,
@@ -107,18 +162,47 @@ from .layout import (
 )
 
 
+@device_function(inline=True)
+def optional_blocks(params):
+    """(more customers, renewals, slips): which of its optional random blocks the firm draws.
+
+    A block is drawn only by a firm that can use it (more than two customers, a
+    contract that can renew, a delivery that can slip at random); the draws are
+    counter-based, so skipping a block moves no other draw.
+    """
+    customers = int(params[CUSTOMER_COUNT])
+    renewals = False
+    for i in range(customers):
+        renewals = renewals or params[CUSTOMER_RENEWAL + i] + params[CUSTOMER_RENEWAL + MAX_CUSTOMERS + i] > 0
+    slips = params[SLIP_PROBABILITY] + params[SLIP_PROBABILITY + 1] > 0
+    return customers > 2, renewals, slips
+
+
 @device_function
 def init_firm(params, state, dtype):
     """Fill the firm's state vector for month 0."""
     state[CASH] = params[CASH_INITIAL]
     state[UTILIZATION_LOGIT] = params[UTILIZATION_LOGIT_INITIAL]
     state[BREACHES] = dtype(0.0)
+    state[LAUNCHES] = dtype(0.0)
+    for c in range(MAX_COHORTS):
+        state[DELIVERY + c] = params[COHORT_FIXED_DELAY + c] - params[COHORT_AGE_INITIAL + c]
+        state[LAUNCH_CREDIT + c] = dtype(0.0)
+        state[SLIP_DRAW + c] = dtype(1.0)
     customers = int(params[CUSTOMER_COUNT])
     for i in range(MAX_CUSTOMERS):
         state[CUSTOMER_ALIVE + i] = dtype(1.0) if i < customers else dtype(0.0)
         state[CUSTOMER_DRAW + i] = dtype(1.0)
+        state[RENEWAL_DRAW + i] = dtype(1.0)
+        state[CONTRACT_PRICE + i] = params[CUSTOMER_PRICE + i]
+        cohort = int(params[CUSTOMER_COHORT + i])
+        if params[CUSTOMER_END + i] < dtype(0.0):  # its first term runs from the cohort's delivery
+            state[CONTRACT_END + i] = state[DELIVERY + cohort] + params[CUSTOMER_TERM + i] - dtype(1.0)
+        else:
+            state[CONTRACT_END + i] = params[CUSTOMER_END + i]
     for j in range(MAX_TRANCHES):
         state[BALANCE + j] = params[TRANCHE_PRINCIPAL + j]
+        state[UNDRAWN + j] = params[TRANCHE_COMMITMENT + j]
         state[FLOATING + j] = params[TRANCHE_FLOATING + j]
         state[RATE + j] = params[TRANCHE_RATE + j]
         state[MATURITY + j] = params[TRANCHE_MATURITY + j]
@@ -129,6 +213,9 @@ def init_firm(params, state, dtype):
     for j in range(MAX_TRANCHES):
         state[INTEREST + j] = dtype(0.0)
         state[PRINCIPAL + j] = dtype(0.0)
+    state[CAPEX] = dtype(0.0)
+    state[DRAWS] = dtype(0.0)
+    state[DELAY_PENALTIES] = dtype(0.0)
 
 
 @device_function(inline=True)
@@ -141,22 +228,47 @@ def total_debt(state, dtype):
 
 
 @device_function(inline=True)
-def fleet(params, month, price_surprise, dtype):
+def cohort_age(params, state, cohort, month, dtype):
+    """Months since the cohort's delivery (``month`` as a float), or -1 if it is not in service this month."""
+    age = month - state[DELIVERY + cohort]
+    if age < dtype(0.0) or age > params[COHORT_USEFUL_LIFE + cohort]:
+        return dtype(-1.0)
+    return age
+
+
+@device_function(inline=True)
+def cohort_log_price(params, state, cohort, log_price, dtype):
+    """ln of the rental price ($/GPU-hour) that the cohort's generation earns, given the market's ln P.
+
+    The market's P is the price of the generation that was newest at month 0,
+    cut by every launch since. A generation's price is a fixed ratio of it; a
+    cohort whose generation is the newest at its delivery is not cut by the
+    launches before that (its LAUNCH_CREDIT). No generation rents below the
+    price floor.
+    """
+    value = log_price + params[COHORT_LOG_PRICE_RATIO + cohort] - state[LAUNCH_CREDIT + cohort] * params[LOG_JUMP]
+    if params[FLOOR_ENABLED] > dtype(0.0) and value < params[LOG_PRICE_FLOOR]:
+        value = params[LOG_PRICE_FLOOR]
+    return value
+
+
+@device_function(inline=True)
+def fleet(params, state, month, price_surprise, dtype):
     """(GPUs in service, $ power bill with all of them busy, collateral value V $) of the cohorts in month ``month``.
 
     A cohort is in service from its delivery (age 0) until its age passes its
-    useful life; before and after it earns nothing and is worth nothing. Its value is cost x residual(age) x (P /
-    planned P)^elasticity, with residual(age) = (1 - age_decay)^(age / 12) and
-    ``price_surprise`` = ln P - ln planned P: the residual curve already holds
-    the expected decline, so on the planned price path V = sum of cost x
-    residual(age) exactly.
+    useful life; before and after it earns nothing and is worth nothing. Its
+    value is cost x residual(age) x (P / planned P)^elasticity, with
+    residual(age) = (1 - age_decay)^(age / 12) and ``price_surprise`` = ln P -
+    ln planned P: the residual curve already holds the expected decline, so on
+    the planned price path V = sum of cost x residual(age) exactly.
     """
     gpus = dtype(0.0)
     power_full = dtype(0.0)
     value = dtype(0.0)
     for c in range(int(params[COHORT_COUNT])):
-        age = params[COHORT_AGE_INITIAL + c] + dtype(month)
-        if dtype(0.0) <= age <= params[COHORT_USEFUL_LIFE + c]:
+        age = cohort_age(params, state, c, dtype(month), dtype)
+        if age >= dtype(0.0):
             gpus += params[COHORT_GPUS + c]
             power_full += params[COHORT_POWER_FULL + c]
             exponent = params[PRICE_ELASTICITY] * price_surprise + params[COHORT_LOG_DECAY + c] * age
@@ -165,25 +277,130 @@ def fleet(params, month, price_surprise, dtype):
 
 
 @device_function(inline=True)
-def capex_and_funding(params, month, dtype):
-    """Capex due this month ($): GPUs x cost of the cohorts delivered this month, paid from cash.
-
-    (Delayed-draw facilities that fund deliveries come with the growing firm;
-    today every delivery is funded by cash, and cash that cannot pay it is a
-    liquidity default.)
-    """
-    capex = dtype(0.0)
-    for c in range(int(params[COHORT_COUNT])):
-        if params[COHORT_AGE_INITIAL + c] + dtype(month) == dtype(0.0):
-            capex += params[COHORT_COST + c]
-    return capex
+def fleet_value(params, state, month, price_surprise, dtype):
+    """Collateral value V ($) of the cohorts in service in month ``month`` (see ``fleet``)."""
+    _, _, value = fleet(params, state, month, price_surprise, dtype)
+    return value
 
 
 @device_function(inline=True)
-def fleet_value(params, month, price_surprise, dtype):
-    """Collateral value V ($) of the cohorts in service in month ``month`` (see ``fleet``)."""
-    _, _, value = fleet(params, month, price_surprise, dtype)
-    return value
+def deliveries(params, state, month, regime, dtype):
+    """Deposits and deliveries due this month: (capex $, drawn on delayed-draw facilities $).
+
+    A planned cohort due this month slips one more month if its draw
+    (state[SLIP_DRAW]) is below the regime's slip probability and it has not
+    yet slipped DELAY_MAX months at random; otherwise it arrives: its cost less
+    the deposit is due, and each facility that funds it draws min(advance rate
+    x cost - drawn so far for it, undrawn) while its draw window is open.
+    """
+    month_number = dtype(month)
+    capex = dtype(0.0)
+    drawn = dtype(0.0)
+    for c in range(int(params[COHORT_COUNT])):
+        if params[COHORT_DEPOSIT_MONTH + c] == month_number:
+            capex += params[COHORT_DEPOSIT + c]
+        if state[DELIVERY + c] != month_number:
+            continue
+        planned = params[COHORT_FIXED_DELAY + c] - params[COHORT_AGE_INITIAL + c]
+        if (
+            params[COHORT_SLIPS + c] > dtype(0.0)
+            and state[SLIP_DRAW + c] < params[SLIP_PROBABILITY + regime]
+            and month_number - planned < params[DELAY_MAX]
+        ):
+            state[DELIVERY + c] = month_number + dtype(1.0)
+            for i in range(int(params[CUSTOMER_COUNT])):  # a first term from delivery starts later
+                if int(params[CUSTOMER_COHORT + i]) == c and params[CUSTOMER_END + i] < dtype(0.0):
+                    state[CONTRACT_END + i] += dtype(1.0)
+            continue
+        cost = params[COHORT_COST + c]
+        capex += cost - params[COHORT_DEPOSIT + c]
+        if params[COHORT_NEWEST + c] > dtype(0.0):
+            state[LAUNCH_CREDIT + c] = state[LAUNCHES]
+        funded = dtype(0.0)
+        for j in range(int(params[TRANCHE_COUNT])):
+            if month_number > params[TRANCHE_DRAW_END + j] or (int(params[TRANCHE_FUNDS + j]) >> c) & 1 == 0:
+                continue
+            draw = min(params[TRANCHE_ADVANCE_RATE + j] * cost - funded, state[UNDRAWN + j])
+            if draw > dtype(0.0):
+                state[UNDRAWN + j] -= draw
+                state[BALANCE + j] += draw
+                funded += draw
+        drawn += funded
+    return capex, drawn
+
+
+@device_function(inline=True)
+def contracts(params, state, month, regime, log_price, dtype):
+    """Expire, renew or lose the backlog contracts this month; returns the delay penalties due ($).
+
+    Uses this month's uniforms state[RENEWAL_DRAW] (renewal at expiry) and
+    state[CUSTOMER_DRAW] (default). A contract on a cohort not yet delivered
+    waits; once the cohort is later than planned by more than the contract's
+    limit, the customer walks away (if it may) or is owed its penalty share of
+    the contract's monthly value, each month.
+    """
+    month_number = dtype(month)
+    penalties = dtype(0.0)
+    for i in range(int(params[CUSTOMER_COUNT])):
+        if state[CUSTOMER_ALIVE + i] <= dtype(0.0):
+            continue
+        cohort = int(params[CUSTOMER_COHORT + i])
+        if cohort >= 0 and month_number < state[DELIVERY + cohort]:
+            months_late = month_number + params[COHORT_AGE_INITIAL + cohort] + dtype(1.0)
+            if months_late > params[CUSTOMER_DELAY_LIMIT + i]:
+                if params[CUSTOMER_TERMINATES + i] > dtype(0.0):
+                    state[CUSTOMER_ALIVE + i] = dtype(0.0)
+                else:
+                    gpu_hours = params[CUSTOMER_SHARE + i] * params[COHORT_GPUS + cohort] * dtype(HOURS_PER_MONTH)
+                    penalties += params[CUSTOMER_DELAY_PENALTY + i] * gpu_hours * state[CONTRACT_PRICE + i]
+            continue
+        if month_number > state[CONTRACT_END + i]:
+            if state[RENEWAL_DRAW + i] < params[CUSTOMER_RENEWAL + MAX_CUSTOMERS * regime + i]:
+                state[CONTRACT_END + i] += params[CUSTOMER_TERM + i]
+                spot = log_price if cohort < 0 else cohort_log_price(params, state, cohort, log_price, dtype)
+                state[CONTRACT_PRICE + i] = math.exp(spot) * (dtype(1.0) - params[CUSTOMER_RENEWAL_DISCOUNT + i])
+            else:
+                state[CUSTOMER_ALIVE + i] = dtype(0.0)  # its capacity goes back to the spot market
+                continue
+        if state[CUSTOMER_DRAW + i] < params[CUSTOMER_HAZARD + MAX_CUSTOMERS * regime + i]:
+            state[CUSTOMER_ALIVE + i] = dtype(0.0)
+    return penalties
+
+
+@device_function(inline=True)
+def contracted(params, state, month, cohort, utilization, dtype):
+    """(share of the cohort's GPUs under paying contracts, $ per cohort GPU-hour they pay) this month.
+
+    Call after ``contracts``. Fleet-wide contracts (cohort -1) cover their
+    share of every cohort. A contract pays its price on its take-or-pay share
+    and on the used part (utilization U) of the rest.
+    """
+    share = dtype(0.0)
+    rate = dtype(0.0)
+    for i in range(int(params[CUSTOMER_COUNT])):
+        covers = int(params[CUSTOMER_COHORT + i])
+        if state[CUSTOMER_ALIVE + i] <= dtype(0.0) or (covers >= 0 and covers != cohort):
+            continue
+        if covers >= 0 and dtype(month) < state[DELIVERY + covers]:
+            continue  # waiting for its cohort
+        take_or_pay = params[CUSTOMER_TAKE_OR_PAY + i]
+        paid = take_or_pay + (dtype(1.0) - take_or_pay) * utilization
+        share += params[CUSTOMER_SHARE + i]
+        rate += params[CUSTOMER_SHARE + i] * state[CONTRACT_PRICE + i] * paid
+    return share, rate
+
+
+@device_function(inline=True)
+def fixed_charges(params, month, dtype):
+    """Leases and power contracts due this month ($), each escalating from its first month."""
+    month_number = dtype(month)
+    total = dtype(0.0)
+    for k in range(int(params[OBLIGATION_COUNT])):
+        start = params[OBLIGATION_START + k]
+        if start <= month_number <= params[OBLIGATION_END + k]:
+            escalation = math.exp(params[OBLIGATION_LOG_ESCALATION + k] * (month_number - start))
+            total += params[OBLIGATION_AMOUNT + k] * escalation
+    return total
 
 
 @device_function(inline=True)
@@ -224,43 +441,47 @@ def utilization_step(params, state, regime, e_price, e_rate, e_utilization, dtyp
 
 
 @device_function(inline=True)
-def operating_cash_flow(params, state, month, price, utilization, gpus, power_full, dtype):
-    """EBITDA of the month ($) of ``gpus`` GPUs in service; also retires customers that default this month.
+def operating_cash_flow(params, state, month, log_price, utilization, dtype):
+    """EBITDA of the month ($): by cohort in service, contracted and spot revenue less power; less opex and charges.
 
-    Customers take their shares of the GPUs in service; ``power_full`` is
-    their power bill if all were busy.
+    Call after ``contracts``; fills the statement lines (state[REVENUE_CONTRACTED] ...).
     """
-    month_number = dtype(month)
-    contracted_share = dtype(0.0)
-    contracted_rate = dtype(0.0)  # $ per fleet GPU-hour from take-or-pay contracts
-    for i in range(MAX_CUSTOMERS):  # unused slots are never alive
-        if state[CUSTOMER_ALIVE + i] > dtype(0.0) and month_number <= params[CUSTOMER_END + i]:
-            if state[CUSTOMER_DRAW + i] < params[CUSTOMER_HAZARD + i]:
-                state[CUSTOMER_ALIVE + i] = dtype(0.0)
-            else:
-                contracted_share += params[CUSTOMER_SHARE + i]
-                contracted_rate += params[CUSTOMER_SHARE + i] * params[CUSTOMER_PRICE + i]
-    hours = gpus * dtype(HOURS_PER_MONTH)
-    spot_share = dtype(1.0) - contracted_share
-    revenue = hours * (contracted_rate + spot_share * utilization * price)
-    busy = contracted_share + spot_share * utilization
+    revenue_contracted = dtype(0.0)
+    revenue_spot = dtype(0.0)
+    power = dtype(0.0)
+    gpus = dtype(0.0)
     idle = params[IDLE_POWER_FRACTION]
-    power = power_full * (busy + (dtype(1.0) - busy) * idle)
-    opex = params[OPEX_PER_GPU] * gpus
-    # The statement's lines (gpu-stress trace); EBITDA below keeps the arithmetic of one expression.
-    state[REVENUE_CONTRACTED] = hours * contracted_rate
-    state[REVENUE_SPOT] = revenue - state[REVENUE_CONTRACTED]
+    for c in range(int(params[COHORT_COUNT])):
+        if cohort_age(params, state, c, dtype(month), dtype) < dtype(0.0):
+            continue
+        hours = params[COHORT_GPUS + c] * dtype(HOURS_PER_MONTH)
+        share, rate = contracted(params, state, month, c, utilization, dtype)
+        spot_price = math.exp(cohort_log_price(params, state, c, log_price, dtype))
+        revenue_contracted += hours * rate
+        revenue_spot += hours * (dtype(1.0) - share) * utilization * spot_price
+        busy = share + (dtype(1.0) - share) * utilization
+        power += params[COHORT_POWER_FULL + c] * (busy + (dtype(1.0) - busy) * idle)
+        gpus += params[COHORT_GPUS + c]
+    opex = params[OPEX_PER_GPU] * gpus + params[FIXED_OPEX]
+    charges = fixed_charges(params, month, dtype)
+    state[REVENUE_CONTRACTED] = revenue_contracted
+    state[REVENUE_SPOT] = revenue_spot
     state[POWER_COST] = power
-    state[OPEX_COST] = opex + params[FIXED_OPEX]
-    return revenue - power - opex - params[FIXED_OPEX]
+    state[OPEX_COST] = opex
+    state[FIXED_CHARGES] = charges
+    state[GPUS] = gpus
+    ebitda = revenue_contracted + revenue_spot - power - opex - charges - state[DELAY_PENALTIES]
+    state[EBITDA] = ebitda
+    return ebitda
 
 
 @device_function(inline=True)
 def debt_service(params, state, month, regime, rate, leverage, dtype):
-    """Interest and scheduled principal due this month, and the unrefinanced balloon ($).
+    """Interest (undrawn fees included) and scheduled principal due this month, and the unrefinanced balloon ($).
 
     Balances are reduced as if paid: if the firm cannot pay, the path stops and
-    the caller reports the debt from before this call as EAD.
+    the caller reports the debt from before this call as EAD. Inside its draw
+    window a facility pays interest only; after it, its undrawn commitment lapses.
     """
     month_number = dtype(month)
     base_rate = max(rate, params[RATE_FLOOR])
@@ -271,10 +492,18 @@ def debt_service(params, state, month, regime, rate, leverage, dtype):
     )
     service = dtype(0.0)
     balloon = dtype(0.0)
+    state[REFINANCED] = dtype(0.0)
     for j in range(int(params[TRANCHE_COUNT])):
         balance = state[BALANCE + j]
-        state[INTEREST + j] = dtype(0.0)
+        in_window = month_number <= params[TRANCHE_DRAW_END + j]
+        fee = dtype(0.0)
+        if in_window:
+            fee = state[UNDRAWN + j] * params[TRANCHE_UNDRAWN_FEE + j] / dtype(MONTHS_PER_YEAR)
+        else:
+            state[UNDRAWN + j] = dtype(0.0)
+        state[INTEREST + j] = fee
         state[PRINCIPAL + j] = dtype(0.0)
+        service += fee
         if balance <= dtype(0.0):
             continue
         annual_rate = state[RATE + j]
@@ -291,9 +520,12 @@ def debt_service(params, state, month, regime, rate, leverage, dtype):
                     state[FLOATING + j] = dtype(1.0)
                     state[RATE + j] = params[REFINANCING_SPREAD + regime]
                     state[MATURITY + j] = month_number + params[REFINANCING_TERM]
+                    state[REFINANCED] += balance
                     principal = dtype(0.0)
                 else:
                     balloon += balance
+        elif in_window:
+            principal = dtype(0.0)
         elif amortization == LINEAR:
             principal = balance / payments_left
         elif amortization == ANNUITY:
@@ -310,24 +542,24 @@ def debt_service(params, state, month, regime, rate, leverage, dtype):
         else:
             principal = dtype(0.0)
         state[BALANCE + j] = balance - principal
-        state[INTEREST + j] = interest
+        state[INTEREST + j] += interest
         state[PRINCIPAL + j] = principal
         service += interest + principal
     return service, balloon
 
 
 @device_function(inline=True)
-def trailing_coverage(state, month, ebitda, scheduled_service, dtype):
-    """(DSCR, trailing-quarter scheduled service $): this month joins the trailing quarter."""
+def trailing_coverage(state, month, cover, scheduled_service, dtype):
+    """(DSCR, trailing-quarter service $): this month's cover (EBITDA + fixed charges) and service join the quarter."""
     slot = month % TRAILING_MONTHS
-    state[EBITDA_TRAILING + slot] = ebitda
+    state[EBITDA_TRAILING + slot] = cover
     state[SERVICE_TRAILING + slot] = scheduled_service
-    ebitda_quarter = dtype(0.0)
+    cover_quarter = dtype(0.0)
     service_quarter = dtype(0.0)
     for k in range(TRAILING_MONTHS):
-        ebitda_quarter += state[EBITDA_TRAILING + k]
+        cover_quarter += state[EBITDA_TRAILING + k]
         service_quarter += state[SERVICE_TRAILING + k]
-    return coverage_ratio(ebitda_quarter, service_quarter, dtype), service_quarter
+    return coverage_ratio(cover_quarter, service_quarter, dtype), service_quarter
 
 
 @device_function(inline=True)
@@ -380,15 +612,21 @@ def firm_step(params, state, month, regime, log_price, price_surprise, utilizati
     Returns (cause, ead, loss, ltv, dscr): cause is NO_DEFAULT or how the path
     ends; ead and loss in $ (zero without default); ltv and dscr as reported.
     """
-    gpus, power_full, value = fleet(params, month, price_surprise, dtype)
-    ebitda = operating_cash_flow(params, state, month, math.exp(log_price), utilization, gpus, power_full, dtype)
-    cash = state[CASH] + ebitda - capex_and_funding(params, month, dtype)
+    capex, drawn = deliveries(params, state, month, regime, dtype)
+    state[CAPEX] = capex
+    state[DRAWS] = drawn
+    state[DELAY_PENALTIES] = contracts(params, state, month, regime, log_price, dtype)
+    value = fleet_value(params, state, month, price_surprise, dtype)
+    ebitda = operating_cash_flow(params, state, month, log_price, utilization, dtype)
+    cash = state[CASH] + ebitda - capex + drawn
     debt = total_debt(state, dtype)
     ltv = loan_to_value(debt, value, dtype)
 
     service, balloon = debt_service(params, state, month, regime, rate, ltv, dtype)
     # Coverage is of scheduled service: a balloon is refinanced or paid from cash, not from EBITDA.
-    dscr, service_quarter = trailing_coverage(state, month, ebitda, service - balloon, dtype)
+    # Fixed charges sit on both sides (a fixed-charge cover); with none it is EBITDA / service.
+    charges = state[FIXED_CHARGES]
+    dscr, service_quarter = trailing_coverage(state, month, ebitda + charges, service - balloon + charges, dtype)
 
     cause = liquidity_test(cash, service, balloon, debt, dtype)
     if cause != NO_DEFAULT:

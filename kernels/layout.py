@@ -15,7 +15,8 @@ HOURS_PER_MONTH = 730
 
 MAX_CUSTOMERS = 4
 MAX_COHORTS = 4
-MAX_TRANCHES = 8
+MAX_TRANCHES = 10
+MAX_OBLIGATIONS = 8  # fixed charges: the cohorts' data-centre leases and up to four more
 TRAILING_MONTHS = 3  # DSCR looks at a trailing quarter
 
 # Reported ratios are clipped to +-RATIO_CAP so that outputs stay finite when
@@ -75,6 +76,17 @@ COHORT_AGE_INITIAL = _param(MAX_COHORTS, name="cohort_age_initial")  # age at mo
 COHORT_USEFUL_LIFE = _param(MAX_COHORTS, name="cohort_useful_life")  # months; it earns and holds value only before
 COHORT_LOG_DECAY = _param(MAX_COHORTS, name="cohort_log_decay")  # ln(1 - annual decay) / 12, per month of age
 COHORT_POWER_FULL = _param(MAX_COHORTS, name="cohort_power_full")  # $ a month of power with every GPU busy
+# The rental price of its generation: ln(price / market price at month 0), and 1 if its generation is
+# the newest when it is delivered (launches before its delivery do not cut it).
+COHORT_LOG_PRICE_RATIO = _param(MAX_COHORTS, name="cohort_log_price_ratio")
+COHORT_NEWEST = _param(MAX_COHORTS, name="cohort_newest")
+COHORT_DEPOSIT = _param(MAX_COHORTS, name="cohort_deposit")  # $ paid ahead of delivery, in COHORT_DEPOSIT_MONTH
+COHORT_DEPOSIT_MONTH = _param(MAX_COHORTS, name="cohort_deposit_month")  # < 1: paid before month 1 (not modelled)
+COHORT_FIXED_DELAY = _param(MAX_COHORTS, name="cohort_fixed_delay")  # months a planned delivery is known to slip
+COHORT_SLIPS = _param(MAX_COHORTS, name="cohort_slips")  # 1: the delivery can slip at random (planned cohorts)
+# Each month a due delivery slips one more month with this probability, at most DELAY_MAX months in all.
+SLIP_PROBABILITY = _param(2, name="slip_probability")  # [regime]
+DELAY_MAX = _param(name="delay_max")  # months of random slip at most
 
 # --- firm, $ per month unless stated ---
 # Utilization is the firm's: the market's regime sets its long-run level, its own shock moves it.
@@ -89,12 +101,30 @@ CASH_INITIAL = _param(name="cash_initial")  # $
 PRICE_ELASTICITY = _param(name="price_elasticity")  # collateral value ~ (P / planned P)^elasticity
 FIRE_SALE_RECOVERY = _param(name="fire_sale_recovery")  # 1 - fire-sale haircut
 
-# --- anchor customers (take-or-pay contracts) ---
+# --- fixed charges (data-centre leases, power contracts) ---
+OBLIGATION_COUNT = _param(name="obligation_count")
+OBLIGATION_AMOUNT = _param(MAX_OBLIGATIONS, name="obligation_amount")  # $ a month in its first month
+OBLIGATION_START = _param(MAX_OBLIGATIONS, name="obligation_start")  # first month charged
+OBLIGATION_END = _param(MAX_OBLIGATIONS, name="obligation_end")  # last month charged
+OBLIGATION_LOG_ESCALATION = _param(MAX_OBLIGATIONS, name="obligation_log_escalation")  # ln(1 + g) / 12 a month
+
+# --- backlog contracts (take-or-pay) ---
+# A contract covers a share of one cohort's GPUs from that cohort's delivery, or (cohort -1) a share
+# of every cohort in service from month 1; it renews at expiry at the then-current price less a discount.
 CUSTOMER_COUNT = _param(name="customer_count")
-CUSTOMER_SHARE = _param(MAX_CUSTOMERS, name="customer_share")  # share of the fleet
+CUSTOMER_COHORT = _param(MAX_CUSTOMERS, name="customer_cohort")  # cohort index, -1 = the whole fleet
+CUSTOMER_SHARE = _param(MAX_CUSTOMERS, name="customer_share")  # share of the cohort's (or fleet's) GPUs
 CUSTOMER_PRICE = _param(MAX_CUSTOMERS, name="customer_price")  # $/GPU-hour
-CUSTOMER_END = _param(MAX_CUSTOMERS, name="customer_end")  # last month of the contract
-CUSTOMER_HAZARD = _param(MAX_CUSTOMERS, name="customer_hazard")  # monthly default probability
+CUSTOMER_END = _param(MAX_CUSTOMERS, name="customer_end")  # last month of the first term (fleet contracts)
+CUSTOMER_TERM = _param(MAX_CUSTOMERS, name="customer_term")  # months of a term (cohort contracts, renewals)
+CUSTOMER_TAKE_OR_PAY = _param(MAX_CUSTOMERS, name="customer_take_or_pay")  # share paid whether used or not
+# [MAX_CUSTOMERS x regime + customer]: monthly default probability, probability of renewal at expiry
+CUSTOMER_HAZARD = _param(2 * MAX_CUSTOMERS, name="customer_hazard")
+CUSTOMER_RENEWAL = _param(2 * MAX_CUSTOMERS, name="customer_renewal")
+CUSTOMER_RENEWAL_DISCOUNT = _param(MAX_CUSTOMERS, name="customer_renewal_discount")  # to the spot price
+CUSTOMER_DELAY_LIMIT = _param(MAX_CUSTOMERS, name="customer_delay_limit")  # months late before its remedy applies
+CUSTOMER_TERMINATES = _param(MAX_CUSTOMERS, name="customer_terminates")  # 1: it may walk away past the limit
+CUSTOMER_DELAY_PENALTY = _param(MAX_CUSTOMERS, name="customer_delay_penalty")  # share of a month's value, per month
 
 # --- debt tranches ---
 TRANCHE_COUNT = _param(name="tranche_count")
@@ -104,6 +134,13 @@ TRANCHE_FLOATING = _param(MAX_TRANCHES, name="tranche_floating")  # 0 fixed, 1 f
 TRANCHE_RATE = _param(MAX_TRANCHES, name="tranche_rate")  # annual: the coupon if fixed, the spread if floating
 TRANCHE_AMORTIZATION = _param(MAX_TRANCHES, name="tranche_amortization")  # BULLET | LINEAR | ANNUITY
 TRANCHE_MATURITY = _param(MAX_TRANCHES, name="tranche_maturity")  # month the last payment is due
+# Delayed-draw term loans: an undrawn commitment drawn at the deliveries of the cohorts it funds until
+# the end of its draw window (interest only until then), then it lapses and the drawn balance amortizes.
+TRANCHE_COMMITMENT = _param(MAX_TRANCHES, name="tranche_commitment")  # $ undrawn at month 0
+TRANCHE_DRAW_END = _param(MAX_TRANCHES, name="tranche_draw_end")  # last month of the draw window (0: none)
+TRANCHE_ADVANCE_RATE = _param(MAX_TRANCHES, name="tranche_advance_rate")  # share of a delivered cohort's cost
+TRANCHE_UNDRAWN_FEE = _param(MAX_TRANCHES, name="tranche_undrawn_fee")  # annual, on the undrawn commitment
+TRANCHE_FUNDS = _param(MAX_TRANCHES, name="tranche_funds")  # bit c set: it funds (and is secured on) cohort c
 
 # --- covenants and refinancing ---
 LTV_MAX = _param(name="ltv_max")  # 0 = off
@@ -127,8 +164,16 @@ ANNUITY = 2
 _state = _Slots()
 CASH = _state()
 BREACHES = _state()  # consecutive covenant breaches
+LAUNCHES = _state()  # generation launches so far (the market's, kept with the firm that prices by it)
+DELIVERY = _state(MAX_COHORTS)  # month the cohort is (now) due; it slips by one each month it is late
+LAUNCH_CREDIT = _state(MAX_COHORTS)  # launches before delivery that do not cut a newest-generation cohort
+SLIP_DRAW = _state(MAX_COHORTS)  # this month's uniforms: does a due delivery slip?
 CUSTOMER_ALIVE = _state(MAX_CUSTOMERS)
-CUSTOMER_DRAW = _state(MAX_CUSTOMERS)  # this month's uniforms, one per customer
+CUSTOMER_DRAW = _state(MAX_CUSTOMERS)  # this month's uniforms, one per customer: default
+RENEWAL_DRAW = _state(MAX_CUSTOMERS)  # this month's uniforms, one per customer: renewal at expiry
+CONTRACT_END = _state(MAX_CUSTOMERS)  # last month of the current term
+CONTRACT_PRICE = _state(MAX_CUSTOMERS)  # $/GPU-hour of the current term
+UNDRAWN = _state(MAX_TRANCHES)  # undrawn commitment, $
 UTILIZATION_LOGIT = _state()  # logit of the fleet's utilization (the firm's own state, not the market's)
 BALANCE = _state(MAX_TRANCHES)
 FLOATING = _state(MAX_TRANCHES)
@@ -143,8 +188,15 @@ REVENUE_CONTRACTED = _state()
 REVENUE_SPOT = _state()
 POWER_COST = _state()
 OPEX_COST = _state()  # per-GPU and fixed opex
+FIXED_CHARGES = _state()  # leases and power contracts (also in DSCR's numerator and denominator)
+DELAY_PENALTIES = _state()  # paid to customers for late deliveries
+EBITDA = _state()
+CAPEX = _state()  # deposits and delivery payments, $
+DRAWS = _state()  # drawn on delayed-draw facilities, $
+GPUS = _state()  # GPUs in service
 INTEREST = _state(MAX_TRANCHES)
 PRINCIPAL = _state(MAX_TRANCHES)  # scheduled and balloon principal (a refinanced balloon is none)
+REFINANCED = _state()  # balloons rolled into new loans this month, $
 STATE_SIZE = _state.count
 
 # --- per-path outputs ---
@@ -203,10 +255,16 @@ STATEMENT_REVENUE_SPOT = _statement(name="revenue_spot")
 STATEMENT_POWER = _statement(name="power")
 STATEMENT_OPEX = _statement(name="opex")
 STATEMENT_EBITDA = _statement(name="ebitda")
+STATEMENT_FIXED_CHARGES = _statement(name="fixed_charges")  # leases and power contracts
+STATEMENT_DELAY_PENALTIES = _statement(name="delay_penalties")
 STATEMENT_GPUS = _statement(name="gpus")  # GPUs in service (cohorts delivered and not yet retired)
-STATEMENT_CAPEX = _statement(name="capex")  # cohorts delivered this month, paid from cash
+STATEMENT_CAPEX = _statement(name="capex")  # deposits and deliveries paid this month
+STATEMENT_DRAWS = _statement(name="draws")  # drawn on delayed-draw facilities this month
+STATEMENT_UNDRAWN = _statement(name="undrawn")  # undrawn commitments at the month's end
+STATEMENT_LAUNCHES = _statement(name="launches")  # generation launches so far
 STATEMENT_INTEREST = _statement(MAX_TRANCHES, name="interest")
 STATEMENT_PRINCIPAL = _statement(MAX_TRANCHES, name="principal")
+STATEMENT_REFINANCED = _statement(name="refinanced")  # balloons due this month and rolled into new loans
 STATEMENT_CASH = _statement(name="cash")
 STATEMENT_DEBT = _statement(name="debt")
 STATEMENT_FLEET_VALUE = _statement(name="fleet_value")
@@ -228,3 +286,5 @@ BLOCKS_PER_STREAM = BLOCKS_PER_ENTITY * MAX_ENTITIES
 MARKET_BLOCK = 0  # words 0, 1: Box-Muller (e_price, e_rate); word 2: u_jump; word 3: u_regime
 FIRM_BLOCK = 0  # of the firm's entity; words 0, 1: Box-Muller (e_utilization, spare); 2, 3: customers 0, 1
 FIRM_MORE_CUSTOMERS_BLOCK = 1  # words 0, 1: customers 2, 3 (drawn only with more than two); 2, 3 spare
+FIRM_RENEWAL_BLOCK = 2  # words 0-3: renewal of customers 0-3 (drawn only if some contract can renew)
+FIRM_SLIP_BLOCK = 3  # words 0-3: slip of cohorts 0-3 (drawn only if some delivery can slip)

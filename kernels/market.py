@@ -1,16 +1,19 @@
 """One month of the market that every GPU cloud of a path sells into.
 
-State: regime R (0 shortage, 1 glut), ln P (P = GPU rental price, $/GPU-hour),
-r = annual short rate. With dt = 1/12 year:
+State: regime R (0 shortage, 1 glut), ln P (P = GPU rental price, $/GPU-hour,
+of the generation that is newest at month 0), the number of generation
+launches so far, r = annual short rate. With dt = 1/12 year:
 
     R      switches with probability SWITCH_PROBABILITY[R] (two-state Markov chain)
-    ln P  += (mu_R - sigma_R^2 / 2) dt + sigma_R sqrt(dt) Z_P  [+ ln(1 - d) w.p. lambda dt]
+    ln P  += (mu_R - sigma_R^2 / 2) dt + sigma_R sqrt(dt) Z_P  [+ ln(1 - d) w.p. lambda dt: a launch]
     ln P   = max(ln P, ln floor)                      (capacity withdrawn below cost)
     r      = b + (r - b) e^{-a dt} + s sqrt((1 - e^{-2 a dt}) / (2 a)) Z_r
 
 (the exact Vasicek transition; the host folds the constants). The market has
-its own parameters, state and random block; a firm's utilization (its own
-state, ``firm.utilization_step``) loads on the market's shocks through the
+its own parameters, state and random block. A launch cuts the price of every
+generation but the one launched; a firm prices each cohort by its generation
+(``firm.cohort_log_price``). A firm's utilization (its own state,
+``firm.utilization_step``) loads on the market's shocks through the
 Cholesky factor of the (price, rate, utilization) correlation matrix.
 """
 
@@ -36,8 +39,8 @@ from .layout import (
 
 @device_function(inline=True)
 def initial_market(params):
-    """(regime, ln P, r) at month 0."""
-    return int(params[REGIME_INITIAL]), params[LOG_PRICE_INITIAL], params[RATE_INITIAL]
+    """(regime, ln P, r, launches) at month 0."""
+    return int(params[REGIME_INITIAL]), params[LOG_PRICE_INITIAL], params[RATE_INITIAL], 0
 
 
 @device_function(inline=True)
@@ -56,8 +59,10 @@ def reference_step(params, reference_log_price, dtype):
 
 
 @device_function(inline=True)
-def market_step(params, regime, log_price, rate, e_price, e_rate, u_jump, u_regime, dtype):
+def market_step(params, regime, log_price, rate, launches, e_price, e_rate, u_jump, u_regime, dtype):
     """Advance the market one month; e_price and e_rate are its independent standard normals.
+
+    Returns (regime, ln P, r, launches).
 
     The correlated shocks are z_price = l00 e_price and z_rate = l10 e_price +
     l11 e_rate (CHOLESKY of the (price, rate, utilization) correlation), so the
@@ -72,9 +77,10 @@ def market_step(params, regime, log_price, rate, e_price, e_rate, u_jump, u_regi
     log_price = log_price + params[LOG_DRIFT + regime] + params[LOG_VOLATILITY + regime] * z_price
     if u_jump < params[JUMP_PROBABILITY]:
         log_price = log_price + params[LOG_JUMP]
+        launches += 1
     if params[FLOOR_ENABLED] > dtype(0.0) and log_price < params[LOG_PRICE_FLOOR]:
         log_price = params[LOG_PRICE_FLOOR]
 
     rate_mean = params[RATE_MEAN]
     rate = rate_mean + (rate - rate_mean) * params[RATE_DECAY] + params[RATE_SHOCK] * z_rate
-    return regime, log_price, rate
+    return regime, log_price, rate, launches

@@ -9,15 +9,22 @@ LTV are NaN once the firm has defaulted.
 import math
 
 from .device import device_function
-from .firm import capex_and_funding, firm_step, fleet, fleet_value, init_firm, total_debt, utilization_step
+from .firm import firm_step, fleet_value, init_firm, optional_blocks, total_debt, utilization_step
 from .layout import (
     BASE_CASE,
     BREACHES,
+    CAPEX,
     CASH,
-    CUSTOMER_COUNT,
     CUSTOMER_DRAW,
-    EBITDA_TRAILING,
+    DELAY_PENALTIES,
+    DRAWS,
+    EBITDA,
+    FIRM_RENEWAL_BLOCK,
+    FIRM_SLIP_BLOCK,
+    FIXED_CHARGES,
+    GPUS,
     INTEREST,
+    LAUNCHES,
     MAX_TRANCHES,
     MONTHS_PER_YEAR,
     NO_DEFAULT,
@@ -36,18 +43,25 @@ from .layout import (
     POWER_COST,
     PRINCIPAL,
     RATIO_CAP,
+    REFINANCED,
+    RENEWAL_DRAW,
     REVENUE_CONTRACTED,
     REVENUE_SPOT,
+    SLIP_DRAW,
     STATEMENT_BREACHES,
     STATEMENT_CAPEX,
     STATEMENT_CASH,
     STATEMENT_DEBT,
+    STATEMENT_DELAY_PENALTIES,
+    STATEMENT_DRAWS,
     STATEMENT_DSCR,
     STATEMENT_EBITDA,
     STATEMENT_EVENT,
+    STATEMENT_FIXED_CHARGES,
     STATEMENT_FLEET_VALUE,
     STATEMENT_GPUS,
     STATEMENT_INTEREST,
+    STATEMENT_LAUNCHES,
     STATEMENT_LTV,
     STATEMENT_OPEX,
     STATEMENT_PLANNED_PRICE,
@@ -55,9 +69,11 @@ from .layout import (
     STATEMENT_PRICE,
     STATEMENT_PRINCIPAL,
     STATEMENT_RATE,
+    STATEMENT_REFINANCED,
     STATEMENT_REGIME,
     STATEMENT_REVENUE_CONTRACTED,
     STATEMENT_REVENUE_SPOT,
+    STATEMENT_UNDRAWN,
     STATEMENT_UTILIZATION,
     TRACK_CASH,
     TRACK_GLUT,
@@ -65,10 +81,10 @@ from .layout import (
     TRACK_PRICE,
     TRACK_RATE,
     TRACK_UTILIZATION,
-    TRAILING_MONTHS,
+    UNDRAWN,
 )
 from .market import initial_market, market_step, reference_step
-from .rng import firm_draws, market_draws
+from .rng import firm_draws, firm_uniforms, market_draws
 
 
 @device_function
@@ -99,17 +115,25 @@ def write_statement(
     statement[row, STATEMENT_REVENUE_SPOT] = state[REVENUE_SPOT]
     statement[row, STATEMENT_POWER] = state[POWER_COST]
     statement[row, STATEMENT_OPEX] = state[OPEX_COST]
-    statement[row, STATEMENT_EBITDA] = state[EBITDA_TRAILING + month % TRAILING_MONTHS]
+    statement[row, STATEMENT_FIXED_CHARGES] = state[FIXED_CHARGES]
+    statement[row, STATEMENT_DELAY_PENALTIES] = state[DELAY_PENALTIES]
+    statement[row, STATEMENT_EBITDA] = state[EBITDA]
     for j in range(MAX_TRANCHES):
         statement[row, STATEMENT_INTEREST + j] = state[INTEREST + j]
         statement[row, STATEMENT_PRINCIPAL + j] = state[PRINCIPAL + j]
+    statement[row, STATEMENT_REFINANCED] = state[REFINANCED]
     statement[row, STATEMENT_CASH] = state[CASH]
     # At a default the balances were not paid down: the debt is the exposure.
     statement[row, STATEMENT_DEBT] = ead if cause != NO_DEFAULT else total_debt(state, dtype)
-    gpus, _, value = fleet(params, month, log_price - reference_log_price, dtype)
-    statement[row, STATEMENT_GPUS] = gpus
-    statement[row, STATEMENT_CAPEX] = capex_and_funding(params, month, dtype)
-    statement[row, STATEMENT_FLEET_VALUE] = value
+    statement[row, STATEMENT_GPUS] = state[GPUS]
+    statement[row, STATEMENT_CAPEX] = state[CAPEX]
+    statement[row, STATEMENT_DRAWS] = state[DRAWS]
+    undrawn = dtype(0.0)
+    for j in range(MAX_TRANCHES):
+        undrawn += state[UNDRAWN + j]
+    statement[row, STATEMENT_UNDRAWN] = undrawn
+    statement[row, STATEMENT_LAUNCHES] = state[LAUNCHES]
+    statement[row, STATEMENT_FLEET_VALUE] = fleet_value(params, state, month, log_price - reference_log_price, dtype)
     statement[row, STATEMENT_LTV] = ltv
     statement[row, STATEMENT_DSCR] = dscr
     statement[row, STATEMENT_BREACHES] = state[BREACHES]
@@ -141,10 +165,10 @@ def simulate_path(
     ``statement`` (month x STATEMENT_*, for the months it lived). ``state`` is
     scratch of length STATE_SIZE.
     """
-    regime, log_price, rate = initial_market(params)
+    regime, log_price, rate, launches = initial_market(params)
     reference_log_price = log_price  # the planned price path that collateral is valued against
     init_firm(params, state, dtype)
-    more_customers = int(params[CUSTOMER_COUNT]) > 2
+    more_customers, renewals, slips = optional_blocks(params)
     alive = True
     cause = NO_DEFAULT
     default_month = -1
@@ -162,10 +186,18 @@ def simulate_path(
     for month in range(1, horizon + 1):
         e_price, e_rate, u_jump, u_regime = market_draws(seed, stream, path_id, month, dtype)
         e_utilization, u0, u1, u2, u3 = firm_draws(seed, stream, path_id, month, 0, more_customers, dtype)
+        r0 = r1 = r2 = r3 = s0 = s1 = s2 = s3 = dtype(1.0)
+        if renewals and alive:
+            r0, r1, r2, r3 = firm_uniforms(seed, stream, path_id, month, 0, FIRM_RENEWAL_BLOCK, dtype)
+        if slips and alive:
+            s0, s1, s2, s3 = firm_uniforms(seed, stream, path_id, month, 0, FIRM_SLIP_BLOCK, dtype)
         if params[BASE_CASE] > dtype(0.0):  # the plan: no shock, and a uniform of 1 is below no probability
             e_price = e_rate = e_utilization = dtype(0.0)
             u_jump = u_regime = u0 = u1 = u2 = u3 = dtype(1.0)
-        regime, log_price, rate = market_step(params, regime, log_price, rate, e_price, e_rate, u_jump, u_regime, dtype)
+            r0 = r1 = r2 = r3 = s0 = s1 = s2 = s3 = dtype(1.0)
+        regime, log_price, rate, launches = market_step(
+            params, regime, log_price, rate, launches, e_price, e_rate, u_jump, u_regime, dtype
+        )
         reference_log_price = reference_step(params, reference_log_price, dtype)
         utilization = utilization_step(params, state, regime, e_price, e_rate, e_utilization, dtype)
 
@@ -174,6 +206,15 @@ def simulate_path(
             state[CUSTOMER_DRAW + 1] = u1
             state[CUSTOMER_DRAW + 2] = u2
             state[CUSTOMER_DRAW + 3] = u3
+            state[RENEWAL_DRAW] = r0
+            state[RENEWAL_DRAW + 1] = r1
+            state[RENEWAL_DRAW + 2] = r2
+            state[RENEWAL_DRAW + 3] = r3
+            state[SLIP_DRAW] = s0
+            state[SLIP_DRAW + 1] = s1
+            state[SLIP_DRAW + 2] = s2
+            state[SLIP_DRAW + 3] = s3
+            state[LAUNCHES] = dtype(launches)
             rate_sum += rate
             surprise = log_price - reference_log_price
             cause, ead, loss, ltv, dscr = firm_step(
@@ -219,7 +260,7 @@ def simulate_path(
 
     equity = dtype(0.0)
     if alive:
-        net_worth = state[CASH] + fleet_value(params, horizon, log_price - reference_log_price, dtype)
+        net_worth = state[CASH] + fleet_value(params, state, horizon, log_price - reference_log_price, dtype)
         net_worth -= total_debt(state, dtype)
         equity = math.exp(-rate_sum / dtype(MONTHS_PER_YEAR)) * max(net_worth, dtype(0.0))
 

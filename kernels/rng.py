@@ -159,3 +159,10 @@ def firm_draws(seed, stream, path_id, month, firm, more_customers, dtype):
         u_customer2 = to_uniform(more0, dtype)
         u_customer3 = to_uniform(more1, dtype)
     return e_utilization, to_uniform(bits2, dtype), to_uniform(bits3, dtype), u_customer2, u_customer3
+
+
+@device_function
+def firm_uniforms(seed, stream, path_id, month, firm, block, dtype):
+    """Four uniforms from block ``block`` of firm ``firm`` (e.g. FIRM_RENEWAL_BLOCK: one per contract)."""
+    bits0, bits1, bits2, bits3 = draw_block(seed, stream, path_id, month, BLOCKS_PER_ENTITY * (1 + firm) + block)
+    return to_uniform(bits0, dtype), to_uniform(bits1, dtype), to_uniform(bits2, dtype), to_uniform(bits3, dtype)

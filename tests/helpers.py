@@ -10,9 +10,12 @@ from gpu_stress.kernels import layout as L
 from gpu_stress.params import parameter_vector
 
 # A firm with every block of the model active: regimes, jumps, floor, rates,
-# correlation, three cohorts (one delivered in month 6, one retiring in month 25),
-# four customers (so the third random block is drawn), floating and fixed debt of
-# every amortization, covenants with a cure period, refinancing.
+# correlation, three cohorts of three priced generations (one planned for month 6
+# with a deposit, a known delay, random slips and a lease; one retiring in month 25),
+# four customers (so the third random block is drawn) with renewals, take-or-pay,
+# regime hazards and a cohort contract with a delay penalty, a fixed charge,
+# floating and fixed debt of every amortization and a delayed-draw facility,
+# covenants with a cure period, refinancing.
 FULL_MODEL = {
     "simulation": {"paths": 2000, "horizon_months": 60, "seed": 11},
     "market": {
@@ -50,6 +53,11 @@ FULL_MODEL = {
         "cash": 40e6,
         "fixed_opex_month": 4e6,
     },
+    "generations": [
+        {"name": "H100", "relative_price": 1.0},
+        {"name": "A100", "relative_price": 0.5},
+        {"name": "H200", "relative_price": 1.3, "newest_at_delivery": True},
+    ],
     "cohorts": [
         {
             "name": "older",
@@ -65,22 +73,66 @@ FULL_MODEL = {
             "generation": "H200",
             "gpus": 500,
             "gpu_cost": 35_000.0,
-            "delivery_month": 6,  # paid from cash in month 6
+            "delivery_month": 6,  # 20 % paid in month 3, the rest on delivery (month 7 or later)
             "power_kw": 1.6,
             "age_decay": 0.3,
+            "deposit": 0.2,
+            "deposit_months_ahead": 3,
+            "delay_months": 1,
+            "lease_per_kw_month": 150.0,
         },
     ],
+    "delivery_delays": {"slip_probability": 0.2, "glut_slip_probability": 0.4, "max_months": 6},
+    "obligations": [{"name": "power contract", "monthly": 2e5, "start_month": 2, "escalation": 0.03}],
     "collateral": {"price_elasticity": 0.3, "age_decay": 0.15, "fire_sale_haircut": 0.55},
     "covenants": {"ltv_max": 1.3, "dscr_min": 0.9, "test_every_months": 3, "cure_tests": 1},
     "refinancing": {"enabled": True, "max_ltv": 0.9, "open_in_glut": False},
     "customers": [
-        {"name": "a", "share": 0.3, "price": 2.6, "end_month": 36, "annual_default_probability": 0.05},
+        {
+            "name": "a",
+            "share": 0.3,
+            "price": 2.6,
+            "end_month": 12,
+            "term_months": 12,
+            "renewal_probability": 0.7,
+            "glut_renewal_probability": 0.3,
+            "renewal_discount": 0.1,
+            "annual_default_probability": 0.05,
+        },
         {"name": "b", "share": 0.2, "price": 2.4, "end_month": 48, "annual_default_probability": 0.1},
-        {"name": "c", "share": 0.1, "price": 2.8, "end_month": 24, "annual_default_probability": 0.02},
-        {"name": "d", "share": 0.1, "price": 2.2, "end_month": 60, "annual_default_probability": 0.2},
+        {
+            "name": "c",
+            "cohort": "newer",
+            "share": 0.4,
+            "price": 3.2,
+            "term_months": 24,
+            "annual_default_probability": 0.02,
+            "glut_annual_default_probability": 0.15,
+            "delay_limit_months": 1,
+            "delay_penalty": 0.1,
+        },
+        {
+            "name": "d",
+            "share": 0.1,
+            "price": 2.2,
+            "end_month": 60,
+            "take_or_pay": 0.6,
+            "annual_default_probability": 0.2,
+        },
     ],
     "debt": [
         {"name": "term", "principal": 300e6, "rate": 0.09, "amortization": "annuity", "maturity_month": 48},
+        {
+            "name": "ddtl",
+            "commitment": 20e6,
+            "advance_rate": 0.7,
+            "draw_end_month": 12,
+            "undrawn_fee": 0.01,
+            "funds": ["newer"],
+            "rate": 0.1,
+            "amortization": "annuity",
+            "maturity_month": 48,
+        },
         {"name": "notes", "principal": 200e6, "rate": 0.1, "amortization": "bullet", "maturity_month": 30},
         {
             "name": "abl",
@@ -140,6 +192,16 @@ def simulate(config, backend="cpu", paths=None, path_start=0, tracked=0, dtype=n
     result |= {name: outputs_int[index] for index, name in enumerate(L.INT_OUTPUT_NAMES)}
     result["tracks"] = tracks
     return result
+
+
+def statement_of(table, backend="cpu", path=0):
+    """The monthly statement (month x STATEMENT_*) of path ``path`` of ``table``, as ``gpu-stress trace`` shows it."""
+    config = config_of(table)
+    simulation = config.simulation
+    _, _, statement = get_backend(backend).trace(
+        parameter_vector(config), simulation.horizon_months, simulation.seed, 0, 0, path + 1, path, np.float64
+    )
+    return statement
 
 
 def assert_same_paths(first, second, rtol=1e-9):

@@ -11,7 +11,10 @@ CASES = {
     "wrong type": (["--set", 'firm.gpus="many"'], "firm.gpus"),
     "float for an integer": (["--set", "firm.gpus=1.5"], "firm.gpus"),
     "negative gpu count": (["--set", "firm.gpus=-5"], "firm.gpus"),
-    "customer shares above one": (["--set", "customers.0.share=0.9"], "customers"),
+    "customer shares above one": (
+        ["--set", "customers.1.share=0.9", "--set", 'customers.1.cohort="installed"'],
+        "customers",
+    ),
     "correlation above one": (
         ["--set", "market.correlation.price_utilization=1.5"],
         "market.correlation.price_utilization",
@@ -32,7 +35,7 @@ CASES = {
         "market.correlation",
     ),
     "unknown amortization": (["--set", 'debt.0.amortization="balloon"'], "debt[0].amortization"),
-    "missing list entry": (["--set", "debt.9.principal=1"], "debt.9"),
+    "missing list entry": (["--set", "debt.10.principal=1"], "debt.10"),
     "missing config file": (["no-such-config.toml"], "config"),
     "unknown preset": (["--preset", "openai"], "preset"),
     "sweep of an unknown key": (["--sweep", "firm.gpuz=1,2"], "firm.gpuz"),

@@ -33,7 +33,18 @@ def test_no_regime_switch_no_launch_no_shock_the_price_is_the_planned_path(backe
 
 @pytest.mark.parametrize("backend", ["cpu", "numpy"])
 def test_no_customer_defaults_whatever_their_probability(backend):
+    # Fleet-wide take-or-pay contracts that do not renew, each with a default probability.
+    customers = [
+        {"name": name, "share": share, "price": price, "end_month": end, "annual_default_probability": pd}
+        for name, share, price, end, pd in [
+            ("a", 0.3, 2.6, 36, 0.05),
+            ("b", 0.2, 2.4, 48, 0.1),
+            ("c", 0.1, 2.8, 24, 0.02),
+            ("d", 0.1, 2.2, 60, 0.2),
+        ]
+    ]
     table = table_with(PLAN, {"firm": {"cash": 5e9}})
+    table["customers"] = customers
     config = config_of(table)
     statement = statement_of(table, backend)
     lived = int((~np.isnan(statement[:, L.STATEMENT_PRICE])).sum())

@@ -8,9 +8,10 @@ import pytest
 
 from gpu_stress.config.load import preset_names
 from gpu_stress.kernels import layout as L
-from gpu_stress.kernels.firm import fleet_value
+from gpu_stress.kernels.firm import fleet_value, init_firm
+from gpu_stress.kernels.layout import STATE_SIZE
 from gpu_stress.kernels.market import initial_market, market_step, reference_step
-from gpu_stress.params import parameter_vector
+from gpu_stress.params import cohorts, parameter_vector
 from helpers import preset_config
 
 NO_SURPRISES = ("market.price.volatility=0.0", "market.price.jump_intensity=0.0", "market.regime.enabled=false")
@@ -19,14 +20,18 @@ NO_SURPRISES = ("market.price.volatility=0.0", "market.price.jump_intensity=0.0"
 @numba.njit
 def collateral_by_month(params, horizon, normals, dtype):
     """V at the end of each month of one path, stepped by the kernels' own market and planned-price steps."""
-    regime, log_price, rate = initial_market(params)
+    regime, log_price, rate, launches = initial_market(params)
     planned = log_price
+    state = np.empty(STATE_SIZE, dtype)
+    init_firm(params, state, dtype)  # the fleet's delivery months
     values = np.empty(horizon)
     for month in range(1, horizon + 1):
         e0, e1, _ = normals[month - 1]
-        regime, log_price, rate = market_step(params, regime, log_price, rate, e0, e1, dtype(0.5), dtype(0.5), dtype)
+        regime, log_price, rate, launches = market_step(
+            params, regime, log_price, rate, launches, e0, e1, dtype(0.5), dtype(0.5), dtype
+        )
         planned = reference_step(params, planned, dtype)
-        values[month - 1] = fleet_value(params, month, log_price - planned, dtype)
+        values[month - 1] = fleet_value(params, state, month, log_price - planned, dtype)
     return values
 
 
@@ -40,14 +45,16 @@ def test_with_no_surprise_value_is_cost_times_residual_at_every_anniversary(pres
     horizon = config.simulation.horizon_months
     normals = np.random.default_rng(3).standard_normal((horizon, 3))  # shocks that must not matter
     values = collateral_by_month(params, horizon, normals, np.float64)
-    firm, decay = config.firm, config.collateral.age_decay
     for month in range(12, horizon + 1, 12):
-        age = firm.gpu_age_months + month
-        expected = firm.gpus * firm.gpu_cost * (1 - decay) ** (age / 12) if age <= firm.useful_life_months else 0.0
+        expected, residual_curve = 0.0, 0.0
+        for index, cohort in enumerate(cohorts(config)):
+            age = month - cohort.planned_delivery - cohort.delay_months  # no random slip in this market alone
+            if 0 <= age <= cohort.useful_life_months:
+                expected += cohort.cost * (1 - cohort.age_decay) ** (age / 12)
+                residual_curve += params[L.COHORT_COST + index] * math.exp(params[L.COHORT_LOG_DECAY + index] * age)
         assert values[month - 1] == pytest.approx(expected, rel=1e-12, abs=0.0), month
         # and exactly the residual curve the kernel evaluates: the price factor is exactly 1
-        if age <= firm.useful_life_months:
-            assert values[month - 1] == params[L.COHORT_COST] * math.exp(params[L.COHORT_LOG_DECAY] * age)
+        assert values[month - 1] == residual_curve
 
 
 def test_a_price_surprise_moves_value_by_its_elasticity():
@@ -65,7 +72,6 @@ def test_a_price_surprise_moves_value_by_its_elasticity():
 @pytest.mark.parametrize("backend", ["cpu", "numpy"])
 def test_with_no_surprise_every_cohort_is_worth_its_cost_times_residual(backend):
     from gpu_stress.backends import get_backend
-    from gpu_stress.params import cohorts
     from helpers import FULL_MODEL, config_of, table_with
 
     table = table_with(FULL_MODEL, {"simulation": {"base_case": True}, "market": {"price": {"jump_intensity": 0.0}}})
@@ -78,7 +84,7 @@ def test_with_no_surprise_every_cohort_is_worth_its_cost_times_residual(backend)
     for month in range(12, 61, 12):
         expected = 0.0
         for cohort in fleet:
-            age = cohort.age_months + month
+            age = month - cohort.planned_delivery - cohort.delay_months
             if 0 <= age <= cohort.useful_life_months:
                 expected += cohort.gpus * cohort.gpu_cost * (1 - cohort.age_decay) ** (age / 12)
             else:

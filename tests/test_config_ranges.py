@@ -16,24 +16,20 @@ from pydantic import BaseModel
 
 from gpu_stress.cli import main
 from gpu_stress.config import load_config, preset_names
-from gpu_stress.config.load import ConfigError, format_number, validate
-from gpu_stress.config.schema import Cohort, Config, Customer, Debt, numeric_range
+from gpu_stress.config.load import ConfigError, format_number, load_table, validate
+from gpu_stress.config.schema import Config, numeric_range
 from helpers import FULL_MODEL, MARKET_ONLY
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def leaf_fields(model=Config, prefix=""):
-    """(documented key, pydantic field) of every setting, with ``customers[].`` and ``debt[].`` entries."""
+    """(documented key, pydantic field) of every setting, with ``customers[].``, ``debt[].`` ... entries."""
     for name, field in model.model_fields.items():
         if isinstance(field.default, BaseModel):
             yield from leaf_fields(type(field.default), f"{prefix}{name}.")
-        elif name == "cohorts" and model is Config:
-            yield from leaf_fields(Cohort, "cohorts[].")
-        elif name == "customers" and model is Config:
-            yield from leaf_fields(Customer, "customers[].")
-        elif name == "debt" and model is Config:
-            yield from leaf_fields(Debt, "debt[].")
+        elif model is Config and name in Config.tables():
+            yield from leaf_fields(Config.tables()[name], f"{name}[].")
         else:
             yield prefix + name, field
 
@@ -60,13 +56,18 @@ def test_every_numeric_setting_has_a_finite_range():
         assert math.isfinite(low) and math.isfinite(high) and low < high, key
 
 
-# The default preset (coreweave) has customers and debt but no extra cohort: give it one where a key needs it.
-WITH_A_COHORT = "cohorts=[{gpus = 10, gpu_cost = 1000.0}]"
+# Tables the default preset (coreweave) may lack: give it one entry where a key needs it.
+SEEDS = {
+    "cohorts": "cohorts=[{gpus = 10, gpu_cost = 1000.0, delivery_month = 3}]",
+    "generations": 'generations=[{name = "H100"}]',
+    "obligations": "obligations=[{monthly = 1000.0}]",
+}
 
 
 def seeded(key, assignment):
-    """``[assignment]``, after a cohort to set if the key is one of a cohort's."""
-    return [WITH_A_COHORT, assignment] if key.startswith("cohorts") else [assignment]
+    """``[assignment]``, after one entry of its table if the key is one of a table the default preset lacks."""
+    table = re.split(r"[.\[]", key)[0]
+    return [SEEDS[table], assignment] if table in SEEDS and not load_table().get(table) else [assignment]
 
 
 def concrete(key):

@@ -17,21 +17,22 @@ from click.testing import CliRunner
 from pydantic import BaseModel
 
 from gpu_stress.cli import main
-from gpu_stress.config.schema import Cohort, Config, Customer, Debt, numeric_range
+from gpu_stress.config.schema import Config, numeric_range
 from helpers import FULL_MODEL
+
+# The entry of each list that a key is set on: FULL_MODEL's cohort 1 ("newer") is its planned delivery.
+PLANNED = ("deposit", "deposit_months_ahead", "delay_months", "lease_per_kw_month")
 
 
 def keys(model, prefix=""):
-    """(key, field) of each setting, as tests/test_docs.py lists them; list entries under index 0."""
+    """(key, field) of each setting, as tests/test_docs.py lists them; list entries under an index."""
     for name, field in model.model_fields.items():
         if isinstance(field.default, BaseModel):
             yield from keys(type(field.default), f"{prefix}{name}.")
-        elif name == "cohorts" and model is Config:
-            yield from keys(Cohort, "cohorts.0.")
-        elif name == "customers" and model is Config:
-            yield from keys(Customer, "customers.0.")
-        elif name == "debt" and model is Config:
-            yield from keys(Debt, "debt.0.")
+        elif model is Config and name in Config.tables():
+            for key, entry_field in keys(Config.tables()[name], f"{name}.0."):
+                planned = name == "cohorts" and key.rsplit(".", 1)[1] in PLANNED
+                yield (key.replace(".0.", ".1.") if planned else key), entry_field
         else:
             yield prefix + name, field
 
@@ -75,8 +76,16 @@ def cases():
         elif key.startswith("market.correlation."):  # +-1 is positive semi-definite with the others at 0
             others = [other for other in FIELDS if other.startswith("market.correlation.") and other != key]
             found[key] = ({key}, [*set_(others[0], 0.0), *set_(others[1], 0.0), *sweep(key, -1.0, 1.0)])
-        elif key == "customers.0.share":  # the other three customers hold 0.4 of the fleet
-            found[key] = ({key}, sweep(key, numeric[1], 0.6))
+        elif key == "customers.0.share":  # the other three customers hold 0.7 of the cohort "newer"
+            found[key] = ({key}, sweep(key, numeric[1], 0.3))
+        elif key in ("firm.generation", "cohorts.0.generation"):  # generations FULL_MODEL lists
+            found[key] = ({key}, sweep(key, "H100", "H200"))
+        elif key == "generations.0.name":  # the installed fleet's generation must stay listed
+            found[key] = ({key}, sweep(key, "H100"))
+        elif key == "customers.0.cohort":
+            found[key] = ({key}, sweep(key, "installed", "newer"))
+        elif key == "debt.0.funds":
+            found[key] = ({key}, set_(key, ["older", "newer"]))
         elif numeric:  # both ends, of the field's own type (ints for float keys: below)
             kind, low, high = numeric
             found[key] = ({key}, sweep(key, kind(low), kind(high)))

@@ -36,10 +36,17 @@ TABLE = {
 class Compiled:
     """The sub-steps called from numba-compiled code, as the kernels call them."""
 
+    contracts = staticmethod(
+        numba.njit(
+            lambda params, state, month, regime, log_price, dtype: firm.contracts(
+                params, state, month, regime, log_price, dtype
+            )
+        )
+    )
     operating_cash_flow = staticmethod(
         numba.njit(
-            lambda params, state, month, price, utilization, gpus, power, dtype: firm.operating_cash_flow(
-                params, state, month, price, utilization, gpus, power, dtype
+            lambda params, state, month, log_price, utilization, dtype: firm.operating_cash_flow(
+                params, state, month, log_price, utilization, dtype
             )
         )
     )
@@ -89,19 +96,22 @@ def test_operating_cash_flow(build, params):
     state = fresh_state(params)
     state[L.CUSTOMER_DRAW] = 0.5  # above the monthly hazard: the customer pays
     price, utilization = 2.5, 0.8
-    power_full = 1000 * 1.0 * 1.25 * 730 * 0.1  # $ a month with every GPU busy
-    ebitda = build.operating_cash_flow(params, state, 1, price, utilization, 1000.0, power_full, F64)
+    assert build.contracts(params, state, 1, 0, math.log(price), F64) == 0.0  # no delay penalty
+    ebitda = build.operating_cash_flow(params, state, 1, math.log(price), utilization, F64)
     hours = 1000 * 730
     revenue = hours * (0.5 * 2.0 + 0.5 * utilization * price)
     busy = 0.5 + 0.5 * utilization
     power = hours * 1.0 * 1.25 * 0.1 * (busy + (1 - busy) * 0.2)
     assert ebitda == pytest.approx(revenue - power - 1000 * 100.0 - 50_000.0, rel=1e-13)
+    assert state[L.GPUS] == 1000 and state[L.REVENUE_CONTRACTED] == pytest.approx(hours * 0.5 * 2.0, rel=1e-15)
     state[L.CUSTOMER_DRAW] = 1e-6  # below the hazard: it defaults, and its half goes to spot
-    ebitda = build.operating_cash_flow(params, state, 2, price, utilization, 1000.0, power_full, F64)
+    build.contracts(params, state, 2, 0, math.log(price), F64)
+    ebitda = build.operating_cash_flow(params, state, 2, math.log(price), utilization, F64)
     assert state[L.CUSTOMER_ALIVE] == 0.0
     power = hours * 1.25 * 0.1 * (utilization + (1 - utilization) * 0.2)
     assert ebitda == pytest.approx(hours * utilization * price - power - 150_000.0, rel=1e-13)
-    assert build.operating_cash_flow(params, state, 3, price, utilization, 0.0, 0.0, F64) == -50_000.0  # retired
+    # The installed fleet retires after its useful life (72 months): only the fixed opex is left.
+    assert build.operating_cash_flow(params, state, 73, math.log(price), utilization, F64) == -50_000.0
 
 
 @pytest.mark.parametrize("build", BOTH)
@@ -175,9 +185,10 @@ def test_fleet_of_cohorts_that_retire_on_their_own():
     }
     config = config_of(table)
     params = parameter_vector(config)
+    state = fresh_state(params)
     decay = config.collateral.age_decay
     for month, in_service in ((6, (1000, 200, 50)), (7, (1000, 0, 50)), (73, (0, 0, 50))):
-        gpus, power_full, value = firm.fleet(params, month, 0.0, F64)
+        gpus, power_full, value = firm.fleet(params, state, month, 0.0, F64)
         assert gpus == sum(in_service), month
         ages = (month, 30 + month, month)
         decays = (decay, decay, 0.4)
@@ -189,12 +200,48 @@ def test_fleet_of_cohorts_that_retire_on_their_own():
         kw = (1.0, 0.8, 1.4)
         expected_power = sum(n * k * 1.25 * 730 * 0.1 for n, k in zip(in_service, kw, strict=True))
         assert power_full == pytest.approx(expected_power, rel=1e-13), month
-    _, _, value = firm.fleet(params, 6, math.log(0.5), F64)
-    assert value == pytest.approx(firm.fleet(params, 6, 0.0, F64)[2] * 0.5**config.collateral.price_elasticity)
+    _, _, value = firm.fleet(params, state, 6, math.log(0.5), F64)
+    assert value == pytest.approx(firm.fleet(params, state, 6, 0.0, F64)[2] * 0.5**config.collateral.price_elasticity)
 
 
-def test_capex_and_funding_pays_a_cohort_in_its_delivery_month():
+def test_deliveries_pay_a_cohort_in_its_delivery_month():
     table = TABLE | {"cohorts": [{"gpus": 100, "gpu_cost": 40_000.0, "delivery_month": 5}]}
     params = parameter_vector(config_of(table))
-    assert [firm.capex_and_funding(params, month, F64) for month in (4, 5, 6)] == [0.0, 4e6, 0.0]
-    assert firm.fleet(params, 4, 0.0, F64)[0] == 1000 and firm.fleet(params, 5, 0.0, F64)[0] == 1100
+    state = fresh_state(params)
+    assert [firm.deliveries(params, state, month, 0, F64) for month in (4, 5, 6)] == [
+        (0.0, 0.0),
+        (4e6, 0.0),
+        (0.0, 0.0),
+    ]
+    assert firm.fleet(params, state, 4, 0.0, F64)[0] == 1000 and firm.fleet(params, state, 5, 0.0, F64)[0] == 1100
+
+
+def test_deliveries_pay_the_deposit_ahead_and_draw_the_facility_on_arrival():
+    table = TABLE | {
+        "cohorts": [
+            {
+                "name": "b200",
+                "gpus": 100,
+                "gpu_cost": 40_000.0,
+                "delivery_month": 5,
+                "deposit": 0.25,
+                "deposit_months_ahead": 3,
+            }
+        ],
+        "debt": [
+            {
+                "principal": 0.0,
+                "commitment": 5e6,
+                "advance_rate": 0.8,
+                "draw_end_month": 12,
+                "funds": ["b200"],
+                "maturity_month": 36,
+                "amortization": "linear",
+            }
+        ],
+    }
+    params = parameter_vector(config_of(table))
+    state = fresh_state(params)
+    paid = [firm.deliveries(params, state, month, 0, F64) for month in range(1, 7)]
+    assert paid == [(0.0, 0.0), (1e6, 0.0), (0.0, 0.0), (0.0, 0.0), (3e6, 3.2e6), (0.0, 0.0)]
+    assert state[L.BALANCE] == 3.2e6 and state[L.UNDRAWN] == pytest.approx(1.8e6)

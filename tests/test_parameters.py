@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from gpu_stress.config.schema import Cohort, Config, Customer, Debt
+from gpu_stress.config.schema import Config
 from gpu_stress.kernels import layout as L
 from gpu_stress.params import SLOTS, ParameterError, parameter_vector
 from helpers import FULL_MODEL, config_of
@@ -24,10 +24,12 @@ NOT_MODEL = {
     "simulation.band_paths",
     "firm.name",
     "cohorts[].name",
-    "cohorts[].generation",  # a label until generations have prices of their own
+    "generations[].name",
+    "obligations[].name",
     "customers[].name",
     "debt[].name",
 }
+TABLES = Config.tables()
 
 
 def schema_keys(model=Config, prefix=""):
@@ -36,15 +38,9 @@ def schema_keys(model=Config, prefix=""):
             continue
         if isinstance(field.default, BaseModel):
             yield from schema_keys(type(field.default), f"{prefix}{name}.")
-        elif name == "cohorts":
-            yield "cohorts"
-            yield from (f"cohorts[].{key}" for key in Cohort.model_fields)
-        elif name == "customers":
-            yield "customers"
-            yield from (f"customers[].{key}" for key in Customer.model_fields)
-        elif name == "debt":
-            yield "debt"
-            yield from (f"debt[].{key}" for key in Debt.model_fields)
+        elif name in TABLES:
+            yield name
+            yield from (f"{name}[].{key}" for key in TABLES[name].model_fields)
         else:
             yield prefix + name
 

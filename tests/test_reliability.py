@@ -388,7 +388,9 @@ def test_thread_count_changes_no_bit_of_any_table(tmp_path):
 SOARING = ["--preset", "nebius", "--paths", "64", "--horizon", "1200", "--backend", "cpu"]
 SOARING += ["--set", "market.regime.enabled=false", "--set", "market.price.drift=1.0"]
 SOARING += ["--set", "market.price.volatility=0.0", "--set", "market.price.floor_multiple=0.0"]
+SOARING += ["--set", "market.price.jump_intensity=0.0"]
 SOARING += ["--set", "firm.gpu_age_months=0", "--set", "firm.useful_life_months=1200", "--set", "debt=[]"]
+SOARING += ["--set", "cohorts=[]", "--set", "customers=[]", "--set", "obligations=[]"]  # the installed fleet alone
 
 
 def test_an_output_beyond_float32_is_one_line_naming_it_and_leaves_nothing(tmp_path):

@@ -60,7 +60,8 @@ def test_twenty_traces_end_on_their_stored_rows_bit_for_bit(run):
             assert statement["debt"][-1] == outputs["ead"]
             causes.add(outputs["default_cause"])
         revenue = np.add(statement["revenue_contracted"], statement["revenue_spot"])
-        ebitda = revenue - np.asarray(statement["power"]) - np.asarray(statement["opex"])
+        costs = [statement[name] for name in ("power", "opex", "fixed_charges", "delay_penalties")]
+        ebitda = revenue - np.sum(costs, axis=0)
         np.testing.assert_allclose(statement["ebitda"], ebitda, rtol=1e-9, atol=1e-3)
     assert causes, "some traced paths default"
 
@@ -72,7 +73,7 @@ def test_statement_is_a_monthly_cash_reconciliation(run):
     cash = 3e8  # scenario 1's initial cash
     for month in range(len(statement["month"])):
         due = sum(statement[f"interest_{j}"][month] + statement[f"principal_{j}"][month] for j in range(tranches))
-        cash += statement["ebitda"][month]
+        cash += statement["ebitda"][month] - statement["capex"][month] + statement["draws"][month]
         if statement["event"][month] in ("liquidity", "refinancing", "insolvent_no_debt"):
             break  # could not pay: cash stays before service
         cash -= due

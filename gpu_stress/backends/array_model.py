@@ -18,14 +18,30 @@ from ..kernels import layout as L
 from . import numpy_random
 
 
-def philox_draws(seed, stream, path_start, paths, customers, dtype):
-    """Draws of the random-number contract: ``draws(month)`` -> ((e_price, e_utilization, e_rate), uniforms[6]).
+def philox_draws(seed, stream, path_start, paths, params, dtype):
+    """Draws of the random-number contract: ``draws(month)`` -> (normals, uniforms, renewals, slips).
 
-    The market's block gives e_price, e_rate, u_jump and u_regime; the firm's
-    (entity 1) gives e_utilization and the customers' uniforms.
+    normals = (e_price, e_utilization, e_rate) and uniforms = (u_jump, u_regime,
+    u_customer0..3): the market's block gives e_price, e_rate, u_jump and
+    u_regime; the firm's (entity 1) gives e_utilization and the customers'
+    uniforms. renewals (one per contract) and slips (one per cohort) come from
+    the firm's renewal and slip blocks, drawn only for a firm that can use them
+    (else ones, which trigger nothing).
     """
     path_ids = np.uint64(path_start) + np.arange(paths, dtype=np.uint64)
     firm_blocks = L.BLOCKS_PER_ENTITY * 1  # firm 0 is entity 1
+    customers = int(params[L.CUSTOMER_COUNT])
+    renewal_probabilities = [
+        params[L.CUSTOMER_RENEWAL + L.MAX_CUSTOMERS * r + i] for r in (0, 1) for i in range(customers)
+    ]
+    renewals = sum(renewal_probabilities) > 0
+    slips = params[L.SLIP_PROBABILITY] + params[L.SLIP_PROBABILITY + 1] > 0
+
+    def firm_uniforms(month, block, wanted):
+        if not wanted:
+            return [np.ones(paths, dtype)] * 4
+        words = numpy_random.draw_block(seed, stream, path_ids, month, firm_blocks + block)
+        return [numpy_random.to_uniform(word, dtype) for word in words]
 
     def draws(month):
         m0, m1, m2, m3 = numpy_random.draw_block(seed, stream, path_ids, month, L.MARKET_BLOCK)
@@ -39,7 +55,9 @@ def philox_draws(seed, stream, path_start, paths, customers, dtype):
             uniforms += [numpy_random.to_uniform(word, dtype) for word in more]
         else:
             uniforms += [np.ones(paths, dtype)] * 2
-        return (e_price, e_utilization, e_rate), uniforms
+        renewal_uniforms = firm_uniforms(month, L.FIRM_RENEWAL_BLOCK, renewals)
+        slip_uniforms = firm_uniforms(month, L.FIRM_SLIP_BLOCK, slips)
+        return (e_price, e_utilization, e_rate), uniforms, renewal_uniforms, slip_uniforms
 
     return draws
 
@@ -49,8 +67,8 @@ def library_draws(generator, paths, dtype):
 
     def draws(month):
         normals = generator.standard_normal((3, paths), dtype=dtype)
-        uniforms = generator.random((6, paths), dtype=dtype)
-        return tuple(normals), list(uniforms)
+        uniforms = generator.random((14, paths), dtype=dtype)
+        return tuple(normals), list(uniforms[:6]), list(uniforms[6:10]), list(uniforms[10:])
 
     return draws
 
@@ -82,28 +100,41 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
     def loan_to_value(debt, value):
         return xp.where(debt <= 0, zero, xp.where(value * cap <= debt, cap, debt / value))
 
-    def fleet(month, price_surprise):
-        """(GPUs in service, power bill if all busy, collateral value) of the cohorts: each retires on its own.
+    cohort_count = int(p[L.COHORT_COUNT])
 
-        A cohort's value is cost x residual(age) x (P / planned P)^elasticity.
-        """
-        gpus, power_full, value = zero, zero, full(0.0)
-        for c in range(int(p[L.COHORT_COUNT])):
-            age = p[L.COHORT_AGE_INITIAL + c] + dtype(month)
-            if 0 <= age <= p[L.COHORT_USEFUL_LIFE + c]:
-                gpus = gpus + p[L.COHORT_GPUS + c]
-                power_full = power_full + p[L.COHORT_POWER_FULL + c]
-                exponent = p[L.PRICE_ELASTICITY] * price_surprise + p[L.COHORT_LOG_DECAY + c] * age
-                value = value + p[L.COHORT_COST + c] * xp.exp(exponent)
-        return gpus, power_full, value
+    def cohort_age(c, month):
+        """Months since cohort c's delivery on every path, and whether it is in service (delivered, not retired)."""
+        age = dtype(month) - delivery[:, c]
+        return age, (age >= 0) & (age <= p[L.COHORT_USEFUL_LIFE + c])
 
-    def capex_and_funding(month):
-        """Cohorts delivered this month, paid from cash ($)."""
-        capex = zero
-        for c in range(int(p[L.COHORT_COUNT])):
-            if p[L.COHORT_AGE_INITIAL + c] + month == zero:
-                capex = capex + p[L.COHORT_COST + c]
-        return capex
+    def cohort_log_price(c):
+        """ln of the price cohort c's generation earns: a ratio of the market's, uncut by launches before delivery."""
+        value = log_price + p[L.COHORT_LOG_PRICE_RATIO + c] - launch_credit[:, c] * p[L.LOG_JUMP]
+        return xp.maximum(value, p[L.LOG_PRICE_FLOOR]) if p[L.FLOOR_ENABLED] > 0 else value
+
+    def fleet_value(month, price_surprise):
+        """Collateral value: each cohort in service at cost x residual(age) x (P / planned P)^elasticity."""
+        value = full(0.0)
+        for c in range(cohort_count):
+            age, serving = cohort_age(c, month)
+            exponent = p[L.PRICE_ELASTICITY] * price_surprise + p[L.COHORT_LOG_DECAY + c] * age
+            value = value + xp.where(serving, p[L.COHORT_COST + c] * xp.exp(exponent), zero)
+        return value
+
+    def fixed_charges(month):
+        """Leases and power contracts due this month, each escalating from its first month."""
+        total = zero
+        for k in range(int(p[L.OBLIGATION_COUNT])):
+            start = p[L.OBLIGATION_START + k]
+            if start <= month <= p[L.OBLIGATION_END + k]:
+                total = total + p[L.OBLIGATION_AMOUNT + k] * np.exp(
+                    p[L.OBLIGATION_LOG_ESCALATION + k] * (month - start)
+                )
+        return total
+
+    def by_regime_of(index, offset):
+        """Parameter ``index`` + ``offset`` in shortage, or ``offset`` blocks of MAX_CUSTOMERS further in glut."""
+        return xp.where(regime == 1, p[index + L.MAX_CUSTOMERS + offset], p[index + offset])
 
     def recovery(debt, cash, value):
         """What lenders recover at default: cash on hand and the fleet at the fire-sale haircut, at most EAD."""
@@ -120,8 +151,30 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
 
     cash = full(p[L.CASH_INITIAL])
     breaches = full(0.0)
+    launches = full(0.0)
+    delivery = xp.tile(
+        xp.asarray([p[L.COHORT_FIXED_DELAY + c] - p[L.COHORT_AGE_INITIAL + c] for c in range(cohort_count)], dtype),
+        (paths, 1),
+    )
+    launch_credit = xp.zeros((paths, cohort_count), dtype)
     customer_alive = xp.ones((paths, customers), bool)
+    customer_cohort = [int(p[L.CUSTOMER_COHORT + i]) for i in range(customers)]
+    contract_price = xp.tile(xp.asarray(p[L.CUSTOMER_PRICE : L.CUSTOMER_PRICE + customers]), (paths, 1))
+    contract_end = (
+        xp.stack(
+            [
+                delivery[:, c] + p[L.CUSTOMER_TERM + i] - one
+                if p[L.CUSTOMER_END + i] < 0
+                else full(p[L.CUSTOMER_END + i])
+                for i, c in enumerate(customer_cohort)
+            ],
+            axis=1,
+        )
+        if customers
+        else xp.zeros((paths, 0), dtype)
+    )
     balance = tranche_values(L.TRANCHE_PRINCIPAL)
+    undrawn = tranche_values(L.TRANCHE_COMMITMENT)
     floating = tranche_values(L.TRANCHE_FLOATING) > 0
     coupon = tranche_values(L.TRANCHE_RATE)
     maturity = tranche_values(L.TRANCHE_MATURITY)
@@ -143,11 +196,13 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
 
     for month in range(1, horizon + 1):
         was_alive = alive.copy()
-        (e0, e1, e2), (u_jump, u_regime, *customer_draws) = draws(month)
+        (e0, e1, e2), (u_jump, u_regime, *customer_draws), renewal_draws, slip_draws = draws(month)
         if p[L.BASE_CASE] > 0:  # the plan: no shock, and a uniform of 1 is below no probability
             e0 = e1 = e2 = full(0.0)
             u_jump = u_regime = full(1.0)
             customer_draws = [full(1.0)] * len(customer_draws)
+            renewal_draws = [full(1.0)] * len(renewal_draws)
+            slip_draws = [full(1.0)] * len(slip_draws)
 
         # --- market ---
         regime = xp.where(u_regime < by_regime(L.SWITCH_PROBABILITY), 1 - regime, regime)
@@ -156,7 +211,9 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
         z_rate = cholesky[1] * e0 + cholesky[2] * e2
         z_utilization = cholesky[3] * e0 + cholesky[4] * e2 + cholesky[5] * e1
         log_price = log_price + by_regime(L.LOG_DRIFT) + by_regime(L.LOG_VOLATILITY) * z_price
-        log_price = xp.where(u_jump < p[L.JUMP_PROBABILITY], log_price + p[L.LOG_JUMP], log_price)
+        launched = u_jump < p[L.JUMP_PROBABILITY]
+        log_price = xp.where(launched, log_price + p[L.LOG_JUMP], log_price)
+        launches = launches + launched
         planned_log_price = planned_log_price + p[L.REFERENCE_LOG_DRIFT]
         if p[L.FLOOR_ENABLED] > 0:
             log_price = xp.maximum(log_price, p[L.LOG_PRICE_FLOOR])
@@ -169,29 +226,92 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
         utilization = one / (one + xp.exp(-utilization_logit))
         price = xp.exp(log_price)
 
-        # --- operating_cash_flow ---
         month_number = dtype(month)
-        gpus, power_full, value = fleet(month, log_price - planned_log_price)
-        contracted_share, contracted_rate = full(0.0), full(0.0)
-        for i in range(customers):
-            in_term = customer_alive[:, i] & (month_number <= p[L.CUSTOMER_END + i])
-            defaults_now = in_term & (customer_draws[i] < p[L.CUSTOMER_HAZARD + i])
-            customer_alive[:, i] &= ~(defaults_now & was_alive)
-            paying = in_term & ~defaults_now
-            contracted_share += xp.where(paying, p[L.CUSTOMER_SHARE + i], zero)
-            contracted_rate += xp.where(paying, p[L.CUSTOMER_SHARE + i] * p[L.CUSTOMER_PRICE + i], zero)
-        hours = gpus * dtype(L.HOURS_PER_MONTH)
-        spot_share = one - contracted_share
-        revenue = hours * (contracted_rate + spot_share * utilization * price)
-        busy = contracted_share + spot_share * utilization
-        power = power_full * (busy + (one - busy) * p[L.IDLE_POWER_FRACTION])
-        fleet_opex = p[L.OPEX_PER_GPU] * gpus
-        ebitda = revenue - power - fleet_opex - p[L.FIXED_OPEX]
-        revenue_contracted = hours * contracted_rate
-        revenue_spot, opex = revenue - revenue_contracted, fleet_opex + p[L.FIXED_OPEX]
-        # --- capex_and_funding ---
-        capex = capex_and_funding(dtype(month))
-        cash_before_service = cash + ebitda - capex
+
+        # --- deliveries ---
+        capex, drawn = full(0.0), full(0.0)
+        for c in range(cohort_count):
+            if p[L.COHORT_DEPOSIT_MONTH + c] == month_number:
+                capex = capex + xp.where(was_alive, p[L.COHORT_DEPOSIT + c], zero)
+            due = was_alive & (delivery[:, c] == month_number)
+            planned = p[L.COHORT_FIXED_DELAY + c] - p[L.COHORT_AGE_INITIAL + c]
+            slip = due & (p[L.COHORT_SLIPS + c] > 0) & (month_number - planned < p[L.DELAY_MAX])
+            slip &= slip_draws[c] < by_regime(L.SLIP_PROBABILITY)
+            delivery[:, c] += slip
+            for i in range(customers):  # a first term from delivery starts later
+                if customer_cohort[i] == c and p[L.CUSTOMER_END + i] < 0:
+                    contract_end[:, i] += slip
+            arrives = due & ~slip
+            cost = p[L.COHORT_COST + c]
+            capex = capex + xp.where(arrives, cost - p[L.COHORT_DEPOSIT + c], zero)
+            if p[L.COHORT_NEWEST + c] > 0:
+                launch_credit[:, c] = xp.where(arrives, launches, launch_credit[:, c])
+            funded = full(0.0)
+            for j in range(tranches):
+                if month_number > p[L.TRANCHE_DRAW_END + j] or (int(p[L.TRANCHE_FUNDS + j]) >> c) & 1 == 0:
+                    continue
+                draw = xp.minimum(p[L.TRANCHE_ADVANCE_RATE + j] * cost - funded, undrawn[:, j])
+                draw = xp.where(arrives & (draw > 0), draw, zero)
+                undrawn[:, j] -= draw
+                balance[:, j] += draw
+                funded = funded + draw
+            drawn = drawn + funded
+
+        # --- contracts ---
+        penalties = full(0.0)
+        for i, c in enumerate(customer_cohort):
+            active = customer_alive[:, i] & was_alive
+            if c >= 0:
+                waiting = active & (month_number < delivery[:, c])
+                if month_number + p[L.COHORT_AGE_INITIAL + c] + one > p[L.CUSTOMER_DELAY_LIMIT + i]:
+                    if p[L.CUSTOMER_TERMINATES + i] > 0:
+                        customer_alive[:, i] &= ~waiting
+                    else:
+                        gpu_hours = p[L.CUSTOMER_SHARE + i] * p[L.COHORT_GPUS + c] * dtype(L.HOURS_PER_MONTH)
+                        value = p[L.CUSTOMER_DELAY_PENALTY + i] * gpu_hours * contract_price[:, i]
+                        penalties = penalties + xp.where(waiting, value, zero)
+                active &= ~waiting
+            expired = active & (month_number > contract_end[:, i])
+            renews = expired & (renewal_draws[i] < by_regime_of(L.CUSTOMER_RENEWAL, i))
+            contract_end[:, i] += xp.where(renews, p[L.CUSTOMER_TERM + i], zero)
+            spot = log_price if c < 0 else cohort_log_price(c)
+            renewed_price = xp.exp(spot) * (one - p[L.CUSTOMER_RENEWAL_DISCOUNT + i])
+            contract_price[:, i] = xp.where(renews, renewed_price, contract_price[:, i])
+            lapses = expired & ~renews  # its capacity goes back to the spot market
+            customer_alive[:, i] &= ~lapses
+            defaults_now = active & ~lapses & (customer_draws[i] < by_regime_of(L.CUSTOMER_HAZARD, i))
+            customer_alive[:, i] &= ~defaults_now
+
+        # --- operating_cash_flow, by cohort in service ---
+        value = fleet_value(month, log_price - planned_log_price)
+        revenue_contracted, revenue_spot, power, gpus = full(0.0), full(0.0), full(0.0), full(0.0)
+        for c in range(cohort_count):
+            _, serving = cohort_age(c, month)
+            share, contract_rate = full(0.0), full(0.0)
+            for i, covers in enumerate(customer_cohort):
+                if covers >= 0 and covers != c:
+                    continue
+                paying = customer_alive[:, i]
+                if covers >= 0:
+                    paying = paying & (month_number >= delivery[:, covers])
+                take_or_pay = p[L.CUSTOMER_TAKE_OR_PAY + i]
+                paid = take_or_pay + (one - take_or_pay) * utilization
+                share = share + xp.where(paying, p[L.CUSTOMER_SHARE + i], zero)
+                contract_rate = contract_rate + xp.where(
+                    paying, p[L.CUSTOMER_SHARE + i] * contract_price[:, i] * paid, zero
+                )
+            hours = p[L.COHORT_GPUS + c] * dtype(L.HOURS_PER_MONTH)
+            spot_price = xp.exp(cohort_log_price(c))
+            revenue_contracted = revenue_contracted + xp.where(serving, hours * contract_rate, zero)
+            revenue_spot = revenue_spot + xp.where(serving, hours * (one - share) * utilization * spot_price, zero)
+            busy = share + (one - share) * utilization
+            power_c = p[L.COHORT_POWER_FULL + c] * (busy + (one - busy) * p[L.IDLE_POWER_FRACTION])
+            power = power + xp.where(serving, power_c, zero)
+            gpus = gpus + xp.where(serving, p[L.COHORT_GPUS + c], zero)
+        opex = p[L.OPEX_PER_GPU] * gpus + p[L.FIXED_OPEX]
+        charges = fixed_charges(month_number)
+        ebitda = revenue_contracted + revenue_spot - power - opex - charges - penalties
+        cash_before_service = cash + ebitda - capex + drawn
         debt = balance.sum(axis=1)
         ltv_before = loan_to_value(debt, value)
 
@@ -202,17 +322,24 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
             & (by_regime(L.REFINANCING_OPEN) > 0)
             & (ltv_before <= p[L.REFINANCING_MAX_LTV])
         )
-        service, balloon = full(0.0), full(0.0)
+        service, balloon, refinanced_now = full(0.0), full(0.0), full(0.0)
         interest_by_tranche, principal_by_tranche = [], []
         new_balance = balance.copy()
         for j in range(tranches):
+            in_window = month_number <= p[L.TRANCHE_DRAW_END + j]
+            fee = undrawn[:, j] * p[L.TRANCHE_UNDRAWN_FEE + j] / dtype(12.0) if in_window else full(0.0)
+            if not in_window:
+                undrawn[:, j] = zero  # the commitment lapses at the end of the draw window
+            service = service + fee
             owed = balance[:, j]
             outstanding = owed > 0
             monthly_rate = (coupon[:, j] + xp.where(floating[:, j], base_rate, zero)) / dtype(12.0)
             interest = owed * monthly_rate
             payments_left = maturity[:, j] - month_number + one
             due_now = payments_left <= one
-            if amortization[j] == L.LINEAR:
+            if in_window:
+                principal = full(0.0)  # interest only while it can draw
+            elif amortization[j] == L.LINEAR:
                 principal = owed / payments_left
             elif amortization[j] == L.ANNUITY:
                 annuity_factor = -xp.expm1(-payments_left * xp.log1p(monthly_rate))
@@ -225,6 +352,7 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
                 refinanced = outstanding & due_now & can_refinance
                 balloon += xp.where(outstanding & due_now & ~can_refinance, owed, zero)
                 principal = xp.where(refinanced, zero, principal)
+                refinanced_now = refinanced_now + xp.where(refinanced, owed, zero)
                 commit = refinanced & was_alive
                 floating[:, j] |= commit
                 coupon[:, j] = xp.where(commit, by_regime(L.REFINANCING_SPREAD), coupon[:, j])
@@ -232,14 +360,15 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
             principal = xp.where(outstanding, principal, zero)
             interest = xp.where(outstanding, interest, zero)
             new_balance[:, j] = owed - principal
-            interest_by_tranche.append(interest)
+            interest_by_tranche.append(fee + interest)
             principal_by_tranche.append(principal)
             service += interest + principal
 
         # --- trailing_coverage ---
         slot = month % L.TRAILING_MONTHS
-        ebitda_trailing[:, slot] = xp.where(was_alive, ebitda, ebitda_trailing[:, slot])
-        service_trailing[:, slot] = xp.where(was_alive, service - balloon, service_trailing[:, slot])
+        # A fixed-charge cover: leases and power contracts on both sides (none: EBITDA / service).
+        ebitda_trailing[:, slot] = xp.where(was_alive, ebitda + charges, ebitda_trailing[:, slot])
+        service_trailing[:, slot] = xp.where(was_alive, service - balloon + charges, service_trailing[:, slot])
         service_quarter = service_trailing.sum(axis=1)
         dscr = xp.where(service_quarter <= 0, cap, xp.clip(ebitda_trailing.sum(axis=1) / service_quarter, -cap, cap))
 
@@ -295,13 +424,19 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
             lines[L.STATEMENT_REVENUE_CONTRACTED] = revenue_contracted[row]
             lines[L.STATEMENT_REVENUE_SPOT] = revenue_spot[row]
             lines[L.STATEMENT_POWER] = power[row]
-            lines[L.STATEMENT_OPEX] = opex
+            lines[L.STATEMENT_OPEX] = opex[row]
+            lines[L.STATEMENT_FIXED_CHARGES] = charges
+            lines[L.STATEMENT_DELAY_PENALTIES] = penalties[row]
             lines[L.STATEMENT_EBITDA] = ebitda[row]
-            lines[L.STATEMENT_GPUS] = gpus
-            lines[L.STATEMENT_CAPEX] = capex
+            lines[L.STATEMENT_GPUS] = gpus[row]
+            lines[L.STATEMENT_CAPEX] = capex[row]
+            lines[L.STATEMENT_DRAWS] = drawn[row]
+            lines[L.STATEMENT_UNDRAWN] = undrawn[row].sum()
+            lines[L.STATEMENT_LAUNCHES] = launches[row]
             for j in range(L.MAX_TRANCHES):
                 lines[L.STATEMENT_INTEREST + j] = interest_by_tranche[j][row] if j < tranches else zero
                 lines[L.STATEMENT_PRINCIPAL + j] = principal_by_tranche[j][row] if j < tranches else zero
+            lines[L.STATEMENT_REFINANCED] = refinanced_now[row]
             lines[L.STATEMENT_CASH] = cash[row]
             lines[L.STATEMENT_DEBT] = debt[row] if unpaid[row] else debt_after[row]
             lines[L.STATEMENT_FLEET_VALUE] = value[row]
@@ -322,7 +457,7 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
         elif not bool(alive.any()):
             break
 
-    _, _, value = fleet(horizon, log_price - planned_log_price)
+    value = fleet_value(horizon, log_price - planned_log_price)
     equity = xp.where(alive, discount * xp.maximum(cash + value - balance.sum(axis=1), zero), zero)
 
     outputs_float = xp.empty((L.FLOAT_OUTPUT_COUNT, paths), dtype)

@@ -2,7 +2,6 @@
 
 import numpy as np
 
-from ..kernels.layout import CUSTOMER_COUNT
 from ..machine import cpu_description
 from .array_model import philox_draws, simulate_paths
 from .base import PathBackend
@@ -19,5 +18,5 @@ class NumpyBackend(PathBackend):
         return cpu_description()
 
     def _simulate(self, params, horizon, seed, stream, path_start, paths, tracked, statement_column, dtype):
-        draws = philox_draws(seed, stream, path_start, paths, int(params[CUSTOMER_COUNT]), dtype)
+        draws = philox_draws(seed, stream, path_start, paths, params, dtype)
         return simulate_paths(params, horizon, paths, tracked, dtype, draws, statement_row=statement_column)

@@ -24,9 +24,12 @@ from typing import Annotated, Literal
 
 import annotated_types
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from ..kernels.layout import MAX_COHORTS, MAX_CUSTOMERS, MAX_TRANCHES
+from ..kernels.layout import MAX_COHORTS, MAX_CUSTOMERS, MAX_OBLIGATIONS, MAX_TRANCHES
+
+INSTALLED_FLEET = "installed"  # the name contracts and facilities use for the fleet of ``[firm]`` (cohort 0)
 
 
 def between(low, high, kind=float):
@@ -57,6 +60,7 @@ Volatility = between(0, 3)  # per sqrt(year), of the log price
 Months = between(1, 1200, int)
 Dollars = between(0, 1e13)
 Rate = between(-0.1, 1)  # annual short rate
+Escalation = between(-0.5, 1)  # annual growth of a fixed charge
 Coupon = between(-1, 1)  # annual fixed coupon or spread
 MeanReversion = between(0, 100)  # per year
 Ratio = between(0, 1000)  # LTV and DSCR limits; reported ratios are clipped to +-1000
@@ -155,6 +159,7 @@ class Market(Section):
 
 class Firm(Section):
     name: str = "neo-cloud"
+    generation: str = "H100"  # of the installed fleet; priced by [[generations]] if listed
     gpus: between(1, 10**8, int) = 10_000
     gpu_cost: between(1, 1e6) = 50_000.0  # $ per GPU
     gpu_age_months: between(0, 1200, int) = 0
@@ -166,6 +171,20 @@ class Firm(Section):
     opex_per_gpu_month: between(0, 1e6) = 150.0  # $
     fixed_opex_month: Dollars = 1_000_000.0
     cash: Dollars = 50_000_000.0
+    lease_escalation: Escalation = 0.0  # annual, of the cohorts' data-centre leases
+
+
+class Generation(Section):
+    """A GPU generation's rental price relative to the market price ``market.price`` at month 0.
+
+    Every launch cuts the price of each generation but the one launched: a
+    cohort of a generation that is ``newest_at_delivery`` is not cut by the
+    launches before its delivery (the capex plan buys what is newest then).
+    """
+
+    name: str
+    relative_price: between(0.01, 100) = 1.0
+    newest_at_delivery: bool = False
 
 
 class Cohort(Section):
@@ -174,17 +193,50 @@ class Cohort(Section):
     Each cohort earns, draws power and is worth something from its delivery
     until its own useful life ends. ``delivery_month`` <= 0: delivered that many
     months before the start (its age at month 0 is -delivery_month); > 0: a
-    planned delivery, paid from cash (GPUs x cost) in that month.
+    planned delivery: its deposit is paid ``deposit_months_ahead`` before,
+    the rest of its cost on delivery (from cash and the facilities that fund
+    it); it arrives ``delay_months`` late plus any random slip
+    (``[delivery_delays]``), while its data-centre lease runs from the planned
+    month.
     """
 
     name: str = "cohort"
-    generation: str = "H100"  # a label for now
+    generation: str = "H100"  # priced by [[generations]] if listed
     gpus: between(1, 10**8, int)
     gpu_cost: between(1, 1e6)  # $ per GPU
     delivery_month: between(-1200, 1200, int) = 0
     useful_life_months: between(1, 2400, int) = 72
     power_kw: between(0, 100) = 1.4  # kW per GPU
     age_decay: between(0, 0.99) | None = None  # per year; None: collateral.age_decay
+    deposit: Probability = 0.0  # share of the cost paid ahead of delivery
+    deposit_months_ahead: between(0, 1200, int) = 0
+    delay_months: between(0, 1200, int) = 0  # a known slip past delivery_month
+    lease_per_kw_month: between(0, 10_000) = 0.0  # $ per kW of IT load a month, from the planned delivery
+
+    @model_validator(mode="after")
+    def _plans_only_for_planned_deliveries(self):
+        if self.delivery_month < 1 and (self.deposit > 0 or self.delay_months > 0):
+            raise ValueError("deposit and delay_months apply only to planned deliveries (delivery_month >= 1)")
+        return self
+
+
+class DeliveryDelays(Section):
+    """Random slips of planned deliveries: each month a due delivery slips one more month with the
+    regime's probability, up to ``max_months`` in all (in one regime P(slip >= k) = q^k)."""
+
+    slip_probability: Probability = 0.0  # per month, in shortage (power and construction delays)
+    glut_slip_probability: Probability | None = None  # per month, in glut; None: as in shortage
+    max_months: between(0, 1200, int) = 12
+
+
+class Obligation(Section):
+    """A fixed charge (data-centre lease, power contract): $ a month, escalating once a year's worth a month."""
+
+    name: str = "lease"
+    monthly: Dollars  # $ in its first month
+    start_month: between(1, 1200, int) = 1
+    end_month: between(1, 1200, int) = 1200
+    escalation: Escalation = 0.0  # annual
 
 
 class Collateral(Section):
@@ -210,21 +262,52 @@ class Refinancing(Section):
 
 
 class Customer(Section):
+    """A backlog contract: take-or-pay on a share of one cohort's GPUs from its delivery for
+    ``term_months``, or (no ``cohort``) on a share of the whole fleet until ``end_month``."""
+
     name: str = "anchor"
+    cohort: str | None = None  # a cohort's name, "installed" for [firm]'s fleet; None: the whole fleet
     share: between(0.001, 1)
     price: between(0, 1000)  # $/GPU-hour
-    end_month: between(0, 1200, int)
-    annual_default_probability: Probability = 0.0
+    end_month: between(0, 1200, int) | None = None  # last month of the first term (fleet contracts: required)
+    term_months: between(1, 1200, int) | None = None  # a term from the cohort's delivery; renewals
+    take_or_pay: Probability = 1.0  # share of the contracted hours paid whether used or not
+    annual_default_probability: Probability = 0.0  # in shortage
+    glut_annual_default_probability: Probability | None = None  # None: as in shortage
+    renewal_probability: Probability = 0.0  # at expiry, in shortage
+    glut_renewal_probability: Probability | None = None  # None: as in shortage
+    renewal_discount: between(0, 0.99) = 0.0  # to the spot price of the cohort's generation at renewal
+    delay_limit_months: between(0, 1200, int) = 1200  # months its cohort may be late before the remedy
+    terminates_on_delay: bool = False  # past the limit: the customer walks away (else it is paid a penalty)
+    delay_penalty: between(0, 10) = 0.0  # share of the contract's monthly value, each month past the limit
+
+    @model_validator(mode="after")
+    def _has_a_term(self):
+        if self.cohort is None and self.end_month is None:
+            raise ValueError("a fleet-wide contract (no cohort) needs end_month")
+        if self.cohort is not None and self.term_months is None and self.end_month is None:
+            raise ValueError("a contract on a cohort needs term_months (from its delivery) or end_month")
+        if self.renewal_probability + (self.glut_renewal_probability or 0.0) > 0 and self.term_months is None:
+            raise ValueError("a contract that can renew needs term_months (the length of a renewal)")
+        return self
 
 
 class Debt(Section):
+    """A loan, notes or a delayed-draw term loan (DDTL): ``commitment`` is drawn at the deliveries of
+    the cohorts it ``funds`` (advance rate x their cost) until ``draw_end_month``, then lapses."""
+
     name: str = "loan"
-    principal: between(1, 1e13)  # $
+    principal: between(0, 1e13) = 0.0  # $ drawn at month 0
     rate_type: Literal["fixed", "floating"] = "fixed"
     rate: Coupon = 0.0
     spread: Coupon = 0.0
     amortization: Literal["bullet", "linear", "annuity"] = "bullet"
     maturity_month: Months
+    commitment: Dollars = 0.0  # $ undrawn at month 0
+    draw_end_month: between(0, 1200, int) = 0  # last month it can draw; interest only until then
+    advance_rate: Probability = 1.0  # of a funded cohort's cost
+    undrawn_fee: between(0, 0.2) = 0.0  # annual, on the undrawn commitment
+    funds: list[str] = []  # names of the cohorts it funds and is secured on
 
 
 class Config(Section):
@@ -235,15 +318,77 @@ class Config(Section):
     collateral: Collateral = Collateral()
     covenants: Covenants = Covenants()
     refinancing: Refinancing = Refinancing()
+    generations: list[Generation] = []
     cohorts: Annotated[list[Cohort], Field(max_length=MAX_COHORTS - 1)] = []  # the installed fleet is cohort 0
+    delivery_delays: DeliveryDelays = DeliveryDelays()
+    obligations: list[Obligation] = []
     customers: Annotated[list[Customer], Field(max_length=MAX_CUSTOMERS)] = []
     debt: Annotated[list[Debt], Field(max_length=MAX_TRANCHES)] = []
     sweep: dict[str, list[bool | int | float | str]] = {}
 
+    @staticmethod
+    def tables():
+        """{key: model} of the settings that are lists of tables (``[[cohorts]]`` ...)."""
+        return {
+            "generations": Generation,
+            "cohorts": Cohort,
+            "obligations": Obligation,
+            "customers": Customer,
+            "debt": Debt,
+        }
+
+    def cohort_names(self):
+        """Names of the fleet's cohorts in kernel order: the installed fleet, then ``[[cohorts]]``."""
+        return _cohort_names(self.cohorts)
+
+    def cohort_index(self, name):
+        return self.cohort_names().index(name)
+
+    @field_validator("obligations")
+    @classmethod
+    def _fixed_charges_fit(cls, obligations, info):
+        leases = sum(cohort.lease_per_kw_month > 0 for cohort in info.data.get("cohorts", []))
+        if leases + len(obligations) > MAX_OBLIGATIONS:
+            count = f"{leases} cohort leases and {len(obligations)} obligations"
+            raise ValueError(f"{count}: at most {MAX_OBLIGATIONS} fixed charges")
+        return obligations
+
     @field_validator("customers")
     @classmethod
-    def _shares_fit_the_fleet(cls, customers):
-        total = sum(customer.share for customer in customers)
-        if total > 1.0 + 1e-12:
-            raise ValueError(f"customer shares sum to {total:.4g}, more than the whole fleet (1)")
+    def _contracts_fit_their_cohorts(cls, customers, info):
+        for name in _cohort_names(info.data.get("cohorts", [])):  # fleet-wide shares plus the cohort's own
+            total = sum(c.share for c in customers if c.cohort is None or c.cohort == name)
+            if total > 1.0 + 1e-12:
+                raise ValueError(f"customer shares of cohort {name!r} sum to {total:.4g}, more than all of it (1)")
         return customers
+
+    @model_validator(mode="after")
+    def _references_resolve(self):
+        """Generations, cohorts named by contracts and facilities exist; the error names the referring field."""
+        listed = [generation.name for generation in self.generations]
+        uses = [(("firm", "generation"), self.firm.generation)]
+        uses += [(("cohorts", index, "generation"), cohort.generation) for index, cohort in enumerate(self.cohorts)]
+        for location, generation in uses if listed else []:
+            if generation not in listed:
+                _fail(
+                    location, f"generation {generation!r} is not in [[generations]] ({', '.join(listed)})", generation
+                )
+        names = self.cohort_names()
+        refers = [(("customers", i, "cohort"), c.cohort) for i, c in enumerate(self.customers) if c.cohort is not None]
+        refers += [(("debt", j, "funds"), name) for j, tranche in enumerate(self.debt) for name in tranche.funds]
+        for location, name in refers:
+            if len(set(names)) != len(names):
+                _fail(location, f"cohort names must be unique (and not {INSTALLED_FLEET!r}) to be referred to", name)
+            if name not in names:
+                _fail(location, f"no cohort named {name!r} (cohorts: {', '.join(names)})", name)
+        return self
+
+
+def _fail(location, message, value):
+    """Raise a validation error at ``location`` (a field path), so that the message names that field."""
+    error = InitErrorDetails(type=PydanticCustomError("reference", message), loc=location, input=value)
+    raise ValidationError.from_exception_data("Config", [error])
+
+
+def _cohort_names(cohorts):
+    return [INSTALLED_FLEET] + [cohort.name for cohort in cohorts]

@@ -1,0 +1,69 @@
+"""The presets against the public figures they are calibrated to (docs/calibration.md), through
+``gpu-stress trace --base-case``: the plan an analyst would check by hand."""
+
+import json
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from gpu_stress.cli import main
+from gpu_stress.config.load import preset_names
+
+# CoreWeave 10-Q for the quarter ended 30 June 2025, future principal payments ($ thousands).
+MATURITIES_10Q = {
+    "rest of 2025": (1, 6, 986_052),
+    "2026": (7, 18, 4_218_457),
+    "2027": (19, 30, 2_833_142),
+    "2028": (31, 42, 1_010_054),
+    "2029": (43, 54, 123_780),
+    "thereafter": (55, 60, 2_000_000),
+}
+FACILITIES_AT_30_JUNE_2025 = 7  # the first seven tranches; the 2031 notes and the DDTLs came later
+Q2_2025_REVENUE = 1_212_788e3  # $, CoreWeave Q2 2025 results release
+CAPEX_GUIDANCE = (20e9, 23e9)  # $ a year, 2025 guidance given with Q1 and Q2 2025 results
+
+
+def base_case_statement(tmp_path, preset, *settings):
+    """``gpu-stress run --base-case`` then ``gpu-stress trace --base-case --json``: the plan, month by month."""
+    runner = CliRunner()
+    output = tmp_path / preset
+    options = [part for setting in settings for part in ("--set", setting)]
+    result = runner.invoke(main, ["run", "--preset", preset, "--base-case", *options, "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(main, ["trace", str(output), "--base-case", "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)["statement"]
+
+
+@pytest.fixture(scope="module")
+def coreweave_contractual(tmp_path_factory):
+    # Refinancing off: every balloon is paid when due, so principal is what the contracts schedule.
+    return base_case_statement(tmp_path_factory.mktemp("plan"), "coreweave", "refinancing.enabled=false")
+
+
+def test_coreweave_plan_repays_the_10q_maturity_table_by_year_within_1_percent(coreweave_contractual):
+    months = {row["month"]: row for row in coreweave_contractual}
+    assert len(months) == 60 and all(row["event"] is None for row in coreweave_contractual)  # no default
+    for year, (first, last, expected) in MATURITIES_10Q.items():
+        repaid = sum(
+            months[month][f"principal_{tranche}"]
+            for month in range(first, last + 1)
+            for tranche in range(FACILITIES_AT_30_JUNE_2025)
+        )
+        assert repaid / 1e3 == pytest.approx(expected, rel=0.01), year
+
+
+def test_coreweave_plan_first_quarter_revenue_and_first_year_capex_match_what_was_public(coreweave_contractual):
+    rows = coreweave_contractual
+    revenue = sum(row["revenue_contracted"] + row["revenue_spot"] for row in rows[:3])
+    assert revenue == pytest.approx(Q2_2025_REVENUE, rel=0.10)
+    capex = sum(row["capex"] for row in rows[:12])
+    assert CAPEX_GUIDANCE[0] <= capex <= CAPEX_GUIDANCE[1]
+
+
+@pytest.mark.parametrize("preset", preset_names())
+def test_every_preset_plan_runs_its_horizon(preset, tmp_path):
+    statement = base_case_statement(tmp_path, preset)
+    assert statement and all(np.isfinite(row["cash"]) for row in statement)
+    assert statement[-1]["event"] is None, (preset, statement[-1]["month"], statement[-1]["event"])

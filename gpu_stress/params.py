@@ -82,7 +82,8 @@ def monthly_hazard(annual_probability):
 
 
 def initial_debt(config):
-    return sum(tranche.principal for tranche in config.debt)
+    """Committed debt at month 0 ($): drawn principal plus the undrawn commitments of delayed-draw loans."""
+    return sum(tranche.principal + tranche.commitment for tranche in config.debt)
 
 
 # --- derivations shared by several slots ---------------------------------------------------------
@@ -139,6 +140,7 @@ class FleetCohort:
     deposit_months_ahead: int = 0
     delay_months: int = 0
     lease_per_kw_month: float = 0.0
+    delivery_months: int = 1
 
     @property
     def planned_delivery(self):
@@ -178,6 +180,7 @@ def cohorts(config):
                 cohort.deposit_months_ahead,
                 cohort.delay_months,
                 cohort.lease_per_kw_month,
+                cohort.delivery_months,
             )
         )
     return fleet
@@ -461,6 +464,13 @@ SLOTS = (
         "months",
         ("cohorts[].delay_months",),
         _per_cohort(lambda cohort, c: cohort.delay_months),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_DELIVERY_MONTHS,
+        "months",
+        ("cohorts[].delivery_months",),
+        _per_cohort(lambda cohort, c: cohort.delivery_months, padding=1.0),
         L.MAX_COHORTS,
     ),
     Slot(

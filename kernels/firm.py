@@ -52,6 +52,7 @@ from .layout import (
     COHORT_AGE_INITIAL,
     COHORT_COST,
     COHORT_COUNT,
+    COHORT_DELIVERY_MONTHS,
     COHORT_DEPOSIT,
     COHORT_DEPOSIT_MONTH,
     COHORT_FIXED_DELAY,
@@ -228,12 +229,18 @@ def total_debt(state, dtype):
 
 
 @device_function(inline=True)
-def cohort_age(params, state, cohort, month, dtype):
-    """Months since the cohort's delivery (``month`` as a float), or -1 if it is not in service this month."""
+def cohort_in_service(params, state, cohort, month, dtype):
+    """(age, share delivered) of the cohort in ``month`` (a float): (-1, 0) if it is not in service.
+
+    Age counts months since its first tranche arrived; it is delivered in
+    COHORT_DELIVERY_MONTHS equal monthly tranches and retires whole when its
+    age passes its useful life.
+    """
     age = month - state[DELIVERY + cohort]
     if age < dtype(0.0) or age > params[COHORT_USEFUL_LIFE + cohort]:
-        return dtype(-1.0)
-    return age
+        return dtype(-1.0), dtype(0.0)
+    tranches = params[COHORT_DELIVERY_MONTHS + cohort]
+    return age, min(age + dtype(1.0), tranches) / tranches
 
 
 @device_function(inline=True)
@@ -258,7 +265,7 @@ def fleet(params, state, month, price_surprise, dtype):
 
     A cohort is in service from its delivery (age 0) until its age passes its
     useful life; before and after it earns nothing and is worth nothing. Its
-    value is cost x residual(age) x (P / planned P)^elasticity, with
+    value is cost x share delivered x residual(age) x (P / planned P)^elasticity, with
     residual(age) = (1 - age_decay)^(age / 12) and ``price_surprise`` = ln P -
     ln planned P: the residual curve already holds the expected decline, so on
     the planned price path V = sum of cost x residual(age) exactly.
@@ -267,12 +274,12 @@ def fleet(params, state, month, price_surprise, dtype):
     power_full = dtype(0.0)
     value = dtype(0.0)
     for c in range(int(params[COHORT_COUNT])):
-        age = cohort_age(params, state, c, dtype(month), dtype)
+        age, delivered = cohort_in_service(params, state, c, dtype(month), dtype)
         if age >= dtype(0.0):
-            gpus += params[COHORT_GPUS + c]
-            power_full += params[COHORT_POWER_FULL + c]
+            gpus += params[COHORT_GPUS + c] * delivered
+            power_full += params[COHORT_POWER_FULL + c] * delivered
             exponent = params[PRICE_ELASTICITY] * price_surprise + params[COHORT_LOG_DECAY + c] * age
-            value += params[COHORT_COST + c] * math.exp(exponent)
+            value += params[COHORT_COST + c] * delivered * math.exp(exponent)
     return gpus, power_full, value
 
 
@@ -289,9 +296,11 @@ def deliveries(params, state, month, regime, dtype):
 
     A planned cohort due this month slips one more month if its draw
     (state[SLIP_DRAW]) is below the regime's slip probability and it has not
-    yet slipped DELAY_MAX months at random; otherwise it arrives: its cost less
-    the deposit is due, and each facility that funds it draws min(advance rate
-    x cost - drawn so far for it, undrawn) while its draw window is open.
+    yet slipped DELAY_MAX months at random; otherwise it starts to arrive, in
+    COHORT_DELIVERY_MONTHS equal monthly tranches. Each tranche's cost less its
+    part of the deposit is due, and each facility that funds the cohort draws
+    min(advance rate x the tranche's cost - drawn so far for it, undrawn) while
+    its draw window is open.
     """
     month_number = dtype(month)
     capex = dtype(0.0)
@@ -299,11 +308,10 @@ def deliveries(params, state, month, regime, dtype):
     for c in range(int(params[COHORT_COUNT])):
         if params[COHORT_DEPOSIT_MONTH + c] == month_number:
             capex += params[COHORT_DEPOSIT + c]
-        if state[DELIVERY + c] != month_number:
-            continue
         planned = params[COHORT_FIXED_DELAY + c] - params[COHORT_AGE_INITIAL + c]
         if (
-            params[COHORT_SLIPS + c] > dtype(0.0)
+            state[DELIVERY + c] == month_number
+            and params[COHORT_SLIPS + c] > dtype(0.0)
             and state[SLIP_DRAW + c] < params[SLIP_PROBABILITY + regime]
             and month_number - planned < params[DELAY_MAX]
         ):
@@ -312,9 +320,13 @@ def deliveries(params, state, month, regime, dtype):
                 if int(params[CUSTOMER_COHORT + i]) == c and params[CUSTOMER_END + i] < dtype(0.0):
                     state[CONTRACT_END + i] += dtype(1.0)
             continue
-        cost = params[COHORT_COST + c]
-        capex += cost - params[COHORT_DEPOSIT + c]
-        if params[COHORT_NEWEST + c] > dtype(0.0):
+        tranche = month_number - state[DELIVERY + c]  # 0 for the first of its monthly tranches
+        tranches = params[COHORT_DELIVERY_MONTHS + c]
+        if tranche < dtype(0.0) or tranche >= tranches:
+            continue
+        cost = params[COHORT_COST + c] / tranches
+        capex += cost - params[COHORT_DEPOSIT + c] / tranches
+        if tranche == dtype(0.0) and params[COHORT_NEWEST + c] > dtype(0.0):
             state[LAUNCH_CREDIT + c] = state[LAUNCHES]
         funded = dtype(0.0)
         for j in range(int(params[TRANCHE_COUNT])):
@@ -452,16 +464,17 @@ def operating_cash_flow(params, state, month, log_price, utilization, dtype):
     gpus = dtype(0.0)
     idle = params[IDLE_POWER_FRACTION]
     for c in range(int(params[COHORT_COUNT])):
-        if cohort_age(params, state, c, dtype(month), dtype) < dtype(0.0):
+        age, delivered = cohort_in_service(params, state, c, dtype(month), dtype)
+        if age < dtype(0.0):
             continue
-        hours = params[COHORT_GPUS + c] * dtype(HOURS_PER_MONTH)
+        hours = params[COHORT_GPUS + c] * delivered * dtype(HOURS_PER_MONTH)
         share, rate = contracted(params, state, month, c, utilization, dtype)
         spot_price = math.exp(cohort_log_price(params, state, c, log_price, dtype))
         revenue_contracted += hours * rate
         revenue_spot += hours * (dtype(1.0) - share) * utilization * spot_price
         busy = share + (dtype(1.0) - share) * utilization
-        power += params[COHORT_POWER_FULL + c] * (busy + (dtype(1.0) - busy) * idle)
-        gpus += params[COHORT_GPUS + c]
+        power += params[COHORT_POWER_FULL + c] * delivered * (busy + (dtype(1.0) - busy) * idle)
+        gpus += params[COHORT_GPUS + c] * delivered
     opex = params[OPEX_PER_GPU] * gpus + params[FIXED_OPEX]
     charges = fixed_charges(params, month, dtype)
     state[REVENUE_CONTRACTED] = revenue_contracted

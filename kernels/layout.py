@@ -84,6 +84,7 @@ COHORT_DEPOSIT = _param(MAX_COHORTS, name="cohort_deposit")  # $ paid ahead of d
 COHORT_DEPOSIT_MONTH = _param(MAX_COHORTS, name="cohort_deposit_month")  # < 1: paid before month 1 (not modelled)
 COHORT_FIXED_DELAY = _param(MAX_COHORTS, name="cohort_fixed_delay")  # months a planned delivery is known to slip
 COHORT_SLIPS = _param(MAX_COHORTS, name="cohort_slips")  # 1: the delivery can slip at random (planned cohorts)
+COHORT_DELIVERY_MONTHS = _param(MAX_COHORTS, name="cohort_delivery_months")  # equal monthly tranches (1: at once)
 # Each month a due delivery slips one more month with this probability, at most DELAY_MAX months in all.
 SLIP_PROBABILITY = _param(2, name="slip_probability")  # [regime]
 DELAY_MAX = _param(name="delay_max")  # months of random slip at most

@@ -73,12 +73,13 @@ FULL_MODEL = {
             "generation": "H200",
             "gpus": 500,
             "gpu_cost": 35_000.0,
-            "delivery_month": 6,  # 20 % paid in month 3, the rest on delivery (month 7 or later)
+            "delivery_month": 6,  # 20 % paid in month 3, the rest in two tranches from month 7 or later
             "power_kw": 1.6,
             "age_decay": 0.3,
             "deposit": 0.2,
             "deposit_months_ahead": 3,
             "delay_months": 1,
+            "delivery_months": 2,
             "lease_per_kw_month": 150.0,
         },
     ],

@@ -50,8 +50,10 @@ def test_with_no_surprise_value_is_cost_times_residual_at_every_anniversary(pres
         for index, cohort in enumerate(cohorts(config)):
             age = month - cohort.planned_delivery - cohort.delay_months  # no random slip in this market alone
             if 0 <= age <= cohort.useful_life_months:
-                expected += cohort.cost * (1 - cohort.age_decay) ** (age / 12)
-                residual_curve += params[L.COHORT_COST + index] * math.exp(params[L.COHORT_LOG_DECAY + index] * age)
+                delivered = min(age + 1, cohort.delivery_months) / cohort.delivery_months  # monthly tranches
+                expected += cohort.cost * delivered * (1 - cohort.age_decay) ** (age / 12)
+                log_decay = params[L.COHORT_LOG_DECAY + index]
+                residual_curve += params[L.COHORT_COST + index] * delivered * math.exp(log_decay * age)
         assert values[month - 1] == pytest.approx(expected, rel=1e-12, abs=0.0), month
         # and exactly the residual curve the kernel evaluates: the price factor is exactly 1
         assert values[month - 1] == residual_curve

@@ -21,7 +21,7 @@ from gpu_stress.config.schema import Config, numeric_range
 from helpers import FULL_MODEL
 
 # The entry of each list that a key is set on: FULL_MODEL's cohort 1 ("newer") is its planned delivery.
-PLANNED = ("deposit", "deposit_months_ahead", "delay_months", "lease_per_kw_month")
+PLANNED = ("deposit", "deposit_months_ahead", "delay_months", "delivery_months", "lease_per_kw_month")
 
 
 def keys(model, prefix=""):

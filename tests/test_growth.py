@@ -147,6 +147,21 @@ def test_a_ddtl_draws_advance_rate_times_cost_then_follows_its_amortization_sche
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_a_cohort_delivered_in_monthly_tranches_is_paid_drawn_and_put_in_service_tranche_by_tranche(backend):
+    cohort = GROWTH["cohorts"][0] | {"delivery_months": 4}
+    statement = statement_of(table_with(GROWTH, {"cohorts": [cohort]}), backend)
+    cost, drawn = 500 * 40_000.0, 0.75 * 500 * 40_000.0
+    arriving = slice(5, 9)  # months 6-9
+    np.testing.assert_allclose(column(statement, "capex")[arriving], cost / 4, rtol=1e-15)
+    np.testing.assert_allclose(column(statement, "draws")[arriving], drawn / 4, rtol=1e-15)
+    assert column(statement, "capex").sum() == pytest.approx(cost) and column(statement, "draws").sum() == drawn
+    np.testing.assert_allclose(column(statement, "gpus")[4:10], 1000 + 500 * np.array([0, 1, 2, 3, 4, 4]) / 4)
+    # The contract covers its share of what has arrived: contracted revenue ramps with the tranches.
+    contracted = column(statement, "revenue_contracted")[arriving]
+    np.testing.assert_allclose(contracted, 0.6 * 500 * 730 * 3.0 * np.arange(1, 5) / 4, rtol=1e-13)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_the_installed_fleet_with_no_plan_has_no_capex_draws_or_fees(backend):
     statement = statement_of(FLAT, backend)
     for name in ("capex", "draws", "undrawn", "fixed_charges", "delay_penalties"):

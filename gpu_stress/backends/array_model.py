@@ -103,9 +103,10 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
     cohort_count = int(p[L.COHORT_COUNT])
 
     def cohort_age(c, month):
-        """Months since cohort c's delivery on every path, and whether it is in service (delivered, not retired)."""
+        """Months since cohort c's first tranche on every path, whether it is in service, and the share delivered."""
         age = dtype(month) - delivery[:, c]
-        return age, (age >= 0) & (age <= p[L.COHORT_USEFUL_LIFE + c])
+        parts = p[L.COHORT_DELIVERY_MONTHS + c]  # monthly delivery tranches
+        return age, (age >= 0) & (age <= p[L.COHORT_USEFUL_LIFE + c]), xp.minimum(age + one, parts) / parts
 
     def cohort_log_price(c):
         """ln of the price cohort c's generation earns: a ratio of the market's, uncut by launches before delivery."""
@@ -116,9 +117,9 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
         """Collateral value: each cohort in service at cost x residual(age) x (P / planned P)^elasticity."""
         value = full(0.0)
         for c in range(cohort_count):
-            age, serving = cohort_age(c, month)
+            age, serving, delivered = cohort_age(c, month)
             exponent = p[L.PRICE_ELASTICITY] * price_surprise + p[L.COHORT_LOG_DECAY + c] * age
-            value = value + xp.where(serving, p[L.COHORT_COST + c] * xp.exp(exponent), zero)
+            value = value + xp.where(serving, p[L.COHORT_COST + c] * delivered * xp.exp(exponent), zero)
         return value
 
     def fixed_charges(month):
@@ -241,11 +242,13 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
             for i in range(customers):  # a first term from delivery starts later
                 if customer_cohort[i] == c and p[L.CUSTOMER_END + i] < 0:
                     contract_end[:, i] += slip
-            arrives = due & ~slip
-            cost = p[L.COHORT_COST + c]
-            capex = capex + xp.where(arrives, cost - p[L.COHORT_DEPOSIT + c], zero)
+            parts = p[L.COHORT_DELIVERY_MONTHS + c]
+            part = month_number - delivery[:, c]  # its monthly delivery tranches: 0, 1, ...
+            arrives = was_alive & ~slip & (part >= 0) & (part < parts)
+            cost = p[L.COHORT_COST + c] / parts
+            capex = capex + xp.where(arrives, cost - p[L.COHORT_DEPOSIT + c] / parts, zero)
             if p[L.COHORT_NEWEST + c] > 0:
-                launch_credit[:, c] = xp.where(arrives, launches, launch_credit[:, c])
+                launch_credit[:, c] = xp.where(arrives & (part == 0), launches, launch_credit[:, c])
             funded = full(0.0)
             for j in range(tranches):
                 if month_number > p[L.TRANCHE_DRAW_END + j] or (int(p[L.TRANCHE_FUNDS + j]) >> c) & 1 == 0:
@@ -286,7 +289,7 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
         value = fleet_value(month, log_price - planned_log_price)
         revenue_contracted, revenue_spot, power, gpus = full(0.0), full(0.0), full(0.0), full(0.0)
         for c in range(cohort_count):
-            _, serving = cohort_age(c, month)
+            _, serving, delivered = cohort_age(c, month)
             share, contract_rate = full(0.0), full(0.0)
             for i, covers in enumerate(customer_cohort):
                 if covers >= 0 and covers != c:
@@ -300,14 +303,14 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
                 contract_rate = contract_rate + xp.where(
                     paying, p[L.CUSTOMER_SHARE + i] * contract_price[:, i] * paid, zero
                 )
-            hours = p[L.COHORT_GPUS + c] * dtype(L.HOURS_PER_MONTH)
+            hours = p[L.COHORT_GPUS + c] * delivered * dtype(L.HOURS_PER_MONTH)
             spot_price = xp.exp(cohort_log_price(c))
             revenue_contracted = revenue_contracted + xp.where(serving, hours * contract_rate, zero)
             revenue_spot = revenue_spot + xp.where(serving, hours * (one - share) * utilization * spot_price, zero)
             busy = share + (one - share) * utilization
-            power_c = p[L.COHORT_POWER_FULL + c] * (busy + (one - busy) * p[L.IDLE_POWER_FRACTION])
+            power_c = p[L.COHORT_POWER_FULL + c] * delivered * (busy + (one - busy) * p[L.IDLE_POWER_FRACTION])
             power = power + xp.where(serving, power_c, zero)
-            gpus = gpus + xp.where(serving, p[L.COHORT_GPUS + c], zero)
+            gpus = gpus + xp.where(serving, p[L.COHORT_GPUS + c] * delivered, zero)
         opex = p[L.OPEX_PER_GPU] * gpus + p[L.FIXED_OPEX]
         charges = fixed_charges(month_number)
         ebitda = revenue_contracted + revenue_spot - power - opex - charges - penalties

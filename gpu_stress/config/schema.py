@@ -211,6 +211,7 @@ class Cohort(Section):
     deposit: Probability = 0.0  # share of the cost paid ahead of delivery
     deposit_months_ahead: between(0, 1200, int) = 0
     delay_months: between(0, 1200, int) = 0  # a known slip past delivery_month
+    delivery_months: between(1, 120, int) = 1  # delivered in this many equal monthly tranches
     lease_per_kw_month: between(0, 10_000) = 0.0  # $ per kW of IT load a month, from the planned delivery
 
     @model_validator(mode="after")

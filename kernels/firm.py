@@ -322,8 +322,8 @@ def deliveries(params, state, month, regime, dtype):
             continue
         tranche = month_number - state[DELIVERY + c]  # 0 for the first of its monthly tranches
         tranches = params[COHORT_DELIVERY_MONTHS + c]
-        if tranche < dtype(0.0) or tranche >= tranches:
-            continue
+        if tranche < dtype(0.0) or tranche >= tranches or tranche > params[COHORT_USEFUL_LIFE + c]:
+            continue  # none due, or the cohort has retired: no more tranches are bought
         cost = params[COHORT_COST + c] / tranches
         capex += cost - params[COHORT_DEPOSIT + c] / tranches
         if tranche == dtype(0.0) and params[COHORT_NEWEST + c] > dtype(0.0):
@@ -358,6 +358,9 @@ def contracts(params, state, month, regime, log_price, dtype):
             continue
         cohort = int(params[CUSTOMER_COHORT + i])
         if cohort >= 0 and month_number < state[DELIVERY + cohort]:
+            if month_number > state[CONTRACT_END + i]:  # its first term ran out before its cohort came
+                state[CUSTOMER_ALIVE + i] = dtype(0.0)
+                continue
             months_late = month_number + params[COHORT_AGE_INITIAL + cohort] + dtype(1.0)
             if months_late > params[CUSTOMER_DELAY_LIMIT + i]:
                 if params[CUSTOMER_TERMINATES + i] > dtype(0.0):

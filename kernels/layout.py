@@ -16,7 +16,7 @@ HOURS_PER_MONTH = 730
 MAX_CUSTOMERS = 4
 MAX_COHORTS = 4
 MAX_TRANCHES = 10
-MAX_OBLIGATIONS = 8  # fixed charges: the cohorts' data-centre leases and up to four more
+MAX_OBLIGATIONS = 8  # fixed charges: the cohorts' data-centre leases and [[obligations]] together
 TRAILING_MONTHS = 3  # DSCR looks at a trailing quarter
 
 # Reported ratios are clipped to +-RATIO_CAP so that outputs stay finite when

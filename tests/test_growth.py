@@ -340,3 +340,43 @@ def test_fixed_charges_escalate_yearly_from_their_start():
     charges = column(statement_of(table), "fixed_charges")
     expected = [1e6 * 1.05 ** ((m - 4) / 12) if 4 <= m <= 40 else 0.0 for m in range(1, 121)]
     np.testing.assert_allclose(charges, expected, rtol=1e-13)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_contract_whose_term_runs_out_while_its_cohort_is_late_lapses_and_owes_no_more_penalties(backend):
+    contract = {"name": "a", "cohort": "b200", "share": 0.6, "price": 3.0, "end_month": 8}
+    contract |= {"delay_limit_months": 0, "delay_penalty": 1.0}
+    statement = statement_of(table_with(delayed(5), {"customers": [contract]}), backend)
+    monthly_value = 0.6 * 500 * 730 * 3.0
+    expected = [monthly_value if 6 <= m <= 8 else 0.0 for m in range(1, 121)]  # late in 6-8, ended after 8
+    np.testing.assert_allclose(column(statement, "delay_penalties"), expected, rtol=1e-13)
+    np.testing.assert_array_equal(column(statement, "revenue_contracted"), 0.0)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_tranches_due_after_a_cohort_has_retired_are_never_bought(backend):
+    cohort = GROWTH["cohorts"][0] | {"delivery_months": 12, "useful_life_months": 3}
+    statement = statement_of(table_with(GROWTH, {"cohorts": [cohort]}), backend)
+    tranche = 500 * 40_000.0 / 12
+    assert column(statement, "capex").tolist() == [tranche if 6 <= m <= 9 else 0.0 for m in range(1, 121)]
+    assert column(statement, "gpus").max() == 1000 + 500 * 4 / 12
+
+
+@pytest.mark.parametrize(
+    ("layer", "field"),
+    [
+        (
+            {"customers": [{"cohort": "installed", "share": 0.5, "price": 2.0, "term_months": 12}]},
+            "customers[0].end_month",
+        ),
+        ({"customers": [{"cohort": "b200", "share": 0.5, "price": 2.0, "end_month": 3}]}, "customers[0].end_month"),
+        ({"generations": [{"name": "H100"}, {"name": "H100"}]}, "generations[1].name"),
+        ({"debt": [{"principal": 1e6, "maturity_month": 12, "funds": ["nope"]}]}, "debt[0].funds"),
+    ],
+)
+def test_contracts_generations_and_facilities_that_cannot_mean_anything_are_refused_naming_the_field(layer, field):
+    from gpu_stress.config.load import ConfigError
+
+    with pytest.raises(ConfigError) as error:
+        config_of(table_with(GROWTH, layer))
+    assert str(error.value).startswith(f"{field}: "), str(error.value)

@@ -244,7 +244,7 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
                     contract_end[:, i] += slip
             parts = p[L.COHORT_DELIVERY_MONTHS + c]
             part = month_number - delivery[:, c]  # its monthly delivery tranches: 0, 1, ...
-            arrives = was_alive & ~slip & (part >= 0) & (part < parts)
+            arrives = was_alive & ~slip & (part >= 0) & (part < parts) & (part <= p[L.COHORT_USEFUL_LIFE + c])
             cost = p[L.COHORT_COST + c] / parts
             capex = capex + xp.where(arrives, cost - p[L.COHORT_DEPOSIT + c] / parts, zero)
             if p[L.COHORT_NEWEST + c] > 0:
@@ -266,6 +266,10 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
             active = customer_alive[:, i] & was_alive
             if c >= 0:
                 waiting = active & (month_number < delivery[:, c])
+                ended = waiting & (month_number > contract_end[:, i])  # its first term ran out before its cohort
+                customer_alive[:, i] &= ~ended
+                active &= ~ended
+                waiting &= ~ended
                 if month_number + p[L.COHORT_AGE_INITIAL + c] + one > p[L.CUSTOMER_DELAY_LIMIT + i]:
                     if p[L.CUSTOMER_TERMINATES + i] > 0:
                         customer_alive[:, i] &= ~waiting

@@ -374,7 +374,23 @@ class Config(Section):
                 _fail(
                     location, f"generation {generation!r} is not in [[generations]] ({', '.join(listed)})", generation
                 )
+        for index, generation in enumerate(self.generations):
+            if listed.index(generation.name) != index:
+                _fail(
+                    ("generations", index, "name"), f"generation {generation.name!r} is listed twice", generation.name
+                )
         names = self.cohort_names()
+        planned = [-self.firm.gpu_age_months] + [cohort.delivery_month for cohort in self.cohorts]
+        for index, contract in enumerate(self.customers):
+            if contract.cohort is None or contract.cohort not in names:
+                continue
+            delivery = planned[names.index(contract.cohort)]
+            if contract.end_month is None and delivery < 1:
+                message = f"cohort {contract.cohort!r} was delivered before month 1: its contract needs end_month"
+                _fail(("customers", index, "end_month"), message, None)
+            if contract.end_month is not None and delivery >= 1 and contract.end_month < delivery:
+                message = f"{contract.end_month} is before its cohort's planned delivery (month {delivery})"
+                _fail(("customers", index, "end_month"), message, contract.end_month)
         refers = [(("customers", i, "cohort"), c.cohort) for i, c in enumerate(self.customers) if c.cohort is not None]
         refers += [(("debt", j, "funds"), name) for j, tranche in enumerate(self.debt) for name in tranche.funds]
         for location, name in refers:

@@ -245,5 +245,7 @@ def test_both_ends_of_the_range_are_accepted(key):
             continue  # the two coreweave customers' shares must still sum to at most 1
         if key.startswith("market.correlation"):
             load_config(overrides=["market.correlation.price_utilization=0", f"{key}={literal(kind(value))}"])
+        elif key == "cohorts.0.delivery_month":  # its contract (customers.1) then needs a term that fits
+            load_config(overrides=["customers.1.end_month=1200", f"{key}={literal(kind(value))}"])
         else:
             load_config(overrides=seeded(key, f"{key}={literal(kind(value))}"))

@@ -23,7 +23,15 @@ from .engine import RangeError
 from .errors import UserError
 from .plots import KINDS
 from .scenarios import parse_sweep_option
-from .summary import display_rows, load_scenarios, pd_by_year_rows, scenario_rows, summary_json
+from .summary import (
+    display_rows,
+    load_scenarios,
+    load_tranches,
+    pd_by_year_rows,
+    scenario_rows,
+    summary_json,
+    tranche_display_rows,
+)
 
 BAD_INPUT = 2
 DAMAGED = 1
@@ -241,18 +249,29 @@ def _execute_with_progress(job, cluster=None, scheduler=None):
 @click.option("--descending", is_flag=True, help="Sort from the largest value.")
 @click.option("--all-columns", is_flag=True, help="Show every aggregate, not just the headline.")
 @click.option("--by-year", is_flag=True, help="Show cumulative PD by year instead.")
-def summarize(directory, as_json, sort_by, descending, all_columns, by_year):
+@click.option("--by-tranche", is_flag=True, help="Show PD, EL, LGD, VaR and CVaR of each debt tranche instead.")
+def summarize(directory, as_json, sort_by, descending, all_columns, by_year, by_tranche):
     """Summarize a results directory: PD, expected loss, loss tails, causes."""
-    _print_summary(directory, as_json, sort_by, descending, all_columns, by_year)
+    _print_summary(directory, as_json, sort_by, descending, all_columns, by_year, by_tranche)
 
 
-def _print_summary(directory, as_json, sort_by=None, descending=False, all_columns=False, by_year=False):
+def _print_summary(
+    directory, as_json, sort_by=None, descending=False, all_columns=False, by_year=False, by_tranche=False
+):
     record, table = load_scenarios(directory)
     rows = scenario_rows(record, table, sort_by, descending)
-    if as_json:
+    sweep_keys = record.get("sweep_keys", [])
+    if by_tranche:
+        tranches = scenario_rows(record, load_tranches(directory), sort_by, descending)
+        if as_json:
+            click.echo(summary_json(record, tranches, key="tranches"))
+            return
+        labels, cells = tranche_display_rows(tranches, sweep_keys, rows)
+    elif as_json:
         click.echo(summary_json(record, rows))
         return
-    labels, cells = (pd_by_year_rows if by_year else display_rows)(rows, record.get("sweep_keys", []), all_columns)
+    else:
+        labels, cells = (pd_by_year_rows if by_year else display_rows)(rows, sweep_keys, all_columns)
     simulation = record["simulation"]
     title = (
         f"{simulation['paths']:,} paths x {simulation['horizon_months']} months, seed {simulation['seed']}, "
@@ -455,6 +474,7 @@ def trace(directory, scenario_id, path_id, worst, csv_file, as_json, backend, ba
             "backend": result.backend,
             "tranches": result.tranche_names,
             "outputs": result.outputs,
+            "tranche_outcomes": result.tranche_outcomes,
             "matches_stored_row": result.matches_stored_row,
             "statement": result.statement.to_pylist(),
         }
@@ -507,6 +527,13 @@ def _print_statement(result):
             f"ended in month {outputs['default_month']}: {outputs['default_cause']}, "
             f"EAD {format_money(outputs['ead'])}, loss {format_money(outputs['loss'])}"
         )
+    for outcome in result.tranche_outcomes:
+        if outcome["default_month"] is not None:
+            click.echo(
+                f"  {outcome['name']}: in default from month {outcome['default_month']}, EAD "
+                f"{format_money(outcome['ead'])}, recovered {format_money(outcome['recovery'])}, "
+                f"loss {format_money(outcome['loss'])}"
+            )
     if result.matches_stored_row is not None:
         verdict = "yes, bit for bit" if result.matches_stored_row else "NO"
         click.echo(f"matches the stored {'base case' if result.base_case else 'row'}: {verdict}")

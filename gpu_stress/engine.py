@@ -105,6 +105,10 @@ def unit_paths_name(unit):
     return f"{store.PATHS_DIR}/part-{unit.name}.arrow"
 
 
+def unit_tranches_name(unit):
+    return f"{store.TRANCHES_DIR}/part-{unit.name}.arrow"
+
+
 def unit_record_path(directory, unit):
     """The unit's record, written last: a unit is done when this exists and its files match it."""
     return Path(directory) / store.UNITS_DIR / f"{unit.name}.json"
@@ -139,24 +143,30 @@ def run_unit(spec, unit):
         spec.dtype,
     )
     check_finite(outputs_float, spec.precision, unit, backend.xp)
-    summary = aggregates.summarize_chunk(outputs_float, outputs_int, spec.horizon, backend.xp)
+    tranches = int(spec.params[unit.scenario_id][L.TRANCHE_COUNT])
+    summary = aggregates.summarize_chunk(outputs_float, outputs_int, spec.horizon, backend.xp, tranches)
     band_stats = bands.band_statistics(to_host(tracks)) if tracked else None
     files = {}
     if spec.write_paths:
         float_type = pa.from_numpy_dtype(np.dtype(spec.dtype))
-        table = store.paths_table(
-            unit.scenario_id,
-            unit.path_start,
-            to_host(outputs_float),
-            to_host(outputs_int),
-            store.paths_schema(float_type, spec.provenance),
-        )
-        store.write_table(Path(spec.directory) / unit_paths_name(unit), table)
-        files[unit_paths_name(unit)] = store.file_record(spec.directory, unit_paths_name(unit), unit.paths)
+        host_float, host_int = to_host(outputs_float), to_host(outputs_int)
+        schema = store.paths_schema(float_type, spec.provenance)
+        table = store.paths_table(unit.scenario_id, unit.path_start, host_float, host_int, schema)
+        files |= _write_part(spec.directory, unit_paths_name(unit), table)
+        if tranches:
+            schema = store.tranche_paths_schema(float_type, spec.provenance)
+            table = store.tranche_paths_table(unit.scenario_id, unit.path_start, host_float, host_int, tranches, schema)
+            files |= _write_part(spec.directory, unit_tranches_name(unit), table)
     store.save_unit_summary(unit_summary_path(spec.directory, unit), summary, band_stats)
     files[unit_summary_name(unit)] = store.file_record(spec.directory, unit_summary_name(unit))
     store.write_json(unit_record_path(spec.directory, unit), {"unit": unit.name, "files": files})
     return time.perf_counter() - started
+
+
+def _write_part(directory, name, table):
+    """Write one of a unit's per-path tables; returns its file record."""
+    store.write_table(Path(directory) / name, table)
+    return {name: store.file_record(directory, name, table.num_rows)}
 
 
 class Run:
@@ -270,11 +280,14 @@ class Run:
             store.with_provenance(bands_table.schema, provenance).metadata
         )
         store.write_table(self.staging / store.BANDS_FILE, bands_table)
+        tranches_table = self._tranches_table(totals, provenance)
+        store.write_table(self.staging / store.TRANCHES_FILE, tranches_table)
         files = {
             store.SCENARIOS_FILE: store.file_record(self.staging, store.SCENARIOS_FILE, len(rows)),
             store.BANDS_FILE: store.file_record(self.staging, store.BANDS_FILE, bands_table.num_rows),
+            store.TRANCHES_FILE: store.file_record(self.staging, store.TRANCHES_FILE, tranches_table.num_rows),
         }
-        files |= {name: record for name, record in unit_files.items() if name.startswith(store.PATHS_DIR)}
+        files |= {name: record for name, record in unit_files.items() if name.startswith(store.PART_DIRS)}
         self.record = dict(self.record, status="complete", finished=_now(), files=files)
         store.write_json(self.staging / store.RUN_FILE, self.record)
 
@@ -297,9 +310,24 @@ class Run:
 
     def _remove_strays(self, unit_files):
         """Per-path files that no unit recorded (never results of this run) must not be published."""
-        for path in (self.staging / store.PATHS_DIR).iterdir():
-            if f"{store.PATHS_DIR}/{path.name}" not in unit_files:
-                path.unlink()
+        for folder in store.PART_DIRS:
+            for path in (self.staging / folder).iterdir() if (self.staging / folder).is_dir() else ():
+                if f"{folder}/{path.name}" not in unit_files:
+                    path.unlink()
+
+    def _tranches_table(self, totals, provenance):
+        """One row per scenario and tranche: its name, pool, rank and aggregates."""
+        rows = []
+        for scenario in self.scenarios:
+            debt = scenario.config.debt
+            commitments = [tranche.principal + tranche.commitment for tranche in debt]
+            for index, row in enumerate(aggregates.finalize_tranches(totals[scenario.scenario_id], commitments)):
+                tranche = debt[index]
+                about = {"scenario_id": scenario.scenario_id, "tranche": index, "name": tranche.name}
+                rows.append(about | {"pool": tranche.pool, "rank": tranche.rank} | row)
+        schema = tranches_schema()
+        table = pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()
+        return table.replace_schema_metadata(store.with_provenance(table.schema, provenance).metadata)
 
     def _scenarios_table(self, rows, provenance):
         columns = {"scenario_id": pa.array([s.scenario_id for s in self.scenarios], pa.int32())}
@@ -326,6 +354,27 @@ COLUMN_TYPES = {
     "loss_histogram_upper": pa.list_(pa.float64()),
     "loss_histogram_counts": pa.list_(pa.int64()),
 }
+
+
+def tranches_schema():
+    """The schema of tranches.arrow (one row per scenario and tranche)."""
+    money = ["expected_loss", "expected_loss_se", "commitment"]
+    money += [f"loss_{kind}_{name}" for name in aggregates.TAIL_LEVELS for kind in ("var", "cvar")]
+    fields = [
+        pa.field("scenario_id", pa.int32(), nullable=False),
+        pa.field("tranche", pa.int8(), nullable=False),
+        pa.field("name", pa.string()),
+        pa.field("pool", pa.string()),  # null: unsecured at the parent
+        pa.field("rank", pa.int8()),
+        pa.field("paths", pa.int64()),
+        pa.field("defaults", pa.int64()),
+        *(pa.field(name, pa.float64()) for name in ("pd", "pd_ci_low", "pd_ci_high")),
+        pa.field("pd_by_year", pa.list_(pa.float64())),
+        *(pa.field(name, pa.float64()) for name in money[:3]),
+        *(pa.field(name, pa.float64()) for name in ("expected_loss_rate", "mean_ead", "mean_lgd")),
+        *(pa.field(name, pa.float64()) for name in money[3:]),
+    ]
+    return pa.schema(fields)
 
 
 def value_at(document, dotted_key):
@@ -407,7 +456,7 @@ def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=
     building = store.building_dir(final, record["run_id"])
     lock = None
     try:
-        for folder in (building / store.PATHS_DIR, building / store.UNITS_DIR):
+        for folder in (*(building / name for name in store.PART_DIRS), building / store.UNITS_DIR):
             folder.mkdir(parents=True)
         lock = store.Lock(building).acquire()
         store.write_json(building / store.RUN_FILE, record)
@@ -456,6 +505,12 @@ def resume(directory, backend=None):
             raise RunError(
                 f"resume: this run draws random-number stream layout {layout}, this gpu-stress layout "
                 f"{L.STREAM_LAYOUT_VERSION}: start it again with --overwrite"
+            )
+        written_by = record.get("gpu_stress_version")
+        if written_by != __version__:  # its finished chunks were simulated by another model
+            raise RunError(
+                f"resume: this run was started by gpu-stress {written_by}, this is {__version__} (the model may "
+                "differ): start it again with --overwrite"
             )
         store.remove_temporaries(staging)
         if backend and backend != record["backend"]:

@@ -279,6 +279,22 @@ def _per_tranche(function, padding=0.0):
     return lambda config: [function(t) for t in config.debt] + [padding] * (L.MAX_TRANCHES - len(config.debt))
 
 
+def _per_pool(function, padding=0.0):
+    return lambda config: (
+        [function(pool, config) for pool in config.pools] + [padding] * (L.MAX_POOLS - len(config.pools))
+    )
+
+
+def _pooled_cohorts(config, pool):
+    """Bit mask of the cohorts the pool holds a share of (bit c: cohort c)."""
+    return float(sum(1 << config.cohort_index(name) for name in pool.cohorts))
+
+
+def _hazards(shortage, glut):
+    """[shortage, glut] monthly hazards of two annual default probabilities (glut None: as in shortage)."""
+    return [monthly_hazard(probability) for probability in _by_regime(shortage, glut)]
+
+
 _REGIME_KEYS = ("market.regime.enabled", "market.regime.shortage", "market.regime.glut")
 _FLOATING = "floating"
 
@@ -710,6 +726,114 @@ SLOTS = (
         2,
     ),
     Slot(L.REFINANCING_TERM, "months", ("refinancing.term_months",), lambda c: c.refinancing.term_months),
+    Slot(
+        L.REFINANCING_PARTIAL,
+        "1 partial / 0 all or nothing",
+        ("refinancing.partial",),
+        lambda c: float(c.refinancing.partial),
+    ),
+    Slot(
+        L.REFINANCING_LEVERAGE_SPREAD,
+        "annual per unit of LTV",
+        ("refinancing.leverage_spread",),
+        lambda c: c.refinancing.leverage_spread,
+    ),
+    # --- capital structure ---
+    Slot(L.POOL_COUNT, "pools", ("pools",), lambda c: len(c.pools)),
+    Slot(
+        L.POOL_COHORTS,
+        "bit mask of cohorts",
+        ("pools[].cohorts",),
+        _per_pool(lambda pool, c: _pooled_cohorts(c, pool)),
+        L.MAX_POOLS,
+    ),
+    Slot(L.POOL_SHARE, "share", ("pools[].share",), _per_pool(lambda pool, c: pool.share), L.MAX_POOLS),
+    Slot(
+        L.POOL_RESERVE_MONTHS,
+        "months of service",
+        ("pools[].reserve_months",),
+        _per_pool(lambda pool, c: pool.reserve_months),
+        L.MAX_POOLS,
+    ),
+    Slot(
+        L.POOL_RING_FENCED,
+        "1 ring-fenced / 0",
+        ("pools[].ring_fenced",),
+        _per_pool(lambda pool, c: float(pool.ring_fenced)),
+        L.MAX_POOLS,
+    ),
+    Slot(
+        L.POOL_CROSS_DEFAULT,
+        "1 cross-default / 0",
+        ("pools[].cross_default",),
+        _per_pool(lambda pool, c: float(pool.cross_default)),
+        L.MAX_POOLS,
+    ),
+    Slot(
+        L.TRANCHE_POOL,
+        "pool index (-1 unsecured)",
+        ("debt[].pool",),
+        lambda c: (
+            [-1.0 if t.pool is None else float(c.pool_index(t.pool)) for t in c.debt]
+            + [-1.0] * (L.MAX_TRANCHES - len(c.debt))
+        ),
+        L.MAX_TRANCHES,
+    ),
+    Slot(
+        L.TRANCHE_RANK, "rank (1 senior)", ("debt[].rank",), _per_tranche(lambda t: t.rank, padding=1.0), L.MAX_TRANCHES
+    ),
+    Slot(L.TRANCHE_SWEEP, "share", ("debt[].cash_sweep",), _per_tranche(lambda t: t.cash_sweep), L.MAX_TRANCHES),
+    Slot(L.TRANCHE_SWEEP_DSCR, "ratio", ("debt[].sweep_dscr",), _per_tranche(lambda t: t.sweep_dscr), L.MAX_TRANCHES),
+    Slot(
+        L.TRANCHE_BORROWING_BASE,
+        "ratio (0 off)",
+        ("debt[].borrowing_base",),
+        _per_tranche(lambda t: t.borrowing_base),
+        L.MAX_TRANCHES,
+    ),
+    Slot(L.TRANCHE_VENDOR, "1 vendor / 0", ("debt[].vendor",), _per_tranche(lambda t: float(t.vendor)), L.MAX_TRANCHES),
+    # --- market access and support ---
+    Slot(L.EQUITY_ENABLED, "1 on / 0 off", ("equity.enabled",), lambda c: float(c.equity.enabled)),
+    Slot(
+        L.EQUITY_OPEN,
+        "1 open / 0 closed",
+        ("equity.open_in_glut",),
+        lambda c: [1.0, float(c.equity.open_in_glut)],
+        2,
+    ),
+    Slot(
+        L.EQUITY_MAX_RAISE,
+        "share of book equity a year",
+        ("equity.max_raise_per_year",),
+        lambda c: c.equity.max_raise_per_year,
+    ),
+    Slot(L.EQUITY_COST, "share", ("equity.cost",), lambda c: c.equity.cost),
+    Slot(L.BACKSTOP_CAP, "$", ("backstop.cap",), lambda c: c.backstop.cap),
+    Slot(L.BACKSTOP_PRICE, "$/GPU-hour", ("backstop.price",), lambda c: c.backstop.price),
+    Slot(L.BACKSTOP_START, "month", ("backstop.start_month",), lambda c: c.backstop.start_month),
+    Slot(L.BACKSTOP_END, "month", ("backstop.end_month",), lambda c: c.backstop.end_month),
+    Slot(
+        L.BACKSTOP_HAZARD,
+        "per month",
+        ("backstop.annual_default_probability", "backstop.glut_annual_default_probability", "backstop.cap"),
+        lambda c: (
+            _hazards(c.backstop.annual_default_probability, c.backstop.glut_annual_default_probability)
+            if c.backstop.cap > 0
+            else [0.0, 0.0]
+        ),
+        2,
+    ),
+    Slot(
+        L.VENDOR_HAZARD,
+        "per month",
+        ("vendor.annual_default_probability", "vendor.glut_annual_default_probability", "debt[].vendor"),
+        lambda c: (
+            _hazards(c.vendor.annual_default_probability, c.vendor.glut_annual_default_probability)
+            if any(t.vendor for t in c.debt)
+            else [0.0, 0.0]
+        ),
+        2,
+    ),
 )
 
 

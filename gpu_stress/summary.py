@@ -21,6 +21,49 @@ def load_scenarios(directory):
     return record, table
 
 
+def load_tranches(directory):
+    """The tranches table of a finished results directory (one row per scenario and tranche)."""
+    load_run_record(directory)
+    path = Path(directory) / store.TRANCHES_FILE
+    if not path.exists():
+        raise ResultsError(f"{path}: missing (results written before gpu-stress 0.4 have no tranche table)")
+    return store.read_table(path)
+
+
+# (label, column) of the tranche table.
+TRANCHE_DISPLAY = (
+    ("tranche", "name"),
+    ("pool", "pool"),
+    ("rank", "rank"),
+    ("PD", "pd"),
+    ("PD 95% CI", "pd_ci"),
+    ("EL", "expected_loss"),
+    ("EL / commitment", "expected_loss_rate"),
+    ("LGD", "mean_lgd"),
+    ("VaR 99%", "loss_var_99"),
+    ("CVaR 99%", "loss_cvar_99"),
+)
+
+
+def tranche_display_rows(rows, sweep_keys, scenarios):
+    """(labels, rows of strings) of the per-tranche table; ``scenarios``: rows of the scenarios table."""
+    swept = {row["scenario_id"]: row for row in scenarios}
+    labels = ["scenario", *(".".join(key.split(".")[-2:]) for key in sweep_keys)]
+    labels += [label for label, _ in TRANCHE_DISPLAY]
+    cells = []
+    for row in rows:
+        line = [str(row["scenario_id"]), *(format_cell(key, swept[row["scenario_id"]][key]) for key in sweep_keys)]
+        for _, column in TRANCHE_DISPLAY:
+            if column == "pd_ci":
+                line.append(f"{100 * row['pd_ci_low']:.2f}-{format_share(row['pd_ci_high'])}")
+            elif column == "pool":
+                line.append(row["pool"] or "unsecured")
+            else:
+                line.append(format_cell(column, row[column]))
+        cells.append(line)
+    return labels, cells
+
+
 def scenario_rows(record, table, sort=None, descending=False):
     """Rows as dicts (without the per-scenario config), optionally sorted by a column."""
     hidden = [name for name in table.column_names if name == "config" or name.startswith("loss_histogram")]
@@ -38,10 +81,10 @@ def scenario_rows(record, table, sort=None, descending=False):
     return rows
 
 
-def summary_json(record, rows):
-    """The document ``summarize --json`` prints."""
+def summary_json(record, rows, key="scenarios"):
+    """The document ``summarize --json`` prints (``key``: "tranches" for ``--by-tranche``)."""
     keys = ("gpu_stress_version", "created", "backend", "device", "simulation")
-    document = {"run": {key: record.get(key) for key in keys}, "scenarios": rows}
+    document = {"run": {name: record.get(name) for name in keys}, key: rows}
     return json.dumps(without_nan(document), indent=2)
 
 

@@ -41,6 +41,7 @@ class Trace:
     outputs: dict  # the path's per-path outputs, as stored (null default month and cause if none)
     matches_stored_row: bool | None  # None: the run kept no per-path files (or no base case)
     base_case: bool = False
+    tranche_outcomes: list = None  # per tranche: name, default_month (None: not in default), ead, recovery, loss
 
 
 def trace_path(directory, scenario_id, path_id, backend=None, base_case=False):
@@ -98,7 +99,20 @@ def trace_path(directory, scenario_id, path_id, backend=None, base_case=False):
         row.to_pylist()[0],
         matches,
         base_case,
+        _tranche_outcomes(outputs_float[:, column], outputs_int[:, column], tranches),
     )
+
+
+def _tranche_outcomes(outputs_float, outputs_int, names):
+    """What each tranche lost on the traced path (one path's output columns)."""
+    outcomes = []
+    for j, name in enumerate(names):
+        month = int(outputs_int[L.OUT_TRANCHE_DEFAULT_MONTH + j])
+        ead = float(outputs_float[L.OUT_TRANCHE_EAD + j])
+        recovery = float(outputs_float[L.OUT_TRANCHE_RECOVERY + j])
+        outcome = {"name": name, "default_month": month if month > 0 else None, "ead": ead, "recovery": recovery}
+        outcomes.append(outcome | {"loss": ead - recovery})
+    return outcomes
 
 
 def _matches_base_case(directory, scenario_id, outputs):

@@ -10,19 +10,22 @@ stopping defaulted paths early).
 
 from .device import device_function
 from .firm import optional_blocks
-from .layout import FIRM_RENEWAL_BLOCK, FIRM_SLIP_BLOCK
+from .layout import FIRM_MORE_CUSTOMERS_BLOCK, FIRM_RENEWAL_BLOCK, FIRM_SLIP_BLOCK
 from .rng import firm_draws, firm_uniforms, market_draws
 
 
 @device_function
 def draw_path(params, horizon, seed, stream, path_id, dtype):
-    more_customers, renewals, slips = optional_blocks(params)
+    more_customers, renewals, slips, support = optional_blocks(params)
     checksum = dtype(0.0)
     for month in range(1, horizon + 1):
         for value in market_draws(seed, stream, path_id, month, dtype):
             checksum += value
         for value in firm_draws(seed, stream, path_id, month, 0, more_customers, dtype):
             checksum += value
+        if support:
+            for value in firm_uniforms(seed, stream, path_id, month, 0, FIRM_MORE_CUSTOMERS_BLOCK, dtype):
+                checksum += value
         if renewals:
             for value in firm_uniforms(seed, stream, path_id, month, 0, FIRM_RENEWAL_BLOCK, dtype):
                 checksum += value

@@ -23,26 +23,52 @@ same names):
 4. ``debt_service``: interest at the fixed coupon or at max(r, floor) + spread,
    plus the undrawn fee of open commitments; principal by its schedule (bullet,
    linear, annuity), interest only inside a draw window. A bullet balloon is
-   refinanced (floating, regime spread, new term) if refinancing is on,
-   lenders are open in this regime and LTV <= the limit; otherwise it is due
-   from cash.
-5. ``liquidity_test``: cash < debt service due -> "refinancing" if only the
-   balloon broke it, else "liquidity"; with no debt, "insolvent_no_debt",
-   which is no credit default. EAD = debt before payment.
+   refinanced (floating, regime spread plus a leverage spread, new term) while
+   refinancing is on and lenders are open in this regime, up to what keeps
+   debt within max LTV x V; the rest is due from cash.
+5. ``liquidity_test``: cash (with the reserves and an equity raise) < debt
+   service due -> "refinancing" if only the balloon broke it, else
+   "liquidity"; with no debt, "insolvent_no_debt", which is no credit
+   default. EAD = debt before payment.
 6. ``covenant_tests``: on test months, while debt is outstanding, LTV = debt /
    V > max, or DSCR = trailing-quarter (EBITDA + fixed charges) / (scheduled
    debt service + fixed charges) (``trailing_coverage``; balloons excluded)
    < min. More than ``cure_tests`` breaches in a row -> default for that cause.
-7. ``recovery``: at default, lenders recover min(EAD, cash+ + V (1 - fire-sale
-   haircut)), with V from ``fleet_value``.
+7. at the parent's default, the waterfall by tranche (``capital.settle_parent``).
+
+Between 4 and 5 ring-fenced pools are tested (``capital.pool_tests``); after a
+paid month come the borrowing base, the reserves and the cash sweep
+(``kernels/capital.py``). docs/model.md gives the whole order.
 """
 
 import math
 
+from .capital import (
+    borrowing_base,
+    cash_sweep,
+    draw_reserves,
+    pool_tests,
+    pool_values,
+    raise_equity,
+    reserves_held,
+    service_due,
+    settle_parent,
+    top_up_reserves,
+)
 from .device import device_function
 from .layout import (
     ANNUITY,
+    BACKSTOP_ALIVE,
+    BACKSTOP_CAP,
+    BACKSTOP_DRAW,
+    BACKSTOP_END,
+    BACKSTOP_HAZARD,
+    BACKSTOP_PAID,
+    BACKSTOP_PRICE,
+    BACKSTOP_REVENUE,
+    BACKSTOP_START,
     BALANCE,
+    BALLOON,
     BREACHES,
     BULLET,
     CAPEX,
@@ -50,6 +76,7 @@ from .layout import (
     CASH_INITIAL,
     CHOLESKY,
     COHORT_AGE_INITIAL,
+    COHORT_CASH_FLOW,
     COHORT_COST,
     COHORT_COUNT,
     COHORT_DELIVERY_MONTHS,
@@ -63,6 +90,7 @@ from .layout import (
     COHORT_POWER_FULL,
     COHORT_SLIPS,
     COHORT_USEFUL_LIFE,
+    COHORT_VALUE,
     CONTRACT_END,
     CONTRACT_PRICE,
     CURE_TESTS,
@@ -89,9 +117,12 @@ from .layout import (
     DSCR_MIN,
     EBITDA,
     EBITDA_TRAILING,
-    FIRE_SALE_RECOVERY,
+    EQUITY_RAISED,
+    EQUITY_RAISED_YEAR,
+    EQUITY_SHARE,
     FIXED_CHARGES,
     FIXED_OPEX,
+    FLEET_VALUE,
     FLOATING,
     FLOOR_ENABLED,
     GPUS,
@@ -110,6 +141,7 @@ from .layout import (
     MATURITY,
     MAX_COHORTS,
     MAX_CUSTOMERS,
+    MAX_POOLS,
     MAX_TRANCHES,
     MONTHS_PER_YEAR,
     NO_DEFAULT,
@@ -122,61 +154,80 @@ from .layout import (
     OPEX_PER_GPU,
     PAYMENT,
     PAYMENT_RATE,
+    POOL_DEFAULT,
+    POOL_DEFAULTED,
+    POOL_VALUE,
     POWER_COST,
+    PREPAID,
     PRICE_ELASTICITY,
     PRINCIPAL,
+    RAISED,
     RATE,
     RATE_FLOOR,
     RATIO_CAP,
     REFINANCED,
     REFINANCING,
     REFINANCING_ENABLED,
+    REFINANCING_LEVERAGE_SPREAD,
     REFINANCING_MAX_LTV,
     REFINANCING_OPEN,
+    REFINANCING_PARTIAL,
     REFINANCING_SPREAD,
     REFINANCING_TERM,
     RENEWAL_DRAW,
+    RESERVE,
+    RESERVE_DRAWN,
     REVENUE_CONTRACTED,
     REVENUE_SPOT,
     SERVICE_TRAILING,
     SLIP_DRAW,
     SLIP_PROBABILITY,
+    SOLD,
     TEST_EVERY,
     TRAILING_MONTHS,
     TRANCHE_ADVANCE_RATE,
     TRANCHE_AMORTIZATION,
     TRANCHE_COMMITMENT,
     TRANCHE_COUNT,
+    TRANCHE_DEFAULT_MONTH,
     TRANCHE_DRAW_END,
+    TRANCHE_EAD,
     TRANCHE_FLOATING,
     TRANCHE_FUNDS,
     TRANCHE_MATURITY,
     TRANCHE_PRINCIPAL,
     TRANCHE_RATE,
+    TRANCHE_RECOVERY,
     TRANCHE_UNDRAWN_FEE,
+    TRANCHE_VENDOR,
     UNDRAWN,
     UTILIZATION_DECAY,
     UTILIZATION_LOGIT,
     UTILIZATION_LOGIT_INITIAL,
     UTILIZATION_LOGIT_MEAN,
     UTILIZATION_SHOCK,
+    VENDOR_ALIVE,
+    VENDOR_DRAW,
+    VENDOR_HAZARD,
 )
 
 
 @device_function(inline=True)
 def optional_blocks(params):
-    """(more customers, renewals, slips): which of its optional random blocks the firm draws.
+    """(more customers, renewals, slips, support): which of its optional random draws the firm makes.
 
     A block is drawn only by a firm that can use it (more than two customers, a
-    contract that can renew, a delivery that can slip at random); the draws are
-    counter-based, so skipping a block moves no other draw.
+    contract that can renew, a delivery that can slip at random, a backstop or
+    vendor that can default); the draws are counter-based, so skipping a block
+    moves no other draw.
     """
     customers = int(params[CUSTOMER_COUNT])
     renewals = False
     for i in range(customers):
         renewals = renewals or params[CUSTOMER_RENEWAL + i] + params[CUSTOMER_RENEWAL + MAX_CUSTOMERS + i] > 0
     slips = params[SLIP_PROBABILITY] + params[SLIP_PROBABILITY + 1] > 0
-    return customers > 2, renewals, slips
+    hazards = params[BACKSTOP_HAZARD] + params[BACKSTOP_HAZARD + 1] + params[VENDOR_HAZARD] + params[VENDOR_HAZARD + 1]
+    return customers > 2, renewals, slips, hazards > 0
 
 
 @device_function
@@ -217,6 +268,32 @@ def init_firm(params, state, dtype):
     state[CAPEX] = dtype(0.0)
     state[DRAWS] = dtype(0.0)
     state[DELAY_PENALTIES] = dtype(0.0)
+    for c in range(MAX_COHORTS):
+        state[SOLD + c] = dtype(0.0)
+        state[COHORT_CASH_FLOW + c] = dtype(0.0)
+        state[COHORT_VALUE + c] = dtype(0.0)
+    for p in range(MAX_POOLS):
+        state[POOL_VALUE + p] = dtype(0.0)
+        state[POOL_DEFAULTED + p] = dtype(0.0)
+        state[RESERVE + p] = dtype(0.0)
+    for j in range(MAX_TRANCHES):
+        state[BALLOON + j] = dtype(0.0)
+        state[TRANCHE_DEFAULT_MONTH + j] = dtype(-1.0)
+        state[TRANCHE_EAD + j] = dtype(0.0)
+        state[TRANCHE_RECOVERY + j] = dtype(0.0)
+    state[EQUITY_SHARE] = dtype(1.0)
+    state[EQUITY_RAISED] = dtype(0.0)
+    state[EQUITY_RAISED_YEAR] = dtype(0.0)
+    state[BACKSTOP_PAID] = dtype(0.0)
+    state[BACKSTOP_ALIVE] = dtype(1.0)
+    state[VENDOR_ALIVE] = dtype(1.0)
+    state[BACKSTOP_DRAW] = dtype(1.0)
+    state[VENDOR_DRAW] = dtype(1.0)
+    state[BACKSTOP_REVENUE] = dtype(0.0)
+    state[PREPAID] = dtype(0.0)
+    state[RESERVE_DRAWN] = dtype(0.0)
+    state[RAISED] = dtype(0.0)
+    state[FLEET_VALUE] = dtype(0.0)
 
 
 @device_function(inline=True)
@@ -268,18 +345,24 @@ def fleet(params, state, month, price_surprise, dtype):
     value is cost x share delivered x residual(age) x (P / planned P)^elasticity, with
     residual(age) = (1 - age_decay)^(age / 12) and ``price_surprise`` = ln P -
     ln planned P: the residual curve already holds the expected decline, so on
-    the planned price path V = sum of cost x residual(age) exactly.
+    the planned price path V = sum of cost x residual(age) exactly. The firm
+    owns (1 - SOLD) of each cohort (lenders of defaulted pools sold the rest);
+    state[COHORT_VALUE + c] gets each cohort's value in full.
     """
     gpus = dtype(0.0)
     power_full = dtype(0.0)
     value = dtype(0.0)
     for c in range(int(params[COHORT_COUNT])):
         age, delivered = cohort_in_service(params, state, c, dtype(month), dtype)
+        state[COHORT_VALUE + c] = dtype(0.0)
         if age >= dtype(0.0):
-            gpus += params[COHORT_GPUS + c] * delivered
-            power_full += params[COHORT_POWER_FULL + c] * delivered
+            owned = dtype(1.0) - state[SOLD + c]
+            gpus += params[COHORT_GPUS + c] * delivered * owned
+            power_full += params[COHORT_POWER_FULL + c] * delivered * owned
             exponent = params[PRICE_ELASTICITY] * price_surprise + params[COHORT_LOG_DECAY + c] * age
-            value += params[COHORT_COST + c] * delivered * math.exp(exponent)
+            full_value = params[COHORT_COST + c] * delivered * math.exp(exponent)
+            state[COHORT_VALUE + c] = full_value
+            value += full_value * owned
     return gpus, power_full, value
 
 
@@ -324,8 +407,9 @@ def deliveries(params, state, month, regime, dtype):
         tranches = params[COHORT_DELIVERY_MONTHS + c]
         if tranche < dtype(0.0) or tranche >= tranches or tranche > params[COHORT_USEFUL_LIFE + c]:
             continue  # none due, or the cohort has retired: no more tranches are bought
-        cost = params[COHORT_COST + c] / tranches
-        capex += cost - params[COHORT_DEPOSIT + c] / tranches
+        owned = dtype(1.0) - state[SOLD + c]  # what lenders of a defaulted pool sold is not bought
+        cost = params[COHORT_COST + c] / tranches * owned
+        capex += cost - params[COHORT_DEPOSIT + c] / tranches * owned
         if tranche == dtype(0.0) and params[COHORT_NEWEST + c] > dtype(0.0):
             state[LAUNCH_CREDIT + c] = state[LAUNCHES]
         funded = dtype(0.0)
@@ -459,55 +543,104 @@ def utilization_step(params, state, regime, e_price, e_rate, e_utilization, dtyp
 def operating_cash_flow(params, state, month, log_price, utilization, dtype):
     """EBITDA of the month ($): by cohort in service, contracted and spot revenue less power; less opex and charges.
 
-    Call after ``contracts``; fills the statement lines (state[REVENUE_CONTRACTED] ...).
+    Call after ``contracts``; fills the statement lines (state[REVENUE_CONTRACTED] ...)
+    and each whole cohort's operating cash flow (state[COHORT_CASH_FLOW + c], for
+    its pools). The firm earns on the (1 - SOLD) it owns of each cohort, and the
+    capacity backstop pays for its unused, uncontracted hours.
     """
     revenue_contracted = dtype(0.0)
     revenue_spot = dtype(0.0)
     power = dtype(0.0)
     gpus = dtype(0.0)
+    unused_hours = dtype(0.0)
     idle = params[IDLE_POWER_FRACTION]
     for c in range(int(params[COHORT_COUNT])):
+        state[COHORT_CASH_FLOW + c] = dtype(0.0)
         age, delivered = cohort_in_service(params, state, c, dtype(month), dtype)
         if age < dtype(0.0):
             continue
-        hours = params[COHORT_GPUS + c] * delivered * dtype(HOURS_PER_MONTH)
+        owned = dtype(1.0) - state[SOLD + c]
+        cohort_gpus = params[COHORT_GPUS + c] * delivered
+        hours = cohort_gpus * dtype(HOURS_PER_MONTH)
         share, rate = contracted(params, state, month, c, utilization, dtype)
         spot_price = math.exp(cohort_log_price(params, state, c, log_price, dtype))
-        revenue_contracted += hours * rate
-        revenue_spot += hours * (dtype(1.0) - share) * utilization * spot_price
+        contracted_c = hours * rate
+        spot_c = hours * (dtype(1.0) - share) * utilization * spot_price
         busy = share + (dtype(1.0) - share) * utilization
-        power += params[COHORT_POWER_FULL + c] * delivered * (busy + (dtype(1.0) - busy) * idle)
-        gpus += params[COHORT_GPUS + c] * delivered
+        power_c = params[COHORT_POWER_FULL + c] * delivered * (busy + (dtype(1.0) - busy) * idle)
+        state[COHORT_CASH_FLOW + c] = contracted_c + spot_c - power_c - params[OPEX_PER_GPU] * cohort_gpus
+        revenue_contracted += contracted_c * owned
+        revenue_spot += spot_c * owned
+        power += power_c * owned
+        gpus += cohort_gpus * owned
+        unused_hours += hours * owned * (dtype(1.0) - share) * (dtype(1.0) - utilization)
     opex = params[OPEX_PER_GPU] * gpus + params[FIXED_OPEX]
     charges = fixed_charges(params, month, dtype)
+    backstop = backstop_payment(params, state, month, unused_hours, dtype)
     state[REVENUE_CONTRACTED] = revenue_contracted
     state[REVENUE_SPOT] = revenue_spot
     state[POWER_COST] = power
     state[OPEX_COST] = opex
     state[FIXED_CHARGES] = charges
     state[GPUS] = gpus
-    ebitda = revenue_contracted + revenue_spot - power - opex - charges - state[DELAY_PENALTIES]
+    state[BACKSTOP_REVENUE] = backstop
+    ebitda = revenue_contracted + revenue_spot + backstop - power - opex - charges - state[DELAY_PENALTIES]
     state[EBITDA] = ebitda
     return ebitda
 
 
 @device_function(inline=True)
-def debt_service(params, state, month, regime, rate, leverage, dtype):
-    """Interest (undrawn fees included) and scheduled principal due this month, and the unrefinanced balloon ($).
+def backstop_payment(params, state, month, unused_hours, dtype):
+    """What the capacity backstop pays this month ($): unused, uncontracted GPU-hours at its price, up to its cap."""
+    month_number = dtype(month)
+    if (
+        params[BACKSTOP_CAP] <= dtype(0.0)
+        or state[BACKSTOP_ALIVE] <= dtype(0.0)
+        or month_number < params[BACKSTOP_START]
+        or month_number > params[BACKSTOP_END]
+    ):
+        return dtype(0.0)
+    payment = min(params[BACKSTOP_PRICE] * unused_hours, params[BACKSTOP_CAP] - state[BACKSTOP_PAID])
+    payment = max(payment, dtype(0.0))
+    state[BACKSTOP_PAID] += payment
+    return payment
 
-    Balances are reduced as if paid: if the firm cannot pay, the path stops and
-    the caller reports the debt from before this call as EAD. Inside its draw
-    window a facility pays interest only; after it, its undrawn commitment lapses.
+
+@device_function(inline=True)
+def support_counterparties(params, state, regime, dtype):
+    """The backstop's counterparty and the vendor default with their regime's monthly hazard.
+
+    Once the vendor has stopped financing, the undrawn commitments of every
+    vendor-financed tranche lapse.
+    """
+    if state[BACKSTOP_ALIVE] > dtype(0.0) and state[BACKSTOP_DRAW] < params[BACKSTOP_HAZARD + regime]:
+        state[BACKSTOP_ALIVE] = dtype(0.0)
+    if state[VENDOR_ALIVE] > dtype(0.0) and state[VENDOR_DRAW] < params[VENDOR_HAZARD + regime]:
+        state[VENDOR_ALIVE] = dtype(0.0)
+    if state[VENDOR_ALIVE] <= dtype(0.0):
+        for j in range(int(params[TRANCHE_COUNT])):
+            if params[TRANCHE_VENDOR + j] > dtype(0.0):
+                state[UNDRAWN + j] = dtype(0.0)
+
+
+@device_function(inline=True)
+def debt_service(params, state, month, regime, rate, debt, value, leverage, dtype):
+    """Interest (undrawn fees included), principal and unrefinanced balloon due this month, by tranche.
+
+    Fills state[INTEREST + j], state[PRINCIPAL + j] and state[BALLOON + j]
+    and leaves balances as they are: ``pay_service`` reduces them once the
+    month's service is paid. Inside its draw window a facility pays interest
+    only; after it, its undrawn commitment lapses. A bullet's balloon is
+    refinanced while lenders are open: in part, up to what keeps debt within
+    max LTV x ``value`` (``debt`` and ``leverage`` are from before service), or
+    all or nothing by ``leverage`` if refinancing is not partial.
     """
     month_number = dtype(month)
     base_rate = max(rate, params[RATE_FLOOR])
-    can_refinance = (
-        params[REFINANCING_ENABLED] > dtype(0.0)
-        and params[REFINANCING_OPEN + regime] > dtype(0.0)
-        and leverage <= params[REFINANCING_MAX_LTV]
-    )
-    service = dtype(0.0)
-    balloon = dtype(0.0)
+    lenders_open = params[REFINANCING_ENABLED] > dtype(0.0) and params[REFINANCING_OPEN + regime] > dtype(0.0)
+    partial = params[REFINANCING_PARTIAL] > dtype(0.0)
+    headroom = params[REFINANCING_MAX_LTV] * value - debt
+    new_spread = params[REFINANCING_SPREAD + regime] + params[REFINANCING_LEVERAGE_SPREAD] * leverage
     state[REFINANCED] = dtype(0.0)
     for j in range(int(params[TRANCHE_COUNT])):
         balance = state[BALANCE + j]
@@ -519,7 +652,7 @@ def debt_service(params, state, month, regime, rate, leverage, dtype):
             state[UNDRAWN + j] = dtype(0.0)
         state[INTEREST + j] = fee
         state[PRINCIPAL + j] = dtype(0.0)
-        service += fee
+        state[BALLOON + j] = dtype(0.0)
         if balance <= dtype(0.0):
             continue
         annual_rate = state[RATE + j]
@@ -532,14 +665,20 @@ def debt_service(params, state, month, regime, rate, leverage, dtype):
         if payments_left <= dtype(1.0):
             principal = balance
             if amortization == BULLET:
-                if can_refinance:
+                rolled = dtype(0.0)
+                if lenders_open:
+                    if partial:
+                        rolled = min(balance, max(headroom + balance, dtype(0.0)))
+                    elif leverage <= params[REFINANCING_MAX_LTV]:
+                        rolled = balance
+                    headroom -= rolled - balance
+                if rolled > dtype(0.0):
                     state[FLOATING + j] = dtype(1.0)
-                    state[RATE + j] = params[REFINANCING_SPREAD + regime]
+                    state[RATE + j] = new_spread
                     state[MATURITY + j] = month_number + params[REFINANCING_TERM]
-                    state[REFINANCED] += balance
-                    principal = dtype(0.0)
-                else:
-                    balloon += balance
+                    state[REFINANCED] += rolled
+                    principal = balance - rolled
+                state[BALLOON + j] = principal
         elif in_window:
             principal = dtype(0.0)
         elif amortization == LINEAR:
@@ -557,11 +696,15 @@ def debt_service(params, state, month, regime, rate, leverage, dtype):
             principal = state[PAYMENT + j] - interest
         else:
             principal = dtype(0.0)
-        state[BALANCE + j] = balance - principal
         state[INTEREST + j] += interest
         state[PRINCIPAL + j] = principal
-        service += interest + principal
-    return service, balloon
+
+
+@device_function(inline=True)
+def pay_service(params, state, dtype):
+    """The month's service is paid: each balance falls by its principal."""
+    for j in range(int(params[TRANCHE_COUNT])):
+        state[BALANCE + j] -= state[PRINCIPAL + j]
 
 
 @device_function(inline=True)
@@ -616,44 +759,71 @@ def covenant_tests(params, state, month, debt, ltv, dscr, service_quarter, dtype
 
 
 @device_function(inline=True)
-def recovery(params, debt, cash, collateral_value, dtype):
-    """What lenders recover at default ($): cash on hand and the fleet sold at the fire-sale haircut, at most EAD."""
-    return min(debt, max(cash, dtype(0.0)) + collateral_value * params[FIRE_SALE_RECOVERY])
-
-
-@device_function(inline=True)
 def firm_step(params, state, month, regime, log_price, price_surprise, utilization, rate, dtype):
     """Advance the firm one month; ``price_surprise`` is ln P less the planned ln P (collateral).
 
-    Returns (cause, ead, loss, ltv, dscr): cause is NO_DEFAULT or how the path
-    ends; ead and loss in $ (zero without default); ltv and dscr as reported.
+    Returns (cause, ltv, dscr): cause is NO_DEFAULT or how the parent ends this
+    month; ltv and dscr as reported. A ring-fenced pool may default on its own
+    while the parent lives on: its tranches' default month, EAD and recovery
+    are in the state (state[TRANCHE_DEFAULT_MONTH + j] ...), as are every
+    tranche's at the parent's default (``settle_parent``, the waterfall).
     """
+    if (month - 1) % MONTHS_PER_YEAR == 0:
+        state[EQUITY_RAISED_YEAR] = dtype(0.0)
+    state[PREPAID] = dtype(0.0)
+    state[RESERVE_DRAWN] = dtype(0.0)
+    state[RAISED] = dtype(0.0)
+    support_counterparties(params, state, regime, dtype)
     capex, drawn = deliveries(params, state, month, regime, dtype)
     state[CAPEX] = capex
     state[DRAWS] = drawn
     state[DELAY_PENALTIES] = contracts(params, state, month, regime, log_price, dtype)
     value = fleet_value(params, state, month, price_surprise, dtype)
+    pool_values(params, state, dtype)
     ebitda = operating_cash_flow(params, state, month, log_price, utilization, dtype)
     cash = state[CASH] + ebitda - capex + drawn
     debt = total_debt(state, dtype)
     ltv = loan_to_value(debt, value, dtype)
+    debt_service(params, state, month, regime, rate, debt, value, ltv, dtype)
 
-    service, balloon = debt_service(params, state, month, regime, rate, ltv, dtype)
+    cash, value, cross_default = pool_tests(params, state, month, cash, value, dtype)
+    state[FLEET_VALUE] = value
+    service, balloon = service_due(params, state, dtype)
     # Coverage is of scheduled service: a balloon is refinanced or paid from cash, not from EBITDA.
     # Fixed charges sit on both sides (a fixed-charge cover); with none it is EBITDA / service.
     charges = state[FIXED_CHARGES]
     dscr, service_quarter = trailing_coverage(state, month, ebitda + charges, service - balloon + charges, dtype)
-
-    cause = liquidity_test(cash, service, balloon, debt, dtype)
-    if cause != NO_DEFAULT:
+    if cross_default:
         state[CASH] = cash
-        return cause, debt, debt - recovery(params, debt, cash, value, dtype), ltv, dscr
+        settle_parent(params, state, month, cash, value, dtype)
+        return POOL_DEFAULT, loan_to_value(total_debt(state, dtype), value, dtype), dscr
 
+    debt = total_debt(state, dtype)  # before payment, without the tranches of pools that defaulted now
+    ltv = loan_to_value(debt, value, dtype)
+    shortfall = service - cash
+    if shortfall > dtype(0.0):
+        reserves = draw_reserves(params, state, shortfall, False, dtype)
+        needed = shortfall - reserves
+        if needed > dtype(0.0):
+            book_equity = cash + value + reserves_held(params, state, dtype) - debt
+            if not raise_equity(params, state, regime, needed, book_equity, dtype):
+                state[CASH] = cash
+                settle_parent(params, state, month, cash, value, dtype)
+                return liquidity_test(cash + reserves, service, balloon, debt, dtype), ltv, dscr
+            cash += needed  # the raise's proceeds
+        cash += draw_reserves(params, state, shortfall, True, dtype)
+
+    pay_service(params, state, dtype)
     cash -= service
+    cash, cause = borrowing_base(params, state, cash, value, dtype)
+    if cause == NO_DEFAULT:
+        cash = top_up_reserves(params, state, cash, dtype)
+        cash = cash_sweep(params, state, ebitda, service - balloon, cash, dtype)
     state[CASH] = cash
     debt = total_debt(state, dtype)
     ltv = loan_to_value(debt, value, dtype)
-    cause = covenant_tests(params, state, month, debt, ltv, dscr, service_quarter, dtype)
+    if cause == NO_DEFAULT:
+        cause = covenant_tests(params, state, month, debt, ltv, dscr, service_quarter, dtype)
     if cause != NO_DEFAULT:
-        return cause, debt, debt - recovery(params, debt, cash, value, dtype), ltv, dscr
-    return NO_DEFAULT, dtype(0.0), dtype(0.0), ltv, dscr
+        settle_parent(params, state, month, cash, value, dtype)
+    return cause, ltv, dscr

@@ -17,6 +17,8 @@ MAX_CUSTOMERS = 4
 MAX_COHORTS = 4
 MAX_TRANCHES = 10
 MAX_OBLIGATIONS = 8  # fixed charges: the cohorts' data-centre leases and [[obligations]] together
+MAX_POOLS = 4  # security pools: a share of some cohorts (and their contracts' cash flows) pledged to tranches
+MAX_RANK = 4  # seniority ranks, 1 (most senior) .. MAX_RANK
 TRAILING_MONTHS = 3  # DSCR looks at a trailing quarter
 
 # Reported ratios are clipped to +-RATIO_CAP so that outputs stay finite when
@@ -153,6 +155,37 @@ REFINANCING_MAX_LTV = _param(name="refinancing_max_ltv")
 REFINANCING_OPEN = _param(2, name="refinancing_open")  # [regime] 1 if lenders refinance in that regime
 REFINANCING_SPREAD = _param(2, name="refinancing_spread")  # [regime] annual spread of the new floating loan
 REFINANCING_TERM = _param(name="refinancing_term")  # months
+REFINANCING_PARTIAL = _param(name="refinancing_partial")  # 1: up to max LTV x V; 0: all or nothing
+REFINANCING_LEVERAGE_SPREAD = _param(name="refinancing_leverage_spread")  # annual spread per unit of LTV
+
+# --- capital structure: security pools, seniority, facility mechanics ---
+# A pool holds POOL_SHARE of each cohort in its bit mask (those GPUs and the cash flows of their
+# contracts); its tranches recover from it first. A ring-fenced pool serves its tranches from its own
+# cash flow and reserve and defaults on its own when they fall short.
+POOL_COUNT = _param(name="pool_count")
+POOL_COHORTS = _param(MAX_POOLS, name="pool_cohorts")  # bit c set: the pool holds a share of cohort c
+POOL_SHARE = _param(MAX_POOLS, name="pool_share")  # share of each of its cohorts pledged
+POOL_RESERVE_MONTHS = _param(MAX_POOLS, name="pool_reserve_months")  # debt-service reserve, months of service
+POOL_RING_FENCED = _param(MAX_POOLS, name="pool_ring_fenced")  # 1: served by its own cash flow alone
+POOL_CROSS_DEFAULT = _param(MAX_POOLS, name="pool_cross_default")  # 1: its default is the parent's too
+TRANCHE_POOL = _param(MAX_TRANCHES, name="tranche_pool")  # pool index, -1: unsecured at the parent
+TRANCHE_RANK = _param(MAX_TRANCHES, name="tranche_rank")  # 1 (senior) .. MAX_RANK
+TRANCHE_SWEEP = _param(MAX_TRANCHES, name="tranche_sweep")  # share of the cash flow above the sweep cover
+TRANCHE_SWEEP_DSCR = _param(MAX_TRANCHES, name="tranche_sweep_dscr")  # the cover the firm keeps before the sweep
+TRANCHE_BORROWING_BASE = _param(MAX_TRANCHES, name="tranche_borrowing_base")  # max balance / collateral (0 off)
+TRANCHE_VENDOR = _param(MAX_TRANCHES, name="tranche_vendor")  # 1: its undrawn commitment is the vendor's
+
+# --- market access and support ---
+EQUITY_ENABLED = _param(name="equity_enabled")
+EQUITY_OPEN = _param(2, name="equity_open")  # [regime] 1 if investors buy new equity in that regime
+EQUITY_MAX_RAISE = _param(name="equity_max_raise")  # per year, a share of the book equity at the raise
+EQUITY_COST = _param(name="equity_cost")  # share of the gross raise lost to discount and fees
+BACKSTOP_CAP = _param(name="backstop_cap")  # $ in all (0: no backstop)
+BACKSTOP_PRICE = _param(name="backstop_price")  # $/GPU-hour paid for unused, uncontracted capacity
+BACKSTOP_START = _param(name="backstop_start")  # first month it buys
+BACKSTOP_END = _param(name="backstop_end")  # last month it buys
+BACKSTOP_HAZARD = _param(2, name="backstop_hazard")  # [regime] monthly default probability of its counterparty
+VENDOR_HAZARD = _param(2, name="vendor_hazard")  # [regime] monthly probability the vendor stops financing
 
 PARAMETER_COUNT = _param.count
 PARAMETER_NAMES = tuple(_param.names)
@@ -198,6 +231,30 @@ GPUS = _state()  # GPUs in service
 INTEREST = _state(MAX_TRANCHES)
 PRINCIPAL = _state(MAX_TRANCHES)  # scheduled and balloon principal (a refinanced balloon is none)
 REFINANCED = _state()  # balloons rolled into new loans this month, $
+BALLOON = _state(MAX_TRANCHES)  # this month's unrefinanced balloon, $ (part of PRINCIPAL)
+# The capital structure's state.
+SOLD = _state(MAX_COHORTS)  # share of each cohort sold by the lenders of defaulted pools
+COHORT_CASH_FLOW = _state(MAX_COHORTS)  # this month's operating cash flow of the whole cohort, $
+COHORT_VALUE = _state(MAX_COHORTS)  # this month's collateral value of the whole cohort (sold or not), $
+FLEET_VALUE = _state()  # this month's collateral value V of what the firm owns, $
+POOL_VALUE = _state(MAX_POOLS)  # this month's collateral value of each pool's share of its cohorts, $
+POOL_DEFAULTED = _state(MAX_POOLS)
+RESERVE = _state(MAX_POOLS)  # debt-service reserve accounts, $
+TRANCHE_DEFAULT_MONTH = _state(MAX_TRANCHES)  # -1: not in default
+TRANCHE_EAD = _state(MAX_TRANCHES)
+TRANCHE_RECOVERY = _state(MAX_TRANCHES)
+EQUITY_SHARE = _state()  # share of the firm the holders of month 0 still own
+EQUITY_RAISED = _state()  # $ raised in all (gross)
+EQUITY_RAISED_YEAR = _state()  # $ raised in the current year (months 1-12, 13-24, ...)
+BACKSTOP_PAID = _state()  # $ paid by the backstop so far
+BACKSTOP_ALIVE = _state()
+VENDOR_ALIVE = _state()
+BACKSTOP_DRAW = _state()  # this month's uniform: does the backstop's counterparty default?
+VENDOR_DRAW = _state()  # this month's uniform: does the vendor stop financing?
+BACKSTOP_REVENUE = _state()  # statement lines of the month, $
+PREPAID = _state()  # cash sweep and borrowing-base prepayments
+RESERVE_DRAWN = _state()
+RAISED = _state()
 STATE_SIZE = _state.count
 
 # --- per-path outputs ---
@@ -211,14 +268,22 @@ OUT_MAX_LTV = _float_out(name="max_ltv")
 OUT_MIN_DSCR = _float_out(name="min_dscr")
 OUT_MEAN_UTILIZATION = _float_out(name="mean_utilization")
 OUT_EQUITY_VALUE = _float_out(name="equity_value")
+OUT_EQUITY_RAISED = _float_out(name="equity_raised")
+OUT_BACKSTOP_PAID = _float_out(name="backstop_paid")
+# Per tranche (kept out of the per-path table: they go to the tranche table, one row per path and tranche).
+OUT_TRANCHE_EAD = _float_out(MAX_TRANCHES, name="tranche_ead")
+OUT_TRANCHE_RECOVERY = _float_out(MAX_TRANCHES, name="tranche_recovery")
 FLOAT_OUTPUT_COUNT = _float_out.count
 FLOAT_OUTPUT_NAMES = tuple(_float_out.names)
+PATH_FLOAT_OUTPUT_NAMES = FLOAT_OUTPUT_NAMES[:OUT_TRANCHE_EAD]  # the per-path table's float columns
 
 _int_out = _Slots()
 OUT_DEFAULT_MONTH = _int_out(name="default_month")  # -1 = ran to the horizon (null in the results)
 OUT_DEFAULT_CAUSE = _int_out(name="default_cause")
+OUT_TRANCHE_DEFAULT_MONTH = _int_out(MAX_TRANCHES, name="tranche_default_month")  # -1 = none
 INT_OUTPUT_COUNT = _int_out.count
 INT_OUTPUT_NAMES = tuple(_int_out.names)
+PATH_INT_OUTPUT_NAMES = INT_OUTPUT_NAMES[:OUT_TRANCHE_DEFAULT_MONTH]  # the per-path table's integer columns
 
 # How a path ends, as stored in OUT_DEFAULT_CAUSE. The first four after NO_DEFAULT are credit
 # defaults (a loss to lenders is possible); a firm that runs out of cash with no debt left is
@@ -229,8 +294,9 @@ LTV_BREACH = 2
 DSCR_BREACH = 3
 REFINANCING = 4
 INSOLVENT_NO_DEBT = 5
-CAUSE_NAMES = ("none", "liquidity", "ltv", "dscr", "refinancing", "insolvent_no_debt")
-CREDIT_CAUSES = (LIQUIDITY, LTV_BREACH, DSCR_BREACH, REFINANCING)
+POOL_DEFAULT = 6  # a ring-fenced pool could not serve its tranches (the parent lives on without cross-default)
+CAUSE_NAMES = ("none", "liquidity", "ltv", "dscr", "refinancing", "insolvent_no_debt", "pool")
+CREDIT_CAUSES = (LIQUIDITY, LTV_BREACH, DSCR_BREACH, REFINANCING, POOL_DEFAULT)
 
 # --- monthly trajectories of the first few paths (fan charts) ---
 # glut is the regime indicator, so its monthly mean is the share of paths in glut.
@@ -266,6 +332,11 @@ STATEMENT_LAUNCHES = _statement(name="launches")  # generation launches so far
 STATEMENT_INTEREST = _statement(MAX_TRANCHES, name="interest")
 STATEMENT_PRINCIPAL = _statement(MAX_TRANCHES, name="principal")
 STATEMENT_REFINANCED = _statement(name="refinanced")  # balloons due this month and rolled into new loans
+STATEMENT_BACKSTOP = _statement(name="backstop")  # paid by the capacity backstop for unused capacity
+STATEMENT_PREPAID = _statement(name="prepaid")  # cash sweep and borrowing-base prepayments
+STATEMENT_RESERVE_DRAWN = _statement(name="reserve_drawn")  # from the debt-service reserves to pay service
+STATEMENT_RESERVES = _statement(name="reserves")  # in the debt-service reserve accounts at the month's end
+STATEMENT_EQUITY_RAISED = _statement(name="equity_raised")  # gross, this month
 STATEMENT_CASH = _statement(name="cash")
 STATEMENT_DEBT = _statement(name="debt")
 STATEMENT_FLEET_VALUE = _statement(name="fleet_value")
@@ -286,6 +357,8 @@ MAX_ENTITIES = 32
 BLOCKS_PER_STREAM = BLOCKS_PER_ENTITY * MAX_ENTITIES
 MARKET_BLOCK = 0  # words 0, 1: Box-Muller (e_price, e_rate); word 2: u_jump; word 3: u_regime
 FIRM_BLOCK = 0  # of the firm's entity; words 0, 1: Box-Muller (e_utilization, spare); 2, 3: customers 0, 1
-FIRM_MORE_CUSTOMERS_BLOCK = 1  # words 0, 1: customers 2, 3 (drawn only with more than two); 2, 3 spare
+# words 0, 1: customers 2, 3 (drawn only with more than two); words 2, 3: the backstop's and the vendor's
+# default (drawn only if either can default)
+FIRM_MORE_CUSTOMERS_BLOCK = 1
 FIRM_RENEWAL_BLOCK = 2  # words 0-3: renewal of customers 0-3 (drawn only if some contract can renew)
 FIRM_SLIP_BLOCK = 3  # words 0-3: slip of cohorts 0-3 (drawn only if some delivery can slip)

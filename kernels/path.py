@@ -11,6 +11,9 @@ import math
 from .device import device_function
 from .firm import firm_step, fleet_value, init_firm, optional_blocks, total_debt, utilization_step
 from .layout import (
+    BACKSTOP_DRAW,
+    BACKSTOP_PAID,
+    BACKSTOP_REVENUE,
     BASE_CASE,
     BREACHES,
     CAPEX,
@@ -19,19 +22,26 @@ from .layout import (
     DELAY_PENALTIES,
     DRAWS,
     EBITDA,
+    EQUITY_RAISED,
+    EQUITY_SHARE,
+    FIRM_MORE_CUSTOMERS_BLOCK,
     FIRM_RENEWAL_BLOCK,
     FIRM_SLIP_BLOCK,
     FIXED_CHARGES,
+    FLEET_VALUE,
     GPUS,
     INTEREST,
     LAUNCHES,
+    MAX_POOLS,
     MAX_TRANCHES,
     MONTHS_PER_YEAR,
     NO_DEFAULT,
     OPEX_COST,
+    OUT_BACKSTOP_PAID,
     OUT_DEFAULT_CAUSE,
     OUT_DEFAULT_MONTH,
     OUT_EAD,
+    OUT_EQUITY_RAISED,
     OUT_EQUITY_VALUE,
     OUT_FINAL_CASH,
     OUT_FINAL_PRICE,
@@ -40,14 +50,23 @@ from .layout import (
     OUT_MEAN_UTILIZATION,
     OUT_MIN_CASH,
     OUT_MIN_DSCR,
+    OUT_TRANCHE_DEFAULT_MONTH,
+    OUT_TRANCHE_EAD,
+    OUT_TRANCHE_RECOVERY,
+    POOL_DEFAULT,
     POWER_COST,
+    PREPAID,
     PRINCIPAL,
+    RAISED,
     RATIO_CAP,
     REFINANCED,
     RENEWAL_DRAW,
+    RESERVE,
+    RESERVE_DRAWN,
     REVENUE_CONTRACTED,
     REVENUE_SPOT,
     SLIP_DRAW,
+    STATEMENT_BACKSTOP,
     STATEMENT_BREACHES,
     STATEMENT_CAPEX,
     STATEMENT_CASH,
@@ -56,6 +75,7 @@ from .layout import (
     STATEMENT_DRAWS,
     STATEMENT_DSCR,
     STATEMENT_EBITDA,
+    STATEMENT_EQUITY_RAISED,
     STATEMENT_EVENT,
     STATEMENT_FIXED_CHARGES,
     STATEMENT_FLEET_VALUE,
@@ -66,11 +86,14 @@ from .layout import (
     STATEMENT_OPEX,
     STATEMENT_PLANNED_PRICE,
     STATEMENT_POWER,
+    STATEMENT_PREPAID,
     STATEMENT_PRICE,
     STATEMENT_PRINCIPAL,
     STATEMENT_RATE,
     STATEMENT_REFINANCED,
     STATEMENT_REGIME,
+    STATEMENT_RESERVE_DRAWN,
+    STATEMENT_RESERVES,
     STATEMENT_REVENUE_CONTRACTED,
     STATEMENT_REVENUE_SPOT,
     STATEMENT_UNDRAWN,
@@ -81,7 +104,11 @@ from .layout import (
     TRACK_PRICE,
     TRACK_RATE,
     TRACK_UTILIZATION,
+    TRANCHE_DEFAULT_MONTH,
+    TRANCHE_EAD,
+    TRANCHE_RECOVERY,
     UNDRAWN,
+    VENDOR_DRAW,
 )
 from .market import initial_market, market_step, reference_step
 from .rng import firm_draws, firm_uniforms, market_draws
@@ -99,12 +126,14 @@ def write_statement(
     utilization,
     rate,
     cause,
-    ead,
     ltv,
     dscr,
     dtype,
 ):
-    """Row ``month - 1`` of a path's statement, from the month's market and the firm's state after its step."""
+    """Row ``month - 1`` of a path's statement, from the month's market and the firm's state after its step.
+
+    ``cause``: how the parent ended this month (NO_DEFAULT: it did not).
+    """
     row = month - 1
     statement[row, STATEMENT_PRICE] = math.exp(log_price)
     statement[row, STATEMENT_PLANNED_PRICE] = math.exp(reference_log_price)
@@ -122,9 +151,24 @@ def write_statement(
         statement[row, STATEMENT_INTEREST + j] = state[INTEREST + j]
         statement[row, STATEMENT_PRINCIPAL + j] = state[PRINCIPAL + j]
     statement[row, STATEMENT_REFINANCED] = state[REFINANCED]
+    statement[row, STATEMENT_BACKSTOP] = state[BACKSTOP_REVENUE]
+    statement[row, STATEMENT_PREPAID] = state[PREPAID]
+    statement[row, STATEMENT_RESERVE_DRAWN] = state[RESERVE_DRAWN]
+    statement[row, STATEMENT_EQUITY_RAISED] = state[RAISED]
+    reserves = dtype(0.0)
+    for p in range(MAX_POOLS):
+        reserves += state[RESERVE + p]
+    statement[row, STATEMENT_RESERVES] = reserves
     statement[row, STATEMENT_CASH] = state[CASH]
-    # At a default the balances were not paid down: the debt is the exposure.
-    statement[row, STATEMENT_DEBT] = ead if cause != NO_DEFAULT else total_debt(state, dtype)
+    # At the parent's default the debt is the exposure of the tranches in default from this month.
+    month_number = dtype(month)
+    defaulted = dtype(0.0)
+    pool_defaulted = False
+    for j in range(MAX_TRANCHES):
+        if state[TRANCHE_DEFAULT_MONTH + j] == month_number:
+            defaulted += state[TRANCHE_EAD + j]
+            pool_defaulted = True
+    statement[row, STATEMENT_DEBT] = defaulted if cause != NO_DEFAULT else total_debt(state, dtype)
     statement[row, STATEMENT_GPUS] = state[GPUS]
     statement[row, STATEMENT_CAPEX] = state[CAPEX]
     statement[row, STATEMENT_DRAWS] = state[DRAWS]
@@ -133,10 +177,12 @@ def write_statement(
         undrawn += state[UNDRAWN + j]
     statement[row, STATEMENT_UNDRAWN] = undrawn
     statement[row, STATEMENT_LAUNCHES] = state[LAUNCHES]
-    statement[row, STATEMENT_FLEET_VALUE] = fleet_value(params, state, month, log_price - reference_log_price, dtype)
+    statement[row, STATEMENT_FLEET_VALUE] = state[FLEET_VALUE]
     statement[row, STATEMENT_LTV] = ltv
     statement[row, STATEMENT_DSCR] = dscr
     statement[row, STATEMENT_BREACHES] = state[BREACHES]
+    if cause == NO_DEFAULT and pool_defaulted:
+        cause = POOL_DEFAULT  # a ring-fenced pool defaulted; the parent lives on
     statement[row, STATEMENT_EVENT] = dtype(cause)
 
 
@@ -168,12 +214,10 @@ def simulate_path(
     regime, log_price, rate, launches = initial_market(params)
     reference_log_price = log_price  # the planned price path that collateral is valued against
     init_firm(params, state, dtype)
-    more_customers, renewals, slips = optional_blocks(params)
+    more_customers, renewals, slips, support = optional_blocks(params)
     alive = True
     cause = NO_DEFAULT
-    default_month = -1
-    ead = dtype(0.0)
-    loss = dtype(0.0)
+    parent_end = -1  # the month the parent defaulted or ran out of cash
     min_cash = state[CASH]
     max_ltv = dtype(0.0)
     min_dscr = dtype(RATIO_CAP)
@@ -186,7 +230,10 @@ def simulate_path(
     for month in range(1, horizon + 1):
         e_price, e_rate, u_jump, u_regime = market_draws(seed, stream, path_id, month, dtype)
         e_utilization, u0, u1, u2, u3 = firm_draws(seed, stream, path_id, month, 0, more_customers, dtype)
-        r0 = r1 = r2 = r3 = s0 = s1 = s2 = s3 = dtype(1.0)
+        r0 = r1 = r2 = r3 = s0 = s1 = s2 = s3 = u_backstop = u_vendor = dtype(1.0)
+        if support and alive:
+            block = FIRM_MORE_CUSTOMERS_BLOCK  # words 2, 3: the backstop's and the vendor's default
+            _, _, u_backstop, u_vendor = firm_uniforms(seed, stream, path_id, month, 0, block, dtype)
         if renewals and alive:
             r0, r1, r2, r3 = firm_uniforms(seed, stream, path_id, month, 0, FIRM_RENEWAL_BLOCK, dtype)
         if slips and alive:
@@ -194,7 +241,7 @@ def simulate_path(
         if params[BASE_CASE] > dtype(0.0):  # the plan: no shock, and a uniform of 1 is below no probability
             e_price = e_rate = e_utilization = dtype(0.0)
             u_jump = u_regime = u0 = u1 = u2 = u3 = dtype(1.0)
-            r0 = r1 = r2 = r3 = s0 = s1 = s2 = s3 = dtype(1.0)
+            r0 = r1 = r2 = r3 = s0 = s1 = s2 = s3 = u_backstop = u_vendor = dtype(1.0)
         regime, log_price, rate, launches = market_step(
             params, regime, log_price, rate, launches, e_price, e_rate, u_jump, u_regime, dtype
         )
@@ -214,12 +261,12 @@ def simulate_path(
             state[SLIP_DRAW + 1] = s1
             state[SLIP_DRAW + 2] = s2
             state[SLIP_DRAW + 3] = s3
+            state[BACKSTOP_DRAW] = u_backstop
+            state[VENDOR_DRAW] = u_vendor
             state[LAUNCHES] = dtype(launches)
             rate_sum += rate
             surprise = log_price - reference_log_price
-            cause, ead, loss, ltv, dscr = firm_step(
-                params, state, month, regime, log_price, surprise, utilization, rate, dtype
-            )
+            cause, ltv, dscr = firm_step(params, state, month, regime, log_price, surprise, utilization, rate, dtype)
             utilization_sum += utilization
             months_alive += 1
             final_log_price = log_price
@@ -238,14 +285,13 @@ def simulate_path(
                     utilization,
                     rate,
                     cause,
-                    ead,
                     ltv,
                     dscr,
                     dtype,
                 )
             if cause != NO_DEFAULT:
                 alive = False
-                default_month = month
+                parent_end = month
 
         if track_row >= 0:
             step = month - 1
@@ -261,11 +307,33 @@ def simulate_path(
     equity = dtype(0.0)
     if alive:
         net_worth = state[CASH] + fleet_value(params, state, horizon, log_price - reference_log_price, dtype)
+        for p in range(MAX_POOLS):
+            net_worth += state[RESERVE + p]
         net_worth -= total_debt(state, dtype)
-        equity = math.exp(-rate_sum / dtype(MONTHS_PER_YEAR)) * max(net_worth, dtype(0.0))
+        equity = state[EQUITY_SHARE] * math.exp(-rate_sum / dtype(MONTHS_PER_YEAR)) * max(net_worth, dtype(0.0))
+
+    # The path's default: the first month a tranche defaulted, or the parent's end if no earlier.
+    ead = dtype(0.0)
+    loss = dtype(0.0)
+    first_tranche_default = -1
+    for j in range(MAX_TRANCHES):
+        tranche_month = int(state[TRANCHE_DEFAULT_MONTH + j])
+        outputs_int[OUT_TRANCHE_DEFAULT_MONTH + j, column] = tranche_month
+        outputs_float[OUT_TRANCHE_EAD + j, column] = state[TRANCHE_EAD + j]
+        outputs_float[OUT_TRANCHE_RECOVERY + j, column] = state[TRANCHE_RECOVERY + j]
+        ead += state[TRANCHE_EAD + j]
+        loss += state[TRANCHE_EAD + j] - state[TRANCHE_RECOVERY + j]
+        if tranche_month > 0 and (first_tranche_default < 0 or tranche_month < first_tranche_default):
+            first_tranche_default = tranche_month
+    default_month = parent_end
+    if first_tranche_default > 0 and (parent_end < 0 or first_tranche_default < parent_end):
+        default_month = first_tranche_default
+        cause = POOL_DEFAULT
 
     outputs_float[OUT_EAD, column] = ead
     outputs_float[OUT_LOSS, column] = loss
+    outputs_float[OUT_EQUITY_RAISED, column] = state[EQUITY_RAISED]
+    outputs_float[OUT_BACKSTOP_PAID, column] = state[BACKSTOP_PAID]
     outputs_float[OUT_FINAL_PRICE, column] = math.exp(final_log_price)
     outputs_float[OUT_FINAL_CASH, column] = state[CASH]
     outputs_float[OUT_MIN_CASH, column] = min_cash

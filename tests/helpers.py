@@ -173,6 +173,30 @@ def table_with(base, *layers):
     return table
 
 
+# The full model with a capital structure: two pools (one ring-fenced without cross-default), a reserve,
+# ranks, a borrowing base, a cash sweep, a vendor-financed facility, equity raises and a backstop.
+CAPITAL_STRUCTURE = table_with(
+    FULL_MODEL,
+    {
+        "pools": [
+            {"name": "fleet", "cohorts": ["installed"], "share": 0.5, "reserve_months": 2.0},
+            {"name": "growth", "cohorts": ["newer"], "ring_fenced": True, "cross_default": False},
+        ],
+        "equity": {"enabled": True, "max_raise_per_year": 0.2, "cost": 0.1},
+        "backstop": {"cap": 30e6, "price": 1.5, "start_month": 3, "end_month": 40, "annual_default_probability": 0.1},
+        "vendor": {"annual_default_probability": 0.2},
+        "refinancing": {"leverage_spread": 0.05},
+    },
+)
+CAPITAL_STRUCTURE["debt"] = [
+    FULL_MODEL["debt"][0] | {"pool": "fleet", "borrowing_base": 1.5},
+    FULL_MODEL["debt"][1] | {"pool": "growth", "vendor": True},
+    FULL_MODEL["debt"][2] | {"rank": 2},
+    FULL_MODEL["debt"][3] | {"pool": "fleet", "cash_sweep": 0.3, "sweep_dscr": 1.2},
+    FULL_MODEL["debt"][4],
+]
+
+
 def config_of(table):
     return validate(table)
 
@@ -209,18 +233,24 @@ def assert_same_paths(first, second, rtol=1e-9):
     """Float outputs agree to ``rtol`` relative, default months and causes exactly.
 
     Values that cancel to near zero (cash) are compared against the column's
-    scale, so "relative" means relative to the size of the quantity.
+    scale, so "relative" means relative to the size of the quantity. Every
+    output that ``second`` holds is compared (all of them, from ``simulate``).
     """
-    for name in L.INT_OUTPUT_NAMES:
+    for name in (name for name in L.INT_OUTPUT_NAMES if name in second):
         np.testing.assert_array_equal(first[name], second[name], err_msg=name)
-    for name in L.FLOAT_OUTPUT_NAMES:
+    for name in (name for name in L.FLOAT_OUTPUT_NAMES if name in second):
         scale = float(np.max(np.abs(second[name]), initial=0.0))
         np.testing.assert_allclose(first[name], second[name], rtol=rtol, atol=rtol * scale, err_msg=name)
 
 
+def per_path(result):
+    """The outputs of ``simulate`` that the per-path table holds (its tranche outputs go to the tranche table)."""
+    return {name: result[name] for name in L.PATH_INT_OUTPUT_NAMES + L.PATH_FLOAT_OUTPUT_NAMES}
+
+
 def outputs_of_table(table):
     """Per-path outputs from a stored paths table, in the kernels' codes (no default: month -1, cause 0)."""
-    result = {name: table[name].to_numpy() for name in L.FLOAT_OUTPUT_NAMES}
+    result = {name: table[name].to_numpy() for name in L.PATH_FLOAT_OUTPUT_NAMES}
     result["default_month"] = table["default_month"].fill_null(-1).to_numpy()
     result["default_cause"] = table["default_cause"].combine_chunks().indices.fill_null(L.NO_DEFAULT).to_numpy()
     return result

@@ -12,7 +12,17 @@ import pytest
 from conftest import requires_gpu
 from gpu_stress.results.aggregates import summarize_chunk
 from gpu_stress.results.histogram import Histogram
-from helpers import FULL_MODEL, assert_same_paths, config_of, outputs_of_table, preset_config, simulate, table_with
+from helpers import (
+    CAPITAL_STRUCTURE,
+    FULL_MODEL,
+    assert_same_paths,
+    config_of,
+    outputs_of_table,
+    per_path,
+    preset_config,
+    simulate,
+    table_with,
+)
 
 GPU_PATHS = int(os.environ.get("GPU_STRESS_TEST_PATHS", "1000000"))
 
@@ -35,7 +45,9 @@ def write_toml(path, table):
     assert tomllib.loads(path.read_text()) == table
 
 
-def run_on_simulator(tmp_path, table, *options):
+def run_on_simulator(tmp_path, table, *options, part="paths"):
+    """The ``part`` dataset (paths, or tranches: one row per path and tranche) of a run on the simulator."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
     config = tmp_path / "model.toml"
     write_toml(config, table)
     output = tmp_path / "simulated"
@@ -44,7 +56,8 @@ def run_on_simulator(tmp_path, table, *options):
     result = subprocess.run([*command, *options], capture_output=True, text=True, env=environment)
     assert result.returncode == 0, result.stderr
     assert "numba CUDA simulator" in result.stderr
-    return ds.dataset(output / "paths", format="ipc").to_table().sort_by("path_id")
+    order = [("path_id", "ascending")] + ([("tranche", "ascending")] if part == "tranches" else [])
+    return ds.dataset(output / part, format="ipc").to_table().sort_by(order)
 
 
 def as_outputs(table):
@@ -57,7 +70,22 @@ SMALL = {"simulation": {"paths": 160, "horizon_months": 36, "band_paths": 32, "c
 def test_simulated_cuda_kernel_matches_cpu_path_by_path(tmp_path):
     table = table_with(FULL_MODEL, SMALL)
     simulated = as_outputs(run_on_simulator(tmp_path, table))
-    assert_same_paths(simulated, simulate(config_of(table), "cpu"))
+    assert_same_paths(simulated, per_path(simulate(config_of(table), "cpu")))
+
+
+def test_simulated_cuda_kernel_matches_cpu_on_the_capital_structure_path_by_path_and_tranche_by_tranche(tmp_path):
+    table = table_with(CAPITAL_STRUCTURE, SMALL)
+    reference = simulate(config_of(table), "cpu")
+    assert_same_paths(as_outputs(run_on_simulator(tmp_path / "paths", table)), per_path(reference))
+    tranches = run_on_simulator(tmp_path / "tranches", table, part="tranches")
+    count = len(table["debt"])
+    assert tranches.num_rows == 160 * count
+    for name in ("ead", "recovery"):
+        expected = np.stack([reference[f"tranche_{name}_{j}"] for j in range(count)], axis=1).ravel()
+        np.testing.assert_allclose(tranches[name].to_numpy(), expected, rtol=1e-9, atol=1e-3)
+    months = np.stack([reference[f"tranche_default_month_{j}"] for j in range(count)], axis=1).ravel()
+    np.testing.assert_array_equal(tranches["default_month"].fill_null(-1).to_numpy(), months)
+    assert (months > 0).any()
 
 
 def test_simulated_cuda_kernel_in_float32(tmp_path):

@@ -1,7 +1,7 @@
 """Every setting of docs/model.md runs to completion, away from its default and at both ends of its range.
 
 Each case is one small run through the command line (64 paths, 24 months) of a
-firm with every block of the model active (helpers.FULL_MODEL). Sweepable keys
+firm with every block of the model active (helpers.CAPITAL_STRUCTURE). Sweepable keys
 run one sweep over the values, so one run covers both ends of a range;
 ``simulation.*`` keys are run-level and run once per value with ``--set``.
 """
@@ -18,7 +18,7 @@ from pydantic import BaseModel
 
 from gpu_stress.cli import main
 from gpu_stress.config.schema import Config, numeric_range
-from helpers import FULL_MODEL
+from helpers import CAPITAL_STRUCTURE
 
 # The entry of each list that a key is set on: FULL_MODEL's cohort 1 ("newer") is its planned delivery.
 PLANNED = ("deposit", "deposit_months_ahead", "delay_months", "delivery_months", "lease_per_kw_month")
@@ -86,6 +86,10 @@ def cases():
             found[key] = ({key}, sweep(key, "installed", "newer"))
         elif key == "debt.0.funds":
             found[key] = ({key}, set_(key, ["older", "newer"]))
+        elif key == "pools.0.cohorts":
+            found[key] = ({key}, set_(key, ["installed", "older"]))
+        elif key in ("pools.0.name", "debt.0.pool"):  # the pools the tranches of CAPITAL_STRUCTURE name
+            found[key] = ({key}, sweep(key, "fleet", "growth") if key == "debt.0.pool" else sweep(key, "fleet"))
         elif numeric:  # both ends, of the field's own type (ints for float keys: below)
             kind, low, high = numeric
             found[key] = ({key}, sweep(key, kind(low), kind(high)))
@@ -138,9 +142,9 @@ CASES = cases()
 
 @pytest.fixture(scope="module")
 def full_model(tmp_path_factory):
-    """FULL_MODEL as a TOML file: regimes, jumps, floor, rates, correlation, 4 customers, 4 tranches, covenants."""
+    """CAPITAL_STRUCTURE (FULL_MODEL with pools, equity, backstop, vendor) as a TOML file: every block on."""
     path = tmp_path_factory.mktemp("config") / "full.toml"
-    path.write_text("".join(f"{key} = {toml_literal(value)}\n" for key, value in FULL_MODEL.items()))
+    path.write_text("".join(f"{key} = {toml_literal(value)}\n" for key, value in CAPITAL_STRUCTURE.items()))
     return path
 
 
@@ -166,8 +170,9 @@ def assert_finite_outputs(directory):
     assert_finite(read(directory / "scenarios.arrow"), "scenarios.arrow")
     if (directory / "bands.arrow").exists():
         assert_finite(read(directory / "bands.arrow"), "bands.arrow")
-    for part in sorted((directory / "paths").glob("*.arrow")):
+    for part in sorted((directory / "paths").glob("*.arrow")) + sorted((directory / "tranches").glob("*.arrow")):
         assert_finite(read(part), part.name)
+    assert_finite(read(directory / "tranches.arrow"), "tranches.arrow")
 
 
 def test_every_documented_setting_has_a_case():

@@ -6,7 +6,7 @@ import numba
 import numpy as np
 import pytest
 
-from gpu_stress.kernels import firm
+from gpu_stress.kernels import capital, firm
 from gpu_stress.kernels import layout as L
 from gpu_stress.params import parameter_vector
 from helpers import config_of
@@ -50,13 +50,7 @@ class Compiled:
             )
         )
     )
-    debt_service = staticmethod(
-        numba.njit(
-            lambda params, state, month, regime, rate, leverage, dtype: firm.debt_service(
-                params, state, month, regime, rate, leverage, dtype
-            )
-        )
-    )
+    debt_service = staticmethod(numba.njit(lambda *arguments: debt_service_paid(*arguments)))
     trailing_coverage = staticmethod(
         numba.njit(
             lambda state, month, ebitda, service, dtype: firm.trailing_coverage(state, month, ebitda, service, dtype)
@@ -72,12 +66,36 @@ class Compiled:
             )
         )
     )
-    recovery = staticmethod(
-        numba.njit(lambda params, debt, cash, value, dtype: firm.recovery(params, debt, cash, value, dtype))
+    share_by_rank = staticmethod(
+        numba.njit(
+            lambda params, state, pool, month, assets, dtype: capital.share_by_rank(
+                params, state, pool, month, assets, dtype
+            )
+        )
     )
 
 
-BOTH = [pytest.param(firm, id="python"), pytest.param(Compiled, id="njit")]
+@numba.extending.register_jitable
+def debt_service_paid(params, state, month, regime, rate, debt, value, leverage, dtype):
+    """(service, unrefinanced balloon) due this month, and the balances once it is paid."""
+    firm.debt_service(params, state, month, regime, rate, debt, value, leverage, dtype)
+    firm.pay_service(params, state, dtype)
+    return capital.service_due(params, state, dtype)
+
+
+class Plain:
+    """The same sub-steps as plain Python."""
+
+    contracts = staticmethod(firm.contracts)
+    operating_cash_flow = staticmethod(firm.operating_cash_flow)
+    debt_service = staticmethod(debt_service_paid)
+    trailing_coverage = staticmethod(firm.trailing_coverage)
+    liquidity_test = staticmethod(firm.liquidity_test)
+    covenant_tests = staticmethod(firm.covenant_tests)
+    share_by_rank = staticmethod(capital.share_by_rank)
+
+
+BOTH = [pytest.param(Plain, id="python"), pytest.param(Compiled, id="njit")]
 
 
 @pytest.fixture
@@ -117,13 +135,13 @@ def test_operating_cash_flow(build, params):
 @pytest.mark.parametrize("build", BOTH)
 def test_debt_service_annuity_and_unrefinanced_balloon(build, params):
     state = fresh_state(params)
-    service, balloon = build.debt_service(params, state, 1, 0, 0.04, 0.5, F64)
+    service, balloon = build.debt_service(params, state, 1, 0, 0.04, 17e6, 34e6, 0.5, F64)
     i = 0.12 / 12
     level = 12e6 * i / (1 - (1 + i) ** -24)
     assert service == pytest.approx(level + 5e6 * 0.06 / 12, rel=1e-12) and balloon == 0.0
     assert state[L.BALANCE] == pytest.approx(12e6 - (level - 12e6 * i), rel=1e-12)
-    build.debt_service(params, state, 2, 0, 0.04, 0.5, F64)
-    service, balloon = build.debt_service(params, state, 3, 0, 0.04, 0.5, F64)  # refinancing is off
+    build.debt_service(params, state, 2, 0, 0.04, 17e6, 34e6, 0.5, F64)
+    service, balloon = build.debt_service(params, state, 3, 0, 0.04, 17e6, 34e6, 0.5, F64)  # refinancing is off
     assert balloon == 5e6 and service == pytest.approx(level + 5e6 * (1 + 0.06 / 12), rel=1e-12)
 
 
@@ -170,10 +188,23 @@ def test_covenant_tests_count_breaches_and_cure(build, params):
 
 
 @pytest.mark.parametrize("build", BOTH)
-def test_recovery(build, params):
-    assert build.recovery(params, 1e6, 2e5, 1e6, F64) == pytest.approx(2e5 + 0.6e6)
-    assert build.recovery(params, 1e6, -5e5, 1e6, F64) == pytest.approx(0.6e6)  # no negative cash
-    assert build.recovery(params, 1e5, 2e5, 1e6, F64) == 1e5  # at most the debt
+def test_share_by_rank_pays_rank_one_in_full_first_then_pro_rata(build):
+    table = TABLE | {"debt": [{"principal": 1.0, "maturity_month": 12, "rank": rank} for rank in (2, 1, 1)]}
+    params = parameter_vector(config_of(table))
+    state = fresh_state(params)
+    for j, ead in enumerate((50.0, 30.0, 10.0)):
+        state[L.TRANCHE_DEFAULT_MONTH + j] = 7.0
+        state[L.TRANCHE_EAD + j] = ead
+    state[L.TRANCHE_RECOVERY + 1] = 6.0  # already recovered from a pool: a claim of 24 is left
+    left = build.share_by_rank(params, state, -1, 7, 54.0, F64)
+    assert left == 0.0
+    assert state[L.TRANCHE_RECOVERY + 1] == 30.0 and state[L.TRANCHE_RECOVERY + 2] == 10.0  # rank 1: paid in full
+    assert state[L.TRANCHE_RECOVERY] == pytest.approx(20.0, rel=1e-15)  # rank 2 gets the 20 left
+    state[L.TRANCHE_RECOVERY + 1] = state[L.TRANCHE_RECOVERY + 2] = state[L.TRANCHE_RECOVERY] = 0.0
+    assert build.share_by_rank(params, state, -1, 7, 20.0, F64) == 0.0  # less than rank 1's 40: pro rata
+    assert state[L.TRANCHE_RECOVERY + 1] == pytest.approx(15.0) and state[L.TRANCHE_RECOVERY + 2] == pytest.approx(5.0)
+    assert state[L.TRANCHE_RECOVERY] == 0.0
+    assert build.share_by_rank(params, state, -1, 8, 100.0, F64) == 100.0  # nothing in default in month 8
 
 
 def test_fleet_of_cohorts_that_retire_on_their_own():

@@ -28,6 +28,9 @@ NOT_MODEL = {
     "obligations[].name",
     "customers[].name",
     "debt[].name",
+    "pools[].name",
+    "backstop.counterparty",
+    "vendor.name",
 }
 TABLES = Config.tables()
 
@@ -98,7 +101,10 @@ def test_every_output_and_statement_column_is_named_by_its_own_slot():
         constants.pop("STATEMENT_COUNT", None)
         for constant, index in constants.items():
             own = constant.removeprefix(prefix).lower()
-            if prefix == "OUT_" and own in L.INT_OUTPUT_NAMES:
+            if prefix == "OUT_" and f"{own}_0" in L.INT_OUTPUT_NAMES + L.FLOAT_OUTPUT_NAMES:  # a block, by tranche
+                block = L.INT_OUTPUT_NAMES if f"{own}_0" in L.INT_OUTPUT_NAMES else L.FLOAT_OUTPUT_NAMES
+                assert block[index] == f"{own}_0", constant
+            elif prefix == "OUT_" and own in L.INT_OUTPUT_NAMES:
                 assert L.INT_OUTPUT_NAMES[index] == own, constant
             elif prefix == "OUT_":
                 assert L.FLOAT_OUTPUT_NAMES[index] == own, constant
@@ -109,4 +115,4 @@ def test_every_output_and_statement_column_is_named_by_its_own_slot():
     from gpu_stress.results.store import paths_schema
 
     stored = paths_schema(pa.float64(), {}).names
-    assert stored == ["scenario_id", "path_id", *L.INT_OUTPUT_NAMES, *L.FLOAT_OUTPUT_NAMES]
+    assert stored == ["scenario_id", "path_id", *L.PATH_INT_OUTPUT_NAMES, *L.PATH_FLOAT_OUTPUT_NAMES]

@@ -390,7 +390,8 @@ SOARING += ["--set", "market.regime.enabled=false", "--set", "market.price.drift
 SOARING += ["--set", "market.price.volatility=0.0", "--set", "market.price.floor_multiple=0.0"]
 SOARING += ["--set", "market.price.jump_intensity=0.0"]
 SOARING += ["--set", "firm.gpu_age_months=0", "--set", "firm.useful_life_months=1200", "--set", "debt=[]"]
-SOARING += ["--set", "cohorts=[]", "--set", "customers=[]", "--set", "obligations=[]"]  # the installed fleet alone
+# The installed fleet alone.
+SOARING += ["--set", "pools=[]", "--set", "cohorts=[]", "--set", "customers=[]", "--set", "obligations=[]"]
 
 
 def test_an_output_beyond_float32_is_one_line_naming_it_and_leaves_nothing(tmp_path):
@@ -411,3 +412,11 @@ def test_a_run_is_never_resumed_across_random_number_layouts(tmp_path, monkeypat
     assert record["stream_layout"] == 2
     (staging / "run.json").write_text(json.dumps(record | {"stream_layout": 1}))
     one_line_exit_2(invoke("run", "--resume", tmp_path / "out"), "stream layout 1", "--overwrite")
+
+
+def test_a_run_is_never_resumed_by_another_version_of_the_model(tmp_path, monkeypatch):
+    staging = interrupted(tmp_path, monkeypatch)
+    record = json.loads((staging / "run.json").read_text())
+    (staging / "run.json").write_text(json.dumps(record | {"gpu_stress_version": "0.3.0"}))
+    one_line_exit_2(invoke("run", "--resume", tmp_path / "out"), "gpu-stress 0.3.0", "--overwrite")
+    assert staging.is_dir()  # nothing of the unfinished run is lost

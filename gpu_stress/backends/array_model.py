@@ -9,7 +9,8 @@ Two uses, one implementation:
 - with a library generator (NumPy's, or CuPy's on a GPU) it is the **naive
   baseline** of the benchmarks: the model as a user would write it in array code.
 
-docs/model.md states the model both follow.
+docs/model.md states the model both follow, the capital structure (pools, ranks,
+the waterfall, reserves, facility mechanics, equity, backstop, vendor) included.
 """
 
 import numpy as np
@@ -22,11 +23,15 @@ def philox_draws(seed, stream, path_start, paths, params, dtype):
     """Draws of the random-number contract: ``draws(month)`` -> (normals, uniforms, renewals, slips).
 
     normals = (e_price, e_utilization, e_rate) and uniforms = (u_jump, u_regime,
-    u_customer0..3): the market's block gives e_price, e_rate, u_jump and
-    u_regime; the firm's (entity 1) gives e_utilization and the customers'
-    uniforms. renewals (one per contract) and slips (one per cohort) come from
-    the firm's renewal and slip blocks, drawn only for a firm that can use them
-    (else ones, which trigger nothing).
+    u_customer0..3, u_backstop, u_vendor): the market's block gives e_price,
+    e_rate, u_jump and u_regime; the firm's (entity 1) block 0 gives
+    e_utilization and customers 0 and 1. Its block 1 gives customers 2 and 3
+    (words 0, 1, used only with more than two customers) and the defaults of the
+    backstop's counterparty and of the vendor (words 2, 3); it is drawn only if
+    the firm has more than two customers or either counterparty can default.
+    renewals (one per contract) and slips (one per cohort) come from the firm's
+    renewal and slip blocks, drawn only for a firm that can use them. A uniform
+    that is not drawn is 1, which triggers nothing.
     """
     path_ids = np.uint64(path_start) + np.arange(paths, dtype=np.uint64)
     firm_blocks = L.BLOCKS_PER_ENTITY * 1  # firm 0 is entity 1
@@ -36,6 +41,7 @@ def philox_draws(seed, stream, path_start, paths, params, dtype):
     ]
     renewals = sum(renewal_probabilities) > 0
     slips = params[L.SLIP_PROBABILITY] + params[L.SLIP_PROBABILITY + 1] > 0
+    counterparties = any(params[L.BACKSTOP_HAZARD + r] > 0 or params[L.VENDOR_HAZARD + r] > 0 for r in (0, 1))
 
     def firm_uniforms(month, block, wanted):
         if not wanted:
@@ -49,12 +55,9 @@ def philox_draws(seed, stream, path_start, paths, params, dtype):
         f0, f1, f2, f3 = numpy_random.draw_block(seed, stream, path_ids, month, firm_blocks + L.FIRM_BLOCK)
         e_utilization, _ = numpy_random.box_muller(f0, f1, dtype)
         uniforms = [numpy_random.to_uniform(word, dtype) for word in (m2, m3, f2, f3)]
-        if customers > 2:
-            block = firm_blocks + L.FIRM_MORE_CUSTOMERS_BLOCK
-            more = numpy_random.draw_block(seed, stream, path_ids, month, block)[:2]
-            uniforms += [numpy_random.to_uniform(word, dtype) for word in more]
-        else:
-            uniforms += [np.ones(paths, dtype)] * 2
+        more = firm_uniforms(month, L.FIRM_MORE_CUSTOMERS_BLOCK, customers > 2 or counterparties)
+        uniforms += more[:2] if customers > 2 else [np.ones(paths, dtype)] * 2
+        uniforms += more[2:]  # ones unless the block was drawn
         renewal_uniforms = firm_uniforms(month, L.FIRM_RENEWAL_BLOCK, renewals)
         slip_uniforms = firm_uniforms(month, L.FIRM_SLIP_BLOCK, slips)
         return (e_price, e_utilization, e_rate), uniforms, renewal_uniforms, slip_uniforms
@@ -67,8 +70,8 @@ def library_draws(generator, paths, dtype):
 
     def draws(month):
         normals = generator.standard_normal((3, paths), dtype=dtype)
-        uniforms = generator.random((14, paths), dtype=dtype)
-        return tuple(normals), list(uniforms[:6]), list(uniforms[6:10]), list(uniforms[10:])
+        uniforms = generator.random((16, paths), dtype=dtype)
+        return tuple(normals), list(uniforms[:8]), list(uniforms[8:12]), list(uniforms[12:])
 
     return draws
 
@@ -89,6 +92,8 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
     cap = dtype(L.RATIO_CAP)
     customers = int(p[L.CUSTOMER_COUNT])
     tranches = int(p[L.TRANCHE_COUNT])
+    pools = int(p[L.POOL_COUNT])
+    recovery_rate = p[L.FIRE_SALE_RECOVERY]  # 1 - fire-sale haircut
 
     def full(value, kind=dtype):
         return xp.full(paths, value, dtype=kind)
@@ -102,6 +107,13 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
 
     cohort_count = int(p[L.COHORT_COUNT])
 
+    # The capital structure: each pool's cohorts and tranches, each tranche's rank (all fixed for a scenario).
+    tranche_pool = [int(p[L.TRANCHE_POOL + j]) for j in range(tranches)]
+    tranche_rank = [int(p[L.TRANCHE_RANK + j]) for j in range(tranches)]
+    pool_tranches = [[j for j in range(tranches) if tranche_pool[j] == q] for q in range(pools)]
+    pool_cohorts = [[c for c in range(cohort_count) if (int(p[L.POOL_COHORTS + q]) >> c) & 1] for q in range(pools)]
+    vendor_tranches = [j for j in range(tranches) if p[L.TRANCHE_VENDOR + j] > 0]
+
     def cohort_age(c, month):
         """Months since cohort c's first tranche on every path, whether it is in service, and the share delivered."""
         age = dtype(month) - delivery[:, c]
@@ -113,13 +125,20 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
         value = log_price + p[L.COHORT_LOG_PRICE_RATIO + c] - launch_credit[:, c] * p[L.LOG_JUMP]
         return xp.maximum(value, p[L.LOG_PRICE_FLOOR]) if p[L.FLOOR_ENABLED] > 0 else value
 
-    def fleet_value(month, price_surprise):
-        """Collateral value: each cohort in service at cost x residual(age) x (P / planned P)^elasticity."""
-        value = full(0.0)
+    def cohort_values(month, price_surprise):
+        """Each cohort's value in full, W_c: in service at cost x residual(age) x (P / planned P)^elasticity."""
+        values = []
         for c in range(cohort_count):
             age, serving, delivered = cohort_age(c, month)
             exponent = p[L.PRICE_ELASTICITY] * price_surprise + p[L.COHORT_LOG_DECAY + c] * age
-            value = value + xp.where(serving, p[L.COHORT_COST + c] * delivered * xp.exp(exponent), zero)
+            values.append(xp.where(serving, p[L.COHORT_COST + c] * delivered * xp.exp(exponent), zero))
+        return values
+
+    def firm_value(values):
+        """The firm's collateral V: what it still owns of each cohort (defaulted pools' lenders sold their share)."""
+        value = full(0.0)
+        for c, value_c in enumerate(values):
+            value = value + (one - sold[:, c]) * value_c
         return value
 
     def fixed_charges(month):
@@ -137,9 +156,28 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
         """Parameter ``index`` + ``offset`` in shortage, or ``offset`` blocks of MAX_CUSTOMERS further in glut."""
         return xp.where(regime == 1, p[index + L.MAX_CUSTOMERS + offset], p[index + offset])
 
-    def recovery(debt, cash, value):
-        """What lenders recover at default: cash on hand and the fleet at the fire-sale haircut, at most EAD."""
-        return xp.minimum(debt, xp.maximum(cash, zero) + value * p[L.FIRE_SALE_RECOVERY])
+    def pay_by_rank(claims, assets, members):
+        """Pay the ``claims`` (paths x tranches) of tranches ``members`` from ``assets`` (paths).
+
+        Rank by rank, strictly (a rank gets nothing until the ranks above it are
+        paid in full), pro rata to the claims within a rank. Returns (payments,
+        assets left over).
+        """
+        payments = xp.zeros_like(claims)
+        for rank in range(1, L.MAX_RANK + 1):
+            ranked = [j for j in members if tranche_rank[j] == rank]
+            if not ranked:
+                continue
+            total = full(0.0)
+            for j in ranked:
+                total = total + claims[:, j]
+            paid = xp.minimum(assets, total)
+            for j in ranked:
+                pro_rata = xp.where(total > 0, paid * (claims[:, j] / total), zero)
+                # A rank paid in full gets exactly its claims: no rounding is left over as a loss.
+                payments[:, j] = xp.where(paid >= total, claims[:, j], pro_rata)
+            assets = assets - paid
+        return payments, assets
 
     def tranche_values(index):
         return xp.tile(xp.asarray(p[index : index + tranches]), (paths, 1))
@@ -183,10 +221,21 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
     ebitda_trailing = xp.zeros((paths, L.TRAILING_MONTHS), dtype)
     service_trailing = xp.zeros((paths, L.TRAILING_MONTHS), dtype)
 
+    # The capital structure's state.
+    sold = xp.zeros((paths, cohort_count), dtype)  # s_c: share of each cohort sold by defaulted pools' lenders
+    pool_defaulted = xp.zeros((paths, pools), bool)
+    reserve = xp.zeros((paths, pools), dtype)  # debt-service reserve accounts
+    tranche_default_month = xp.full((paths, tranches), -1, np.int32)
+    tranche_ead = xp.zeros((paths, tranches), dtype)
+    tranche_recovery = xp.zeros((paths, tranches), dtype)
+    equity_share = full(1.0)  # of the firm, still held by the holders of month 0
+    equity_raised, raised_this_year = full(0.0), full(0.0)
+    backstop_paid = full(0.0)
+    backstop_alive, vendor_alive = full(True, bool), full(True, bool)
+
     alive = xp.ones(paths, bool)
     cause = full(L.NO_DEFAULT, np.int32)
     default_month = full(-1, np.int32)
-    ead, loss = full(0.0), full(0.0)
     min_cash, max_ltv, min_dscr = cash.copy(), full(0.0), full(cap)
     utilization_sum, discount = full(0.0), full(1.0)
     months_alive = full(0, np.int64)
@@ -197,10 +246,11 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
 
     for month in range(1, horizon + 1):
         was_alive = alive.copy()
-        (e0, e1, e2), (u_jump, u_regime, *customer_draws), renewal_draws, slip_draws = draws(month)
+        draws_now = draws(month)
+        (e0, e1, e2), (u_jump, u_regime, *customer_draws, u_backstop, u_vendor), renewal_draws, slip_draws = draws_now
         if p[L.BASE_CASE] > 0:  # the plan: no shock, and a uniform of 1 is below no probability
             e0 = e1 = e2 = full(0.0)
-            u_jump = u_regime = full(1.0)
+            u_jump = u_regime = u_backstop = u_vendor = full(1.0)
             customer_draws = [full(1.0)] * len(customer_draws)
             renewal_draws = [full(1.0)] * len(renewal_draws)
             slip_draws = [full(1.0)] * len(slip_draws)
@@ -228,6 +278,14 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
         price = xp.exp(log_price)
 
         month_number = dtype(month)
+        if (month - 1) % L.MONTHS_PER_YEAR == 0:
+            raised_this_year = full(0.0)  # a new year of equity room: months 1-12, 13-24, ...
+
+        # --- counterparties: they default in this month's regime, before the month's deliveries ---
+        backstop_alive &= ~(was_alive & (u_backstop < by_regime(L.BACKSTOP_HAZARD)))
+        vendor_alive &= ~(was_alive & (u_vendor < by_regime(L.VENDOR_HAZARD)))
+        for j in vendor_tranches:  # the vendor stopped financing: what it has not lent it never will
+            undrawn[:, j] = xp.where(vendor_alive, undrawn[:, j], zero)
 
         # --- deliveries ---
         capex, drawn = full(0.0), full(0.0)
@@ -246,14 +304,15 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
             part = month_number - delivery[:, c]  # its monthly delivery tranches: 0, 1, ...
             arrives = was_alive & ~slip & (part >= 0) & (part < parts) & (part <= p[L.COHORT_USEFUL_LIFE + c])
             cost = p[L.COHORT_COST + c] / parts
-            capex = capex + xp.where(arrives, cost - p[L.COHORT_DEPOSIT + c] / parts, zero)
+            kept = one - sold[:, c]  # the firm buys only what defaulted pools' lenders did not take
+            capex = capex + xp.where(arrives, (cost - p[L.COHORT_DEPOSIT + c] / parts) * kept, zero)
             if p[L.COHORT_NEWEST + c] > 0:
                 launch_credit[:, c] = xp.where(arrives & (part == 0), launches, launch_credit[:, c])
             funded = full(0.0)
             for j in range(tranches):
                 if month_number > p[L.TRANCHE_DRAW_END + j] or (int(p[L.TRANCHE_FUNDS + j]) >> c) & 1 == 0:
                     continue
-                draw = xp.minimum(p[L.TRANCHE_ADVANCE_RATE + j] * cost - funded, undrawn[:, j])
+                draw = xp.minimum(p[L.TRANCHE_ADVANCE_RATE + j] * cost * kept - funded, undrawn[:, j])
                 draw = xp.where(arrives & (draw > 0), draw, zero)
                 undrawn[:, j] -= draw
                 balance[:, j] += draw
@@ -290,8 +349,11 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
             customer_alive[:, i] &= ~defaults_now
 
         # --- operating_cash_flow, by cohort in service ---
-        value = fleet_value(month, log_price - planned_log_price)
+        # Each cohort's cash flow in full (CF_c, what pools hold shares of); the firm counts the share it kept.
+        cohort_value = cohort_values(month, log_price - planned_log_price)
+        cohort_cash_flow = []
         revenue_contracted, revenue_spot, power, gpus = full(0.0), full(0.0), full(0.0), full(0.0)
+        unused_hours = full(0.0)  # the firm's idle uncontracted GPU-hours, what the backstop buys
         for c in range(cohort_count):
             _, serving, delivered = cohort_age(c, month)
             share, contract_rate = full(0.0), full(0.0)
@@ -307,30 +369,55 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
                 contract_rate = contract_rate + xp.where(
                     paying, p[L.CUSTOMER_SHARE + i] * contract_price[:, i] * paid, zero
                 )
-            hours = p[L.COHORT_GPUS + c] * delivered * dtype(L.HOURS_PER_MONTH)
+            kept = one - sold[:, c]
+            gpus_c = p[L.COHORT_GPUS + c] * delivered
+            hours = gpus_c * dtype(L.HOURS_PER_MONTH)
             spot_price = xp.exp(cohort_log_price(c))
-            revenue_contracted = revenue_contracted + xp.where(serving, hours * contract_rate, zero)
-            revenue_spot = revenue_spot + xp.where(serving, hours * (one - share) * utilization * spot_price, zero)
+            contracted_c = hours * contract_rate
+            spot_c = hours * (one - share) * utilization * spot_price
             busy = share + (one - share) * utilization
             power_c = p[L.COHORT_POWER_FULL + c] * delivered * (busy + (one - busy) * p[L.IDLE_POWER_FRACTION])
-            power = power + xp.where(serving, power_c, zero)
-            gpus = gpus + xp.where(serving, p[L.COHORT_GPUS + c] * delivered, zero)
+            revenue_contracted = revenue_contracted + xp.where(serving, contracted_c * kept, zero)
+            revenue_spot = revenue_spot + xp.where(serving, spot_c * kept, zero)
+            power = power + xp.where(serving, power_c * kept, zero)
+            gpus = gpus + xp.where(serving, gpus_c * kept, zero)
+            unused_hours = unused_hours + xp.where(serving, hours * kept * (one - share) * (one - utilization), zero)
+            cash_flow_c = contracted_c + spot_c - power_c - gpus_c * p[L.OPEX_PER_GPU]
+            cohort_cash_flow.append(xp.where(serving, cash_flow_c, zero))
+        backstop = full(0.0)
+        if p[L.BACKSTOP_CAP] > 0 and p[L.BACKSTOP_START] <= month_number <= p[L.BACKSTOP_END]:
+            # It buys the idle capacity at its price until its payments reach the cap (the last one cut to fit).
+            buying = was_alive & backstop_alive
+            bought = xp.minimum(p[L.BACKSTOP_PRICE] * unused_hours, p[L.BACKSTOP_CAP] - backstop_paid)
+            backstop = xp.where(buying, bought, zero)
+            backstop_paid = backstop_paid + backstop
         opex = p[L.OPEX_PER_GPU] * gpus + p[L.FIXED_OPEX]
         charges = fixed_charges(month_number)
-        ebitda = revenue_contracted + revenue_spot - power - opex - charges - penalties
+        ebitda = revenue_contracted + revenue_spot + backstop - power - opex - charges - penalties
         cash_before_service = cash + ebitda - capex + drawn
+        value = firm_value(cohort_value)
+        # A pool's value and cash flow are its share of its cohorts in full: other pools' sales never take its share.
+        pool_value = xp.zeros((paths, pools), dtype)
+        pool_cash_flow = xp.zeros((paths, pools), dtype)
+        for q in range(pools):
+            value_q, cash_flow_q = full(0.0), full(0.0)
+            for c in pool_cohorts[q]:
+                value_q = value_q + cohort_value[c]
+                cash_flow_q = cash_flow_q + cohort_cash_flow[c]
+            pool_value[:, q] = xp.where(pool_defaulted[:, q], zero, p[L.POOL_SHARE + q] * value_q)
+            pool_cash_flow[:, q] = p[L.POOL_SHARE + q] * cash_flow_q
         debt = balance.sum(axis=1)
         ltv_before = loan_to_value(debt, value)
 
         # --- debt_service ---
         base_rate = xp.maximum(rate, p[L.RATE_FLOOR])
-        can_refinance = (
-            (p[L.REFINANCING_ENABLED] > 0)
-            & (by_regime(L.REFINANCING_OPEN) > 0)
-            & (ltv_before <= p[L.REFINANCING_MAX_LTV])
-        )
+        refinancing_open = (p[L.REFINANCING_ENABLED] > 0) & (by_regime(L.REFINANCING_OPEN) > 0)
+        partial = p[L.REFINANCING_PARTIAL] > 0
+        rolls_whole = refinancing_open & (ltv_before <= p[L.REFINANCING_MAX_LTV])  # the all-or-nothing rule
+        headroom = p[L.REFINANCING_MAX_LTV] * value - debt  # what lenders would still lend against the fleet
+        refinancing_spread = by_regime(L.REFINANCING_SPREAD) + p[L.REFINANCING_LEVERAGE_SPREAD] * ltv_before
         service, balloon, refinanced_now = full(0.0), full(0.0), full(0.0)
-        interest_by_tranche, principal_by_tranche = [], []
+        interest_by_tranche, principal_by_tranche, balloon_by_tranche, service_by_tranche = [], [], [], []
         new_balance = balance.copy()
         for j in range(tranches):
             in_window = month_number <= p[L.TRANCHE_DRAW_END + j]
@@ -349,64 +436,219 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
             elif amortization[j] == L.LINEAR:
                 principal = owed / payments_left
             elif amortization[j] == L.ANNUITY:
+                # The level payment of the current balance: after a prepayment the payment falls, the term stays.
                 annuity_factor = -xp.expm1(-payments_left * xp.log1p(monthly_rate))
                 level = xp.where(monthly_rate != 0, owed * monthly_rate / annuity_factor, owed / payments_left)
                 principal = level - interest
             else:
                 principal = full(0.0)
             principal = xp.where(due_now, owed, principal)
+            balloon_j = full(0.0)
             if amortization[j] == L.BULLET:
-                refinanced = outstanding & due_now & can_refinance
-                balloon += xp.where(outstanding & due_now & ~can_refinance, owed, zero)
-                principal = xp.where(refinanced, zero, principal)
-                refinanced_now = refinanced_now + xp.where(refinanced, owed, zero)
-                commit = refinanced & was_alive
+                due_balloon = outstanding & due_now
+                if partial:
+                    # Lenders roll what keeps debt within max LTV x V; each repayment from cash adds headroom.
+                    rollable = due_balloon & refinancing_open
+                    rolled = xp.where(rollable, xp.minimum(owed, xp.maximum(headroom + owed, zero)), zero)
+                    headroom = headroom - xp.where(rollable, rolled - owed, zero)
+                else:
+                    rolled = xp.where(due_balloon & rolls_whole, owed, zero)
+                balloon_j = xp.where(due_balloon, owed - rolled, zero)
+                principal = xp.where(due_balloon, owed - rolled, principal)
+                balloon += balloon_j
+                refinanced_now = refinanced_now + rolled
+                commit = (rolled > 0) & was_alive  # a new floating loan for what was rolled
                 floating[:, j] |= commit
-                coupon[:, j] = xp.where(commit, by_regime(L.REFINANCING_SPREAD), coupon[:, j])
+                coupon[:, j] = xp.where(commit, refinancing_spread, coupon[:, j])
                 maturity[:, j] = xp.where(commit, month_number + p[L.REFINANCING_TERM], maturity[:, j])
             principal = xp.where(outstanding, principal, zero)
             interest = xp.where(outstanding, interest, zero)
             new_balance[:, j] = owed - principal
             interest_by_tranche.append(fee + interest)
             principal_by_tranche.append(principal)
+            balloon_by_tranche.append(balloon_j)
+            service_by_tranche.append(fee + interest + principal)
             service += interest + principal
+        pool_service, pool_balloon = [], []  # S_p: the service due on each pool's tranches (balloons included)
+        for q in range(pools):
+            service_q, balloon_q = full(0.0), full(0.0)
+            for j in pool_tranches[q]:
+                service_q = service_q + service_by_tranche[j]
+                balloon_q = balloon_q + balloon_by_tranche[j]
+            pool_service.append(service_q)
+            pool_balloon.append(balloon_q)
+
+        # --- ring_fenced_pools: each serves its tranches from its own cash flow and reserve, or defaults ---
+        pool_defaults_now = xp.zeros((paths, pools), bool)
+        for q in range(pools):
+            if p[L.POOL_RING_FENCED + q] <= 0 or not pool_tranches[q]:
+                continue
+            members = pool_tranches[q]
+            owing = xp.zeros(paths, bool)
+            for j in members:
+                owing |= balance[:, j] > 0
+            fails = was_alive & ~pool_defaulted[:, q] & owing
+            fails &= pool_cash_flow[:, q] + reserve[:, q] < pool_service[q]
+            pool_defaults_now[:, q] = fails
+            # Its lenders take its share of the fleet, its reserve and its month of cash flow (non-recourse).
+            claims = xp.zeros((paths, tranches), dtype)
+            for j in members:
+                in_default = fails & (balance[:, j] > 0)
+                claims[:, j] = xp.where(in_default, balance[:, j], zero)
+                tranche_default_month[:, j] = xp.where(in_default, month, tranche_default_month[:, j])
+                tranche_ead[:, j] = xp.where(in_default, balance[:, j], tranche_ead[:, j])
+            assets = pool_value[:, q] * recovery_rate + reserve[:, q] + xp.maximum(pool_cash_flow[:, q], zero)
+            recovered, surplus = pay_by_rank(claims, xp.where(fails, assets, zero), members)
+            for j in members:
+                tranche_recovery[:, j] = xp.where(fails & (balance[:, j] > 0), recovered[:, j], tranche_recovery[:, j])
+                # Settled: no balance, no commitment, and this month's service is not paid.
+                balance[:, j] = xp.where(fails, zero, balance[:, j])
+                new_balance[:, j] = xp.where(fails, zero, new_balance[:, j])
+                undrawn[:, j] = xp.where(fails, zero, undrawn[:, j])
+                interest_by_tranche[j] = xp.where(fails, zero, interest_by_tranche[j])
+                principal_by_tranche[j] = xp.where(fails, zero, principal_by_tranche[j])
+            service = service - xp.where(fails, pool_service[q], zero)
+            balloon = balloon - xp.where(fails, pool_balloon[q], zero)
+            # The pool's cash flow went to its lenders; what they did not need comes back to the parent.
+            cash_before_service = cash_before_service + xp.where(
+                fails, surplus - xp.maximum(pool_cash_flow[:, q], zero), zero
+            )
+            reserve[:, q] = xp.where(fails, zero, reserve[:, q])
+            for c in pool_cohorts[q]:
+                sold[:, c] = xp.where(fails, sold[:, c] + p[L.POOL_SHARE + q], sold[:, c])
+            pool_defaulted[:, q] |= fails
+        for q in range(pools):
+            value = value - xp.where(pool_defaults_now[:, q], pool_value[:, q], zero)
+        pool_value = xp.where(pool_defaulted, zero, pool_value)
+        pool_event = pool_defaults_now.any(axis=1)
+        cross_default = xp.zeros(paths, bool)
+        for q in range(pools):
+            if p[L.POOL_CROSS_DEFAULT + q] > 0:
+                cross_default |= pool_defaults_now[:, q]
+        scheduled_service = service - balloon  # what EBITDA is to cover; a balloon is refinanced or paid from cash
 
         # --- trailing_coverage ---
         slot = month % L.TRAILING_MONTHS
         # A fixed-charge cover: leases and power contracts on both sides (none: EBITDA / service).
         ebitda_trailing[:, slot] = xp.where(was_alive, ebitda + charges, ebitda_trailing[:, slot])
-        service_trailing[:, slot] = xp.where(was_alive, service - balloon + charges, service_trailing[:, slot])
+        service_trailing[:, slot] = xp.where(was_alive, scheduled_service + charges, service_trailing[:, slot])
         service_quarter = service_trailing.sum(axis=1)
         dscr = xp.where(service_quarter <= 0, cap, xp.clip(ebitda_trailing.sum(axis=1) / service_quarter, -cap, cap))
 
-        # --- liquidity_test ---
-        unpaid = was_alive & (cash_before_service < service)
-        refinancing_failure = (balloon > 0) & (cash_before_service >= service - balloon)
+        # --- liquidity_test: cash, then the pools' reserves, then new equity pay the service, or the firm defaults ---
+        debt = balance.sum(axis=1)  # the parent's, before the payment
+        paying = was_alive & ~cross_default
+        needed = xp.maximum(service - cash_before_service, zero)
+        reserve_draw = xp.zeros((paths, pools), dtype)
+        for q in range(pools):  # a reserve pays only its own pool's tranches
+            draw = xp.minimum(xp.minimum(reserve[:, q], pool_service[q]), needed)
+            reserve_draw[:, q] = xp.where(pool_defaulted[:, q], zero, draw)
+            needed = needed - reserve_draw[:, q]
+        available = cash_before_service + reserve_draw.sum(axis=1)
+        # What is still unpaid: exactly 0 when the reserves cover the rest (cash + draws can round below S).
+        short = paying & (needed > 0)
+        book_equity = cash_before_service + value + reserve.sum(axis=1) - debt
+        gross_raise = needed / (one - p[L.EQUITY_COST])
+        room = p[L.EQUITY_MAX_RAISE] * book_equity - raised_this_year
+        raises = short & (p[L.EQUITY_ENABLED] > 0) & (by_regime(L.EQUITY_OPEN) > 0)
+        raises &= (book_equity > 0) & (gross_raise <= room)
+        unpaid = short & ~raises
+        refinancing_failure = (balloon > 0) & (available >= service - balloon)
         unpaid_cause = xp.where(refinancing_failure, L.REFINANCING, L.LIQUIDITY)
         unpaid_cause = xp.where(debt > 0, unpaid_cause, L.INSOLVENT_NO_DEBT)  # no debt: no credit default
-        cause = xp.where(unpaid, unpaid_cause, cause).astype(np.int32)
-        ead = xp.where(unpaid, debt, ead)
-        loss = xp.where(unpaid, debt - recovery(debt, cash_before_service, value), loss)
 
-        paid = was_alive & ~unpaid
+        paid = paying & ~unpaid
+        raised = xp.where(raises, gross_raise, zero)
+        proceeds = raised * (one - p[L.EQUITY_COST])
+        # Dilution: the holders of month 0 keep E / (E + X) of what they held.
+        equity_share = xp.where(raises, equity_share * (book_equity / (book_equity + gross_raise)), equity_share)
+        equity_raised = equity_raised + raised
+        raised_this_year = raised_this_year + raised
+        reserve_draw = xp.where(paid[:, None], reserve_draw, zero)
+        reserve = reserve - reserve_draw
         balance = xp.where(paid[:, None], new_balance, balance)
-        cash = xp.where(paid, cash_before_service - service, xp.where(unpaid, cash_before_service, cash))
+        cash_paid = cash_before_service + reserve_draw.sum(axis=1) + proceeds - service
+        cash = xp.where(paid, cash_paid, xp.where(was_alive, cash_before_service, cash))
+
+        # --- borrowing_base: a balance above b_j x its collateral is prepaid from cash, or the firm defaults ---
+        prepaid = full(0.0)
+        base_breach = xp.zeros(paths, bool)
+        for j in range(tranches):
+            advance = p[L.TRANCHE_BORROWING_BASE + j]
+            if advance <= 0:
+                continue
+            collateral = pool_value[:, tranche_pool[j]] if tranche_pool[j] >= 0 else value
+            owed = balance[:, j]
+            excess = owed - advance * collateral
+            owes = paid & ~base_breach & (owed > 0) & (excess > 0)
+            prepayment = xp.where(owes, xp.minimum(excess, xp.maximum(cash, zero)), zero)
+            balance[:, j] = owed - prepayment
+            cash = cash - prepayment
+            prepaid = prepaid + prepayment
+            base_breach |= owes & (prepayment < excess)  # later tranches are not tested
+        going = paid & ~base_breach
+
+        # --- reserves: topped up from cash to their target, released to cash above it ---
+        for q in range(pools):
+            target = p[L.POOL_RESERVE_MONTHS + q] * (pool_service[q] - pool_balloon[q])
+            topped = xp.minimum(target, reserve[:, q] + xp.maximum(cash, zero))
+            topped = xp.where(going & ~pool_defaulted[:, q], topped, reserve[:, q])
+            cash = cash - (topped - reserve[:, q])
+            reserve[:, q] = topped
+
+        # --- cash_sweep: the cash flow above the cover the firm keeps goes to its lenders ---
+        for j in range(tranches):
+            sweep_share = p[L.TRANCHE_SWEEP + j]
+            if sweep_share <= 0:
+                continue
+            above_cover = xp.maximum(ebitda - p[L.TRANCHE_SWEEP_DSCR + j] * scheduled_service, zero)
+            owed = balance[:, j]
+            sweep = xp.minimum(xp.minimum(sweep_share * above_cover, owed), xp.maximum(cash, zero))
+            sweep = xp.where(going & (owed > 0), sweep, zero)
+            balance[:, j] = owed - sweep
+            cash = cash - sweep
+            prepaid = prepaid + sweep
+
         debt_after = balance.sum(axis=1)
-        ltv = xp.where(unpaid, ltv_before, loan_to_value(debt_after, value))
+        ltv = loan_to_value(debt_after, value)  # for a default before the payment: the debt it owed
 
         # --- covenant_tests ---
         covenant_default = xp.zeros(paths, bool)
+        covenant_cause = full(L.NO_DEFAULT, np.int32)
         if month % int(p[L.TEST_EVERY]) == 0:
             ltv_breach = (p[L.LTV_MAX] > 0) & (ltv > p[L.LTV_MAX])
             dscr_breach = (p[L.DSCR_MIN] > 0) & (service_quarter > 0) & (dscr < p[L.DSCR_MIN])
-            tested = paid & (debt_after > 0)
+            tested = going & (debt_after > 0)
             breach = tested & (ltv_breach | dscr_breach)
             breaches = xp.where(breach, breaches + one, xp.where(tested, zero, breaches))
             covenant_default = breach & (breaches > p[L.CURE_TESTS])
             covenant_cause = xp.where(ltv_breach, L.LTV_BREACH, L.DSCR_BREACH)
-            cause = xp.where(covenant_default, covenant_cause, cause).astype(np.int32)
-            ead = xp.where(covenant_default, debt_after, ead)
-            loss = xp.where(covenant_default, debt_after - recovery(debt_after, cash, value), loss)
+
+        # --- the parent's end ---
+        ends = cross_default | unpaid | base_breach | covenant_default
+        parent_cause = xp.where(cross_default, L.POOL_DEFAULT, L.NO_DEFAULT)
+        parent_cause = xp.where(unpaid, unpaid_cause, parent_cause)
+        parent_cause = xp.where(base_breach, L.LTV_BREACH, parent_cause)
+        parent_cause = xp.where(covenant_default, covenant_cause, parent_cause).astype(np.int32)
+
+        # --- waterfall: every tranche still owed is in default; the pools' lenders first, then the estate by rank ---
+        if bool(ends.any()):
+            claims = xp.where(ends[:, None] & (balance > 0), balance, zero)
+            in_default = claims > 0
+            tranche_default_month = xp.where(in_default, month, tranche_default_month).astype(np.int32)
+            tranche_ead = xp.where(in_default, claims, tranche_ead)
+            recovered = xp.zeros((paths, tranches), dtype)
+            unpledged = xp.maximum(value - pool_value.sum(axis=1), zero)  # pool_value: the pools not in default
+            estate = xp.where(ends, xp.maximum(cash, zero) + unpledged * recovery_rate, zero)
+            for q in range(pools):
+                assets = xp.where(ends & ~pool_defaulted[:, q], pool_value[:, q] * recovery_rate + reserve[:, q], zero)
+                paid_q, left = pay_by_rank(claims, assets, pool_tranches[q])
+                recovered = recovered + paid_q
+                claims = claims - paid_q
+                estate = estate + left  # a pool's surplus joins the estate
+            paid_estate, _ = pay_by_rank(claims, estate, list(range(tranches)))
+            recovered = recovered + paid_estate
+            tranche_recovery = xp.where(in_default, recovered, tranche_recovery)
 
         # --- statistics of the paths alive at the start of the month ---
         discount = xp.where(was_alive, discount * xp.exp(-rate / dtype(12.0)), discount)
@@ -416,9 +658,11 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
         min_cash = xp.where(was_alive, xp.minimum(min_cash, cash), min_cash)
         max_ltv = xp.where(was_alive, xp.maximum(max_ltv, ltv), max_ltv)
         min_dscr = xp.where(was_alive, xp.minimum(min_dscr, dscr), min_dscr)
-        defaulted_now = unpaid | covenant_default
-        default_month = xp.where(defaulted_now, month, default_month).astype(np.int32)
-        alive = was_alive & ~defaulted_now
+        # A path's default is the first month a lender was not paid (a pool's or the parent's) or the firm ended.
+        first_event = (default_month < 0) & (ends | pool_event)
+        default_month = xp.where(first_event, month, default_month).astype(np.int32)
+        cause = xp.where(first_event, xp.where(ends, parent_cause, L.POOL_DEFAULT), cause).astype(np.int32)
+        alive = was_alive & ~ends
 
         if statement_row >= 0 and bool(was_alive[statement_row]):
             lines = statement[month - 1]
@@ -444,13 +688,22 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
                 lines[L.STATEMENT_INTEREST + j] = interest_by_tranche[j][row] if j < tranches else zero
                 lines[L.STATEMENT_PRINCIPAL + j] = principal_by_tranche[j][row] if j < tranches else zero
             lines[L.STATEMENT_REFINANCED] = refinanced_now[row]
+            lines[L.STATEMENT_BACKSTOP] = backstop[row]
+            lines[L.STATEMENT_PREPAID] = prepaid[row]
+            lines[L.STATEMENT_RESERVE_DRAWN] = reserve_draw[row].sum()
+            lines[L.STATEMENT_RESERVES] = reserve[row].sum()
+            lines[L.STATEMENT_EQUITY_RAISED] = raised[row]
             lines[L.STATEMENT_CASH] = cash[row]
-            lines[L.STATEMENT_DEBT] = debt[row] if unpaid[row] else debt_after[row]
+            # At the parent's end the exposure is the debt: what the tranches that defaulted this month owed.
+            defaulted_here = tranche_default_month[row] == month
+            exposure = xp.where(defaulted_here, tranche_ead[row], zero).sum()
+            lines[L.STATEMENT_DEBT] = exposure if ends[row] else debt_after[row]
             lines[L.STATEMENT_FLEET_VALUE] = value[row]
             lines[L.STATEMENT_LTV] = ltv[row]
             lines[L.STATEMENT_DSCR] = dscr[row]
             lines[L.STATEMENT_BREACHES] = breaches[row]
-            lines[L.STATEMENT_EVENT] = cause[row] if defaulted_now[row] else L.NO_DEFAULT
+            event = parent_cause[row] if ends[row] else (L.POOL_DEFAULT if pool_event[row] else L.NO_DEFAULT)
+            lines[L.STATEMENT_EVENT] = event
 
         if tracked:
             rows = slice(0, tracked)
@@ -464,10 +717,17 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
         elif not bool(alive.any()):
             break
 
-    value = fleet_value(horizon, log_price - planned_log_price)
-    equity = xp.where(alive, discount * xp.maximum(cash + value - balance.sum(axis=1), zero), zero)
+    value = firm_value(cohort_values(horizon, log_price - planned_log_price))
+    net_worth = cash + value + reserve.sum(axis=1) - balance.sum(axis=1)
+    equity = xp.where(alive, equity_share * discount * xp.maximum(net_worth, zero), zero)
 
-    outputs_float = xp.empty((L.FLOAT_OUTPUT_COUNT, paths), dtype)
+    # The firm's exposure and loss are its tranches': every tranche that defaulted on the path, in a pool or at the end.
+    ead, loss = full(0.0), full(0.0)
+    for j in range(tranches):
+        ead = ead + tranche_ead[:, j]
+        loss = loss + (tranche_ead[:, j] - tranche_recovery[:, j])
+
+    outputs_float = xp.zeros((L.FLOAT_OUTPUT_COUNT, paths), dtype)  # unused tranche slots stay 0
     outputs_float[L.OUT_EAD] = ead
     outputs_float[L.OUT_LOSS] = loss
     outputs_float[L.OUT_FINAL_PRICE] = xp.exp(final_log_price)
@@ -477,7 +737,12 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
     outputs_float[L.OUT_MIN_DSCR] = min_dscr
     outputs_float[L.OUT_MEAN_UTILIZATION] = utilization_sum / months_alive.astype(dtype)
     outputs_float[L.OUT_EQUITY_VALUE] = equity
-    outputs_int = xp.empty((L.INT_OUTPUT_COUNT, paths), np.int32)
+    outputs_float[L.OUT_EQUITY_RAISED] = equity_raised
+    outputs_float[L.OUT_BACKSTOP_PAID] = backstop_paid
+    outputs_float[L.OUT_TRANCHE_EAD : L.OUT_TRANCHE_EAD + tranches] = tranche_ead.T
+    outputs_float[L.OUT_TRANCHE_RECOVERY : L.OUT_TRANCHE_RECOVERY + tranches] = tranche_recovery.T
+    outputs_int = xp.full((L.INT_OUTPUT_COUNT, paths), -1, np.int32)  # unused tranche slots: not in default
     outputs_int[L.OUT_DEFAULT_MONTH] = default_month
     outputs_int[L.OUT_DEFAULT_CAUSE] = cause
+    outputs_int[L.OUT_TRANCHE_DEFAULT_MONTH : L.OUT_TRANCHE_DEFAULT_MONTH + tranches] = tranche_default_month.T
     return outputs_float, outputs_int, tracks, statement

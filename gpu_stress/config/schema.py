@@ -27,7 +27,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from ..kernels.layout import MAX_COHORTS, MAX_CUSTOMERS, MAX_OBLIGATIONS, MAX_TRANCHES
+from ..kernels.layout import MAX_COHORTS, MAX_CUSTOMERS, MAX_OBLIGATIONS, MAX_POOLS, MAX_RANK, MAX_TRANCHES
 
 INSTALLED_FLEET = "installed"  # the name contracts and facilities use for the fleet of ``[firm]`` (cohort 0)
 
@@ -254,12 +254,62 @@ class Covenants(Section):
 
 
 class Refinancing(Section):
+    """Balloons rolled into new floating loans while lenders are open, up to ``max_ltv`` x collateral
+    (``partial``; all or nothing if false), at the regime's spread plus ``leverage_spread`` x LTV."""
+
     enabled: bool = False
     max_ltv: Ratio = 0.8
     spread: Coupon = 0.06
     glut_spread: Coupon = 0.10
     open_in_glut: bool = False
     term_months: Months = 36
+    partial: bool = True  # false: a balloon is rolled whole if LTV <= max_ltv, else not at all
+    leverage_spread: between(0, 1) = 0.0  # annual spread added per unit of LTV
+
+
+class Equity(Section):
+    """Emergency equity raises: when cash and reserves cannot pay the month's debt service and
+    investors are open, new shares cover the shortfall, within a yearly room of the book equity."""
+
+    enabled: bool = False
+    max_raise_per_year: between(0, 10) = 0.25  # share of the book equity at the raise, per year
+    cost: between(0, 0.9) = 0.10  # share of the gross raise lost to the discount and fees
+    open_in_glut: bool = False
+
+
+class Backstop(Section):
+    """A capacity backstop: a counterparty buys unused, uncontracted capacity at ``price`` from
+    ``start_month`` to ``end_month`` until it has paid ``cap`` in all (``cap = 0``: none)."""
+
+    counterparty: str = "backstop"
+    cap: Dollars = 0.0  # $ in all
+    price: between(0, 1000) = 0.0  # $/GPU-hour
+    start_month: between(1, 1200, int) = 1
+    end_month: between(1, 1200, int) = 1200
+    annual_default_probability: Probability = 0.0  # of the counterparty, in shortage
+    glut_annual_default_probability: Probability | None = None  # None: as in shortage
+
+
+class Vendor(Section):
+    """The GPU vendor that finances ``[[debt]]`` tranches with ``vendor = true``: if it stops
+    financing (its default), their undrawn commitments lapse."""
+
+    name: str = "vendor"
+    annual_default_probability: Probability = 0.0  # in shortage
+    glut_annual_default_probability: Probability | None = None  # None: as in shortage
+
+
+class Pool(Section):
+    """A security pool: ``share`` of each listed cohort's GPUs and of their cash flows, pledged to
+    the tranches that name it. A ``ring_fenced`` pool serves its tranches from its own cash flow
+    and reserve, and defaults on its own when they fall short (the parent too if ``cross_default``)."""
+
+    name: str
+    cohorts: list[str]  # cohort names; "installed" for [firm]'s fleet
+    share: between(0.001, 1) = 1.0
+    reserve_months: between(0, 24) = 0.0  # debt-service reserve: months of its tranches' scheduled service
+    ring_fenced: bool = False
+    cross_default: bool = True
 
 
 class Customer(Section):
@@ -308,7 +358,13 @@ class Debt(Section):
     draw_end_month: between(0, 1200, int) = 0  # last month it can draw; interest only until then
     advance_rate: Probability = 1.0  # of a funded cohort's cost
     undrawn_fee: between(0, 0.2) = 0.0  # annual, on the undrawn commitment
-    funds: list[str] = []  # names of the cohorts it funds and is secured on
+    funds: list[str] = []  # names of the cohorts it funds (draws on their deliveries)
+    pool: str | None = None  # the pool that secures it; None: unsecured at the parent
+    rank: between(1, MAX_RANK, int) = 1  # seniority: 1 is paid first
+    cash_sweep: Probability = 0.0  # share of the cash flow above sweep_dscr x debt service, prepaid each month
+    sweep_dscr: between(0, 1000) = 1.0  # the cover of the month's scheduled debt service the firm keeps
+    borrowing_base: Ratio = 0.0  # max balance / its collateral's value (0 = none); the excess is prepaid
+    vendor: bool = False  # financed by the GPU vendor ([vendor]): its undrawn commitment can lapse
 
 
 class Config(Section):
@@ -319,11 +375,15 @@ class Config(Section):
     collateral: Collateral = Collateral()
     covenants: Covenants = Covenants()
     refinancing: Refinancing = Refinancing()
+    equity: Equity = Equity()
+    backstop: Backstop = Backstop()
+    vendor: Vendor = Vendor()
     generations: list[Generation] = []
     cohorts: Annotated[list[Cohort], Field(max_length=MAX_COHORTS - 1)] = []  # the installed fleet is cohort 0
     delivery_delays: DeliveryDelays = DeliveryDelays()
     obligations: list[Obligation] = []
     customers: Annotated[list[Customer], Field(max_length=MAX_CUSTOMERS)] = []
+    pools: Annotated[list[Pool], Field(max_length=MAX_POOLS)] = []
     debt: Annotated[list[Debt], Field(max_length=MAX_TRANCHES)] = []
     sweep: dict[str, list[bool | int | float | str]] = {}
 
@@ -335,6 +395,7 @@ class Config(Section):
             "cohorts": Cohort,
             "obligations": Obligation,
             "customers": Customer,
+            "pools": Pool,
             "debt": Debt,
         }
 
@@ -344,6 +405,9 @@ class Config(Section):
 
     def cohort_index(self, name):
         return self.cohort_names().index(name)
+
+    def pool_index(self, name):
+        return [pool.name for pool in self.pools].index(name)
 
     @field_validator("obligations")
     @classmethod
@@ -393,12 +457,33 @@ class Config(Section):
                 _fail(("customers", index, "end_month"), message, contract.end_month)
         refers = [(("customers", i, "cohort"), c.cohort) for i, c in enumerate(self.customers) if c.cohort is not None]
         refers += [(("debt", j, "funds"), name) for j, tranche in enumerate(self.debt) for name in tranche.funds]
+        refers += [(("pools", p, "cohorts"), name) for p, pool in enumerate(self.pools) for name in pool.cohorts]
         for location, name in refers:
             if len(set(names)) != len(names):
                 _fail(location, f"cohort names must be unique (and not {INSTALLED_FLEET!r}) to be referred to", name)
             if name not in names:
                 _fail(location, f"no cohort named {name!r} (cohorts: {', '.join(names)})", name)
+        self._pools_resolve(names)
         return self
+
+    def _pools_resolve(self, cohort_names):
+        """Pools have unique names, hold at most all of a cohort together, and tranches name existing pools."""
+        pool_names = [pool.name for pool in self.pools]
+        for index, pool in enumerate(self.pools):
+            if pool_names.index(pool.name) != index:
+                _fail(("pools", index, "name"), f"pool {pool.name!r} is listed twice", pool.name)
+            if len(set(pool.cohorts)) != len(pool.cohorts):
+                _fail(("pools", index, "cohorts"), "a cohort is listed twice", pool.cohorts)
+        for name in cohort_names:
+            pledged = sum(pool.share for pool in self.pools if name in pool.cohorts)
+            if pledged > 1.0 + 1e-12:
+                index = next(p for p, pool in enumerate(self.pools) if name in pool.cohorts)
+                message = f"pool shares of cohort {name!r} sum to {pledged:.4g}, more than all of it (1)"
+                _fail(("pools", index, "share"), message, pledged)
+        for index, tranche in enumerate(self.debt):
+            if tranche.pool is not None and tranche.pool not in pool_names:
+                listed = ", ".join(pool_names) or "none"
+                _fail(("debt", index, "pool"), f"no pool named {tranche.pool!r} (pools: {listed})", tranche.pool)
 
 
 def _fail(location, message, value):

@@ -30,8 +30,8 @@ def credit_default(causes, xp=np):
     return (causes != L.NO_DEFAULT) & (causes != L.INSOLVENT_NO_DEBT)
 
 
-def summarize_chunk(outputs_float, outputs_int, horizon, xp=np):
-    """Counts, sums and histograms of one chunk (host numpy arrays, tiny)."""
+def summarize_chunk(outputs_float, outputs_int, horizon, xp=np, tranches=0):
+    """Counts, sums and histograms of one chunk (host numpy arrays, tiny), with those of its first ``tranches``."""
     # Statistics in float64 whatever the simulation's precision.
     loss = outputs_float[L.OUT_LOSS].astype(xp.float64)
     ead = outputs_float[L.OUT_EAD].astype(xp.float64)
@@ -60,7 +60,36 @@ def summarize_chunk(outputs_float, outputs_int, horizon, xp=np):
         "utilization_sum": total(outputs_float[L.OUT_MEAN_UTILIZATION]),
         "loss": Histogram.of(loss, xp),
         "equity": Histogram.of(equity, xp),
+        "equity_raised_sum": total(outputs_float[L.OUT_EQUITY_RAISED]),
+        "backstop_paid_sum": total(outputs_float[L.OUT_BACKSTOP_PAID]),
+    } | _tranche_summary(outputs_float, outputs_int, horizon, tranches, xp)
+
+
+def _tranche_summary(outputs_float, outputs_int, horizon, tranches, xp):
+    """Per-tranche counts, sums (arrays over the tranches) and loss histograms (``tranche_loss_J``)."""
+    rows = slice(0, tranches)
+    month = outputs_int[L.OUT_TRANCHE_DEFAULT_MONTH :][rows]
+    ead = outputs_float[L.OUT_TRANCHE_EAD :][rows].astype(xp.float64)
+    loss = ead - outputs_float[L.OUT_TRANCHE_RECOVERY :][rows].astype(xp.float64)
+    defaulted = month > 0
+    with_exposure = defaulted & (ead > 0)
+    lgd = xp.where(with_exposure, loss / xp.where(with_exposure, ead, 1), 0)
+    default_year = xp.where(defaulted, (month - 1) // L.MONTHS_PER_YEAR, years(horizon))
+    by_year = [xp.bincount(default_year[j], minlength=years(horizon) + 1)[:-1] for j in range(tranches)]
+    summary = {
+        "tranche_defaults": to_host(defaulted.sum(axis=1)).astype(np.int64),
+        "tranche_defaults_by_year": to_host(xp.stack(by_year)).astype(np.int64)
+        if tranches
+        else np.zeros((0, years(horizon)), np.int64),
+        "tranche_loss_sum": to_host(loss.sum(axis=1)),
+        "tranche_loss_squares": to_host((loss * loss).sum(axis=1)),
+        "tranche_ead_sum": to_host(xp.where(defaulted, ead, 0).sum(axis=1)),
+        "tranche_lgd_sum": to_host(lgd.sum(axis=1)),
+        "tranche_lgd_count": to_host(with_exposure.sum(axis=1)).astype(np.int64),
     }
+    for j in range(tranches):
+        summary[f"tranche_loss_{j}"] = Histogram.of(loss[j], xp)
+    return summary
 
 
 def combine(parts):
@@ -84,33 +113,55 @@ def wilson_interval(successes, trials, z=WILSON_Z):
     return max(centre - half_width, 0.0), min(centre + half_width, 1.0)
 
 
-def finalize(summary, initial_debt):
-    """Published aggregates of one scenario from its combined summary."""
-    paths = int(summary["paths"])
-    causes = summary["causes"]
-    defaults = int(sum(causes[cause] for cause in L.CREDIT_CAUSES))
+def credit_statistics(paths, defaults, defaults_by_year, loss_sum, loss_squares, ead_sum, lgd_sum, lgd_count):
+    """PD with its Wilson interval and by year, EL with its standard error, mean EAD and LGD, from sums over paths."""
     low, high = wilson_interval(defaults, paths)
-    mean_loss = summary["loss_sum"] / paths
-    loss_variance = max(summary["loss_squares"] / paths - mean_loss**2, 0.0)
-    losses = summary["loss"]
-    row = {
+    mean_loss = float(loss_sum) / paths
+    loss_variance = max(float(loss_squares) / paths - mean_loss**2, 0.0)
+    return {
         "paths": paths,
         "defaults": defaults,
         "pd": defaults / paths,
         "pd_ci_low": low,
         "pd_ci_high": high,
-        "pd_by_year": list(np.cumsum(summary["defaults_by_year"]) / paths),
+        "pd_by_year": list(np.cumsum(defaults_by_year) / paths),
         "expected_loss": mean_loss,
-        "expected_loss_se": np.sqrt(loss_variance / paths),
-        "mean_ead": summary["ead_sum"] / defaults if defaults else None,
-        "mean_lgd": summary["lgd_sum"] / summary["lgd_count"] if summary["lgd_count"] else None,
-        "initial_debt": float(initial_debt),
-        "expected_loss_rate": mean_loss / initial_debt if initial_debt > 0 else None,
-        "loss_max": summary["loss_max"],
+        "expected_loss_se": float(np.sqrt(loss_variance / paths)),
+        "mean_ead": float(ead_sum) / defaults if defaults else None,
+        "mean_lgd": float(lgd_sum) / int(lgd_count) if lgd_count else None,
     }
+
+
+def loss_tails(losses):
+    """Loss VaR and CVaR at TAIL_LEVELS from a loss :class:`Histogram`."""
+    tails = {}
     for name, level in TAIL_LEVELS.items():
-        row[f"loss_var_{name}"] = losses.quantile(level)
-        row[f"loss_cvar_{name}"] = losses.tail_mean(level)
+        tails[f"loss_var_{name}"] = losses.quantile(level)
+        tails[f"loss_cvar_{name}"] = losses.tail_mean(level)
+    return tails
+
+
+def finalize(summary, initial_debt):
+    """Published aggregates of one scenario from its combined summary."""
+    paths = int(summary["paths"])
+    causes = summary["causes"]
+    defaults = int(sum(causes[cause] for cause in L.CREDIT_CAUSES))
+    row = credit_statistics(
+        paths,
+        defaults,
+        summary["defaults_by_year"],
+        summary["loss_sum"],
+        summary["loss_squares"],
+        summary["ead_sum"],
+        summary["lgd_sum"],
+        summary["lgd_count"],
+    )
+    mean_loss = row["expected_loss"]
+    row["initial_debt"] = float(initial_debt)
+    row["expected_loss_rate"] = mean_loss / initial_debt if initial_debt > 0 else None
+    row["loss_max"] = summary["loss_max"]
+    losses = summary["loss"]
+    row |= loss_tails(losses)
     # Relative error bounds of the histogram estimates (loss and equity alike).
     row["loss_var_rel_error"] = QUANTILE_REL_ERROR
     row["loss_cvar_rel_error"] = TAIL_MEAN_REL_ERROR
@@ -127,4 +178,27 @@ def finalize(summary, initial_debt):
     row["loss_histogram_counts"] = [int(count) for count in losses.counts]
     row["mean_final_price"] = summary["final_price_sum"] / paths
     row["mean_utilization"] = summary["utilization_sum"] / paths
+    row["mean_equity_raised"] = summary["equity_raised_sum"] / paths
+    row["mean_backstop_paid"] = summary["backstop_paid_sum"] / paths
     return row
+
+
+def finalize_tranches(summary, commitments):
+    """Published aggregates of each tranche of one scenario; ``commitments``: $ committed at month 0, by tranche."""
+    paths = int(summary["paths"])
+    rows = []
+    for j, commitment in enumerate(commitments):
+        row = credit_statistics(
+            paths,
+            int(summary["tranche_defaults"][j]),
+            summary["tranche_defaults_by_year"][j],
+            summary["tranche_loss_sum"][j],
+            summary["tranche_loss_squares"][j],
+            summary["tranche_ead_sum"][j],
+            summary["tranche_lgd_sum"][j],
+            summary["tranche_lgd_count"][j],
+        )
+        row["commitment"] = float(commitment)
+        row["expected_loss_rate"] = row["expected_loss"] / commitment if commitment > 0 else None
+        rows.append(row | loss_tails(summary[f"tranche_loss_{j}"]))
+    return rows

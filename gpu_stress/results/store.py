@@ -8,7 +8,9 @@ part is there and recorded, so a directory named ``DIR`` is always complete::
                              and the sha256, size and rows of every other file
       scenarios.arrow        one row per scenario: swept values + aggregates
       bands.arrow            fan-chart bands (scenario, variable, month)
+      tranches.arrow         one row per scenario and tranche: PD, EL, LGD, loss tails by tranche
       paths/part-*.arrow     per-path outputs, one file per chunk (unless --no-paths)
+      tranches/part-*.arrow  per path and tranche: default month, EAD, recovery, loss (unless --no-paths)
 
 While running, ``DIR.partial/`` also holds ``lock`` (the writer's pid, held
 with ``flock``) and ``units/``: each finished chunk's summary (``.npz``) and
@@ -39,7 +41,10 @@ from .histogram import Histogram
 RUN_FILE = "run.json"
 SCENARIOS_FILE = "scenarios.arrow"
 BANDS_FILE = "bands.arrow"
+TRANCHES_FILE = "tranches.arrow"
 PATHS_DIR = "paths"
+TRANCHES_DIR = "tranches"
+PART_DIRS = (PATHS_DIR, TRANCHES_DIR)  # the per-chunk files of a run
 UNITS_DIR = "units"
 LOCK_FILE = "lock"
 PROVENANCE_KEY = b"gpu_stress.provenance"
@@ -196,7 +201,7 @@ def paths_schema(float_type, provenance):
         pa.field("path_id", pa.int64(), nullable=False),
         pa.field("default_month", pa.int32()),  # null: no default within the horizon
         pa.field("default_cause", causes),  # null: no default
-    ] + [pa.field(name, float_type, nullable=False) for name in L.FLOAT_OUTPUT_NAMES]
+    ] + [pa.field(name, float_type, nullable=False) for name in L.PATH_FLOAT_OUTPUT_NAMES]
     return with_provenance(pa.schema(fields), provenance)
 
 
@@ -211,7 +216,40 @@ def paths_table(scenario_id, path_start, outputs_float, outputs_int, schema):
         pa.array(np.arange(path_start, path_start + paths, dtype=np.int64)),
         pa.array(outputs_int[L.OUT_DEFAULT_MONTH], mask=survived),
         pa.DictionaryArray.from_arrays(causes, cause_names),
-    ] + [pa.array(outputs_float[index]) for index in range(L.FLOAT_OUTPUT_COUNT)]
+    ] + [pa.array(outputs_float[index]) for index in range(len(L.PATH_FLOAT_OUTPUT_NAMES))]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def tranche_paths_schema(float_type, provenance):
+    fields = [
+        pa.field("scenario_id", pa.int32(), nullable=False),
+        pa.field("path_id", pa.int64(), nullable=False),
+        pa.field("tranche", pa.int8(), nullable=False),  # its index in [[debt]]
+        pa.field("default_month", pa.int32()),  # null: not in default within the horizon
+        pa.field("ead", float_type, nullable=False),
+        pa.field("recovery", float_type, nullable=False),
+        pa.field("loss", float_type, nullable=False),
+    ]
+    return with_provenance(pa.schema(fields), provenance)
+
+
+def tranche_paths_table(scenario_id, path_start, outputs_float, outputs_int, tranches, schema):
+    """Arrow table of one chunk's outputs by tranche: one row per path and tranche, path by path."""
+    paths = outputs_float.shape[1]
+    rows = slice(0, tranches)
+    # (tranche, path) blocks of the kernels' outputs, flattened path-major.
+    month = outputs_int[L.OUT_TRANCHE_DEFAULT_MONTH :][rows].T.ravel()
+    ead = outputs_float[L.OUT_TRANCHE_EAD :][rows].T.ravel()
+    recovery = outputs_float[L.OUT_TRANCHE_RECOVERY :][rows].T.ravel()
+    columns = [
+        pa.array(np.full(paths * tranches, scenario_id, np.int32)),
+        pa.array(np.repeat(np.arange(path_start, path_start + paths, dtype=np.int64), tranches)),
+        pa.array(np.tile(np.arange(tranches, dtype=np.int8), paths)),
+        pa.array(month, mask=month < 0),
+        pa.array(ead),
+        pa.array(recovery),
+        pa.array(ead - recovery),
+    ]
     return pa.Table.from_arrays(columns, schema=schema)
 
 
@@ -259,7 +297,7 @@ def load_unit_summary(path, expected_sha256=None):
 
 # --- what this tool wrote ---------------------------------------------------------------------------
 
-_LAYOUT = {RUN_FILE, SCENARIOS_FILE, BANDS_FILE, PATHS_DIR, UNITS_DIR, LOCK_FILE}
+_LAYOUT = {RUN_FILE, SCENARIOS_FILE, BANDS_FILE, TRANCHES_FILE, *PART_DIRS, UNITS_DIR, LOCK_FILE}
 
 
 def written_by_us(directory):
@@ -280,7 +318,7 @@ def written_by_us(directory):
     for entry in directory.iterdir():
         if entry.name not in _LAYOUT and not _is_temporary(entry):
             return f"it holds {entry.name}, which gpu-stress does not write"
-    for folder in (PATHS_DIR, UNITS_DIR):
+    for folder in (*PART_DIRS, UNITS_DIR):
         for entry in (directory / folder).iterdir() if (directory / folder).is_dir() else ():
             if not ((entry.is_file() and entry.suffix in (".arrow", ".npz", ".json")) or _is_temporary(entry)):
                 return f"it holds {folder}/{entry.name}, which gpu-stress does not write"

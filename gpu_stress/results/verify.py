@@ -44,7 +44,7 @@ def verify(directory):
     problem = store.check_files(directory, files)
     if problem:
         raise ResultsError(problem)
-    expected = {store.RUN_FILE, store.LOCK_FILE, store.PATHS_DIR, *files}
+    expected = {store.RUN_FILE, store.LOCK_FILE, *store.PART_DIRS, *files}
     for path in sorted(directory.rglob("*")):
         relative = path.relative_to(directory).as_posix()
         if relative not in expected:

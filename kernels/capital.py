@@ -1,0 +1,354 @@
+"""The capital structure of one firm: security pools, reserves, prepayments, equity, and the waterfall.
+
+All money in $. A pool holds POOL_SHARE of each cohort in its bit mask: that
+share of the GPUs (their collateral value) and of their cash flows. Its
+tranches recover from it first; what they still miss is an unsecured claim,
+unless the pool is ring-fenced (non-recourse). Functions here read and write
+the firm's state vector (``layout``'s state slots); ``firm.firm_step`` calls
+them in the month's order, and docs/model.md ("Capital structure") states the
+model they follow.
+
+- ``pool_tests``: a ring-fenced pool whose cash flow and reserve cannot pay its
+  tranches' service this month defaults on its own: its lenders take its
+  collateral at the fire-sale haircut, its reserve and its cash flow, by rank.
+- ``draw_reserves`` / ``top_up_reserves``: the
+  debt-service reserve accounts, which pay their own pool's service only.
+- ``raise_equity``: an emergency raise within the year's room, diluting the
+  holders of month 0.
+- ``borrowing_base`` and ``cash_sweep``: prepayments after the month's service.
+- ``settle_parent``: the waterfall at the parent's default.
+"""
+
+import math
+
+from .device import device_function
+from .layout import (
+    BALANCE,
+    BALLOON,
+    COHORT_CASH_FLOW,
+    COHORT_COUNT,
+    COHORT_VALUE,
+    EQUITY_COST,
+    EQUITY_ENABLED,
+    EQUITY_MAX_RAISE,
+    EQUITY_OPEN,
+    EQUITY_RAISED,
+    EQUITY_RAISED_YEAR,
+    EQUITY_SHARE,
+    FIRE_SALE_RECOVERY,
+    INTEREST,
+    LTV_BREACH,
+    MAX_RANK,
+    NO_DEFAULT,
+    PAYMENT_RATE,
+    POOL_COHORTS,
+    POOL_COUNT,
+    POOL_CROSS_DEFAULT,
+    POOL_DEFAULTED,
+    POOL_RESERVE_MONTHS,
+    POOL_RING_FENCED,
+    POOL_SHARE,
+    POOL_VALUE,
+    PREPAID,
+    PRINCIPAL,
+    RAISED,
+    RESERVE,
+    RESERVE_DRAWN,
+    SOLD,
+    TRANCHE_BORROWING_BASE,
+    TRANCHE_COUNT,
+    TRANCHE_DEFAULT_MONTH,
+    TRANCHE_EAD,
+    TRANCHE_POOL,
+    TRANCHE_RANK,
+    TRANCHE_RECOVERY,
+    TRANCHE_SWEEP,
+    TRANCHE_SWEEP_DSCR,
+    UNDRAWN,
+)
+
+
+@device_function(inline=True)
+def in_pool(params, cohort, pool):
+    """True if ``pool`` holds a share of cohort ``cohort``."""
+    return (int(params[POOL_COHORTS + pool]) >> cohort) & 1 == 1
+
+
+@device_function(inline=True)
+def pool_values(params, state, dtype):
+    """Fill state[POOL_VALUE + p]: each pool's share of its cohorts' values (0 once it defaulted)."""
+    for p in range(int(params[POOL_COUNT])):
+        value = dtype(0.0)
+        if state[POOL_DEFAULTED + p] <= dtype(0.0):
+            for c in range(int(params[COHORT_COUNT])):
+                if in_pool(params, c, p):
+                    value += state[COHORT_VALUE + c]
+            value *= params[POOL_SHARE + p]
+        state[POOL_VALUE + p] = value
+
+
+@device_function(inline=True)
+def pool_service(params, state, pool, dtype):
+    """(balance owed before this month's payment, service due this month) of the pool's tranches, $."""
+    owed = dtype(0.0)
+    due = dtype(0.0)
+    for j in range(int(params[TRANCHE_COUNT])):
+        if int(params[TRANCHE_POOL + j]) == pool:
+            owed += state[BALANCE + j]
+            due += state[INTEREST + j] + state[PRINCIPAL + j]
+    return owed, due
+
+
+@device_function(inline=True)
+def service_due(params, state, dtype):
+    """(service, unrefinanced balloons) due this month over every tranche still served, $."""
+    service = dtype(0.0)
+    balloon = dtype(0.0)
+    for j in range(int(params[TRANCHE_COUNT])):
+        service += state[INTEREST + j] + state[PRINCIPAL + j]
+        balloon += state[BALLOON + j]
+    return service, balloon
+
+
+@device_function
+def share_by_rank(params, state, pool, month, assets, dtype):
+    """Pay ``assets`` to the claims of the tranches defaulting in ``month``; returns what is left.
+
+    Claims are EAD - recovered so far. ``pool`` >= 0: that pool's tranches
+    only; -1: every tranche defaulting now except those of defaulted
+    (non-recourse) pools. Rank 1 first, strictly; within a rank pro rata to
+    the remaining claims, and a rank paid in full recovers its claims exactly.
+    """
+    month_number = dtype(month)
+    tranches = int(params[TRANCHE_COUNT])
+    for rank in range(1, MAX_RANK + 1):
+        claims = dtype(0.0)
+        for j in range(tranches):
+            if settles(params, state, j, pool, rank, month_number, dtype):
+                claims += state[TRANCHE_EAD + j] - state[TRANCHE_RECOVERY + j]
+        if claims <= dtype(0.0):
+            continue
+        full = assets >= claims
+        paid = claims if full else assets
+        for j in range(tranches):
+            if settles(params, state, j, pool, rank, month_number, dtype):
+                if full:
+                    state[TRANCHE_RECOVERY + j] = state[TRANCHE_EAD + j]
+                else:
+                    claim = state[TRANCHE_EAD + j] - state[TRANCHE_RECOVERY + j]
+                    state[TRANCHE_RECOVERY + j] += claim * paid / claims
+        assets -= paid
+    return assets
+
+
+@device_function(inline=True)
+def settles(params, state, tranche, pool, rank, month_number, dtype):
+    """Does ``tranche`` (of ``rank``) share in this round of the waterfall (see ``share_by_rank``)?"""
+    if state[TRANCHE_DEFAULT_MONTH + tranche] != month_number or int(params[TRANCHE_RANK + tranche]) != rank:
+        return False
+    own_pool = int(params[TRANCHE_POOL + tranche])
+    if pool >= 0:
+        return own_pool == pool
+    return own_pool < 0 or state[POOL_DEFAULTED + own_pool] <= dtype(0.0)
+
+
+@device_function
+def pool_tests(params, state, month, cash, value, dtype):
+    """Ring-fenced pools that cannot serve their tranches this month default; returns (cash, V, cross-default).
+
+    A pool defaults if its cash flow (its share of its cohorts' operating
+    cash flow) plus its reserve is less than its tranches' service. Its
+    lenders take V_p x (1 - haircut) + reserve + max(cash flow, 0) by rank; a
+    surplus returns to the parent's ``cash``. Its share of its cohorts is sold
+    (V falls by V_p), its tranches leave the month's service and its undrawn
+    commitments lapse. The third value is True if a pool that defaulted now
+    has a cross-default to the parent.
+    """
+    month_number = dtype(month)
+    cross_default = False
+    tranches = int(params[TRANCHE_COUNT])
+    for p in range(int(params[POOL_COUNT])):
+        if params[POOL_RING_FENCED + p] <= dtype(0.0) or state[POOL_DEFAULTED + p] > dtype(0.0):
+            continue
+        owed, due = pool_service(params, state, p, dtype)
+        if owed <= dtype(0.0):
+            continue
+        flow = dtype(0.0)
+        for c in range(int(params[COHORT_COUNT])):
+            if in_pool(params, c, p):
+                flow += state[COHORT_CASH_FLOW + c]
+        flow *= params[POOL_SHARE + p]
+        if flow + state[RESERVE + p] >= due:
+            continue
+        for j in range(tranches):
+            if int(params[TRANCHE_POOL + j]) != p:
+                continue
+            if state[BALANCE + j] > dtype(0.0):
+                state[TRANCHE_DEFAULT_MONTH + j] = month_number
+                state[TRANCHE_EAD + j] = state[BALANCE + j]
+                state[TRANCHE_RECOVERY + j] = dtype(0.0)
+            state[BALANCE + j] = dtype(0.0)
+            state[UNDRAWN + j] = dtype(0.0)
+            state[INTEREST + j] = dtype(0.0)
+            state[PRINCIPAL + j] = dtype(0.0)
+            state[BALLOON + j] = dtype(0.0)
+        taken = max(flow, dtype(0.0))  # the month's cash flow of the pool goes to its lenders
+        assets = state[POOL_VALUE + p] * params[FIRE_SALE_RECOVERY] + state[RESERVE + p] + taken
+        cash += share_by_rank(params, state, p, month, assets, dtype) - taken
+        state[RESERVE + p] = dtype(0.0)
+        state[POOL_DEFAULTED + p] = dtype(1.0)
+        for c in range(int(params[COHORT_COUNT])):
+            if in_pool(params, c, p):
+                state[SOLD + c] += params[POOL_SHARE + p]
+        value -= state[POOL_VALUE + p]
+        state[POOL_VALUE + p] = dtype(0.0)
+        cross_default = cross_default or params[POOL_CROSS_DEFAULT + p] > dtype(0.0)
+    return cash, value, cross_default
+
+
+@device_function(inline=True)
+def reserves_held(params, state, dtype):
+    """$ in the reserve accounts of the pools not in default."""
+    held = dtype(0.0)
+    for p in range(int(params[POOL_COUNT])):
+        if state[POOL_DEFAULTED + p] <= dtype(0.0):
+            held += state[RESERVE + p]
+    return held
+
+
+@device_function(inline=True)
+def draw_reserves(params, state, needed, apply, dtype):
+    """What the reserves pay of ``needed`` $, pool by pool, each for its own tranches' service this month.
+
+    Draws it from the accounts only if ``apply`` (else it is what they could pay).
+    """
+    drawn = dtype(0.0)
+    for p in range(int(params[POOL_COUNT])):
+        if state[POOL_DEFAULTED + p] > dtype(0.0):
+            continue
+        _, due = pool_service(params, state, p, dtype)
+        draw = min(min(state[RESERVE + p], due), needed - drawn)
+        if draw > dtype(0.0):
+            drawn += draw
+            if apply:
+                state[RESERVE + p] -= draw
+    if apply:
+        state[RESERVE_DRAWN] = drawn
+    return drawn
+
+
+@device_function(inline=True)
+def top_up_reserves(params, state, cash, dtype):
+    """Set each reserve to min(target, reserve + cash+) (topped up from cash, released above target); returns cash.
+
+    The target is POOL_RESERVE_MONTHS x this month's scheduled service of the
+    pool's tranches (interest, fees, amortization; no balloon).
+    """
+    for p in range(int(params[POOL_COUNT])):
+        if state[POOL_DEFAULTED + p] > dtype(0.0):
+            continue
+        scheduled = dtype(0.0)
+        for j in range(int(params[TRANCHE_COUNT])):
+            if int(params[TRANCHE_POOL + j]) == p:
+                scheduled += state[INTEREST + j] + state[PRINCIPAL + j] - state[BALLOON + j]
+        target = params[POOL_RESERVE_MONTHS + p] * scheduled
+        reserve = min(target, state[RESERVE + p] + max(cash, dtype(0.0)))
+        cash -= reserve - state[RESERVE + p]
+        state[RESERVE + p] = reserve
+    return cash
+
+
+@device_function(inline=True)
+def raise_equity(params, state, regime, needed, book_equity, dtype):
+    """Sell new shares for ``needed`` $ of proceeds if investors are open and the year's room allows; True if so.
+
+    Gross X = needed / (1 - cost) must fit within max_raise x book equity less
+    what was raised earlier this year; the holders of month 0 keep
+    E / (E + X) of what they owned.
+    """
+    if params[EQUITY_ENABLED] <= dtype(0.0) or params[EQUITY_OPEN + regime] <= dtype(0.0):
+        return False
+    if book_equity <= dtype(0.0):
+        return False
+    gross = needed / (dtype(1.0) - params[EQUITY_COST])
+    if gross > params[EQUITY_MAX_RAISE] * book_equity - state[EQUITY_RAISED_YEAR]:
+        return False
+    state[EQUITY_SHARE] *= book_equity / (book_equity + gross)
+    state[EQUITY_RAISED_YEAR] += gross
+    state[EQUITY_RAISED] += gross
+    state[RAISED] = gross
+    return True
+
+
+@device_function(inline=True)
+def prepay(state, tranche, amount, dtype):
+    """Prepay ``amount`` $ of a tranche; an annuity's level payment is recomputed next month."""
+    state[BALANCE + tranche] -= amount
+    state[PREPAID] += amount
+    state[PAYMENT_RATE + tranche] = dtype(math.nan)
+
+
+@device_function
+def borrowing_base(params, state, cash, value, dtype):
+    """Prepay each tranche's balance above its borrowing base x its collateral; returns (cash, cause).
+
+    The collateral is its pool's value (V for an unsecured tranche). An
+    excess that cash cannot prepay is a default with cause ``ltv``.
+    """
+    for j in range(int(params[TRANCHE_COUNT])):
+        limit = params[TRANCHE_BORROWING_BASE + j]
+        if limit <= dtype(0.0) or state[BALANCE + j] <= dtype(0.0):
+            continue
+        pool = int(params[TRANCHE_POOL + j])
+        collateral = state[POOL_VALUE + pool] if pool >= 0 else value
+        excess = state[BALANCE + j] - limit * collateral
+        if excess <= dtype(0.0):
+            continue
+        amount = min(excess, max(cash, dtype(0.0)))
+        prepay(state, j, amount, dtype)
+        cash -= amount
+        if amount < excess:
+            return cash, LTV_BREACH
+    return cash, NO_DEFAULT
+
+
+@device_function
+def cash_sweep(params, state, ebitda, scheduled_service, cash, dtype):
+    """Prepay each sweeping tranche its share of EBITDA above sweep_dscr x scheduled service; returns cash."""
+    for j in range(int(params[TRANCHE_COUNT])):
+        sweep = params[TRANCHE_SWEEP + j]
+        if sweep <= dtype(0.0) or state[BALANCE + j] <= dtype(0.0):
+            continue
+        excess = max(ebitda - params[TRANCHE_SWEEP_DSCR + j] * scheduled_service, dtype(0.0))
+        amount = min(min(sweep * excess, state[BALANCE + j]), max(cash, dtype(0.0)))
+        if amount > dtype(0.0):
+            prepay(state, j, amount, dtype)
+            cash -= amount
+    return cash
+
+
+@device_function
+def settle_parent(params, state, month, cash, value, dtype):
+    """The waterfall at the parent's default in ``month``: every tranche with a balance is in default.
+
+    The estate is cash+ and the unpledged collateral at the fire-sale haircut;
+    each pool not in default pays its tranches by rank from its collateral and
+    reserve and adds what is left to the estate, which then pays every
+    remaining claim (secured shortfalls and unsecured tranches) by rank.
+    """
+    month_number = dtype(month)
+    for j in range(int(params[TRANCHE_COUNT])):
+        if state[TRANCHE_DEFAULT_MONTH + j] < dtype(0.0) and state[BALANCE + j] > dtype(0.0):
+            state[TRANCHE_DEFAULT_MONTH + j] = month_number
+            state[TRANCHE_EAD + j] = state[BALANCE + j]
+            state[TRANCHE_RECOVERY + j] = dtype(0.0)
+    recovery = params[FIRE_SALE_RECOVERY]
+    unpledged = value
+    for p in range(int(params[POOL_COUNT])):
+        unpledged -= state[POOL_VALUE + p]
+    estate = max(cash, dtype(0.0)) + max(unpledged, dtype(0.0)) * recovery
+    for p in range(int(params[POOL_COUNT])):
+        if state[POOL_DEFAULTED + p] <= dtype(0.0):
+            assets = state[POOL_VALUE + p] * recovery + state[RESERVE + p]
+            estate += share_by_rank(params, state, p, month, assets, dtype)
+    share_by_rank(params, state, -1, month, estate, dtype)

@@ -406,6 +406,8 @@ def test_a_run_writes_the_tranche_tables_and_summarize_shows_them(tmp_path):
         assert row["pd"] == pytest.approx(1 - mine["default_month"].null_count / 600, rel=1e-15)
     scenario = store.read_table(output / "scenarios.arrow").to_pylist()[0]
     assert sum(row["expected_loss"] for row in tranches) == pytest.approx(scenario["expected_loss"], rel=1e-12)
+    pools = {row["name"]: row["pool"] for row in tranches}
+    assert pools["DDTL 1.0"] == "DDTL 1.0 SPV" and pools["2030 senior notes"] is None
     shown = runner.invoke(main, ["summarize", str(output), "--by-tranche"])
     assert shown.exit_code == 0 and "Contract DDTLs" in shown.output and "unsecured" in shown.output
     document = json.loads(runner.invoke(main, ["summarize", str(output), "--by-tranche", "--json"]).output)

@@ -287,7 +287,8 @@ class Run:
             store.BANDS_FILE: store.file_record(self.staging, store.BANDS_FILE, bands_table.num_rows),
             store.TRANCHES_FILE: store.file_record(self.staging, store.TRANCHES_FILE, tranches_table.num_rows),
         }
-        files |= {name: record for name, record in unit_files.items() if name.startswith(store.PART_DIRS)}
+        parts = tuple(f"{folder}/" for folder in store.PART_DIRS)
+        files |= {name: record for name, record in unit_files.items() if name.startswith(parts)}
         self.record = dict(self.record, status="complete", finished=_now(), files=files)
         store.write_json(self.staging / store.RUN_FILE, self.record)
 

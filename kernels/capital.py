@@ -115,7 +115,7 @@ def share_by_rank(params, state, pool, month, assets, dtype):
     """Pay ``assets`` to the claims of the tranches defaulting in ``month``; returns what is left.
 
     Claims are EAD - recovered so far. ``pool`` >= 0: that pool's tranches
-    only; -1: every tranche defaulting now except those of defaulted
+    only; -1: every tranche defaulting now except those of ring-fenced
     (non-recourse) pools. Rank 1 first, strictly; within a rank pro rata to
     the remaining claims, and a rank paid in full recovers its claims exactly.
     """
@@ -149,7 +149,8 @@ def settles(params, state, tranche, pool, rank, month_number, dtype):
     own_pool = int(params[TRANCHE_POOL + tranche])
     if pool >= 0:
         return own_pool == pool
-    return own_pool < 0 or state[POOL_DEFAULTED + own_pool] <= dtype(0.0)
+    # The estate: unsecured tranches and those of pools with recourse (a ring-fenced pool's have none).
+    return own_pool < 0 or params[POOL_RING_FENCED + own_pool] <= dtype(0.0)
 
 
 @device_function
@@ -218,23 +219,24 @@ def reserves_held(params, state, dtype):
 
 @device_function(inline=True)
 def draw_reserves(params, state, needed, apply, dtype):
-    """What the reserves pay of ``needed`` $, pool by pool, each for its own tranches' service this month.
+    """(drawn, still needed) of ``needed`` $: the reserves pay, pool by pool, their own tranches' service this month.
 
-    Draws it from the accounts only if ``apply`` (else it is what they could pay).
+    Draws from the accounts only if ``apply`` (else it is what they could pay).
     """
     drawn = dtype(0.0)
     for p in range(int(params[POOL_COUNT])):
         if state[POOL_DEFAULTED + p] > dtype(0.0):
             continue
         _, due = pool_service(params, state, p, dtype)
-        draw = min(min(state[RESERVE + p], due), needed - drawn)
+        draw = min(min(state[RESERVE + p], due), needed)
         if draw > dtype(0.0):
             drawn += draw
+            needed -= draw
             if apply:
                 state[RESERVE + p] -= draw
     if apply:
         state[RESERVE_DRAWN] = drawn
-    return drawn
+    return drawn, needed
 
 
 @device_function(inline=True)
@@ -292,15 +294,19 @@ def prepay(state, tranche, amount, dtype):
 def borrowing_base(params, state, cash, value, dtype):
     """Prepay each tranche's balance above its borrowing base x its collateral; returns (cash, cause).
 
-    The collateral is its pool's value (V for an unsecured tranche). An
-    excess that cash cannot prepay is a default with cause ``ltv``.
+    The collateral is its pool's value (what no pool holds, for an unsecured
+    tranche). An excess that cash cannot prepay is a default with cause ``ltv``.
     """
+    unpledged = value
+    for p in range(int(params[POOL_COUNT])):
+        unpledged -= state[POOL_VALUE + p]
+    unpledged = max(unpledged, dtype(0.0))
     for j in range(int(params[TRANCHE_COUNT])):
         limit = params[TRANCHE_BORROWING_BASE + j]
         if limit <= dtype(0.0) or state[BALANCE + j] <= dtype(0.0):
             continue
         pool = int(params[TRANCHE_POOL + j])
-        collateral = state[POOL_VALUE + pool] if pool >= 0 else value
+        collateral = state[POOL_VALUE + pool] if pool >= 0 else unpledged
         excess = state[BALANCE + j] - limit * collateral
         if excess <= dtype(0.0):
             continue

@@ -126,6 +126,9 @@ from .layout import (
     FLOATING,
     FLOOR_ENABLED,
     GPUS,
+    HAS_PREPAYMENTS,
+    HAS_RESERVES,
+    HAS_RING_FENCED,
     HOURS_PER_MONTH,
     IDLE_POWER_FRACTION,
     INSOLVENT_NO_DEBT,
@@ -154,8 +157,11 @@ from .layout import (
     OPEX_PER_GPU,
     PAYMENT,
     PAYMENT_RATE,
+    POOL_COUNT,
     POOL_DEFAULT,
     POOL_DEFAULTED,
+    POOL_RESERVE_MONTHS,
+    POOL_RING_FENCED,
     POOL_VALUE,
     POWER_COST,
     PREPAID,
@@ -187,6 +193,7 @@ from .layout import (
     TRAILING_MONTHS,
     TRANCHE_ADVANCE_RATE,
     TRANCHE_AMORTIZATION,
+    TRANCHE_BORROWING_BASE,
     TRANCHE_COMMITMENT,
     TRANCHE_COUNT,
     TRANCHE_DEFAULT_MONTH,
@@ -198,6 +205,7 @@ from .layout import (
     TRANCHE_PRINCIPAL,
     TRANCHE_RATE,
     TRANCHE_RECOVERY,
+    TRANCHE_SWEEP,
     TRANCHE_UNDRAWN_FEE,
     TRANCHE_VENDOR,
     UNDRAWN,
@@ -294,6 +302,17 @@ def init_firm(params, state, dtype):
     state[RESERVE_DRAWN] = dtype(0.0)
     state[RAISED] = dtype(0.0)
     state[FLEET_VALUE] = dtype(0.0)
+    has_ring_fenced = False
+    has_reserves = False
+    for p in range(int(params[POOL_COUNT])):
+        has_ring_fenced = has_ring_fenced or params[POOL_RING_FENCED + p] > dtype(0.0)
+        has_reserves = has_reserves or params[POOL_RESERVE_MONTHS + p] > dtype(0.0)
+    has_prepayments = False
+    for j in range(int(params[TRANCHE_COUNT])):
+        has_prepayments = has_prepayments or params[TRANCHE_BORROWING_BASE + j] + params[TRANCHE_SWEEP + j] > dtype(0.0)
+    state[HAS_RING_FENCED] = dtype(1.0) if has_ring_fenced else dtype(0.0)
+    state[HAS_RESERVES] = dtype(1.0) if has_reserves else dtype(0.0)
+    state[HAS_PREPAYMENTS] = dtype(1.0) if has_prepayments else dtype(0.0)
 
 
 @device_function(inline=True)
@@ -723,13 +742,19 @@ def trailing_coverage(state, month, cover, scheduled_service, dtype):
 
 @device_function(inline=True)
 def liquidity_test(cash, service, balloon, debt, dtype):
-    """How the month ends if ``cash`` ($, EBITDA in) cannot pay ``service`` ($ due); NO_DEFAULT if it can.
-
-    ``refinancing`` if it could pay all but an unrefinanced balloon, else
-    ``liquidity``; with no debt at all, ``insolvent_no_debt`` (no lender loses).
-    """
+    """How the month ends if ``cash`` ($, EBITDA in) cannot pay ``service`` ($ due); NO_DEFAULT if it can."""
     if cash >= service:
         return NO_DEFAULT
+    return unpaid_cause(cash, service, balloon, debt, dtype)
+
+
+@device_function(inline=True)
+def unpaid_cause(cash, service, balloon, debt, dtype):
+    """Why a month whose ``service`` was not paid ends the path (never NO_DEFAULT).
+
+    ``refinancing`` if ``cash`` could pay all but an unrefinanced balloon, else
+    ``liquidity``; with no debt at all, ``insolvent_no_debt`` (no lender loses).
+    """
     if debt <= dtype(0.0):
         return INSOLVENT_NO_DEBT
     if balloon > dtype(0.0) and cash >= service - balloon:
@@ -786,7 +811,9 @@ def firm_step(params, state, month, regime, log_price, price_surprise, utilizati
     ltv = loan_to_value(debt, value, dtype)
     debt_service(params, state, month, regime, rate, debt, value, ltv, dtype)
 
-    cash, value, cross_default = pool_tests(params, state, month, cash, value, dtype)
+    cross_default = False
+    if state[HAS_RING_FENCED] > dtype(0.0):
+        cash, value, cross_default = pool_tests(params, state, month, cash, value, dtype)
     state[FLEET_VALUE] = value
     service, balloon = service_due(params, state, dtype)
     # Coverage is of scheduled service: a balloon is refinanced or paid from cash, not from EBITDA.
@@ -802,22 +829,29 @@ def firm_step(params, state, month, regime, log_price, price_surprise, utilizati
     ltv = loan_to_value(debt, value, dtype)
     shortfall = service - cash
     if shortfall > dtype(0.0):
-        reserves = draw_reserves(params, state, shortfall, False, dtype)
-        needed = shortfall - reserves
+        reserves = dtype(0.0)
+        needed = shortfall
+        if state[HAS_RESERVES] > dtype(0.0):
+            reserves, needed = draw_reserves(params, state, shortfall, False, dtype)
         if needed > dtype(0.0):
             book_equity = cash + value + reserves_held(params, state, dtype) - debt
             if not raise_equity(params, state, regime, needed, book_equity, dtype):
                 state[CASH] = cash
                 settle_parent(params, state, month, cash, value, dtype)
-                return liquidity_test(cash + reserves, service, balloon, debt, dtype), ltv, dscr
+                return unpaid_cause(cash + reserves, service, balloon, debt, dtype), ltv, dscr
             cash += needed  # the raise's proceeds
-        cash += draw_reserves(params, state, shortfall, True, dtype)
+        if reserves > dtype(0.0):
+            drawn, _ = draw_reserves(params, state, shortfall, True, dtype)
+            cash += drawn
 
     pay_service(params, state, dtype)
     cash -= service
-    cash, cause = borrowing_base(params, state, cash, value, dtype)
-    if cause == NO_DEFAULT:
+    cause = NO_DEFAULT
+    if state[HAS_PREPAYMENTS] > dtype(0.0):
+        cash, cause = borrowing_base(params, state, cash, value, dtype)
+    if cause == NO_DEFAULT and state[HAS_RESERVES] > dtype(0.0):
         cash = top_up_reserves(params, state, cash, dtype)
+    if cause == NO_DEFAULT and state[HAS_PREPAYMENTS] > dtype(0.0):
         cash = cash_sweep(params, state, ebitda, service - balloon, cash, dtype)
     state[CASH] = cash
     debt = total_debt(state, dtype)

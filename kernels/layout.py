@@ -251,6 +251,10 @@ BACKSTOP_ALIVE = _state()
 VENDOR_ALIVE = _state()
 BACKSTOP_DRAW = _state()  # this month's uniform: does the backstop's counterparty default?
 VENDOR_DRAW = _state()  # this month's uniform: does the vendor stop financing?
+# What this firm's capital structure has at all (set once per path, so a month skips what cannot act).
+HAS_RING_FENCED = _state()
+HAS_PREPAYMENTS = _state()  # a borrowing base or a cash sweep
+HAS_RESERVES = _state()
 BACKSTOP_REVENUE = _state()  # statement lines of the month, $
 PREPAID = _state()  # cash sweep and borrowing-base prepayments
 RESERVE_DRAWN = _state()

@@ -30,6 +30,7 @@ from .layout import (
     FIXED_CHARGES,
     FLEET_VALUE,
     GPUS,
+    INSOLVENT_NO_DEBT,
     INTEREST,
     LAUNCHES,
     MAX_POOLS,
@@ -326,7 +327,11 @@ def simulate_path(
         if tranche_month > 0 and (first_tranche_default < 0 or tranche_month < first_tranche_default):
             first_tranche_default = tranche_month
     default_month = parent_end
-    if first_tranche_default > 0 and (parent_end < 0 or first_tranche_default < parent_end):
+    if first_tranche_default > 0 and (
+        parent_end < 0
+        or first_tranche_default < parent_end
+        or cause == INSOLVENT_NO_DEBT  # left with no debt by a pool's default this month: that is the pool's
+    ):
         default_month = first_tranche_default
         cause = POOL_DEFAULT
 

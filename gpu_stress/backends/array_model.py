@@ -113,6 +113,10 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
     pool_tranches = [[j for j in range(tranches) if tranche_pool[j] == q] for q in range(pools)]
     pool_cohorts = [[c for c in range(cohort_count) if (int(p[L.POOL_COHORTS + q]) >> c) & 1] for q in range(pools)]
     vendor_tranches = [j for j in range(tranches) if p[L.TRANCHE_VENDOR + j] > 0]
+    # Who shares in the estate: unsecured tranches and those of pools with recourse (ring-fenced ones have none).
+    recourse_tranches = [
+        j for j in range(tranches) if tranche_pool[j] < 0 or p[L.POOL_RING_FENCED + tranche_pool[j]] <= 0
+    ]
 
     def cohort_age(c, month):
         """Months since cohort c's first tranche on every path, whether it is in service, and the share delivered."""
@@ -388,7 +392,7 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
         if p[L.BACKSTOP_CAP] > 0 and p[L.BACKSTOP_START] <= month_number <= p[L.BACKSTOP_END]:
             # It buys the idle capacity at its price until its payments reach the cap (the last one cut to fit).
             buying = was_alive & backstop_alive
-            bought = xp.minimum(p[L.BACKSTOP_PRICE] * unused_hours, p[L.BACKSTOP_CAP] - backstop_paid)
+            bought = xp.maximum(xp.minimum(p[L.BACKSTOP_PRICE] * unused_hours, p[L.BACKSTOP_CAP] - backstop_paid), zero)
             backstop = xp.where(buying, bought, zero)
             backstop_paid = backstop_paid + backstop
         opex = p[L.OPEX_PER_GPU] * gpus + p[L.FIXED_OPEX]
@@ -577,7 +581,9 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
             advance = p[L.TRANCHE_BORROWING_BASE + j]
             if advance <= 0:
                 continue
-            collateral = pool_value[:, tranche_pool[j]] if tranche_pool[j] >= 0 else value
+            # Its pool's value, or for an unsecured tranche what no pool holds.
+            unpledged = xp.maximum(value - pool_value.sum(axis=1), zero)
+            collateral = pool_value[:, tranche_pool[j]] if tranche_pool[j] >= 0 else unpledged
             owed = balance[:, j]
             excess = owed - advance * collateral
             owes = paid & ~base_breach & (owed > 0) & (excess > 0)
@@ -646,7 +652,7 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
                 recovered = recovered + paid_q
                 claims = claims - paid_q
                 estate = estate + left  # a pool's surplus joins the estate
-            paid_estate, _ = pay_by_rank(claims, estate, list(range(tranches)))
+            paid_estate, _ = pay_by_rank(claims, estate, recourse_tranches)
             recovered = recovered + paid_estate
             tranche_recovery = xp.where(in_default, recovered, tranche_recovery)
 
@@ -661,7 +667,9 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
         # A path's default is the first month a lender was not paid (a pool's or the parent's) or the firm ended.
         first_event = (default_month < 0) & (ends | pool_event)
         default_month = xp.where(first_event, month, default_month).astype(np.int32)
-        cause = xp.where(first_event, xp.where(ends, parent_cause, L.POOL_DEFAULT), cause).astype(np.int32)
+        # A parent left with no debt by a pool's default this month is no insolvency without lenders: the pool's.
+        parent_first = ends & ~(pool_event & (parent_cause == L.INSOLVENT_NO_DEBT))
+        cause = xp.where(first_event, xp.where(parent_first, parent_cause, L.POOL_DEFAULT), cause).astype(np.int32)
         alive = was_alive & ~ends
 
         if statement_row >= 0 and bool(was_alive[statement_row]):

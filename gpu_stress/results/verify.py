@@ -54,6 +54,35 @@ def verify(directory):
         wanted = record["simulation"]["paths"] * len(record["scenarios"])
         if rows != wanted:
             raise ResultsError(f"{directory / store.PATHS_DIR}: {rows} per-path rows, {wanted} expected")
+    if not _before_tranches(record):  # 0.4 on: one row per scenario and tranche, and per path and tranche
+        if store.TRANCHES_FILE not in files:
+            raise ResultsError(f"{directory / store.RUN_FILE}: records no {store.TRANCHES_FILE}")
+        tranches = _tranche_count(directory, record)
+        if files[store.TRANCHES_FILE].get("rows") != tranches:
+            raise ResultsError(f"{directory / store.TRANCHES_FILE}: not one row per scenario and tranche")
+        if record.get("write_paths"):
+            rows = sum(entry["rows"] for name, entry in files.items() if name.startswith(f"{store.TRANCHES_DIR}/"))
+            if rows != record["simulation"]["paths"] * tranches:
+                wanted = record["simulation"]["paths"] * tranches
+                raise ResultsError(f"{directory / store.TRANCHES_DIR}: {rows} rows, {wanted} expected")
     if files[store.SCENARIOS_FILE].get("rows") != len(record["scenarios"]):
         raise ResultsError(f"{directory / store.SCENARIOS_FILE}: not one row per scenario")
     return len(files)
+
+
+def _before_tranches(record):
+    """True for results of gpu-stress before 0.4, which have no tranche tables."""
+    version = str(record.get("gpu_stress_version", "0"))
+    return tuple(int(part) for part in version.split(".")[:2] if part.isdigit()) < (0, 4)
+
+
+def _tranche_count(directory, record):
+    """Tranches over all the run's scenarios, from its recorded configuration."""
+    from ..config.load import ConfigError
+    from ..scenarios import expand
+
+    try:
+        _, scenarios = expand(record["table"], record["sweeps"])
+    except (ConfigError, KeyError) as error:
+        raise ResultsError(f"{directory / store.RUN_FILE}: its configuration does not validate ({error})") from None
+    return sum(len(scenario.config.debt) for scenario in scenarios)

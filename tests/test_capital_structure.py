@@ -442,6 +442,12 @@ def test_a_run_writes_the_tranche_tables_and_summarize_shows_them(tmp_path):
         mine = rows.filter(ds.field("tranche") == row["tranche"])
         assert row["expected_loss"] == pytest.approx(np.mean(mine["loss"].to_numpy()), rel=1e-12)
         assert row["pd"] == pytest.approx(1 - mine["default_month"].null_count / 600, rel=1e-15)
+    # Path by path, the per-tranche rows add up to the per-path table's EAD and loss.
+    paths = ds.dataset(output / "paths", format="ipc").to_table().sort_by("path_id")
+    by_path = rows.group_by("path_id").aggregate([("ead", "sum"), ("loss", "sum")]).sort_by("path_id")
+    np.testing.assert_allclose(by_path["ead_sum"].to_numpy(), paths["ead"].to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(by_path["loss_sum"].to_numpy(), paths["loss"].to_numpy(), rtol=1e-12, atol=1e-3)
+    assert (paths["loss"].to_numpy() > 0).any()
     scenario = store.read_table(output / "scenarios.arrow").to_pylist()[0]
     assert sum(row["expected_loss"] for row in tranches) == pytest.approx(scenario["expected_loss"], rel=1e-12)
     pools = {row["name"]: row["pool"] for row in tranches}

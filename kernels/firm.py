@@ -846,6 +846,8 @@ def firm_step(params, state, month, regime, log_price, price_surprise, utilizati
 
     pay_service(params, state, dtype)
     cash -= service
+    if state[RAISED] > dtype(0.0):
+        cash = dtype(0.0)  # a raise covers the shortfall exactly: no cash is left (whatever the rounding)
     cause = NO_DEFAULT
     if state[HAS_PREPAYMENTS] > dtype(0.0):
         cash, cause = borrowing_base(params, state, cash, value, dtype)

@@ -572,6 +572,7 @@ def _simulate(p, horizon, paths, tracked, dtype, draws, xp, statement_row):
         reserve = reserve - reserve_draw
         balance = xp.where(paid[:, None], new_balance, balance)
         cash_paid = cash_before_service + reserve_draw.sum(axis=1) + proceeds - service
+        cash_paid = xp.where(raises, zero, cash_paid)  # a raise covers the shortfall exactly: no cash is left
         cash = xp.where(paid, cash_paid, xp.where(was_alive, cash_before_service, cash))
 
         # --- borrowing_base: a balance above b_j x its collateral is prepaid from cash, or the firm defaults ---

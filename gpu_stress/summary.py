@@ -55,7 +55,7 @@ def tranche_display_rows(rows, sweep_keys, scenarios):
         line = [str(row["scenario_id"]), *(format_cell(key, swept[row["scenario_id"]][key]) for key in sweep_keys)]
         for _, column in TRANCHE_DISPLAY:
             if column == "pd_ci":
-                line.append(f"{100 * row['pd_ci_low']:.2f}-{format_share(row['pd_ci_high'])}")
+                line.append(format_pd_interval(row))
             elif column == "pool":
                 line.append(row["pool"] or "unsecured")
             else:
@@ -97,6 +97,11 @@ def format_money(value):
     return f"${value:,.0f}"
 
 
+def format_pd_interval(row):
+    """The 95 % interval of PD as one cell, e.g. 30.55-31.12%."""
+    return f"{100 * row['pd_ci_low']:.2f}-{format_share(row['pd_ci_high'])}"
+
+
 def format_share(value):
     return "-" if value is None else f"{100 * value:.2f}%"
 
@@ -128,7 +133,7 @@ def display_rows(rows, sweep_keys, all_columns=False):
         line = [str(row["scenario_id"]), *(format_cell(key, row[key]) for key in sweep_keys)]
         for _, column in shown:
             if column == "pd_ci":
-                line.append(f"{100 * row['pd_ci_low']:.2f}-{format_share(row['pd_ci_high'])}")
+                line.append(format_pd_interval(row))
             elif column == "base_case":
                 line.append(format_base_case(row))
             else:

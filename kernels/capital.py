@@ -75,16 +75,31 @@ def in_pool(params, cohort, pool):
 
 
 @device_function(inline=True)
+def pool_share_of(params, state, pool, cohort_slots, dtype):
+    """The pool's share of the sum over its cohorts of state[cohort_slots + c] (a value or a cash flow, $)."""
+    total = dtype(0.0)
+    for c in range(int(params[COHORT_COUNT])):
+        if in_pool(params, c, pool):
+            total += state[cohort_slots + c]
+    return total * params[POOL_SHARE + pool]
+
+
+@device_function(inline=True)
 def pool_values(params, state, dtype):
     """Fill state[POOL_VALUE + p]: each pool's share of its cohorts' values (0 once it defaulted)."""
     for p in range(int(params[POOL_COUNT])):
         value = dtype(0.0)
         if state[POOL_DEFAULTED + p] <= dtype(0.0):
-            for c in range(int(params[COHORT_COUNT])):
-                if in_pool(params, c, p):
-                    value += state[COHORT_VALUE + c]
-            value *= params[POOL_SHARE + p]
+            value = pool_share_of(params, state, p, COHORT_VALUE, dtype)
         state[POOL_VALUE + p] = value
+
+
+@device_function(inline=True)
+def unpledged_value(params, state, value, dtype):
+    """What of the firm's collateral ``value`` ($) no pool not in default holds."""
+    for p in range(int(params[POOL_COUNT])):
+        value -= state[POOL_VALUE + p]
+    return max(value, dtype(0.0))
 
 
 @device_function(inline=True)
@@ -174,11 +189,7 @@ def pool_tests(params, state, month, cash, value, dtype):
         owed, due = pool_service(params, state, p, dtype)
         if owed <= dtype(0.0):
             continue
-        flow = dtype(0.0)
-        for c in range(int(params[COHORT_COUNT])):
-            if in_pool(params, c, p):
-                flow += state[COHORT_CASH_FLOW + c]
-        flow *= params[POOL_SHARE + p]
+        flow = pool_share_of(params, state, p, COHORT_CASH_FLOW, dtype)
         if flow + state[RESERVE + p] >= due:
             continue
         for j in range(tranches):
@@ -297,10 +308,7 @@ def borrowing_base(params, state, cash, value, dtype):
     The collateral is its pool's value (what no pool holds, for an unsecured
     tranche). An excess that cash cannot prepay is a default with cause ``ltv``.
     """
-    unpledged = value
-    for p in range(int(params[POOL_COUNT])):
-        unpledged -= state[POOL_VALUE + p]
-    unpledged = max(unpledged, dtype(0.0))
+    unpledged = unpledged_value(params, state, value, dtype)
     for j in range(int(params[TRANCHE_COUNT])):
         limit = params[TRANCHE_BORROWING_BASE + j]
         if limit <= dtype(0.0) or state[BALANCE + j] <= dtype(0.0):
@@ -349,10 +357,7 @@ def settle_parent(params, state, month, cash, value, dtype):
             state[TRANCHE_EAD + j] = state[BALANCE + j]
             state[TRANCHE_RECOVERY + j] = dtype(0.0)
     recovery = params[FIRE_SALE_RECOVERY]
-    unpledged = value
-    for p in range(int(params[POOL_COUNT])):
-        unpledged -= state[POOL_VALUE + p]
-    estate = max(cash, dtype(0.0)) + max(unpledged, dtype(0.0)) * recovery
+    estate = max(cash, dtype(0.0)) + unpledged_value(params, state, value, dtype) * recovery
     for p in range(int(params[POOL_COUNT])):
         if state[POOL_DEFAULTED + p] <= dtype(0.0):
             assets = state[POOL_VALUE + p] * recovery + state[RESERVE + p]

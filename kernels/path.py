@@ -8,6 +8,7 @@ LTV are NaN once the firm has defaulted.
 
 import math
 
+from .capital import reserves_held
 from .device import device_function
 from .firm import firm_step, fleet_value, init_firm, optional_blocks, total_debt, utilization_step
 from .layout import (
@@ -33,7 +34,6 @@ from .layout import (
     INSOLVENT_NO_DEBT,
     INTEREST,
     LAUNCHES,
-    MAX_POOLS,
     MAX_TRANCHES,
     MONTHS_PER_YEAR,
     NO_DEFAULT,
@@ -62,7 +62,6 @@ from .layout import (
     RATIO_CAP,
     REFINANCED,
     RENEWAL_DRAW,
-    RESERVE,
     RESERVE_DRAWN,
     REVENUE_CONTRACTED,
     REVENUE_SPOT,
@@ -156,10 +155,7 @@ def write_statement(
     statement[row, STATEMENT_PREPAID] = state[PREPAID]
     statement[row, STATEMENT_RESERVE_DRAWN] = state[RESERVE_DRAWN]
     statement[row, STATEMENT_EQUITY_RAISED] = state[RAISED]
-    reserves = dtype(0.0)
-    for p in range(MAX_POOLS):
-        reserves += state[RESERVE + p]
-    statement[row, STATEMENT_RESERVES] = reserves
+    statement[row, STATEMENT_RESERVES] = reserves_held(params, state, dtype)
     statement[row, STATEMENT_CASH] = state[CASH]
     # At the parent's default the debt is the exposure of the tranches in default from this month.
     month_number = dtype(month)
@@ -308,8 +304,7 @@ def simulate_path(
     equity = dtype(0.0)
     if alive:
         net_worth = state[CASH] + fleet_value(params, state, horizon, log_price - reference_log_price, dtype)
-        for p in range(MAX_POOLS):
-            net_worth += state[RESERVE + p]
+        net_worth += reserves_held(params, state, dtype)
         net_worth -= total_debt(state, dtype)
         equity = state[EQUITY_SHARE] * math.exp(-rate_sum / dtype(MONTHS_PER_YEAR)) * max(net_worth, dtype(0.0))
 

@@ -19,6 +19,17 @@ def output_arrays(xp, paths, horizon, tracked, dtype):
     )
 
 
+def portfolio_arrays(xp, firms, paths, dtype):
+    """(outputs_float, outputs_int, market_outputs) of a portfolio chunk: firm x output x path, and output x path."""
+    from .kernels import layout
+
+    return (
+        xp.empty((firms, layout.FLOAT_OUTPUT_COUNT, paths), dtype),
+        xp.empty((firms, layout.INT_OUTPUT_COUNT, paths), np.int32),
+        xp.empty((layout.MARKET_OUTPUT_COUNT, paths), dtype),
+    )
+
+
 def statement_array(xp, horizon, recording, dtype):
     """The monthly statement a launcher fills for one path (NaN after its last month); empty if not recording."""
     from .kernels import layout

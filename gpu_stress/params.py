@@ -544,6 +544,15 @@ SLOTS = (
     Slot(L.OPEX_PER_GPU, "$ per GPU-month", ("firm.opex_per_gpu_month",), lambda c: c.firm.opex_per_gpu_month),
     Slot(L.FIXED_OPEX, "$ per month", ("firm.fixed_opex_month",), lambda c: c.firm.fixed_opex_month),
     Slot(L.CASH_INITIAL, "$", ("firm.cash",), lambda c: c.firm.cash),
+    Slot(L.BASIS_LOADING, "", ("price_basis.market_loading",), lambda c: c.price_basis.market_loading),
+    Slot(
+        L.BASIS_DECAY,
+        "per month; sd of ln price",
+        ("price_basis.mean_reversion", "price_basis.volatility"),
+        lambda c: list(ou_step(c.price_basis.mean_reversion, c.price_basis.volatility)),
+        2,
+    ),
+    Slot(L.FIRM_STREAM, "firm index", (), lambda c: 0.0),  # a portfolio sets each firm's place
     Slot(L.PRICE_ELASTICITY, "", ("collateral.price_elasticity",), lambda c: c.collateral.price_elasticity),
     Slot(
         L.FIRE_SALE_RECOVERY, "share", ("collateral.fire_sale_haircut",), lambda c: 1.0 - c.collateral.fire_sale_haircut
@@ -835,6 +844,25 @@ SLOTS = (
         2,
     ),
 )
+
+
+# Slots a portfolio sets for each firm (its place in [[firms]]) rather than any setting of the firm.
+PORTFOLIO_SLOTS = (L.FIRM_STREAM,)
+
+
+def portfolio_matrix(portfolio):
+    """float64 matrix (firm, parameter) of a :class:`PortfolioConfig`, in the order of its [[firms]].
+
+    Each row is the firm's own vector with FIRM_STREAM its place (it draws its
+    own random blocks) and the market's slots (``layout.MARKET_PARAMETERS``)
+    those of the first firm: every firm steps in one market. A row is what the
+    firm's single-firm run in that market simulates.
+    """
+    rows = np.stack([parameter_vector(config) for config in portfolio.firm_configs])
+    start, end = L.MARKET_PARAMETERS
+    rows[:, start:end] = rows[0, start:end]
+    rows[:, L.FIRM_STREAM] = np.arange(len(rows))
+    return rows
 
 
 def parameter_vector(config, slots=SLOTS):

@@ -27,6 +27,7 @@ from .layout import (
     BALLOON,
     COHORT_CASH_FLOW,
     COHORT_COUNT,
+    COHORT_IN_SERVICE,
     COHORT_VALUE,
     EQUITY_COST,
     EQUITY_ENABLED,
@@ -36,6 +37,8 @@ from .layout import (
     EQUITY_RAISED_YEAR,
     EQUITY_SHARE,
     FIRE_SALE_RECOVERY,
+    GPUS,
+    GPUS_SOLD,
     INTEREST,
     LTV_BREACH,
     MAX_RANK,
@@ -209,6 +212,7 @@ def pool_tests(params, state, month, cash, value, dtype):
         cash += share_by_rank(params, state, p, month, assets, dtype) - taken
         state[RESERVE + p] = dtype(0.0)
         state[POOL_DEFAULTED + p] = dtype(1.0)
+        state[GPUS_SOLD] += pool_share_of(params, state, p, COHORT_IN_SERVICE, dtype)
         for c in range(int(params[COHORT_COUNT])):
             if in_pool(params, c, p):
                 state[SOLD + c] += params[POOL_SHARE + p]
@@ -356,6 +360,7 @@ def settle_parent(params, state, month, cash, value, dtype):
             state[TRANCHE_DEFAULT_MONTH + j] = month_number
             state[TRANCHE_EAD + j] = state[BALANCE + j]
             state[TRANCHE_RECOVERY + j] = dtype(0.0)
+    state[GPUS_SOLD] = state[GPUS]  # every GPU it still owns (a pool's sold this month among them)
     recovery = params[FIRE_SALE_RECOVERY]
     estate = max(cash, dtype(0.0)) + unpledged_value(params, state, value, dtype) * recovery
     for p in range(int(params[POOL_COUNT])):

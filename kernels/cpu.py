@@ -10,6 +10,7 @@ from .device import SOURCE_DIGEST
 from .draws_only import draw_path
 from .layout import STATE_SIZE
 from .path import simulate_path
+from .portfolio import simulate_portfolio_path
 
 # Paths per parallel task; each task allocates its scratch state once.
 PATHS_PER_TASK = 64
@@ -72,7 +73,39 @@ def _compile(source_digest):
             column = np.int64(index)
             checksums[column] = draw_path(params, horizon, seed, stream, path_start + column, dtype)
 
-    return simulate_paths, draw_paths
+    @numba.njit(parallel=True, cache=True, nogil=True)
+    def simulate_portfolios(
+        params, impact, retention, horizon, seed, stream, path_start, outputs_float, outputs_int, market_outputs, dtype
+    ):
+        """Portfolio paths path_start .. + n - 1 of the firms (rows of ``params``) into the n columns of the outputs."""
+        source_digest  # noqa: B018
+        firms = params.shape[0]
+        paths = market_outputs.shape[1]
+        tasks = (paths + PATHS_PER_TASK - 1) // PATHS_PER_TASK
+        for task in numba.prange(tasks):
+            states = np.empty((firms, STATE_SIZE), dtype)
+            month_start = np.empty((firms, STATE_SIZE), dtype)
+            first = np.int64(task) * PATHS_PER_TASK
+            for column in range(first, min(first + PATHS_PER_TASK, paths)):
+                simulate_portfolio_path(
+                    params,
+                    firms,
+                    dtype(impact),
+                    dtype(retention),
+                    horizon,
+                    seed,
+                    stream,
+                    path_start + column,
+                    states,
+                    month_start,
+                    outputs_float,
+                    outputs_int,
+                    market_outputs,
+                    column,
+                    dtype,
+                )
+
+    return simulate_paths, draw_paths, simulate_portfolios
 
 
-simulate_paths, draw_paths = _compile(SOURCE_DIGEST)
+simulate_paths, draw_paths, simulate_portfolios = _compile(SOURCE_DIGEST)

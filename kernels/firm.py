@@ -84,6 +84,7 @@ from .layout import (
     COHORT_DEPOSIT_MONTH,
     COHORT_FIXED_DELAY,
     COHORT_GPUS,
+    COHORT_IN_SERVICE,
     COHORT_LOG_DECAY,
     COHORT_LOG_PRICE_RATIO,
     COHORT_NEWEST,
@@ -113,6 +114,10 @@ from .layout import (
     DELAY_PENALTIES,
     DELIVERY,
     DRAWS,
+    DRAWS_MORE_CUSTOMERS,
+    DRAWS_RENEWALS,
+    DRAWS_SLIPS,
+    DRAWS_SUPPORT,
     DSCR_BREACH,
     DSCR_MIN,
     EBITDA,
@@ -126,6 +131,7 @@ from .layout import (
     FLOATING,
     FLOOR_ENABLED,
     GPUS,
+    GPUS_SOLD,
     HAS_PREPAYMENTS,
     HAS_RESERVES,
     HAS_RING_FENCED,
@@ -137,6 +143,7 @@ from .layout import (
     LAUNCHES,
     LINEAR,
     LIQUIDITY,
+    LOG_BASIS,
     LOG_JUMP,
     LOG_PRICE_FLOOR,
     LTV_BREACH,
@@ -166,6 +173,7 @@ from .layout import (
     POWER_COST,
     PREPAID,
     PRICE_ELASTICITY,
+    PRICE_SURPRISE,
     PRINCIPAL,
     RAISED,
     RATE,
@@ -181,6 +189,7 @@ from .layout import (
     REFINANCING_SPREAD,
     REFINANCING_TERM,
     RENEWAL_DRAW,
+    RESALE_INDEX,
     RESERVE,
     RESERVE_DRAWN,
     REVENUE_CONTRACTED,
@@ -302,6 +311,17 @@ def init_firm(params, state, dtype):
     state[RESERVE_DRAWN] = dtype(0.0)
     state[RAISED] = dtype(0.0)
     state[FLEET_VALUE] = dtype(0.0)
+    state[RESALE_INDEX] = dtype(1.0)
+    state[LOG_BASIS] = dtype(0.0)
+    state[PRICE_SURPRISE] = dtype(0.0)
+    state[GPUS_SOLD] = dtype(0.0)
+    for c in range(MAX_COHORTS):
+        state[COHORT_IN_SERVICE + c] = dtype(0.0)
+    more_customers, renewals, slips, support = optional_blocks(params)
+    state[DRAWS_MORE_CUSTOMERS] = dtype(1.0) if more_customers else dtype(0.0)
+    state[DRAWS_RENEWALS] = dtype(1.0) if renewals else dtype(0.0)
+    state[DRAWS_SLIPS] = dtype(1.0) if slips else dtype(0.0)
+    state[DRAWS_SUPPORT] = dtype(1.0) if support else dtype(0.0)
     has_ring_fenced = False
     has_reserves = False
     for p in range(int(params[POOL_COUNT])):
@@ -364,9 +384,11 @@ def fleet(params, state, month, price_surprise, dtype):
     value is cost x share delivered x residual(age) x (P / planned P)^elasticity, with
     residual(age) = (1 - age_decay)^(age / 12) and ``price_surprise`` = ln P -
     ln planned P: the residual curve already holds the expected decline, so on
-    the planned price path V = sum of cost x residual(age) exactly. The firm
-    owns (1 - SOLD) of each cohort (lenders of defaulted pools sold the rest);
-    state[COHORT_VALUE + c] gets each cohort's value in full.
+    the planned price path V = sum of cost x residual(age) exactly. Every
+    value is scaled by the resale-value index state[RESALE_INDEX] (1 unless
+    systemic fire sales in a portfolio depress it). The firm owns (1 - SOLD) of
+    each cohort (lenders of defaulted pools sold the rest); state[COHORT_VALUE
+    + c] and state[COHORT_IN_SERVICE + c] get each cohort's value and GPUs in full.
     """
     gpus = dtype(0.0)
     power_full = dtype(0.0)
@@ -374,12 +396,14 @@ def fleet(params, state, month, price_surprise, dtype):
     for c in range(int(params[COHORT_COUNT])):
         age, delivered = cohort_in_service(params, state, c, dtype(month), dtype)
         state[COHORT_VALUE + c] = dtype(0.0)
+        state[COHORT_IN_SERVICE + c] = dtype(0.0)
         if age >= dtype(0.0):
             owned = dtype(1.0) - state[SOLD + c]
+            state[COHORT_IN_SERVICE + c] = params[COHORT_GPUS + c] * delivered
             gpus += params[COHORT_GPUS + c] * delivered * owned
             power_full += params[COHORT_POWER_FULL + c] * delivered * owned
             exponent = params[PRICE_ELASTICITY] * price_surprise + params[COHORT_LOG_DECAY + c] * age
-            full_value = params[COHORT_COST + c] * delivered * math.exp(exponent)
+            full_value = params[COHORT_COST + c] * delivered * math.exp(exponent) * state[RESALE_INDEX]
             state[COHORT_VALUE + c] = full_value
             value += full_value * owned
     return gpus, power_full, value
@@ -798,6 +822,7 @@ def firm_step(params, state, month, regime, log_price, price_surprise, utilizati
     state[PREPAID] = dtype(0.0)
     state[RESERVE_DRAWN] = dtype(0.0)
     state[RAISED] = dtype(0.0)
+    state[GPUS_SOLD] = dtype(0.0)
     support_counterparties(params, state, regime, dtype)
     capex, drawn = deliveries(params, state, month, regime, dtype)
     state[CAPEX] = capex

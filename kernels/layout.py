@@ -69,6 +69,9 @@ RATE_MEAN = _param(name="rate_mean")
 RATE_DECAY = _param(name="rate_decay")  # exp(-a dt)
 RATE_SHOCK = _param(name="rate_shock")  # sd of the exact Vasicek step
 CHOLESKY = _param(6, name="cholesky")  # lower triangle for (price, rate, utilization): l00 l10 l11 l20 l21 l22
+# What the market step reads (the firm's utilization row of the factor is the firm's): in a portfolio
+# every firm holds the first firm's values here.
+MARKET_PARAMETERS = (LOG_PRICE_INITIAL, CHOLESKY + 3)  # [start, end)
 
 # --- the fleet: up to MAX_COHORTS cohorts of GPUs, each retiring on its own ---
 COHORT_COUNT = _param(name="cohort_count")
@@ -187,6 +190,14 @@ BACKSTOP_END = _param(name="backstop_end")  # last month it buys
 BACKSTOP_HAZARD = _param(2, name="backstop_hazard")  # [regime] monthly default probability of its counterparty
 VENDOR_HAZARD = _param(2, name="vendor_hazard")  # [regime] monthly probability the vendor stops financing
 
+# --- the firm's own price: a loading on the market's surprise and a basis of its own ---
+# ln P_firm = ln P + (loading - 1)(ln P - planned ln P) + b, with b an OU process (exact monthly step).
+BASIS_LOADING = _param(name="basis_loading")
+BASIS_DECAY = _param(name="basis_decay")  # exp(-kappa dt)
+BASIS_SHOCK = _param(name="basis_shock")  # sd of the exact OU step of b
+# Which firm's random blocks it draws: 0 alone, its place in a portfolio (entity 1 + FIRM_STREAM).
+FIRM_STREAM = _param(name="firm_stream")
+
 PARAMETER_COUNT = _param.count
 PARAMETER_NAMES = tuple(_param.names)
 
@@ -259,6 +270,29 @@ BACKSTOP_REVENUE = _state()  # statement lines of the month, $
 PREPAID = _state()  # cash sweep and borrowing-base prepayments
 RESERVE_DRAWN = _state()
 RAISED = _state()
+# The firm's price and the secondary market for its collateral.
+RESALE_INDEX = _state()  # the resale-value index this month: 1 alone, < 1 after systemic fire sales
+LOG_BASIS = _state()  # b: the firm's own price basis
+PRICE_SURPRISE = _state()  # this month's ln P_firm - planned ln P (collateral)
+COHORT_IN_SERVICE = _state(MAX_COHORTS)  # this month's GPUs of the whole cohort in service (sold or not)
+GPUS_SOLD = _state()  # GPUs the lenders of this firm sell this month (defaulted pools, the parent)
+# Which optional random blocks the firm draws (``firm.optional_blocks``), set once per path.
+DRAWS_MORE_CUSTOMERS = _state()
+DRAWS_RENEWALS = _state()
+DRAWS_SLIPS = _state()
+DRAWS_SUPPORT = _state()
+# The path's running statistics of the firm (``path.firm_month``).
+ALIVE = _state()
+PARENT_END = _state()  # the month the parent defaulted or ran out of cash, -1: it did not
+END_CAUSE = _state()
+MIN_CASH = _state()
+MAX_LTV = _state()
+MIN_DSCR = _state()
+LAST_LTV = _state()
+UTILIZATION_SUM = _state()
+MONTHS_ALIVE = _state()
+RATE_SUM = _state()  # sum of monthly short rates while alive, for the discount factor
+FINAL_LOG_PRICE = _state()  # the firm's ln P in its last month alive
 STATE_SIZE = _state.count
 
 # --- per-path outputs ---
@@ -288,6 +322,18 @@ OUT_TRANCHE_DEFAULT_MONTH = _int_out(MAX_TRANCHES, name="tranche_default_month")
 INT_OUTPUT_COUNT = _int_out.count
 INT_OUTPUT_NAMES = tuple(_int_out.names)
 PATH_INT_OUTPUT_NAMES = INT_OUTPUT_NAMES[:OUT_TRANCHE_DEFAULT_MONTH]  # the per-path table's integer columns
+
+# The market's per-path outputs of a portfolio path (float, one row each).
+_market_out = _Slots()
+OUT_MIN_RESALE_INDEX = _market_out(name="min_resale_index")  # the lowest monthly resale-value index
+OUT_GPUS_SOLD = _market_out(name="gpus_sold")  # GPUs sold by the lenders of defaulted firms in all
+MARKET_OUTPUT_COUNT = _market_out.count
+MARKET_OUTPUT_NAMES = tuple(_market_out.names)
+
+# Portfolios: at most MAX_FIRMS firms share a path (a GPU thread holds every firm's state). A month's
+# fire sales clear at the index they imply: each pass in which more GPUs are sold re-steps the month.
+MAX_FIRMS = 16
+MAX_CLEARING_PASSES = MAX_FIRMS * (MAX_POOLS + 1) + 1
 
 # How a path ends, as stored in OUT_DEFAULT_CAUSE. The first four after NO_DEFAULT are credit
 # defaults (a loss to lenders is possible); a firm that runs out of cash with no debt left is
@@ -360,7 +406,7 @@ BLOCKS_PER_ENTITY = 8
 MAX_ENTITIES = 32
 BLOCKS_PER_STREAM = BLOCKS_PER_ENTITY * MAX_ENTITIES
 MARKET_BLOCK = 0  # words 0, 1: Box-Muller (e_price, e_rate); word 2: u_jump; word 3: u_regime
-FIRM_BLOCK = 0  # of the firm's entity; words 0, 1: Box-Muller (e_utilization, spare); 2, 3: customers 0, 1
+FIRM_BLOCK = 0  # of the firm's entity; words 0, 1: Box-Muller (e_utilization, e_basis); 2, 3: customers 0, 1
 # words 0, 1: customers 2, 3 (drawn only with more than two); words 2, 3: the backstop's and the vendor's
 # default (drawn only if either can default)
 FIRM_MORE_CUSTOMERS_BLOCK = 1

@@ -10,31 +10,48 @@ import math
 
 from .capital import reserves_held
 from .device import device_function
-from .firm import firm_step, fleet_value, init_firm, optional_blocks, total_debt, utilization_step
+from .firm import firm_step, fleet_value, init_firm, total_debt, utilization_step
 from .layout import (
+    ALIVE,
     BACKSTOP_DRAW,
     BACKSTOP_PAID,
     BACKSTOP_REVENUE,
     BASE_CASE,
+    BASIS_DECAY,
+    BASIS_LOADING,
+    BASIS_SHOCK,
     BREACHES,
     CAPEX,
     CASH,
     CUSTOMER_DRAW,
     DELAY_PENALTIES,
     DRAWS,
+    DRAWS_MORE_CUSTOMERS,
+    DRAWS_RENEWALS,
+    DRAWS_SLIPS,
+    DRAWS_SUPPORT,
     EBITDA,
+    END_CAUSE,
     EQUITY_RAISED,
     EQUITY_SHARE,
+    FINAL_LOG_PRICE,
     FIRM_MORE_CUSTOMERS_BLOCK,
     FIRM_RENEWAL_BLOCK,
     FIRM_SLIP_BLOCK,
+    FIRM_STREAM,
     FIXED_CHARGES,
     FLEET_VALUE,
     GPUS,
     INSOLVENT_NO_DEBT,
     INTEREST,
+    LAST_LTV,
     LAUNCHES,
+    LOG_BASIS,
+    MAX_LTV,
     MAX_TRANCHES,
+    MIN_CASH,
+    MIN_DSCR,
+    MONTHS_ALIVE,
     MONTHS_PER_YEAR,
     NO_DEFAULT,
     OPEX_COST,
@@ -54,11 +71,14 @@ from .layout import (
     OUT_TRANCHE_DEFAULT_MONTH,
     OUT_TRANCHE_EAD,
     OUT_TRANCHE_RECOVERY,
+    PARENT_END,
     POOL_DEFAULT,
     POWER_COST,
     PREPAID,
+    PRICE_SURPRISE,
     PRINCIPAL,
     RAISED,
+    RATE_SUM,
     RATIO_CAP,
     REFINANCED,
     RENEWAL_DRAW,
@@ -108,6 +128,7 @@ from .layout import (
     TRANCHE_EAD,
     TRANCHE_RECOVERY,
     UNDRAWN,
+    UTILIZATION_SUM,
     VENDOR_DRAW,
 )
 from .market import initial_market, market_step, reference_step
@@ -184,6 +205,162 @@ def write_statement(
 
 
 @device_function
+def start_firm(params, state, log_price, dtype):
+    """The firm's state at month 0, with the path's running statistics; ``log_price``: the market's ln P(0)."""
+    init_firm(params, state, dtype)
+    state[ALIVE] = dtype(1.0)
+    state[PARENT_END] = dtype(-1.0)
+    state[END_CAUSE] = dtype(NO_DEFAULT)
+    state[MIN_CASH] = state[CASH]
+    state[MAX_LTV] = dtype(0.0)
+    state[MIN_DSCR] = dtype(RATIO_CAP)
+    state[LAST_LTV] = dtype(0.0)
+    state[UTILIZATION_SUM] = dtype(0.0)
+    state[MONTHS_ALIVE] = dtype(0.0)
+    state[RATE_SUM] = dtype(0.0)
+    state[FINAL_LOG_PRICE] = log_price
+
+
+@device_function(inline=True)
+def market_month(params, seed, stream, path_id, month, regime, log_price, reference_log_price, rate, launches, dtype):
+    """The market's month: its draws (none in the base case), its step, the planned price's step.
+
+    Returns ``market`` = (regime, ln P, planned ln P, r, launches, e_price, e_rate), as
+    ``firm_month`` takes it.
+    """
+    e_price, e_rate, u_jump, u_regime = market_draws(seed, stream, path_id, month, dtype)
+    if params[BASE_CASE] > dtype(0.0):  # the plan: no shock, and a uniform of 1 is below no probability
+        e_price = e_rate = dtype(0.0)
+        u_jump = u_regime = dtype(1.0)
+    regime, log_price, rate, launches = market_step(
+        params, regime, log_price, rate, launches, e_price, e_rate, u_jump, u_regime, dtype
+    )
+    reference_log_price = reference_step(params, reference_log_price, dtype)
+    return regime, log_price, reference_log_price, rate, launches, e_price, e_rate
+
+
+@device_function
+def firm_month(params, state, seed, stream, path_id, month, market, dtype):
+    """One month of one firm in the market ``market`` = (regime, ln P, planned ln P, r, launches, e_price, e_rate).
+
+    Draws the firm's own shocks (its blocks: entity 1 + params[FIRM_STREAM]),
+    steps its utilization (also once it has defaulted, for the fan charts),
+    its price basis and, while it is alive, the firm itself. The firm's price
+    is ln P_f = ln P + (loading - 1) s + b with s = ln P - planned ln P: with
+    loading 1 and no basis it is the market's price to the last bit.
+
+    Returns (utilization, ln P_f, cause, ltv, dscr); cause is how the parent
+    ended this month (NO_DEFAULT: it did not, or it was not alive).
+    """
+    regime, log_price, reference_log_price, rate, launches, e_price, e_rate = market
+    firm = int(params[FIRM_STREAM])
+    alive = state[ALIVE] > dtype(0.0)
+    e_utilization, e_basis, u0, u1, u2, u3 = firm_draws(
+        seed, stream, path_id, month, firm, state[DRAWS_MORE_CUSTOMERS] > dtype(0.0), dtype
+    )
+    r0 = r1 = r2 = r3 = s0 = s1 = s2 = s3 = u_backstop = u_vendor = dtype(1.0)
+    if alive and state[DRAWS_SUPPORT] > dtype(0.0):
+        block = FIRM_MORE_CUSTOMERS_BLOCK  # words 2, 3: the backstop's and the vendor's default
+        _, _, u_backstop, u_vendor = firm_uniforms(seed, stream, path_id, month, firm, block, dtype)
+    if alive and state[DRAWS_RENEWALS] > dtype(0.0):
+        r0, r1, r2, r3 = firm_uniforms(seed, stream, path_id, month, firm, FIRM_RENEWAL_BLOCK, dtype)
+    if alive and state[DRAWS_SLIPS] > dtype(0.0):
+        s0, s1, s2, s3 = firm_uniforms(seed, stream, path_id, month, firm, FIRM_SLIP_BLOCK, dtype)
+    if params[BASE_CASE] > dtype(0.0):  # the plan: no shock, and a uniform of 1 is below no probability
+        e_utilization = e_basis = dtype(0.0)
+        u0 = u1 = u2 = u3 = dtype(1.0)
+        r0 = r1 = r2 = r3 = s0 = s1 = s2 = s3 = u_backstop = u_vendor = dtype(1.0)
+    utilization = utilization_step(params, state, regime, e_price, e_rate, e_utilization, dtype)
+    if not alive:
+        return utilization, log_price, NO_DEFAULT, state[LAST_LTV], dtype(RATIO_CAP)
+
+    state[CUSTOMER_DRAW] = u0
+    state[CUSTOMER_DRAW + 1] = u1
+    state[CUSTOMER_DRAW + 2] = u2
+    state[CUSTOMER_DRAW + 3] = u3
+    state[RENEWAL_DRAW] = r0
+    state[RENEWAL_DRAW + 1] = r1
+    state[RENEWAL_DRAW + 2] = r2
+    state[RENEWAL_DRAW + 3] = r3
+    state[SLIP_DRAW] = s0
+    state[SLIP_DRAW + 1] = s1
+    state[SLIP_DRAW + 2] = s2
+    state[SLIP_DRAW + 3] = s3
+    state[BACKSTOP_DRAW] = u_backstop
+    state[VENDOR_DRAW] = u_vendor
+    state[LAUNCHES] = dtype(launches)
+    state[RATE_SUM] += rate
+    state[LOG_BASIS] = state[LOG_BASIS] * params[BASIS_DECAY] + params[BASIS_SHOCK] * e_basis
+    market_surprise = log_price - reference_log_price
+    firm_log_price = log_price + (params[BASIS_LOADING] - dtype(1.0)) * market_surprise + state[LOG_BASIS]
+    surprise = firm_log_price - reference_log_price
+    state[PRICE_SURPRISE] = surprise
+    cause, ltv, dscr = firm_step(params, state, month, regime, firm_log_price, surprise, utilization, rate, dtype)
+    state[UTILIZATION_SUM] += utilization
+    state[MONTHS_ALIVE] += dtype(1.0)
+    state[FINAL_LOG_PRICE] = firm_log_price
+    state[MIN_CASH] = min(state[MIN_CASH], state[CASH])
+    state[MAX_LTV] = max(state[MAX_LTV], ltv)
+    state[MIN_DSCR] = min(state[MIN_DSCR], dscr)
+    state[LAST_LTV] = ltv
+    if cause != NO_DEFAULT:
+        state[ALIVE] = dtype(0.0)
+        state[PARENT_END] = dtype(month)
+        state[END_CAUSE] = dtype(cause)
+    return utilization, firm_log_price, cause, ltv, dscr
+
+
+@device_function
+def finish_firm(params, state, horizon, outputs_float, outputs_int, column, dtype):
+    """Write the firm's per-path outputs into column ``column`` (rows as in ``layout``)."""
+    equity = dtype(0.0)
+    if state[ALIVE] > dtype(0.0):
+        net_worth = state[CASH] + fleet_value(params, state, horizon, state[PRICE_SURPRISE], dtype)
+        net_worth += reserves_held(params, state, dtype)
+        net_worth -= total_debt(state, dtype)
+        discount = math.exp(-state[RATE_SUM] / dtype(MONTHS_PER_YEAR))
+        equity = state[EQUITY_SHARE] * discount * max(net_worth, dtype(0.0))
+
+    # The path's default: the first month a tranche defaulted, or the parent's end if no earlier.
+    ead = dtype(0.0)
+    loss = dtype(0.0)
+    first_tranche_default = -1
+    for j in range(MAX_TRANCHES):
+        tranche_month = int(state[TRANCHE_DEFAULT_MONTH + j])
+        outputs_int[OUT_TRANCHE_DEFAULT_MONTH + j, column] = tranche_month
+        outputs_float[OUT_TRANCHE_EAD + j, column] = state[TRANCHE_EAD + j]
+        outputs_float[OUT_TRANCHE_RECOVERY + j, column] = state[TRANCHE_RECOVERY + j]
+        ead += state[TRANCHE_EAD + j]
+        loss += state[TRANCHE_EAD + j] - state[TRANCHE_RECOVERY + j]
+        if tranche_month > 0 and (first_tranche_default < 0 or tranche_month < first_tranche_default):
+            first_tranche_default = tranche_month
+    parent_end = int(state[PARENT_END])
+    cause = int(state[END_CAUSE])
+    default_month = parent_end
+    if first_tranche_default > 0 and (
+        parent_end < 0
+        or first_tranche_default < parent_end
+        or cause == INSOLVENT_NO_DEBT  # left with no debt by a pool's default this month: that is the pool's
+    ):
+        default_month = first_tranche_default
+        cause = POOL_DEFAULT
+
+    outputs_float[OUT_EAD, column] = ead
+    outputs_float[OUT_LOSS, column] = loss
+    outputs_float[OUT_EQUITY_RAISED, column] = state[EQUITY_RAISED]
+    outputs_float[OUT_BACKSTOP_PAID, column] = state[BACKSTOP_PAID]
+    outputs_float[OUT_FINAL_PRICE, column] = math.exp(state[FINAL_LOG_PRICE])
+    outputs_float[OUT_FINAL_CASH, column] = state[CASH]
+    outputs_float[OUT_MIN_CASH, column] = state[MIN_CASH]
+    outputs_float[OUT_MAX_LTV, column] = state[MAX_LTV]
+    outputs_float[OUT_MIN_DSCR, column] = state[MIN_DSCR]
+    outputs_float[OUT_MEAN_UTILIZATION, column] = state[UTILIZATION_SUM] / state[MONTHS_ALIVE]
+    outputs_float[OUT_EQUITY_VALUE, column] = equity
+    outputs_int[OUT_DEFAULT_MONTH, column] = default_month
+    outputs_int[OUT_DEFAULT_CAUSE, column] = cause
+
+
+@device_function
 def simulate_path(
     params,
     horizon,
@@ -200,7 +377,7 @@ def simulate_path(
     record_statement,
     dtype,
 ):
-    """Simulate path ``path_id`` for ``horizon`` months.
+    """Simulate path ``path_id`` of one firm for ``horizon`` months.
 
     Writes column ``column`` of ``outputs_float`` / ``outputs_int`` (rows as in
     ``layout``), if ``track_row`` >= 0 row ``track_row`` of ``tracks`` (month x
@@ -210,86 +387,34 @@ def simulate_path(
     """
     regime, log_price, rate, launches = initial_market(params)
     reference_log_price = log_price  # the planned price path that collateral is valued against
-    init_firm(params, state, dtype)
-    more_customers, renewals, slips, support = optional_blocks(params)
-    alive = True
-    cause = NO_DEFAULT
-    parent_end = -1  # the month the parent defaulted or ran out of cash
-    min_cash = state[CASH]
-    max_ltv = dtype(0.0)
-    min_dscr = dtype(RATIO_CAP)
-    ltv = dtype(0.0)
-    utilization_sum = dtype(0.0)
-    months_alive = 0
-    rate_sum = dtype(0.0)  # sum of monthly short rates, for the discount factor
-    final_log_price = log_price
+    start_firm(params, state, log_price, dtype)
 
     for month in range(1, horizon + 1):
-        e_price, e_rate, u_jump, u_regime = market_draws(seed, stream, path_id, month, dtype)
-        e_utilization, u0, u1, u2, u3 = firm_draws(seed, stream, path_id, month, 0, more_customers, dtype)
-        r0 = r1 = r2 = r3 = s0 = s1 = s2 = s3 = u_backstop = u_vendor = dtype(1.0)
-        if support and alive:
-            block = FIRM_MORE_CUSTOMERS_BLOCK  # words 2, 3: the backstop's and the vendor's default
-            _, _, u_backstop, u_vendor = firm_uniforms(seed, stream, path_id, month, 0, block, dtype)
-        if renewals and alive:
-            r0, r1, r2, r3 = firm_uniforms(seed, stream, path_id, month, 0, FIRM_RENEWAL_BLOCK, dtype)
-        if slips and alive:
-            s0, s1, s2, s3 = firm_uniforms(seed, stream, path_id, month, 0, FIRM_SLIP_BLOCK, dtype)
-        if params[BASE_CASE] > dtype(0.0):  # the plan: no shock, and a uniform of 1 is below no probability
-            e_price = e_rate = e_utilization = dtype(0.0)
-            u_jump = u_regime = u0 = u1 = u2 = u3 = dtype(1.0)
-            r0 = r1 = r2 = r3 = s0 = s1 = s2 = s3 = u_backstop = u_vendor = dtype(1.0)
-        regime, log_price, rate, launches = market_step(
-            params, regime, log_price, rate, launches, e_price, e_rate, u_jump, u_regime, dtype
+        market = market_month(
+            params, seed, stream, path_id, month, regime, log_price, reference_log_price, rate, launches, dtype
         )
-        reference_log_price = reference_step(params, reference_log_price, dtype)
-        utilization = utilization_step(params, state, regime, e_price, e_rate, e_utilization, dtype)
-
-        if alive:
-            state[CUSTOMER_DRAW] = u0
-            state[CUSTOMER_DRAW + 1] = u1
-            state[CUSTOMER_DRAW + 2] = u2
-            state[CUSTOMER_DRAW + 3] = u3
-            state[RENEWAL_DRAW] = r0
-            state[RENEWAL_DRAW + 1] = r1
-            state[RENEWAL_DRAW + 2] = r2
-            state[RENEWAL_DRAW + 3] = r3
-            state[SLIP_DRAW] = s0
-            state[SLIP_DRAW + 1] = s1
-            state[SLIP_DRAW + 2] = s2
-            state[SLIP_DRAW + 3] = s3
-            state[BACKSTOP_DRAW] = u_backstop
-            state[VENDOR_DRAW] = u_vendor
-            state[LAUNCHES] = dtype(launches)
-            rate_sum += rate
-            surprise = log_price - reference_log_price
-            cause, ltv, dscr = firm_step(params, state, month, regime, log_price, surprise, utilization, rate, dtype)
-            utilization_sum += utilization
-            months_alive += 1
-            final_log_price = log_price
-            min_cash = min(min_cash, state[CASH])
-            max_ltv = max(max_ltv, ltv)
-            min_dscr = min(min_dscr, dscr)
-            if record_statement:
-                write_statement(
-                    params,
-                    state,
-                    statement,
-                    month,
-                    regime,
-                    log_price,
-                    reference_log_price,
-                    utilization,
-                    rate,
-                    cause,
-                    ltv,
-                    dscr,
-                    dtype,
-                )
-            if cause != NO_DEFAULT:
-                alive = False
-                parent_end = month
-
+        regime, log_price, reference_log_price, rate, launches, _, _ = market
+        was_alive = state[ALIVE] > dtype(0.0)
+        utilization, firm_log_price, cause, ltv, dscr = firm_month(
+            params, state, seed, stream, path_id, month, market, dtype
+        )
+        if was_alive and record_statement:
+            write_statement(
+                params,
+                state,
+                statement,
+                month,
+                regime,
+                firm_log_price,
+                reference_log_price,
+                utilization,
+                rate,
+                cause,
+                ltv,
+                dscr,
+                dtype,
+            )
+        alive = state[ALIVE] > dtype(0.0)
         if track_row >= 0:
             step = month - 1
             tracks[track_row, step, TRACK_PRICE] = math.exp(log_price)
@@ -301,45 +426,4 @@ def simulate_path(
         elif not alive:
             break
 
-    equity = dtype(0.0)
-    if alive:
-        net_worth = state[CASH] + fleet_value(params, state, horizon, log_price - reference_log_price, dtype)
-        net_worth += reserves_held(params, state, dtype)
-        net_worth -= total_debt(state, dtype)
-        equity = state[EQUITY_SHARE] * math.exp(-rate_sum / dtype(MONTHS_PER_YEAR)) * max(net_worth, dtype(0.0))
-
-    # The path's default: the first month a tranche defaulted, or the parent's end if no earlier.
-    ead = dtype(0.0)
-    loss = dtype(0.0)
-    first_tranche_default = -1
-    for j in range(MAX_TRANCHES):
-        tranche_month = int(state[TRANCHE_DEFAULT_MONTH + j])
-        outputs_int[OUT_TRANCHE_DEFAULT_MONTH + j, column] = tranche_month
-        outputs_float[OUT_TRANCHE_EAD + j, column] = state[TRANCHE_EAD + j]
-        outputs_float[OUT_TRANCHE_RECOVERY + j, column] = state[TRANCHE_RECOVERY + j]
-        ead += state[TRANCHE_EAD + j]
-        loss += state[TRANCHE_EAD + j] - state[TRANCHE_RECOVERY + j]
-        if tranche_month > 0 and (first_tranche_default < 0 or tranche_month < first_tranche_default):
-            first_tranche_default = tranche_month
-    default_month = parent_end
-    if first_tranche_default > 0 and (
-        parent_end < 0
-        or first_tranche_default < parent_end
-        or cause == INSOLVENT_NO_DEBT  # left with no debt by a pool's default this month: that is the pool's
-    ):
-        default_month = first_tranche_default
-        cause = POOL_DEFAULT
-
-    outputs_float[OUT_EAD, column] = ead
-    outputs_float[OUT_LOSS, column] = loss
-    outputs_float[OUT_EQUITY_RAISED, column] = state[EQUITY_RAISED]
-    outputs_float[OUT_BACKSTOP_PAID, column] = state[BACKSTOP_PAID]
-    outputs_float[OUT_FINAL_PRICE, column] = math.exp(final_log_price)
-    outputs_float[OUT_FINAL_CASH, column] = state[CASH]
-    outputs_float[OUT_MIN_CASH, column] = min_cash
-    outputs_float[OUT_MAX_LTV, column] = max_ltv
-    outputs_float[OUT_MIN_DSCR, column] = min_dscr
-    outputs_float[OUT_MEAN_UTILIZATION, column] = utilization_sum / dtype(months_alive)
-    outputs_float[OUT_EQUITY_VALUE, column] = equity
-    outputs_int[OUT_DEFAULT_MONTH, column] = default_month
-    outputs_int[OUT_DEFAULT_CAUSE, column] = cause
+    finish_firm(params, state, horizon, outputs_float, outputs_int, column, dtype)

@@ -143,22 +143,23 @@ def market_draws(seed, stream, path_id, month, dtype):
 
 @device_function
 def firm_draws(seed, stream, path_id, month, firm, more_customers, dtype):
-    """Firm ``firm``'s random inputs of one month: (e_utilization, u_customer0..3).
+    """Firm ``firm``'s random inputs of one month: (e_utilization, e_basis, u_customer0..3).
 
-    From the firm's own blocks (entity 1 + firm). The block for customers 2
+    Two independent standard normals (its utilization's and its price basis's
+    own shocks) and four uniforms, from the firm's own blocks (entity 1 + firm). The block for customers 2
     and 3 is drawn only if ``more_customers``; otherwise their uniforms are 1
     (never a default).
     """
     first = BLOCKS_PER_ENTITY * (1 + firm)
     bits0, bits1, bits2, bits3 = draw_block(seed, stream, path_id, month, first + FIRM_BLOCK)
-    e_utilization, _ = box_muller(bits0, bits1, dtype)
+    e_utilization, e_basis = box_muller(bits0, bits1, dtype)
     u_customer2 = dtype(1.0)
     u_customer3 = dtype(1.0)
     if more_customers:
         more0, more1, _, _ = draw_block(seed, stream, path_id, month, first + FIRM_MORE_CUSTOMERS_BLOCK)
         u_customer2 = to_uniform(more0, dtype)
         u_customer3 = to_uniform(more1, dtype)
-    return e_utilization, to_uniform(bits2, dtype), to_uniform(bits3, dtype), u_customer2, u_customer3
+    return e_utilization, e_basis, to_uniform(bits2, dtype), to_uniform(bits3, dtype), u_customer2, u_customer3
 
 
 @device_function

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from gpu_stress.config.schema import Config
 from gpu_stress.kernels import layout as L
-from gpu_stress.params import SLOTS, ParameterError, parameter_vector
+from gpu_stress.params import PORTFOLIO_SLOTS, SLOTS, ParameterError, parameter_vector
 from helpers import FULL_MODEL, config_of
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -90,7 +90,8 @@ def test_every_slot_is_read_by_the_kernels_and_by_the_oracle():
 
 def test_every_slot_has_a_unit_or_says_it_is_a_number():
     for slot in SLOTS:
-        assert isinstance(slot.unit, str) and slot.sources, L.PARAMETER_NAMES[slot.index]
+        set_by_portfolio = slot.index in PORTFOLIO_SLOTS  # a firm's place in [[firms]], not a setting of it
+        assert isinstance(slot.unit, str) and (slot.sources or set_by_portfolio), L.PARAMETER_NAMES[slot.index]
 
 
 def test_every_output_and_statement_column_is_named_by_its_own_slot():
@@ -106,6 +107,8 @@ def test_every_output_and_statement_column_is_named_by_its_own_slot():
                 assert block[index] == f"{own}_0", constant
             elif prefix == "OUT_" and own in L.INT_OUTPUT_NAMES:
                 assert L.INT_OUTPUT_NAMES[index] == own, constant
+            elif prefix == "OUT_" and own in L.MARKET_OUTPUT_NAMES:  # a portfolio path's market outputs
+                assert L.MARKET_OUTPUT_NAMES[index] == own, constant
             elif prefix == "OUT_":
                 assert L.FLOAT_OUTPUT_NAMES[index] == own, constant
             else:

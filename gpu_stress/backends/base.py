@@ -5,7 +5,10 @@ from ..arrays import to_host
 
 class PathBackend:
     """A backend implements ``_simulate(params, horizon, seed, stream, path_start, paths, tracked,
-    statement_column, dtype)`` -> (outputs_float, outputs_int, tracks, statement)."""
+    statement_column, dtype)`` -> (outputs_float, outputs_int, tracks, statement), and
+    ``simulate_portfolio(params, impact, retention, horizon, seed, stream, path_start, paths, dtype)``
+    -> (outputs_float, outputs_int, market_outputs): ``params`` is firm x parameter, the outputs
+    firm x output x path and output x path (``kernels.portfolio``)."""
 
     def simulate(self, params, horizon, seed, stream, path_start, paths, tracked, dtype):
         """(outputs_float, outputs_int, tracks) of paths path_start .. path_start + paths - 1."""

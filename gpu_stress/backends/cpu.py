@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..arrays import output_arrays, statement_array
+from ..arrays import output_arrays, portfolio_arrays, statement_array
 from ..machine import cpu_description
 from .base import PathBackend
 
@@ -39,3 +39,20 @@ class CpuBackend(PathBackend):
             dtype,
         )
         return outputs_float, outputs_int, tracks, statement
+
+    def simulate_portfolio(self, params, impact, retention, horizon, seed, stream, path_start, paths, dtype):
+        outputs_float, outputs_int, market_outputs = portfolio_arrays(np, params.shape[0], paths, dtype)
+        self._kernels.simulate_portfolios(
+            np.ascontiguousarray(params, dtype=dtype),
+            impact,
+            retention,
+            horizon,
+            np.uint64(seed),
+            stream,
+            path_start,
+            outputs_float,
+            outputs_int,
+            market_outputs,
+            dtype,
+        )
+        return outputs_float, outputs_int, market_outputs

@@ -7,7 +7,7 @@ exercises this code path without a GPU.
 
 import numpy as np
 
-from ..arrays import output_arrays, statement_array
+from ..arrays import output_arrays, portfolio_arrays, statement_array
 from ..kernels import layout as L
 from .base import PathBackend
 
@@ -34,6 +34,7 @@ class CudaBackend(PathBackend):
         from ..kernels import cuda as cuda_kernels
 
         self._launch = cuda_kernels.simulate_paths
+        self._launch_portfolio = cuda_kernels.simulate_portfolios
         self._threads_per_block = cuda_kernels.THREADS_PER_BLOCK
         self.simulator = simulator_enabled()
         if self.simulator:
@@ -83,3 +84,23 @@ class CudaBackend(PathBackend):
             blocks,
         )
         return outputs_float, outputs_int, tracks, statement
+
+    def simulate_portfolio(self, params, impact, retention, horizon, seed, stream, path_start, paths, dtype):
+        if params.shape[0] > L.MAX_FIRMS:
+            raise ValueError(f"a portfolio holds at most {L.MAX_FIRMS} firms on the GPU, not {params.shape[0]}")
+        xp = self.xp
+        outputs_float, outputs_int, market_outputs = portfolio_arrays(xp, params.shape[0], paths, dtype)
+        blocks = max(1, min(-(-paths // self._threads_per_block), self._max_blocks))
+        self._launch_portfolio(
+            xp.asarray(np.ascontiguousarray(params, dtype=dtype)),
+            impact,
+            retention,
+            horizon,
+            np.uint64(seed),
+            stream,
+            path_start,
+            (outputs_float, outputs_int, market_outputs),
+            dtype,
+            blocks,
+        )
+        return outputs_float, outputs_int, market_outputs

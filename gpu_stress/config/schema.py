@@ -240,6 +240,19 @@ class Obligation(Section):
     escalation: Escalation = 0.0  # annual
 
 
+class PriceBasis(Section):
+    """The firm's own rental price against the market's: ln P_f = ln P + (loading - 1) s + b.
+
+    s = ln P - planned ln P is the market's price surprise; b is the firm's own
+    basis, an OU process in ln price (mean 0). Loading 1 and volatility 0: the
+    firm rents at the market price.
+    """
+
+    market_loading: between(0, 3) = 1.0
+    volatility: Volatility = 0.0  # per sqrt(year), of b
+    mean_reversion: MeanReversion = 1.0  # per year
+
+
 class Collateral(Section):
     price_elasticity: between(0, 3) = 1.0
     age_decay: between(0, 0.99) = 0.23  # per year
@@ -372,6 +385,7 @@ class Config(Section):
     simulation: Simulation = Simulation()
     market: Market = Market()
     firm: Firm = Firm()
+    price_basis: PriceBasis = PriceBasis()
     collateral: Collateral = Collateral()
     covenants: Covenants = Covenants()
     refinancing: Refinancing = Refinancing()

@@ -15,10 +15,11 @@ Steps, each logged to OUT/device_check.log:
    into a temporary directory;
 5. ``verify``: ``gpu-stress verify`` of that results directory, which is then packed into
    OUT/run.tar.gz;
-6. ``bench``: ``gpu-stress bench`` (cpu and cuda, with the draws-only and naive baselines).
+6. ``bench``: ``gpu-stress bench`` (cpu and cuda, with the draws-only and naive baselines);
+7. ``bench_portfolio``: ``gpu-stress bench --portfolio`` (the neoclouds portfolio, cpu and cuda).
 
 The machine that runs this returns only plain files directly under OUT, at most 8 of them, so
-everything lands there as one flat set of at most 7 files (``FILES``), and the script checks
+everything lands there as one flat set of at most 8 files (``FILES``), and the script checks
 that before it ends:
 
     device_check.json  the essential figures: each step's exit code and seconds, the GPU,
@@ -30,6 +31,7 @@ that before it ends:
     gpu_tests.xml      pytest's junit xml of the GPU tests
     run.tar.gz         the run's results directory (run/run.json, run/scenarios.arrow, ...)
     bench.json         ``gpu-stress bench --json``
+    bench_portfolio.json  ``gpu-stress bench --portfolio --json``
 
 device_check.json is rewritten after every step, so a check cut short still leaves its figures.
 A failing step is recorded and the next one still runs. ``--dry-run`` swaps
@@ -60,7 +62,8 @@ KERNELS = "kernels.json"
 GPU_TESTS = "gpu_tests.xml"
 ARCHIVE = "run.tar.gz"
 BENCH = "bench.json"
-FILES = (SUMMARY, LOG, INFO, KERNELS, GPU_TESTS, ARCHIVE, BENCH)
+BENCH_PORTFOLIO = "bench_portfolio.json"
+FILES = (SUMMARY, LOG, INFO, KERNELS, GPU_TESTS, ARCHIVE, BENCH, BENCH_PORTFOLIO)
 
 # What the device machine brings back from OUT: plain files directly under it, named so.
 MAX_FILES = 8
@@ -112,6 +115,11 @@ def _check(out, workspace, arguments):
             ("run", gpu + _run_args(results, 64, "--set", "simulation.band_paths=16"), simulated),
             ("verify", [*gpu, "verify", str(results)], environment),
             ("bench", [*gpu, *_bench_args(out, "cpu", "--paths", "2000", "--repeats", "1")], environment),
+            (
+                "bench_portfolio",
+                [*gpu, *_bench_args(out, "cpu", "--portfolio", "--paths", "500", "--repeats", "1")],
+                environment,
+            ),
         ]
     else:
         gpu_environment = dict(environment, GPU_STRESS_TEST_PATHS=str(arguments.paths))
@@ -122,6 +130,7 @@ def _check(out, workspace, arguments):
             ("run", gpu + _run_args(results, 1_000_000), environment),
             ("verify", [*gpu, "verify", str(results)], environment),
             ("bench", [*gpu, *_bench_args(out, "cpu,cuda", "--repeats", "5")], environment),
+            ("bench_portfolio", [*gpu, *_bench_args(out, "cpu,cuda", "--portfolio", "--repeats", "3")]),
         ]
 
     summary = {
@@ -134,11 +143,13 @@ def _check(out, workspace, arguments):
         "run": None,
         "archive": None,
         "bench": None,
+        "bench_portfolio": None,
         "files": [],
         "file_problems": [],
     }
     with open(out / LOG, "w") as log:
-        for name, command, step_environment in steps:
+        for name, command, *chosen in steps:
+            step_environment = chosen[0] if chosen else environment
             result, seconds = _step(log, name, command, step_environment, arguments.step_timeout)
             summary["steps"].append({"step": name, "exit_code": result.returncode, "seconds": round(seconds, 1)})
             print(f"{name:<10} exit {result.returncode}  {seconds:6.1f} s", flush=True)
@@ -154,8 +165,8 @@ def _check(out, workspace, arguments):
                 summary["run"] = _figures(log, _run_figures, result, seconds)
             elif name == "verify":
                 summary["archive"] = _figures(log, _pack, workspace, out / ARCHIVE)
-            elif name == "bench":
-                summary["bench"] = _figures(log, _bench_figures, out / BENCH, result)
+            elif name in ("bench", "bench_portfolio"):
+                summary[name] = _figures(log, _bench_figures, out / _bench_file(name), result)
             _write_summary(out, summary)
 
     # The summary lists what comes back; write it once more so the list includes it.
@@ -348,6 +359,7 @@ def _bench_figures(path, result):
                 "paths": row["paths"],
                 "seconds": row.get("seconds"),
                 "path_steps_per_s": row["path_steps_per_s"],
+                "firm_path_steps_per_s": row.get("firm_path_steps_per_s"),
             }
             for row in record["rows"]
         ],
@@ -424,8 +436,13 @@ def _run_args(results, paths, *extra):
     ]
 
 
+def _bench_file(step):
+    return BENCH_PORTFOLIO if step == "bench_portfolio" else BENCH
+
+
 def _bench_args(out, backends, *extra):
-    return ["bench", "--backends", backends, *extra, "--json", "-o", str(out / BENCH)]
+    target = out / (BENCH_PORTFOLIO if "--portfolio" in extra else BENCH)
+    return ["bench", "--backends", backends, *extra, "--json", "-o", str(target)]
 
 
 def _device_cc(environment):

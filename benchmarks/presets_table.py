@@ -15,7 +15,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from gpu_stress.config.load import preset_names, read_preset
+from gpu_stress.config.load import firm_preset_names, read_preset
 from gpu_stress.machine import cpu_description
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -46,7 +46,7 @@ def main():
         "|---|---|---|---|---|---|---|---|---|",
     ]
     with tempfile.TemporaryDirectory() as folder:
-        for name in preset_names():
+        for name in firm_preset_names():
             arguments_list = command.format(name=name, paths=arguments.paths).split()[1:]
             arguments_list[-1] = str(Path(folder) / name)
             result = subprocess.run(
@@ -64,7 +64,7 @@ def main():
                 f"| {share(row['insolvent_no_debt'] / row['paths'], 2)} |"
             )
             print(lines[-1], flush=True)
-    descriptions = "\n".join(f"- `{name}`: {read_preset(name)['about']['description']}" for name in preset_names())
+    descriptions = "\n".join(f"- `{name}`: {read_preset(name)['about']['description']}" for name in firm_preset_names())
     block = "\n".join(
         [
             START,

@@ -31,6 +31,12 @@ def bench_lines(path, record):
             f"| {row['kernel']} | {row['backend']} | {row['paths']:,} | {row['seconds']:.3f} "
             f"| {row['path_steps_per_s'] / 1e6:,.1f} | {ratio} | {row['peak_memory_bytes'] / 2**20:,.0f} |"
         )
+    portfolio = [row for row in record["rows"] if row.get("firm_path_steps_per_s")]
+    if portfolio:  # bench --portfolio: each path steps every firm
+        lines += [""] + [
+            f"{row['backend']}: {row['firms']} firms, {row['firm_path_steps_per_s'] / 1e6:,.1f} M firm-path-steps/s"
+            for row in portfolio
+        ]
     if record.get("checks"):
         lines += ["", ", ".join(f"{name} = {value:.2f}" for name, value in record["checks"].items())]
     if record.get("scaling"):

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 
 # In a source checkout (PYTHONPATH=.) the device code sits beside this package
 # in kernels/ rather than inside it; installs map it to gpu_stress.kernels.

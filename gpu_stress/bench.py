@@ -12,6 +12,11 @@ Three kernels per device, each timed after a warm-up as the median of repeats:
 A path-step is one month of one path. ``path_steps_per_s`` counts the nominal
 paths x horizon; ``simulated_months_per_s`` counts only the months paths
 lived (a path stops at its default).
+
+With ``portfolio=True`` it times the ``portfolio`` kernel instead: every firm
+of the portfolio preset in one market, fire sales included, per backend.
+``firm_path_steps_per_s`` counts paths x horizon x firms (each firm steps
+each month of each path), ``simulated_months_per_s`` the firm-months lived.
 """
 
 import os
@@ -32,10 +37,12 @@ from .config.load import load_config
 from .info import cuda_details, package_versions
 from .kernels import layout as L
 from .machine import cpu_description, memory_gib
-from .params import parameter_vector
+from .params import parameter_vector, portfolio_matrix
 
 REFERENCE_PRESET = "coreweave"
+PORTFOLIO_PRESET = "neoclouds"
 DEFAULT_PATHS = {"numpy": 20_000, "cpu": 400_000, "cuda": 4_000_000}
+DEFAULT_PORTFOLIO_PATHS = {"numpy": 4_000, "cpu": 80_000, "cuda": 1_000_000}
 SEED = 12345
 
 
@@ -96,7 +103,8 @@ class _Device:
 
 
 def _months_simulated(outputs_int, horizon):
-    month = to_host(outputs_int[L.OUT_DEFAULT_MONTH])
+    """Months lived over all paths (and firms, for a portfolio's firm x output x path outputs)."""
+    month = to_host(outputs_int[..., L.OUT_DEFAULT_MONTH, :])
     return int(np.where(month > 0, month, horizon).sum())
 
 
@@ -115,6 +123,12 @@ class Measurement:
         if self.kernel == "model":
             engine_backend = get_backend(self.backend)
             return lambda: engine_backend.simulate(params, horizon, SEED, 0, 0, paths, 0, dtype)
+        if self.kernel == "portfolio":
+            engine_backend = get_backend(self.backend)
+            matrix, impact, retention = params
+            return lambda: engine_backend.simulate_portfolio(
+                matrix, impact, retention, horizon, SEED, 0, 0, paths, dtype
+            )
         if self.kernel == "draws_only":
             checksums = xp.empty(paths, dtype)
             launch = _draws_launcher(self.backend)
@@ -151,6 +165,9 @@ class Measurement:
         }
         if self.result is not None:
             row["simulated_months_per_s"] = _months_simulated(self.result[1], self.horizon) / seconds
+        if self.kernel == "portfolio":
+            row["firms"] = int(self.result[1].shape[0])
+            row["firm_path_steps_per_s"] = row["path_steps_per_s"] * row["firms"]
         return row
 
 
@@ -184,17 +201,25 @@ def plan(backends):
     return pairs
 
 
-def run_benchmark(backends, horizon=60, precision="float64", repeats=5, paths=None, preset=REFERENCE_PRESET):
+def run_benchmark(backends, horizon=60, precision="float64", repeats=5, paths=None, preset=None, portfolio=False):
     """Measure every (kernel, backend) in this process; returns the JSON-ready record.
 
     After one warm-up each, the repeats go round-robin over all kernels, so
-    that a noisy machine slows them alike and the ratios stay fair.
+    that a noisy machine slows them alike and the ratios stay fair. With
+    ``portfolio`` it measures the portfolio kernel of every backend instead.
     """
-    params = parameter_vector(load_config(preset=preset))
     dtype = np.dtype(precision).type
+    if portfolio:
+        preset = preset or PORTFOLIO_PRESET
+        config = load_config(preset=preset)
+        params = (portfolio_matrix(config), config.fire_sales.impact_per_gpu, config.fire_sales.retention)
+        pairs, default_paths = [("portfolio", backend) for backend in backends], DEFAULT_PORTFOLIO_PATHS
+    else:
+        preset = preset or REFERENCE_PRESET
+        params, pairs, default_paths = parameter_vector(load_config(preset=preset)), plan(backends), DEFAULT_PATHS
     measurements = [
-        Measurement(kernel, backend, params, paths or DEFAULT_PATHS[backend], horizon, dtype)
-        for kernel, backend in plan(backends)
+        Measurement(kernel, backend, params, paths or default_paths[backend], horizon, dtype)
+        for kernel, backend in pairs
     ]
     for measurement in measurements:  # warm-up: compile, fill caches
         measurement.run()
@@ -204,7 +229,12 @@ def run_benchmark(backends, horizon=60, precision="float64", repeats=5, paths=No
             measurement.time_once()
     rows = [measurement.row() for measurement in measurements]
     numpy_rate = next(
-        (row["path_steps_per_s"] for row in rows if row["kernel"] == "model" and row["backend"] == "numpy"), None
+        (
+            row["path_steps_per_s"]
+            for row in rows
+            if row["kernel"] in ("model", "portfolio") and row["backend"] == "numpy"
+        ),
+        None,
     )
     for row in rows:
         row["ratio_to_numpy"] = row["path_steps_per_s"] / numpy_rate if numpy_rate else None

@@ -7,6 +7,7 @@ bug: one line too, exit code 1, and ``--debug`` (or ``GPU_STRESS_DEBUG=1``)
 shows the traceback for a bug report.
 """
 
+import json
 import shlex
 import sys
 from pathlib import Path
@@ -22,12 +23,16 @@ from .config.load import load_table, preset_names, read_preset
 from .engine import RangeError
 from .errors import UserError
 from .plots import KINDS
+from .results.store import without_nan
 from .scenarios import parse_sweep_option
 from .summary import (
     display_rows,
+    is_portfolio_run,
+    load_portfolio,
     load_scenarios,
     load_tranches,
     pd_by_year_rows,
+    portfolio_tables,
     scenario_rows,
     summary_json,
     tranche_display_rows,
@@ -250,15 +255,31 @@ def _execute_with_progress(job, cluster=None, scheduler=None):
 @click.option("--all-columns", is_flag=True, help="Show every aggregate, not just the headline.")
 @click.option("--by-year", is_flag=True, help="Show cumulative PD by year instead.")
 @click.option("--by-tranche", is_flag=True, help="Show PD, EL, LGD, VaR and CVaR of each debt tranche instead.")
-def summarize(directory, as_json, sort_by, descending, all_columns, by_year, by_tranche):
+@click.option(
+    "--portfolio",
+    "portfolio",
+    is_flag=True,
+    help="A portfolio run's book in full: exposures' CVaR contributions, defaults, correlations.",
+)
+def summarize(directory, as_json, sort_by, descending, all_columns, by_year, by_tranche, portfolio):
     """Summarize a results directory: PD, expected loss, loss tails, causes."""
-    _print_summary(directory, as_json, sort_by, descending, all_columns, by_year, by_tranche)
+    _print_summary(directory, as_json, sort_by, descending, all_columns, by_year, by_tranche, portfolio)
 
 
 def _print_summary(
-    directory, as_json, sort_by=None, descending=False, all_columns=False, by_year=False, by_tranche=False
+    directory,
+    as_json,
+    sort_by=None,
+    descending=False,
+    all_columns=False,
+    by_year=False,
+    by_tranche=False,
+    portfolio=False,
 ):
     record, table = load_scenarios(directory)
+    if portfolio or (is_portfolio_run(record) and not by_tranche):
+        _print_portfolio(directory, as_json, detail=portfolio)
+        return
     rows = scenario_rows(record, table, sort_by, descending)
     sweep_keys = record.get("sweep_keys", [])
     if by_tranche:
@@ -284,6 +305,28 @@ def _print_summary(
         output.add_row(*line)
     # Never squeeze columns: a terminal wraps long lines, a pipe keeps them whole.
     Console(width=max(Console().width, 250)).print(output)
+
+
+def _print_portfolio(directory, as_json, detail):
+    record, book_rows, firm_rows, exposure_rows = load_portfolio(directory)
+    if as_json:
+        keys = ("gpu_stress_version", "created", "backend", "device", "simulation")
+        document = {"run": {name: record.get(name) for name in keys}, "portfolio": book_rows}
+        document |= {"firms": firm_rows, "exposures": exposure_rows}
+        click.echo(json.dumps(without_nan(document), indent=2))
+        return
+    simulation = record["simulation"]
+    console = Console(width=max(Console().width, 250))
+    about = f"{simulation['paths']:,} paths x {simulation['horizon_months']} months, seed {simulation['seed']}"
+    for title, labels, cells in portfolio_tables(
+        book_rows, firm_rows, exposure_rows, record.get("sweep_keys", []), detail
+    ):
+        output = Table(title=f"{title} ({about}, {record['backend']} {simulation['precision']})")
+        for label in labels:
+            output.add_column(label, justify="right", no_wrap=True)
+        for line in cells:
+            output.add_row(*line)
+        console.print(output)
 
 
 @main.command()
@@ -372,7 +415,10 @@ def kernels(targets, as_json):
 @click.option("--scaling", "scaling_sizes", default=None, help="Also time engine runs at these path counts (cpu).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the JSON record here.")
-def bench(backends, paths, horizon, precision, repeats, scaling_sizes, as_json, output):
+@click.option(
+    "--portfolio", is_flag=True, help="Time the portfolio kernel (the neoclouds preset): firm-path-steps per second."
+)
+def bench(backends, paths, horizon, precision, repeats, scaling_sizes, as_json, output, portfolio):
     """Path-steps per second of each backend, with the draws-only and naive baselines."""
     import json
 
@@ -386,7 +432,7 @@ def bench(backends, paths, horizon, precision, repeats, scaling_sizes, as_json, 
     if output and Path(output).suffix.lower() != ".json":
         raise BadInput(f"output: {output}: the benchmark record is JSON (name it .json)")
     sizes = _path_counts(scaling_sizes, "--scaling") if scaling_sizes else None
-    record = benchmark.run_benchmark(chosen, horizon, precision, repeats, paths)
+    record = benchmark.run_benchmark(chosen, horizon, precision, repeats, paths, portfolio=portfolio)
     if sizes:
         record["scaling"] = benchmark.scaling(sizes)
     if output:
@@ -395,16 +441,18 @@ def bench(backends, paths, horizon, precision, repeats, scaling_sizes, as_json, 
         click.echo(json.dumps(record, indent=2))
         return
     table = Table(title=f"{record['preset']}, {horizon} months, {precision} on {record['machine']['cpu']}")
-    for label in ("kernel", "backend", "paths", "median s", "M path-steps/s", "x numpy", "peak memory"):
+    rate_label = "M firm-path-steps/s" if portfolio else "M path-steps/s"
+    for label in ("kernel", "backend", "paths", "median s", rate_label, "x numpy", "peak memory"):
         table.add_column(label, justify="right", no_wrap=True)
     for row in record["rows"]:
         ratio = f"{row['ratio_to_numpy']:.1f}" if row["ratio_to_numpy"] else "-"
+        rate = row["firm_path_steps_per_s"] if portfolio else row["path_steps_per_s"]
         table.add_row(
             row["kernel"],
             row["backend"],
             f"{row['paths']:,}",
             f"{row['seconds']:.3f}",
-            f"{row['path_steps_per_s'] / 1e6:,.1f}",
+            f"{rate / 1e6:,.1f}",
             ratio,
             f"{row['peak_memory_bytes'] / 2**20:,.0f} MiB",
         )

@@ -25,7 +25,8 @@ from .backends import choose_backend, get_backend
 from .config.load import ConfigError
 from .errors import UserError
 from .kernels import layout as L
-from .results import aggregates, bands, store
+from .params import initial_debt
+from .results import aggregates, bands, book, store
 from .scenarios import expand, parameter_matrix
 
 
@@ -84,10 +85,18 @@ class RunSpec:
     write_paths: bool
     backend: str
     provenance: dict
+    # Portfolio runs, per scenario: (impact per GPU, retention) of the fire sales, and the book's
+    # exposures as (firm, tranche or -1, share). Empty for single-firm runs.
+    fire_sales: tuple = ()
+    exposures: tuple = ()
 
     @property
     def dtype(self):
         return np.dtype(self.precision).type
+
+    @property
+    def portfolio(self):
+        return self.params.ndim == 3
 
     def stream(self, scenario_id):
         return stream_of(scenario_id, self.independent_scenarios)
@@ -107,6 +116,10 @@ def unit_paths_name(unit):
 
 def unit_tranches_name(unit):
     return f"{store.TRANCHES_DIR}/part-{unit.name}.arrow"
+
+
+def unit_portfolio_name(unit):
+    return f"{store.PORTFOLIO_DIR}/part-{unit.name}.arrow"
 
 
 def unit_record_path(directory, unit):
@@ -131,6 +144,9 @@ def run_unit(spec, unit):
     """Simulate one unit and write its files, its record last; returns the seconds it took."""
     started = time.perf_counter()
     backend = get_backend(spec.backend)
+    if spec.portfolio:
+        files, summary = _simulate_portfolio_unit(spec, unit, backend)
+        return _record_unit(spec, unit, files, summary, None, started)
     tracked = max(0, min(spec.band_paths - unit.path_start, unit.paths))
     outputs_float, outputs_int, tracks = backend.simulate(
         spec.params[unit.scenario_id],
@@ -157,16 +173,106 @@ def run_unit(spec, unit):
             schema = store.tranche_paths_schema(float_type, spec.provenance)
             table = store.tranche_paths_table(unit.scenario_id, unit.path_start, host_float, host_int, tranches, schema)
             files |= _write_part(spec.directory, unit_tranches_name(unit), table)
+    return _record_unit(spec, unit, files, summary, band_stats, started)
+
+
+def _record_unit(spec, unit, files, summary, band_stats, started):
+    """Write the unit's summary, then its record (last); returns the seconds since ``started``."""
     store.save_unit_summary(unit_summary_path(spec.directory, unit), summary, band_stats)
     files[unit_summary_name(unit)] = store.file_record(spec.directory, unit_summary_name(unit))
     store.write_json(unit_record_path(spec.directory, unit), {"unit": unit.name, "files": files})
     return time.perf_counter() - started
 
 
+def firm_key(firm, key):
+    """The key of firm ``firm``'s entry ``key`` in a portfolio's chunk summary."""
+    return f"firm{firm}.{key}"
+
+
+def firm_summary(summary, firm):
+    """Firm ``firm``'s own summary (as a single-firm run's) out of a portfolio's."""
+    prefix = firm_key(firm, "")
+    return {key.removeprefix(prefix): value for key, value in summary.items() if key.startswith(prefix)}
+
+
+def _simulate_portfolio_unit(spec, unit, backend):
+    """A portfolio chunk: every firm's outputs and the book's; returns (files, summary)."""
+    params = spec.params[unit.scenario_id]
+    impact, retention = spec.fire_sales[unit.scenario_id]
+    exposures = spec.exposures[unit.scenario_id]
+    outputs_float, outputs_int, market_outputs = backend.simulate_portfolio(
+        params,
+        impact,
+        retention,
+        spec.horizon,
+        spec.seed,
+        spec.stream(unit.scenario_id),
+        unit.path_start,
+        unit.paths,
+        spec.dtype,
+    )
+    xp = backend.xp
+    summary = {}
+    for firm in range(params.shape[0]):
+        check_finite(outputs_float[firm], spec.precision, unit, xp)
+        tranches = int(params[firm][L.TRANCHE_COUNT])
+        chunk = aggregates.summarize_chunk(outputs_float[firm], outputs_int[firm], spec.horizon, xp, tranches)
+        summary |= {firm_key(firm, key): value for key, value in chunk.items()}
+    summary |= book.summarize_book(outputs_float, outputs_int, market_outputs, exposures, xp)
+    files = {}
+    if spec.write_paths:
+        files = _write_portfolio_parts(spec, unit, params, outputs_float, outputs_int, market_outputs, exposures, xp)
+    return files, summary
+
+
+def _write_portfolio_parts(spec, unit, params, outputs_float, outputs_int, market_outputs, exposures, xp):
+    """The chunk's per-path tables: by firm and path, by firm, path and tranche, and the book's by path."""
+    float_type = pa.from_numpy_dtype(np.dtype(spec.dtype))
+    by_exposure = book.exposure_losses(outputs_float, exposures, xp)
+    loss = to_host(by_exposure.sum(axis=0))
+    defaults = to_host(book.defaults_by_firm(outputs_int, xp).sum(axis=0))
+    host_float, host_int = to_host(outputs_float), to_host(outputs_int)
+    paths_schema = store.paths_schema(float_type, spec.provenance, portfolio=True)
+    tranche_schema = store.tranche_paths_schema(float_type, spec.provenance, portfolio=True)
+    path_tables, tranche_tables = [], []
+    for firm in range(params.shape[0]):
+        table = store.paths_table(
+            unit.scenario_id, unit.path_start, host_float[firm], host_int[firm], store.paths_schema(float_type, {})
+        )
+        path_tables.append(store.with_firm(table, firm, paths_schema))
+        tranches = int(params[firm][L.TRANCHE_COUNT])
+        if tranches:
+            schema = store.tranche_paths_schema(float_type, {})
+            table = store.tranche_paths_table(
+                unit.scenario_id, unit.path_start, host_float[firm], host_int[firm], tranches, schema
+            )
+            tranche_tables.append(store.with_firm(table, firm, tranche_schema))
+    files = _write_part(spec.directory, unit_paths_name(unit), pa.concat_tables(path_tables))
+    if tranche_tables:
+        files |= _write_part(spec.directory, unit_tranches_name(unit), pa.concat_tables(tranche_tables))
+    schema = store.portfolio_paths_schema(float_type, len(exposures), spec.provenance)
+    table = store.portfolio_paths_table(
+        unit.scenario_id, unit.path_start, loss, defaults, to_host(market_outputs), to_host(by_exposure), schema
+    )
+    return files | _write_part(spec.directory, unit_portfolio_name(unit), table)
+
+
 def _write_part(directory, name, table):
     """Write one of a unit's per-path tables; returns its file record."""
     store.write_table(Path(directory) / name, table)
     return {name: store.file_record(directory, name, table.num_rows)}
+
+
+def _fire_sales(scenario):
+    """(impact per GPU, retention) of a portfolio scenario's secondary market; None for a single firm."""
+    if not scenario.portfolio:
+        return None
+    fire_sales = scenario.config.fire_sales
+    return fire_sales.impact_per_gpu, fire_sales.retention
+
+
+def _exposures(scenario):
+    return tuple(scenario.config.exposure_shares()) if scenario.portfolio else ()
 
 
 class Run:
@@ -196,6 +302,8 @@ class Run:
             write_paths=record["write_paths"],
             backend=record["backend"],
             provenance=provenance_of(record),
+            fire_sales=tuple(_fire_sales(scenario) for scenario in self.scenarios),
+            exposures=tuple(_exposures(scenario) for scenario in self.scenarios),
         )
 
     def pending(self):
@@ -269,11 +377,19 @@ class Run:
             if unit_bands is not None:
                 band_stats[unit.scenario_id] = unit_bands
         self._remove_strays(unit_files)
-        rows = [
-            aggregates.finalize(totals[scenario.scenario_id], scenario.initial_debt) | self._base_case(scenario)
-            for scenario in self.scenarios
-        ]
         provenance = self.spec.provenance
+        extra = {}
+        if self.spec.portfolio:
+            rows, firm_rows, exposure_rows = self._portfolio_rows(totals)
+            for name, table_rows in ((store.FIRMS_FILE, firm_rows), (store.EXPOSURES_FILE, exposure_rows)):
+                table = rows_table(table_rows, provenance)
+                store.write_table(self.staging / name, table)
+                extra[name] = store.file_record(self.staging, name, table.num_rows)
+        else:
+            rows = [
+                aggregates.finalize(totals[scenario.scenario_id], scenario.initial_debt) | self._base_case(scenario)
+                for scenario in self.scenarios
+            ]
         store.write_table(self.staging / store.SCENARIOS_FILE, self._scenarios_table(rows, provenance))
         bands_table = bands.bands_table(band_stats)
         bands_table = bands_table.replace_schema_metadata(
@@ -286,13 +402,13 @@ class Run:
             store.SCENARIOS_FILE: store.file_record(self.staging, store.SCENARIOS_FILE, len(rows)),
             store.BANDS_FILE: store.file_record(self.staging, store.BANDS_FILE, bands_table.num_rows),
             store.TRANCHES_FILE: store.file_record(self.staging, store.TRANCHES_FILE, tranches_table.num_rows),
-        }
+        } | extra
         parts = tuple(f"{folder}/" for folder in store.PART_DIRS)
         files |= {name: record for name, record in unit_files.items() if name.startswith(parts)}
         self.record = dict(self.record, status="complete", finished=_now(), files=files)
         store.write_json(self.staging / store.RUN_FILE, self.record)
 
-    def _base_case(self, scenario):
+    def _base_case(self, scenario):  # single-firm runs only
         """The scenario's deterministic plan (one path, every shock zero, no random event), as base_case_* columns."""
         params = self.spec.params[scenario.scenario_id].copy()
         params[L.BASE_CASE] = 1.0
@@ -316,16 +432,47 @@ class Run:
                 if f"{folder}/{path.name}" not in unit_files:
                     path.unlink()
 
+    def _portfolio_rows(self, totals):
+        """(scenario rows, firm rows, exposure rows) of a portfolio run: the book, each firm, each exposure."""
+        rows, firm_rows, exposure_rows = [], [], []
+        for scenario in self.scenarios:
+            total = totals[scenario.scenario_id]
+            portfolio = scenario.config
+            amounts = [exposure.amount for exposure in portfolio.book]
+            row, by_exposure = book.finalize_book(total, amounts)
+            rows.append(row)
+            shares = portfolio.exposure_shares()
+            correlations = book.default_correlations(total["book_joint_defaults"], int(total["book_paths"]))
+            for index, (exposure, line) in enumerate(zip(portfolio.book, by_exposure, strict=True)):
+                about = {"scenario_id": scenario.scenario_id, "exposure": index, "firm": exposure.firm}
+                exposure_rows.append(about | {"tranche": exposure.tranche, "share": shares[index][2]} | line)
+            for firm, config in enumerate(portfolio.firm_configs):
+                held = [line for line, (owner, _, _) in zip(by_exposure, shares, strict=True) if owner == firm]
+                firm_row = {"scenario_id": scenario.scenario_id, "firm": firm, "name": config.firm.name}
+                firm_row |= aggregates.finalize(firm_summary(total, firm), initial_debt(config))
+                firm_row["default_correlation"] = [None if np.isnan(c) else float(c) for c in correlations[firm]]
+                firm_row["book_amount"] = float(sum(line["amount"] for line in held))
+                firm_row["book_expected_loss"] = float(sum(line["expected_loss"] for line in held))
+                for name in aggregates.TAIL_LEVELS:
+                    parts = [line[f"cvar_contribution_{name}"] for line in held]
+                    firm_row[f"book_cvar_contribution_{name}"] = None if None in parts else float(sum(parts))
+                firm_rows.append(firm_row)
+        return rows, firm_rows, exposure_rows
+
     def _tranches_table(self, totals, provenance):
-        """One row per scenario and tranche: its name, pool, rank and aggregates."""
+        """One row per scenario, firm and tranche: its name, pool, rank and aggregates."""
         rows = []
         for scenario in self.scenarios:
-            debt = scenario.config.debt
-            commitments = [tranche.principal + tranche.commitment for tranche in debt]
-            for index, row in enumerate(aggregates.finalize_tranches(totals[scenario.scenario_id], commitments)):
-                tranche = debt[index]
-                about = {"scenario_id": scenario.scenario_id, "tranche": index, "name": tranche.name}
-                rows.append(about | {"pool": tranche.pool, "rank": tranche.rank} | row)
+            for firm, config in enumerate(scenario.firm_configs):
+                summary = totals[scenario.scenario_id]
+                if scenario.portfolio:
+                    summary = firm_summary(summary, firm)
+                debt = config.debt
+                commitments = [tranche.principal + tranche.commitment for tranche in debt]
+                for index, row in enumerate(aggregates.finalize_tranches(summary, commitments)):
+                    tranche = debt[index]
+                    about = {"scenario_id": scenario.scenario_id, "firm": config.firm.name, "tranche": index}
+                    rows.append(about | {"name": tranche.name, "pool": tranche.pool, "rank": tranche.rank} | row)
         schema = tranches_schema()
         table = pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()
         return table.replace_schema_metadata(store.with_provenance(table.schema, provenance).metadata)
@@ -354,6 +501,8 @@ COLUMN_TYPES = {
     "loss_histogram_lower": pa.list_(pa.float64()),
     "loss_histogram_upper": pa.list_(pa.float64()),
     "loss_histogram_counts": pa.list_(pa.int64()),
+    "default_correlation": pa.list_(pa.float64()),
+    "default_count_distribution": pa.list_(pa.float64()),
 }
 
 
@@ -363,6 +512,7 @@ def tranches_schema():
     money += [f"loss_{kind}_{name}" for name in aggregates.TAIL_LEVELS for kind in ("var", "cvar")]
     fields = [
         pa.field("scenario_id", pa.int32(), nullable=False),
+        pa.field("firm", pa.string()),  # the firm's name
         pa.field("tranche", pa.int8(), nullable=False),
         pa.field("name", pa.string()),
         pa.field("pool", pa.string()),  # null: unsecured at the parent
@@ -376,6 +526,18 @@ def tranches_schema():
         *(pa.field(name, pa.float64()) for name in money[3:]),
     ]
     return pa.schema(fields)
+
+
+def rows_table(rows, provenance):
+    """An Arrow table of ``rows`` (dicts) with the run's provenance; a column of nothing but nulls is float64."""
+    names = list(rows[0]) if rows else []
+    columns = {}
+    for name in names:
+        values = [row[name] for row in rows]
+        column_type = COLUMN_TYPES.get(name) or (pa.float64() if all(v is None for v in values) else None)
+        columns[name] = pa.array(values, column_type, from_pandas=True)
+    table = pa.table(columns) if columns else pa.table({"scenario_id": pa.array([], pa.int32())})
+    return table.replace_schema_metadata(store.with_provenance(table.schema, provenance).metadata)
 
 
 def value_at(document, dotted_key):
@@ -422,6 +584,8 @@ def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=
     simulation = base.simulation
     dtype = np.dtype(simulation.precision).type
     chunk_paths = simulation.chunk_paths or engine_backend.default_chunk_paths(simulation.horizon_months, dtype)
+    if scenarios[0].portfolio and not simulation.chunk_paths:  # every firm's outputs are live together
+        chunk_paths = max(1, chunk_paths // len(scenarios[0].firm_configs))
     chunk_paths = max(chunk_paths, min(simulation.band_paths, simulation.paths))
 
     final = Path(output).resolve()  # workers elsewhere must find the same directory

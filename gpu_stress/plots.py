@@ -65,7 +65,7 @@ def fan_chart(axes, bands, scenario_id):
     axes[0].legend(fontsize=8, loc="upper right")
 
 
-def loss_distribution(ax, row):
+def loss_distribution(ax, row, pd_label="PD"):
     """Histogram of non-zero losses on a log axis (64 bars), with VaR and CVaR 99 %."""
     lower = np.asarray(row["loss_histogram_lower"], dtype=float)
     upper = np.asarray(row["loss_histogram_upper"], dtype=float)
@@ -86,7 +86,7 @@ def loss_distribution(ax, row):
     ax.set_xlabel("loss ($)")
     ax.set_ylabel("share of paths")
     ax.set_title(
-        f"loss distribution: PD {100 * row['pd']:.1f}%, EL {format_money(row['expected_loss'])}, "
+        f"loss distribution: {pd_label} {100 * row['pd']:.1f}%, EL {format_money(row['expected_loss'])}, "
         f"{100 * zero_share:.1f}% of paths lose nothing",
         fontsize=10,
     )
@@ -136,6 +136,10 @@ def plot(directory, output, kind="all", scenario_id=0, x_key=None, y_key=None):
         raise PlotError(f"output: {output}: unsupported file type (use {', '.join(FORMATS)})")
     record, table = load_scenarios(directory)
     scenarios = table.to_pydict()
+    portfolio = "firms" in record.get("table", {})
+    if portfolio:  # the book's loss; its "PD" is that of at least one default
+        scenarios["pd"] = scenarios["pd_any_default"]
+    pd_label = "P(any default)" if portfolio else "PD"
     if scenario_id not in scenarios["scenario_id"]:
         raise PlotError(f"scenario: no scenario {scenario_id} (there are {len(scenarios['scenario_id'])})")
     row = {name: values[scenarios["scenario_id"].index(scenario_id)] for name, values in scenarios.items()}
@@ -164,16 +168,16 @@ def plot(directory, output, kind="all", scenario_id=0, x_key=None, y_key=None):
         current += 1
     if panels["loss"] or panels["heatmap"]:
         if panels["loss"] and panels["heatmap"]:
-            loss_distribution(figure.add_subplot(grid[current, :2]), row)
+            loss_distribution(figure.add_subplot(grid[current, :2]), row, pd_label)
             pd_heatmap(figure.add_subplot(grid[current, 2:]), figure, scenarios, x_key, y_key)
         elif panels["loss"]:
-            loss_distribution(figure.add_subplot(grid[current, :]), row)
+            loss_distribution(figure.add_subplot(grid[current, :]), row, pd_label)
         else:
             pd_heatmap(figure.add_subplot(grid[current, :]), figure, scenarios, x_key, y_key)
     simulation = record["simulation"]
     swept = ", ".join(f"{key}={row[key]}" for key in sweep_keys)
     subject = f"scenario {scenario_id}{': ' + swept if swept else ''}" if kind != "heatmap" else "sweep"
-    firm = record["table"].get("firm", {}).get("name", "")
+    firm = "portfolio" if portfolio else record["table"].get("firm", {}).get("name", "")
     figure.suptitle(
         f"{firm} - {subject} ({simulation['paths']:,} paths, {simulation['horizon_months']} months)", fontsize=12
     )

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config.load import ConfigError, parse_value, set_dotted, split_assignment, validate
-from .params import initial_debt, parameter_vector
+from .config.portfolio import PortfolioConfig
+from .params import initial_debt, parameter_vector, portfolio_matrix
 
 RUN_LEVEL = "simulation."  # one value per run: paths, horizon, seed, precision ...
 
@@ -25,7 +26,19 @@ class Scenario:
     config: object  # validated Config
 
     @property
+    def portfolio(self):
+        return isinstance(self.config, PortfolioConfig)
+
+    @property
+    def firm_configs(self):
+        """Its firms' configs: the portfolio's, or the one firm's."""
+        return self.config.firm_configs if self.portfolio else [self.config]
+
+    @property
     def initial_debt(self):
+        """$ at stake at month 0: the firm's committed debt, or the book's exposures of a portfolio."""
+        if self.portfolio:
+            return sum(exposure.amount for exposure in self.config.book)
         return initial_debt(self.config)
 
 
@@ -66,5 +79,7 @@ def expand(table, extra_sweeps=()):
 
 
 def parameter_matrix(scenarios):
-    """float64 matrix (scenario, parameter)."""
+    """float64 (scenario, parameter), or (scenario, firm, parameter) for a portfolio."""
+    if scenarios[0].portfolio:
+        return np.stack([portfolio_matrix(scenario.config) for scenario in scenarios])
     return np.stack([parameter_vector(scenario.config) for scenario in scenarios])

@@ -176,3 +176,108 @@ def format_cell(column, value):
     if isinstance(value, int) and not isinstance(value, bool) and column in ("paths", "defaults"):
         return f"{value:,}"
     return str(value)
+
+
+# --- portfolio runs ---------------------------------------------------------------------------------
+
+
+def is_portfolio_run(record):
+    """True for the results of a portfolio (its recorded table lists [[firms]])."""
+    return "firms" in record.get("table", {})
+
+
+def load_portfolio(directory):
+    """(record, book rows, firm rows, exposure rows) of a finished portfolio run."""
+    record, table = load_scenarios(directory)
+    if not is_portfolio_run(record):
+        raise ResultsError(f"{directory}: not a portfolio run (its configuration lists no [[firms]])")
+    firms = store.read_table(Path(directory) / store.FIRMS_FILE).to_pylist()
+    exposures = store.read_table(Path(directory) / store.EXPOSURES_FILE).to_pylist()
+    return record, scenario_rows(record, table), firms, exposures
+
+
+# (label, column) of the tables of a portfolio run.
+FIRM_DISPLAY = (
+    ("firm", "name"),
+    ("PD", "pd"),
+    ("PD 95% CI", "pd_ci"),
+    ("EL", "expected_loss"),
+    ("CVaR 99%", "loss_cvar_99"),
+    ("held", "book_amount"),
+    ("book EL", "book_expected_loss"),
+    ("CVaR 99% contribution", "book_cvar_contribution_99"),
+)
+BOOK_DISPLAY = (
+    ("exposure", "exposure"),
+    ("EL", "expected_loss"),
+    ("EL SE", "expected_loss_se"),
+    ("EL / exposure", "expected_loss_rate"),
+    ("VaR 95%", "loss_var_95"),
+    ("VaR 99%", "loss_var_99"),
+    ("VaR 99.9%", "loss_var_999"),
+    ("CVaR 99%", "loss_cvar_99"),
+    ("CVaR 99% SE", "loss_cvar_99_se"),
+    ("CVaR 99.9%", "loss_cvar_999"),
+    ("expected defaults", "expected_defaults"),
+    ("P(any default)", "pd_any_default"),
+    ("min resale index", "mean_min_resale_index"),
+)
+EXPOSURE_DISPLAY = (
+    ("firm", "firm"),
+    ("tranche", "tranche"),
+    ("amount", "amount"),
+    ("EL", "expected_loss"),
+    ("CVaR 95% contribution", "cvar_contribution_95"),
+    ("CVaR 99% contribution", "cvar_contribution_99"),
+    ("CVaR 99.9% contribution", "cvar_contribution_999"),
+)
+
+
+def _portfolio_cell(column, row):
+    if column == "pd_ci":
+        return format_pd_interval(row)
+    value = row[column]
+    if column == "tranche":
+        return value or "all debt"
+    if column in ("exposure", "amount", "book_amount") or "contribution" in column or column.startswith("book_"):
+        return format_money(value)
+    if column in ("pd_any_default",):
+        return format_share(value)
+    if column in ("expected_defaults", "mean_min_resale_index"):
+        return "-" if value is None else f"{value:.3f}"
+    return format_cell(column, value)
+
+
+def portfolio_tables(book_rows, firm_rows, exposure_rows, sweep_keys, detail=False):
+    """[(title, labels, rows of strings)] of a portfolio run: the book, its firms, and with ``detail``
+    its exposures (Euler contributions), the distribution of the number of defaults and default correlations."""
+    swept = {row["scenario_id"]: row for row in book_rows}
+
+    def table(title, display, rows):
+        labels = ["scenario", *(".".join(key.split(".")[-2:]) for key in sweep_keys), *(label for label, _ in display)]
+        cells = [
+            [str(row["scenario_id"]), *(format_cell(key, swept[row["scenario_id"]][key]) for key in sweep_keys)]
+            + [_portfolio_cell(column, row) for _, column in display]
+            for row in rows
+        ]
+        return title, labels, cells
+
+    tables = [table("the lender's book", BOOK_DISPLAY, book_rows), table("firms", FIRM_DISPLAY, firm_rows)]
+    if not detail:
+        return tables
+    tables.append(table("exposures: Euler contributions to CVaR", EXPOSURE_DISPLAY, exposure_rows))
+    firms = max(len(row["default_count_distribution"]) for row in book_rows) - 1
+    labels = ["scenario", *(f"{k} default{'s' if k != 1 else ''}" for k in range(firms + 1))]
+    cells = [
+        [str(row["scenario_id"]), *(format_share(share) for share in row["default_count_distribution"])]
+        for row in book_rows
+    ]
+    tables.append(("number of firms in default", labels, cells))
+    names = [row["name"] for row in firm_rows if row["scenario_id"] == firm_rows[0]["scenario_id"]]
+    labels = ["scenario", "firm", *names]
+    cells = [
+        [str(row["scenario_id"]), row["name"], *("-" if c is None else f"{c:.3f}" for c in row["default_correlation"])]
+        for row in firm_rows
+    ]
+    tables.append(("default correlations", labels, cells))
+    return tables

@@ -27,6 +27,17 @@ from .results.verify import load_run_record
 from .scenarios import expand
 
 
+def _single_firm_record(directory):
+    """The run record of ``directory``; a portfolio run cannot be traced (yet): say so in one line."""
+    record = load_run_record(directory)
+    if "firms" in record.get("table", {}):
+        raise TraceError(
+            f"trace: {directory} is a portfolio run; trace a firm in a single-firm run of its preset "
+            "(with no price impact its paths are the portfolio's, path by path)"
+        )
+    return record
+
+
 class TraceError(UserError, ValueError):
     """A path that cannot be traced from these results; ``str()`` is one line."""
 
@@ -50,7 +61,7 @@ def trace_path(directory, scenario_id, path_id, backend=None, base_case=False):
     With ``base_case`` it is the scenario's deterministic plan instead (every
     shock zero, no random event), checked against its base_case_* columns.
     """
-    record = load_run_record(directory)
+    record = _single_firm_record(directory)
     _, scenarios = expand(record["table"], record["sweeps"])
     simulation = record["simulation"]
     if not 0 <= scenario_id < len(scenarios):
@@ -151,7 +162,7 @@ def _statement_table(statement, tranches):
 
 def worst_paths(directory, count, scenario_id=None):
     """The ``count`` paths with the largest loss (all scenarios, or one), largest first, as a table."""
-    record = load_run_record(directory)
+    record = _single_firm_record(directory)
     if not record.get("write_paths"):
         raise TraceError(f"--worst: {directory} has no per-path files (the run used --no-paths)")
     dataset = ds.dataset(Path(directory) / store.PATHS_DIR, format="ipc")

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 
-from gpu_stress.config.load import preset_names
+from gpu_stress.config.load import firm_preset_names
 from gpu_stress.kernels import layout as L
 from helpers import CAPITAL_STRUCTURE, FULL_MODEL, assert_same_paths, config_of, preset_config, simulate
 
 
-@pytest.mark.parametrize("preset", preset_names())
+@pytest.mark.parametrize("preset", firm_preset_names())
 def test_cpu_matches_numpy_on_every_preset(preset):
     config = preset_config(preset, "simulation.paths=3000")
     assert_same_paths(simulate(config, "cpu"), simulate(config, "numpy"))

@@ -6,7 +6,7 @@ import numba
 import numpy as np
 import pytest
 
-from gpu_stress.config.load import preset_names
+from gpu_stress.config.load import firm_preset_names
 from gpu_stress.kernels import layout as L
 from gpu_stress.kernels.firm import fleet_value, init_firm
 from gpu_stress.kernels.layout import STATE_SIZE
@@ -36,7 +36,7 @@ def collateral_by_month(params, horizon, normals, dtype):
 
 
 @pytest.mark.parametrize("floor", [0.0, 3.0], ids=["no floor", "floor binding"])
-@pytest.mark.parametrize("preset", preset_names())
+@pytest.mark.parametrize("preset", firm_preset_names())
 def test_with_no_surprise_value_is_cost_times_residual_at_every_anniversary(preset, floor):
     config = preset_config(
         preset, *NO_SURPRISES, f"market.price.floor_multiple={floor}", "simulation.horizon_months=120"

@@ -96,6 +96,54 @@ def test_simulated_cuda_kernel_in_float32(tmp_path):
     np.testing.assert_allclose(simulated["final_price"], reference["final_price"], rtol=1e-3)
 
 
+def portfolio_outputs(backend, paths, impact_scale=1.0, dtype=np.float64):
+    """The neoclouds portfolio (fire sales on) on ``backend``: firm outputs and the market's."""
+    from gpu_stress.backends import get_backend
+    from gpu_stress.config.load import load_config
+    from gpu_stress.params import portfolio_matrix
+
+    config = load_config(preset="neoclouds")
+    impact = impact_scale * config.fire_sales.impact_per_gpu
+    return get_backend(backend).simulate_portfolio(
+        portfolio_matrix(config), impact, config.fire_sales.retention, 60, 2025, 0, 0, paths, dtype
+    )
+
+
+def assert_same_portfolios(found, expected, rtol=1e-9):
+    for index, (mine, theirs) in enumerate(zip(found, expected, strict=True)):
+        mine, theirs = np.asarray(mine), np.asarray(theirs)
+        if mine.dtype.kind == "i":
+            np.testing.assert_array_equal(mine, theirs, err_msg=f"output block {index}")
+        else:
+            np.testing.assert_allclose(mine, theirs, rtol=rtol, atol=1e-3, err_msg=f"output block {index}")
+
+
+def test_simulated_cuda_portfolio_matches_cpu_path_by_path():
+    """The portfolio kernel through the cuda backend's own launch, on the simulator (in a fresh process)."""
+    probe = (
+        "import numpy as np, sys; sys.path.insert(0, 'tests'); from test_cuda import portfolio_outputs;"
+        "np.savez(sys.argv[1], *portfolio_outputs('cuda', 24))"
+    )
+    target = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"portfolio-{os.getpid()}.npz")
+    environment = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    result = subprocess.run([sys.executable, "-c", probe, target], cwd=root, env=environment, capture_output=True)
+    assert result.returncode == 0, result.stderr.decode()[-2000:]
+    with np.load(target) as simulated:
+        found = [simulated[f"arr_{k}"] for k in range(3)]
+    os.unlink(target)
+    expected = portfolio_outputs("cpu", 24)
+    assert_same_portfolios(found, expected)
+    assert expected[2][1].max() > 0  # a fire sale happened: the clearing passes ran
+
+
+@requires_gpu
+@pytest.mark.gpu
+def test_gpu_portfolio_matches_cpu_path_by_path_in_float64():
+    paths = max(GPU_PATHS // 10, 1000)
+    assert_same_portfolios(portfolio_outputs("cuda", paths), portfolio_outputs("cpu", paths))
+
+
 @requires_gpu
 @pytest.mark.gpu
 @pytest.mark.parametrize("name", ["coreweave", "full model"])

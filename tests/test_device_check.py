@@ -10,8 +10,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "device_check.py"
-STEPS = ["info", "kernels", "gpu_tests", "run", "verify", "bench"]
-KEYS = {"dry_run", "ok", "steps", "gpu", "kernels", "gpu_tests", "run", "archive", "bench", "files", "file_problems"}
+STEPS = ["info", "kernels", "gpu_tests", "run", "verify", "bench", "bench_portfolio"]
+KEYS = {"dry_run", "ok", "steps", "gpu", "kernels", "gpu_tests", "run", "archive", "bench", "bench_portfolio"}
+KEYS |= {"files", "file_problems"}
 
 
 @pytest.fixture(scope="module")
@@ -42,6 +43,7 @@ def test_only_plain_files_directly_under_out(dry_run):
         "gpu_tests.xml",
         "run.tar.gz",
         "bench.json",
+        "bench_portfolio.json",
     }
 
 
@@ -72,6 +74,9 @@ def test_summary_has_the_essential_figures(dry_run):
     assert summary["bench"]["rows"] and summary["bench"]["checks"] is not None
     for row in summary["bench"]["rows"]:
         assert {"kernel", "backend", "paths", "path_steps_per_s"} <= set(row)
+    assert codes["bench_portfolio"] == 0
+    (row,) = summary["bench_portfolio"]["rows"]
+    assert row["kernel"] == "portfolio" and row["firm_path_steps_per_s"] == pytest.approx(5 * row["path_steps_per_s"])
 
 
 def test_archive_holds_the_results_directory(dry_run):

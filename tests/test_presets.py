@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from gpu_stress.cli import main
-from gpu_stress.config.load import preset_names
+from gpu_stress.config.load import firm_preset_names
 
 # CoreWeave 10-Q for the quarter ended 30 June 2025, future principal payments ($ thousands).
 MATURITIES_10Q = {
@@ -62,7 +62,7 @@ def test_coreweave_plan_first_quarter_revenue_and_first_year_capex_match_what_wa
     assert CAPEX_GUIDANCE[0] <= capex <= CAPEX_GUIDANCE[1]
 
 
-@pytest.mark.parametrize("preset", preset_names())
+@pytest.mark.parametrize("preset", firm_preset_names())
 def test_every_preset_plan_runs_its_horizon(preset, tmp_path):
     statement = base_case_statement(tmp_path, preset)
     assert statement and all(np.isfinite(row["cash"]) for row in statement)

@@ -14,6 +14,7 @@ from typing import get_args
 import pydantic
 
 from ..errors import UserError
+from .portfolio import PortfolioConfig, is_portfolio
 from .schema import Config, numeric_range
 
 DEFAULT_PRESET = "coreweave"
@@ -26,6 +27,11 @@ class ConfigError(UserError, ValueError):
 def preset_names():
     folder = resources.files("gpu_stress.config") / "presets"
     return sorted(entry.name.removesuffix(".toml") for entry in folder.iterdir() if entry.name.endswith(".toml"))
+
+
+def firm_preset_names():
+    """The presets of one firm (the others are portfolios of them)."""
+    return [name for name in preset_names() if not is_portfolio(read_preset(name))]
 
 
 def read_preset(name):
@@ -103,7 +109,7 @@ def merge(base, layer):
 SCALAR_TAGS = ("bool", "int", "float", "str")  # how pydantic names the members of a union in a location
 
 
-def describe_error(error: pydantic.ValidationError, prefix=""):
+def describe_error(error: pydantic.ValidationError, prefix="", model=Config):
     """One line for the first problem pydantic found.
 
     A bad number (out of range, not finite, of the wrong type) names the field's
@@ -124,7 +130,7 @@ def describe_error(error: pydantic.ValidationError, prefix=""):
     field = prefix + (field or "config")
     message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
     message = message.removeprefix("Value error, ")
-    allowed = _allowed_range(loc)
+    allowed = _allowed_range(loc, model)
     if allowed and first["type"] != "missing":
         message = f"must be {allowed}"
     if first["type"] not in ("extra_forbidden", "missing") and not isinstance(first.get("input"), dict | list):
@@ -146,9 +152,9 @@ def format_number(value):
     return str(value)
 
 
-def _allowed_range(loc):
-    """The allowed range of the numeric field at an error location, or None."""
-    model, field = Config, None
+def _allowed_range(loc, model=Config):
+    """The allowed range of the numeric field at an error location of ``model``, or None."""
+    field = None
     for part in loc:
         if isinstance(part, int) and field is not None:  # an entry of a list of tables
             continue
@@ -165,10 +171,60 @@ def _is_model(annotation):
 
 
 def validate(table, prefix=""):
+    """A :class:`Config`, or a :class:`PortfolioConfig` for a table with ``[[firms]]``."""
+    if is_portfolio(table):
+        return validate_portfolio(table, prefix)
     try:
         return Config.model_validate(table)
     except pydantic.ValidationError as error:
         raise ConfigError(describe_error(error, prefix)) from None
+
+
+def validate_portfolio(table, prefix=""):
+    """The portfolio, with each firm's Config: its preset, its config table, the portfolio's market and simulation."""
+    try:
+        portfolio = PortfolioConfig.model_validate(table)
+    except pydantic.ValidationError as error:
+        raise ConfigError(describe_error(error, prefix, PortfolioConfig)) from None
+    configs = []
+    for index, entry in enumerate(portfolio.firms):
+        where = f"{prefix}firms[{index}]"
+        for key in ("simulation", "sweep"):
+            if key in entry.config:
+                raise ConfigError(f"{where}.config.{key}: set it for the whole portfolio, not per firm")
+        try:
+            firm_table = merge(read_preset(entry.preset), entry.config) if entry.preset else dict(entry.config)
+        except ConfigError as error:
+            raise ConfigError(f"{where}.{error}") from None
+        firm_table["simulation"] = table.get("simulation", {})
+        firm_table["market"] = merge(firm_table.get("market", {}), portfolio.market)
+        if entry.name is not None:
+            firm_table = merge(firm_table, {"firm": {"name": entry.name}})
+        configs.append(validate(firm_table, prefix=f"{where}.config."))
+    names = [config.firm.name for config in configs]
+    for index, name in enumerate(names):
+        if names.index(name) != index:
+            raise ConfigError(f"{prefix}firms[{index}].name: firm {name!r} is listed twice (give each a name)")
+    for index, exposure in enumerate(portfolio.book):
+        where = f"{prefix}book[{index}]"
+        if exposure.firm not in names:
+            raise ConfigError(f"{where}.firm: no firm named {exposure.firm!r} (firms: {', '.join(names)})")
+        debt = configs[names.index(exposure.firm)].debt
+        tranches = [tranche.name for tranche in debt]
+        if exposure.tranche is not None and exposure.tranche not in tranches:
+            listed = ", ".join(tranches) or "none"
+            raise ConfigError(
+                f"{where}.tranche: {exposure.firm} has no tranche {exposure.tranche!r} (tranches: {listed})"
+            )
+        owed = [tranche.principal + tranche.commitment for tranche in debt]
+        limit = sum(owed) if exposure.tranche is None else owed[tranches.index(exposure.tranche)]
+        if exposure.amount > limit * (1 + 1e-12) or limit <= 0:
+            what = "all its debt" if exposure.tranche is None else f"tranche {exposure.tranche!r}"
+            raise ConfigError(
+                f"{where}.amount: {exposure.amount:,.0f} is more than {what} of {exposure.firm} ({limit:,.0f})"
+            )
+    portfolio._firm_configs = configs
+    return portfolio
 
 
 def load_table(path=None, preset=None, overrides=()):

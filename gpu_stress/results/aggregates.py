@@ -98,7 +98,7 @@ def combine(parts):
     total = {key: np.copy(value) if isinstance(value, np.ndarray) else value for key, value in parts[0].items()}
     for part in parts[1:]:
         for key, value in part.items():
-            total[key] = max(total[key], value) if key == "loss_max" else total[key] + value
+            total[key] = max(total[key], value) if key.endswith("loss_max") else total[key] + value
     return total
 
 

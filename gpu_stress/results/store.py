@@ -12,6 +12,14 @@ part is there and recorded, so a directory named ``DIR`` is always complete::
       paths/part-*.arrow     per-path outputs, one file per chunk (unless --no-paths)
       tranches/part-*.arrow  per path and tranche: default month, EAD, recovery, loss (unless --no-paths)
 
+A portfolio run (several firms, a lender's book) adds a ``firm`` column to the
+per-path and tranche tables (one row per firm and path), its scenarios table
+holds the book's aggregates, and it also writes::
+
+      firms.arrow            one row per scenario and firm: PD, EL, tails, default correlations, book share
+      exposures.arrow        one row per scenario and exposure: EL, Euler contributions to CVaR
+      portfolio/part-*.arrow per path: the book's loss, defaults, each exposure's loss, resale index
+
 While running, ``DIR.partial/`` also holds ``lock`` (the writer's pid, held
 with ``flock``) and ``units/``: each finished chunk's summary (``.npz``) and
 its record (``.json``: sha256, size and rows of the chunk's files), written
@@ -44,7 +52,10 @@ BANDS_FILE = "bands.arrow"
 TRANCHES_FILE = "tranches.arrow"
 PATHS_DIR = "paths"
 TRANCHES_DIR = "tranches"
-PART_DIRS = (PATHS_DIR, TRANCHES_DIR)  # the per-chunk files of a run
+FIRMS_FILE = "firms.arrow"
+EXPOSURES_FILE = "exposures.arrow"
+PORTFOLIO_DIR = "portfolio"
+PART_DIRS = (PATHS_DIR, TRANCHES_DIR, PORTFOLIO_DIR)  # the per-chunk files of a run
 UNITS_DIR = "units"
 LOCK_FILE = "lock"
 PROVENANCE_KEY = b"gpu_stress.provenance"
@@ -194,15 +205,51 @@ def with_provenance(schema, provenance):
     return schema.with_metadata({PROVENANCE_KEY: json.dumps(provenance, default=_json_default)})
 
 
-def paths_schema(float_type, provenance):
+FIRM_FIELD = pa.field("firm", pa.int8(), nullable=False)  # a portfolio's: the firm's index in [[firms]]
+
+
+def paths_schema(float_type, provenance, portfolio=False):
     causes = pa.dictionary(pa.int8(), pa.string())
     fields = [
         pa.field("scenario_id", pa.int32(), nullable=False),
         pa.field("path_id", pa.int64(), nullable=False),
+        *([FIRM_FIELD] if portfolio else []),
         pa.field("default_month", pa.int32()),  # null: no default within the horizon
         pa.field("default_cause", causes),  # null: no default
     ] + [pa.field(name, float_type, nullable=False) for name in L.PATH_FLOAT_OUTPUT_NAMES]
     return with_provenance(pa.schema(fields), provenance)
+
+
+def with_firm(table, firm, schema):
+    """``table`` (of one firm of a portfolio) with the ``firm`` column, as ``schema`` orders it."""
+    column = pa.array([firm] * table.num_rows, pa.int8())
+    return table.add_column(2, FIRM_FIELD, column).cast(schema)
+
+
+def portfolio_paths_schema(float_type, exposures, provenance):
+    fields = [
+        pa.field("scenario_id", pa.int32(), nullable=False),
+        pa.field("path_id", pa.int64(), nullable=False),
+        pa.field("loss", pa.float64(), nullable=False),  # the book's, $
+        pa.field("defaults", pa.int8(), nullable=False),  # firms in credit default within the horizon
+        *(pa.field(name, float_type, nullable=False) for name in L.MARKET_OUTPUT_NAMES),
+        *(pa.field(f"exposure_{index}_loss", pa.float64(), nullable=False) for index in range(exposures)),
+    ]
+    return with_provenance(pa.schema(fields), provenance)
+
+
+def portfolio_paths_table(scenario_id, path_start, loss, defaults, market_outputs, exposure_losses, schema):
+    """Arrow table of one chunk of a portfolio's per-path book outcomes (host arrays)."""
+    paths = loss.shape[0]
+    columns = [
+        pa.array(np.full(paths, scenario_id, np.int32)),
+        pa.array(np.arange(path_start, path_start + paths, dtype=np.int64)),
+        pa.array(loss),
+        pa.array(defaults.astype(np.int8)),
+        *(pa.array(market_outputs[index]) for index in range(len(L.MARKET_OUTPUT_NAMES))),
+        *(pa.array(row) for row in exposure_losses),
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
 def paths_table(scenario_id, path_start, outputs_float, outputs_int, schema):
@@ -220,10 +267,11 @@ def paths_table(scenario_id, path_start, outputs_float, outputs_int, schema):
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def tranche_paths_schema(float_type, provenance):
+def tranche_paths_schema(float_type, provenance, portfolio=False):
     fields = [
         pa.field("scenario_id", pa.int32(), nullable=False),
         pa.field("path_id", pa.int64(), nullable=False),
+        *([FIRM_FIELD] if portfolio else []),
         pa.field("tranche", pa.int8(), nullable=False),  # its index in [[debt]]
         pa.field("default_month", pa.int32()),  # null: not in default within the horizon
         pa.field("ead", float_type, nullable=False),
@@ -262,6 +310,8 @@ def save_unit_summary(path, summary, bands=None):
     for key, value in summary.items():
         if isinstance(value, Histogram):
             arrays |= {f"{key}.keys": value.keys, f"{key}.counts": value.counts, f"{key}.sums": value.sums}
+            if value.parts is not None:
+                arrays[f"{key}.parts"] = value.parts
         else:
             arrays[key] = np.asarray(value)
     if bands is not None:
@@ -274,6 +324,9 @@ def save_unit_summary(path, summary, bands=None):
     write_atomic(path, write)
 
 
+_HISTOGRAM_FIELDS = (".keys", ".counts", ".sums", ".parts")
+
+
 def load_unit_summary(path, expected_sha256=None):
     """(summary, bands or None) of a chunk; with ``expected_sha256`` the bytes are checked first."""
     data = Path(path).read_bytes()
@@ -284,20 +337,21 @@ def load_unit_summary(path, expected_sha256=None):
     bands = arrays.pop("bands", None)
     summary = {}
     for key, value in arrays.items():
-        name, _, part = key.partition(".")
+        name, _, part = key.rpartition(".") if key.endswith(_HISTOGRAM_FIELDS) else (key, "", "")
         if part:
             summary.setdefault(name, {})[part] = value
         else:
             summary[key] = value if value.ndim else value.item()
     for name, parts in list(summary.items()):
         if isinstance(parts, dict):
-            summary[name] = Histogram(parts["keys"], parts["counts"], parts["sums"])
+            summary[name] = Histogram(parts["keys"], parts["counts"], parts["sums"], parts.get("parts"))
     return summary, bands
 
 
 # --- what this tool wrote ---------------------------------------------------------------------------
 
-_LAYOUT = {RUN_FILE, SCENARIOS_FILE, BANDS_FILE, TRANCHES_FILE, *PART_DIRS, UNITS_DIR, LOCK_FILE}
+_LAYOUT = {RUN_FILE, SCENARIOS_FILE, BANDS_FILE, TRANCHES_FILE, FIRMS_FILE, EXPOSURES_FILE, *PART_DIRS, UNITS_DIR}
+_LAYOUT.add(LOCK_FILE)
 
 
 def written_by_us(directory):

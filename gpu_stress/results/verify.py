@@ -49,15 +49,29 @@ def verify(directory):
         relative = path.relative_to(directory).as_posix()
         if relative not in expected:
             raise ResultsError(f"{path}: not part of this run")
+    scenarios = _scenarios(directory, record)
+    firms = len(scenarios[0].firm_configs)  # 1, or a portfolio's
     if record.get("write_paths"):
-        rows = sum(entry["rows"] for name, entry in files.items() if name.startswith(f"{store.PATHS_DIR}/"))
-        wanted = record["simulation"]["paths"] * len(record["scenarios"])
-        if rows != wanted:
-            raise ResultsError(f"{directory / store.PATHS_DIR}: {rows} per-path rows, {wanted} expected")
+        wanted_by_folder = {store.PATHS_DIR: record["simulation"]["paths"] * len(scenarios) * firms}
+        if scenarios[0].portfolio:
+            wanted_by_folder[store.PORTFOLIO_DIR] = record["simulation"]["paths"] * len(scenarios)
+        for folder, wanted in wanted_by_folder.items():
+            rows = sum(entry["rows"] for name, entry in files.items() if name.startswith(f"{folder}/"))
+            if rows != wanted:
+                raise ResultsError(f"{directory / folder}: {rows} per-path rows, {wanted} expected")
+    if scenarios[0].portfolio:
+        for name in (store.FIRMS_FILE, store.EXPOSURES_FILE):
+            if name not in files:
+                raise ResultsError(f"{directory / store.RUN_FILE}: records no {name}")
+        exposures = sum(len(scenario.config.book) for scenario in scenarios)
+        if files[store.FIRMS_FILE].get("rows") != len(scenarios) * firms:
+            raise ResultsError(f"{directory / store.FIRMS_FILE}: not one row per scenario and firm")
+        if files[store.EXPOSURES_FILE].get("rows") != exposures:
+            raise ResultsError(f"{directory / store.EXPOSURES_FILE}: not one row per scenario and exposure")
     if not _before_tranches(record):  # 0.4 on: one row per scenario and tranche, and per path and tranche
         if store.TRANCHES_FILE not in files:
             raise ResultsError(f"{directory / store.RUN_FILE}: records no {store.TRANCHES_FILE}")
-        tranches = _tranche_count(directory, record)
+        tranches = sum(len(config.debt) for scenario in scenarios for config in scenario.firm_configs)
         if files[store.TRANCHES_FILE].get("rows") != tranches:
             raise ResultsError(f"{directory / store.TRANCHES_FILE}: not one row per scenario and tranche")
         if record.get("write_paths"):
@@ -76,8 +90,8 @@ def _before_tranches(record):
     return tuple(int(part) for part in version.split(".")[:2] if part.isdigit()) < (0, 4)
 
 
-def _tranche_count(directory, record):
-    """Tranches over all the run's scenarios, from its recorded configuration."""
+def _scenarios(directory, record):
+    """The run's scenarios, from its recorded configuration."""
     from ..config.load import ConfigError
     from ..scenarios import expand
 
@@ -85,4 +99,4 @@ def _tranche_count(directory, record):
         _, scenarios = expand(record["table"], record["sweeps"])
     except (ConfigError, KeyError) as error:
         raise ResultsError(f"{directory / store.RUN_FILE}: its configuration does not validate ({error})") from None
-    return sum(len(scenario.config.debt) for scenario in scenarios)
+    return scenarios

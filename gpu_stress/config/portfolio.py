@@ -1,0 +1,95 @@
+"""Portfolio configurations: several firms in one market, the secondary market for GPUs, a lender's book.
+
+A portfolio table has ``[[firms]]`` (each a built-in ``preset`` and/or an
+inline ``config`` table of firm settings merged over it), one ``[simulation]``
+and ``[market]`` for all (the market table is merged over every firm's, so
+every firm sees one market path), ``[fire_sales]`` (the secondary market's
+depth and price impact) and ``[[book]]`` (the lender's exposures: an amount
+of one firm's tranche, or pro rata of all its debt).
+
+Example::
+
+    [[firms]]
+    preset = "coreweave"
+    [firms.config.price_basis]
+    volatility = 0.10
+
+    [[book]]
+    firm = "coreweave"
+    tranche = "2030 senior notes"
+    amount = 250e6
+"""
+
+import math
+from typing import Annotated
+
+from pydantic import Field, PrivateAttr
+
+from ..kernels.layout import MAX_FIRMS
+from .schema import About, Dollars, Section, Simulation, between
+
+
+class FireSales(Section):
+    """The secondary market for GPUs sold by lenders: resale index exp(-impact x overhang / depth)."""
+
+    depth_gpus: between(1, 1e9) = 100_000.0  # GPUs: an overhang this large cuts resale values by 1 - e^-impact
+    impact: between(0, 20) = 0.0  # 0: no price impact (every firm as if alone)
+    half_life_months: between(0.1, 1200) = 6.0  # the market absorbs half of the overhang in this time
+
+    @property
+    def impact_per_gpu(self):
+        return self.impact / self.depth_gpus
+
+    @property
+    def retention(self):
+        """Share of the overhang left after a month."""
+        return math.exp(-math.log(2.0) / self.half_life_months)
+
+
+class FirmEntry(Section):
+    name: str | None = None  # default: the preset's name, else config.firm.name
+    preset: str | None = None  # a built-in preset (gpu-stress presets)
+    config: dict = Field(default_factory=dict)  # firm settings (as in a firm's TOML) merged over the preset
+
+
+class Exposure(Section):
+    firm: str  # a firm's name
+    tranche: str | None = None  # a tranche of its [[debt]] by name; none: pro rata of all its debt
+    amount: Dollars  # $ of the tranche's commitment (principal + undrawn at month 0) the lender holds
+
+
+class PortfolioConfig(Section):
+    about: About = About()
+    simulation: Simulation = Simulation()
+    market: dict = Field(default_factory=dict)  # market settings for every firm (as in a firm's [market])
+    fire_sales: FireSales = FireSales()
+    firms: Annotated[list[FirmEntry], Field(min_length=1, max_length=MAX_FIRMS)]
+    book: list[Exposure] = Field(default_factory=list)
+    sweep: dict[str, list[bool | int | float | str]] = Field(default_factory=dict)
+
+    # Filled by ``load.validate``: each firm's validated Config, in the order of [[firms]].
+    _firm_configs: list = PrivateAttr(default_factory=list)
+
+    @property
+    def firm_configs(self):
+        return self._firm_configs
+
+    def firm_names(self):
+        return [config.firm.name for config in self._firm_configs]
+
+    def exposure_shares(self):
+        """(firm index, tranche index or -1, share) of each exposure: amount / what it is a share of."""
+        names = self.firm_names()
+        shares = []
+        for exposure in self.book:
+            firm = names.index(exposure.firm)
+            debt = self._firm_configs[firm].debt
+            tranche = -1 if exposure.tranche is None else [t.name for t in debt].index(exposure.tranche)
+            owed = [t.principal + t.commitment for t in debt]
+            shares.append((firm, tranche, exposure.amount / (sum(owed) if tranche < 0 else owed[tranche])))
+        return shares
+
+
+def is_portfolio(table):
+    """True for a portfolio table (it lists [[firms]])."""
+    return isinstance(table, dict) and "firms" in table

@@ -278,6 +278,10 @@ def _print_summary(
 ):
     record, table = load_scenarios(directory)
     if portfolio or (is_portfolio_run(record) and not by_tranche):
+        unsupported = [name for name, given in (("--by-tranche", by_tranche), ("--by-year", by_year)) if given]
+        unsupported += [name for name, given in (("--all-columns", all_columns), ("--sort", sort_by)) if given]
+        if unsupported and is_portfolio_run(record):
+            raise BadInput(f"{unsupported[0]}: not for a portfolio's book (firms.arrow has every firm's columns)")
         _print_portfolio(directory, as_json, detail=portfolio)
         return
     rows = scenario_rows(record, table, sort_by, descending)

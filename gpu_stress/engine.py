@@ -444,11 +444,14 @@ class Run:
             shares = portfolio.exposure_shares()
             correlations = book.default_correlations(total["book_joint_defaults"], int(total["book_paths"]))
             for index, (exposure, line) in enumerate(zip(portfolio.book, by_exposure, strict=True)):
-                about = {"scenario_id": scenario.scenario_id, "exposure": index, "firm": exposure.firm}
-                exposure_rows.append(about | {"tranche": exposure.tranche, "share": shares[index][2]} | line)
+                firm, tranche, share = shares[index]
+                about = {"scenario_id": scenario.scenario_id, "exposure_id": index, "firm": firm}
+                about |= {"firm_name": exposure.firm, "tranche": tranche if tranche >= 0 else None}
+                exposure_rows.append(about | {"tranche_name": exposure.tranche, "share": share} | line)
             for firm, config in enumerate(portfolio.firm_configs):
                 held = [line for line, (owner, _, _) in zip(by_exposure, shares, strict=True) if owner == firm]
                 firm_row = {"scenario_id": scenario.scenario_id, "firm": firm, "name": config.firm.name}
+                firm_row["config"] = json.dumps(config.model_dump(exclude={"sweep", "about", "simulation"}))
                 firm_row |= aggregates.finalize(firm_summary(total, firm), initial_debt(config))
                 firm_row["default_correlation"] = [None if np.isnan(c) else float(c) for c in correlations[firm]]
                 firm_row["book_amount"] = float(sum(line["amount"] for line in held))
@@ -471,7 +474,8 @@ class Run:
                 commitments = [tranche.principal + tranche.commitment for tranche in debt]
                 for index, row in enumerate(aggregates.finalize_tranches(summary, commitments)):
                     tranche = debt[index]
-                    about = {"scenario_id": scenario.scenario_id, "firm": config.firm.name, "tranche": index}
+                    about = {"scenario_id": scenario.scenario_id, "firm": firm, "firm_name": config.firm.name}
+                    about["tranche"] = index
                     rows.append(about | {"name": tranche.name, "pool": tranche.pool, "rank": tranche.rank} | row)
         schema = tranches_schema()
         table = pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()
@@ -501,6 +505,14 @@ COLUMN_TYPES = {
     "loss_histogram_lower": pa.list_(pa.float64()),
     "loss_histogram_upper": pa.list_(pa.float64()),
     "loss_histogram_counts": pa.list_(pa.int64()),
+    "scenario_id": pa.int32(),
+    "firm": pa.int8(),  # a firm's index in [[firms]] (firm_name: its name)
+    "exposure_id": pa.int16(),
+    "tranche": pa.int8(),  # a tranche's index in its firm's [[debt]]; null: all its debt
+    "firm_name": pa.string(),
+    "tranche_name": pa.string(),
+    "name": pa.string(),
+    "config": pa.string(),
     "default_correlation": pa.list_(pa.float64()),
     "default_count_distribution": pa.list_(pa.float64()),
 }
@@ -512,7 +524,8 @@ def tranches_schema():
     money += [f"loss_{kind}_{name}" for name in aggregates.TAIL_LEVELS for kind in ("var", "cvar")]
     fields = [
         pa.field("scenario_id", pa.int32(), nullable=False),
-        pa.field("firm", pa.string()),  # the firm's name
+        pa.field("firm", pa.int8(), nullable=False),  # its index in a portfolio's [[firms]]; 0 alone
+        pa.field("firm_name", pa.string()),
         pa.field("tranche", pa.int8(), nullable=False),
         pa.field("name", pa.string()),
         pa.field("pool", pa.string()),  # null: unsecured at the parent
@@ -621,7 +634,8 @@ def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=
     building = store.building_dir(final, record["run_id"])
     lock = None
     try:
-        for folder in (*(building / name for name in store.PART_DIRS), building / store.UNITS_DIR):
+        parts = [name for name in store.PART_DIRS if name != store.PORTFOLIO_DIR or scenarios[0].portfolio]
+        for folder in (*(building / name for name in parts), building / store.UNITS_DIR):
             folder.mkdir(parents=True)
         lock = store.Lock(building).acquire()
         store.write_json(building / store.RUN_FILE, record)

@@ -48,12 +48,14 @@ TRANCHE_DISPLAY = (
 def tranche_display_rows(rows, sweep_keys, scenarios):
     """(labels, rows of strings) of the per-tranche table; ``scenarios``: rows of the scenarios table."""
     swept = {row["scenario_id"]: row for row in scenarios}
+    several_firms = any(row.get("firm") for row in rows)  # a portfolio's tranches: say whose
+    display = ((("firm", "firm_name"),) if several_firms else ()) + TRANCHE_DISPLAY
     labels = ["scenario", *(".".join(key.split(".")[-2:]) for key in sweep_keys)]
-    labels += [label for label, _ in TRANCHE_DISPLAY]
+    labels += [label for label, _ in display]
     cells = []
     for row in rows:
         line = [str(row["scenario_id"]), *(format_cell(key, swept[row["scenario_id"]][key]) for key in sweep_keys)]
-        for _, column in TRANCHE_DISPLAY:
+        for _, column in display:
             if column == "pd_ci":
                 line.append(format_pd_interval(row))
             elif column == "pool":
@@ -220,11 +222,11 @@ BOOK_DISPLAY = (
     ("CVaR 99.9%", "loss_cvar_999"),
     ("expected defaults", "expected_defaults"),
     ("P(any default)", "pd_any_default"),
-    ("min resale index", "mean_min_resale_index"),
+    ("lowest resale index (mean)", "mean_min_resale_index"),
 )
 EXPOSURE_DISPLAY = (
-    ("firm", "firm"),
-    ("tranche", "tranche"),
+    ("firm", "firm_name"),
+    ("tranche", "tranche_name"),
     ("amount", "amount"),
     ("EL", "expected_loss"),
     ("CVaR 95% contribution", "cvar_contribution_95"),
@@ -237,7 +239,7 @@ def _portfolio_cell(column, row):
     if column == "pd_ci":
         return format_pd_interval(row)
     value = row[column]
-    if column == "tranche":
+    if column == "tranche_name":
         return value or "all debt"
     if column in ("exposure", "amount", "book_amount") or "contribution" in column or column.startswith("book_"):
         return format_money(value)

@@ -32,8 +32,8 @@ def _single_firm_record(directory):
     record = load_run_record(directory)
     if "firms" in record.get("table", {}):
         raise TraceError(
-            f"trace: {directory} is a portfolio run; trace a firm in a single-firm run of its preset "
-            "(with no price impact its paths are the portfolio's, path by path)"
+            f"trace: {directory} is a portfolio run, which trace does not follow yet; trace a firm's own run "
+            "(firm 0's paths with no price impact are those of its configuration alone)"
         )
     return record
 

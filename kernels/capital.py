@@ -355,12 +355,15 @@ def settle_parent(params, state, month, cash, value, dtype):
     remaining claim (secured shortfalls and unsecured tranches) by rank.
     """
     month_number = dtype(month)
+    owed = False
     for j in range(int(params[TRANCHE_COUNT])):
         if state[TRANCHE_DEFAULT_MONTH + j] < dtype(0.0) and state[BALANCE + j] > dtype(0.0):
             state[TRANCHE_DEFAULT_MONTH + j] = month_number
             state[TRANCHE_EAD + j] = state[BALANCE + j]
             state[TRANCHE_RECOVERY + j] = dtype(0.0)
-    state[GPUS_SOLD] = state[GPUS]  # every GPU it still owns (a pool's sold this month among them)
+            owed = True
+    if owed:  # its lenders sell every GPU it still owns (a pool's sold this month among them); with none, nobody
+        state[GPUS_SOLD] = state[GPUS]
     recovery = params[FIRE_SALE_RECOVERY]
     estate = max(cash, dtype(0.0)) + unpledged_value(params, state, value, dtype) * recovery
     for p in range(int(params[POOL_COUNT])):

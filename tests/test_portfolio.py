@@ -3,11 +3,13 @@
 The model is in kernels/portfolio.py and docs/model.md ("Portfolios").
 """
 
+import json
 import math
 import statistics
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pyarrow.dataset as ds
 import pytest
 from click.testing import CliRunner
@@ -19,6 +21,7 @@ from gpu_stress.config.load import ConfigError, load_config, load_table, validat
 from gpu_stress.kernels import layout as L
 from gpu_stress.params import parameter_vector, portfolio_matrix
 from gpu_stress.results import store
+from gpu_stress.results.aggregates import credit_default
 
 SEED = 2025
 HORIZON = 60
@@ -66,8 +69,8 @@ def test_price_impact_never_lowers_a_loss_and_never_a_pd(preset_runs):
     for firm in range(len(config.firms)):
         with_impact, without = impact_float[firm, L.OUT_LOSS], free_float[firm, L.OUT_LOSS]
         assert np.all(with_impact >= without - 1e-9 * np.maximum(without, 1.0)), config.firm_names()[firm]
-        defaults_with = (impact_int[firm, L.OUT_DEFAULT_MONTH] > 0).sum()
-        assert defaults_with >= (free_int[firm, L.OUT_DEFAULT_MONTH] > 0).sum()
+        defaults_with = credit_default(impact_int[firm, L.OUT_DEFAULT_CAUSE]).sum()
+        assert defaults_with >= credit_default(free_int[firm, L.OUT_DEFAULT_CAUSE]).sum()
     assert (impact_float[:, L.OUT_LOSS].sum() > free_float[:, L.OUT_LOSS].sum()).all()
 
 
@@ -247,7 +250,15 @@ def test_book_tables_agree_with_the_per_path_tables(book_run):
     np.testing.assert_allclose(correlations, expected, rtol=1e-9, atol=1e-12)
     assert portfolio["expected_loss"] == pytest.approx(book_paths["loss"].to_numpy().mean(), rel=1e-12)
     tranches = store.read_table(book_run / store.TRANCHES_FILE)
-    assert set(tranches["firm"].to_pylist()) == {row["name"] for row in firms}
+    assert set(tranches["firm_name"].to_pylist()) == {row["name"] for row in firms}
+    assert tranches.schema.field("firm").type == pa.int8() and tranches.schema.field("scenario_id").type == pa.int32()
+    for name in (store.FIRMS_FILE, store.EXPOSURES_FILE):
+        table = store.read_table(book_run / name)
+        assert table.schema.field("scenario_id").type == pa.int32() and table.schema.field("firm").type == pa.int8()
+        assert store.PROVENANCE_KEY in table.schema.metadata
+    exposures = store.read_table(book_run / store.EXPOSURES_FILE)
+    assert exposures.schema.field("tranche").type == pa.int8()
+    assert json.loads(firms[0]["config"])["firm"]["name"] == "CoreWeave"
 
 
 def test_summarize_verify_and_trace_of_a_portfolio_run(book_run):
@@ -264,6 +275,27 @@ def test_summarize_verify_and_trace_of_a_portfolio_run(book_run):
     picture = book_run.parent / "book.png"
     result = runner.invoke(main, ["plot", str(book_run), "-o", str(picture)])
     assert result.exit_code == 0 and picture.stat().st_size > 10_000
+
+
+def test_summarize_flags_a_book_has_no_use_for_are_one_line(book_run):
+    for flags in (["--by-year"], ["--sort", "pd"], ["--portfolio", "--by-tranche"]):
+        result = CliRunner().invoke(main, ["summarize", str(book_run), *flags])
+        assert result.exit_code == 2 and "not for a portfolio" in result.output, flags
+    result = CliRunner().invoke(main, ["summarize", str(book_run), "--by-tranche"])
+    assert result.exit_code == 0 and "Nscale" in result.output  # a firm column tells the tranches apart
+
+
+def test_a_firm_owing_nothing_sells_no_gpus():
+    """An insolvency with no debt (Lambda's after repaying) puts no GPU on the secondary market."""
+    table = {"simulation": {"paths": 2000}, "fire_sales": {"impact": 0.4}}
+    config = validate(table | {"firms": [{"preset": "lambda"}, {"preset": "nebius"}]})
+    _, outputs_int, market = run_portfolio("cpu", config, 2000)
+    lambda_firm = config.firm_names().index("Lambda")
+    insolvent = outputs_int[lambda_firm, L.OUT_DEFAULT_CAUSE] == L.INSOLVENT_NO_DEBT
+    others = np.delete(np.arange(len(config.firms)), lambda_firm)
+    nobody_else = ~credit_default(outputs_int[others, L.OUT_DEFAULT_CAUSE]).any(axis=0)
+    assert (insolvent & nobody_else).sum() > 10
+    np.testing.assert_array_equal(market[L.OUT_GPUS_SOLD][insolvent & nobody_else], 0.0)
 
 
 def test_summarize_portfolio_of_a_single_firm_run_is_refused(tmp_path):
@@ -285,6 +317,10 @@ def test_summarize_portfolio_of_a_single_firm_run_is_refused(tmp_path):
         ("firms.1.config.simulation.paths=5", "firms[1].config.simulation"),
         ("firms.2.config.covenants.ltv_max=-1", "firms[2].config.covenants.ltv_max"),
         ("fire_sales.impact=-1", "fire_sales.impact"),
+        ("firms.0.preset=neoclouds", "firms[0].preset"),
+        ("market.price.drift=5", "market.price.drift"),
+        ("firms.2.config.market.price.drift=0.1", "firms[2].config.market.price.drift"),
+        ("firms.1.config.market.rates.mean=0.05", "firms[1].config.market.rates.mean"),
     ],
 )
 def test_bad_portfolio_input_names_the_field(override, field):
@@ -292,6 +328,22 @@ def test_bad_portfolio_input_names_the_field(override, field):
         validate(load_table(preset="neoclouds", overrides=[override]))
     assert str(error.value).startswith(field), str(error.value)
     assert "\n" not in str(error.value)
+
+
+def test_no_tranche_is_held_more_than_whole():
+    table = load_table(preset="neoclouds")
+    held = dict(table["book"][0], amount=3.9e9)  # with the 400M already held, more than the $4.04B tranche
+    table["book"].append(held)
+    with pytest.raises(ConfigError, match=r"^book\[7\]\.amount: the book holds 1.065 of CoreWeave's"):
+        validate(table)
+    table["book"][-1] = {"firm": "CoreWeave", "amount": 30e9}  # pro rata: 30/38.4 of each tranche, on top of both
+    with pytest.raises(ConfigError, match=r"^book\[7\]\.amount: the book holds"):
+        validate(table)
+
+
+def test_a_firm_keeps_its_own_utilization_in_the_shared_market():
+    config = validate(load_table(preset="neoclouds", overrides=["firms.1.config.market.utilization.mean=0.6"]))
+    assert config.firm_configs[1].market.utilization.mean == 0.6 != config.firm_configs[0].market.utilization.mean
 
 
 def test_at_most_max_firms():

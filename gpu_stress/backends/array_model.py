@@ -798,8 +798,10 @@ class ArrayFirm:
         parent_cause = xp.where(unpaid, unpaid_cause, parent_cause)
         parent_cause = xp.where(base_breach, L.LTV_BREACH, parent_cause)
         parent_cause = xp.where(covenant_default, covenant_cause, parent_cause).astype(np.int32)
-        # At the parent's end its lenders sell every GPU it owned this month (a pool's sold now among them).
-        gpus_sold = xp.where(ends, gpus, gpus_sold)
+        # At the parent's end its lenders, if it owes any, sell every GPU it owned this month (a pool's sold
+        # now among them); a firm that runs out of cash owing nothing has no lenders to sell.
+        owes = (s.balance > 0).any(axis=1) if tranches else xp.zeros(paths, dtype=bool)
+        gpus_sold = xp.where(ends & owes, gpus, gpus_sold)
 
         # --- waterfall: every tranche still owed is in default; the pools' lenders first, then the estate by rank ---
         if bool(ends.any()):

@@ -15,7 +15,7 @@ import pydantic
 
 from ..errors import UserError
 from .portfolio import PortfolioConfig, is_portfolio
-from .schema import Config, numeric_range
+from .schema import Config, Market, numeric_range
 
 DEFAULT_PRESET = "coreweave"
 
@@ -184,32 +184,74 @@ def validate_portfolio(table, prefix=""):
     """The portfolio, with each firm's Config: its preset, its config table, the portfolio's market and simulation."""
     try:
         portfolio = PortfolioConfig.model_validate(table)
+        Market.model_validate(portfolio.market)  # its own errors name its own keys
     except pydantic.ValidationError as error:
-        raise ConfigError(describe_error(error, prefix, PortfolioConfig)) from None
-    configs = []
-    for index, entry in enumerate(portfolio.firms):
-        where = f"{prefix}firms[{index}]"
-        for key in ("simulation", "sweep"):
-            if key in entry.config:
-                raise ConfigError(f"{where}.config.{key}: set it for the whole portfolio, not per firm")
-        try:
-            firm_table = merge(read_preset(entry.preset), entry.config) if entry.preset else dict(entry.config)
-        except ConfigError as error:
-            raise ConfigError(f"{where}.{error}") from None
-        firm_table["simulation"] = table.get("simulation", {})
-        firm_table["market"] = merge(firm_table.get("market", {}), portfolio.market)
-        if entry.name is not None:
-            firm_table = merge(firm_table, {"firm": {"name": entry.name}})
-        configs.append(validate(firm_table, prefix=f"{where}.config."))
+        model = PortfolioConfig if error.title == "PortfolioConfig" else Market
+        where = prefix if model is PortfolioConfig else f"{prefix}market."
+        raise ConfigError(describe_error(error, where, model)) from None
+    firms = range(len(portfolio.firms))
+    configs = [_firm_config(table, portfolio, index, f"{prefix}firms[{index}]") for index in firms]
     names = [config.firm.name for config in configs]
     for index, name in enumerate(names):
         if names.index(name) != index:
             raise ConfigError(f"{prefix}firms[{index}].name: firm {name!r} is listed twice (give each a name)")
+    for index, config in enumerate(configs[1:], start=1):
+        differs = _market_difference(configs[0].market, config.market)
+        if differs:
+            raise ConfigError(
+                f"{prefix}firms[{index}].config.market.{differs}: differs from the first firm's; every firm steps in "
+                "one market (set it in the portfolio's [market])"
+            )
+    _check_book(portfolio, configs, names, prefix)
+    portfolio._firm_configs = configs
+    return portfolio
+
+
+def _firm_config(table, portfolio, index, where):
+    """Firm ``index``'s validated Config: its preset, its config table, the portfolio's market and simulation."""
+    entry = portfolio.firms[index]
+    for key in ("simulation", "sweep", "firms"):
+        if key in entry.config:
+            raise ConfigError(f"{where}.config.{key}: set it for the whole portfolio, not per firm")
+    try:
+        firm_table = merge(read_preset(entry.preset), entry.config) if entry.preset else dict(entry.config)
+    except ConfigError as error:
+        raise ConfigError(f"{where}.{error}") from None
+    if is_portfolio(firm_table):
+        raise ConfigError(f"{where}.preset: {entry.preset!r} is a portfolio (firms: {', '.join(firm_preset_names())})")
+    firm_table["simulation"] = table.get("simulation", {})
+    firm_table["market"] = merge(firm_table.get("market", {}), portfolio.market)
+    if entry.name is not None:
+        firm_table = merge(firm_table, {"firm": {"name": entry.name}})
+    return validate(firm_table, prefix=f"{where}.config.")
+
+
+def _market_difference(first, other):
+    """The first market setting (dotted, below ``market``) in which ``other`` differs from ``first``; else None.
+
+    The utilization settings are the firm's own (its level, dynamics and loading on the market's shocks).
+    """
+
+    def leaves(document, prefix=""):
+        for key, value in document.items():
+            if isinstance(value, dict):
+                yield from leaves(value, f"{prefix}{key}.")
+            elif "utilization" not in prefix + key:
+                yield prefix + key, value
+
+    theirs = dict(leaves(other.model_dump()))
+    return next((key for key, value in leaves(first.model_dump()) if theirs[key] != value), None)
+
+
+def _check_book(portfolio, configs, names, prefix):
+    """Each exposure names a firm and tranche it can hold, and no tranche is held more than whole."""
+    held = {}  # (firm, tranche) -> share of it held, a pro rata exposure counting for every tranche
     for index, exposure in enumerate(portfolio.book):
         where = f"{prefix}book[{index}]"
         if exposure.firm not in names:
             raise ConfigError(f"{where}.firm: no firm named {exposure.firm!r} (firms: {', '.join(names)})")
-        debt = configs[names.index(exposure.firm)].debt
+        firm = names.index(exposure.firm)
+        debt = configs[firm].debt
         tranches = [tranche.name for tranche in debt]
         if exposure.tranche is not None and exposure.tranche not in tranches:
             listed = ", ".join(tranches) or "none"
@@ -218,13 +260,15 @@ def validate_portfolio(table, prefix=""):
             )
         owed = [tranche.principal + tranche.commitment for tranche in debt]
         limit = sum(owed) if exposure.tranche is None else owed[tranches.index(exposure.tranche)]
-        if exposure.amount > limit * (1 + 1e-12) or limit <= 0:
-            what = "all its debt" if exposure.tranche is None else f"tranche {exposure.tranche!r}"
-            raise ConfigError(
-                f"{where}.amount: {exposure.amount:,.0f} is more than {what} of {exposure.firm} ({limit:,.0f})"
-            )
-    portfolio._firm_configs = configs
-    return portfolio
+        what = "all its debt" if exposure.tranche is None else f"tranche {exposure.tranche!r}"
+        if limit <= 0:
+            raise ConfigError(f"{where}.amount: {exposure.firm} has no {what} to hold")
+        covered = range(len(debt)) if exposure.tranche is None else [tranches.index(exposure.tranche)]
+        for tranche in covered:
+            held[firm, tranche] = held.get((firm, tranche), 0.0) + exposure.amount / limit
+            if held[firm, tranche] > 1 + 1e-12:
+                message = f"the book holds {held[firm, tranche]:.4g} of {exposure.firm}'s {tranches[tranche]!r}"
+                raise ConfigError(f"{where}.amount: {message}, more than all of it (1)")
 
 
 def load_table(path=None, preset=None, overrides=()):

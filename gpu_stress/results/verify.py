@@ -49,17 +49,19 @@ def verify(directory):
         relative = path.relative_to(directory).as_posix()
         if relative not in expected:
             raise ResultsError(f"{path}: not part of this run")
-    scenarios = _scenarios(directory, record)
-    firms = len(scenarios[0].firm_configs)  # 1, or a portfolio's
+    before_tranches = _before_tranches(record)
+    scenarios = None if before_tranches else _scenarios(directory, record)
+    portfolio = scenarios is not None and scenarios[0].portfolio
+    firms = len(scenarios[0].firm_configs) if scenarios else 1  # 1, or a portfolio's
     if record.get("write_paths"):
-        wanted_by_folder = {store.PATHS_DIR: record["simulation"]["paths"] * len(scenarios) * firms}
-        if scenarios[0].portfolio:
+        wanted_by_folder = {store.PATHS_DIR: record["simulation"]["paths"] * len(record["scenarios"]) * firms}
+        if portfolio:
             wanted_by_folder[store.PORTFOLIO_DIR] = record["simulation"]["paths"] * len(scenarios)
         for folder, wanted in wanted_by_folder.items():
             rows = sum(entry["rows"] for name, entry in files.items() if name.startswith(f"{folder}/"))
             if rows != wanted:
                 raise ResultsError(f"{directory / folder}: {rows} per-path rows, {wanted} expected")
-    if scenarios[0].portfolio:
+    if portfolio:
         for name in (store.FIRMS_FILE, store.EXPOSURES_FILE):
             if name not in files:
                 raise ResultsError(f"{directory / store.RUN_FILE}: records no {name}")
@@ -68,7 +70,7 @@ def verify(directory):
             raise ResultsError(f"{directory / store.FIRMS_FILE}: not one row per scenario and firm")
         if files[store.EXPOSURES_FILE].get("rows") != exposures:
             raise ResultsError(f"{directory / store.EXPOSURES_FILE}: not one row per scenario and exposure")
-    if not _before_tranches(record):  # 0.4 on: one row per scenario and tranche, and per path and tranche
+    if not before_tranches:  # 0.4 on: one row per scenario and tranche, and per path and tranche
         if store.TRANCHES_FILE not in files:
             raise ResultsError(f"{directory / store.RUN_FILE}: records no {store.TRANCHES_FILE}")
         tranches = sum(len(config.debt) for scenario in scenarios for config in scenario.firm_configs)

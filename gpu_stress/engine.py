@@ -218,17 +218,17 @@ def _simulate_portfolio_unit(spec, unit, backend):
         tranches = int(params[firm][L.TRANCHE_COUNT])
         chunk = aggregates.summarize_chunk(outputs_float[firm], outputs_int[firm], spec.horizon, xp, tranches)
         summary |= {firm_key(firm, key): value for key, value in chunk.items()}
-    summary |= book.summarize_book(outputs_float, outputs_int, market_outputs, exposures, xp)
+    by_exposure = book.exposure_losses(outputs_float, exposures, xp)
+    summary |= book.summarize_book(by_exposure, outputs_int, market_outputs, xp)
     files = {}
     if spec.write_paths:
-        files = _write_portfolio_parts(spec, unit, params, outputs_float, outputs_int, market_outputs, exposures, xp)
+        files = _write_portfolio_parts(spec, unit, params, outputs_float, outputs_int, market_outputs, by_exposure, xp)
     return files, summary
 
 
-def _write_portfolio_parts(spec, unit, params, outputs_float, outputs_int, market_outputs, exposures, xp):
+def _write_portfolio_parts(spec, unit, params, outputs_float, outputs_int, market_outputs, by_exposure, xp):
     """The chunk's per-path tables: by firm and path, by firm, path and tranche, and the book's by path."""
     float_type = pa.from_numpy_dtype(np.dtype(spec.dtype))
-    by_exposure = book.exposure_losses(outputs_float, exposures, xp)
     loss = to_host(by_exposure.sum(axis=0))
     defaults = to_host(book.defaults_by_firm(outputs_int, xp).sum(axis=0))
     host_float, host_int = to_host(outputs_float), to_host(outputs_int)
@@ -236,21 +236,15 @@ def _write_portfolio_parts(spec, unit, params, outputs_float, outputs_int, marke
     tranche_schema = store.tranche_paths_schema(float_type, spec.provenance, portfolio=True)
     path_tables, tranche_tables = [], []
     for firm in range(params.shape[0]):
-        table = store.paths_table(
-            unit.scenario_id, unit.path_start, host_float[firm], host_int[firm], store.paths_schema(float_type, {})
-        )
-        path_tables.append(store.with_firm(table, firm, paths_schema))
+        start = (unit.scenario_id, unit.path_start, host_float[firm], host_int[firm])
+        path_tables.append(store.paths_table(*start, paths_schema, firm=firm))
         tranches = int(params[firm][L.TRANCHE_COUNT])
         if tranches:
-            schema = store.tranche_paths_schema(float_type, {})
-            table = store.tranche_paths_table(
-                unit.scenario_id, unit.path_start, host_float[firm], host_int[firm], tranches, schema
-            )
-            tranche_tables.append(store.with_firm(table, firm, tranche_schema))
+            tranche_tables.append(store.tranche_paths_table(*start, tranches, tranche_schema, firm=firm))
     files = _write_part(spec.directory, unit_paths_name(unit), pa.concat_tables(path_tables))
     if tranche_tables:
         files |= _write_part(spec.directory, unit_tranches_name(unit), pa.concat_tables(tranche_tables))
-    schema = store.portfolio_paths_schema(float_type, len(exposures), spec.provenance)
+    schema = store.portfolio_paths_schema(float_type, by_exposure.shape[0], spec.provenance)
     table = store.portfolio_paths_table(
         unit.scenario_id, unit.path_start, loss, defaults, to_host(market_outputs), to_host(by_exposure), schema
     )

@@ -14,7 +14,7 @@ from typing import get_args
 import pydantic
 
 from ..errors import UserError
-from .portfolio import PortfolioConfig, is_portfolio
+from .portfolio import PortfolioConfig, held_against, is_portfolio
 from .schema import Config, Market, numeric_range
 
 DEFAULT_PRESET = "coreweave"
@@ -174,21 +174,13 @@ def validate(table, prefix=""):
     """A :class:`Config`, or a :class:`PortfolioConfig` for a table with ``[[firms]]``."""
     if is_portfolio(table):
         return validate_portfolio(table, prefix)
-    try:
-        return Config.model_validate(table)
-    except pydantic.ValidationError as error:
-        raise ConfigError(describe_error(error, prefix)) from None
+    return _validated(Config, table, prefix)
 
 
 def validate_portfolio(table, prefix=""):
     """The portfolio, with each firm's Config: its preset, its config table, the portfolio's market and simulation."""
-    try:
-        portfolio = PortfolioConfig.model_validate(table)
-        Market.model_validate(portfolio.market)  # its own errors name its own keys
-    except pydantic.ValidationError as error:
-        model = PortfolioConfig if error.title == "PortfolioConfig" else Market
-        where = prefix if model is PortfolioConfig else f"{prefix}market."
-        raise ConfigError(describe_error(error, where, model)) from None
+    portfolio = _validated(PortfolioConfig, table, prefix)
+    _validated(Market, portfolio.market, f"{prefix}market.")  # its own errors name its own keys
     firms = range(len(portfolio.firms))
     configs = [_firm_config(table, portfolio, index, f"{prefix}firms[{index}]") for index in firms]
     names = [config.firm.name for config in configs]
@@ -205,6 +197,13 @@ def validate_portfolio(table, prefix=""):
     _check_book(portfolio, configs, names, prefix)
     portfolio._firm_configs = configs
     return portfolio
+
+
+def _validated(model, table, prefix):
+    try:
+        return model.model_validate(table)
+    except pydantic.ValidationError as error:
+        raise ConfigError(describe_error(error, prefix, model)) from None
 
 
 def _firm_config(table, portfolio, index, where):
@@ -258,14 +257,12 @@ def _check_book(portfolio, configs, names, prefix):
             raise ConfigError(
                 f"{where}.tranche: {exposure.firm} has no tranche {exposure.tranche!r} (tranches: {listed})"
             )
-        owed = [tranche.principal + tranche.commitment for tranche in debt]
-        limit = sum(owed) if exposure.tranche is None else owed[tranches.index(exposure.tranche)]
-        what = "all its debt" if exposure.tranche is None else f"tranche {exposure.tranche!r}"
-        if limit <= 0:
+        index, commitment = held_against(debt, exposure.tranche)
+        if commitment <= 0:
+            what = "debt" if index < 0 else f"tranche {exposure.tranche!r}"
             raise ConfigError(f"{where}.amount: {exposure.firm} has no {what} to hold")
-        covered = range(len(debt)) if exposure.tranche is None else [tranches.index(exposure.tranche)]
-        for tranche in covered:
-            held[firm, tranche] = held.get((firm, tranche), 0.0) + exposure.amount / limit
+        for tranche in range(len(debt)) if index < 0 else [index]:
+            held[firm, tranche] = held.get((firm, tranche), 0.0) + exposure.amount / commitment
             if held[firm, tranche] > 1 + 1e-12:
                 message = f"the book holds {held[firm, tranche]:.4g} of {exposure.firm}'s {tranches[tranche]!r}"
                 raise ConfigError(f"{where}.amount: {message}, more than all of it (1)")

@@ -83,11 +83,18 @@ class PortfolioConfig(Section):
         shares = []
         for exposure in self.book:
             firm = names.index(exposure.firm)
-            debt = self._firm_configs[firm].debt
-            tranche = -1 if exposure.tranche is None else [t.name for t in debt].index(exposure.tranche)
-            owed = [t.principal + t.commitment for t in debt]
-            shares.append((firm, tranche, exposure.amount / (sum(owed) if tranche < 0 else owed[tranche])))
+            tranche, commitment = held_against(self._firm_configs[firm].debt, exposure.tranche)
+            shares.append((firm, tranche, exposure.amount / commitment))
         return shares
+
+
+def held_against(debt, tranche_name):
+    """(tranche index, or -1 for all the debt pro rata; its commitment at month 0, $) an exposure holds a share of."""
+    commitments = [tranche.principal + tranche.commitment for tranche in debt]
+    if tranche_name is None:
+        return -1, sum(commitments)
+    index = [tranche.name for tranche in debt].index(tranche_name)
+    return index, commitments[index]
 
 
 def is_portfolio(table):

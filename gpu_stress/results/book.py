@@ -48,9 +48,11 @@ def defaults_by_firm(outputs_int, xp=np):
     return credit_default(outputs_int[:, L.OUT_DEFAULT_CAUSE], xp)
 
 
-def summarize_book(outputs_float, outputs_int, market_outputs, exposures, xp=np):
-    """The book's counts, sums and loss histogram of one chunk (keys prefixed ``book_``)."""
-    by_exposure = exposure_losses(outputs_float, exposures, xp)
+def summarize_book(by_exposure, outputs_int, market_outputs, xp=np):
+    """The book's counts, sums and loss histogram of one chunk (keys prefixed ``book_``).
+
+    ``by_exposure``: the chunk's ``exposure_losses``.
+    """
     loss = by_exposure.sum(axis=0)
     defaulted = defaults_by_firm(outputs_int, xp)
     firms = defaulted.shape[0]

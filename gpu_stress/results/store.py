@@ -220,12 +220,6 @@ def paths_schema(float_type, provenance, portfolio=False):
     return with_provenance(pa.schema(fields), provenance)
 
 
-def with_firm(table, firm, schema):
-    """``table`` (of one firm of a portfolio) with the ``firm`` column, as ``schema`` orders it."""
-    column = pa.array([firm] * table.num_rows, pa.int8())
-    return table.add_column(2, FIRM_FIELD, column).cast(schema)
-
-
 def portfolio_paths_schema(float_type, exposures, provenance):
     fields = [
         pa.field("scenario_id", pa.int32(), nullable=False),
@@ -252,8 +246,16 @@ def portfolio_paths_table(scenario_id, path_start, loss, defaults, market_output
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def paths_table(scenario_id, path_start, outputs_float, outputs_int, schema):
-    """Arrow table of one chunk's per-path outputs (host arrays; float columns zero-copy)."""
+def _firm_column(firm, rows):
+    """The ``firm`` column of a portfolio's tables (none for a firm alone: ``firm`` None)."""
+    return [] if firm is None else [pa.array(np.full(rows, firm, np.int8))]
+
+
+def paths_table(scenario_id, path_start, outputs_float, outputs_int, schema, firm=None):
+    """Arrow table of one chunk's per-path outputs (host arrays; float columns zero-copy).
+
+    ``firm``: a portfolio firm's index, for the ``firm`` column of ``paths_schema(..., portfolio=True)``.
+    """
     paths = outputs_float.shape[1]
     survived = outputs_int[L.OUT_DEFAULT_MONTH] < 0
     cause_names = pa.array(L.CAUSE_NAMES, pa.string())
@@ -261,6 +263,7 @@ def paths_table(scenario_id, path_start, outputs_float, outputs_int, schema):
     columns = [
         pa.array(np.full(paths, scenario_id, np.int32)),
         pa.array(np.arange(path_start, path_start + paths, dtype=np.int64)),
+        *_firm_column(firm, paths),
         pa.array(outputs_int[L.OUT_DEFAULT_MONTH], mask=survived),
         pa.DictionaryArray.from_arrays(causes, cause_names),
     ] + [pa.array(outputs_float[index]) for index in range(len(L.PATH_FLOAT_OUTPUT_NAMES))]
@@ -281,8 +284,9 @@ def tranche_paths_schema(float_type, provenance, portfolio=False):
     return with_provenance(pa.schema(fields), provenance)
 
 
-def tranche_paths_table(scenario_id, path_start, outputs_float, outputs_int, tranches, schema):
-    """Arrow table of one chunk's outputs by tranche: one row per path and tranche, path by path."""
+def tranche_paths_table(scenario_id, path_start, outputs_float, outputs_int, tranches, schema, firm=None):
+    """Arrow table of one chunk's outputs by tranche: one row per path and tranche, path by path (``firm``: as
+    for ``paths_table``)."""
     paths = outputs_float.shape[1]
     rows = slice(0, tranches)
     # (tranche, path) blocks of the kernels' outputs, flattened path-major.
@@ -292,6 +296,7 @@ def tranche_paths_table(scenario_id, path_start, outputs_float, outputs_int, tra
     columns = [
         pa.array(np.full(paths * tranches, scenario_id, np.int32)),
         pa.array(np.repeat(np.arange(path_start, path_start + paths, dtype=np.int64), tranches)),
+        *_firm_column(firm, paths * tranches),
         pa.array(np.tile(np.arange(tranches, dtype=np.int8), paths)),
         pa.array(month, mask=month < 0),
         pa.array(ead),

@@ -52,6 +52,29 @@ def choose_backend(requested="auto"):
     return "cpu", f"no usable GPU: {reason}"
 
 
+def compile_notice(backend_name, dtype, portfolio=False):
+    """True when a run on backend ``backend_name`` in ``dtype`` ("float64", numpy.float32, ...) will
+    compile its kernel on its first chunk, numba finding it neither compiled in this process nor in
+    its on-disk cache: the moment to say "compiling kernels (first run only)" on stderr.
+
+    ``portfolio``: a portfolio run's kernel (several firms a path). False for numpy, for the CUDA
+    simulator, and whenever it cannot tell (it never raises). Chunks run on Dask workers compile
+    there: for a local cluster they share this machine's cache, so the answer holds.
+    """
+    try:
+        if backend_name == "cpu":
+            from .cpu import needs_compiling
+        elif backend_name == "cuda":
+            from .cuda import needs_compiling
+        else:
+            return False
+        import numpy as np
+
+        return bool(needs_compiling(np.dtype(dtype).type, portfolio))
+    except Exception:  # a notice only: never in the way of the run
+        return False
+
+
 @functools.cache
 def get_backend(name):
     """The backend object for ``name`` (created once per process)."""

@@ -9,7 +9,7 @@ import numpy as np
 
 from ..arrays import output_arrays, portfolio_arrays, statement_array
 from ..kernels import layout as L
-from .base import PathBackend
+from .base import PathBackend, kernel_ready
 
 # Device memory a path needs while its chunk is live: outputs plus the
 # temporaries of the on-device reductions (histogram indices, masks).
@@ -23,6 +23,21 @@ def simulator_enabled():
     from numba import config
 
     return bool(config.ENABLE_CUDASIM)
+
+
+def needs_compiling(dtype, portfolio=False):
+    """True if the first launch in ``dtype`` will compile the path kernel (``portfolio``: the portfolio
+    kernel) for this GPU: it is neither compiled in this process nor in numba-cuda's cache. Never on
+    the simulator, which compiles nothing."""
+    if simulator_enabled():
+        return False
+    import numba
+
+    from ..kernels import cuda as kernels
+
+    factory, signature = kernels.SIGNATURES["simulate_portfolios" if portfolio else "simulate_paths"]
+    # The argument types of a launch (kernels.cuda.simulate_paths / simulate_portfolios) are these.
+    return not kernel_ready(factory(dtype), signature(numba.from_dtype(np.dtype(dtype))))
 
 
 class CudaBackend(PathBackend):

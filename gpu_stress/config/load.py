@@ -6,6 +6,7 @@ file is given), a TOML file, then overrides. Every failure becomes a
 """
 
 import copy
+import difflib
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -34,12 +35,33 @@ def firm_preset_names():
     return [name for name in preset_names() if not is_portfolio(read_preset(name))]
 
 
+def preset_text(name):
+    """The TOML file of preset ``name`` as written (its comments document its figures)."""
+    names = preset_names()
+    if name not in names:
+        hint = did_you_mean(name, names)
+        raise ConfigError(f"preset: unknown preset {name!r}{hint} (choose from {', '.join(names)})")
+    return (resources.files("gpu_stress.config") / "presets" / f"{name}.toml").read_text()
+
+
 def read_preset(name):
     """The raw table of preset ``name``."""
-    if name not in preset_names():
-        raise ConfigError(f"preset: unknown preset {name!r} (choose from {', '.join(preset_names())})")
-    text = (resources.files("gpu_stress.config") / "presets" / f"{name}.toml").read_text()
-    return _parse_toml(text, f"preset {name}")
+    return _parse_toml(preset_text(name), f"preset {name}")
+
+
+def closest(word, choices):
+    """The one of ``choices`` closest to ``word`` (a typo, another case), or None when none is close."""
+    by_case = {}
+    for choice in choices:
+        by_case.setdefault(choice.lower(), choice)
+    matches = difflib.get_close_matches(word.lower(), by_case, n=1)
+    return by_case[matches[0]] if matches else None
+
+
+def did_you_mean(word, choices):
+    """`` (did you mean 'cash'?)`` for the closest of ``choices`` to ``word``, or "" when none is close."""
+    match = closest(word, choices)
+    return "" if match is None else f" (did you mean {match!r}?)"
 
 
 def read_toml(path):
@@ -66,6 +88,16 @@ def parse_value(text):
         return tomllib.loads(f"value = {text}")["value"]
     except tomllib.TOMLDecodeError:
         return text
+
+
+def whole_count(text):
+    """``"1e6"``, ``"2.5e4"``, ``"100_000"`` -> an int; ValueError if it is not a whole number."""
+    if isinstance(text, int):
+        return text
+    number = float(str(text).replace("_", ""))
+    if not number.is_integer():
+        raise ValueError(f"{text!r} is not a whole number")
+    return int(number)
 
 
 def split_assignment(assignment, option="--set"):
@@ -124,11 +156,10 @@ def describe_error(error: pydantic.ValidationError, prefix="", model=Config):
         same = [problem for problem in problems if problem["loc"][:-1] == loc]
         first = next((problem for problem in same if problem["type"] == "finite_number"), first)
         problems = [first, *(problem for problem in problems if problem["loc"][:-1] != loc)]
-    field = ""
-    for part in loc:
-        field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
-    field = prefix + (field or "config")
+    field = prefix + (_dotted(loc) or "config")
     message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+    if first["type"] == "extra_forbidden":
+        message += _unknown_key_hint(loc, first.get("input"), model, prefix)
     message = message.removeprefix("Value error, ")
     allowed = _allowed_range(loc, model)
     if allowed and first["type"] != "missing":
@@ -137,6 +168,53 @@ def describe_error(error: pydantic.ValidationError, prefix="", model=Config):
         message += f" (got {first['input']!r})"
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
     return f"{field}: {message}{more}"
+
+
+def _dotted(loc):
+    """``debt[0].principal`` for the location ("debt", 0, "principal")."""
+    field = ""
+    for part in loc:
+        field += f"[{part}]" if isinstance(part, int) else (f".{part}" if field else str(part))
+    return field
+
+
+def _unknown_key_hint(loc, value, model, prefix):
+    """`` (did you mean 'firm.cash'?)`` for an unknown key at ``loc`` close to a key of its table, else ""."""
+    parent = _model_at(loc[:-1], model)
+    if parent is None or not loc or not isinstance(loc[-1], str):
+        return ""
+    match = closest(loc[-1], parent.model_fields)
+    if match is None:
+        return ""
+    path = [*loc[:-1], match]
+    inner_model = _field_model(parent.model_fields[match])
+    # A mistyped table (``--set frim.cash=1``): name the key inside it too, where it is one.
+    while inner_model is not None and isinstance(value, dict) and len(value) == 1:
+        ((key, value),) = value.items()
+        if key not in inner_model.model_fields:
+            break
+        path.append(key)
+        inner_model = _field_model(inner_model.model_fields[key])
+    return f" (did you mean {prefix + _dotted(path)!r}?)"
+
+
+def _model_at(loc, model):
+    """The model of the table at location ``loc`` (list indices skipped) below ``model``, or None."""
+    for part in loc:
+        if isinstance(part, int):  # an entry of a list of tables
+            continue
+        if model is None or part not in model.model_fields:
+            return None
+        model = _field_model(model.model_fields[part])
+    return model
+
+
+def _field_model(field):
+    """The model a field holds (itself, in a list or optional), or None for a value."""
+    annotation = field.annotation
+    candidates = [annotation, *get_args(annotation)]
+    candidates += [inner for arg in get_args(annotation) for inner in get_args(arg)]
+    return next((arg for arg in candidates if _is_model(arg)), None)
 
 
 def describe_range(kind, low, high):
@@ -266,6 +344,31 @@ def _check_book(portfolio, configs, names, prefix):
             if held[firm, tranche] > 1 + 1e-12:
                 message = f"the book holds {held[firm, tranche]:.4g} of {exposure.firm}'s {tranches[tranche]!r}"
                 raise ConfigError(f"{where}.amount: {message}, more than all of it (1)")
+
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+def config_json_schema(portfolio=False):
+    """The JSON Schema of a configuration file: one firm's (:class:`Config`), or with ``portfolio``
+    a portfolio's (:class:`PortfolioConfig`), whose firms' ``config`` tables are firm configurations
+    and whose ``[market]`` is a firm's market."""
+    firm = Config.model_json_schema()
+    if not portfolio:
+        return {"$schema": JSON_SCHEMA_DIALECT, **firm}
+    document = PortfolioConfig.model_json_schema()
+    definitions = document["$defs"]
+    for name, definition in firm.pop("$defs").items():
+        definitions.setdefault(name, definition)  # the shared sections (About, Simulation) are the same models
+    definitions["Config"] = firm
+    entry = definitions["FirmEntry"]["properties"]["config"]
+    entry.update({"$ref": "#/$defs/Config", "description": "firm settings merged over the preset, as in a firm's file"})
+    market = document["properties"]["market"]
+    market.update({"$ref": "#/$defs/Market", "description": "the market of every firm, merged over each firm's"})
+    for schema in (entry, market):
+        schema.pop("type", None)
+        schema.pop("additionalProperties", None)
+    return {"$schema": JSON_SCHEMA_DIALECT, **document}
 
 
 def load_table(path=None, preset=None, overrides=()):

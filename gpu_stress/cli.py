@@ -7,34 +7,41 @@ bug: one line too, exit code 1, and ``--debug`` (or ``GPU_STRESS_DEBUG=1``)
 shows the traceback for a bug report.
 """
 
+import csv
+import io
 import json
 import shlex
 import sys
 from pathlib import Path
 
 import click
+from rich.cells import cell_len
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from . import __version__
 from .backends import BACKENDS
-from .config.load import load_table, preset_names, read_preset
-from .engine import RangeError
-from .errors import UserError
+from .config.load import config_json_schema, preset_names, preset_text, read_preset, whole_count
+from .config.schema import Simulation
+from .errors import UserError, one_line
 from .plots import KINDS
-from .results.store import without_nan
-from .scenarios import parse_sweep_option
+from .results import store
 from .summary import (
+    TRANCHE_DISPLAY,
     display_rows,
     is_portfolio_run,
     load_portfolio,
     load_scenarios,
     load_tranches,
     pd_by_year_rows,
+    portfolio_document,
     portfolio_tables,
     scenario_rows,
     summary_json,
+    table_layout,
+    table_width,
     tranche_display_rows,
 )
 
@@ -57,14 +64,6 @@ class InternalError(click.ClickException):
 
 def _stderr():
     return Console(stderr=True, soft_wrap=True)  # a status line stays one line
-
-
-def one_line(error):
-    """The message of an error as one line; an OSError names its file."""
-    if isinstance(error, OSError) and error.filename is not None:
-        return f"{error.filename}: {error.strerror or error}"
-    text = " ".join(str(error).split())
-    return text or type(error).__name__
 
 
 class _Main(click.Group):
@@ -94,18 +93,69 @@ def main(debug):
     """Monte Carlo credit stress tests for debt-financed GPU clouds."""
 
 
-@main.command()
+class PathCount(click.ParamType):
+    """A positive whole number of paths, also written as 1e6 or 2.5e4."""
+
+    name = "count"
+
+    def convert(self, value, param, ctx):
+        try:
+            number = whole_count(value)
+        except ValueError:
+            self.fail(f"{value!r} is not a whole number", param, ctx)
+        if number < 1:
+            self.fail(f"{value!r} is below 1", param, ctx)
+        return number
+
+
+_DEFAULTS = Simulation()  # what a config that does not say runs with
+RUN_EXAMPLES = """
+\b
+Examples:
+  gpu-stress run -o results/coreweave         # the default preset
+  gpu-stress run --preset nebius --paths 1e6 -o results/nebius
+  gpu-stress run my-firm.toml --set firm.cash=2e9 -o results/mine
+  gpu-stress run --preset nebius -o results/glut \\
+      --sweep market.regime.glut.drift=-0.4,-0.2
+  gpu-stress run --preset lambda --format parquet -o results/lambda
+  gpu-stress run --resume results/nebius      # finish an interrupted run
+"""
+
+
+@main.command(epilog=RUN_EXAMPLES)
 @click.argument("config", required=False, type=click.Path(dir_okay=False))
-@click.option("--preset", help="Start from a built-in preset (see `gpu-stress presets`).")
-@click.option("--paths", type=click.IntRange(min=1), help="Paths per scenario.")
-@click.option("--horizon", type=click.IntRange(min=1), help="Horizon in months.")
-@click.option("--seed", type=click.IntRange(min=0, max=2**64 - 1), help="Random seed.")
+@click.option("--preset", help="Start from a built-in preset (see `gpu-stress presets`); default coreweave.")
+@click.option(
+    "--paths",
+    type=PathCount(),
+    help=f"Paths per scenario (e.g. 100000 or 1e5).  [default: the config's; {_DEFAULTS.paths}]",
+)
+@click.option(
+    "--horizon",
+    type=click.IntRange(min=1),
+    help=f"Horizon in months.  [default: the config's; {_DEFAULTS.horizon_months}]",
+)
+@click.option(
+    "--seed", type=click.IntRange(min=0, max=2**64 - 1), help=f"Random seed.  [default: the config's; {_DEFAULTS.seed}]"
+)
 @click.option("--backend", type=click.Choice(["auto", *BACKENDS]), default="auto", show_default=True)
-@click.option("--precision", type=click.Choice(["float64", "float32"]), help="Floating-point precision.")
+@click.option(
+    "--precision",
+    type=click.Choice(["float64", "float32"]),
+    help=f"Floating-point precision.  [default: the config's; {_DEFAULTS.precision}]",
+)
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a config key (repeatable).")
 @click.option("--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2,..", help="Sweep a key (repeatable; grid).")
 @click.option("--independent-scenarios", is_flag=True, help="Fresh random numbers per scenario.")
 @click.option("--no-paths", is_flag=True, help="Write aggregates only, no per-path files.")
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(store.FORMATS),
+    default="arrow",
+    show_default=True,
+    help="Arrow IPC files, or Parquet (per-path data as a hive-partitioned dataset).",
+)
 @click.option("-o", "--output", type=click.Path(file_okay=False), help="Results directory to create.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing results directory.")
 @click.option("--resume", "resume_dir", type=click.Path(file_okay=False), help="Finish an interrupted run.")
@@ -125,6 +175,7 @@ def run(
     sweeps,
     independent_scenarios,
     no_paths,
+    file_format,
     output,
     overwrite,
     resume_dir,
@@ -135,122 +186,124 @@ def run(
 ):
     """Run a stress test and print its summary.
 
-    CONFIG is a TOML file; without it the coreweave preset runs.
+    CONFIG is a TOML file; without it the coreweave preset runs (or --preset).
     """
-    from . import engine
+    from . import api
 
     if cluster or scheduler:  # check before anything is written
         from . import distributed
 
         distributed.check_options(cluster, scheduler)
-    if resume_dir:
-        settings = {
-            "CONFIG": config,
-            "--preset": preset,
-            "--paths": paths,
-            "--horizon": horizon,
-            "--seed": seed,
-            "--precision": precision,
-            "--set": overrides,
-            "--sweep": sweeps,
-            "--independent-scenarios": independent_scenarios,
-            "--no-paths": no_paths,
-            "-o": output,
-            "--base-case": base_case,
-        }
-        given = [name for name, value in settings.items() if value not in (None, False, ())]
-        if given:
-            raise BadInput(f"resume: {given[0]} cannot be combined with --resume (the run keeps its recorded settings)")
-        job = engine.resume(resume_dir, backend=None if backend == "auto" else backend)
-    else:
-        if not output:
-            raise BadInput("output: give a results directory with -o DIR")
-        settings = list(overrides)
-        for key, value in (
-            ("paths", paths),
-            ("horizon_months", horizon),
-            ("seed", seed),
-            ("precision", precision),
-        ):
-            if value is not None:
-                settings.append(
-                    f"simulation.{key}={value!r}" if isinstance(value, str) else f"simulation.{key}={value}"
-                )
-        if independent_scenarios:
-            settings.append("simulation.independent_scenarios=true")
-        if base_case:  # every path would be the same one
-            settings += ["simulation.base_case=true", f"simulation.paths={paths or 1}", "simulation.band_paths=1"]
-        table = load_table(config, preset, settings)
-        sweep_pairs = [parse_sweep_option(option) for option in sweeps]
-        job = engine.start(
-            table,
-            output,
-            sweep_pairs,
-            backend=backend,
-            write_paths=not no_paths,
-            overwrite=overwrite,
-            command=shlex.join(["gpu-stress", *sys.argv[1:]]),
-        )
-    record = job.record
-    _stderr().print(f"backend: {record['backend']} on {record['device']} ({record['backend_reason']})")
-    for unit, why in job.damaged:
-        _stderr().print(f"recomputing chunk {unit.name}: {why}")
-    try:
-        _execute_with_progress(job, cluster, scheduler)
-        final = job.finish(overwrite=True if overwrite else None)
-    except KeyboardInterrupt:
-        done = len(job.units) - len(job.pending())
-        _stderr().print(
-            f"interrupted: {done} of {len(job.units)} chunks are kept in {job.staging}; "
-            f"finish with: gpu-stress run --resume {job.final}"
-        )
-        sys.exit(INTERRUPTED)
-    except RangeError:
-        job.abandon()  # it would fail the same way again: nothing is kept
-        raise
-    except OSError as error:  # a full disk, a vanished directory: what is done stays resumable
-        raise BadInput(f"{one_line(error)}; finished chunks are kept in {job.staging}: --resume {job.final}") from None
-    finally:
-        job.close()
-    _print_summary(final, as_json)
-
-
-def _execute_with_progress(job, cluster=None, scheduler=None):
-    pending = job.pending()
     console = _stderr()
-    with Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        disable=not console.is_terminal,
-    ) as progress:
-        task = progress.add_task("paths", total=sum(unit.paths for unit in job.units))
-        progress.advance(task, sum(unit.paths for unit in job.units) - sum(unit.paths for unit in pending))
+    with _progress(console) as progress:
+        options = {"cluster": cluster, "scheduler": scheduler, "progress": progress, "log": console.print}
+        try:
+            if resume_dir:
+                settings = {
+                    "CONFIG": config,
+                    "--preset": preset,
+                    "--paths": paths,
+                    "--horizon": horizon,
+                    "--seed": seed,
+                    "--precision": precision,
+                    "--set": overrides,
+                    "--sweep": sweeps,
+                    "--independent-scenarios": independent_scenarios,
+                    "--no-paths": no_paths,
+                    "--format": None if file_format == "arrow" else file_format,
+                    "-o": output,
+                    "--base-case": base_case,
+                }
+                given = [name for name, value in settings.items() if value not in (None, False, ())]
+                if given:
+                    raise BadInput(
+                        f"resume: {given[0]} cannot be combined with --resume (the run keeps its recorded settings)"
+                    )
+                results = api.resume(resume_dir, None if backend == "auto" else backend, **options)
+            else:
+                if not output:
+                    raise BadInput("output: give a results directory with -o DIR")
+                results = api.run(
+                    config,
+                    preset=preset,
+                    paths=paths,
+                    horizon=horizon,
+                    seed=seed,
+                    precision=precision,
+                    overrides=list(overrides),
+                    sweep=list(sweeps),
+                    backend=backend,
+                    output=output,
+                    overwrite=overwrite,
+                    keep_paths=not no_paths,
+                    independent_scenarios=independent_scenarios,
+                    base_case=base_case,
+                    format=file_format,
+                    command=shlex.join(["gpu-stress", *sys.argv[1:]]),
+                    **options,
+                )
+        except api.RunInterrupted as interrupted:
+            console.print(str(interrupted))
+            sys.exit(INTERRUPTED)
+    record = results.run  # timed over this session: a resume times only the chunks it simulated
+    simulated, elapsed, speed = record["paths_simulated"], record["elapsed_s"], record["paths_per_s"]
+    console.print(f"done: {simulated:,} paths simulated in {elapsed:.1f} s ({speed:,.0f} paths/s)")
+    _print_summary(results.directory, as_json)
 
-        def advance(unit):
-            progress.advance(task, unit.paths)
 
-        if cluster or scheduler:
-            from . import distributed
+class _progress:
+    """A progress bar on stderr when it is a terminal, as a ``progress(done, total)`` callback."""
 
-            try:
-                with distributed.connect(cluster, scheduler, job.spec.backend) as client:
-                    console.print(f"cluster: {len(client.scheduler_info()['workers'])} workers")
-                    distributed.execute(job, client, pending, on_unit_done=advance)
-            except distributed.DistributedError:
-                if not job.resumed and len(job.pending()) == len(job.units):
-                    job.abandon()  # no cluster, nothing computed: leave nothing behind
-                raise
-        else:
-            job.execute(pending, on_unit_done=advance)
+    def __init__(self, console):
+        self.bar = Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            disable=not console.is_terminal,
+        )
+        self.task = None
+
+    def __enter__(self):
+        self.bar.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.bar.__exit__(*exc)
+
+    def __call__(self, done, total):
+        if self.task is None:
+            self.task = self.bar.add_task("paths", total=total)
+        self.bar.update(self.task, completed=done)
+
+
+SUMMARY_FORMATS = ("table", "csv", "json")
 
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@click.option("--sort", "sort_by", metavar="COLUMN", help="Sort scenarios by a column.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(SUMMARY_FORMATS, case_sensitive=False),
+    help="table (the default); csv: the rows shown, the labels as header (a portfolio's tables one after "
+    "another, a blank line between); json: every column (as --json).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table (as --format json).")
+@click.option(
+    "--width",
+    type=click.IntRange(min=20),
+    metavar="N",
+    help="Fit each table in N characters, its columns split over several tables that repeat the scenario and "
+    "swept values (default: the terminal's width; a pipe gets each table whole).",
+)
+@click.option(
+    "--sort",
+    "sort_by",
+    metavar="COLUMN",
+    help="Sort by a column: a label shown (PD, EL, 'CVaR 99%', 'year 3') or a column name, in any case.",
+)
 @click.option("--descending", is_flag=True, help="Sort from the largest value.")
 @click.option("--all-columns", is_flag=True, help="Show every aggregate, not just the headline.")
 @click.option("--by-year", is_flag=True, help="Show cumulative PD by year instead.")
@@ -261,9 +314,31 @@ def _execute_with_progress(job, cluster=None, scheduler=None):
     is_flag=True,
     help="A portfolio run's book in full: exposures' CVaR contributions, defaults, correlations.",
 )
-def summarize(directory, as_json, sort_by, descending, all_columns, by_year, by_tranche, portfolio):
-    """Summarize a results directory: PD, expected loss, loss tails, causes."""
-    _print_summary(directory, as_json, sort_by, descending, all_columns, by_year, by_tranche, portfolio)
+def summarize(
+    directory, output_format, as_json, width, sort_by, descending, all_columns, by_year, by_tranche, portfolio
+):
+    """Summarize a results directory: PD, expected loss, loss tails, causes.
+
+    On a terminal a table never wraps a row: one wider than the terminal is split into
+    several, each repeating the scenario and swept-value columns at its left.
+    """
+    if as_json and output_format not in (None, "json"):
+        raise BadInput(f"--json: is --format json, and cannot be combined with --format {output_format}")
+    output_format = "json" if as_json else (output_format or "table")
+    if width is not None and output_format != "table":
+        raise BadInput(f"--width: only for --format table, not {output_format}")
+    _print_summary(
+        directory,
+        output_format == "json",
+        sort_by,
+        descending,
+        all_columns,
+        by_year,
+        by_tranche,
+        portfolio,
+        output_format=output_format,
+        width=width,
+    )
 
 
 def _print_summary(
@@ -275,77 +350,143 @@ def _print_summary(
     by_year=False,
     by_tranche=False,
     portfolio=False,
+    *,
+    output_format=None,
+    width=None,
 ):
+    """Print a results directory's summary as tables (see :func:`_print_tables`), CSV or JSON.
+
+    ``output_format``: "table", "csv" or "json" (default: "json" if ``as_json``, else "table").
+    """
+    output_format = output_format or ("json" if as_json else "table")
     record, table = load_scenarios(directory)
     if portfolio or (is_portfolio_run(record) and not by_tranche):
         unsupported = [name for name, given in (("--by-tranche", by_tranche), ("--by-year", by_year)) if given]
         unsupported += [name for name, given in (("--all-columns", all_columns), ("--sort", sort_by)) if given]
         if unsupported and is_portfolio_run(record):
             raise BadInput(f"{unsupported[0]}: not for a portfolio's book (firms.arrow has every firm's columns)")
-        _print_portfolio(directory, as_json, detail=portfolio)
+        _print_portfolio(directory, output_format == "json", portfolio, output_format=output_format, width=width)
         return
-    rows = scenario_rows(record, table, sort_by, descending)
     sweep_keys = record.get("sweep_keys", [])
     if by_tranche:
-        tranches = scenario_rows(record, load_tranches(directory), sort_by, descending)
-        if as_json:
+        rows = scenario_rows(record, table)  # each tranche's swept values
+        shown = (("firm", "firm_name"), *TRANCHE_DISPLAY)
+        tranches = scenario_rows(record, load_tranches(directory), sort_by, descending, shown)
+        if output_format == "json":
             click.echo(summary_json(record, tranches, key="tranches"))
             return
         labels, cells = tranche_display_rows(tranches, sweep_keys, rows)
-    elif as_json:
-        click.echo(summary_json(record, rows))
-        return
     else:
+        rows = scenario_rows(record, table, sort_by, descending)
+        if output_format == "json":
+            click.echo(summary_json(record, rows))
+            return
         labels, cells = (pd_by_year_rows if by_year else display_rows)(rows, sweep_keys, all_columns)
     simulation = record["simulation"]
     title = (
         f"{simulation['paths']:,} paths x {simulation['horizon_months']} months, seed {simulation['seed']}, "
         f"{record['backend']} {simulation['precision']}"
     )
-    output = Table(title=title)
-    for label in labels:
-        output.add_column(label, justify="right", no_wrap=True)
-    for line in cells:
-        output.add_row(*line)
-    # Never squeeze columns: a terminal wraps long lines, a pipe keeps them whole.
-    Console(width=max(Console().width, 250)).print(output)
+    _print_tables([(title, labels, cells)], sweep_keys, output_format, width)
 
 
-def _print_portfolio(directory, as_json, detail):
+def _print_tables(tables, sweep_keys, output_format="table", width=None):
+    """Print [(title, labels, rows of strings)] as tables (rich) or CSV.
+
+    No row is ever wrapped. On a terminal, or with ``width``, a table wider than the terminal
+    (or ``width``) is split into several that fit, each repeating the columns that name a row
+    (scenario, swept values, firm, tranche) at its left (``summary.table_layout``); a pipe gets
+    each table whole, however wide.
+    """
+    if output_format == "csv":
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        for number, (_, labels, cells) in enumerate(tables):
+            if number:
+                text.write("\n")
+            writer.writerow(labels)
+            writer.writerows(cells)
+        click.echo(text.getvalue(), nl=False)
+        return
+    terminal = Console()
+    if width is None and terminal.is_terminal:
+        width = terminal.width
+    for title, labels, cells in tables:
+        widths, blocks = table_layout(labels, cells, sweep_keys, width)
+        console = Console(width=width or max(terminal.width, table_width(widths)))
+        for number, columns in enumerate(blocks):
+            part = f" ({number + 1}/{len(blocks)})" if len(blocks) > 1 else ""
+            output = Table(title=title + part)
+            for index in columns:
+                label = labels[index]
+                header = label if cell_len(label) <= widths[index] else Text(label, overflow="fold")  # it wraps
+                output.add_column(header, justify="right", width=widths[index], no_wrap=True)  # a cell never does
+            for line in cells:
+                output.add_row(*(line[index] for index in columns))
+            console.print(output)
+
+
+def _print_portfolio(directory, as_json, detail, *, output_format=None, width=None):
+    output_format = output_format or ("json" if as_json else "table")
     record, book_rows, firm_rows, exposure_rows = load_portfolio(directory)
-    if as_json:
-        keys = ("gpu_stress_version", "created", "backend", "device", "simulation")
-        document = {"run": {name: record.get(name) for name in keys}, "portfolio": book_rows}
-        document |= {"firms": firm_rows, "exposures": exposure_rows}
-        click.echo(json.dumps(without_nan(document), indent=2))
+    if output_format == "json":
+        click.echo(portfolio_document(record, book_rows, firm_rows, exposure_rows))
         return
     simulation = record["simulation"]
-    console = Console(width=max(Console().width, 250))
     about = f"{simulation['paths']:,} paths x {simulation['horizon_months']} months, seed {simulation['seed']}"
-    for title, labels, cells in portfolio_tables(
-        book_rows, firm_rows, exposure_rows, record.get("sweep_keys", []), detail
-    ):
-        output = Table(title=f"{title} ({about}, {record['backend']} {simulation['precision']})")
-        for label in labels:
-            output.add_column(label, justify="right", no_wrap=True)
-        for line in cells:
-            output.add_row(*line)
-        console.print(output)
+    sweep_keys = record.get("sweep_keys", [])
+    tables = [
+        (f"{title} ({about}, {record['backend']} {simulation['precision']})", labels, cells)
+        for title, labels, cells in portfolio_tables(book_rows, firm_rows, exposure_rows, sweep_keys, detail)
+    ]
+    _print_tables(tables, sweep_keys, output_format, width)
 
 
-@main.command()
-def presets():
-    """List the built-in presets."""
+@main.group(invoke_without_command=True)
+@click.pass_context
+def presets(ctx):
+    """List the built-in presets; `gpu-stress presets show NAME` prints one."""
+    if ctx.invoked_subcommand is not None:
+        return
     for name in preset_names():
         description = read_preset(name).get("about", {}).get("description", "")
         click.echo(f"{name:<12} {description}")
+
+
+@presets.command("show", short_help="Print a preset's TOML file as written.")
+@click.argument("name")
+def show_preset(name):
+    """Print preset NAME's TOML file as written, its comments (the figures' sources) included.
+
+    It runs as the preset does, and starts a firm of your own:
+
+    \b
+      gpu-stress presets show nebius > my-firm.toml
+      gpu-stress run my-firm.toml -o results/mine
+    """
+    click.echo(preset_text(name), nl=False)
+
+
+@main.command()
+@click.option(
+    "--portfolio", is_flag=True, help="The schema of a portfolio file ([[firms]], [fire_sales], [[book]]) instead."
+)
+def schema(portfolio):
+    """Print the JSON Schema of a configuration file (the TOML that `gpu-stress run` reads).
+
+    Without --portfolio: one firm's configuration (as every preset but neoclouds); with it:
+    a portfolio's, a file with [[firms]], whose firms' `config` tables are firm configurations.
+    Two schemas rather than one anyOf of both: a file is one or the other (it has [[firms]] or
+    not), and an editor checking it against the right one reports its own mistakes. Each key
+    has its default and, for numbers, its range; unknown keys are refused (additionalProperties).
+    """
+    click.echo(json.dumps(config_json_schema(portfolio), indent=2))
 
 
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def info(as_json):
     """Versions, CPU, CUDA driver and runtime, GPUs, and the backend `auto` picks."""
-    import json
 
     from .info import collect
 
@@ -376,7 +517,6 @@ def kernels(targets, as_json):
 
     Exits with 1 if a kernel spills or a float32 kernel contains float64 instructions.
     """
-    import json
     from dataclasses import asdict
 
     from .kernel_report import KernelReportError, report
@@ -424,7 +564,6 @@ def kernels(targets, as_json):
 )
 def bench(backends, paths, horizon, precision, repeats, scaling_sizes, as_json, output, portfolio):
     """Path-steps per second of each backend, with the draws-only and naive baselines."""
-    import json
 
     from . import bench as benchmark
     from .results.store import write_json
@@ -637,12 +776,29 @@ def verify(directory):
 def _path_counts(text, option):
     """``1e4,1e5`` -> [10000, 100000]; anything else names the option."""
     try:
-        counts = [int(float(part)) for part in text.split(",") if part.strip()]
+        counts = [whole_count(part) for part in text.split(",") if part.strip()]
     except ValueError:
         counts = []
     if not counts or min(counts) < 1:
-        raise BadInput(f"{option}: expected path counts like 1e4,1e5, got {text!r}")
+        raise BadInput(f"{option}: expected whole path counts like 1e4,1e5, got {text!r}")
     return counts
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--to", "to", type=click.Choice(["parquet"]), default="parquet", show_default=True)
+@click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Results directory to create.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing results directory.")
+def export(directory, to, output, overwrite):
+    """Copy a results directory as Parquet: per-path data as hive-partitioned datasets (paths/scenario_id=K/).
+
+    DuckDB reads it with read_parquet('OUT/paths/**/*.parquet', hive_partitioning=true), Spark with
+    spark.read.parquet('OUT/paths'); every gpu-stress command reads it as it reads the original.
+    """
+    from .results.export import export as write_export
+
+    final = write_export(directory, output, to, overwrite)
+    click.echo(f"exported: {final}")
 
 
 if __name__ == "__main__":

@@ -115,5 +115,6 @@ def execute(job, client, units=None, on_unit_done=None, retries=3):
     }
     for future in distributed.as_completed(futures):
         future.result()  # raises the task's error, if any, after its retries
+        job.simulated_paths += futures[future].paths
         if on_unit_done is not None:
             on_unit_done(futures[future])

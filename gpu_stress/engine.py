@@ -59,6 +59,18 @@ def plan_units(scenario_count, paths, chunk_paths):
     ]
 
 
+def swept_columns(scenarios, sweep_keys):
+    """Per scenario, [(field, value)] of its swept keys: the validated values, so a column has its key's type."""
+    columns = [[] for _ in scenarios]
+    for key in sweep_keys:
+        values = [value_at(scenario.config.model_dump(), key) for scenario in scenarios]
+        about = {b"config_key": key, b"unit": "config", b"description": f"the swept value of config key {key}"}
+        field = pa.field(store.sweep_column(key), pa.array(values).type, metadata=about)
+        for scenario_columns, value in zip(columns, values, strict=True):
+            scenario_columns.append((field, value))
+    return tuple(columns)
+
+
 def unit_holding(scenario_id, path_id, paths, chunk_paths):
     """The unit of :func:`plan_units` that simulates path ``path_id`` of scenario ``scenario_id``."""
     start = path_id // chunk_paths * chunk_paths
@@ -89,6 +101,8 @@ class RunSpec:
     # exposures as (firm, tranche or -1, share). Empty for single-firm runs.
     fire_sales: tuple = ()
     exposures: tuple = ()
+    format: str = "arrow"  # of the per-path files: "arrow" or "parquet"
+    swept_columns: tuple = ()  # per scenario, [(Arrow field, value)] of its swept values (Parquet parts carry them)
 
     @property
     def dtype(self):
@@ -110,16 +124,9 @@ def unit_summary_name(unit):
     return f"{store.UNITS_DIR}/{unit.name}.npz"
 
 
-def unit_paths_name(unit):
-    return f"{store.PATHS_DIR}/part-{unit.name}.arrow"
-
-
-def unit_tranches_name(unit):
-    return f"{store.TRANCHES_DIR}/part-{unit.name}.arrow"
-
-
-def unit_portfolio_name(unit):
-    return f"{store.PORTFOLIO_DIR}/part-{unit.name}.arrow"
+def unit_part_name(spec, folder, unit):
+    """The relative name of ``unit``'s per-path file in ``folder`` (PATHS_DIR, TRANCHES_DIR, PORTFOLIO_DIR)."""
+    return store.part_name(folder, unit.name, unit.scenario_id, spec.format)
 
 
 def unit_record_path(directory, unit):
@@ -140,13 +147,21 @@ def check_finite(outputs_float, precision, unit, xp=np):
     )
 
 
-def run_unit(spec, unit):
-    """Simulate one unit and write its files, its record last; returns the seconds it took."""
-    started = time.perf_counter()
+@dataclass
+class UnitResult:
+    """What one unit computed: its summary (for the aggregates), its fan-chart statistics (or None), and its
+    per-path tables by folder (PATHS_DIR, ...; none without per-path outputs)."""
+
+    summary: dict
+    band_stats: object
+    tables: dict
+
+
+def simulate_unit(spec, unit):
+    """Simulate one unit; returns its :class:`UnitResult` (nothing is written)."""
     backend = get_backend(spec.backend)
     if spec.portfolio:
-        files, summary = _simulate_portfolio_unit(spec, unit, backend)
-        return _record_unit(spec, unit, files, summary, None, started)
+        return _simulate_portfolio_unit(spec, unit, backend)
     tracked = max(0, min(spec.band_paths - unit.path_start, unit.paths))
     outputs_float, outputs_int, tracks = backend.simulate(
         spec.params[unit.scenario_id],
@@ -162,18 +177,30 @@ def run_unit(spec, unit):
     tranches = int(spec.params[unit.scenario_id][L.TRANCHE_COUNT])
     summary = aggregates.summarize_chunk(outputs_float, outputs_int, spec.horizon, backend.xp, tranches)
     band_stats = bands.band_statistics(to_host(tracks)) if tracked else None
-    files = {}
+    tables = {}
     if spec.write_paths:
         float_type = pa.from_numpy_dtype(np.dtype(spec.dtype))
         host_float, host_int = to_host(outputs_float), to_host(outputs_int)
         schema = store.paths_schema(float_type, spec.provenance)
-        table = store.paths_table(unit.scenario_id, unit.path_start, host_float, host_int, schema)
-        files |= _write_part(spec.directory, unit_paths_name(unit), table)
+        tables[store.PATHS_DIR] = store.paths_table(unit.scenario_id, unit.path_start, host_float, host_int, schema)
         if tranches:
             schema = store.tranche_paths_schema(float_type, spec.provenance)
-            table = store.tranche_paths_table(unit.scenario_id, unit.path_start, host_float, host_int, tranches, schema)
-            files |= _write_part(spec.directory, unit_tranches_name(unit), table)
-    return _record_unit(spec, unit, files, summary, band_stats, started)
+            tables[store.TRANCHES_DIR] = store.tranche_paths_table(
+                unit.scenario_id, unit.path_start, host_float, host_int, tranches, schema
+            )
+    return UnitResult(summary, band_stats, tables)
+
+
+def run_unit(spec, unit):
+    """Simulate one unit and write its files, its record last; returns the seconds it took."""
+    started = time.perf_counter()
+    result = simulate_unit(spec, unit)
+    files = {}
+    for folder, table in result.tables.items():
+        if spec.format == "parquet":
+            table = store.parquet_part(table, spec.swept_columns[unit.scenario_id])
+        files |= _write_part(spec.directory, unit_part_name(spec, folder, unit), table)
+    return _record_unit(spec, unit, files, result.summary, result.band_stats, started)
 
 
 def _record_unit(spec, unit, files, summary, band_stats, started):
@@ -196,7 +223,7 @@ def firm_summary(summary, firm):
 
 
 def _simulate_portfolio_unit(spec, unit, backend):
-    """A portfolio chunk: every firm's outputs and the book's; returns (files, summary)."""
+    """A portfolio chunk: every firm's outputs and the book's, as a :class:`UnitResult`."""
     params = spec.params[unit.scenario_id]
     impact, retention = spec.fire_sales[unit.scenario_id]
     exposures = spec.exposures[unit.scenario_id]
@@ -220,13 +247,13 @@ def _simulate_portfolio_unit(spec, unit, backend):
         summary |= {firm_key(firm, key): value for key, value in chunk.items()}
     by_exposure = book.exposure_losses(outputs_float, exposures, xp)
     summary |= book.summarize_book(by_exposure, outputs_int, market_outputs, xp)
-    files = {}
+    tables = {}
     if spec.write_paths:
-        files = _write_portfolio_parts(spec, unit, params, outputs_float, outputs_int, market_outputs, by_exposure, xp)
-    return files, summary
+        tables = _portfolio_parts(spec, unit, params, outputs_float, outputs_int, market_outputs, by_exposure, xp)
+    return UnitResult(summary, None, tables)
 
 
-def _write_portfolio_parts(spec, unit, params, outputs_float, outputs_int, market_outputs, by_exposure, xp):
+def _portfolio_parts(spec, unit, params, outputs_float, outputs_int, market_outputs, by_exposure, xp):
     """The chunk's per-path tables: by firm and path, by firm, path and tranche, and the book's by path."""
     float_type = pa.from_numpy_dtype(np.dtype(spec.dtype))
     loss = to_host(by_exposure.sum(axis=0))
@@ -241,18 +268,19 @@ def _write_portfolio_parts(spec, unit, params, outputs_float, outputs_int, marke
         tranches = int(params[firm][L.TRANCHE_COUNT])
         if tranches:
             tranche_tables.append(store.tranche_paths_table(*start, tranches, tranche_schema, firm=firm))
-    files = _write_part(spec.directory, unit_paths_name(unit), pa.concat_tables(path_tables))
+    tables = {store.PATHS_DIR: pa.concat_tables(path_tables)}
     if tranche_tables:
-        files |= _write_part(spec.directory, unit_tranches_name(unit), pa.concat_tables(tranche_tables))
+        tables[store.TRANCHES_DIR] = pa.concat_tables(tranche_tables)
     schema = store.portfolio_paths_schema(float_type, by_exposure.shape[0], spec.provenance)
-    table = store.portfolio_paths_table(
+    tables[store.PORTFOLIO_DIR] = store.portfolio_paths_table(
         unit.scenario_id, unit.path_start, loss, defaults, to_host(market_outputs), to_host(by_exposure), schema
     )
-    return files | _write_part(spec.directory, unit_portfolio_name(unit), table)
+    return tables
 
 
 def _write_part(directory, name, table):
     """Write one of a unit's per-path tables; returns its file record."""
+    (Path(directory) / name).parent.mkdir(parents=True, exist_ok=True)  # a Parquet run's scenario partition
     store.write_table(Path(directory) / name, table)
     return {name: store.file_record(directory, name, table.num_rows)}
 
@@ -267,6 +295,28 @@ def _fire_sales(scenario):
 
 def _exposures(scenario):
     return tuple(scenario.config.exposure_shares()) if scenario.portfolio else ()
+
+
+def make_spec(record, scenarios, directory):
+    """The :class:`RunSpec` of a run's record (its settings) and scenarios; ``directory``: where units write."""
+    simulation = record["simulation"]
+    return RunSpec(
+        directory=directory,
+        params=parameter_matrix(scenarios),
+        initial_debts=tuple(scenario.initial_debt for scenario in scenarios),
+        horizon=simulation["horizon_months"],
+        seed=simulation["seed"],
+        precision=simulation["precision"],
+        independent_scenarios=simulation["independent_scenarios"],
+        band_paths=simulation["band_paths"],
+        write_paths=record["write_paths"],
+        backend=record["backend"],
+        provenance=provenance_of(record),
+        fire_sales=tuple(_fire_sales(scenario) for scenario in scenarios),
+        exposures=tuple(_exposures(scenario) for scenario in scenarios),
+        format=store.run_format(record),
+        swept_columns=swept_columns(scenarios, record["sweep_keys"]),
+    )
 
 
 class Run:
@@ -284,21 +334,9 @@ class Run:
         _, self.scenarios = expand(record["table"], record["sweeps"])
         simulation = record["simulation"]
         self.units = plan_units(len(self.scenarios), simulation["paths"], record["chunk_paths"])
-        self.spec = RunSpec(
-            directory=str(self.staging),
-            params=parameter_matrix(self.scenarios),
-            initial_debts=tuple(scenario.initial_debt for scenario in self.scenarios),
-            horizon=simulation["horizon_months"],
-            seed=simulation["seed"],
-            precision=simulation["precision"],
-            independent_scenarios=simulation["independent_scenarios"],
-            band_paths=simulation["band_paths"],
-            write_paths=record["write_paths"],
-            backend=record["backend"],
-            provenance=provenance_of(record),
-            fire_sales=tuple(_fire_sales(scenario) for scenario in self.scenarios),
-            exposures=tuple(_exposures(scenario) for scenario in self.scenarios),
-        )
+        self.spec = make_spec(record, self.scenarios, str(self.staging))
+        self.started = time.perf_counter()
+        self.simulated_paths = 0  # in this session (a resumed run's earlier ones are not timed here)
 
     def pending(self):
         if self.complete:
@@ -326,6 +364,7 @@ class Run:
         try:
             for unit in self.pending() if units is None else units:
                 run_unit(self.spec, unit)
+                self.simulated_paths += unit.paths
                 if on_unit_done is not None:
                     on_unit_done(unit)
         except RangeError:
@@ -360,136 +399,162 @@ class Run:
         if missing:
             raise RunError(f"{len(missing)} chunks are not done yet")
         unit_files = {}
-        totals, band_stats = {}, {}
+        accumulator = Totals()
         for unit in self.units:  # plan order, one summary in memory at a time
             files = store.read_json(unit_record_path(self.staging, unit))["files"]
             unit_files |= files
             summary_file = files[unit_summary_name(unit)]
             summary, unit_bands = store.load_unit_summary(unit_summary_path(self.staging, unit), summary_file["sha256"])
-            previous = totals.get(unit.scenario_id)
-            totals[unit.scenario_id] = summary if previous is None else aggregates.combine([previous, summary])
-            if unit_bands is not None:
-                band_stats[unit.scenario_id] = unit_bands
+            accumulator.add(unit, summary, unit_bands)
         self._remove_strays(unit_files)
-        provenance = self.spec.provenance
-        extra = {}
-        if self.spec.portfolio:
-            rows, firm_rows, exposure_rows = self._portfolio_rows(totals)
-            for name, table_rows in ((store.FIRMS_FILE, firm_rows), (store.EXPOSURES_FILE, exposure_rows)):
-                table = rows_table(table_rows, provenance)
-                store.write_table(self.staging / name, table)
-                extra[name] = store.file_record(self.staging, name, table.num_rows)
-        else:
-            rows = [
-                aggregates.finalize(totals[scenario.scenario_id], scenario.initial_debt) | self._base_case(scenario)
-                for scenario in self.scenarios
-            ]
-        store.write_table(self.staging / store.SCENARIOS_FILE, self._scenarios_table(rows, provenance))
-        bands_table = bands.bands_table(band_stats)
-        bands_table = bands_table.replace_schema_metadata(
-            store.with_provenance(bands_table.schema, provenance).metadata
-        )
-        store.write_table(self.staging / store.BANDS_FILE, bands_table)
-        tranches_table = self._tranches_table(totals, provenance)
-        store.write_table(self.staging / store.TRANCHES_FILE, tranches_table)
-        files = {
-            store.SCENARIOS_FILE: store.file_record(self.staging, store.SCENARIOS_FILE, len(rows)),
-            store.BANDS_FILE: store.file_record(self.staging, store.BANDS_FILE, bands_table.num_rows),
-            store.TRANCHES_FILE: store.file_record(self.staging, store.TRANCHES_FILE, tranches_table.num_rows),
-        } | extra
+        files = {}
+        tables = result_tables(self.spec, self.scenarios, self.record["sweep_keys"], accumulator)
+        for name, table in tables.items():
+            name = store.named(name, self.spec.format)
+            store.write_table(self.staging / name, table)
+            files[name] = store.file_record(self.staging, name, table.num_rows)
         parts = tuple(f"{folder}/" for folder in store.PART_DIRS)
         files |= {name: record for name, record in unit_files.items() if name.startswith(parts)}
+        # Timed over this session: from start (or resume) to now, and the paths it simulated.
         self.record = dict(self.record, status="complete", finished=_now(), files=files)
+        self.record |= timing(self.started, self.simulated_paths)
         store.write_json(self.staging / store.RUN_FILE, self.record)
-
-    def _base_case(self, scenario):  # single-firm runs only
-        """The scenario's deterministic plan (one path, every shock zero, no random event), as base_case_* columns."""
-        params = self.spec.params[scenario.scenario_id].copy()
-        params[L.BASE_CASE] = 1.0
-        outputs_float, outputs_int, _ = get_backend(self.spec.backend).simulate(
-            params, self.spec.horizon, self.spec.seed, self.spec.stream(scenario.scenario_id), 0, 1, 0, self.spec.dtype
-        )
-        outputs_float, outputs_int = to_host(outputs_float)[:, 0], to_host(outputs_int)[:, 0]
-        month, cause = int(outputs_int[L.OUT_DEFAULT_MONTH]), int(outputs_int[L.OUT_DEFAULT_CAUSE])
-        columns = {
-            "base_case_default_month": month if month > 0 else None,
-            "base_case_default_cause": L.CAUSE_NAMES[cause] if month > 0 else None,
-        }
-        for name in ("loss", "final_cash", "min_cash", "equity_value"):
-            columns[f"base_case_{name}"] = float(outputs_float[L.FLOAT_OUTPUT_NAMES.index(name)])
-        return columns
 
     def _remove_strays(self, unit_files):
         """Per-path files that no unit recorded (never results of this run) must not be published."""
         for folder in store.PART_DIRS:
-            for path in (self.staging / folder).iterdir() if (self.staging / folder).is_dir() else ():
-                if f"{folder}/{path.name}" not in unit_files:
+            for path in (self.staging / folder).rglob("*") if (self.staging / folder).is_dir() else ():
+                if path.is_file() and path.relative_to(self.staging).as_posix() not in unit_files:
                     path.unlink()
+            for partition in (self.staging / folder).glob("scenario_id=*"):  # a Parquet run's, left empty
+                if partition.is_dir() and not any(partition.iterdir()):
+                    partition.rmdir()
 
-    def _portfolio_rows(self, totals):
-        """(scenario rows, firm rows, exposure rows) of a portfolio run: the book, each firm, each exposure."""
-        rows, firm_rows, exposure_rows = [], [], []
-        for scenario in self.scenarios:
-            total = totals[scenario.scenario_id]
-            portfolio = scenario.config
-            amounts = [exposure.amount for exposure in portfolio.book]
-            row, by_exposure = book.finalize_book(total, amounts)
-            rows.append(row)
-            shares = portfolio.exposure_shares()
-            correlations = book.default_correlations(total["book_joint_defaults"], int(total["book_paths"]))
-            for index, (exposure, line) in enumerate(zip(portfolio.book, by_exposure, strict=True)):
-                firm, tranche, share = shares[index]
-                about = {"scenario_id": scenario.scenario_id, "exposure_id": index, "firm": firm}
-                about |= {"firm_name": exposure.firm, "tranche": tranche if tranche >= 0 else None}
-                exposure_rows.append(about | {"tranche_name": exposure.tranche, "share": share} | line)
-            for firm, config in enumerate(portfolio.firm_configs):
-                held = [line for line, (owner, _, _) in zip(by_exposure, shares, strict=True) if owner == firm]
-                firm_row = {"scenario_id": scenario.scenario_id, "firm": firm, "name": config.firm.name}
-                firm_row["config"] = json.dumps(config.model_dump(exclude={"sweep", "about", "simulation"}))
-                firm_row |= aggregates.finalize(firm_summary(total, firm), initial_debt(config))
-                firm_row["default_correlation"] = [None if np.isnan(c) else float(c) for c in correlations[firm]]
-                firm_row["book_amount"] = float(sum(line["amount"] for line in held))
-                firm_row["book_expected_loss"] = float(sum(line["expected_loss"] for line in held))
-                for name in aggregates.TAIL_LEVELS:
-                    parts = [line[f"cvar_contribution_{name}"] for line in held]
-                    firm_row[f"book_cvar_contribution_{name}"] = None if None in parts else float(sum(parts))
-                firm_rows.append(firm_row)
-        return rows, firm_rows, exposure_rows
 
-    def _tranches_table(self, totals, provenance):
-        """One row per scenario, firm and tranche: its name, pool, rank and aggregates."""
-        rows = []
-        for scenario in self.scenarios:
-            for firm, config in enumerate(scenario.firm_configs):
-                summary = totals[scenario.scenario_id]
-                if scenario.portfolio:
-                    summary = firm_summary(summary, firm)
-                debt = config.debt
-                commitments = [tranche.principal + tranche.commitment for tranche in debt]
-                for index, row in enumerate(aggregates.finalize_tranches(summary, commitments)):
-                    tranche = debt[index]
-                    about = {"scenario_id": scenario.scenario_id, "firm": firm, "firm_name": config.firm.name}
-                    about["tranche"] = index
-                    rows.append(about | {"name": tranche.name, "pool": tranche.pool, "rank": tranche.rank} | row)
-        schema = tranches_schema()
-        table = pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()
-        return table.replace_schema_metadata(store.with_provenance(table.schema, provenance).metadata)
+class Totals:
+    """The unit summaries of a run combined per scenario, in plan order, and each scenario's band statistics."""
 
-    def _scenarios_table(self, rows, provenance):
-        columns = {"scenario_id": pa.array([s.scenario_id for s in self.scenarios], pa.int32())}
-        for key in self.record["sweep_keys"]:
-            # The validated value, so that the column has the key's type whatever literal the sweep used.
-            columns[key] = pa.array([value_at(s.config.model_dump(), key) for s in self.scenarios])
-        columns["config"] = pa.array(
-            [json.dumps(s.config.model_dump(exclude={"sweep", "about"})) for s in self.scenarios]
-        )
-        for name in rows[0]:
-            values = [row[name] for row in rows]
-            # No value (None or NaN) is an Arrow null; a column of nothing but nulls is still float64.
-            column_type = COLUMN_TYPES.get(name) or (pa.float64() if all(v is None for v in values) else None)
-            columns[name] = pa.array(values, column_type, from_pandas=True)
-        table = pa.table(columns)
-        return table.replace_schema_metadata(store.with_provenance(table.schema, provenance).metadata)
+    def __init__(self):
+        self.summaries, self.band_stats = {}, {}
+
+    def add(self, unit, summary, band_stats):
+        previous = self.summaries.get(unit.scenario_id)
+        self.summaries[unit.scenario_id] = summary if previous is None else aggregates.combine([previous, summary])
+        if band_stats is not None:
+            self.band_stats[unit.scenario_id] = band_stats
+
+
+def result_tables(spec, scenarios, sweep_keys, totals):
+    """The run's tables from its :class:`Totals`: {file name: table}, named as Arrow files (SCENARIOS_FILE,
+    BANDS_FILE, TRANCHES_FILE, and a portfolio's FIRMS_FILE and EXPOSURES_FILE)."""
+    provenance = spec.provenance
+    tables = {}
+    if spec.portfolio:
+        rows, firm_rows, exposure_rows = _portfolio_rows(scenarios, totals.summaries)
+        tables[store.FIRMS_FILE] = rows_table(firm_rows, provenance, store.FIRMS_FILE)
+        tables[store.EXPOSURES_FILE] = rows_table(exposure_rows, provenance, store.EXPOSURES_FILE)
+    else:
+        rows = [
+            aggregates.finalize(totals.summaries[scenario.scenario_id], scenario.initial_debt)
+            | _base_case(spec, scenario)
+            for scenario in scenarios
+        ]
+    tables[store.SCENARIOS_FILE] = _scenarios_table(spec, scenarios, sweep_keys, rows)
+    bands_table = bands.bands_table(totals.band_stats)
+    tables[store.BANDS_FILE] = store.table_with_provenance(bands_table, provenance, name=store.BANDS_FILE)
+    tables[store.TRANCHES_FILE] = _tranches_table(scenarios, totals.summaries, provenance)
+    return tables
+
+
+def _base_case(spec, scenario):  # single-firm runs only
+    """The scenario's deterministic plan (one path, every shock zero, no random event), as base_case_* columns."""
+    params = spec.params[scenario.scenario_id].copy()
+    params[L.BASE_CASE] = 1.0
+    outputs_float, outputs_int, _ = get_backend(spec.backend).simulate(
+        params, spec.horizon, spec.seed, spec.stream(scenario.scenario_id), 0, 1, 0, spec.dtype
+    )
+    outputs_float, outputs_int = to_host(outputs_float)[:, 0], to_host(outputs_int)[:, 0]
+    month, cause = int(outputs_int[L.OUT_DEFAULT_MONTH]), int(outputs_int[L.OUT_DEFAULT_CAUSE])
+    columns = {
+        "base_case_default_month": month if month > 0 else None,
+        "base_case_default_cause": L.CAUSE_NAMES[cause] if month > 0 else None,
+    }
+    for name in ("loss", "final_cash", "min_cash", "equity_value"):
+        columns[f"base_case_{name}"] = float(outputs_float[L.FLOAT_OUTPUT_NAMES.index(name)])
+    return columns
+
+
+def _portfolio_rows(scenarios, totals):
+    """(scenario rows, firm rows, exposure rows) of a portfolio run: the book, each firm, each exposure."""
+    rows, firm_rows, exposure_rows = [], [], []
+    for scenario in scenarios:
+        total = totals[scenario.scenario_id]
+        portfolio = scenario.config
+        amounts = [exposure.amount for exposure in portfolio.book]
+        row, by_exposure = book.finalize_book(total, amounts)
+        rows.append(row)
+        shares = portfolio.exposure_shares()
+        correlations = book.default_correlations(total["book_joint_defaults"], int(total["book_paths"]))
+        for index, (exposure, line) in enumerate(zip(portfolio.book, by_exposure, strict=True)):
+            firm, tranche, share = shares[index]
+            about = {"scenario_id": scenario.scenario_id, "exposure_id": index, "firm": firm}
+            about |= {"firm_name": exposure.firm, "tranche": tranche if tranche >= 0 else None}
+            exposure_rows.append(about | {"tranche_name": exposure.tranche, "share": share} | line)
+        for firm, config in enumerate(portfolio.firm_configs):
+            held = [line for line, (owner, _, _) in zip(by_exposure, shares, strict=True) if owner == firm]
+            firm_row = {"scenario_id": scenario.scenario_id, "firm": firm, "name": config.firm.name}
+            firm_row["config"] = json.dumps(config.model_dump(exclude={"sweep", "about", "simulation"}))
+            firm_row |= aggregates.finalize(firm_summary(total, firm), initial_debt(config))
+            firm_row["default_correlation"] = [None if np.isnan(c) else float(c) for c in correlations[firm]]
+            firm_row["book_amount"] = float(sum(line["amount"] for line in held))
+            firm_row["book_expected_loss"] = float(sum(line["expected_loss"] for line in held))
+            for name in aggregates.TAIL_LEVELS:
+                parts = [line[f"cvar_contribution_{name}"] for line in held]
+                firm_row[f"book_cvar_contribution_{name}"] = None if None in parts else float(sum(parts))
+            firm_rows.append(firm_row)
+    return rows, firm_rows, exposure_rows
+
+
+def _tranches_table(scenarios, totals, provenance):
+    """One row per scenario, firm and tranche: its name, pool, rank and aggregates."""
+    rows = []
+    for scenario in scenarios:
+        for firm, config in enumerate(scenario.firm_configs):
+            summary = totals[scenario.scenario_id]
+            if scenario.portfolio:
+                summary = firm_summary(summary, firm)
+            debt = config.debt
+            commitments = [tranche.principal + tranche.commitment for tranche in debt]
+            for index, row in enumerate(aggregates.finalize_tranches(summary, commitments)):
+                tranche = debt[index]
+                about = {"scenario_id": scenario.scenario_id, "firm": firm, "firm_name": config.firm.name}
+                about["tranche"] = index
+                rows.append(about | {"name": tranche.name, "pool": tranche.pool, "rank": tranche.rank} | row)
+    schema = tranches_schema()
+    table = pa.Table.from_pylist(rows, schema=schema) if rows else schema.empty_table()
+    return store.table_with_provenance(table, provenance, name=store.TRANCHES_FILE)
+
+
+def _scenarios_table(spec, scenarios, sweep_keys, rows):
+    """One row per scenario: its id, swept values (SQL-safe column names), config (JSON) and aggregates."""
+    arrays = [pa.array([s.scenario_id for s in scenarios], pa.int32())]
+    fields = [pa.field("scenario_id", pa.int32())]
+    for index, (field, _) in enumerate(spec.swept_columns[0] if spec.swept_columns else ()):
+        fields.append(field)
+        arrays.append(pa.array([columns[index][1] for columns in spec.swept_columns], field.type))
+    fields.append(pa.field("config", pa.string()))
+    arrays.append(pa.array([json.dumps(s.config.model_dump(exclude={"sweep", "about"})) for s in scenarios]))
+    for name in rows[0]:
+        values = [row[name] for row in rows]
+        # No value (None or NaN) is an Arrow null; a column of nothing but nulls is still float64.
+        column_type = COLUMN_TYPES.get(name) or (pa.float64() if all(v is None for v in values) else None)
+        array = pa.array(values, column_type, from_pandas=True)
+        if name == "base_case_default_cause":  # a category, coded as the per-path default_cause is
+            codes = pa.array([None if v is None else L.CAUSE_NAMES.index(v) for v in values], pa.int8())
+            array = pa.DictionaryArray.from_arrays(codes, pa.array(L.CAUSE_NAMES, pa.string()))
+        fields.append(pa.field(name, array.type))
+        arrays.append(array)
+    return pa.Table.from_arrays(arrays, schema=store.with_provenance(pa.schema(fields), spec.provenance))
 
 
 COLUMN_TYPES = {
@@ -535,8 +600,9 @@ def tranches_schema():
     return pa.schema(fields)
 
 
-def rows_table(rows, provenance):
-    """An Arrow table of ``rows`` (dicts) with the run's provenance; a column of nothing but nulls is float64."""
+def rows_table(rows, provenance, file_name=None):
+    """An Arrow table of ``rows`` (dicts) with the run's provenance (and its fields' units: ``file_name``, its file); a
+    column of nothing but nulls is float64."""
     names = list(rows[0]) if rows else []
     columns = {}
     for name in names:
@@ -544,7 +610,7 @@ def rows_table(rows, provenance):
         column_type = COLUMN_TYPES.get(name) or (pa.float64() if all(v is None for v in values) else None)
         columns[name] = pa.array(values, column_type, from_pandas=True)
     table = pa.table(columns) if columns else pa.table({"scenario_id": pa.array([], pa.int32())})
-    return table.replace_schema_metadata(store.with_provenance(table.schema, provenance).metadata)
+    return store.table_with_provenance(table, provenance, name=file_name)
 
 
 def value_at(document, dotted_key):
@@ -557,7 +623,7 @@ def value_at(document, dotted_key):
 def provenance_of(record):
     keys = ("gpu_stress_version", "created", "command", "simulation", "backend", "backend_reason", "device")
     keys += ("chunk_paths", "write_paths", "table", "sweeps", "versions", "run_id", "stream_layout")
-    return {key: record[key] for key in keys}
+    return {key: record[key] for key in keys} | {"format": store.run_format(record)}
 
 
 def versions():
@@ -577,14 +643,10 @@ def _now():
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
-def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=False, command=""):
-    """Validate everything, then create ``output``'s staging directory, locked; returns a :class:`Run`.
-
-    Nothing is written before the configuration, sweep, backend and output are
-    known to be good, so bad input leaves no directory behind. ``overwrite``
-    replaces only a directory that gpu-stress wrote (and an unfinished run of
-    it that no process is writing).
-    """
+def plan(table, sweeps=(), backend="auto", write_paths=True, format="arrow", command=""):
+    """Validate a run's configuration, sweeps and backend; returns (run record, scenarios). Writes nothing."""
+    if format not in store.FORMATS:
+        raise RunError(f"format: {format!r} is not one of {', '.join(store.FORMATS)}")
     base, scenarios = expand(table, sweeps)
     backend_name, reason = choose_backend(backend)
     engine_backend = get_backend(backend_name)
@@ -594,14 +656,11 @@ def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=
     if scenarios[0].portfolio and not simulation.chunk_paths:  # every firm's outputs are live together
         chunk_paths = max(1, chunk_paths // len(scenarios[0].firm_configs))
     chunk_paths = max(chunk_paths, min(simulation.band_paths, simulation.paths))
-
-    final = Path(output).resolve()  # workers elsewhere must find the same directory
-    staging = store.staging_dir(final)
-    if final.exists():
-        refusal = store.replace_refusal(final, overwrite)
-        if refusal:
-            raise RunError(refusal)
-    _clear_unfinished(staging, overwrite)
+    sweep_keys = list(dict(base.sweep) | dict(sweeps))
+    columns = [store.sweep_column(key) for key in sweep_keys]
+    for key, column in zip(sweep_keys, columns, strict=True):
+        if columns.count(column) > 1:
+            raise RunError(f"sweep.{key}: its column name {column} is another swept key's too")
     record = {
         "status": "running",
         "gpu_stress_version": __version__,
@@ -609,19 +668,39 @@ def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=
         "command": command,
         "simulation": simulation.model_dump(),
         "scenarios": [{"scenario_id": s.scenario_id, **s.values} for s in scenarios],
-        "sweep_keys": list(dict(base.sweep) | dict(sweeps)),
+        "sweep_keys": sweep_keys,
         "backend": backend_name,
         "backend_reason": reason,
         "device": engine_backend.device(),
         "chunk_paths": chunk_paths,
         "write_paths": write_paths,
-        "overwrite": overwrite,
+        "format": format,
         "run_id": uuid.uuid4().hex,
         "stream_layout": L.STREAM_LAYOUT_VERSION,
         "table": table,
         "sweeps": [[key, values] for key, values in sweeps],
         "versions": versions(),
     }
+    return record, scenarios
+
+
+def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=False, command="", format="arrow"):
+    """Validate everything, then create ``output``'s staging directory, locked; returns a :class:`Run`.
+
+    Nothing is written before the configuration, sweep, backend and output are
+    known to be good, so bad input leaves no directory behind. ``overwrite``
+    replaces only a directory that gpu-stress wrote (and an unfinished run of
+    it that no process is writing). ``format``: "arrow" (IPC files) or "parquet".
+    """
+    record, scenarios = plan(table, sweeps, backend, write_paths, format, command)
+    record["overwrite"] = overwrite
+    final = Path(output).resolve()  # workers elsewhere must find the same directory
+    staging = store.staging_dir(final)
+    if final.exists():
+        refusal = store.replace_refusal(final, overwrite)
+        if refusal:
+            raise RunError(refusal)
+    _clear_unfinished(staging, overwrite)
     if final.exists():
         store.tidy(final)
     # The staging directory appears whole, with its run.json and its lock, or not at all.
@@ -642,6 +721,49 @@ def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=
             raise RunError(f"output: cannot create {staging}: {error.strerror or error}") from None
         raise
     return Run(record, staging, lock)
+
+
+def run_in_memory(table, sweeps=(), backend="auto", write_paths=True, command="", progress=None, on_start=None):
+    """Run in this process and keep everything in memory: returns (run record, {file name: table}).
+
+    The tables are those a results directory holds (``SCENARIOS_FILE``, ...;
+    with ``write_paths`` also ``PATHS_DIR``, ``TRANCHES_DIR`` and a portfolio's
+    ``PORTFOLIO_DIR``, each one table of every chunk's rows in plan order),
+    computed as a run on disk computes them, so they equal its files' tables.
+    Nothing is written anywhere. ``on_start(record)`` is called once the run is planned, and
+    ``progress(paths_done, paths_total)`` after each chunk.
+    """
+    record, scenarios = plan(table, sweeps, backend, write_paths, command=command)
+    if on_start is not None:
+        on_start(record)
+    spec = make_spec(record, scenarios, directory=None)
+    started = time.perf_counter()
+    totals, parts = Totals(), {}
+    units = plan_units(len(scenarios), record["simulation"]["paths"], record["chunk_paths"])
+    done, total = 0, sum(unit.paths for unit in units)
+    for unit in units:
+        result = simulate_unit(spec, unit)
+        summary, band_stats = store.unit_summary_from_bytes(store.unit_summary_bytes(result.summary, result.band_stats))
+        totals.add(unit, summary, band_stats)
+        for folder, part in result.tables.items():
+            parts.setdefault(folder, []).append(part)
+        done += unit.paths
+        if progress is not None:
+            progress(done, total)
+    tables = result_tables(spec, scenarios, record["sweep_keys"], totals)
+    tables |= {folder: pa.concat_tables(pieces) for folder, pieces in parts.items()}
+    record |= {"status": "complete", "finished": _now()} | timing(started, total)
+    return record, tables
+
+
+def timing(started, paths):
+    """{elapsed_s, paths_simulated, paths_per_s} of ``paths`` simulated since ``started`` (``time.perf_counter()``)."""
+    elapsed = time.perf_counter() - started
+    return {
+        "elapsed_s": round(elapsed, 3),
+        "paths_simulated": paths,
+        "paths_per_s": round(paths / max(elapsed, 1e-9), 1),
+    }
 
 
 def _clear_unfinished(staging, overwrite):

@@ -136,6 +136,9 @@ def plot(directory, output, kind="all", scenario_id=0, x_key=None, y_key=None):
         raise PlotError(f"output: {output}: unsupported file type (use {', '.join(FORMATS)})")
     record, table = load_scenarios(directory)
     scenarios = table.to_pydict()
+    sweep_keys = record.get("sweep_keys", [])
+    for key in sweep_keys:  # by their dotted keys, as the user names them (columns: SQL-safe names)
+        scenarios.setdefault(key, scenarios.get(store.sweep_column(key)))
     portfolio = "firms" in record.get("table", {})
     if portfolio:  # the book's loss; its "PD" is that of at least one default
         scenarios["pd"] = scenarios["pd_any_default"]
@@ -143,13 +146,12 @@ def plot(directory, output, kind="all", scenario_id=0, x_key=None, y_key=None):
     if scenario_id not in scenarios["scenario_id"]:
         raise PlotError(f"scenario: no scenario {scenario_id} (there are {len(scenarios['scenario_id'])})")
     row = {name: values[scenarios["scenario_id"].index(scenario_id)] for name, values in scenarios.items()}
-    sweep_keys = record.get("sweep_keys", [])
     if kind == "heatmap" or (kind == "all" and len(sweep_keys) >= 2):
         x_key = x_key or (sweep_keys[0] if sweep_keys else None)
         y_key = y_key or (sweep_keys[1] if len(sweep_keys) > 1 else None)
         if x_key not in sweep_keys or y_key not in sweep_keys or x_key == y_key:
             raise PlotError(f"heatmap: needs two swept keys (this run swept: {', '.join(sweep_keys) or 'none'})")
-    bands = _bands_columns(directory) if kind in ("fan", "all") else None
+    bands = _bands_columns(directory, record) if kind in ("fan", "all") else None
     has_bands = bands is not None and bool(np.any(bands["scenario_id"] == scenario_id))
     if kind == "fan" and not has_bands:
         raise PlotError("fan: this run tracked no paths for fan charts (simulation.band_paths = 0)")
@@ -186,7 +188,7 @@ def plot(directory, output, kind="all", scenario_id=0, x_key=None, y_key=None):
     return output
 
 
-def _bands_columns(directory):
+def _bands_columns(directory, record):
     """bands.arrow as a dict of numpy columns."""
-    table = store.read_table(Path(directory) / store.BANDS_FILE)
+    table = store.read_result(directory, store.BANDS_FILE, record)
     return {name: np.asarray(table[name].to_numpy(zero_copy_only=False)) for name in table.column_names}

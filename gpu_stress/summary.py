@@ -4,9 +4,12 @@ import json
 import math
 from pathlib import Path
 
+from rich.cells import cell_len
+
+from .config.load import did_you_mean
 from .kernels.layout import CAUSE_NAMES, CREDIT_CAUSES
-from .results import store
-from .results.store import ResultsError, without_nan
+from .results import fields, store
+from .results.store import ResultsError, sweep_column, without_nan
 from .results.verify import load_run_record
 
 CAUSE_COLUMNS = tuple(f"defaults_{CAUSE_NAMES[cause]}" for cause in CREDIT_CAUSES)
@@ -15,7 +18,7 @@ CAUSE_COLUMNS = tuple(f"defaults_{CAUSE_NAMES[cause]}" for cause in CREDIT_CAUSE
 def load_scenarios(directory):
     """(run record, scenarios table) of a finished results directory."""
     record = load_run_record(directory)
-    table = store.read_table(Path(directory) / store.SCENARIOS_FILE)
+    table = store.read_result(directory, store.SCENARIOS_FILE, record)
     if "scenario_id" not in table.column_names or table.num_rows == 0:
         raise ResultsError(f"{Path(directory) / store.SCENARIOS_FILE}: not a gpu-stress scenarios table")
     return record, table
@@ -23,8 +26,8 @@ def load_scenarios(directory):
 
 def load_tranches(directory):
     """The tranches table of a finished results directory (one row per scenario and tranche)."""
-    load_run_record(directory)
-    path = Path(directory) / store.TRANCHES_FILE
+    record = load_run_record(directory)
+    path = Path(directory) / store.named(store.TRANCHES_FILE, store.run_format(record))
     if not path.exists():
         raise ResultsError(f"{path}: missing (results written before gpu-stress 0.4 have no tranche table)")
     return store.read_table(path)
@@ -50,11 +53,14 @@ def tranche_display_rows(rows, sweep_keys, scenarios):
     swept = {row["scenario_id"]: row for row in scenarios}
     several_firms = any(row.get("firm") for row in rows)  # a portfolio's tranches: say whose
     display = ((("firm", "firm_name"),) if several_firms else ()) + TRANCHE_DISPLAY
-    labels = ["scenario", *(".".join(key.split(".")[-2:]) for key in sweep_keys)]
+    labels = ["scenario", *(sweep_label(key) for key in sweep_keys)]
     labels += [label for label, _ in display]
     cells = []
     for row in rows:
-        line = [str(row["scenario_id"]), *(format_cell(key, swept[row["scenario_id"]][key]) for key in sweep_keys)]
+        line = [
+            str(row["scenario_id"]),
+            *(format_cell(key, swept_value(swept[row["scenario_id"]], key)) for key in sweep_keys),
+        ]
         for _, column in display:
             if column == "pd_ci":
                 line.append(format_pd_interval(row))
@@ -66,21 +72,128 @@ def tranche_display_rows(rows, sweep_keys, scenarios):
     return labels, cells
 
 
-def scenario_rows(record, table, sort=None, descending=False):
-    """Rows as dicts (without the per-scenario config), optionally sorted by a column."""
+def scenario_rows(record, table, sort=None, descending=False, display=None):
+    """Rows as dicts (without the per-scenario config), optionally sorted by a column.
+
+    ``sort`` is a column name or a label the table shows (``PD``, ``CVaR 99%``, a swept key's,
+    ``year 3``), in any case; ``display``: the (label, column) pairs of the table shown
+    (default: the scenarios table's).
+    """
     hidden = [name for name in table.column_names if name == "config" or name.startswith("loss_histogram")]
     rows = table.drop_columns(hidden).to_pylist()
     if sort is not None:
-        if sort not in table.column_names:
-            raise ResultsError(f"sort: no column {sort!r} (columns: {', '.join(table.column_names)})")
+        shown = DISPLAY if display is None else display
+        column, index = sort_column(sort, rows[0], record.get("sweep_keys", []), shown)
 
-        def missing(value):
-            return value is None or (isinstance(value, float) and math.isnan(value))
+        def value(row):
+            return row[column] if index is None else row[column][index]
 
-        present = [row for row in rows if not missing(row[sort])]
-        present.sort(key=lambda row: row[sort], reverse=descending)
-        rows = present + [row for row in rows if missing(row[sort])]  # missing values last either way
+        def missing(item):
+            return item is None or (isinstance(item, float) and math.isnan(item))
+
+        present = [row for row in rows if not missing(value(row))]
+        present.sort(key=value, reverse=descending)
+        rows = present + [row for row in rows if missing(value(row))]  # missing values last either way
     return rows
+
+
+# The column that a cell showing several sorts by.
+SORTED_BY = {"pd_ci": "pd_ci_low", "base_case": "base_case_default_month"}
+
+
+def sort_column(name, row, sweep_keys, display):
+    """(column, index into its list or None) that ``summarize --sort NAME`` sorts by.
+
+    NAME is a label the table shows or a column name, in any case; anything else is a
+    one-line :class:`ResultsError` listing the valid names.
+    """
+    labels = {"scenario": "scenario_id"}
+    swept = {key: next((column for column in (sweep_column(key), key) if column in row), key) for key in sweep_keys}
+    labels |= {sweep_label(key): column for key, column in swept.items()}
+    labels |= {label: SORTED_BY.get(column, column) for label, column in display}
+    labels = {label: column for label, column in labels.items() if column in row}
+    years = len(row["pd_by_year"]) if isinstance(row.get("pd_by_year"), list) else 0
+    year_labels = {f"year {year}": ("pd_by_year", year - 1) for year in range(1, years + 1)}
+    choices = {label.lower(): (column, None) for label, column in labels.items()} | year_labels
+    choices |= {column.lower(): (column, None) for column in row}
+    choices |= {key.lower(): (column, None) for key, column in swept.items() if column in row}  # the dotted key
+    wanted = name.strip().lower()
+    if wanted in choices:
+        return choices[wanted]
+    shown = [*labels, *year_labels]
+    hint = did_you_mean(name, [*shown, *row])
+    raise ResultsError(
+        f"sort: no column {name!r}{hint} (choose from the labels {', '.join(shown)}; or the columns {', '.join(row)})"
+    )
+
+
+def sweep_label(key):
+    """The label of a swept key's column: its last two parts (``price.drift``)."""
+    return ".".join(key.split(".")[-2:])
+
+
+def table_layout(labels, cells, sweep_keys, width=None):
+    """(the width of each column, the columns of each table): how a table is printed in ``width``
+    characters (None: whole, however wide), no row ever wrapped.
+
+    A table too wide is split into several, each repeating at its left the columns that name a
+    row (the scenario, the swept values, and the firm and tranche where it has them). Where these
+    leave no room even then, long labels wrap onto more lines, and then the swept values are
+    shown once, in the first table (the scenario number names them in the others), and last a
+    column too wide for the room beside them is narrowed to it, its label folded and its cells,
+    if they are wider still, cut short with an ellipsis.
+    """
+    natural = column_widths(labels, cells)
+    everything = [list(range(len(labels)))]
+    if width is None or table_width(natural) <= width:
+        return natural, everything
+    swept = {sweep_label(key) for key in sweep_keys}
+    keys = [0] if labels[0] == "scenario" else []
+    while keys and len(keys) < len(labels) and labels[len(keys)] in swept | {"firm", "tranche"}:
+        keys.append(len(keys))
+    named = [index for index in keys if labels[index] not in swept]  # the scenario, firm and tranche
+    widest = [max([1, *(cell_len(line[index]) for line in cells)]) for index in range(len(labels))]
+    compact = [max(widest[index], *(cell_len(word) for word in label.split())) for index, label in enumerate(labels)]
+    room = width - table_width([natural[index] for index in named]) - 3  # for one more column
+    squeezed = [natural[i] if i in named else max(1, min(compact[i], room)) for i in range(len(labels))]
+    tries = [(natural, keys), (compact, keys), (natural, named), (compact, named), (squeezed, named)]
+    for widths, repeated in tries:
+        blocks = _column_blocks(widths, repeated, width)
+        if all(table_width([widths[index] for index in block]) <= width for block in blocks):
+            break
+    return widths, blocks  # the last try, if none fits: rich squeezes what is still too wide
+
+
+def _column_blocks(widths, repeated, width):
+    """Columns of each table: ``repeated`` at the left of each, then as many of the others, in order, as fit."""
+    blocks, current = [], list(repeated)
+    for index in range(len(widths)):
+        if index in repeated:
+            continue
+        if len(current) > len(repeated) and table_width([widths[i] for i in [*current, index]]) > width:
+            blocks.append(current)
+            current = list(repeated)
+        current.append(index)
+    blocks.append(current)
+    return blocks
+
+
+def table_width(widths):
+    """Characters a rich Table of columns of these widths takes: one space of padding on either
+    side of each cell, one border between the columns and one at either edge (the default box)."""
+    return sum(widths) + 3 * len(widths) + 1
+
+
+def column_widths(labels, cells):
+    """The width of each column: its widest cell or its label (no cell is wrapped)."""
+    return [max([cell_len(label), *(cell_len(line[index]) for line in cells)]) for index, label in enumerate(labels)]
+
+
+def swept_value(row, key):
+    """The value of swept key ``key`` in a scenarios row (its column is ``sweep_column(key)``; the dotted key in
+    results before 0.6)."""
+    column = sweep_column(key)
+    return row[column] if column in row else row[key]
 
 
 def summary_json(record, rows, key="scenarios"):
@@ -126,13 +239,14 @@ DISPLAY = (
 def display_rows(rows, sweep_keys, all_columns=False):
     """(labels, rows of strings) for the terminal table."""
     if all_columns:
-        shown = [(name, name) for name in rows[0] if name != "scenario_id" and name not in sweep_keys]
+        swept = {sweep_column(key) for key in sweep_keys} | set(sweep_keys)
+        shown = [(name, name) for name in rows[0] if name != "scenario_id" and name not in swept]
     else:
         shown = list(DISPLAY)
-    labels = ["scenario", *(".".join(key.split(".")[-2:]) for key in sweep_keys), *(label for label, _ in shown)]
+    labels = ["scenario", *(sweep_label(key) for key in sweep_keys), *(label for label, _ in shown)]
     cells = []
     for row in rows:
-        line = [str(row["scenario_id"]), *(format_cell(key, row[key]) for key in sweep_keys)]
+        line = [str(row["scenario_id"]), *(format_cell(key, swept_value(row, key)) for key in sweep_keys)]
         for _, column in shown:
             if column == "pd_ci":
                 line.append(format_pd_interval(row))
@@ -156,10 +270,10 @@ def format_base_case(row):
 def pd_by_year_rows(rows, sweep_keys, all_columns=False):
     """(labels, rows of strings): cumulative PD at the end of each year."""
     years = len(rows[0]["pd_by_year"])
-    labels = ["scenario", *(".".join(key.split(".")[-2:]) for key in sweep_keys)]
+    labels = ["scenario", *(sweep_label(key) for key in sweep_keys)]
     labels += [f"year {year}" for year in range(1, years + 1)]
     cells = [
-        [str(row["scenario_id"]), *(format_cell(key, row[key]) for key in sweep_keys)]
+        [str(row["scenario_id"]), *(format_cell(key, swept_value(row, key)) for key in sweep_keys)]
         + [format_share(share) for share in row["pd_by_year"]]
         for row in rows
     ]
@@ -167,16 +281,19 @@ def pd_by_year_rows(rows, sweep_keys, all_columns=False):
 
 
 def format_cell(column, value):
-    if column in ("pd", "pd_ci_low", "pd_ci_high", "mean_lgd", "expected_loss_rate"):
+    """A value for the terminal, formatted by its column's unit (the ``unit`` in its field metadata)."""
+    found = fields.lookup(column)
+    unit = found[0] if found else None
+    if isinstance(value, list):
+        return " ".join(format_cell(column, item) for item in value)
+    if unit == "share":
         return format_share(value)
-    if column.startswith(("expected_loss", "loss_", "mean_ead", "equity_", "initial_debt")):
+    if unit == "USD":
         return format_money(value)
-    if column == "pd_by_year":
-        return " ".join(format_share(share) for share in value)
+    if isinstance(value, int) and not isinstance(value, bool) and unit in ("count", "GPU"):
+        return f"{value:,}"
     if isinstance(value, float):
         return f"{value:.4g}"
-    if isinstance(value, int) and not isinstance(value, bool) and column in ("paths", "defaults"):
-        return f"{value:,}"
     return str(value)
 
 
@@ -193,9 +310,17 @@ def load_portfolio(directory):
     record, table = load_scenarios(directory)
     if not is_portfolio_run(record):
         raise ResultsError(f"{directory}: not a portfolio run (its configuration lists no [[firms]])")
-    firms = store.read_table(Path(directory) / store.FIRMS_FILE).to_pylist()
-    exposures = store.read_table(Path(directory) / store.EXPOSURES_FILE).to_pylist()
+    firms = store.read_result(directory, store.FIRMS_FILE, record).to_pylist()
+    exposures = store.read_result(directory, store.EXPOSURES_FILE, record).to_pylist()
     return record, scenario_rows(record, table), firms, exposures
+
+
+def portfolio_document(record, book_rows, firm_rows, exposure_rows):
+    """The JSON ``summarize --json`` prints for a portfolio run."""
+    keys = ("gpu_stress_version", "created", "backend", "device", "simulation")
+    document = {"run": {name: record.get(name) for name in keys}, "portfolio": book_rows}
+    document |= {"firms": firm_rows, "exposures": exposure_rows}
+    return json.dumps(without_nan(document), indent=2)
 
 
 # (label, column) of the tables of a portfolio run.
@@ -256,9 +381,12 @@ def portfolio_tables(book_rows, firm_rows, exposure_rows, sweep_keys, detail=Fal
     swept = {row["scenario_id"]: row for row in book_rows}
 
     def table(title, display, rows):
-        labels = ["scenario", *(".".join(key.split(".")[-2:]) for key in sweep_keys), *(label for label, _ in display)]
+        labels = ["scenario", *(sweep_label(key) for key in sweep_keys), *(label for label, _ in display)]
         cells = [
-            [str(row["scenario_id"]), *(format_cell(key, swept[row["scenario_id"]][key]) for key in sweep_keys)]
+            [
+                str(row["scenario_id"]),
+                *(format_cell(key, swept_value(swept[row["scenario_id"]], key)) for key in sweep_keys),
+            ]
             + [_portfolio_cell(column, row) for _, column in display]
             for row in rows
         ]

@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from .backends import get_backend
-from .engine import stream_of, unit_holding, unit_paths_name
+from .engine import stream_of, unit_holding
 from .errors import UserError
 from .kernels import layout as L
 from .params import parameter_vector
@@ -98,7 +98,7 @@ def trace_path(directory, scenario_id, path_id, backend=None, base_case=False):
     if base_case:
         matches = _matches_base_case(Path(directory), scenario_id, row.to_pylist()[0])
     else:
-        stored = _stored_row(Path(directory), record, unit, path_id)
+        stored = _stored_row(Path(directory), record, unit, path_id, row.schema)
         matches = None if stored is None else stored.equals(row)
     tranches = [tranche.get("name", f"tranche {index}") for index, tranche in enumerate(config.model_dump()["debt"])]
     return Trace(
@@ -127,7 +127,7 @@ def _tranche_outcomes(outputs_float, outputs_int, names):
 
 
 def _matches_base_case(directory, scenario_id, outputs):
-    table = store.read_table(directory / store.SCENARIOS_FILE)
+    table = store.read_result(directory, store.SCENARIOS_FILE, load_run_record(directory))
     if "base_case_final_cash" not in table.column_names:
         return None
     stored = table.filter(pc.equal(table["scenario_id"], scenario_id)).to_pylist()[0]
@@ -135,12 +135,17 @@ def _matches_base_case(directory, scenario_id, outputs):
     return all(stored[f"base_case_{name}"] == outputs[name] for name in names)
 
 
-def _stored_row(directory, record, unit, path_id):
+def _stored_row(directory, record, unit, path_id, schema):
+    """The stored row of ``path_id`` as a table of ``schema`` (a Parquet part holds it without scenario_id)."""
     if not record.get("write_paths"):
         return None
-    table = store.read_table(directory / unit_paths_name(unit))
+    table = store.read_table(
+        directory / store.part_name(store.PATHS_DIR, unit.name, unit.scenario_id, store.run_format(record))
+    )
     row = table.filter(pc.equal(table["path_id"], path_id))
-    return row.replace_schema_metadata(None)
+    if "scenario_id" not in row.column_names:
+        row = row.add_column(0, "scenario_id", pa.array([unit.scenario_id] * row.num_rows, pa.int32()))
+    return row.select(schema.names).cast(schema)
 
 
 def _statement_table(statement, tranches):
@@ -165,7 +170,7 @@ def worst_paths(directory, count, scenario_id=None):
     record = _single_firm_record(directory)
     if not record.get("write_paths"):
         raise TraceError(f"--worst: {directory} has no per-path files (the run used --no-paths)")
-    dataset = ds.dataset(Path(directory) / store.PATHS_DIR, format="ipc")
+    dataset = store.parts_dataset(directory, store.PATHS_DIR, record)
     filter_ = None if scenario_id is None else ds.field("scenario_id") == scenario_id
     columns = ["scenario_id", "path_id", "loss", "ead", "default_month", "default_cause"]
     table = dataset.to_table(columns=columns, filter=filter_)

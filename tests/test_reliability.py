@@ -330,8 +330,8 @@ def test_sweep_values_of_another_literal_type_are_stored_in_the_keys_type(tmp_pa
     sweep = ["--sweep", "firm.cash=100000000,2.5e8", "--sweep", "firm.gpus=8000,9000"]
     assert invoke("run", *SMALL, *sweep, "-o", output).exit_code == 0
     scenarios = ds.dataset(output / "scenarios.arrow", format="ipc").to_table()
-    assert str(scenarios.schema.field("firm.cash").type) == "double"
-    assert str(scenarios.schema.field("firm.gpus").type) == "int64"
+    assert str(scenarios.schema.field("firm_cash").type) == "double"
+    assert str(scenarios.schema.field("firm_gpus").type) == "int64"
 
 
 # --- leftovers --------------------------------------------------------------------------------------------

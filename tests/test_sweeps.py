@@ -53,8 +53,8 @@ def test_a_3_by_4_sweep_runs_in_one_command(sweep):
     scenarios = read_ipc(sweep / "scenarios.arrow").to_pydict()
     assert scenarios["scenario_id"] == list(range(12))
     # The last key varies fastest.
-    assert scenarios["market.price.drift"] == [drift for drift in DRIFTS for _ in UTILIZATION_MEANS]
-    assert scenarios["market.utilization.mean"] == list(UTILIZATION_MEANS) * len(DRIFTS)
+    assert scenarios["market_price_drift"] == [drift for drift in DRIFTS for _ in UTILIZATION_MEANS]
+    assert scenarios["market_utilization_mean"] == list(UTILIZATION_MEANS) * len(DRIFTS)
     assert all(paths == 4000 for paths in scenarios["paths"])
     bands = read_ipc(sweep / "bands.arrow")
     assert sorted(set(bands["scenario_id"].to_pylist())) == list(range(12))
@@ -64,7 +64,7 @@ def test_pd_is_monotone_along_the_drift_axis_in_every_row(sweep):
     scenarios = read_ipc(sweep / "scenarios.arrow").to_pydict()
     pd = dict(
         zip(
-            zip(scenarios["market.price.drift"], scenarios["market.utilization.mean"], strict=True),
+            zip(scenarios["market_price_drift"], scenarios["market_utilization_mean"], strict=True),
             scenarios["pd"],
             strict=True,
         )

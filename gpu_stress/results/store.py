@@ -26,6 +26,11 @@ its record (``.json``: sha256, size and rows of the chunk's files), written
 last. A chunk counts as done only if its record exists and every file it
 names still matches; ``--resume`` recomputes any other. Every file is written
 under a temporary name and renamed into place.
+
+A Parquet run (``--format parquet``, run.json ``"format": "parquet"``) names
+its tables ``scenarios.parquet`` and so on, and keeps each per-path folder as
+a hive-partitioned dataset, ``paths/scenario_id=K/part-*.parquet``, whose
+files hold the scenario's swept values as columns instead of ``scenario_id``.
 """
 
 import errno
@@ -34,6 +39,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import socket
 import uuid
@@ -41,9 +47,12 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
 
 from ..errors import UserError
 from ..kernels import layout as L
+from .fields import describe
 from .histogram import Histogram
 
 RUN_FILE = "run.json"
@@ -57,6 +66,8 @@ EXPOSURES_FILE = "exposures.arrow"
 PORTFOLIO_DIR = "portfolio"
 PART_DIRS = (PATHS_DIR, TRANCHES_DIR, PORTFOLIO_DIR)  # the per-chunk files of a run
 UNITS_DIR = "units"
+# The format of a run's tables: Arrow IPC files, or Parquet with hive-partitioned per-path datasets.
+FORMATS = ("arrow", "parquet")
 LOCK_FILE = "lock"
 PROVENANCE_KEY = b"gpu_stress.provenance"
 STAGING_SUFFIX = ".partial"
@@ -129,10 +140,47 @@ def read_json(path):
         raise ResultsError(f"{path}: not readable JSON ({_reason(error)})") from None
 
 
+def named(name, format):
+    """A table's file name (e.g. ``SCENARIOS_FILE``) in a run's ``format``: scenarios.arrow or scenarios.parquet."""
+    return str(Path(name).with_suffix(f".{format}"))
+
+
+def run_format(record):
+    """The format a run's tables are in (results before 0.6 are all Arrow)."""
+    return record.get("format", "arrow")
+
+
+def part_name(folder, unit_name, scenario_id, format):
+    """A chunk's per-path file: ``paths/part-U.arrow``, or ``paths/scenario_id=K/part-U.parquet`` (hive)."""
+    if format == "parquet":
+        return f"{folder}/scenario_id={scenario_id}/part-{unit_name}.parquet"
+    return f"{folder}/part-{unit_name}.arrow"
+
+
+def parquet_part(table, swept_columns):
+    """A per-path table as its hive partition holds it: no scenario_id (the folder names it), the swept values as
+    columns (``swept_columns``: [(field, value)], so that SQL engines can group by them)."""
+    table = table.drop_columns(["scenario_id"])
+    for field, value in swept_columns:
+        table = table.append_column(field, pa.array(np.full(table.num_rows, value), field.type))
+    return table
+
+
+def sweep_column(key):
+    """The column of swept config key ``key`` (``market.regime.glut.drift`` -> ``market_regime_glut_drift``): a
+    name SQL engines take unquoted; the field's metadata keeps the dotted key."""
+    name = re.sub(r"\W", "_", key)
+    return f"_{name}" if name[:1].isdigit() else name
+
+
 def write_table(path, table):
+    """Write ``table`` atomically as Arrow IPC (zstd), or as Parquet if ``path`` ends in .parquet."""
     options = pa.ipc.IpcWriteOptions(compression=_COMPRESSION)
 
     def write(target):
+        if Path(path).suffix == ".parquet":
+            pq.write_table(table, str(target), compression=_COMPRESSION)
+            return
         with (
             pa.OSFile(str(target), "wb") as sink,
             pa.ipc.new_file(sink, table.schema, options=options) as writer,
@@ -143,14 +191,58 @@ def write_table(path, table):
 
 
 def read_table(path):
-    """An Arrow IPC file; a missing or damaged file is a :class:`ResultsError` naming it."""
+    """An Arrow IPC (or .parquet) file; a missing or damaged file is a :class:`ResultsError` naming it."""
     try:
+        if Path(path).suffix == ".parquet":
+            return pq.ParquetFile(str(path)).read()
         with pa.memory_map(str(path)) as source:
             return pa.ipc.open_file(source).read_all()
     except FileNotFoundError:
         raise ResultsError(f"{path}: missing") from None
     except (OSError, pa.ArrowException) as error:
         raise ResultsError(f"{path}: not a readable Arrow file ({_reason(error)})") from None
+
+
+def table_rows(path):
+    """The number of rows of a table file (a Parquet file's from its footer)."""
+    if Path(path).suffix == ".parquet":
+        return pq.ParquetFile(str(path)).metadata.num_rows
+    return read_table(path).num_rows
+
+
+def read_result(directory, name, record):
+    """Table ``name`` (e.g. ``SCENARIOS_FILE``) of a results directory, in its recorded format."""
+    return read_table(Path(directory) / named(name, run_format(record)))
+
+
+def read_parts(directory, folder, record):
+    """Every per-path row of a run in ``folder`` as one table, in plan order (scenario, then path), laid out as
+    an Arrow run's parts are (a Parquet part's scenario_id back in front, its swept-value columns left out)."""
+    from . import fields
+
+    path = Path(directory) / folder
+    if run_format(record) != "parquet":
+        return ds.dataset(sorted(map(str, path.glob("part-*.arrow"))), format="ipc").to_table()
+    swept = {sweep_column(key) for key in record.get("sweep_keys", [])}
+    scenario_field = fields.describe(pa.schema([pa.field("scenario_id", pa.int32(), nullable=False)])).field(0)
+    pieces = []
+    for partition in sorted(path.glob("scenario_id=*"), key=lambda entry: int(entry.name.partition("=")[2])):
+        scenario_id = int(partition.name.partition("=")[2])
+        for part in sorted(partition.glob("part-*.parquet")):
+            table = read_table(part)
+            table = table.drop_columns([name for name in table.column_names if name in swept])
+            ids = pa.array(np.full(table.num_rows, scenario_id, np.int32))
+            pieces.append(table.add_column(0, scenario_field, ids))
+    return pa.concat_tables(pieces)
+
+
+def parts_dataset(directory, folder, record):
+    """A pyarrow dataset of a run's per-path files in ``folder`` (Parquet partitions give back scenario_id)."""
+    path = Path(directory) / folder
+    if run_format(record) == "parquet":
+        partitioning = ds.partitioning(pa.schema([pa.field("scenario_id", pa.int32())]), flavor="hive")
+        return ds.dataset(path, format="parquet", partitioning=partitioning)
+    return ds.dataset(path, format="ipc")
 
 
 def _reason(error):
@@ -188,9 +280,9 @@ def check_files(directory, files):
             return f"{path}: {path.stat().st_size} bytes, {expected['bytes']} recorded (truncated or overwritten)"
         if sha256(path) != expected["sha256"]:
             return f"{path}: checksum differs from the one recorded (damaged or overwritten)"
-        if "rows" in expected and path.suffix == ".arrow":
+        if "rows" in expected and path.suffix in (".arrow", ".parquet"):
             try:
-                rows = read_table(path).num_rows
+                rows = table_rows(path)
             except ResultsError as error:
                 return str(error)
             if rows != expected["rows"]:
@@ -201,8 +293,19 @@ def check_files(directory, files):
 # --- per-path tables ------------------------------------------------------------------------------
 
 
-def with_provenance(schema, provenance):
+def with_provenance(schema, provenance, fields=None, table=None):
+    """``schema`` with the run's provenance and every field's unit and description (``fields.describe``).
+
+    ``fields``: {column: (unit, description)} of columns only the caller knows; ``table``: the file
+    (``TRANCHES_FILE``) or per-path folder with a slash (``"tranches/"``), where a name means something else.
+    """
+    schema = describe(schema, fields, table)
     return schema.with_metadata({PROVENANCE_KEY: json.dumps(provenance, default=_json_default)})
+
+
+def table_with_provenance(table, provenance, fields=None, name=None):
+    """``table`` (same columns and values) with the schema of :func:`with_provenance`; ``name``: its file."""
+    return pa.Table.from_arrays(table.columns, schema=with_provenance(table.schema, provenance, fields, name))
 
 
 FIRM_FIELD = pa.field("firm", pa.int8(), nullable=False)  # a portfolio's: the firm's index in [[firms]]
@@ -217,7 +320,7 @@ def paths_schema(float_type, provenance, portfolio=False):
         pa.field("default_month", pa.int32()),  # null: no default within the horizon
         pa.field("default_cause", causes),  # null: no default
     ] + [pa.field(name, float_type, nullable=False) for name in L.PATH_FLOAT_OUTPUT_NAMES]
-    return with_provenance(pa.schema(fields), provenance)
+    return with_provenance(pa.schema(fields), provenance, table=f"{PATHS_DIR}/")
 
 
 def portfolio_paths_schema(float_type, exposures, provenance):
@@ -229,7 +332,7 @@ def portfolio_paths_schema(float_type, exposures, provenance):
         *(pa.field(name, float_type, nullable=False) for name in L.MARKET_OUTPUT_NAMES),
         *(pa.field(f"exposure_{index}_loss", pa.float64(), nullable=False) for index in range(exposures)),
     ]
-    return with_provenance(pa.schema(fields), provenance)
+    return with_provenance(pa.schema(fields), provenance, table=f"{PORTFOLIO_DIR}/")
 
 
 def portfolio_paths_table(scenario_id, path_start, loss, defaults, market_outputs, exposure_losses, schema):
@@ -281,7 +384,7 @@ def tranche_paths_schema(float_type, provenance, portfolio=False):
         pa.field("recovery", float_type, nullable=False),
         pa.field("loss", float_type, nullable=False),
     ]
-    return with_provenance(pa.schema(fields), provenance)
+    return with_provenance(pa.schema(fields), provenance, table=f"{TRANCHES_DIR}/")
 
 
 def tranche_paths_table(scenario_id, path_start, outputs_float, outputs_int, tranches, schema, firm=None):
@@ -311,6 +414,13 @@ def tranche_paths_table(scenario_id, path_start, outputs_float, outputs_int, tra
 
 def save_unit_summary(path, summary, bands=None):
     """A chunk's summary (and its scenario's bands, for the first chunk) as .npz."""
+    data = unit_summary_bytes(summary, bands)
+    write_atomic(path, lambda target: Path(target).write_bytes(data))
+
+
+def unit_summary_bytes(summary, bands=None):
+    """The .npz bytes of a chunk's summary; runs kept in memory go through them too, so that their aggregates
+    are those of a run on disk, bit for bit."""
     arrays = {}
     for key, value in summary.items():
         if isinstance(value, Histogram):
@@ -321,12 +431,9 @@ def save_unit_summary(path, summary, bands=None):
             arrays[key] = np.asarray(value)
     if bands is not None:
         arrays["bands"] = bands
-
-    def write(target):
-        with open(target, "wb") as handle:
-            np.savez(handle, **arrays)
-
-    write_atomic(path, write)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
 
 
 _HISTOGRAM_FIELDS = (".keys", ".counts", ".sums", ".parts")
@@ -337,6 +444,11 @@ def load_unit_summary(path, expected_sha256=None):
     data = Path(path).read_bytes()
     if expected_sha256 is not None and hashlib.sha256(data).hexdigest() != expected_sha256:
         raise ResultsError(f"{path}: checksum differs from the one recorded (damaged or overwritten)")
+    return unit_summary_from_bytes(data)
+
+
+def unit_summary_from_bytes(data):
+    """(summary, bands or None) of :func:`unit_summary_bytes`."""
     with np.load(io.BytesIO(data)) as archive:
         arrays = {key: archive[key] for key in archive.files}
     bands = arrays.pop("bands", None)
@@ -355,15 +467,33 @@ def load_unit_summary(path, expected_sha256=None):
 
 # --- what this tool wrote ---------------------------------------------------------------------------
 
-_LAYOUT = {RUN_FILE, SCENARIOS_FILE, BANDS_FILE, TRANCHES_FILE, FIRMS_FILE, EXPOSURES_FILE, *PART_DIRS, UNITS_DIR}
-_LAYOUT.add(LOCK_FILE)
+_TABLES = (SCENARIOS_FILE, BANDS_FILE, TRANCHES_FILE, FIRMS_FILE, EXPOSURES_FILE)
+_PARTITION = re.compile(r"scenario_id=\d+")
+
+
+def _layout(format):
+    """The names a results directory of ``format`` holds at its top."""
+    return {RUN_FILE, LOCK_FILE, *(named(table, format) for table in _TABLES), *PART_DIRS, UNITS_DIR}
+
+
+def _is_part(entry, format):
+    """A chunk's per-path file (or its scenario's hive partition, in a Parquet run) or a temporary."""
+    if _is_temporary(entry):
+        return True
+    if format == "parquet" and entry.is_dir() and _PARTITION.fullmatch(entry.name):
+        return all(_is_temporary(inner) or _is_part_file(inner, ".parquet") for inner in entry.iterdir())
+    return _is_part_file(entry, ".arrow")
+
+
+def _is_part_file(entry, suffix):
+    return entry.is_file() and entry.name.startswith("part-") and entry.suffix == suffix
 
 
 def written_by_us(directory):
     """Why ``directory`` is not a results directory (or staging directory) of this tool; None if it is.
 
     It is one if its run.json is this tool's and it holds nothing but the
-    results layout (and temporaries of interrupted writes).
+    results layout of its format (and temporaries of interrupted writes).
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -374,13 +504,17 @@ def written_by_us(directory):
         return f"it has no readable {RUN_FILE} of gpu-stress"
     if not isinstance(record, dict) or not {"gpu_stress_version", "run_id"} <= record.keys():
         return f"its {RUN_FILE} is not gpu-stress's"
+    format = run_format(record)
     for entry in directory.iterdir():
-        if entry.name not in _LAYOUT and not _is_temporary(entry):
+        if entry.name not in _layout(format) and not _is_temporary(entry):
             return f"it holds {entry.name}, which gpu-stress does not write"
-    for folder in (*PART_DIRS, UNITS_DIR):
+    for folder in PART_DIRS:
         for entry in (directory / folder).iterdir() if (directory / folder).is_dir() else ():
-            if not ((entry.is_file() and entry.suffix in (".arrow", ".npz", ".json")) or _is_temporary(entry)):
+            if not _is_part(entry, format):
                 return f"it holds {folder}/{entry.name}, which gpu-stress does not write"
+    for entry in (directory / UNITS_DIR).iterdir() if (directory / UNITS_DIR).is_dir() else ():
+        if not ((entry.is_file() and entry.suffix in (".npz", ".json")) or _is_temporary(entry)):
+            return f"it holds {UNITS_DIR}/{entry.name}, which gpu-stress does not write"
     return None
 
 

@@ -39,12 +39,16 @@ def verify(directory):
     directory = Path(directory)
     record = load_run_record(directory)
     files = record.get("files")
-    if not isinstance(files, dict) or store.SCENARIOS_FILE not in files:
+    format = store.run_format(record)
+    scenarios_file, tranches_file = store.named(store.SCENARIOS_FILE, format), store.named(store.TRANCHES_FILE, format)
+    firms_file, exposures_file = store.named(store.FIRMS_FILE, format), store.named(store.EXPOSURES_FILE, format)
+    if not isinstance(files, dict) or scenarios_file not in files:
         raise ResultsError(f"{directory / store.RUN_FILE}: records no checksums (written before gpu-stress 0.2?)")
     problem = store.check_files(directory, files)
     if problem:
         raise ResultsError(problem)
     expected = {store.RUN_FILE, store.LOCK_FILE, *store.PART_DIRS, *files}
+    expected |= {str(Path(name).parent) for name in files}  # a Parquet run's scenario partitions
     for path in sorted(directory.rglob("*")):
         relative = path.relative_to(directory).as_posix()
         if relative not in expected:
@@ -62,27 +66,27 @@ def verify(directory):
             if rows != wanted:
                 raise ResultsError(f"{directory / folder}: {rows} per-path rows, {wanted} expected")
     if portfolio:
-        for name in (store.FIRMS_FILE, store.EXPOSURES_FILE):
+        for name in (firms_file, exposures_file):
             if name not in files:
                 raise ResultsError(f"{directory / store.RUN_FILE}: records no {name}")
         exposures = sum(len(scenario.config.book) for scenario in scenarios)
-        if files[store.FIRMS_FILE].get("rows") != len(scenarios) * firms:
-            raise ResultsError(f"{directory / store.FIRMS_FILE}: not one row per scenario and firm")
-        if files[store.EXPOSURES_FILE].get("rows") != exposures:
-            raise ResultsError(f"{directory / store.EXPOSURES_FILE}: not one row per scenario and exposure")
+        if files[firms_file].get("rows") != len(scenarios) * firms:
+            raise ResultsError(f"{directory / firms_file}: not one row per scenario and firm")
+        if files[exposures_file].get("rows") != exposures:
+            raise ResultsError(f"{directory / exposures_file}: not one row per scenario and exposure")
     if not before_tranches:  # 0.4 on: one row per scenario and tranche, and per path and tranche
-        if store.TRANCHES_FILE not in files:
-            raise ResultsError(f"{directory / store.RUN_FILE}: records no {store.TRANCHES_FILE}")
+        if tranches_file not in files:
+            raise ResultsError(f"{directory / store.RUN_FILE}: records no {tranches_file}")
         tranches = sum(len(config.debt) for scenario in scenarios for config in scenario.firm_configs)
-        if files[store.TRANCHES_FILE].get("rows") != tranches:
-            raise ResultsError(f"{directory / store.TRANCHES_FILE}: not one row per scenario and tranche")
+        if files[tranches_file].get("rows") != tranches:
+            raise ResultsError(f"{directory / tranches_file}: not one row per scenario and tranche")
         if record.get("write_paths"):
             rows = sum(entry["rows"] for name, entry in files.items() if name.startswith(f"{store.TRANCHES_DIR}/"))
             if rows != record["simulation"]["paths"] * tranches:
                 wanted = record["simulation"]["paths"] * tranches
                 raise ResultsError(f"{directory / store.TRANCHES_DIR}: {rows} rows, {wanted} expected")
-    if files[store.SCENARIOS_FILE].get("rows") != len(record["scenarios"]):
-        raise ResultsError(f"{directory / store.SCENARIOS_FILE}: not one row per scenario")
+    if files[scenarios_file].get("rows") != len(record["scenarios"]):
+        raise ResultsError(f"{directory / scenarios_file}: not one row per scenario")
     return len(files)
 
 

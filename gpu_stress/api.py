@@ -1,0 +1,344 @@
+"""The Python API: run a stress test in-process, or load a results directory, as Arrow tables.
+
+The command line is a thin layer over these functions, and their errors are
+the exceptions (subclasses of :class:`gpu_stress.errors.UserError`) whose
+one-line messages the CLI prints.
+
+Example::
+
+    import gpu_stress
+
+    res = gpu_stress.run(preset="nebius", paths=10_000, seed=1, overrides={"firm.cash": 5e8},
+                         sweep={"market.regime.glut.drift": [-0.4, -0.2]})
+    res.scenarios.select(["scenario_id", "market_regime_glut_drift", "pd", "expected_loss"])
+    res.paths.num_rows              # 20,000: one row per scenario and path
+    same = gpu_stress.load("results/nebius")   # a results directory, as the same object
+"""
+
+import copy
+import json
+from functools import cached_property
+from pathlib import Path
+
+from .config.load import ConfigError, load_table, merge, set_dotted, whole_count
+from .errors import UserError, one_line
+from .results import store
+from .results.verify import load_run_record
+
+# (attribute, table file or per-path folder) of a Results object.
+_TABLES = (
+    ("scenarios", store.SCENARIOS_FILE),
+    ("bands", store.BANDS_FILE),
+    ("tranches", store.TRANCHES_FILE),
+    ("firms", store.FIRMS_FILE),
+    ("exposures", store.EXPOSURES_FILE),
+    ("paths", store.PATHS_DIR),
+    ("tranche_paths", store.TRANCHES_DIR),
+    ("portfolio_paths", store.PORTFOLIO_DIR),
+)
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run to a directory: what is done is kept; ``str()`` says how to finish it."""
+
+
+class Results:
+    """The results of a run, in memory or in a results directory; each table is read when first used.
+
+    Attributes (``pyarrow.Table``, or None where a run has none):
+
+    - ``scenarios``: one row per scenario: swept values, aggregates (PD, EL, VaR, CVaR, ...), base case.
+    - ``bands``: fan-chart bands (scenario, variable, month).
+    - ``tranches``: one row per scenario and debt tranche.
+    - ``paths``: per-path outputs (None for a run with ``keep_paths=False``).
+    - ``tranche_paths``: per path and tranche: default month, EAD, recovery, loss.
+    - ``firms``, ``exposures``, ``portfolio_paths``: a portfolio run's firms, book exposures, book per path.
+    - ``run``: the provenance (settings, seed, versions, backend, device, timing) as a dict.
+    - ``directory``: the results directory, or None for a run kept in memory.
+    """
+
+    def __init__(self, record, tables=None, directory=None):
+        self.run = record
+        self.directory = None if directory is None else Path(directory)
+        self._tables = dict(tables or {})
+
+    def _table(self, name):
+        if self.directory is None:
+            return self._tables.get(name)
+        if name in store.PART_DIRS:
+            if not self.run.get("write_paths") or not (self.directory / name).is_dir():
+                return None
+            return store.read_parts(self.directory, name, self.run)
+        path = self.directory / store.named(name, store.run_format(self.run))
+        return store.read_table(path) if path.exists() else None
+
+    def __repr__(self):
+        simulation = self.run["simulation"]
+        where = self.directory or "memory"
+        scenarios = len(self.run["scenarios"])
+        return f"<Results: {scenarios} scenarios x {simulation['paths']:,} paths, seed {simulation['seed']}, {where}>"
+
+    def summary(self):
+        """The document ``gpu-stress summarize --json`` prints (a dict; no value is None)."""
+        from .summary import is_portfolio_run, portfolio_document, scenario_rows, summary_json
+
+        if is_portfolio_run(self.run):
+            firms, exposures = self.firms.to_pylist(), self.exposures.to_pylist()
+            return json.loads(portfolio_document(self.run, scenario_rows(self.run, self.scenarios), firms, exposures))
+        return json.loads(summary_json(self.run, scenario_rows(self.run, self.scenarios)))
+
+    def to_pandas(self, table="scenarios"):
+        """Table ``table`` (an attribute name) as a pandas DataFrame (needs pandas)."""
+        return self._get(table).to_pandas()
+
+    def to_polars(self, table="scenarios"):
+        """Table ``table`` (an attribute name) as a polars DataFrame (needs polars)."""
+        import polars
+
+        return polars.from_arrow(self._get(table))
+
+    def _get(self, table):
+        names = [name for name, _ in _TABLES]
+        if table not in names:
+            raise UserError(f"table: no table {table!r} (tables: {', '.join(names)})")
+        found = getattr(self, table)
+        if found is None:
+            raise UserError(f"table: this run has no {table} table")
+        return found
+
+
+for _attribute, _name in _TABLES:
+    _property = cached_property(lambda self, name=_name: self._table(name))
+    _property.__set_name__(Results, _attribute)
+    setattr(Results, _attribute, _property)
+
+
+def run(
+    config=None,
+    *,
+    preset=None,
+    paths=None,
+    horizon=None,
+    seed=None,
+    precision=None,
+    overrides=None,
+    sweep=None,
+    backend="auto",
+    output=None,
+    overwrite=False,
+    keep_paths=True,
+    independent_scenarios=False,
+    base_case=False,
+    format="arrow",
+    cluster=None,
+    scheduler=None,
+    progress=None,
+    log=None,
+    command=None,
+):
+    """Run a stress test; returns its :class:`Results`.
+
+    Args:
+      config: a TOML file, or a config as a dict (the TOML's tables); with neither, ``preset`` alone.
+      preset: a built-in preset (``gpu-stress presets``); default ``coreweave`` when ``config`` is None.
+      paths, horizon, seed, precision: ``simulation.paths``, ``.horizon_months`` (months), ``.seed``,
+        ``.precision`` ("float64" or "float32").
+      overrides: {dotted key: value} (``{"firm.cash": 5e8, "debt.0.principal": 5e9}``), or "KEY=VALUE" strings
+        as ``--set`` takes them.
+      sweep: {dotted key: [values]}: a grid of scenarios (the last key varies fastest).
+      backend: "auto", "cpu", "cuda" or "numpy".
+      output: None keeps the results in memory and writes no file anywhere; a directory writes the usual
+        results directory there (atomically: it appears complete or not at all).
+      overwrite: replace an existing results directory ``output`` (only one gpu-stress wrote).
+      keep_paths: False keeps aggregates only (``paths`` is then None; the CLI's ``--no-paths``).
+      independent_scenarios: fresh random numbers per scenario (default: common random numbers).
+      base_case: run only the deterministic plan (one path, no shock, no random event).
+      format: "arrow" (IPC files) or "parquet" (a hive-partitioned dataset); ``output`` runs only.
+      cluster, scheduler: spread the chunks over a local Dask cluster (``"local:4"``) or an existing one
+        (``output`` runs only).
+      progress: called as ``progress(paths_done, paths_total)`` after each chunk.
+      log: called with each status line (backend chosen, chunks recomputed, cluster size).
+      command: the command line recorded in the provenance.
+
+    Raises:
+      gpu_stress.errors.UserError: bad input (its message names the field), or an output that cannot be written.
+
+    Example::
+
+      res = gpu_stress.run(preset="lambda", paths=20_000, seed=3)
+      res.scenarios["pd"][0].as_py()
+    """
+    settings = list(_override_settings(overrides))
+    if paths is not None:
+        try:
+            paths = whole_count(paths)  # 1e6 and 2.5e4 as well
+        except (TypeError, ValueError):
+            raise ConfigError(f"paths: {paths!r} is not a whole number") from None
+    for key, value in (("paths", paths), ("horizon_months", horizon), ("seed", seed), ("precision", precision)):
+        if value is not None:
+            settings.append((f"simulation.{key}", value))
+    if independent_scenarios:
+        settings.append(("simulation.independent_scenarios", True))
+    if base_case:  # every path would be the same one
+        settings += [("simulation.base_case", True), ("simulation.paths", paths or 1), ("simulation.band_paths", 1)]
+    table = _table_of(config, preset)
+    for key, value in settings:
+        set_dotted(table, key, value)
+    sweeps = _sweep_pairs(sweep)
+    if command is None:
+        command = "gpu_stress.run()"
+    if output is None:
+        for name, value in (("format", format != "arrow"), ("cluster", cluster), ("scheduler", scheduler)):
+            if value:
+                raise UserError(f"{name}: needs output=DIR (a run kept in memory writes no files)")
+        from . import engine
+
+        def started(record):
+            if log is not None:
+                log(f"backend: {record['backend']} on {record['device']} ({record['backend_reason']})")
+            _compile_notice(record, log)
+            if progress is not None:
+                progress(0, record["simulation"]["paths"] * len(record["scenarios"]))
+
+        record, tables = engine.run_in_memory(table, sweeps, backend, keep_paths, command, progress, started)
+        return Results(record, tables)
+    from . import engine
+
+    job = engine.start(table, output, sweeps, backend, keep_paths, overwrite, command, format)
+    return _finish(job, cluster, scheduler, progress, log, overwrite)
+
+
+def resume(directory, backend=None, cluster=None, scheduler=None, progress=None, log=None):
+    """Finish an interrupted run in ``directory`` with its recorded settings; returns its :class:`Results`."""
+    from . import engine
+
+    job = engine.resume(directory, backend=backend)
+    return _finish(job, cluster, scheduler, progress, log, None)
+
+
+def load(directory):
+    """The :class:`Results` of a finished results directory (tables are read when first used)."""
+    return Results(load_run_record(directory), directory=directory)
+
+
+def _finish(job, cluster, scheduler, progress, log, overwrite):
+    """Run a started (or resumed) job's pending units, publish its directory; returns its Results."""
+    from .engine import RangeError
+
+    log = log or (lambda line: None)
+    record = job.record
+    log(f"backend: {record['backend']} on {record['device']} ({record['backend_reason']})")
+    for unit, why in job.damaged:
+        log(f"recomputing chunk {unit.name}: {why}")
+    if not (cluster or scheduler):  # workers compile where they run
+        _compile_notice(record, log)
+    try:
+        _execute(job, cluster, scheduler, progress, log)
+        final = job.finish(overwrite=True if overwrite else None)
+    except KeyboardInterrupt:
+        done = len(job.units) - len(job.pending())
+        raise RunInterrupted(
+            f"interrupted: {done} of {len(job.units)} chunks are kept in {job.staging}; "
+            f"finish with: gpu-stress run --resume {job.final}"
+        ) from None
+    except RangeError:
+        job.abandon()  # it would fail the same way again: nothing is kept
+        raise
+    except OSError as error:  # a full disk, a vanished directory: what is done stays resumable
+        raise store.ResultsError(
+            f"{one_line(error)}; finished chunks are kept in {job.staging}: --resume {job.final}"
+        ) from None
+    finally:
+        job.close()
+    return load(final)
+
+
+def _compile_notice(record, log):
+    """Say so when the run's first chunk will compile its kernel (numba caches it on disk for later runs)."""
+    from .backends import compile_notice
+
+    if log is not None and compile_notice(
+        record["backend"], record["simulation"]["precision"], "firms" in record["table"]
+    ):
+        log("compiling kernels (first run only)")
+
+
+def _execute(job, cluster, scheduler, progress, log):
+    total = sum(unit.paths for unit in job.units)
+    done = [total - sum(unit.paths for unit in job.pending())]
+
+    def advance(unit):
+        done[0] += unit.paths
+        if progress is not None:
+            progress(done[0], total)
+
+    if progress is not None:
+        progress(done[0], total)
+    if not (cluster or scheduler):
+        job.execute(job.pending(), on_unit_done=advance)
+        return
+    from . import distributed
+
+    distributed.check_options(cluster, scheduler)
+    try:
+        with distributed.connect(cluster, scheduler, job.spec.backend) as client:
+            log(f"cluster: {len(client.scheduler_info()['workers'])} workers")
+            distributed.execute(job, client, job.pending(), on_unit_done=advance)
+    except distributed.DistributedError:
+        if not job.resumed and len(job.pending()) == len(job.units):
+            job.abandon()  # no cluster, nothing computed: leave nothing behind
+        raise
+
+
+def _table_of(config, preset):
+    """The raw table of ``config`` (a TOML file or a dict) over ``preset``."""
+    if config is None or isinstance(config, str | Path):
+        return load_table(None if config is None else str(config), preset)
+    if not isinstance(config, dict):
+        raise ConfigError(f"config: a TOML file or a dict, not {type(config).__name__}")
+    base = load_table(None, preset) if preset else {}
+    return merge(base, copy.deepcopy(config))  # a copy: the caller's dict is left as it was
+
+
+def _override_settings(overrides):
+    """(dotted key, value) pairs of ``overrides``: a dict, or "KEY=VALUE" strings (values parsed as --set does)."""
+    from .config.load import parse_value, split_assignment
+
+    if overrides is None:
+        return []
+    if isinstance(overrides, dict):
+        return list(overrides.items())
+    if isinstance(overrides, str):
+        overrides = [overrides]
+    pairs = []
+    for assignment in overrides:
+        if isinstance(assignment, str):
+            key, text = split_assignment(assignment)
+            pairs.append((key, parse_value(text)))
+        else:
+            key, value = assignment  # a (dotted key, value) pair
+            pairs.append((key, value))
+    return pairs
+
+
+def _sweep_pairs(sweep):
+    """[(dotted key, [values])] of ``sweep`` ({key: values}, pairs, or "KEY=V1,V2" strings)."""
+    from .scenarios import parse_sweep_option
+
+    if sweep is None:
+        return []
+    if isinstance(sweep, dict):
+        sweep = list(sweep.items())
+    pairs = []
+    for item in [sweep] if isinstance(sweep, str) else sweep:
+        if isinstance(item, str):
+            pairs.append(parse_sweep_option(item))
+            continue
+        key, values = item
+        # Any collection of values (a list, a range, a numpy array), as Python values; a lone value is one.
+        values = [values] if isinstance(values, str | bytes | dict) or not hasattr(values, "__iter__") else values
+        values = [value.item() if hasattr(value, "item") else value for value in values]
+        if not values:
+            raise ConfigError(f"sweep.{key}: no values given")
+        pairs.append((key, values))
+    return pairs

@@ -1,0 +1,300 @@
+"""Self-describing tables: the unit and a one-line description of every column a run writes.
+
+Every field of every results table carries Arrow field metadata::
+
+    unit          what its numbers are in (one of UNITS)
+    description   one line: what it is
+    values        (categories only) the JSON list of the values it can take
+
+so ``schema.field("loss").metadata[b"unit"] == b"USD"``. :func:`describe` sets
+them from the catalogue below: exact names first (those of one table in
+``TABLE_FIELDS``, then ``FIELDS``), then the families of names in
+``PATTERNS`` (``loss_var_99``, ``defaults_liquidity``, ``exposure_3_loss``, ...),
+so that a new tail level, cause or exposure needs no new entry. A column the
+catalogue does not know keeps the metadata it had (none) rather than failing:
+the caller passes the units of columns only it knows (the swept values of a
+scenarios table) as ``extra``.
+"""
+
+import json
+import re
+from pathlib import Path
+
+import pyarrow as pa
+
+from ..kernels import layout as L
+
+UNIT_KEY = b"unit"
+DESCRIPTION_KEY = b"description"
+VALUES_KEY = b"values"
+
+# The units used; "1" is a dimensionless ratio, "share" a fraction or probability in [0, 1].
+UNITS = (
+    "USD",
+    "USD/GPU-hour",
+    "GPU",
+    "month",
+    "count",
+    "share",
+    "1",
+    "annual rate",
+    "index",
+    "rank",
+    "id",
+    "category",
+    "text",
+    "JSON",
+    "of variable",  # bands.arrow: in the unit of the row's variable (UNIT_BY_VARIABLE)
+    "config",  # a swept value: in the unit of its config key (b"config_key"; docs/model.md lists them)
+)
+
+# bands.arrow: the unit of each tracked variable (kernels.layout.TRACK_NAMES).
+UNIT_BY_VARIABLE = {
+    "price": "USD/GPU-hour",
+    "utilization": "share",
+    "rate": "annual rate",
+    "glut": "share",
+    "cash": "USD",
+    "ltv": "1",
+}
+
+_CAUSES = (
+    "how the path ended: liquidity, ltv, dscr, refinancing, pool (credit defaults), insolvent_no_debt (out of cash "
+    "owing nothing, not counted in PD); none is never stored: null = no end within the horizon"
+)
+_ROW = "of the row's firm, tranche, exposure or (a portfolio's scenarios.arrow) book"
+
+# Name -> (unit, description[, values]) wherever the name appears (unless TABLE_FIELDS says otherwise).
+FIELDS = {
+    # identifiers and labels
+    "scenario_id": ("id", "scenario index, 0-based: its row of scenarios.arrow (the sweep grid, last key fastest)"),
+    "path_id": ("id", "Monte Carlo path index within the scenario, 0-based"),
+    "firm": ("id", "the firm's index in the portfolio's [[firms]], 0-based (0 for a firm alone)"),
+    "firm_name": ("text", "the firm's name ([firm] name)"),
+    "name": ("text", "the firm's name ([firm] name)"),
+    "tranche": ("id", "the tranche's index in its firm's [[debt]], 0-based"),
+    "tranche_name": ("text", "the tranche's name in [[debt]]; null: the exposure holds all the firm's debt"),
+    "exposure_id": ("id", "the exposure's index in the portfolio's [[book]], 0-based"),
+    "pool": ("text", "the name of the tranche's pool ([[pools]]); null: unsecured at the parent"),
+    "rank": ("rank", "the tranche's seniority rank, 1 (most senior) to 4"),
+    "config": ("JSON", "the scenario's validated configuration (a firm's own in firms.arrow), as JSON"),
+    # per path (paths/part-*.arrow)
+    "default_month": (
+        "month",
+        "the month (1 to the horizon) a lender was first not paid, or the firm ran out of cash owing nothing; "
+        "null: neither within the horizon",
+    ),
+    "default_cause": ("category", _CAUSES, L.CAUSE_NAMES),
+    "ead": ("USD", "exposure at default, summed over the tranches in default on the path (0: no default)"),
+    "loss": ("USD", "loss to the lenders on the path, EAD less recoveries, summed over its tranches, undiscounted"),
+    "final_price": ("USD/GPU-hour", "the firm's GPU rental price in the last month it lived"),
+    "final_cash": ("USD", "cash at the end of the last month the firm lived"),
+    "min_cash": ("USD", "the lowest month-end cash on the path"),
+    "max_ltv": ("1", "the highest month-end loan-to-value, debt / collateral value (clipped to 1000)"),
+    "min_dscr": ("1", "the lowest monthly trailing-quarter debt-service coverage ratio (clipped to +-1000)"),
+    "equity_value": (
+        "USD",
+        "the month-0 holders' share of the terminal equity, discounted at the path's short rates "
+        "(0 unless the firm lived to the horizon)",
+    ),
+    "equity_raised": ("USD", "equity raised on the path, gross, in all"),
+    "backstop_paid": ("USD", "paid by the capacity backstop for unused capacity on the path, in all"),
+    "min_resale_index": ("index", "the lowest monthly resale-value index of the path's fire sales (1: no discount)"),
+    "gpus_sold": ("GPU", "GPUs the lenders of defaulted firms sold on the path, in all"),
+    "recovery": ("USD", "what the tranche's lenders recovered in the waterfall (0: no default)"),
+    # per scenario, firm, tranche or exposure
+    "paths": ("count", "paths simulated"),
+    "defaults": ("count", "paths with a credit default within the horizon (the numerator of PD)"),
+    "pd": ("share", "probability of the firm's credit default within the horizon, defaults / paths"),
+    "pd_ci_low": ("share", "lower end of the 95 % Wilson score interval of pd"),
+    "pd_ci_high": ("share", "upper end of the 95 % Wilson score interval of pd"),
+    "pd_by_year": ("share", "cumulative PD at the end of each year of the horizon (list, year 1 first)"),
+    "expected_loss": ("USD", f"expected loss, the mean loss over the paths, undiscounted, {_ROW}"),
+    "expected_loss_se": ("USD", "standard error of expected_loss"),
+    "expected_loss_rate": (
+        "share",
+        "expected loss over the amount at stake at month 0 (initial_debt, commitment, amount or exposure); "
+        "null: nothing at stake",
+    ),
+    "initial_debt": ("USD", "committed debt at month 0: drawn principal plus undrawn commitments"),
+    "commitment": ("USD", "the tranche's commitment at month 0: principal plus undrawn"),
+    "mean_ead": ("USD", "mean EAD over the paths with a default; null: no default"),
+    "mean_lgd": ("share", "mean of loss / EAD over the defaults with exposure; null: no such default"),
+    "loss_max": ("USD", "the largest loss of any path"),
+    "loss_var_rel_error": ("1", "relative error bound of the loss VaR estimates (histogram bins), sqrt(1 + 2^-9) - 1"),
+    "loss_cvar_rel_error": ("1", "relative error bound of the loss CVaR estimates (histogram bins), 2^-9"),
+    "insolvent_no_debt": ("count", "paths on which the firm ran out of cash owing nothing (not a credit default)"),
+    "equity_mean": ("USD", "mean of equity_value over the paths"),
+    "equity_quantile_rel_error": ("1", "relative error bound of the equity quantiles, sqrt(1 + 2^-9) - 1"),
+    "loss_histogram_lower": ("USD", "lower edges of the non-empty bins of the loss histogram (list)"),
+    "loss_histogram_upper": ("USD", "upper edges of the non-empty bins of the loss histogram (list)"),
+    "loss_histogram_counts": ("count", "paths in each non-empty bin of the loss histogram (list)"),
+    "mean_final_price": ("USD/GPU-hour", "mean of final_price over the paths"),
+    "mean_utilization": ("share", "mean over the paths of each path's mean utilization while the firm lived"),
+    "mean_equity_raised": ("USD", "mean of equity_raised over the paths"),
+    "mean_backstop_paid": ("USD", "mean of backstop_paid over the paths"),
+    # portfolios: the book (scenarios.arrow), its firms and exposures
+    "exposure": ("USD", "the book's exposure: the sum of its [[book]] amounts"),
+    "expected_defaults": ("count", "mean number of firms in credit default within the horizon"),
+    "pd_any_default": ("share", "probability that at least one firm is in credit default within the horizon"),
+    "default_count_distribution": ("share", "share of paths with k = 0, 1, ... firms in credit default (list)"),
+    "mean_min_resale_index": ("index", "mean over the paths of min_resale_index, the lowest monthly resale index"),
+    "mean_gpus_sold": ("GPU", "mean over the paths of the GPUs sold by the lenders of defaulted firms"),
+    "default_correlation": (
+        "1",
+        "correlation of the firm's default indicator with each firm's, in [[firms]] order (list; null: a firm "
+        "that always or never defaults)",
+    ),
+    "book_amount": ("USD", "the book's exposure to the firm: the sum of the amounts of its exposures"),
+    "book_expected_loss": ("USD", "the book's expected loss on the firm: its exposures' expected losses"),
+    "share": ("share", "the share of the tranche's (or of all the firm's debt's) commitment the exposure holds"),
+    "amount": ("USD", "the exposure's amount: its share of the commitment at month 0"),
+    # fan-chart bands (bands.arrow)
+    "variable": (
+        "category",
+        "the tracked variable: price (USD/GPU-hour), utilization (share), rate (annual short rate), glut (regime "
+        "indicator, 1 = glut), cash (USD), ltv (1)",
+        L.TRACK_NAMES,
+    ),
+    "month": ("month", "the month, 1 to the horizon"),
+    "mean": ("of variable", "mean of the variable over the tracked paths with a value that month"),
+    "std": ("of variable", "standard deviation (ddof 1) of the variable over those paths; null: fewer than two"),
+}
+
+# Where a name means something else in one table: {table: {name: entry}}; tables are keyed as in _table_key.
+TABLE_FIELDS = {
+    "tranches/": {
+        "default_month": ("month", "the month the tranche went into default; null: not in default within the horizon"),
+        "ead": ("USD", "the tranche's exposure at default, its balance at the default (0: no default)"),
+        "loss": ("USD", "the tranche's loss, ead - recovery, undiscounted"),
+    },
+    "portfolio/": {
+        "loss": ("USD", "the book's loss on the path: the sum of its exposures' losses, undiscounted"),
+        "defaults": ("count", "firms in credit default on the path within the horizon"),
+    },
+    "paths/": {
+        "mean_utilization": ("share", "the fleet's mean monthly utilization over the months the firm lived"),
+    },
+    "tranches": {
+        "name": ("text", "the tranche's name in [[debt]]"),
+        "pd": ("share", "probability that the tranche goes into default within the horizon, defaults / paths"),
+        "defaults": ("count", "paths on which the tranche went into default within the horizon"),
+        "expected_loss_rate": ("share", "expected loss over the tranche's commitment; null: no commitment"),
+        "mean_ead": ("USD", "mean EAD over the paths on which the tranche defaulted; null: it never did"),
+    },
+    "exposures": {
+        "tranche": ("id", "the held tranche's index in its firm's [[debt]], 0-based; null: all the firm's debt"),
+        "expected_loss_rate": ("share", "expected loss over the exposure's amount; null: amount 0"),
+    },
+    "bands": {
+        "paths": ("count", "tracked paths with a value that month (cash and ltv: the firms still alive)"),
+    },
+}
+
+
+def _levels(digits):
+    """The level a name's suffix means and the tail beyond it: "95" -> ("95 %", "5 %"), "999" -> ("99.9 %",
+    "0.1 %"), "05" -> ("5 %", "95 %"), "99_9" -> ("99.9 %", "0.1 %") (the keys of TAIL_LEVELS, EQUITY_LEVELS, ...)."""
+    share = float(digits.replace("_", ".")) / 100 if "_" in digits else float(f"0.{digits}")
+    return f"{100 * share:.10g} %", f"{100 * (1 - share):.10g} %"
+
+
+_LEVEL = r"(?P<level>\d+(?:_\d+)?)"
+_CREDIT = "|".join(L.CAUSE_NAMES[cause] for cause in L.CREDIT_CAUSES)
+
+# Families of names: (regular expression, unit, description with {level}, {cause}, {index} or {base}).
+PATTERNS = (
+    (rf"loss_var_{_LEVEL}", "USD", "loss VaR at {level}: the {level} quantile of the loss over the paths"),
+    (rf"loss_cvar_{_LEVEL}", "USD", "loss CVaR at {level}: the mean of the worst {tail} of the losses over the paths"),
+    (rf"loss_cvar_{_LEVEL}_se", "USD", "standard error of the book's loss CVaR at {level}"),
+    (
+        rf"cvar_contribution_{_LEVEL}",
+        "USD",
+        "the exposure's Euler contribution to the book's CVaR at {level}: its mean loss over the book's "
+        "worst {tail} of paths",
+    ),
+    (
+        rf"book_cvar_contribution_{_LEVEL}",
+        "USD",
+        "the sum of the Euler contributions of the firm's exposures to the book's CVaR at {level}",
+    ),
+    (rf"equity_q{_LEVEL}", "USD", "the {level} quantile of equity_value over the paths"),
+    (rf"defaults_(?P<cause>{_CREDIT})", "count", "paths with a credit default of cause {cause} within the horizon"),
+    (r"exposure_(?P<index>\d+)_loss", "USD", "the loss of exposure {index} of [[book]] on the path, undiscounted"),
+    (rf"q{_LEVEL}", "of variable", "the {level} quantile of the variable over the tracked paths that month"),
+)
+_PATTERNS = tuple((re.compile(pattern), unit, text) for pattern, unit, text in PATTERNS)
+_BASE_CASE = "base_case_"
+
+
+def _table_key(table):
+    """A per-path folder ("tranches/") as it is, a results file by its stem ("tranches.arrow" -> "tranches")."""
+    if table is None or table.endswith("/"):
+        return table
+    return Path(table).stem
+
+
+def lookup(name, table=None):
+    """(unit, description, values or None) of column ``name`` (of ``table``, see :func:`describe`); None: unknown."""
+    entry = TABLE_FIELDS.get(_table_key(table), {}).get(name) or FIELDS.get(name)
+    if entry is not None:
+        return (*entry, None)[:3]
+    for pattern, unit, text in _PATTERNS:
+        match = pattern.fullmatch(name)
+        if match:
+            parts = match.groupdict()
+            if parts.get("level"):
+                parts["level"], parts["tail"] = _levels(parts["level"])
+            return unit, text.format(**parts), None
+    if name.startswith(_BASE_CASE):  # the deterministic plan's per-path outputs
+        found = lookup(name.removeprefix(_BASE_CASE), "paths/")
+        if found is not None:
+            unit, text, values = found
+            return unit, f"base case (the deterministic plan: every shock zero, no random event): {text}", values
+    return None
+
+
+def field_metadata(unit, description, values=None):
+    """The metadata entries of a field: unit, description and, for a category, its values (JSON)."""
+    metadata = {UNIT_KEY: str(unit).encode(), DESCRIPTION_KEY: str(description).encode()}
+    if values is not None:
+        metadata[VALUES_KEY] = json.dumps(list(values)).encode()
+    if unit == "of variable":
+        metadata[b"unit_by_variable"] = json.dumps(UNIT_BY_VARIABLE).encode()
+    return metadata
+
+
+def describe(schema, extra=None, table=None):
+    """``schema`` with every field's unit and description (and a category's values) in its metadata.
+
+    ``extra``: {column: (unit, description[, values])} of columns the caller
+    knows best (they win over the catalogue); ``table``: the results file
+    (``tranches.arrow``) or per-path folder with a slash (``tranches/``) the
+    schema is for, where a name means something else in one table. Names,
+    types, nullability and the schema's own metadata stay as they were; a
+    field that already has a unit and a description keeps them (unless in
+    ``extra``), and one that neither knows keeps its metadata (usually none).
+    """
+    extra = extra or {}
+    fields = []
+    for field in schema:
+        entry = extra.get(field.name)
+        if entry is None and {UNIT_KEY, DESCRIPTION_KEY} <= set(field.metadata or {}):
+            fields.append(field)  # described by whoever made it
+            continue
+        found = (*entry, None)[:3] if entry is not None else lookup(field.name, table)
+        if found is not None:
+            field = field.with_metadata(dict(field.metadata or {}) | field_metadata(*found))
+        fields.append(field)
+    return pa.schema(fields, metadata=schema.metadata)
+
+
+def unit_of(field):
+    """A field's unit (str), or None without one."""
+    return (field.metadata or {}).get(UNIT_KEY, b"").decode() or None
+
+
+def values_of(field):
+    """A category field's documented values (list), or None."""
+    values = (field.metadata or {}).get(VALUES_KEY)
+    return None if values is None else json.loads(values)

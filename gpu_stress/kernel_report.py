@@ -157,13 +157,15 @@ def report(targets):
 
     Each target compiles in a fresh process: numba caches compiled device
     functions per argument types, not per target, so sharing a process would
-    reuse the first target's device functions.
+    reuse the first target's device functions. The targets compile side by
+    side, one process each (as many at a time as there are cores).
     """
     context = multiprocessing.get_context("spawn")
+    processes = max(1, min(len(targets), os.cpu_count() or 1))
+    with context.Pool(processes, maxtasksperchild=1) as pool:  # one target per process, never two
+        compiled = pool.map(_report_one_target, targets, chunksize=1)
     reports = []
-    for target in targets:
-        with context.Pool(1) as pool:
-            found, nvvm_releases, ptxas = pool.apply(_report_one_target, (target,))
+    for found, nvvm_releases, ptxas in compiled:
         if any(release != ptxas for release in nvvm_releases):
             raise KernelReportError(
                 f"ptxas is CUDA {ptxas} but NVVM is CUDA {', '.join(nvvm_releases)}: install matching versions "

@@ -114,6 +114,9 @@ def test_overrides_sweeps_and_options(tmp_path):
     assert table == {"simulation": {"paths": 300, "horizon_months": 12, "seed": 3}, "firm": {"cash": 5e8}}
     assert res.to_polars().height == 1
     assert res.to_polars("tranches").height == res.tranches.num_rows
+    frame = same.to_pandas("paths")
+    assert len(frame) == 300 and frame["loss"].sum() == pytest.approx(same.paths["loss"].to_numpy().sum(), rel=1e-12)
+    assert same.to_pandas()["pd"].iloc[0] == same.scenarios["pd"][0].as_py()
 
 
 def test_errors_are_the_cli_messages(tmp_path):

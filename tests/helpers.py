@@ -277,3 +277,12 @@ def interrupt_after(count, monkeypatch):
 
     monkeypatch.setattr(engine, "run_unit", interrupted)
     return real_run_unit
+
+
+# What `gpu-stress run` prints on stderr before any error: the backend, a first compile, recomputed chunks.
+STATUS_PREFIXES = ("backend: ", "compiling kernels", "recomputing chunk ", "cluster: ", "done: ")
+
+
+def error_lines(stderr):
+    """The lines of ``stderr`` that are not status lines."""
+    return [line for line in stderr.strip().splitlines() if not line.startswith(STATUS_PREFIXES)]

@@ -28,6 +28,7 @@ from test_every_setting import FIELDS, assert_finite_outputs, toml_literal
 
 from gpu_stress.cli import main
 from gpu_stress.config.schema import numeric_range
+from helpers import error_lines
 
 LEAVES = [key for key in FIELDS if key != "sweep"]
 
@@ -114,7 +115,7 @@ def test_a_run_refuses_cleanly_or_finishes_finite(values):
         lines = result.stderr.strip().splitlines()
         refused = result.exit_code == 2 and len(lines) == 1 and names_a_key(lines[0], values)
         # A run that started has printed its backend line; it may then stop on a quantity out of range.
-        errors = [line for line in lines if not line.startswith("backend: ")]
+        errors = error_lines(result.stderr)
         out_of_range = result.exit_code == 2 and len(errors) == 1 and "range" in errors[0]
         event("finished" if result.exit_code == 0 else "refused" if refused else "left the range")
         if result.exit_code == 0:

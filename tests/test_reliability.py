@@ -15,7 +15,7 @@ from gpu_stress.cli import main
 from gpu_stress.config.load import load_table
 from gpu_stress.results import store
 from gpu_stress.results.verify import verify
-from helpers import interrupt_after
+from helpers import error_lines, interrupt_after
 
 SMALL = ["--preset", "nebius", "--paths", "300", "--horizon", "24", "--backend", "numpy"]
 CHUNKED = [*SMALL, "--set", "simulation.chunk_paths=100", "--set", "simulation.band_paths=50"]
@@ -27,7 +27,7 @@ def invoke(*arguments):
 
 def one_line_exit_2(result, *names):
     """Exit 2 and one line of error on stderr (after any status line, e.g. the backend's), naming ``names``."""
-    lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("backend: ")]
+    lines = error_lines(result.stderr)
     assert result.exit_code == 2, result.output
     assert len(lines) == 1, lines
     assert "Traceback" not in result.output

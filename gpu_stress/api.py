@@ -168,6 +168,8 @@ def run(
       res = gpu_stress.run(preset="lambda", paths=20_000, seed=3)
       res.scenarios["pd"][0].as_py()
     """
+    from . import engine
+
     settings = list(_override_settings(overrides))
     if paths is not None:
         try:
@@ -191,7 +193,6 @@ def run(
         for name, value in (("format", format != "arrow"), ("cluster", cluster), ("scheduler", scheduler)):
             if value:
                 raise UserError(f"{name}: needs output=DIR (a run kept in memory writes no files)")
-        from . import engine
 
         def started(record):
             if log is not None:
@@ -202,8 +203,6 @@ def run(
 
         record, tables = engine.run_in_memory(table, sweeps, backend, keep_paths, command, progress, started)
         return Results(record, tables)
-    from . import engine
-
     job = engine.start(table, output, sweeps, backend, keep_paths, overwrite, command, format)
     return _finish(job, cluster, scheduler, progress, log, overwrite)
 

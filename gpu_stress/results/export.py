@@ -7,7 +7,6 @@ swept values as columns, so that DuckDB's ``read_parquet(..., hive_partitioning
 = true)`` and Spark read it with no extension. It appears complete or not at all.
 """
 
-import datetime
 import json
 import uuid
 from pathlib import Path
@@ -21,7 +20,7 @@ from .verify import verify
 
 def export(directory, output, to="parquet", overwrite=False):
     """Write the results in ``directory`` as a ``to``-format results directory ``output``; returns its path."""
-    from ..engine import swept_columns
+    from ..engine import _now, swept_columns
     from ..scenarios import expand
 
     if to != "parquet":
@@ -88,7 +87,3 @@ def _provenance_text(directory, record):
     """The provenance JSON the run's tables carry."""
     metadata = store.read_table(directory / store.named(store.SCENARIOS_FILE, store.run_format(record))).schema.metadata
     return (metadata or {}).get(store.PROVENANCE_KEY, b"{}").decode()
-
-
-def _now():
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")

@@ -13,7 +13,7 @@ same names):
    take-or-pay on its share of the cohort's GPUs, expires at the end of its
    term and then renews (regime's probability) at the cohort's current price
    less a discount, or gives its capacity back to the spot market; its customer
-   defaults with the regime's monthly hazard. A contract whose cohort is late
+   defaults with the regime's monthly hazard (or in a stress overlay's month). A contract whose cohort is late
    past its limit is terminated or earns the customer a penalty.
 3. ``fleet``: the cohorts in service (delivered, not past their useful life),
    their power bill and collateral value V. ``operating_cash_flow``: by cohort,
@@ -98,6 +98,7 @@ from .layout import (
     CUSTOMER_ALIVE,
     CUSTOMER_COHORT,
     CUSTOMER_COUNT,
+    CUSTOMER_DEFAULT_MONTH,
     CUSTOMER_DELAY_LIMIT,
     CUSTOMER_DELAY_PENALTY,
     CUSTOMER_DRAW,
@@ -482,6 +483,9 @@ def contracts(params, state, month, regime, log_price, dtype):
     penalties = dtype(0.0)
     for i in range(int(params[CUSTOMER_COUNT])):
         if state[CUSTOMER_ALIVE + i] <= dtype(0.0):
+            continue
+        if month_number == params[CUSTOMER_DEFAULT_MONTH + i]:  # a stress overlay's default
+            state[CUSTOMER_ALIVE + i] = dtype(0.0)
             continue
         cohort = int(params[CUSTOMER_COHORT + i])
         if cohort >= 0 and month_number < state[DELIVERY + cohort]:

@@ -68,6 +68,17 @@ RATE_INITIAL = _param(name="rate_initial")  # annual short rate
 RATE_MEAN = _param(name="rate_mean")
 RATE_DECAY = _param(name="rate_decay")  # exp(-a dt)
 RATE_SHOCK = _param(name="rate_shock")  # sd of the exact Vasicek step
+# Stress overlays (``[overlay]``, ``[[stress]]``): deterministic events by month on top of the random
+# market, each inert at its neutral value (0 or -1), so a zero-size overlay is the baseline to the last bit.
+STRESS_REGIME = _param(name="stress_regime")  # -1: none; 0 shortage, 1 glut, forced in months [start, end]
+STRESS_REGIME_START = _param(name="stress_regime_start")
+STRESS_REGIME_END = _param(name="stress_regime_end")
+STRESS_PRICE_LOG_STEP = _param(name="stress_price_log_step")  # ln(multiplier) / months, added each month
+STRESS_PRICE_START = _param(name="stress_price_start")  # first and last month of the price shock's ramp
+STRESS_PRICE_END = _param(name="stress_price_end")
+STRESS_RATE_SHIFT = _param(name="stress_rate_shift")  # annual, added to the short rate from its start on
+STRESS_RATE_START = _param(name="stress_rate_start")
+STRESS_LAUNCH_MONTH = _param(name="stress_launch_month")  # a generation launches this month (0: none)
 CHOLESKY = _param(6, name="cholesky")  # lower triangle for (price, rate, utilization): l00 l10 l11 l20 l21 l22
 # What the market step reads (the firm's utilization row of the factor is the firm's): in a portfolio
 # every firm holds the first firm's values here.
@@ -131,6 +142,7 @@ CUSTOMER_RENEWAL_DISCOUNT = _param(MAX_CUSTOMERS, name="customer_renewal_discoun
 CUSTOMER_DELAY_LIMIT = _param(MAX_CUSTOMERS, name="customer_delay_limit")  # months late before its remedy applies
 CUSTOMER_TERMINATES = _param(MAX_CUSTOMERS, name="customer_terminates")  # 1: it may walk away past the limit
 CUSTOMER_DELAY_PENALTY = _param(MAX_CUSTOMERS, name="customer_delay_penalty")  # share of a month's value, per month
+CUSTOMER_DEFAULT_MONTH = _param(MAX_CUSTOMERS, name="customer_default_month")  # a stress: it defaults then (0: no)
 
 # --- debt tranches ---
 TRANCHE_COUNT = _param(name="tranche_count")

@@ -9,7 +9,9 @@ launches so far, r = annual short rate. With dt = 1/12 year:
     ln P   = max(ln P, ln floor)                      (capacity withdrawn below cost)
     r      = b + (r - b) e^{-a dt} + s sqrt((1 - e^{-2 a dt}) / (2 a)) Z_r
 
-(the exact Vasicek transition; the host folds the constants). The market has
+(the exact Vasicek transition; the host folds the constants). A stress
+overlay then adds its deterministic events of the month (``stress_events``).
+The market has
 its own parameters, state and random block. A launch cuts the price of every
 generation but the one launched; a firm prices each cohort by its generation
 (``firm.cohort_log_price``). A firm's utilization (its own state,
@@ -33,6 +35,15 @@ from .layout import (
     RATE_SHOCK,
     REFERENCE_LOG_DRIFT,
     REGIME_INITIAL,
+    STRESS_LAUNCH_MONTH,
+    STRESS_PRICE_END,
+    STRESS_PRICE_LOG_STEP,
+    STRESS_PRICE_START,
+    STRESS_RATE_SHIFT,
+    STRESS_RATE_START,
+    STRESS_REGIME,
+    STRESS_REGIME_END,
+    STRESS_REGIME_START,
     SWITCH_PROBABILITY,
 )
 
@@ -59,17 +70,22 @@ def reference_step(params, reference_log_price, dtype):
 
 
 @device_function(inline=True)
-def market_step(params, regime, log_price, rate, launches, e_price, e_rate, u_jump, u_regime, dtype):
-    """Advance the market one month; e_price and e_rate are its independent standard normals.
+def market_step(params, month, regime, log_price, rate, launches, e_price, e_rate, u_jump, u_regime, dtype):
+    """Advance the market to month ``month``; e_price and e_rate are its independent standard normals.
 
     Returns (regime, ln P, r, launches).
 
     The correlated shocks are z_price = l00 e_price and z_rate = l10 e_price +
     l11 e_rate (CHOLESKY of the (price, rate, utilization) correlation), so the
-    market needs no firm's draw; a firm's utilization loads on both.
+    market needs no firm's draw; a firm's utilization loads on both. A stress
+    overlay's events of the month come before the floor (``stress_events``).
     """
     if u_regime < params[SWITCH_PROBABILITY + regime]:
         regime = 1 - regime
+    month_number = dtype(month)
+    forced = int(params[STRESS_REGIME])
+    if forced >= 0 and params[STRESS_REGIME_START] <= month_number <= params[STRESS_REGIME_END]:
+        regime = forced  # the chain's draw is still used, so the paths stay paired with the baseline's
 
     z_price = params[CHOLESKY] * e_price
     z_rate = params[CHOLESKY + 1] * e_price + params[CHOLESKY + 2] * e_rate
@@ -78,9 +94,32 @@ def market_step(params, regime, log_price, rate, launches, e_price, e_rate, u_ju
     if u_jump < params[JUMP_PROBABILITY]:
         log_price = log_price + params[LOG_JUMP]
         launches += 1
+    log_price, rate, launches = stress_events(params, month_number, log_price, rate, launches)
     if params[FLOOR_ENABLED] > dtype(0.0) and log_price < params[LOG_PRICE_FLOOR]:
         log_price = params[LOG_PRICE_FLOOR]
 
     rate_mean = params[RATE_MEAN]
+    if month_number >= params[STRESS_RATE_START]:
+        rate_mean = rate_mean + params[STRESS_RATE_SHIFT]
     rate = rate_mean + (rate - rate_mean) * params[RATE_DECAY] + params[RATE_SHOCK] * z_rate
     return regime, log_price, rate, launches
+
+
+@device_function(inline=True)
+def stress_events(params, month_number, log_price, rate, launches):
+    """A stress overlay's events of the month: (ln P, r before its step, launches).
+
+    A forced launch cuts ln P by ln(1 - d) like a random one; the price shock
+    adds ln(multiplier) / months in each month of its ramp, so the price ends
+    the ramp at multiplier x where it would have been. The rate shift moves the
+    Vasicek state and its mean together in its first month, so from then on r
+    is the baseline's r + shift exactly (``market_step`` shifts the mean).
+    """
+    if month_number == params[STRESS_LAUNCH_MONTH]:
+        log_price = log_price + params[LOG_JUMP]
+        launches += 1
+    if params[STRESS_PRICE_START] <= month_number <= params[STRESS_PRICE_END]:
+        log_price = log_price + params[STRESS_PRICE_LOG_STEP]
+    if month_number == params[STRESS_RATE_START]:
+        rate = rate + params[STRESS_RATE_SHIFT]
+    return log_price, rate, launches

@@ -233,7 +233,7 @@ def market_month(params, seed, stream, path_id, month, regime, log_price, refere
         e_price = e_rate = dtype(0.0)
         u_jump = u_regime = dtype(1.0)
     regime, log_price, rate, launches = market_step(
-        params, regime, log_price, rate, launches, e_price, e_rate, u_jump, u_regime, dtype
+        params, month, regime, log_price, rate, launches, e_price, e_rate, u_jump, u_regime, dtype
     )
     reference_log_price = reference_step(params, reference_log_price, dtype)
     return regime, log_price, reference_log_price, rate, launches, e_price, e_rate

@@ -197,6 +197,17 @@ CAPITAL_STRUCTURE["debt"] = [
 ]
 
 
+# Every stress overlay event at once (docs/model.md, "Stress overlays"), for FULL_MODEL (customer "b").
+EVERY_EVENT = {
+    "regime": {"state": "glut", "start_month": 2, "end_month": 14},
+    "price": {"multiplier": 0.6, "start_month": 3, "months": 9},
+    "rates": {"shift": 0.02, "start_month": 4},
+    "launch": {"month": 5},
+    "customer_default": {"customer": "b", "month": 7},
+    "delivery_delay_months": 3,
+}
+
+
 def config_of(table):
     return validate(table)
 

@@ -28,7 +28,7 @@ def collateral_by_month(params, horizon, normals, dtype):
     for month in range(1, horizon + 1):
         e0, e1, _ = normals[month - 1]
         regime, log_price, rate, launches = market_step(
-            params, regime, log_price, rate, launches, e0, e1, dtype(0.5), dtype(0.5), dtype
+            params, month, regime, log_price, rate, launches, e0, e1, dtype(0.5), dtype(0.5), dtype
         )
         planned = reference_step(params, planned, dtype)
         values[month - 1] = fleet_value(params, state, month, log_price - planned, dtype)

@@ -14,6 +14,7 @@ from gpu_stress.results.aggregates import summarize_chunk
 from gpu_stress.results.histogram import Histogram
 from helpers import (
     CAPITAL_STRUCTURE,
+    EVERY_EVENT,
     FULL_MODEL,
     assert_same_paths,
     config_of,
@@ -86,6 +87,12 @@ def test_simulated_cuda_kernel_matches_cpu_on_the_capital_structure_path_by_path
     months = np.stack([reference[f"tranche_default_month_{j}"] for j in range(count)], axis=1).ravel()
     np.testing.assert_array_equal(tranches["default_month"].fill_null(-1).to_numpy(), months)
     assert (months > 0).any()
+
+
+def test_simulated_cuda_kernel_matches_cpu_under_every_stress_event(tmp_path):
+    table = table_with(FULL_MODEL, SMALL, {"overlay": EVERY_EVENT})
+    simulated = as_outputs(run_on_simulator(tmp_path, table))
+    assert_same_paths(simulated, per_path(simulate(config_of(table), "cpu")))
 
 
 def test_simulated_cuda_kernel_in_float32(tmp_path):

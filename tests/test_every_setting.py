@@ -82,6 +82,14 @@ def cases():
             found[key] = ({key}, sweep(key, "H100", "H200"))
         elif key == "generations.0.name":  # the installed fleet's generation must stay listed
             found[key] = ({key}, sweep(key, "H100"))
+        elif key == "stress":  # two named overlays, run beside the baseline
+            stresses = [
+                {"name": "halve", "price": {"multiplier": 0.5, "months": 6}},
+                {"name": "late", "launch": {"month": 3}},
+            ]
+            found[key] = ({key}, set_(key, stresses))
+        elif key == "overlay.customer_default.customer":  # a customer FULL_MODEL lists, and the largest
+            found[key] = ({key}, [*set_("overlay.customer_default.month", 4), *sweep(key, "largest", "c")])
         elif key == "customers.0.cohort":
             found[key] = ({key}, sweep(key, "installed", "newer"))
         elif key == "debt.0.funds":
@@ -190,4 +198,5 @@ def test_setting_runs_to_completion(case, full_model, tmp_path):
     assert result.exit_code == 0, f"{result.stderr}\n{result.exception!r}"
     assert_finite_outputs(output)
     values = [arguments[index + 1].split(",") for index, option in enumerate(arguments) if option == "--sweep"]
-    assert read(output / "scenarios.arrow").num_rows == (2 if case == "sweep" else math.prod(map(len, values)))
+    expected = {"sweep": 2, "stress": 3}.get(case) or math.prod(map(len, values))  # stress: baseline + two
+    assert read(output / "scenarios.arrow").num_rows == expected

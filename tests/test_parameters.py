@@ -31,6 +31,9 @@ NOT_MODEL = {
     "pools[].name",
     "backstop.counterparty",
     "vendor.name",
+    "overlay.name",
+    "overlay.description",
+    "stress",  # named overlays: each becomes a scenario's [overlay] (scenarios.expand)
 }
 TABLES = Config.tables()
 

@@ -236,3 +236,29 @@ def test_the_simulated_cuda_portfolio_kernel_matches_cpu(tmp_path):
     assert (reference[1][L.OUT_GPUS_SOLD] > 0).any()
     alone, _ = portfolio("cpu", params, 0.0, paths=paths)
     assert any((a["default_month"] != b["default_month"]).any() for a, b in zip(reference[0], alone, strict=True))
+
+
+STRESS = (
+    "overlay.regime.state='glut'",
+    "overlay.regime.start_month=2",
+    "overlay.regime.end_month=14",
+    "overlay.price.multiplier=0.6",
+    "overlay.price.start_month=3",
+    "overlay.price.months=9",
+    "overlay.rates.shift=0.02",
+    "overlay.rates.start_month=4",
+    "overlay.launch.month=5",
+    "overlay.customer_default.month=7",
+    "overlay.delivery_delay_months=3",
+)
+
+
+def test_a_stressed_portfolio_matches_the_kernel():
+    """Every overlay event at once (each firm's largest customer defaulting), with fire sales."""
+    params = stacked(preset_rows(PRESETS[:3], *STRESS))
+    assert (params[:, L.CUSTOMER_DEFAULT_MONTH : L.CUSTOMER_DEFAULT_MONTH + L.MAX_CUSTOMERS] == 7).sum() == 3
+    impact = 3.0 / total_gpus(params)
+    stressed = portfolio("cpu", params, impact)
+    assert_same_portfolio(stressed, portfolio("numpy", params, impact))
+    baseline = portfolio("cpu", stacked(preset_rows(PRESETS[:3])), impact)
+    assert (stressed[1][L.OUT_GPUS_SOLD] > baseline[1][L.OUT_GPUS_SOLD]).mean() > 0.1  # the stress bites

@@ -132,6 +132,7 @@ class ArrayMarket:
         self.planned_log_price = xp.full(paths, p[L.LOG_PRICE_INITIAL], dtype=dtype)  # collateral is valued against it
         self.rate = xp.full(paths, p[L.RATE_INITIAL], dtype=dtype)
         self.launches = xp.zeros(paths, dtype)
+        self.month = 0
         self.e_price = self.e_rate = None
 
     def _by_regime(self, index):
@@ -144,7 +145,12 @@ class ArrayMarket:
         if p[L.BASE_CASE] > 0:  # the plan: no shock, and a uniform of 1 is below no probability
             e_price = e_rate = xp.zeros_like(self.log_price)
             u_jump = u_regime = xp.ones_like(self.log_price)
+        self.month += 1
+        month = self.month
         self.regime = xp.where(u_regime < self._by_regime(L.SWITCH_PROBABILITY), 1 - self.regime, self.regime)
+        # A stress overlay's forced regime, launch, price ramp and rate shift (docs/model.md, "Stress overlays").
+        if p[L.STRESS_REGIME] >= 0 and p[L.STRESS_REGIME_START] <= month <= p[L.STRESS_REGIME_END]:
+            self.regime = xp.full_like(self.regime, int(p[L.STRESS_REGIME]))
         cholesky = p[L.CHOLESKY : L.CHOLESKY + 3]
         z_price = cholesky[0] * e_price
         z_rate = cholesky[1] * e_price + cholesky[2] * e_rate
@@ -152,12 +158,22 @@ class ArrayMarket:
         launched = u_jump < p[L.JUMP_PROBABILITY]
         log_price = xp.where(launched, log_price + p[L.LOG_JUMP], log_price)
         self.launches = self.launches + launched
+        if month == p[L.STRESS_LAUNCH_MONTH]:
+            log_price = log_price + p[L.LOG_JUMP]
+            self.launches = self.launches + 1
+        if p[L.STRESS_PRICE_START] <= month <= p[L.STRESS_PRICE_END]:
+            log_price = log_price + p[L.STRESS_PRICE_LOG_STEP]
         planned_log_price = self.planned_log_price + p[L.REFERENCE_LOG_DRIFT]
         if p[L.FLOOR_ENABLED] > 0:
             log_price = xp.maximum(log_price, p[L.LOG_PRICE_FLOOR])
             planned_log_price = xp.maximum(planned_log_price, p[L.LOG_PRICE_FLOOR])
         self.log_price, self.planned_log_price = log_price, planned_log_price
-        self.rate = p[L.RATE_MEAN] + (self.rate - p[L.RATE_MEAN]) * p[L.RATE_DECAY] + p[L.RATE_SHOCK] * z_rate
+        rate, rate_mean = self.rate, p[L.RATE_MEAN]
+        if month >= p[L.STRESS_RATE_START]:
+            rate_mean = rate_mean + p[L.STRESS_RATE_SHIFT]
+        if month == p[L.STRESS_RATE_START]:
+            rate = rate + p[L.STRESS_RATE_SHIFT]
+        self.rate = rate_mean + (rate - rate_mean) * p[L.RATE_DECAY] + p[L.RATE_SHOCK] * z_rate
         self.e_price, self.e_rate = e_price, e_rate
 
 
@@ -476,6 +492,8 @@ class ArrayFirm:
         # --- contracts ---
         penalties = full(0.0)
         for i, c in enumerate(customer_cohort):
+            if month_number == p[L.CUSTOMER_DEFAULT_MONTH + i]:  # a stress overlay's default
+                s.customer_alive[:, i] &= ~was_alive
             active = s.customer_alive[:, i] & was_alive
             if c >= 0:
                 waiting = active & (month_number < s.delivery[:, c])

@@ -26,7 +26,7 @@ from typing import Annotated
 from pydantic import Field, PrivateAttr
 
 from ..kernels.layout import MAX_FIRMS
-from .schema import About, Dollars, Section, Simulation, between
+from .schema import About, Dollars, Section, Simulation, Stress, between
 
 
 class FireSales(Section):
@@ -65,6 +65,8 @@ class PortfolioConfig(Section):
     fire_sales: FireSales = FireSales()
     firms: Annotated[list[FirmEntry], Field(min_length=1, max_length=MAX_FIRMS)]
     book: list[Exposure] = Field(default_factory=list)
+    overlay: dict = Field(default_factory=dict)  # the stress overlay in effect, for every firm (as a firm's [overlay])
+    stress: list[Stress] = Field(default_factory=list)  # named stress scenarios, each run beside the baseline
     sweep: dict[str, list[bool | int | float | str]] = Field(default_factory=dict)
 
     # Filled by ``load.validate``: each firm's validated Config, in the order of [[firms]].

@@ -380,6 +380,93 @@ class Debt(Section):
     vendor: bool = False  # financed by the GPU vendor ([vendor]): its undrawn commitment can lapse
 
 
+class RegimeOverlay(Section):
+    """The market's regime forced to ``state`` in months ``start_month`` .. ``end_month`` (0: the horizon)."""
+
+    state: Literal["none", "shortage", "glut"] = "none"
+    start_month: Months = 1
+    end_month: between(0, 1200, int) = 0
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self):
+        if 0 < self.end_month < self.start_month:
+            raise ValueError(f"end_month {self.end_month} is before start_month {self.start_month} (0: the horizon)")
+        return self
+
+
+class PriceOverlay(Section):
+    """The market price (every generation's) multiplied by ``multiplier``, reached in equal log steps over
+    ``months`` months from ``start_month`` and kept from then on (random moves continue around it)."""
+
+    multiplier: between(0.01, 100) = 1.0
+    start_month: Months = 1
+    months: Months = 1
+
+
+class RatesOverlay(Section):
+    """``shift`` (annual) added to the short rate from ``start_month`` on (the Vasicek mean moves with it)."""
+
+    shift: between(-0.2, 0.5) = 0.0
+    start_month: Months = 1
+
+
+class LaunchOverlay(Section):
+    """A GPU generation launches in ``month`` (0: none), cutting older generations' prices by jump_size."""
+
+    month: between(0, 1200, int) = 0
+
+
+class CustomerDefaultOverlay(Section):
+    """``customer`` (a [[customers]] name, or "largest": the contract worth most) defaults in ``month`` (0: none)."""
+
+    customer: str = "largest"
+    month: between(0, 1200, int) = 0
+
+
+class Overlay(Section):
+    """A stress overlay: deterministic events by month on top of the random model, each inert by default.
+
+    The random numbers are those of the baseline, so under common random numbers
+    the difference to the baseline, path by path, is the overlay's effect.
+    ``[[stress]]`` tables are named overlays, each run as a scenario beside the baseline.
+    """
+
+    name: str | None = None  # a [[stress]] table's name; None: "baseline" if inert, else "custom"
+    description: str = ""
+    regime: RegimeOverlay = RegimeOverlay()
+    price: PriceOverlay = PriceOverlay()
+    rates: RatesOverlay = RatesOverlay()
+    launch: LaunchOverlay = LaunchOverlay()
+    customer_default: CustomerDefaultOverlay = CustomerDefaultOverlay()
+    delivery_delay_months: between(0, 120, int) = 0  # every planned delivery arrives this much later
+
+    @property
+    def inert(self):
+        """True if every event is of size zero (the months of an event of size zero do nothing)."""
+        return (
+            self.regime.state == "none"
+            and self.price.multiplier == 1
+            and self.rates.shift == 0
+            and self.launch.month == 0
+            and self.customer_default.month == 0
+            and self.delivery_delay_months == 0
+        )
+
+    @property
+    def label(self):
+        """Its name in results (the ``stress`` column)."""
+        if self.name is not None:
+            return self.name
+        return BASELINE if self.inert else "custom"
+
+
+BASELINE = "baseline"
+
+
+class Stress(Overlay):
+    name: str
+
+
 class Config(Section):
     about: About = About()
     simulation: Simulation = Simulation()
@@ -399,6 +486,8 @@ class Config(Section):
     customers: Annotated[list[Customer], Field(max_length=MAX_CUSTOMERS)] = []
     pools: Annotated[list[Pool], Field(max_length=MAX_POOLS)] = []
     debt: Annotated[list[Debt], Field(max_length=MAX_TRANCHES)] = []
+    overlay: Overlay = Overlay()  # the stress overlay in effect (a scenario of [[stress]] sets it)
+    stress: list[Stress] = []  # named stress scenarios, each run beside the baseline
     sweep: dict[str, list[bool | int | float | str]] = {}
 
     @staticmethod
@@ -411,7 +500,7 @@ class Config(Section):
             "customers": Customer,
             "pools": Pool,
             "debt": Debt,
-        }
+        }  # (``[[stress]]`` tables are overlays: their settings are ``overlay``'s)
 
     def cohort_names(self):
         """Names of the fleet's cohorts in kernel order: the installed fleet, then ``[[cohorts]]``."""
@@ -478,7 +567,48 @@ class Config(Section):
             if name not in names:
                 _fail(location, f"no cohort named {name!r} (cohorts: {', '.join(names)})", name)
         self._pools_resolve(names)
+        self._stresses_resolve()
         return self
+
+    def _stresses_resolve(self):
+        """Stress names are unique (and not "baseline"); a customer a default overlay names exists."""
+        stress_names = [stress.name for stress in self.stress]
+        for index, name in enumerate(stress_names):
+            if name == BASELINE or stress_names.index(name) != index:
+                why = "is the unstressed scenario's name" if name == BASELINE else "is listed twice"
+                _fail(("stress", index, "name"), f"stress {name!r} {why}", name)
+        customers = [customer.name for customer in self.customers]
+        overlays = [(("overlay",), self.overlay)] + [(("stress", i), stress) for i, stress in enumerate(self.stress)]
+        for location, overlay in overlays:
+            default = overlay.customer_default
+            if default.month == 0 or default.customer == "largest":
+                continue
+            if default.customer not in customers:
+                listed = ", ".join(customers) or "none"
+                message = f'no customer named {default.customer!r} (customers: {listed}, or "largest")'
+                _fail((*location, "customer_default", "customer"), message, default.customer)
+            if customers.count(default.customer) > 1:
+                count = customers.count(default.customer)
+                message = f"{count} customers are named {default.customer!r}: name them apart"
+                _fail((*location, "customer_default", "customer"), message, default.customer)
+
+    def largest_customer(self):
+        """Index of the contract worth most over its first term ($: share x GPUs x price x months), or -1."""
+        names = self.cohort_names()
+        gpus = [self.firm.gpus] + [cohort.gpus for cohort in self.cohorts]
+        delivery = [-self.firm.gpu_age_months] + [cohort.delivery_month for cohort in self.cohorts]
+
+        def worth(contract):
+            if contract.cohort is None:
+                return contract.share * sum(gpus) * contract.price * contract.end_month
+            index = names.index(contract.cohort)
+            # the first term runs to end_month if it has one (term_months is then the renewals' length)
+            first_term_end = contract.end_month
+            months = contract.term_months if first_term_end is None else first_term_end - max(delivery[index], 0)
+            return contract.share * gpus[index] * contract.price * months
+
+        worths = [worth(contract) for contract in self.customers]
+        return worths.index(max(worths)) if worths else -1
 
     def _pools_resolve(self, cohort_names):
         """Pools have unique names, hold at most all of a cohort together, and tranches name existing pools."""

@@ -6,8 +6,8 @@ reads a results directory; both return :class:`gpu_stress.api.Results`.
 
 from pathlib import Path
 
-__version__ = "0.6.0"
-__all__ = ["Results", "RunInterrupted", "load", "resume", "run"]
+__version__ = "0.7.0"
+__all__ = ["NoEffectWarning", "Results", "RunInterrupted", "load", "resume", "run"]
 
 # In a source checkout (PYTHONPATH=.) the device code sits beside this package
 # in kernels/ rather than inside it; installs map it to gpu_stress.kernels.

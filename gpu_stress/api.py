@@ -17,10 +17,12 @@ Example::
 
 import copy
 import json
+import warnings
 from functools import cached_property
 from pathlib import Path
 
-from .config.load import ConfigError, load_table, merge, set_dotted, whole_count
+from .config.load import ConfigError, apply_layer, load_table, merge_layer, read_toml, table_leaf_keys, whole_count
+from .config.stresses import with_stresses
 from .errors import UserError, one_line
 from .results import store
 from .results.verify import load_run_record
@@ -80,12 +82,24 @@ class Results:
 
     def summary(self):
         """The document ``gpu-stress summarize --json`` prints (a dict; no value is None)."""
-        from .summary import is_portfolio_run, portfolio_document, scenario_rows, summary_json
+        from .summary import (
+            default_clusters,
+            firm_configs,
+            is_portfolio_run,
+            portfolio_document,
+            scenario_configs,
+            scenario_rows,
+            summary_json,
+        )
 
         if is_portfolio_run(self.run):
             firms, exposures = self.firms.to_pylist(), self.exposures.to_pylist()
-            return json.loads(portfolio_document(self.run, scenario_rows(self.run, self.scenarios), firms, exposures))
-        return json.loads(summary_json(self.run, scenario_rows(self.run, self.scenarios)))
+            clusters = default_clusters(firms, firm_configs(firms))
+            book = scenario_rows(self.run, self.scenarios)
+            return json.loads(portfolio_document(self.run, book, firms, exposures, clusters))
+        rows = scenario_rows(self.run, self.scenarios)
+        clusters = default_clusters(rows, scenario_configs(self.scenarios))
+        return json.loads(summary_json(self.run, rows, clusters=clusters))
 
     def to_pandas(self, table="scenarios"):
         """Table ``table`` (an attribute name) as a pandas DataFrame (needs pandas)."""
@@ -123,6 +137,7 @@ def run(
     precision=None,
     overrides=None,
     sweep=None,
+    stress=None,
     backend="auto",
     output=None,
     overwrite=False,
@@ -134,6 +149,8 @@ def run(
     scheduler=None,
     progress=None,
     log=None,
+    warn=None,
+    strict=False,
     command=None,
 ):
     """Run a stress test; returns its :class:`Results`.
@@ -146,6 +163,8 @@ def run(
       overrides: {dotted key: value} (``{"firm.cash": 5e8, "debt.0.principal": 5e9}``), or "KEY=VALUE" strings
         as ``--set`` takes them.
       sweep: {dotted key: [values]}: a grid of scenarios (the last key varies fastest).
+      stress: names of built-in stress scenarios (``gpu-stress stresses``), each run beside the baseline
+        with the same random numbers, like the config's ``[[stress]]``; the ``stress`` column tells them apart.
       backend: "auto", "cpu", "cuda" or "numpy".
       output: None keeps the results in memory and writes no file anywhere; a directory writes the usual
         results directory there (atomically: it appears complete or not at all).
@@ -158,6 +177,10 @@ def run(
         (``output`` runs only).
       progress: called as ``progress(paths_done, paths_total)`` after each chunk.
       log: called with each status line (backend chosen, chunks recomputed, cluster size).
+      warn: called with each warning line (an override, swept key or key of ``config`` that changes
+        nothing, scenarios with identical parameters); default: ``warnings.warn`` (a :class:`NoEffectWarning`);
+        False: no such checks (a program that builds its own overrides, as the analyses do).
+      strict: such a warning is an error instead (a :class:`gpu_stress.config.load.ConfigError`).
       command: the command line recorded in the provenance.
 
     Raises:
@@ -171,6 +194,7 @@ def run(
     from . import engine
 
     settings = list(_override_settings(overrides))
+    run_settings = []
     if paths is not None:
         try:
             paths = whole_count(paths)  # 1e6 and 2.5e4 as well
@@ -178,15 +202,21 @@ def run(
             raise ConfigError(f"paths: {paths!r} is not a whole number") from None
     for key, value in (("paths", paths), ("horizon_months", horizon), ("seed", seed), ("precision", precision)):
         if value is not None:
-            settings.append((f"simulation.{key}", value))
+            run_settings.append((f"simulation.{key}", value))
     if independent_scenarios:
-        settings.append(("simulation.independent_scenarios", True))
+        run_settings.append(("simulation.independent_scenarios", True))
     if base_case:  # every path would be the same one
-        settings += [("simulation.base_case", True), ("simulation.paths", paths or 1), ("simulation.band_paths", 1)]
-    table = _table_of(config, preset)
-    for key, value in settings:
-        set_dotted(table, key, value)
+        run_settings += [("simulation.base_case", True), ("simulation.paths", paths or 1), ("simulation.band_paths", 1)]
+    settings += run_settings
+    user_overrides = settings[: len(settings) - len(run_settings)]
+    # The run's settings and stresses, then the user's overrides as one layer over the config.
+    stresses = [stress] if isinstance(stress, str) else list(stress or ())
+    judged = with_stresses(apply_layer(_table_of(config, preset), run_settings), stresses)
+    table = apply_layer(copy.deepcopy(judged), user_overrides)
     sweeps = _sweep_pairs(sweep)
+    check = None
+    if warn is not False:
+        check = _effects_check(judged, user_overrides, sweeps, _config_keys(config), warn, strict)
     if command is None:
         command = "gpu_stress.run()"
     if output is None:
@@ -201,9 +231,9 @@ def run(
             if progress is not None:
                 progress(0, record["simulation"]["paths"] * len(record["scenarios"]))
 
-        record, tables = engine.run_in_memory(table, sweeps, backend, keep_paths, command, progress, started)
+        record, tables = engine.run_in_memory(table, sweeps, backend, keep_paths, command, progress, started, check)
         return Results(record, tables)
-    job = engine.start(table, output, sweeps, backend, keep_paths, overwrite, command, format)
+    job = engine.start(table, output, sweeps, backend, keep_paths, overwrite, command, format, check)
     return _finish(job, cluster, scheduler, progress, log, overwrite)
 
 
@@ -296,7 +326,40 @@ def _table_of(config, preset):
     if not isinstance(config, dict):
         raise ConfigError(f"config: a TOML file or a dict, not {type(config).__name__}")
     base = load_table(None, preset) if preset else {}
-    return merge(base, copy.deepcopy(config))  # a copy: the caller's dict is left as it was
+    return merge_layer(base, copy.deepcopy(config))  # a layer over the preset; the caller's dict is left as it was
+
+
+class NoEffectWarning(UserWarning):
+    """An override, swept key or config key that changes nothing the model reads."""
+
+
+def _config_keys(config):
+    """The dotted keys the user's own config sets (a preset's own keys are not warned about)."""
+    if config is None:
+        return []
+    table = config if isinstance(config, dict) else read_toml(str(config))
+    return list(table_leaf_keys(table))
+
+
+def _effects_check(base_table, overrides, sweeps, config_keys, warn, strict):
+    """The engine's ``check(scenarios)``: warn (or with ``strict`` fail) for what changes nothing.
+
+    ``base_table``: the config with the run's settings and stresses, ``overrides`` the user's
+    ``--set`` layer over it (see ``config.effects``).
+    """
+    from .config.effects import identical_scenarios, override_warnings
+
+    def check(scenarios):
+        messages = override_warnings(base_table, overrides, sweeps, config_keys) + identical_scenarios(scenarios)
+        if messages and strict:
+            raise ConfigError(f"--strict: {messages[0].removeprefix('warning: ')}")
+        for message in messages:
+            if warn is None:
+                warnings.warn(message, NoEffectWarning, stacklevel=5)
+            else:
+                warn(message)
+
+    return check
 
 
 def _override_settings(overrides):

@@ -27,7 +27,7 @@ from .errors import UserError
 from .kernels import layout as L
 from .params import initial_debt
 from .results import aggregates, bands, book, store
-from .scenarios import expand, parameter_matrix
+from .scenarios import STRESS_KEY, expand, expand_recorded, parameter_matrix, scenario_keys
 
 
 class RunError(UserError, RuntimeError):
@@ -63,8 +63,12 @@ def swept_columns(scenarios, sweep_keys):
     """Per scenario, [(field, value)] of its swept keys: the validated values, so a column has its key's type."""
     columns = [[] for _ in scenarios]
     for key in sweep_keys:
-        values = [value_at(scenario.config.model_dump(), key) for scenario in scenarios]
-        about = {b"config_key": key, b"unit": "config", b"description": f"the swept value of config key {key}"}
+        if key == STRESS_KEY:
+            values = [scenario.values[key] for scenario in scenarios]
+            about = {b"unit": "category", b"description": "the stress scenario (baseline: none; gpu-stress stresses)"}
+        else:
+            values = [value_at(scenario.config.model_dump(), key) for scenario in scenarios]
+            about = {b"config_key": key, b"unit": "config", b"description": f"the swept value of config key {key}"}
         field = pa.field(store.sweep_column(key), pa.array(values).type, metadata=about)
         for scenario_columns, value in zip(columns, values, strict=True):
             scenario_columns.append((field, value))
@@ -331,7 +335,7 @@ class Run:
         self.damaged = []  # (unit, why) of the finished units that resume found damaged and recomputes
         # A kill while publishing leaves a complete staging directory: it needs no unit again.
         self.complete = record.get("status") == "complete" and not store.check_files(staging, record["files"])
-        _, self.scenarios = expand(record["table"], record["sweeps"])
+        _, self.scenarios = expand_recorded(record)
         simulation = record["simulation"]
         self.units = plan_units(len(self.scenarios), simulation["paths"], record["chunk_paths"])
         self.spec = make_spec(record, self.scenarios, str(self.staging))
@@ -561,6 +565,10 @@ COLUMN_TYPES = {
     "base_case_default_month": pa.int32(),
     "base_case_default_cause": pa.string(),
     "pd_by_year": pa.list_(pa.float64()),
+    # {cause: [credit defaults in month 1, 2, ... the horizon]}, one field per credit cause (null: not recorded)
+    "defaults_by_month_cause": pa.struct(
+        [pa.field(L.CAUSE_NAMES[cause], pa.list_(pa.int64())) for cause in L.CREDIT_CAUSES]
+    ),
     "loss_histogram_lower": pa.list_(pa.float64()),
     "loss_histogram_upper": pa.list_(pa.float64()),
     "loss_histogram_counts": pa.list_(pa.int64()),
@@ -643,11 +651,16 @@ def _now():
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
-def plan(table, sweeps=(), backend="auto", write_paths=True, format="arrow", command=""):
-    """Validate a run's configuration, sweeps and backend; returns (run record, scenarios). Writes nothing."""
+def plan(table, sweeps=(), backend="auto", write_paths=True, format="arrow", command="", check=None):
+    """Validate a run's configuration, sweeps and backend; returns (run record, scenarios). Writes nothing.
+
+    ``check(scenarios)``, if given, sees the scenarios before anything else happens (and may raise).
+    """
     if format not in store.FORMATS:
         raise RunError(f"format: {format!r} is not one of {', '.join(store.FORMATS)}")
     base, scenarios = expand(table, sweeps)
+    if check is not None:
+        check(scenarios)
     backend_name, reason = choose_backend(backend)
     engine_backend = get_backend(backend_name)
     simulation = base.simulation
@@ -656,7 +669,7 @@ def plan(table, sweeps=(), backend="auto", write_paths=True, format="arrow", com
     if scenarios[0].portfolio and not simulation.chunk_paths:  # every firm's outputs are live together
         chunk_paths = max(1, chunk_paths // len(scenarios[0].firm_configs))
     chunk_paths = max(chunk_paths, min(simulation.band_paths, simulation.paths))
-    sweep_keys = list(dict(base.sweep) | dict(sweeps))
+    sweep_keys = scenario_keys(base, sweeps)
     columns = [store.sweep_column(key) for key in sweep_keys]
     for key, column in zip(sweep_keys, columns, strict=True):
         if columns.count(column) > 1:
@@ -684,7 +697,9 @@ def plan(table, sweeps=(), backend="auto", write_paths=True, format="arrow", com
     return record, scenarios
 
 
-def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=False, command="", format="arrow"):
+def start(
+    table, output, sweeps=(), backend="auto", write_paths=True, overwrite=False, command="", format="arrow", check=None
+):
     """Validate everything, then create ``output``'s staging directory, locked; returns a :class:`Run`.
 
     Nothing is written before the configuration, sweep, backend and output are
@@ -692,7 +707,7 @@ def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=
     replaces only a directory that gpu-stress wrote (and an unfinished run of
     it that no process is writing). ``format``: "arrow" (IPC files) or "parquet".
     """
-    record, scenarios = plan(table, sweeps, backend, write_paths, format, command)
+    record, scenarios = plan(table, sweeps, backend, write_paths, format, command, check)
     record["overwrite"] = overwrite
     final = Path(output).resolve()  # workers elsewhere must find the same directory
     staging = store.staging_dir(final)
@@ -723,7 +738,9 @@ def start(table, output, sweeps=(), backend="auto", write_paths=True, overwrite=
     return Run(record, staging, lock)
 
 
-def run_in_memory(table, sweeps=(), backend="auto", write_paths=True, command="", progress=None, on_start=None):
+def run_in_memory(
+    table, sweeps=(), backend="auto", write_paths=True, command="", progress=None, on_start=None, check=None
+):
     """Run in this process and keep everything in memory: returns (run record, {file name: table}).
 
     The tables are those a results directory holds (``SCENARIOS_FILE``, ...;
@@ -731,9 +748,9 @@ def run_in_memory(table, sweeps=(), backend="auto", write_paths=True, command=""
     ``PORTFOLIO_DIR``, each one table of every chunk's rows in plan order),
     computed as a run on disk computes them, so they equal its files' tables.
     Nothing is written anywhere. ``on_start(record)`` is called once the run is planned, and
-    ``progress(paths_done, paths_total)`` after each chunk.
+    ``progress(paths_done, paths_total)`` after each chunk; ``check``: as for :func:`plan`.
     """
-    record, scenarios = plan(table, sweeps, backend, write_paths, command=command)
+    record, scenarios = plan(table, sweeps, backend, write_paths, command=command, check=check)
     if on_start is not None:
         on_start(record)
     spec = make_spec(record, scenarios, directory=None)

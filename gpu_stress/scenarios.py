@@ -4,6 +4,11 @@
 values; scenario ids number the grid with the last key varying fastest.
 Each scenario is the base table with its values set, validated on its own so
 that an error names the swept key and value that caused it.
+
+Named stress scenarios (``[[stress]]``) are one more dimension, the slowest:
+``stress`` = "baseline" (the table as it is), then each stress laid over
+``[overlay]``; the swept values are set after it, so a sweep of an
+``overlay.*`` key sizes every stress.
 """
 
 import copy
@@ -12,11 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config.load import ConfigError, parse_value, set_dotted, split_assignment, validate
+from .config.load import ConfigError, apply_layer, merge, parse_value, set_dotted, split_assignment, validate
 from .config.portfolio import PortfolioConfig
+from .config.schema import BASELINE
 from .params import initial_debt, parameter_vector, portfolio_matrix
 
 RUN_LEVEL = "simulation."  # one value per run: paths, horizon, seed, precision ...
+STRESS_KEY = "stress"  # the scenario's stress: its column in the results
 
 
 @dataclass(frozen=True)
@@ -51,31 +58,67 @@ def parse_sweep_option(assignment):
     return key, values
 
 
-def expand(table, extra_sweeps=()):
-    """All scenarios of the table's ``[sweep]`` plus ``extra_sweeps`` (later keys win)."""
+def expand(table, extra_sweeps=(), layered=True):
+    """All scenarios of the table's ``[sweep]`` plus ``extra_sweeps`` (later keys win).
+
+    ``layered``: swept values are a later layer (``config.load.apply_layer``); False sets them
+    plainly, as gpu-stress before 0.7 did (:func:`expand_recorded` replays such runs).
+    """
     base = validate(table)
     sweep = dict(base.sweep)
     sweep.update(extra_sweeps)
-    base_table = {key: value for key, value in table.items() if key != "sweep"}
+    base_table = {key: value for key, value in table.items() if key not in ("sweep", STRESS_KEY)}
     for key, values in sweep.items():
         if key.startswith(RUN_LEVEL) or key == "sweep" or key.startswith("sweep."):
             raise ConfigError(f"sweep.{key}: run-level settings cannot be swept")
         if not values:
             raise ConfigError(f"sweep.{key}: no values given")
     keys = list(sweep)
+    stresses = [None, *base.stress] if base.stress else [None]
     scenarios = []
-    for scenario_id, combination in enumerate(itertools.product(*(sweep[key] for key in keys))):
+    grid = itertools.product(stresses, *(sweep[key] for key in keys))
+    for scenario_id, (stress, *combination) in enumerate(grid):
         scenario_table = copy.deepcopy(base_table)
-        for key, value in zip(keys, combination, strict=True):
-            set_dotted(scenario_table, key, value)
+        if stress is not None:
+            laid = stress.model_dump(exclude_unset=True) | {"name": stress.name}
+            scenario_table["overlay"] = merge(scenario_table.get("overlay", {}), laid)
+        if layered:
+            apply_layer(scenario_table, zip(keys, combination, strict=True))  # a later layer than the table
+        else:
+            for key, value in zip(keys, combination, strict=True):
+                set_dotted(scenario_table, key, value)
         values = dict(zip(keys, combination, strict=True))
+        if base.stress:
+            values = {STRESS_KEY: BASELINE if stress is None else stress.name} | values
         try:
             config = validate(scenario_table)
         except ConfigError as error:
             named = ", ".join(f"{key}={value!r}" for key, value in values.items())
             raise ConfigError(f"sweep ({named}): {error}") from None
+        if base.stress and stress is None:
+            values[STRESS_KEY] = _overlay_label(config)  # "baseline", or the [overlay] every scenario has
         scenarios.append(Scenario(scenario_id, values, config))
     return base, scenarios
+
+
+def expand_recorded(record):
+    """(base, scenarios) of a results directory's run record, expanded as the gpu-stress that ran it did."""
+    version = str(record.get("gpu_stress_version", "0")).split(".")[:2]
+    written_by = tuple(int(part) for part in version if part.isdigit())
+    return expand(record["table"], record["sweeps"], layered=written_by >= LAYERED_SINCE)
+
+
+LAYERED_SINCE = (0, 7)  # the version whose swept base values replace the regimes' own (apply_layer)
+
+
+def _overlay_label(config):
+    overlay = config.firm_configs[0].overlay if isinstance(config, PortfolioConfig) else config.overlay
+    return overlay.label
+
+
+def scenario_keys(base, sweeps=()):
+    """The keys that tell a run's scenarios apart: ``stress`` if it has stresses, then the swept keys."""
+    return ([STRESS_KEY] if base.stress else []) + list(dict(base.sweep) | dict(sweeps))
 
 
 def parameter_matrix(scenarios):

@@ -24,7 +24,7 @@ from .kernels import layout as L
 from .params import parameter_vector
 from .results import store
 from .results.verify import load_run_record
-from .scenarios import expand
+from .scenarios import expand_recorded
 
 
 def _single_firm_record(directory):
@@ -62,7 +62,7 @@ def trace_path(directory, scenario_id, path_id, backend=None, base_case=False):
     shock zero, no random event), checked against its base_case_* columns.
     """
     record = _single_firm_record(directory)
-    _, scenarios = expand(record["table"], record["sweeps"])
+    _, scenarios = expand_recorded(record)
     simulation = record["simulation"]
     if not 0 <= scenario_id < len(scenarios):
         raise TraceError(f"--scenario: no scenario {scenario_id} (the run has {len(scenarios)})")

@@ -268,3 +268,11 @@ def test_trace_reads_a_parquet_run(nebius_cli):
         result = invoke("trace", runs["parquet"], "--scenario", 1, "--path", 17, *extra)
         assert result.exit_code == 0, result.output
         assert "bit for bit" in result.output
+
+
+def test_summary_names_the_months_defaults_cluster_in():
+    """The summary document carries the notes ``summarize`` prints: coreweave's 2030 notes mature in month 60."""
+    document = gpu_stress.run(preset="coreweave", paths=5000, seed=1, backend="cpu", keep_paths=False).summary()
+    (cluster, *_) = document["clusters"]
+    assert cluster["month"] == 60 and cluster["cause"] == "refinancing"
+    assert "'2030 senior notes' matures then" in cluster["note"]

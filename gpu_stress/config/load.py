@@ -1,12 +1,17 @@
 """Reading configurations: presets, TOML files and ``--set dotted.key=value`` overrides.
 
 Layers, later ones winning: a preset (``coreweave`` if neither a preset nor a
-file is given), a TOML file, then overrides. Every failure becomes a
-:class:`ConfigError` whose message is one line naming the offending field.
+file is given), a TOML file, then overrides (all ``--set`` together are one
+layer, each scenario's swept values a later one). Within a layer a regime's own
+drift, volatility or utilization wins over the base value; a layer that sets
+the base value (``market.price.drift`` ...) clears the regime values earlier
+layers set (:func:`apply_layer`). Every failure becomes a :class:`ConfigError`
+whose message is one line naming the offending field.
 """
 
 import copy
 import difflib
+import re
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -16,7 +21,7 @@ import pydantic
 
 from ..errors import UserError
 from .portfolio import PortfolioConfig, held_against, is_portfolio
-from .schema import Config, Market, numeric_range
+from .schema import Config, Market, Overlay, numeric_range
 
 DEFAULT_PRESET = "coreweave"
 
@@ -136,6 +141,93 @@ def merge(base, layer):
         else:
             merged[key] = copy.deepcopy(value)
     return merged
+
+
+# The base settings and the regime fields that replace them (params: a regime's own value if set, else the base).
+REGIME_SHADOWS = {
+    "market.price.drift": ("market.regime.shortage.drift", "market.regime.glut.drift"),
+    "market.price.volatility": ("market.regime.shortage.volatility", "market.regime.glut.volatility"),
+    "market.utilization.mean": ("market.regime.shortage.utilization", "market.regime.glut.utilization"),
+}
+_LAYER_PREFIX = re.compile(r"(firms\.\d+\.config\.)?")  # a portfolio's firm entries hold firm tables
+
+
+def leaf_keys(key, value):
+    """The dotted keys that assigning ``value`` to ``key`` sets: ``key``, or each leaf of a table value."""
+    if isinstance(value, dict) and value:
+        for name, inner in value.items():
+            yield from leaf_keys(f"{key}.{name}", inner)
+    else:
+        yield key
+
+
+def table_leaf_keys(table, prefix=""):
+    """Every dotted leaf key of a TOML table, list entries by index (``debt.0.principal``)."""
+    for key, value in table.items():
+        if isinstance(value, dict) and value:
+            yield from table_leaf_keys(value, f"{prefix}{key}.")
+        elif isinstance(value, list) and value and all(isinstance(item, dict) for item in value):
+            for index, item in enumerate(value):
+                yield from table_leaf_keys(item, f"{prefix}{key}.{index}.")
+        else:
+            yield prefix + key
+
+
+def shadowed_keys(keys):
+    """The regime keys that a layer setting ``keys`` (dotted leaves) clears: for each base key it sets
+    (``market.price.drift``, also in a portfolio's ``firms.N.config``), the regime fields it does not set."""
+    keys = set(keys)
+    cleared = []
+    for key in keys:
+        for base, regime_keys in REGIME_SHADOWS.items():
+            prefix = key.removesuffix(base)
+            if prefix != key and _LAYER_PREFIX.fullmatch(prefix):
+                cleared += [prefix + regime_key for regime_key in regime_keys if prefix + regime_key not in keys]
+    return cleared
+
+
+def remove_dotted(table, key):
+    """Remove ``key`` from nested dicts and lists if it is there; True if it was."""
+    *parents, last = key.split(".")
+    node = table
+    for part in parents:
+        if isinstance(node, list):
+            node = node[int(part)] if part.isdigit() and int(part) < len(node) else None
+        else:
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None:
+            return False
+    if isinstance(node, dict) and last in node:
+        del node[last]
+        return True
+    return False
+
+
+def apply_layer(table, assignments):
+    """Apply ``assignments`` ((dotted key, value) pairs) to ``table`` as one layer over it; returns ``table``.
+
+    A later layer wins: where the layer sets a base value (``market.price.drift``,
+    ``market.price.volatility``, ``market.utilization.mean``) the regime values set
+    by earlier layers (``market.regime.shortage.drift`` and ``...glut.drift`` ...)
+    are removed first, unless the layer sets them too; within the layer a
+    regime's own value still wins over the base. Then each key is set with
+    :func:`set_dotted`.
+    """
+    assignments = list(assignments)
+    for cleared in shadowed_keys(leaf for key, value in assignments for leaf in leaf_keys(key, value)):
+        remove_dotted(table, cleared)
+    for key, value in assignments:
+        set_dotted(table, key, value)
+    return table
+
+
+def merge_layer(base, layer):
+    """``merge(base, layer)`` with ``layer`` (a table) a later layer: the regime values of ``base`` that its
+    base values replace are removed first (see :func:`apply_layer`)."""
+    cleared = copy.deepcopy(base)
+    for key in shadowed_keys(table_leaf_keys(layer)):
+        remove_dotted(cleared, key)
+    return merge(cleared, layer)
 
 
 SCALAR_TAGS = ("bool", "int", "float", "str")  # how pydantic names the members of a union in a location
@@ -259,6 +351,7 @@ def validate_portfolio(table, prefix=""):
     """The portfolio, with each firm's Config: its preset, its config table, the portfolio's market and simulation."""
     portfolio = _validated(PortfolioConfig, table, prefix)
     _validated(Market, portfolio.market, f"{prefix}market.")  # its own errors name its own keys
+    _validated(Overlay, portfolio.overlay, f"{prefix}overlay.")
     firms = range(len(portfolio.firms))
     configs = [_firm_config(table, portfolio, index, f"{prefix}firms[{index}]") for index in firms]
     names = [config.firm.name for config in configs]
@@ -273,6 +366,7 @@ def validate_portfolio(table, prefix=""):
                 "one market (set it in the portfolio's [market])"
             )
     _check_book(portfolio, configs, names, prefix)
+    _overlays_resolve(portfolio, configs, prefix)
     portfolio._firm_configs = configs
     return portfolio
 
@@ -287,20 +381,45 @@ def _validated(model, table, prefix):
 def _firm_config(table, portfolio, index, where):
     """Firm ``index``'s validated Config: its preset, its config table, the portfolio's market and simulation."""
     entry = portfolio.firms[index]
-    for key in ("simulation", "sweep", "firms"):
+    for key in ("simulation", "sweep", "firms", "overlay", "stress"):
         if key in entry.config:
             raise ConfigError(f"{where}.config.{key}: set it for the whole portfolio, not per firm")
     try:
-        firm_table = merge(read_preset(entry.preset), entry.config) if entry.preset else dict(entry.config)
+        firm_table = merge_layer(read_preset(entry.preset), entry.config) if entry.preset else dict(entry.config)
     except ConfigError as error:
         raise ConfigError(f"{where}.{error}") from None
     if is_portfolio(firm_table):
         raise ConfigError(f"{where}.preset: {entry.preset!r} is a portfolio (firms: {', '.join(firm_preset_names())})")
     firm_table["simulation"] = table.get("simulation", {})
-    firm_table["market"] = merge(firm_table.get("market", {}), portfolio.market)
+    firm_table = merge_layer(firm_table, {"market": portfolio.market})  # a later layer over every firm's
+    firm_table["overlay"] = _firm_overlay(portfolio.overlay, firm_table)
     if entry.name is not None:
         firm_table = merge(firm_table, {"firm": {"name": entry.name}})
     return validate(firm_table, prefix=f"{where}.config.")
+
+
+def _firm_overlay(overlay, firm_table):
+    """A portfolio's overlay as one firm sees it: a default of a customer it does not have is none of its."""
+    default = overlay.get("customer_default", {})
+    named = default.get("customer", "largest")
+    customers = [customer.get("name", "anchor") for customer in firm_table.get("customers", [])]
+    if named != "largest" and named not in customers:
+        return {key: value for key, value in overlay.items() if key != "customer_default"}
+    return overlay
+
+
+def _overlays_resolve(portfolio, configs, prefix):
+    """A customer the portfolio's overlay (or a stress) makes default is some firm's customer."""
+    customers = {customer.name for config in configs for customer in config.customers}
+    named = [("overlay.", portfolio.overlay.get("customer_default", {}))]
+    named += [(f"stress[{i}].", stress.customer_default.model_dump()) for i, stress in enumerate(portfolio.stress)]
+    for where, default in named:
+        customer = default.get("customer", "largest")
+        if default.get("month", 0) > 0 and customer != "largest" and customer not in customers:
+            listed = ", ".join(sorted(customers)) or "none"
+            raise ConfigError(
+                f"{prefix}{where}customer_default.customer: no firm has a customer named {customer!r} ({listed})"
+            )
 
 
 def _market_difference(first, other):
@@ -372,14 +491,12 @@ def config_json_schema(portfolio=False):
 
 
 def load_table(path=None, preset=None, overrides=()):
-    """The raw merged table (preset, file, overrides), before validation."""
+    """The raw merged table (preset, file, overrides: each a layer, see :func:`apply_layer`), before validation."""
     table = read_preset(preset or DEFAULT_PRESET) if preset or path is None else {}
     if path is not None:
-        table = merge(table, read_toml(path))
-    for assignment in overrides:
-        key, value = split_assignment(assignment)
-        set_dotted(table, key, parse_value(value))
-    return table
+        table = merge_layer(table, read_toml(path))
+    pairs = [split_assignment(assignment) for assignment in overrides]
+    return apply_layer(table, [(key, parse_value(value)) for key, value in pairs])
 
 
 def load_config(path=None, preset=None, overrides=()):

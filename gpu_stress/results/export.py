@@ -21,7 +21,7 @@ from .verify import verify
 def export(directory, output, to="parquet", overwrite=False):
     """Write the results in ``directory`` as a ``to``-format results directory ``output``; returns its path."""
     from ..engine import _now, swept_columns
-    from ..scenarios import expand
+    from ..scenarios import expand_recorded
 
     if to != "parquet":
         raise ResultsError(f"to: {to!r} is not a format export writes (parquet)")
@@ -38,7 +38,7 @@ def export(directory, output, to="parquet", overwrite=False):
         refusal = store.replace_refusal(final, overwrite)
         if refusal:
             raise ResultsError(refusal)
-    _, scenarios = expand(record["table"], record["sweeps"])
+    _, scenarios = expand_recorded(record)
     columns = swept_columns(scenarios, record["sweep_keys"])
     copy = record | {"format": to, "run_id": uuid.uuid4().hex}
     copy["exported"] = {"from": str(source), "run_id": record["run_id"], "created": _now()}

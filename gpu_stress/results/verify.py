@@ -99,10 +99,10 @@ def _before_tranches(record):
 def _scenarios(directory, record):
     """The run's scenarios, from its recorded configuration."""
     from ..config.load import ConfigError
-    from ..scenarios import expand
+    from ..scenarios import expand_recorded
 
     try:
-        _, scenarios = expand(record["table"], record["sweeps"])
+        _, scenarios = expand_recorded(record)
     except (ConfigError, KeyError) as error:
         raise ResultsError(f"{directory / store.RUN_FILE}: its configuration does not validate ({error})") from None
     return scenarios

@@ -1,0 +1,1158 @@
+"""Settings that do nothing: the canonical parameters, and warnings for overrides that change nothing.
+
+The kernels read a slot of the parameter vector (``params.SLOTS``) only where the
+model can use it: a launch's cut (``market.price.jump_size``) only if a launch can
+happen, the covenant test interval only if some covenant is on, a regime's drift
+only if the market can be in that regime. :func:`canonical_parameters` is the
+vector (a portfolio: the matrix) with every slot that the kernels cannot read
+under the configuration set to one fixed value, by the rules of :data:`RULES`,
+each with the reason it gives. Two configurations with the same canonical
+parameters simulate the same paths, bit for bit (tests/test_no_op_overrides.py
+checks it against the simulation for every setting of every preset); a slot that
+no rule names (a new one included) counts as read.
+
+:func:`key_effect` says whether a setting matters in a table: it sets the key to
+other values of its range (both ends first; a boolean flips, a choice tries the
+others; text, names and lists get no verdict) and reports "no effect", naming
+what overrides the key, when every valid probe leaves the canonical parameters
+unchanged. :func:`override_warnings` turns that into the run's warnings for
+``--set``, ``--sweep`` and the keys of a user's config file, and
+:func:`identical_scenarios` names the scenarios of a sweep that are the same model.
+"""
+
+import copy
+import itertools
+import math
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..kernels import layout as L
+from ..params import SLOTS, parameter_vector, portfolio_matrix
+from .load import (
+    REGIME_SHADOWS,
+    ConfigError,
+    _field_model,
+    apply_layer,
+    leaf_keys,
+    merge,
+    parse_value,
+    shadowed_keys,
+    split_assignment,
+    table_leaf_keys,
+    validate,
+)
+from .portfolio import PortfolioConfig, is_portfolio
+from .schema import Config, Market, numeric_range
+
+CANONICAL = math.nan  # the value of every slot the kernels do not read: no slot the kernels read holds it
+REGIMES = ("shortage", "glut")
+MC, MT, MP, MK = L.MAX_CUSTOMERS, L.MAX_TRANCHES, L.MAX_POOLS, L.MAX_COHORTS
+GENERIC = "changing it leaves every parameter the model reads unchanged"
+
+# Keys that get no verdict: run settings, free text, and the named stresses (each is judged as a scenario).
+UNJUDGED_PREFIXES = ("about.", "simulation.", "sweep", "overlay.name", "overlay.description", "stress")
+
+
+def _slot(name, offset=0):
+    """Index of layout slot ``name`` (+ offset), or None if this layout has no such slot."""
+    index = getattr(L, name, None)
+    return None if index is None else index + offset
+
+
+def _slots(*names, size=1):
+    """Every index of the blocks ``names`` (``size`` entries each), skipping names this layout lacks."""
+    return [index + k for name in names if (index := getattr(L, name, None)) is not None for k in range(size)]
+
+
+# --- what the model can do under one firm's parameters ----------------------------------------------
+
+
+class Firm:
+    """One firm's configuration and raw parameter vector, and what its paths can do (for the rules)."""
+
+    def __init__(self, config, vector):
+        v = self.v = vector
+        self.config = config
+        self.base_case = v[L.BASE_CASE] > 0
+        self.horizon = config.simulation.horizon_months
+        self.regimes = self._reached_regimes()
+        self.cohorts = int(v[L.COHORT_COUNT])
+        self.customers = int(v[L.CUSTOMER_COUNT])
+        self.tranches = int(v[L.TRANCHE_COUNT])
+        self.pools = int(v[L.POOL_COUNT])
+        self.owed = [j for j in range(self.tranches) if v[L.TRANCHE_PRINCIPAL + j] + v[L.TRANCHE_COMMITMENT + j] > 0]
+
+    def _reached_regimes(self):
+        v = self.v
+        reached = {int(v[L.REGIME_INITIAL])}
+        forced = _slot("STRESS_REGIME")
+        if forced is not None and v[forced] >= 0:  # a stress overlay forces a regime for some months
+            reached.add(int(v[forced]))
+        if not self.base_case:  # the base case draws no switch
+            for _ in REGIMES:
+                reached |= {1 - r for r in tuple(reached) if v[L.SWITCH_PROBABILITY + r] > 0}
+        return reached
+
+    def by_regime(self, index, stride=1):
+        """The values of a [regime] block (``stride`` apart) in the regimes the market can be in."""
+        return [self.v[index + stride * r] for r in sorted(self.regimes)]
+
+    def delivery(self, c):
+        """(planned delivery month, first month it can arrive, last month it can arrive) of cohort ``c``."""
+        v = self.v
+        planned = -v[L.COHORT_AGE_INITIAL + c]
+        first = v[L.COHORT_FIXED_DELAY + c] + planned
+        return planned, first, first + (v[L.DELAY_MAX] if self.can_slip(c) else 0.0)
+
+    def can_slip(self, c):
+        v = self.v
+        if self.base_case or v[L.COHORT_SLIPS + c] <= 0 or v[L.DELAY_MAX] <= 0:
+            return False
+        return any(probability > 0 for probability in self.by_regime(L.SLIP_PROBABILITY))
+
+    def floats(self):
+        """True if some tranche can pay a floating rate (floating, or a balloon refinanced floating)."""
+        v = self.v
+        if any(v[L.TRANCHE_FLOATING + j] > 0 for j in self.owed):
+            return True
+        return bool(self.balloons()) and self.lenders_open()
+
+    def balloons(self):
+        """Tranches whose bullet falls due within the horizon."""
+        v = self.v
+        bullets = [j for j in self.owed if v[L.TRANCHE_AMORTIZATION + j] == L.BULLET]
+        return [j for j in bullets if v[L.TRANCHE_MATURITY + j] <= self.horizon]
+
+    def lenders_open(self):
+        v = self.v
+        return v[L.REFINANCING_ENABLED] > 0 and any(is_open > 0 for is_open in self.by_regime(L.REFINANCING_OPEN))
+
+    def tranche(self, j):
+        return f"debt.{j}"
+
+    def customer(self, i):
+        return f"customers.{i}"
+
+    def pool(self, p):
+        return f"pools.{p}"
+
+    def cohort(self, c):
+        return "the installed fleet" if c == 0 else f"cohorts.{c - 1} ({self.config.cohorts[c - 1].name})"
+
+
+def _regime_slots(r):
+    slots = _slots(
+        "SWITCH_PROBABILITY",
+        "LOG_DRIFT",
+        "LOG_VOLATILITY",
+        "UTILIZATION_LOGIT_MEAN",
+        "SLIP_PROBABILITY",
+        "REFINANCING_OPEN",
+        "REFINANCING_SPREAD",
+        "EQUITY_OPEN",
+        "BACKSTOP_HAZARD",
+        "VENDOR_HAZARD",
+    )
+    slots = [index + r for index in slots]
+    return slots + [block + MC * r + i for block in (L.CUSTOMER_HAZARD, L.CUSTOMER_RENEWAL) for i in range(MC)]
+
+
+# --- the rules: each yields (slots, reason) for the slots it finds unread ------------------------------
+
+BASE_CASE_REASON = "simulation.base_case is true (no shock and no random event)"
+
+
+def _regime_rule(f):
+    regime = f.config.market.regime
+    for r in (0, 1):
+        if r in f.regimes:
+            continue
+        name, other = REGIMES[r], REGIMES[1 - r]
+        if f.base_case:
+            reason = f"{BASE_CASE_REASON}: the market is never in {name}"
+        elif not regime.enabled:
+            reason = "market.regime.enabled is false (the market is never in glut)"
+        else:
+            reason = f"market.regime.{other}_to_{name} is 0 (the market starts in {other} and is never in {name})"
+        yield _regime_slots(r), reason
+    if f.base_case:
+        yield _slots("SWITCH_PROBABILITY", size=2), f"{BASE_CASE_REASON}: no regime switch"
+
+
+def _launch_rule(f):
+    """Launches that cut no price, or none at all: every launch setting, the switch included, is unread."""
+    v = f.v
+    forced = _slot("STRESS_LAUNCH_MONTH")
+    forced_launch = forced is not None and v[forced] > 0
+    random_launch = not f.base_case and v[L.JUMP_PROBABILITY] > 0
+    launches = [L.JUMP_PROBABILITY, L.LOG_JUMP, *_slots("COHORT_NEWEST", size=MK), *_slots("STRESS_LAUNCH_MONTH")]
+    if v[L.LOG_JUMP] == 0:
+        yield launches, "market.price.jump_size is 0 (a launch cuts no price)"
+    elif not (random_launch or forced_launch):
+        reason = f"{BASE_CASE_REASON}: no launch" if f.base_case else "market.price.jump_intensity is 0 (no launches)"
+        yield launches, reason
+    elif f.base_case:
+        yield [L.JUMP_PROBABILITY], f"{BASE_CASE_REASON}: no random launch"
+    for c in range(f.cohorts):
+        if f.delivery(c)[1] < 1:  # delivered before month 1: no launch can come before its delivery
+            yield [L.COHORT_NEWEST + c], f"{f.cohort(c)} is delivered before month 1"
+
+
+def _shock_rule(f):
+    v = f.v
+    market = f.config.market
+    means = {v[L.UTILIZATION_LOGIT_MEAN + r] for r in f.regimes}
+    if (f.base_case or v[L.UTILIZATION_SHOCK] == 0) and means == {v[L.UTILIZATION_LOGIT_INITIAL]}:
+        reason = "utilization starts at its long-run mean and has no shock (it never moves)"
+        yield _slots("UTILIZATION_DECAY", "UTILIZATION_SHOCK"), reason
+    if f.base_case:
+        shocks = ["LOG_VOLATILITY", "CHOLESKY", "RATE_SHOCK", "UTILIZATION_SHOCK", "BASIS_SHOCK", "BASIS_DECAY"]
+        yield _slots(*shocks[:1], size=2) + _slots("CHOLESKY", size=6) + _slots(*shocks[2:]), BASE_CASE_REASON
+        return
+    if v[L.RATE_SHOCK] == 0:
+        off = "market.rates.enabled is false" if not market.rates.enabled else "market.rates.volatility is 0"
+        yield [L.CHOLESKY + 1, L.CHOLESKY + 2], f"{off} (no rate shocks)"
+    if v[L.UTILIZATION_SHOCK] == 0:
+        on = market.utilization.enabled
+        off = "market.utilization.volatility is 0" if on else "market.utilization.enabled is false"
+        yield [L.CHOLESKY + 3, L.CHOLESKY + 4, L.CHOLESKY + 5], f"{off} (no utilization shocks)"
+    if v[L.BASIS_SHOCK] == 0:
+        yield [L.BASIS_DECAY], "price_basis.volatility is 0 (the firm has no price basis of its own)"
+
+
+def _debt_rule(f):
+    v = f.v
+    tranche_blocks = [
+        "TRANCHE_PRINCIPAL",
+        "TRANCHE_FLOATING",
+        "TRANCHE_RATE",
+        "TRANCHE_AMORTIZATION",
+        "TRANCHE_MATURITY",
+        "TRANCHE_COMMITMENT",
+        "TRANCHE_DRAW_END",
+        "TRANCHE_ADVANCE_RATE",
+        "TRANCHE_UNDRAWN_FEE",
+        "TRANCHE_FUNDS",
+        "TRANCHE_POOL",
+        "TRANCHE_RANK",
+        "TRANCHE_SWEEP",
+        "TRANCHE_SWEEP_DSCR",
+        "TRANCHE_BORROWING_BASE",
+        "TRANCHE_VENDOR",
+    ]
+    for j in range(f.tranches):
+        if j not in f.owed:
+            yield (
+                [getattr(L, name) + j for name in tranche_blocks],
+                (f"{f.tranche(j)} has no principal and no commitment"),
+            )
+    if not f.owed:
+        refinancing = _slots("REFINANCING_ENABLED", "REFINANCING_MAX_LTV", "REFINANCING_TERM", "REFINANCING_PARTIAL")
+        refinancing += _slots("REFINANCING_OPEN", "REFINANCING_SPREAD", size=2) + _slots("REFINANCING_LEVERAGE_SPREAD")
+        covenants = [L.LTV_MAX, L.DSCR_MIN, L.TEST_EVERY, L.CURE_TESTS]
+        yield covenants + refinancing + [L.RATE_FLOOR, L.FIRE_SALE_RECOVERY], "the firm has no debt"
+        return
+    if v[L.LTV_MAX] == 0 and v[L.DSCR_MIN] == 0:
+        covenants = [L.LTV_MAX, L.DSCR_MIN, L.TEST_EVERY, L.CURE_TESTS]
+        yield covenants, "covenants.ltv_max and covenants.dscr_min are 0 (no covenant is tested)"
+    for j in f.owed:
+        if v[L.TRANCHE_COMMITMENT + j] == 0:
+            slots = [L.TRANCHE_ADVANCE_RATE + j, L.TRANCHE_FUNDS + j, L.TRANCHE_UNDRAWN_FEE + j, L.TRANCHE_VENDOR + j]
+            if v[L.TRANCHE_AMORTIZATION + j] == L.BULLET:  # a bullet pays no principal before maturity anyway
+                slots.append(L.TRANCHE_DRAW_END + j)
+            yield slots, f"{f.tranche(j)}.commitment is 0 (nothing to draw)"
+        elif v[L.TRANCHE_FUNDS + j] == 0:
+            yield [L.TRANCHE_ADVANCE_RATE + j], f"{f.tranche(j)}.funds is empty (it draws on no delivery)"
+        if v[L.TRANCHE_SWEEP + j] == 0:
+            yield [L.TRANCHE_SWEEP_DSCR + j], f"{f.tranche(j)}.cash_sweep is 0"
+    if not f.floats():
+        yield [L.RATE_FLOOR], "no tranche pays a floating rate (none is floating, none is refinanced)"
+
+
+def _rank_rule(f):
+    """A tranche's rank matters only against another tranche it shares a round of the waterfall with."""
+    v = f.v
+
+    def ring_fenced(j):
+        pool = int(v[L.TRANCHE_POOL + j])
+        return pool >= 0 and v[L.POOL_RING_FENCED + pool] > 0
+
+    for j in f.owed:
+        pool = int(v[L.TRANCHE_POOL + j])
+        rivals = [
+            k
+            for k in f.owed
+            if k != j and ((pool >= 0 and int(v[L.TRANCHE_POOL + k]) == pool) or not (ring_fenced(j) or ring_fenced(k)))
+        ]
+        if not rivals:
+            yield [L.TRANCHE_RANK + j], f"{f.tranche(j)} shares no round of the waterfall with another tranche"
+
+
+def _refinancing_rule(f):
+    """Refinancing that can roll nothing: every setting of it, the switch included."""
+    v = f.v
+    if not f.owed:
+        return
+    every = _slots("REFINANCING_ENABLED", "REFINANCING_MAX_LTV", "REFINANCING_TERM", "REFINANCING_PARTIAL")
+    every += _slots("REFINANCING_OPEN", "REFINANCING_SPREAD", size=2) + _slots("REFINANCING_LEVERAGE_SPREAD")
+    if not f.balloons():
+        yield every, f"no bullet tranche falls due within the horizon (month {f.horizon}): no balloon to refinance"
+    elif v[L.REFINANCING_ENABLED] == 0:
+        yield every, "refinancing.enabled is false"
+    elif not f.lenders_open():
+        yield every, "refinancing.open_in_glut is false and the market is always in glut (lenders are never open)"
+    else:
+        if v[L.REFINANCING_OPEN + 1] == 0:
+            yield [L.REFINANCING_SPREAD + 1], "refinancing.open_in_glut is false (lenders are shut in a glut)"
+        if all(v[L.TRANCHE_MATURITY + j] == f.horizon for j in f.balloons()):  # a new loan is never serviced
+            terms = _slots("REFINANCING_SPREAD", size=2) + _slots("REFINANCING_TERM", "REFINANCING_LEVERAGE_SPREAD")
+            yield terms, f"every balloon falls due in the last month (month {f.horizon}): a new loan is never serviced"
+
+
+def _equity_rule(f):
+    """Equity that can never be raised: every setting of it, the switch included."""
+    v = f.v
+    every = _slots("EQUITY_ENABLED") + _slots("EQUITY_OPEN", size=2) + _slots("EQUITY_MAX_RAISE", "EQUITY_COST")
+    if v[L.EQUITY_ENABLED] == 0:
+        yield every, "equity.enabled is false"
+    elif not any(is_open > 0 for is_open in f.by_regime(L.EQUITY_OPEN)):
+        yield every, "equity.open_in_glut is false and the market is always in glut"
+
+
+def _support_rule(f):
+    """A backstop that never pays, a vendor whose default changes nothing: every setting of each."""
+    v = f.v
+    backstop = _slots("BACKSTOP_CAP", "BACKSTOP_PRICE", "BACKSTOP_START", "BACKSTOP_END") + _slots(
+        "BACKSTOP_HAZARD", size=2
+    )
+    if v[L.BACKSTOP_CAP] == 0:
+        yield backstop, "backstop.cap is 0 (no backstop)"
+    elif v[L.BACKSTOP_PRICE] == 0:
+        yield backstop, "backstop.price is 0 (the backstop pays nothing)"
+    elif v[L.BACKSTOP_START] > v[L.BACKSTOP_END]:
+        yield backstop, "backstop.start_month is after backstop.end_month (the backstop never buys)"
+    elif v[L.BACKSTOP_START] > f.horizon:
+        yield backstop, f"backstop.start_month is after the horizon (month {f.horizon})"
+    elif f.base_case:
+        yield _slots("BACKSTOP_HAZARD", size=2), f"{BASE_CASE_REASON}: no counterparty defaults"
+    vendor = _slots("VENDOR_HAZARD", size=2) + [L.TRANCHE_VENDOR + j for j in range(f.tranches)]
+    lapsing = [j for j in f.owed if v[L.TRANCHE_VENDOR + j] > 0 and v[L.TRANCHE_COMMITMENT + j] > 0]
+    if not lapsing:
+        yield vendor, "no vendor-financed tranche (vendor = true) has an undrawn commitment"
+    elif f.base_case:
+        yield vendor, f"{BASE_CASE_REASON}: the vendor never stops financing"
+    elif not any(hazard > 0 for hazard in f.by_regime(L.VENDOR_HAZARD)):
+        yield vendor, "vendor.annual_default_probability is 0 (the vendor never stops financing)"
+
+
+def _customer_rule(f):
+    v = f.v
+    for i in range(f.customers):
+        who = f.customer(i)
+        renewals = [L.CUSTOMER_RENEWAL + i, L.CUSTOMER_RENEWAL + MC + i]
+        fixed_end = v[L.CUSTOMER_END + i] >= 0  # a first term to end_month: its term is a renewal's length only
+        renewal_terms = [L.CUSTOMER_RENEWAL_DISCOUNT + i] + ([L.CUSTOMER_TERM + i] if fixed_end else [])
+        cohort = int(v[L.CUSTOMER_COHORT + i])
+        if fixed_end:
+            first_end = v[L.CUSTOMER_END + i]
+        else:
+            first_end = f.delivery(cohort)[1] + v[L.CUSTOMER_TERM + i] - 1
+        if f.base_case:
+            hazards = [L.CUSTOMER_HAZARD + i, L.CUSTOMER_HAZARD + MC + i]
+            yield [*renewals, *renewal_terms, *hazards], f"{BASE_CASE_REASON}: no renewal, no customer default"
+        elif first_end >= f.horizon:
+            reason = f"{who}'s first term runs to the horizon (month {f.horizon}): it never renews"
+            yield [*renewals, *renewal_terms], reason
+        elif not any(probability > 0 for probability in f.by_regime(L.CUSTOMER_RENEWAL + i, MC)):
+            yield [*renewals, *renewal_terms], f"{who}.renewal_probability is 0 (it never renews)"
+        if first_end >= f.horizon:  # how its first term is set no longer matters: it outlasts the run
+            yield [L.CUSTOMER_END + i, L.CUSTOMER_TERM + i], f"{who}'s first term runs to the horizon"
+        remedies = [L.CUSTOMER_TERMINATES + i, L.CUSTOMER_DELAY_PENALTY + i]
+        if cohort < 0:
+            yield [L.CUSTOMER_DELAY_LIMIT + i, *remedies], f"{who} is a fleet-wide contract (no delivery to wait for)"
+            continue
+        # A remedy applies in a month it still waits for its cohort, more than delay_limit_months late.
+        planned, _, last = f.delivery(cohort)
+        waits_until = min(f.horizon, last - 1)  # the last month it can still be waiting for its cohort
+        every = [L.CUSTOMER_DELAY_LIMIT + i, *remedies]
+        if max(1.0, planned) > waits_until:
+            yield every, f"{who}'s cohort is never late"
+        elif v[L.CUSTOMER_TERMINATES + i] == 0 and v[L.CUSTOMER_DELAY_PENALTY + i] == 0:
+            yield every, f"{who}.delay_penalty is 0 and it does not walk away (no remedy)"
+        elif max(1.0, planned + v[L.CUSTOMER_DELAY_LIMIT + i]) > waits_until:
+            yield every, f"{who}'s cohort is never more than its delay_limit_months late"
+        elif v[L.CUSTOMER_TERMINATES + i] > 0:
+            yield [L.CUSTOMER_DELAY_PENALTY + i], f"{who}.terminates_on_delay is true (it walks away: no penalty)"
+
+
+def _delivery_rule(f):
+    """Deliveries that never slip at random: every slip setting, and which cohorts could slip."""
+    v = f.v
+    every = [*_slots("SLIP_PROBABILITY", size=2), L.DELAY_MAX, *_slots("COHORT_SLIPS", size=MK)]
+    planned = [c for c in range(f.cohorts) if v[L.COHORT_SLIPS + c] > 0]
+    if not planned:
+        yield every, "no cohort has a planned delivery (delivery_month >= 1)"
+    elif f.base_case:
+        yield every, f"{BASE_CASE_REASON}: no random slip"
+    elif all(f.delivery(c)[1] > f.horizon for c in planned):
+        yield every, f"every planned delivery is after the horizon (month {f.horizon})"
+    elif not any(probability > 0 for probability in f.by_regime(L.SLIP_PROBABILITY)):
+        yield every, "delivery_delays.slip_probability is 0 (no delivery slips)"
+    elif v[L.DELAY_MAX] == 0:
+        yield every, "delivery_delays.max_months is 0 (no delivery slips)"
+    if all(v[L.COHORT_POWER_FULL + c] == 0 for c in range(f.cohorts)):
+        yield [L.IDLE_POWER_FRACTION], "no GPU draws power (power_kw, pue or electricity_price is 0)"
+
+
+def _pool_rule(f):
+    v = f.v
+    for p in range(f.pools):
+        blocks = [L.POOL_RESERVE_MONTHS + p, L.POOL_RING_FENCED + p, L.POOL_CROSS_DEFAULT + p]
+        if not any(int(v[L.TRANCHE_POOL + j]) == p for j in f.owed):
+            yield blocks, f"no tranche is secured by {f.pool(p)}"
+        elif v[L.POOL_RING_FENCED + p] == 0:
+            yield blocks[2:], f"{f.pool(p)}.ring_fenced is false"
+
+
+def _horizon_rule(f):
+    """Months compared only with the month: past the horizon, any value is the same."""
+    v = f.v
+    horizon = f"the horizon (month {f.horizon})"
+    for c in range(f.cohorts):
+        if v[L.COHORT_USEFUL_LIFE + c] >= f.horizon - f.delivery(c)[1]:
+            yield [L.COHORT_USEFUL_LIFE + c], f"{f.cohort(c)} is in service to {horizon}"
+    for j in f.owed:
+        if v[L.TRANCHE_DRAW_END + j] >= f.horizon:
+            yield [L.TRANCHE_DRAW_END + j], f"{f.tranche(j)}'s draw window runs to {horizon}"
+        if v[L.TRANCHE_AMORTIZATION + j] == L.BULLET and v[L.TRANCHE_MATURITY + j] > f.horizon:
+            yield [L.TRANCHE_MATURITY + j], f"{f.tranche(j)} is a bullet maturing after {horizon}"
+    for k in range(int(v[L.OBLIGATION_COUNT])):
+        charge = [block + k for block in (L.OBLIGATION_AMOUNT, L.OBLIGATION_START, L.OBLIGATION_END)]
+        charge.append(L.OBLIGATION_LOG_ESCALATION + k)
+        if v[L.OBLIGATION_START + k] > f.horizon:
+            yield charge, f"fixed charge {k} starts after {horizon}"
+        elif v[L.OBLIGATION_END + k] >= f.horizon:
+            yield [L.OBLIGATION_END + k], f"fixed charge {k} runs to {horizon}"
+    if v[L.BACKSTOP_END] >= f.horizon:
+        yield [L.BACKSTOP_END], f"backstop.end_month is at or after {horizon}"
+
+
+def _overlay_rule(f):
+    """A stress overlay's months of an event that does nothing (no regime forced, a multiplier of 1, no shift)."""
+    v = f.v
+    if v[L.STRESS_REGIME] < 0:
+        yield [L.STRESS_REGIME_START, L.STRESS_REGIME_END], "overlay.regime.state is none (no regime is forced)"
+    if v[L.STRESS_PRICE_LOG_STEP] == 0:
+        yield [L.STRESS_PRICE_START, L.STRESS_PRICE_END], "overlay.price.multiplier is 1 (no price shock)"
+    if v[L.STRESS_RATE_SHIFT] == 0:
+        yield [L.STRESS_RATE_START], "overlay.rates.shift is 0 (no rate shift)"
+
+
+# (name, rule): the rules canonical_parameters applies, in order; docs: what each finds unread.
+RULES = (
+    ("regimes", _regime_rule),  # a regime the market never enters: all its slots
+    ("launches", _launch_rule),  # no launch, or launches that cut nothing
+    ("shocks", _shock_rule),  # correlations of a shock that is off; reversion with nothing to revert
+    ("debt", _debt_rule),  # covenants off; an empty tranche; draws with no commitment; a floor with nothing floating
+    ("ranks", _rank_rule),  # a tranche alone in its rounds of the waterfall
+    ("refinancing", _refinancing_rule),  # off, no balloon due, lenders never open
+    ("equity", _equity_rule),  # off, never open
+    ("support", _support_rule),  # a backstop that never pays, a vendor that never matters
+    ("customers", _customer_rule),  # renewals that never happen, delay remedies that never apply
+    ("deliveries", _delivery_rule),  # slips that never happen; idle power with no power
+    ("pools", _pool_rule),  # a pool no tranche uses; cross-default of a pool that is not ring-fenced
+    ("horizon", _horizon_rule),  # a month past the horizon: useful lives, draw windows, bullets, charges, backstop
+    ("overlay", _overlay_rule),  # the months of a stress event of size zero
+)
+
+
+def unread_slots(config, vector):
+    """{slot index: [reasons]} of the slots the kernels cannot read under ``config`` (one firm) with ``vector``."""
+    firm = Firm(config, vector)
+    unread = {}
+    for _, rule in RULES:
+        for slots, reason in rule(firm):
+            for index in slots:
+                reasons = unread.setdefault(int(index), [])
+                if reason not in reasons:
+                    reasons.append(reason)
+    return unread
+
+
+def unread_parameters(config):
+    """{parameter name: reason} of the slots the kernels cannot read under one firm's ``config``."""
+    unread = unread_slots(config, parameter_vector(config))
+    return {L.PARAMETER_NAMES[slot]: reasons[0] for slot, reasons in sorted(unread.items())}
+
+
+@dataclass
+class Resolved:
+    """A validated configuration, its raw and canonical parameters, and why the canonical ones were set.
+
+    ``canonical``: the vector (a portfolio: the matrix, firm x parameter); ``unread``: one {slot: reasons}
+    per firm; ``extra``: what a portfolio's paths read beside the matrix (its secondary market and book).
+    """
+
+    config: object
+    raw: np.ndarray
+    canonical: np.ndarray
+    unread: list
+    extra: tuple = ()
+
+    def same_as(self, other):
+        return (
+            self.canonical.shape == other.canonical.shape
+            and np.array_equal(self.canonical, other.canonical, equal_nan=True)
+            and self.extra == other.extra
+        )
+
+
+def _canonical(vector, unread):
+    canonical = np.array(vector, dtype=np.float64)
+    if unread:
+        canonical[list(unread)] = CANONICAL
+    return canonical
+
+
+def resolve(config):
+    """The :class:`Resolved` form of a validated Config or PortfolioConfig."""
+    if isinstance(config, PortfolioConfig):
+        raw = portfolio_matrix(config)
+        unread = [unread_slots(firm, row) for firm, row in zip(config.firm_configs, raw, strict=True)]
+        canonical = np.stack([_canonical(row, firm_unread) for row, firm_unread in zip(raw, unread, strict=True)])
+        start, end = L.MARKET_PARAMETERS
+        canonical[:, start:end] = canonical[0, start:end]  # every firm steps in the first firm's market
+        fire_sales = config.fire_sales
+        impact = fire_sales.impact_per_gpu
+        extra = (impact, fire_sales.retention if impact > 0 else None, tuple(config.exposure_shares()))
+        return Resolved(config, raw, canonical, unread, extra)
+    raw = parameter_vector(config)
+    unread = unread_slots(config, raw)
+    return Resolved(config, raw, _canonical(raw, unread), [unread])
+
+
+def canonical_parameters(config):
+    """The parameter vector of a validated Config (a portfolio: its matrix, firm x parameter) with every slot
+    the kernels cannot read under it set to CANONICAL. A portfolio's secondary market and book are in
+    :func:`resolve`'s ``extra``; compare whole configurations with ``resolve(a).same_as(resolve(b))``."""
+    return resolve(config).canonical
+
+
+# --- keys, their fields and values --------------------------------------------------------------------
+
+
+def judged(key):
+    """False for a key that gets no verdict by its name: run settings, free text, stress overlays."""
+    local = _firm_key(key)[1]
+    return local == "simulation.base_case" or not local.startswith(UNJUDGED_PREFIXES)
+
+
+def _firm_key(key):
+    """(firm index or None, the key within a firm's table) of a portfolio key ``firms.N.config.KEY``."""
+    parts = key.split(".")
+    if len(parts) > 3 and parts[0] == "firms" and parts[1].isdigit() and parts[2] == "config":
+        return int(parts[1]), ".".join(parts[3:])
+    return None, key
+
+
+def field_of(key, portfolio=False):
+    """The pydantic field that ``key`` sets (list entries by index), or None."""
+    parts = key.split(".")
+    model = PortfolioConfig if portfolio else Config
+    firm, local = _firm_key(key)
+    if portfolio and firm is not None:
+        model, parts = Config, local.split(".")
+    elif portfolio and parts[0] == "market":
+        model, parts = Market, parts[1:]
+    field = None
+    for part in parts:
+        if part.isdigit():
+            if field is None:
+                return None
+            continue
+        if model is None or part not in model.model_fields:
+            return None
+        field = model.model_fields[part]
+        model = _field_model(field)
+    return field if model is None else None  # a table is not a setting
+
+
+def _get(node, parts):
+    for part in parts:
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise KeyError(part)
+            node = node[int(part)]
+        elif isinstance(node, Mapping):
+            node = node[part]
+        else:
+            node = getattr(node, part)
+    return node
+
+
+def current_value(table, key, config):
+    """``key``'s value in ``table``, else what the validated ``config`` holds (its default, a preset's)."""
+    parts = key.split(".")
+    try:
+        return _get(table, parts)
+    except (KeyError, IndexError, TypeError):
+        pass
+    if isinstance(config, PortfolioConfig):
+        firm, local = _firm_key(key)
+        if firm is not None:
+            return _get(config.firm_configs[firm], local.split("."))
+        if parts[0] == "market":
+            return _get(config.firm_configs[0].market, parts[1:])
+    return _get(config, parts)
+
+
+def _literal_choices(annotation):
+    for candidate in (annotation, *typing.get_args(annotation)):
+        if typing.get_origin(candidate) is typing.Literal:
+            return typing.get_args(candidate)
+    return ()
+
+
+def candidates(field, current):
+    """Values to probe a setting with, best first: both ends of its range (next to the end it is at, if it is at
+    one), then midpoints; a boolean flipped; the other choices of a literal; none for text, names and lists."""
+    numeric = numeric_range(field)
+    if numeric:
+        kind, low, high = numeric
+        here = (low + high) / 2 if current is None else current
+        step = 1 if kind is int else (high - low) * 1e-6  # next to an end: a threshold at an end can be inert
+        near = [high - step, low + step] if current == high else [low + step, high - step]
+        inside = [low + (high - low) * share for share in (0.01, 0.05, 0.25, 0.5)]  # if the ends are not valid
+        values = [low, high, *near, (low + here) / 2, (here + high) / 2, *inside]
+        values = [round(value) if kind is int else float(value) for value in values]
+        found = []
+        for value in values:
+            if (current is None or value != current) and value not in found:
+                found.append(value)
+        return found
+    if field.annotation is bool:
+        return [] if current is None else [not current]
+    return [choice for choice in _literal_choices(field.annotation) if choice != current]
+
+
+def with_value(table, key, value):
+    """A copy of ``table`` with ``key`` set to ``value`` (the path to it copied, the rest shared)."""
+    parts = key.split(".")
+    root = dict(table)
+    node = root
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        if isinstance(node, list):
+            part = int(part)
+        if last:
+            node[part] = value
+            break
+        child = node[part] if isinstance(node, list) or part in node else {}
+        child = list(child) if isinstance(child, list) else dict(child)
+        node[part] = child
+        node = child
+    return root
+
+
+@dataclass
+class Probe:
+    """A valid value of a key other than its own, the table with it and its resolved form."""
+
+    value: object
+    table: dict
+    resolved: Resolved
+
+
+PROBES = 3  # valid probes tried before a verdict of "no effect" (which needs at least one): both ends, and
+# next to one (a threshold that is off at 0 bites only just above it, not at either end)
+
+
+# Settings no validator reads beyond their own range (no model validator of their table, none of Config's):
+# a value in range is a valid probe, set on the validated Config without validating the whole table again.
+UNCHECKED = (
+    "market.price.",
+    "market.regime.",
+    "market.utilization.",
+    "market.rates.",
+    "firm.",
+    "price_basis.",
+    "collateral.",
+    "covenants.",
+    "refinancing.",
+    "equity.",
+    "backstop.",
+    "vendor.",
+    "delivery_delays.",
+    "debt[].",
+    "obligations[].",
+    "generations[].relative_price",
+    "generations[].newest_at_delivery",
+)
+
+
+def _updated(node, parts, value):
+    """A copy of a validated model (or list of them) with the setting at ``parts`` replaced, unvalidated."""
+    head, *rest = parts
+    if isinstance(node, list):
+        items = list(node)
+        items[int(head)] = _updated(items[int(head)], rest, value) if rest else value
+        return items
+    return node.model_copy(update={head: _updated(getattr(node, head), rest, value) if rest else value})
+
+
+def _probe_config(table, key, value, base, probe_table):
+    """The validated config of ``probe_table`` (``key`` set to ``value``), or None if it is not valid."""
+    if not isinstance(base.config, PortfolioConfig) and _pattern(key)[0].startswith(UNCHECKED):
+        return _updated(base.config, key.split("."), value)
+    try:
+        return validate(probe_table)
+    except ConfigError:
+        return None
+
+
+def iter_probes(table, key, base):
+    """The valid probes of ``key`` in ``table`` (``base``: the table's :func:`resolve`), best first, made lazily."""
+    field = field_of(key, isinstance(base.config, PortfolioConfig))
+    if field is None or not judged(key):
+        return
+    try:
+        current = current_value(table, key, base.config)
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return
+    for value in candidates(field, current):
+        probe_table = with_value(table, key, value)
+        config = _probe_config(table, key, value, base, probe_table)
+        if config is not None:
+            yield Probe(value, probe_table, resolve(config))
+
+
+def probes(table, key, base=None, limit=PROBES):
+    """The first ``limit`` valid probes of ``key`` in ``table`` (``base``: the table's :func:`resolve`)."""
+    return list(itertools.islice(iter_probes(table, key, base or resolve(validate(table))), limit))
+
+
+# --- verdicts -----------------------------------------------------------------------------------------
+
+
+def _pattern(local_key):
+    """``cohorts[].gpus`` for ``cohorts.1.gpus``: a key as params.SLOTS names its sources; and its entry index."""
+    parts, entry = [], None
+    for part in local_key.split("."):
+        if part.isdigit() and parts:
+            parts[-1] += "[]"
+            entry = int(part)
+        else:
+            parts.append(part)
+    return ".".join(parts), entry
+
+
+def _matches(pattern, source):
+    return pattern == source or pattern.startswith((source + ".", source + "[]")) or source.startswith(pattern + ".")
+
+
+def fed_slots(local_key):
+    """Slot indices a setting feeds by the sources params.SLOTS declares (an entry: its own, where the block
+    is one per entry; a block per regime and entry: both)."""
+    pattern, entry = _pattern(local_key)
+    sizes = {"cohorts": MK, "customers": MC, "debt": MT, "pools": MP}
+    table = pattern.split("[]")[0]
+    found = []
+    for slot in SLOTS:
+        if not any(_matches(pattern, source) for source in slot.sources):
+            continue
+        block = range(slot.index, slot.index + slot.size)
+        per = sizes.get(table)
+        if entry is not None and per and slot.size in (per, 2 * per):
+            offset = entry + (1 if table == "cohorts" else 0)  # the installed fleet is cohort 0
+            block = [slot.index + offset + k * per for k in range(slot.size // per)]
+        found += block
+    return found
+
+
+def _shadow_reason(local_key, config):
+    """Why ``local_key`` (of one firm) is not used by the derivation of its slots, or None."""
+    market = config.market
+    regime = market.regime
+    pattern, entry = _pattern(local_key)
+    if local_key in REGIME_SHADOWS and regime.enabled:
+        own = [key for key in REGIME_SHADOWS[local_key] if _get(config, key.split(".")) is not None]
+        if own:
+            what = own[0].rsplit(".", 1)[1]
+            return f"{' and '.join(own)} set {'every' if len(own) == 2 else 'its'} regime's own {what}"
+    if local_key.startswith("market.regime.") and local_key != "market.regime.enabled" and not regime.enabled:
+        return "market.regime.enabled is false"
+    for block in ("utilization", "rates"):
+        section = getattr(market, block)
+        if local_key in (f"market.{block}.mean_reversion", f"market.{block}.volatility") and not section.enabled:
+            return f"market.{block}.enabled is false"
+    if entry is not None and pattern.startswith("debt[]."):
+        tranche = config.debt[entry]
+        if pattern == "debt[].spread" and tranche.rate_type == "fixed":
+            return f"debt.{entry}.rate_type is fixed (it pays debt.{entry}.rate)"
+        if pattern == "debt[].rate" and tranche.rate_type == "floating":
+            return f"debt.{entry}.rate_type is floating (it pays the short rate plus debt.{entry}.spread)"
+    if pattern.startswith("vendor.") and not any(tranche.vendor for tranche in config.debt):
+        return "no [[debt]] tranche has vendor = true"
+    if pattern == "cohorts[].deposit_months_ahead" and entry is not None and config.cohorts[entry].deposit == 0:
+        return f"cohorts.{entry}.deposit is 0"
+    if pattern.startswith("generations[].") and entry is not None:
+        name = config.generations[entry].name
+        if name not in [config.firm.generation] + [cohort.generation for cohort in config.cohorts]:
+            return f"no cohort is of generation {name!r}"
+    return None
+
+
+def _explain(key, base, probe_list):
+    """The reason ``key`` has no effect: what overrides it (from the derivation or the rules), else GENERIC."""
+    firm, local = _firm_key(key)
+    portfolio = isinstance(base.config, PortfolioConfig)
+    if portfolio and local.startswith("fire_sales.") and base.config.fire_sales.impact == 0:
+        return "fire_sales.impact is 0 (no price impact)"
+    firms = [firm] if firm is not None else list(range(len(base.unread)))
+    configs = base.config.firm_configs if portfolio else [base.config]
+    for index in firms:
+        shadow = _shadow_reason(local, configs[index])
+        if shadow:
+            return shadow
+    reasons = []  # what keeps the slots it feeds unread, with its other values first (not its own value)
+    slots = fed_slots(local)
+    for resolved in [*(probe.resolved for probe in probe_list), base]:
+        for index in firms:
+            for slot in slots:
+                reasons += [reason for reason in resolved.unread[index].get(slot, ()) if reason not in reasons]
+    others = [reason for reason in reasons if not reason.startswith(local + " ")]
+    return (others or reasons or [GENERIC])[0]
+
+
+# Sources params.SLOTS leaves out (a derivation that also reads them): for the quick check only.
+EXTRA_SOURCES = {
+    "COHORT_COST": ("firm.gpus", "cohorts[].gpus"),
+    "COHORT_POWER_FULL": ("firm.gpus", "cohorts[].gpus"),
+    "COHORT_DEPOSIT": ("cohorts[].gpus", "cohorts[].gpu_cost"),
+    "FLOOR_ENABLED": ("firm",),
+    "LOG_PRICE_FLOOR": ("firm",),
+    "REFERENCE_LOG_DRIFT": ("market.price.volatility", "market.regime.initial"),
+    "CUSTOMER_DEFAULT_MONTH": ("customers", "cohorts", "firm.gpus", "firm.gpu_age_months"),
+}
+
+
+def _quick_change(table, key, base):
+    """True if ``key``'s first probe, set on the validated Config and only the slots it feeds recomputed,
+    already changes the canonical parameters: most settings matter, and this is 10 times quicker to tell.
+    False says nothing (the full probes decide)."""
+    if isinstance(base.config, PortfolioConfig) or not _pattern(key)[0].startswith(UNCHECKED):
+        return False
+    field = field_of(key)
+    try:
+        value = next(iter(candidates(field, current_value(table, key, base.config))), None) if field else None
+    except (KeyError, IndexError, TypeError, AttributeError):
+        return False
+    if value is None:
+        return False
+    pattern = _pattern(key)[0]
+    extra = {
+        getattr(L, name)
+        for name, sources in EXTRA_SOURCES.items()
+        if hasattr(L, name) and any(_matches(pattern, source) for source in sources)
+    }
+    slots = [slot for slot in SLOTS if slot.index in extra or any(_matches(pattern, s) for s in slot.sources)]
+    if not slots:
+        return False
+    config = _updated(base.config, key.split("."), value)
+    vector = base.raw.copy()
+    try:
+        for slot in slots:
+            vector[slot.index : slot.index + slot.size] = slot.value(config)
+        canonical = _canonical(vector, unread_slots(config, vector))
+    except Exception:  # a derivation that needs more than this value: the full probes decide
+        return False
+    return not np.array_equal(canonical, base.canonical, equal_nan=True)
+
+
+def judge(table, key, base=None, quick=False):
+    """(reason, probes): why ``key`` has no effect in ``table`` (None if it has one, or gets no verdict), and the
+    probes that decided it: up to PROBES, or the first that changed the canonical parameters.
+    ``base``: the table's :func:`resolve`, if known; ``quick``: try :func:`_quick_change` first (then a
+    setting that matters may come back with no probes)."""
+    base = base or resolve(validate(table))
+    if quick and judged(key) and _quick_change(table, key, base):
+        return None, []
+    found = []
+    for probe in itertools.islice(iter_probes(table, key, base), PROBES):
+        found.append(probe)
+        if not probe.resolved.same_as(base):
+            return None, found
+    return (_explain(key, base, found) if found else None), found
+
+
+def _no_effect(table, key, base):
+    return judge(table, key, base, quick=True)[0]
+
+
+def key_effect(table, key):
+    """None if changing ``key`` changes the canonical parameters of ``table`` (or it gets no verdict), else
+    one line: ``market.price.jump_size has no effect: market.price.jump_intensity is 0 (no launches)``."""
+    reason = _no_effect(table, key, resolve(validate(table)))
+    return None if reason is None else f"{key} has no effect: {reason}"
+
+
+# --- the run's warnings -------------------------------------------------------------------------------
+
+SCENARIO_CAP = 64  # sweeps of more scenarios are judged on the combinations of the first values of the others
+
+
+def _literal(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        return "[" + ", ".join(_literal(item) for item in value) + "]"
+    return repr(value)
+
+
+def _assignments(overrides):
+    """[(key, value, text)] of ``--set`` overrides given as ``"key=value"`` strings or (key, value) pairs."""
+    found = []
+    for override in overrides:
+        if isinstance(override, str):
+            key, text = split_assignment(override)
+            found.append((key, parse_value(text), f"{key}={text}"))
+        else:
+            key, value = override
+            found.append((key, value, f"{key}={_literal(value)}"))
+    return found
+
+
+def _resolved_or_none(table):
+    try:
+        return resolve(validate(table))
+    except ConfigError:
+        return None
+
+
+_MISSING = object()
+
+
+def _same(a, b):
+    return type(a) is type(b) and a == b if isinstance(a, bool) or isinstance(b, bool) else a == b
+
+
+def override_warnings(base_table, overrides=(), sweeps=(), config_keys=()):
+    """One-line warnings (``warning: --set KEY=VALUE has no effect: ...``) for what changes nothing.
+
+    ``base_table``: the table before the overrides (preset and file); ``overrides``: the ``--set``
+    assignments (``"key=value"`` or (key, value)), one layer; ``sweeps``: (key, values) of ``--sweep``
+    (the table's own ``[sweep]`` too); ``config_keys``: dotted leaf keys of the user's config file
+    (:func:`load.table_leaf_keys`), each warned about if it has no effect in every scenario. A key a
+    later layer sets again or replaces is not warned about as a config key (that is what overrides do).
+    """
+    warnings = []
+    assignments = _assignments(overrides)
+    pairs = [(key, value) for key, value, _ in assignments]
+    table = apply_layer(copy.deepcopy(base_table), pairs)
+    resolved = _resolved_or_none(table)
+    if resolved is None:
+        return []  # the run itself reports the invalid configuration
+    sweep = {**dict(table.get("sweep", {})), **dict(sweeps)}
+    cli_sweeps = dict(sweeps)
+    swept_leaves = {leaf for key, values in sweep.items() for value in values for leaf in leaf_keys(key, value)}
+    scenarios = _scenarios(table, sweep)
+    for index, (key, value, text) in enumerate(assignments):
+        if not judged(key):
+            continue  # run settings, free text and stress overlays are the run's, not the model's parameters
+        option = f"--set {text}"
+        later = [
+            other for other, _, other_text in assignments[index + 1 :] if key == other or key.startswith(other + ".")
+        ]
+        later = [other_text for other, _, other_text in assignments[index + 1 :] if other in later]
+        if later:
+            warnings.append(f"warning: {option} has no effect: --set {later[-1]} replaces it")
+            continue
+        if key in sweep:
+            reason = f"{_sweep_option(key, cli_sweeps)} sets it in every scenario"
+            warnings.append(f"warning: {option} has no effect: {reason}")
+            continue
+        without = apply_layer(copy.deepcopy(base_table), pairs[:index] + pairs[index + 1 :])
+        other = _resolved_or_none(without)
+        if other is None or not other.same_as(resolved):
+            continue
+        if not _same_scenarios(scenarios, _scenarios(without, sweep)):
+            continue  # it matters in some stress or swept scenario
+        try:
+            before = current_value(without, key, other.config)
+        except (KeyError, IndexError, TypeError, AttributeError):
+            before = _MISSING
+        if before is not _MISSING and _same(before, value):
+            reason = f"{key} already has this value"
+        elif _verdict_kind(key, resolved):
+            reason = _no_effect(table, key, resolved) or GENERIC
+        else:
+            continue  # a name or a list that changes no parameter (a label): not the model's
+        warnings.append(f"warning: {option} has no effect: {reason}")
+    for key, values in sweep.items():
+        option = f"{_sweep_option(key, cli_sweeps)}={','.join(_literal(value) for value in values)}"
+        if judged(key) and len(values) > 1 and _sweep_is_inert(scenarios, key):
+            first = next((item for item in scenarios if item[2] is not None), None)
+            reason = (_no_effect(first[1], key, first[2]) if first else None) or (
+                "its values give the same parameters in every scenario"
+            )
+            warnings.append(f"warning: {option} has no effect: {reason}")
+    set_leaves = {leaf for key, value in pairs for leaf in leaf_keys(key, value)}
+    replaced = set(shadowed_keys(set_leaves)) | set(shadowed_keys(swept_leaves))
+    for key in config_keys:
+        if not judged(key) or any(
+            key == other or key.startswith(other + ".") for other in set_leaves | set(sweep) | replaced
+        ):
+            continue
+        reason = _dead_everywhere(key, table, resolved, scenarios)
+        if reason:
+            warnings.append(f"warning: config key {key} has no effect: {reason}")
+    return warnings
+
+
+def _verdict_kind(key, resolved):
+    """True for a setting that gets a verdict: a number of a range, a boolean, a choice."""
+    field = field_of(key, isinstance(resolved.config, PortfolioConfig))
+    return field is not None and bool(
+        numeric_range(field) or field.annotation is bool or _literal_choices(field.annotation)
+    )
+
+
+def _sweep_option(key, cli_sweeps):
+    return f"--sweep {key}" if key in cli_sweeps else f"sweep.{key}"
+
+
+def _scenarios(table, sweep):
+    """[(values, scenario table, resolved or None)] of the run's scenarios (``scenarios.expand``: each
+    ``[[stress]]`` beside the baseline, times the sweep's grid; at most SCENARIO_CAP of the grid)."""
+    stresses = [None, *table.get("stress", [])]
+    if not sweep and len(stresses) == 1:
+        return []
+    base = {key: value for key, value in table.items() if key not in ("sweep", "stress")}
+    keys = list(sweep)
+    grid = list(itertools.product(*(sweep[key] for key in keys)))
+    if len(grid) > SCENARIO_CAP:  # each key's values, the others at their first
+        grid = [
+            tuple(value if key == varied else sweep[key][0] for key in keys)
+            for varied in keys
+            for value in sweep[varied]
+        ]
+    found = []
+    for stress in stresses:
+        for combination in grid:
+            values = dict(zip(keys, combination, strict=True))
+            scenario_table = copy.deepcopy(base)
+            if stress is not None:
+                scenario_table["overlay"] = merge(scenario_table.get("overlay", {}), stress)
+                values = {"stress": stress.get("name")} | values
+            try:
+                apply_layer(scenario_table, [(key, value) for key, value in values.items() if key != "stress"])
+            except ConfigError:
+                continue
+            found.append((values, scenario_table, _resolved_or_none(scenario_table)))
+    return found
+
+
+def _same_scenarios(first, second):
+    """True if two lists of ``_scenarios`` resolve alike, scenario by scenario."""
+    return len(first) == len(second) and all(
+        a is not None and b is not None and a.same_as(b) for (_, _, a), (_, _, b) in zip(first, second, strict=True)
+    )
+
+
+def _sweep_is_inert(scenarios, key):
+    """True if, whatever the other swept keys, every value of ``key`` gives the same canonical parameters."""
+    groups = {}
+    for values, _, resolved in scenarios:
+        if resolved is None:
+            return False
+        others = tuple((other, _literal(value)) for other, value in values.items() if other != key)
+        groups.setdefault(others, []).append(resolved)
+    return bool(groups) and all(all(item.same_as(group[0]) for item in group[1:]) for group in groups.values())
+
+
+def _dead_everywhere(key, table, resolved, scenarios):
+    """The reason config key ``key`` has no effect in the run's table and in each scenario, or None."""
+    reason = _no_effect(table, key, resolved)
+    if reason is None:
+        return None
+    for _, scenario_table, scenario in scenarios:
+        if scenario is not None and _no_effect(scenario_table, key, scenario) is None:
+            return None
+    return reason
+
+
+def identical_scenarios(configs):
+    """Warnings naming the scenarios whose canonical parameters are identical.
+
+    ``configs``: (scenario id, {swept key: value}, validated config) per scenario, or scenarios.Scenario
+    objects. Each group of two or more is one line: ``warning: scenarios 0 and 2 have identical parameters
+    (market.price.drift=0.05 vs market.price.drift=0.1)``, the values shown those in which they differ.
+    """
+    groups = {}  # by what the kernels read: one pass, however many scenarios
+    for item in configs:
+        scenario_id, values, config = (
+            (item.scenario_id, item.values, item.config) if hasattr(item, "scenario_id") else item
+        )
+        resolved = resolve(config)
+        key = ((resolved.canonical + 0.0).tobytes(), resolved.canonical.shape, repr(resolved.extra))  # (-0.0 is 0.0)
+        groups.setdefault(key, []).append((scenario_id, values, resolved))
+    warnings = []
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        ids = [str(scenario_id) for scenario_id, _, _ in group]
+        named = ", ".join(ids[:-1]) + f" and {ids[-1]}"
+        keys = [key for key in group[0][1] if len({_literal(values.get(key)) for _, values, _ in group}) > 1]
+        keys = keys or list(group[0][1])
+        shown = " vs ".join(", ".join(f"{key}={_literal(values[key])}" for key in keys) for _, values, _ in group)
+        detail = f" ({shown})" if shown else ""
+        warnings.append(f"warning: scenarios {named} have identical parameters{detail}")
+    return warnings
+
+
+def setting_keys(table):
+    """Every key of the schema that can be set in ``table``: its sections' settings and those of each entry of
+    its lists (``debt.3.principal``); for a portfolio its own (``fire_sales.impact``, ``book.0.amount``), its
+    market's (``market.price.drift``) and each firm entry's section settings (``firms.0.config.firm.cash``)."""
+    if not is_portfolio(table):
+        return list(_model_keys(Config, table))
+    keys = [key for key in _model_keys(PortfolioConfig, table) if not key.startswith(("market", "firms"))]
+    keys += ["market." + key for key in _model_keys(Market, {})]
+    for index in range(len(table["firms"])):
+        keys += [f"firms.{index}.config.{key}" for key in _model_keys(Config, {}) if not key.startswith("market.")]
+    return keys
+
+
+def _model_keys(model, table, prefix=""):
+    for name, field in model.model_fields.items():
+        inner = _field_model(field)
+        value = table.get(name) if isinstance(table, Mapping) else None
+        if inner is None:
+            if field.annotation is not dict:
+                yield prefix + name
+        elif typing.get_origin(field.annotation) is list or isinstance(value, list):
+            for index, entry in enumerate(value or []):
+                yield from _model_keys(inner, entry, f"{prefix}{name}.{index}.")
+        else:
+            yield from _model_keys(inner, value or {}, f"{prefix}{name}.")
+
+
+__all__ = [
+    "CANONICAL",
+    "RULES",
+    "canonical_parameters",
+    "identical_scenarios",
+    "judge",
+    "key_effect",
+    "override_warnings",
+    "probes",
+    "resolve",
+    "setting_keys",
+    "table_leaf_keys",
+    "unread_parameters",
+]

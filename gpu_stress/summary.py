@@ -196,10 +196,13 @@ def swept_value(row, key):
     return row[column] if column in row else row[key]
 
 
-def summary_json(record, rows, key="scenarios"):
-    """The document ``summarize --json`` prints (``key``: "tranches" for ``--by-tranche``)."""
+def summary_json(record, rows, key="scenarios", clusters=None):
+    """The document ``summarize --json`` prints (``key``: "tranches" for ``--by-tranche``; ``clusters``: the
+    :func:`default_clusters` of the rows, listed as "clusters" where given)."""
     keys = ("gpu_stress_version", "created", "backend", "device", "simulation")
     document = {"run": {name: record.get(name) for name in keys}, key: rows}
+    if clusters is not None:
+        document["clusters"] = clusters
     return json.dumps(without_nan(document), indent=2)
 
 
@@ -258,6 +261,16 @@ def display_rows(rows, sweep_keys, all_columns=False):
     return labels, cells
 
 
+def format_peak_month(by_month):
+    """A defaults_by_month_cause cell: the month with most credit defaults and how many ("-": none)."""
+    lists = [counts for counts in by_month.values() if counts]
+    totals = [sum(month) for month in zip(*lists, strict=True)] if lists else []
+    if not totals or max(totals) == 0:
+        return "-"
+    peak = max(range(len(totals)), key=totals.__getitem__)
+    return f"most in month {peak + 1}: {totals[peak]:,}"
+
+
 def format_base_case(row):
     """The deterministic plan's outcome: "survives" or "month 27: liquidity" ("-" in results without it)."""
     if "base_case_final_cash" not in row:
@@ -286,6 +299,8 @@ def format_cell(column, value):
     unit = found[0] if found else None
     if isinstance(value, list):
         return " ".join(format_cell(column, item) for item in value)
+    if isinstance(value, dict):  # defaults_by_month_cause: its busiest month
+        return format_peak_month(value)
     if unit == "share":
         return format_share(value)
     if unit == "USD":
@@ -315,11 +330,13 @@ def load_portfolio(directory):
     return record, scenario_rows(record, table), firms, exposures
 
 
-def portfolio_document(record, book_rows, firm_rows, exposure_rows):
-    """The JSON ``summarize --json`` prints for a portfolio run."""
+def portfolio_document(record, book_rows, firm_rows, exposure_rows, clusters=None):
+    """The JSON ``summarize --json`` prints for a portfolio run (``clusters``: its firms' :func:`default_clusters`)."""
     keys = ("gpu_stress_version", "created", "backend", "device", "simulation")
     document = {"run": {name: record.get(name) for name in keys}, "portfolio": book_rows}
     document |= {"firms": firm_rows, "exposures": exposure_rows}
+    if clusters is not None:
+        document["clusters"] = clusters
     return json.dumps(without_nan(document), indent=2)
 
 
@@ -411,3 +428,147 @@ def portfolio_tables(book_rows, firm_rows, exposure_rows, sweep_keys, detail=Fal
     ]
     tables.append(("default correlations", labels, cells))
     return tables
+
+
+# --- clusters of defaults in one month ------------------------------------------------------------------
+
+CLUSTER_SHARE = 0.25  # a month with at least this share of a scenario's credit defaults is named ...
+CLUSTER_MIN_DEFAULTS = 20  # ... if it holds at least this many of them
+
+
+def default_clusters(rows, configs=None, share=CLUSTER_SHARE, minimum=CLUSTER_MIN_DEFAULTS):
+    """The months holding at least ``share`` of a row's credit defaults (and ``minimum`` of them), largest first.
+
+    ``rows``: scenario (or a portfolio's firm) rows with ``defaults_by_month_cause``; ``configs``:
+    {scenario_id or (scenario_id, firm): its config (dict)}, to say what the month is in it. Each cluster is
+    a dict: scenario_id (stress, firm, firm_name where the row has them), month, defaults (that month),
+    share (of the row's credit defaults), cause (that month's most frequent) and cause_share, events (what
+    the config has happen then) and note (one line).
+    """
+    configs = configs or {}
+    clusters = []
+    for row in rows:
+        by_month = row.get("defaults_by_month_cause")
+        if not by_month:
+            continue  # results written before gpu-stress recorded defaults by month
+        causes = [cause for cause, counts in by_month.items() if counts is not None]
+        defaults = sum(sum(by_month[cause]) for cause in causes)
+        if defaults < minimum or not causes:
+            continue
+        horizon = len(by_month[causes[0]])
+        key = (row["scenario_id"], row["firm"]) if "firm" in row else row["scenario_id"]
+        found = []
+        for month in range(1, horizon + 1):
+            counts = {cause: by_month[cause][month - 1] for cause in causes}
+            total = sum(counts.values())
+            if total < minimum or total < share * defaults:
+                continue
+            cause = max(counts, key=counts.get)
+            cluster = {"scenario_id": row["scenario_id"]}
+            if row.get("stress"):
+                cluster["stress"] = row["stress"]
+            if "firm" in row:
+                cluster |= {"firm": row["firm"], "firm_name": row.get("name")}
+            cluster |= {"month": month, "defaults": total, "share": total / defaults, "cause": cause}
+            cluster["cause_share"] = counts[cause] / total
+            cluster["events"] = month_events(configs.get(key), month, cause, horizon)
+            cluster["note"] = cluster_note(cluster)
+            found.append(cluster)
+        clusters += sorted(found, key=lambda cluster: -cluster["share"])
+    return clusters
+
+
+def cluster_note(cluster):
+    """One line: 'scenario 0: 39.7 % of defaults in month 60 (refinancing, 82 % of them): tranche ... matures then'."""
+    who = f"scenario {cluster['scenario_id']}" + (f" ({cluster['stress']})" if cluster.get("stress") else "")
+    if cluster.get("firm_name"):
+        who += f", {cluster['firm_name']}"
+    share = cluster["cause_share"]
+    cause = cluster["cause"] if share > 0.999 else f"{cluster['cause']}, {100 * share:.0f} % of them"
+    text = f"{who}: {100 * cluster['share']:.1f} % of defaults in month {cluster['month']} ({cause})"
+    return text + (": " + "; ".join(cluster["events"]) if cluster["events"] else "")
+
+
+def _month_of(value):
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def month_events(config, month, cause=None, horizon=None):
+    """What ``config`` (a scenario's or firm's validated config, as a dict) has happen in ``month``, as phrases:
+    tranche maturities first (what a refinancing or liquidity default at a balloon points at), then the end of
+    drawing periods, deliveries and deposits, contract ends, fixed charges, the backstop, a stress overlay's
+    events, covenant tests (for covenant defaults), and the first and last month."""
+    events = []
+    config = config or {}
+    for tranche in config.get("debt") or []:
+        if _month_of(tranche.get("maturity_month")) == month:
+            kind = {"bullet": "its balloon falls due"}.get(tranche.get("amortization"), "")
+            events.append(f"tranche {tranche.get('name')!r} matures then" + (f" ({kind})" if kind else ""))
+    for tranche in config.get("debt") or []:
+        if tranche.get("commitment") and _month_of(tranche.get("draw_end_month")) == month:
+            events.append(f"tranche {tranche.get('name')!r} stops drawing then")
+    firm = config.get("firm") or {}
+    overlay = config.get("overlay") or {}
+    late = overlay.get("delivery_delay_months") or 0  # a stress overlay's slip of every planned delivery
+    fleets = [("the installed fleet", -(firm.get("gpu_age_months") or 0), firm.get("useful_life_months"), 0, 0)]
+    for cohort in config.get("cohorts") or []:
+        planned = cohort.get("delivery_month") or 0
+        delay = (cohort.get("delay_months") or 0) + (late if planned >= 1 else 0)
+        fleets.append((f"cohort {cohort.get('name')!r}", planned, cohort.get("useful_life_months"), delay, cohort))
+    for name, planned, life, delay, cohort in fleets:
+        if cohort and planned >= 1 and planned + delay == month:
+            events.append(f"{name} is delivered then" + (f" ({delay} months late)" if delay else ""))
+        if cohort and cohort.get("deposit") and planned - (cohort.get("deposit_months_ahead") or 0) == month:
+            events.append(f"the deposit for {name} is due then")
+        if life and planned + delay + life == month:  # its life runs from its actual delivery
+            events.append(f"{name} reaches the end of its useful life then")
+    for contract in config.get("customers") or []:
+        end = _month_of(contract.get("end_month"))
+        if end is not None and end in (month, month - 1):
+            when = "ends then" if end == month else f"ended in month {end}"
+            events.append(f"contract {contract.get('name')!r} {when}")
+    for charge in config.get("obligations") or []:
+        if _month_of(charge.get("start_month")) == month and month > 1:
+            events.append(f"fixed charge {charge.get('name')!r} starts then")
+    backstop = config.get("backstop") or {}
+    if backstop.get("cap") and _month_of(backstop.get("end_month")) == month - 1:
+        events.append(f"the backstop ended in month {month - 1}")
+    stress = f"stress {overlay.get('name')!r}" if overlay.get("name") else "the stress overlay"
+    if (overlay.get("launch") or {}).get("month") == month:
+        events.append(f"{stress} launches a GPU generation then")
+    if (overlay.get("customer_default") or {}).get("month") == month:
+        events.append(f"{stress} has customer {overlay['customer_default'].get('customer')!r} default then")
+    regime = overlay.get("regime") or {}
+    if regime.get("state") not in (None, "none") and regime.get("start_month") == month:
+        events.append(f"{stress} forces a {regime['state']} from then")
+    if regime.get("state") not in (None, "none") and regime.get("end_month") and regime["end_month"] == month - 1:
+        events.append(f"{stress}'s forced {regime['state']} ended in month {month - 1}")
+    price = overlay.get("price") or {}
+    if (
+        price.get("multiplier", 1.0) != 1.0
+        and (price.get("start_month") or 1) + (price.get("months") or 1) - 1 == month
+    ):
+        events.append(f"{stress}'s price move (x{price['multiplier']:g}) is complete then")
+    covenants = config.get("covenants") or {}
+    every = covenants.get("test_every_months") or 0
+    if cause in ("ltv", "dscr") and every and month % every == 0:
+        first = " (the first)" if month == every else ""
+        events.append(f"a covenant test month{first}: covenants are tested every {every} months")
+    if month == 1:
+        events.append("the first month")
+    if horizon is not None and month == horizon:
+        events.append("the last month of the horizon")
+    return events
+
+
+def scenario_configs(table):
+    """{scenario_id: its config (dict)} of a scenarios table (none without a config column)."""
+    if "config" not in table.column_names:
+        return {}
+    ids, configs = table["scenario_id"].to_pylist(), table["config"].to_pylist()
+    return {scenario: json.loads(config) for scenario, config in zip(ids, configs, strict=True) if config}
+
+
+def firm_configs(firm_rows):
+    """{(scenario_id, firm): its config (dict)} of a portfolio's firm rows."""
+    return {(row["scenario_id"], row["firm"]): json.loads(row["config"]) for row in firm_rows if row.get("config")}

@@ -16,6 +16,7 @@ from ..kernels import layout as L
 from .histogram import QUANTILE_REL_ERROR, TAIL_MEAN_REL_ERROR, Histogram
 
 TAIL_LEVELS = {"95": 0.95, "99": 0.99, "999": 0.999}
+HEADLINE_METRICS = ("pd", "expected_loss", "cvar_99")  # what sensitivities, reverse tests and charts measure
 EQUITY_LEVELS = {"05": 0.05, "50": 0.50, "95": 0.95}
 WILSON_Z = 1.959963984540054  # two-sided 95 %
 HISTOGRAMS = ("loss", "equity")  # summary entries that are :class:`Histogram` s
@@ -49,6 +50,7 @@ def summarize_chunk(outputs_float, outputs_int, horizon, xp=np, tranches=0):
         "paths": np.int64(loss.shape[0]),
         "causes": to_host(xp.bincount(outputs_int[L.OUT_DEFAULT_CAUSE], minlength=len(L.CAUSE_NAMES))).astype(np.int64),
         "defaults_by_year": to_host(xp.bincount(default_year, minlength=years(horizon) + 1))[:-1].astype(np.int64),
+        "defaults_by_month_cause": _by_month_and_cause(month, outputs_int[L.OUT_DEFAULT_CAUSE], defaulted, horizon, xp),
         "loss_sum": total(loss),
         "loss_squares": total(loss * loss),
         "loss_max": float(to_host(loss.max())) if loss.shape[0] else 0.0,
@@ -63,6 +65,14 @@ def summarize_chunk(outputs_float, outputs_int, horizon, xp=np, tranches=0):
         "equity_raised_sum": total(outputs_float[L.OUT_EQUITY_RAISED]),
         "backstop_paid_sum": total(outputs_float[L.OUT_BACKSTOP_PAID]),
     } | _tranche_summary(outputs_float, outputs_int, horizon, tranches, xp)
+
+
+def _by_month_and_cause(month, causes, defaulted, horizon, xp):
+    """Credit defaults by cause code (row, as CAUSE_NAMES) and month (column 0: month 1), int64."""
+    cells = len(L.CAUSE_NAMES) * horizon
+    month = xp.clip(month.astype(xp.int64), 1, horizon)
+    code = xp.where(defaulted, causes.astype(xp.int64) * horizon + month - 1, cells)
+    return to_host(xp.bincount(code, minlength=cells + 1))[:-1].astype(np.int64).reshape(len(L.CAUSE_NAMES), horizon)
 
 
 def _tranche_summary(outputs_float, outputs_int, horizon, tranches, xp):
@@ -92,12 +102,25 @@ def _tranche_summary(outputs_float, outputs_int, horizon, tranches, xp):
     return summary
 
 
+# Entries that chunk summaries written by older versions lack (``firmK.`` prefixed in a portfolio's): a total
+# over chunks of which one lacks it has none, and :func:`finalize` publishes null (so such a run still resumes).
+LATER_ENTRIES = ("defaults_by_month_cause",)
+
+
+def _later_entry(key):
+    return key.rpartition(".")[2] in LATER_ENTRIES
+
+
 def combine(parts):
     """Sum of chunk summaries, in the order given (so results do not depend on timing)."""
     parts = list(parts)
     total = {key: np.copy(value) if isinstance(value, np.ndarray) else value for key, value in parts[0].items()}
     for part in parts[1:]:
+        for key in [key for key in total if _later_entry(key) and key not in part]:
+            del total[key]
         for key, value in part.items():
+            if key not in total and _later_entry(key):
+                continue
             total[key] = max(total[key], value) if key.endswith("loss_max") else total[key] + value
     return total
 
@@ -167,6 +190,7 @@ def finalize(summary, initial_debt):
     row["loss_cvar_rel_error"] = TAIL_MEAN_REL_ERROR
     for cause in L.CREDIT_CAUSES:
         row[f"defaults_{L.CAUSE_NAMES[cause]}"] = int(causes[cause])
+    row["defaults_by_month_cause"] = by_month_cause_row(summary.get("defaults_by_month_cause"))
     row["insolvent_no_debt"] = int(causes[L.INSOLVENT_NO_DEBT])
     row["equity_mean"] = summary["equity_sum"] / paths
     for name, level in EQUITY_LEVELS.items():
@@ -181,6 +205,14 @@ def finalize(summary, initial_debt):
     row["mean_equity_raised"] = summary["equity_raised_sum"] / paths
     row["mean_backstop_paid"] = summary["backstop_paid_sum"] / paths
     return row
+
+
+def by_month_cause_row(counts):
+    """The ``defaults_by_month_cause`` value of a row: {credit cause name: [defaults in month 1, 2, ...]}; None
+    where the summary has no such counts (chunks summarized before gpu-stress recorded them)."""
+    if counts is None:
+        return None
+    return {L.CAUSE_NAMES[cause]: [int(count) for count in counts[cause]] for cause in L.CREDIT_CAUSES}
 
 
 def finalize_tranches(summary, commitments):

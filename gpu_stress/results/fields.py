@@ -109,6 +109,13 @@ FIELDS = {
     "pd_ci_low": ("share", "lower end of the 95 % Wilson score interval of pd"),
     "pd_ci_high": ("share", "upper end of the 95 % Wilson score interval of pd"),
     "pd_by_year": ("share", "cumulative PD at the end of each year of the horizon (list, year 1 first)"),
+    "defaults_by_month_cause": (
+        "count",
+        "credit defaults by month and cause: a struct of one list per credit cause (liquidity, ltv, dscr, "
+        "refinancing, pool), each the paths defaulting in month 1, 2, ... the horizon (element 0: month 1; "
+        "DuckDB's 1-based [m]: month m); each list sums to defaults_<cause>; null: not recorded (a run "
+        "resumed from chunks of an older version)",
+    ),
     "expected_loss": ("USD", f"expected loss, the mean loss over the paths, undiscounted, {_ROW}"),
     "expected_loss_se": ("USD", "standard error of expected_loss"),
     "expected_loss_rate": (

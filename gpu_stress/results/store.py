@@ -63,6 +63,7 @@ PATHS_DIR = "paths"
 TRANCHES_DIR = "tranches"
 FIRMS_FILE = "firms.arrow"
 EXPOSURES_FILE = "exposures.arrow"
+SENSITIVITY_FILE = "sensitivity.arrow"  # gpu-stress sensitivity -o DIR: one row per bumped setting
 PORTFOLIO_DIR = "portfolio"
 PART_DIRS = (PATHS_DIR, TRANCHES_DIR, PORTFOLIO_DIR)  # the per-chunk files of a run
 UNITS_DIR = "units"

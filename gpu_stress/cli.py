@@ -28,9 +28,12 @@ from .config.schema import Simulation
 from .errors import UserError, one_line
 from .plots import KINDS
 from .results import store
+from .results.aggregates import HEADLINE_METRICS as METRICS
 from .summary import (
     TRANCHE_DISPLAY,
+    default_clusters,
     display_rows,
+    firm_configs,
     is_portfolio_run,
     load_portfolio,
     load_scenarios,
@@ -38,6 +41,7 @@ from .summary import (
     pd_by_year_rows,
     portfolio_document,
     portfolio_tables,
+    scenario_configs,
     scenario_rows,
     summary_json,
     table_layout,
@@ -118,6 +122,8 @@ Examples:
   gpu-stress run --preset nebius -o results/glut \\
       --sweep market.regime.glut.drift=-0.4,-0.2
   gpu-stress run --preset lambda --format parquet -o results/lambda
+  gpu-stress run --preset nscale --stress prices-halve-12m \
+      --stress rates-up-300bp -o results/nscale-stress
   gpu-stress run --resume results/nebius      # finish an interrupted run
 """
 
@@ -146,6 +152,13 @@ Examples:
 )
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a config key (repeatable).")
 @click.option("--sweep", "sweeps", multiple=True, metavar="KEY=V1,V2,..", help="Sweep a key (repeatable; grid).")
+@click.option(
+    "--stress",
+    "stresses",
+    multiple=True,
+    metavar="NAME",
+    help="Also run a built-in stress scenario beside the baseline (repeatable; see `gpu-stress stresses`).",
+)
 @click.option("--independent-scenarios", is_flag=True, help="Fresh random numbers per scenario.")
 @click.option("--no-paths", is_flag=True, help="Write aggregates only, no per-path files.")
 @click.option(
@@ -163,6 +176,9 @@ Examples:
 @click.option("--scheduler", metavar="ADDRESS", help="Spread chunks over an existing Dask cluster.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.option("--base-case", is_flag=True, help="Run only the deterministic plan: one path, no shock, no random event.")
+@click.option(
+    "--strict", is_flag=True, help="An override, swept key or config key that changes nothing is an error (exit 2)."
+)
 def run(
     config,
     preset,
@@ -173,6 +189,7 @@ def run(
     precision,
     overrides,
     sweeps,
+    stresses,
     independent_scenarios,
     no_paths,
     file_format,
@@ -183,6 +200,7 @@ def run(
     scheduler,
     as_json,
     base_case,
+    strict,
 ):
     """Run a stress test and print its summary.
 
@@ -208,11 +226,13 @@ def run(
                     "--precision": precision,
                     "--set": overrides,
                     "--sweep": sweeps,
+                    "--stress": stresses,
                     "--independent-scenarios": independent_scenarios,
                     "--no-paths": no_paths,
                     "--format": None if file_format == "arrow" else file_format,
                     "-o": output,
                     "--base-case": base_case,
+                    "--strict": strict,
                 }
                 given = [name for name, value in settings.items() if value not in (None, False, ())]
                 if given:
@@ -232,6 +252,7 @@ def run(
                     precision=precision,
                     overrides=list(overrides),
                     sweep=list(sweeps),
+                    stress=list(stresses),
                     backend=backend,
                     output=output,
                     overwrite=overwrite,
@@ -239,6 +260,8 @@ def run(
                     independent_scenarios=independent_scenarios,
                     base_case=base_case,
                     format=file_format,
+                    warn=lambda message: click.echo(message, err=True),
+                    strict=strict,
                     command=shlex.join(["gpu-stress", *sys.argv[1:]]),
                     **options,
                 )
@@ -279,6 +302,26 @@ class _progress:
 
 
 SUMMARY_FORMATS = ("table", "csv", "json")
+
+
+@main.command()
+@click.option("--toml", "as_toml", is_flag=True, help="Print the library as TOML, to copy into a config's [[stress]].")
+def stresses(as_toml):
+    """List the built-in stress scenarios (run them with `gpu-stress run --stress NAME`).
+
+    Each is an overlay of deterministic events (a forced regime, a price shock, a
+    rate shift, a launch, a customer's default, delivery delays) on the random
+    model, run beside the baseline with the same random numbers.
+    """
+    from .config.stresses import library, library_text
+
+    if as_toml:
+        click.echo(library_text(), nl=False)
+        return
+    entries = library()
+    width = max(len(name) for name in entries)
+    for name, entry in entries.items():
+        click.echo(f"{name:<{width}}  {entry['description']}")
 
 
 @main.command()
@@ -368,6 +411,7 @@ def _print_summary(
         _print_portfolio(directory, output_format == "json", portfolio, output_format=output_format, width=width)
         return
     sweep_keys = record.get("sweep_keys", [])
+    clusters = []  # months holding many of a scenario's defaults (not of a tranche table)
     if by_tranche:
         rows = scenario_rows(record, table)  # each tranche's swept values
         shown = (("firm", "firm_name"), *TRANCHE_DISPLAY)
@@ -378,8 +422,9 @@ def _print_summary(
         labels, cells = tranche_display_rows(tranches, sweep_keys, rows)
     else:
         rows = scenario_rows(record, table, sort_by, descending)
+        clusters = default_clusters(rows, scenario_configs(table))
         if output_format == "json":
-            click.echo(summary_json(record, rows))
+            click.echo(summary_json(record, rows, clusters=clusters))
             return
         labels, cells = (pd_by_year_rows if by_year else display_rows)(rows, sweep_keys, all_columns)
     simulation = record["simulation"]
@@ -388,6 +433,21 @@ def _print_summary(
         f"{record['backend']} {simulation['precision']}"
     )
     _print_tables([(title, labels, cells)], sweep_keys, output_format, width)
+    if output_format == "table":
+        _print_clusters(clusters, width)
+
+
+def _print_clusters(clusters, width=None):
+    """After a table: a note per month holding a large share of a scenario's (or firm's) credit defaults, each
+    one line, wrapped (as the tables fit) on a terminal or to ``width``."""
+    import textwrap
+
+    terminal = Console()
+    if width is None and terminal.is_terminal:
+        width = terminal.width
+    for cluster in clusters:
+        note = f"note: {cluster['note']}"
+        click.echo(textwrap.fill(note, width, subsequent_indent="  ", break_on_hyphens=False) if width else note)
 
 
 def _print_tables(tables, sweep_keys, output_format="table", width=None):
@@ -429,8 +489,9 @@ def _print_tables(tables, sweep_keys, output_format="table", width=None):
 def _print_portfolio(directory, as_json, detail, *, output_format=None, width=None):
     output_format = output_format or ("json" if as_json else "table")
     record, book_rows, firm_rows, exposure_rows = load_portfolio(directory)
+    clusters = default_clusters(firm_rows, firm_configs(firm_rows))
     if output_format == "json":
-        click.echo(portfolio_document(record, book_rows, firm_rows, exposure_rows))
+        click.echo(portfolio_document(record, book_rows, firm_rows, exposure_rows, clusters))
         return
     simulation = record["simulation"]
     about = f"{simulation['paths']:,} paths x {simulation['horizon_months']} months, seed {simulation['seed']}"
@@ -440,6 +501,8 @@ def _print_portfolio(directory, as_json, detail, *, output_format=None, width=No
         for title, labels, cells in portfolio_tables(book_rows, firm_rows, exposure_rows, sweep_keys, detail)
     ]
     _print_tables(tables, sweep_keys, output_format, width)
+    if output_format == "table":
+        _print_clusters(clusters, width)
 
 
 @main.group(invoke_without_command=True)
@@ -608,16 +671,47 @@ def bench(backends, paths, horizon, precision, repeats, scaling_sizes, as_json, 
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="PNG file to write.")
-@click.option("--kind", type=click.Choice(KINDS), default="all", show_default=True)
-@click.option("--scenario", "scenario_id", type=int, default=0, show_default=True, help="Scenario for fan/loss.")
-@click.option("--x", "x_key", help="Swept key on the heatmap's x axis (default: the first).")
+@click.option(
+    "-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write (.png, .svg, .pdf)."
+)
+@click.option(
+    "--kind",
+    type=click.Choice(KINDS),
+    default="all",
+    show_default=True,
+    help="all: fan chart, loss distribution and (a sweep) PD heatmap; term-structure: cumulative PD by month; "
+    "swept: PD, EL, CVaR 99 against a swept value; causes: defaults by cause and month; tornado: "
+    "sensitivity.arrow; waterfall: EAD, recovery, loss.",
+)
+@click.option(
+    "--scenario",
+    "scenario_id",
+    type=click.IntRange(min=0),
+    help="Scenario to draw (fan, loss, causes: default 0; term-structure, waterfall: default every scenario; "
+    "a portfolio: whose firms).",
+)
+@click.option("--x", "x_key", help="Swept key on the x axis of heatmap and swept (default: the first).")
 @click.option("--y", "y_key", help="Swept key on the heatmap's y axis (default: the second).")
-def plot(directory, output, kind, scenario_id, x_key, y_key):
-    """Fan chart, loss distribution and (for a sweep) PD heatmap, as a PNG."""
+@click.option(
+    "--metric",
+    type=click.Choice(METRICS),
+    help="tornado: the metric bumped parameters move (default pd); swept: draw only this one.",
+)
+@click.option(
+    "--dpi", type=click.IntRange(min=20, max=600), default=110, show_default=True, help="Resolution of a PNG."
+)
+def plot(directory, output, kind, scenario_id, x_key, y_key, metric, dpi):
+    """Charts of a results directory, from its aggregate tables (so --no-paths runs too).
+
+    \b
+      gpu-stress plot results/lambda-grid -o grid.png                    # fan, loss, PD heatmap
+      gpu-stress plot results/lambda-grid -o pd.png --kind swept --x market.price.drift
+      gpu-stress plot results/coreweave -o causes.png --kind causes
+      gpu-stress plot results/coreweave -o tornado.png --kind tornado --metric expected_loss
+    """
     from .plots import plot as draw
 
-    draw(directory, output, kind, scenario_id, x_key, y_key)
+    draw(directory, output, kind, scenario_id, x_key, y_key, metric=metric, dpi=dpi)
     click.echo(output)
 
 
@@ -799,6 +893,240 @@ def export(directory, to, output, overwrite):
 
     final = write_export(directory, output, to, overwrite)
     click.echo(f"exported: {final}")
+
+
+ANALYSIS_METRICS = METRICS
+SENSITIVITY_EXAMPLES = """
+\b
+Examples:
+  gpu-stress sensitivity --preset nebius --paths 2e4        # every setting, largest PD change first
+  gpu-stress sensitivity --preset nebius --group market.price --group debt --metric expected_loss
+  gpu-stress sensitivity my-firm.toml --param market.regime.glut.drift --param firm.cash --bump 0.2
+  gpu-stress sensitivity --preset lambda --paths 2e4 -o results/lambda-sens
+  gpu-stress plot results/lambda-sens -o tornado.png --kind tornado
+"""
+
+
+@main.command(epilog=SENSITIVITY_EXAMPLES)
+@click.argument("config", required=False, type=click.Path(dir_okay=False))
+@click.option("--preset", help="Start from a built-in preset (see `gpu-stress presets`); default coreweave.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a config key (repeatable).")
+@click.option("--param", "parameters", multiple=True, metavar="KEY", help="A setting to bump (repeatable).")
+@click.option(
+    "--group",
+    "groups",
+    multiple=True,
+    metavar="NAME",
+    help="Bump every setting of a section: market.price, market.regime, firm, debt, customers, ... (repeatable).",
+)
+@click.option(
+    "--bump", type=float, default=0.10, show_default=True, help="Relative bump (of the range's width for a 0)."
+)
+@click.option(
+    "--metric",
+    type=click.Choice(ANALYSIS_METRICS, case_sensitive=False),
+    default="pd",
+    show_default=True,
+    help="Sort by the larger change of this metric.",
+)
+@click.option("--paths", type=PathCount(), help="Paths per run (e.g. 1e5).  [default: the config's]")
+@click.option("--horizon", type=click.IntRange(min=1), help="Horizon in months.  [default: the config's]")
+@click.option("--seed", type=click.IntRange(min=0, max=2**64 - 1), help="Random seed.  [default: the config's]")
+@click.option("--backend", type=click.Choice(["auto", *BACKENDS]), default="auto", show_default=True)
+@click.option("--include-overlays", is_flag=True, help="Also bump the stress overlay's settings (overlay.*).")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(("table", "csv", "json"), case_sensitive=False),
+    default="table",
+    show_default=True,
+)
+@click.option("-o", "--output", type=click.Path(file_okay=False), help="Write sensitivity.arrow and run.json here.")
+@click.option("--overwrite", is_flag=True, help="Replace an existing sensitivity directory.")
+def sensitivity(
+    config,
+    preset,
+    overrides,
+    parameters,
+    groups,
+    bump,
+    metric,
+    paths,
+    horizon,
+    seed,
+    backend,
+    include_overlays,
+    output_format,
+    output,
+    overwrite,
+):
+    """Bump settings down and up on common random numbers: the change of PD, EL and CVaR 99.
+
+    Without --param or --group, every numeric setting of the model is bumped (but the run-level
+    simulation.* and the stress overlay's). Each change carries the standard error of the paired
+    difference (the same paths with and without the bump); the table is sorted by the larger
+    change of --metric. docs/model.md ("Sensitivities and reverse stress tests") gives the maths.
+    """
+    from . import analysis
+    from .analysis.sensitivity import csv_rows, display
+
+    console = _stderr()
+    bar = Progress(TextColumn("parameters"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console)
+    bar.disable = not console.is_terminal
+    task = None
+
+    def advance(done, total, key):
+        nonlocal task
+        if task is None:
+            task = bar.add_task("parameters", total=total)
+        bar.update(task, completed=done)
+
+    with bar:
+        result = analysis.sensitivity(
+            config,
+            preset=preset,
+            overrides=list(overrides),
+            parameters=list(parameters),
+            groups=list(groups),
+            bump=bump,
+            metric=metric.lower(),
+            paths=paths,
+            horizon=horizon,
+            seed=seed,
+            backend=backend,
+            include_overlays=include_overlays,
+            output=output,
+            overwrite=overwrite,
+            progress=advance,
+            log=console.print,
+            command=shlex.join(["gpu-stress", *sys.argv[1:]]),
+        )
+    console.print(
+        f"done: {len(result.rows)} setting(s) bumped in {result.runs} runs, {result.elapsed_s:.1f} s"
+        + (f"; {len(result.skipped)} directions skipped (see run.json or --format json)" if result.skipped else "")
+    )
+    if output:
+        console.print(f"wrote: {Path(output).resolve()}")
+    output_format = output_format.lower()
+    if output_format == "json":
+        click.echo(json.dumps(result.document(), indent=2, default=str))
+    elif output_format == "csv":
+        header, rows = csv_rows(result)
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        click.echo(text.getvalue(), nl=False)
+    else:
+        _print_plain_table(*display(result))
+
+
+def _print_plain_table(title, labels, cells):
+    """One rich table, never wrapped: as wide as it needs (or the terminal, if wider)."""
+    from .summary import column_widths, table_width
+
+    output = Table(title=title)
+    for label in labels:
+        output.add_column(label, justify="right", no_wrap=True)
+    for line in cells:
+        output.add_row(*line)
+    Console(width=max(Console().width, table_width(column_widths(labels, cells)))).print(output)
+
+
+REVERSE_EXAMPLES = """
+\b
+Examples:
+  gpu-stress reverse --preset coreweave --target pd=0.20 \\
+      --param market.regime.glut.drift --range -0.8,0
+  gpu-stress reverse --preset lambda --target expected_loss=1e8 --param firm.cash --range 0,2e9
+  gpu-stress reverse --preset lambda --target pd=0.5 --param overlay.price.multiplier --range 0.2,1
+"""
+
+
+@main.command(epilog=REVERSE_EXAMPLES)
+@click.argument("config", required=False, type=click.Path(dir_okay=False))
+@click.option("--preset", help="Start from a built-in preset (see `gpu-stress presets`); default coreweave.")
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE", help="Override a config key (repeatable).")
+@click.option("--target", required=True, metavar="METRIC=VALUE", help="pd=0.2, expected_loss=5e8 or cvar_99=2e9.")
+@click.option("--param", "parameter", required=True, metavar="KEY", help="The setting to solve for (dotted key).")
+@click.option("--range", "value_range", required=True, metavar="LO,HI", help="Where to look (e.g. -0.8,0).")
+@click.option("--paths", type=PathCount(), help="Paths per evaluation (e.g. 1e5).  [default: the config's]")
+@click.option("--horizon", type=click.IntRange(min=1), help="Horizon in months.  [default: the config's]")
+@click.option("--seed", type=click.IntRange(min=0, max=2**64 - 1), help="Random seed.  [default: the config's]")
+@click.option("--backend", type=click.Choice(["auto", *BACKENDS]), default="auto", show_default=True)
+@click.option(
+    "--tolerance",
+    type=float,
+    help="Stop when the bracket is this narrow, in the setting's unit.  [default: a twentieth of the interval]",
+)
+@click.option("--grid", type=click.IntRange(2, 100), default=5, show_default=True, help="Points of the first run.")
+@click.option("--max-evaluations", type=click.IntRange(1, 500), default=40, show_default=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(("table", "json"), case_sensitive=False),
+    default="table",
+    show_default=True,
+)
+def reverse(
+    config,
+    preset,
+    overrides,
+    target,
+    parameter,
+    value_range,
+    paths,
+    horizon,
+    seed,
+    backend,
+    tolerance,
+    grid,
+    max_evaluations,
+    output_format,
+):
+    """Reverse stress test: the value of one setting at which a metric reaches a target.
+
+    A root search on common random numbers (every evaluation the same paths), then a 95 %
+    interval for the value (the metric's standard error over its slope) and the metric
+    re-measured at the answer on independent paths (seed + 1) with its own interval.
+    """
+    from . import analysis
+    from .analysis.reverse import display
+
+    console = _stderr()
+    result = analysis.reverse(
+        config,
+        target=target,
+        parameter=parameter,
+        range=value_range,
+        preset=preset,
+        overrides=list(overrides),
+        paths=paths,
+        horizon=horizon,
+        seed=seed,
+        backend=backend,
+        tolerance=tolerance,
+        grid=grid,
+        max_evaluations=max_evaluations,
+        log=console.print,
+        command=shlex.join(["gpu-stress", *sys.argv[1:]]),
+    )
+    console.print(
+        f"done: {len(result.evaluations)} evaluations and a re-measurement in {result.runs} runs, "
+        f"{result.record['elapsed_s']:.1f} s"
+    )
+    for note in result.notes:
+        console.print(f"note: {note}")
+    if output_format.lower() == "json":
+        click.echo(json.dumps(result.document(), indent=2, default=str))
+        return
+    title, rows = display(result)
+    output = Table(title=title, show_header=False)
+    output.add_column("", justify="left", no_wrap=True)
+    output.add_column("", justify="right", no_wrap=True)
+    for row in rows:
+        output.add_row(*row)
+    Console(width=max(Console().width, 100)).print(output)
 
 
 if __name__ == "__main__":

@@ -45,11 +45,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from .. import __version__
 from ..results import store
 from . import metrics as M
 from .parameters import check_value, find_setting, numeric_settings, validated
-from .sensitivity import AnalysisError, _override_settings, resolve_table, run_outcomes
+from .sensitivity import AnalysisError, analysis_provenance, resolve_table, run_outcomes
 
 
 def parse_target(text):
@@ -270,21 +269,8 @@ def reverse(
         bool(inside),
         bool(abs(check_value_ - goal) <= M.Z95 * math.hypot(check_se, se)),
     )
-    simulation = record["simulation"]
-    provenance = {
-        "kind": "reverse",
-        "gpu_stress_version": __version__,
-        "created": record["created"],
-        "command": command or "gpu_stress.analysis.reverse()",
-        "config": None if config is None or isinstance(config, dict) else str(config),
-        "preset": preset,
-        "overrides": [list(pair) for pair in _override_settings(overrides)],
-        "simulation": {key: simulation[key] for key in ("paths", "horizon_months", "seed", "precision")},
-        "check": "re-measured on seed + 1 (independent paths), the same number of paths",
-        "backend": record["backend"],
-        "device": record["device"],
-        "versions": record["versions"],
-        "elapsed_s": round(time.perf_counter() - started, 3),
+    provenance = analysis_provenance("reverse", record, command, config, preset, overrides, started) | {
+        "check": "re-measured on seed + 1 (independent paths), the same number of paths"
     }
     return ReverseResult(
         metric,

@@ -369,26 +369,13 @@ def sensitivity(
     for row in rows:
         extra = [f"{e['direction']} skipped" for e in skipped if e["parameter"] == row.parameter]
         row.note = "; ".join(filter(None, [row.note, *extra]))
-    simulation = record["simulation"]
-    provenance = {
-        "kind": KIND,
-        "gpu_stress_version": __version__,
-        "created": record["created"],
-        "command": command or "gpu_stress.analysis.sensitivity()",
-        "config": None if config is None or isinstance(config, dict) else str(config),
-        "preset": preset,
-        "overrides": [list(pair) for pair in _override_settings(overrides)],
-        "simulation": {key: simulation[key] for key in ("paths", "horizon_months", "seed", "precision")},
+    provenance = analysis_provenance(KIND, record, command, config, preset, overrides, started) | {
         "bump": bump,
         "metric": metric,
         "parameters": [row.parameter for row in rows],
         "common_random_numbers": "every run: the same seed, stream 0 (scenarios share their paths)",
-        "backend": record["backend"],
-        "device": record["device"],
-        "versions": record["versions"],
         "stream_layout": record["stream_layout"],
         "runs": runs,
-        "elapsed_s": round(time.perf_counter() - started, 3),
         "table": table,
     }
     result = SensitivityResult(
@@ -423,6 +410,25 @@ def _measure_bumps(table, key, moving, run_settings, skipped):
             continue
         measured[direction] = M.measure(outcome)
     return measured, len(moving)
+
+
+def analysis_provenance(kind, record, command, config, preset, overrides, started):
+    """What an analysis records of itself: its inputs, the last run's simulation settings, backend and versions."""
+    simulation = record["simulation"]
+    return {
+        "kind": kind,
+        "gpu_stress_version": __version__,
+        "created": record["created"],
+        "command": command or f"gpu_stress.analysis.{kind}()",
+        "config": None if config is None or isinstance(config, dict) else str(config),
+        "preset": preset,
+        "overrides": [list(pair) for pair in _override_settings(overrides)],
+        "simulation": {key: simulation[key] for key in ("paths", "horizon_months", "seed", "precision")},
+        "backend": record["backend"],
+        "device": record["device"],
+        "versions": record["versions"],
+        "elapsed_s": round(time.perf_counter() - started, 3),
+    }
 
 
 def _override_settings(overrides):

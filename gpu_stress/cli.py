@@ -576,7 +576,7 @@ def info(as_json):
 @click.option("--cc", "targets", default="80,90", show_default=True, help="Compute capabilities, comma-separated.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def kernels(targets, as_json):
-    """Compile every CUDA kernel to PTX and SASS (no GPU needed); report registers and spills.
+    """Compile every CUDA kernel to PTX and SASS (no GPU needed); report registers, spills and occupancy.
 
     Exits with 1 if a kernel spills or a float32 kernel contains float64 instructions.
     """
@@ -594,8 +594,11 @@ def kernels(targets, as_json):
     if as_json:
         click.echo(json.dumps([asdict(item) | {"problems": item.problems} for item in reports], indent=2))
     else:
-        table = Table(title="CUDA kernels (ptxas -v)")
-        for label in ("kernel", "precision", "target", "registers", "spills (B)", "stack (B)", "float64 ops", "ok"):
+        threads = reports[0].threads_per_block if reports else 0
+        caption = f"occupancy: theoretical, at {threads} threads per block (best: at any block size)"
+        table = Table(title="CUDA kernels (ptxas -v)", caption=caption)
+        labels = ("kernel", "precision", "target", "registers", "spills (B)", "stack (B)", "occupancy (best)")
+        for label in (*labels, "float64 ops", "ok"):
             table.add_column(label, justify="right", no_wrap=True)
         for item in reports:
             table.add_row(
@@ -605,6 +608,7 @@ def kernels(targets, as_json):
                 str(item.registers),
                 f"{item.spill_stores}/{item.spill_loads}",
                 str(item.stack_bytes),
+                f"{item.occupancy:.0%} ({item.best_occupancy:.0%})",
                 str(len(item.float64_instructions)),
                 "yes" if not item.problems else "; ".join(item.problems),
             )

@@ -2,8 +2,10 @@
 
 For each kernel, precision and target (e.g. sm_80, sm_90): numba-cuda
 compiles the kernel to PTX with NVVM, ``ptxas`` assembles it to SASS and
-reports registers, spill stores and loads, and stack (local memory) bytes.
-A kernel fails the report if it spills, or if its float32 version contains
+reports registers, spill stores and loads, and stack (local memory) bytes;
+from the registers follows the kernel's theoretical occupancy at the
+launchers' threads per block (``theoretical_occupancy``). A kernel fails the
+report if it spills, or if its float32 version contains
 any float64 instruction (a silent promotion that halves GPU throughput).
 
 Needs ``pip install 'gpu-stress[kernels]'``: numba-cuda with NVVM and a ptxas
@@ -35,6 +37,42 @@ _FRAME = re.compile(r"(\d+) bytes stack frame, (\d+) bytes spill stores, (\d+) b
 _RELEASE = re.compile(r"release (\d+\.\d+)")
 
 
+# Per streaming multiprocessor, by compute capability (CUDA C++ Programming Guide, "Compute
+# Capabilities", technical specifications table): 32-bit registers, resident warps, resident blocks.
+# Registers are allocated per warp in units of 256.
+SM_LIMITS = {
+    70: (65536, 64, 32),
+    75: (65536, 32, 16),
+    80: (65536, 64, 32),
+    86: (65536, 48, 16),
+    87: (65536, 48, 16),
+    89: (65536, 48, 24),
+    90: (65536, 64, 32),
+    100: (65536, 64, 32),
+    120: (65536, 48, 32),
+}
+_REGISTER_UNIT = 256
+_WARP = 32
+
+
+def theoretical_occupancy(registers, threads_per_block, target):
+    """Resident warps per SM over the most it can hold, for a kernel of ``registers`` per thread.
+
+    blocks = min(warps the registers allow // warps per block, max warps // warps per block,
+    max blocks), with the registers of a warp rounded up to the allocation unit. (Shared
+    memory, which these kernels do not use, would be a fourth limit.)
+
+    >>> theoretical_occupancy(64, 128, "sm_80")  # 2048 registers a warp: 32 warps of 64
+    0.5
+    """
+    registers_per_sm, max_warps, max_blocks = SM_LIMITS[int(str(target).removeprefix("sm_"))]
+    warps_per_block = -(-threads_per_block // _WARP)
+    registers_per_warp = -(-registers * _WARP // _REGISTER_UNIT) * _REGISTER_UNIT
+    warps_by_registers = registers_per_sm // registers_per_warp
+    blocks = min(warps_by_registers // warps_per_block, max_warps // warps_per_block, max_blocks)
+    return blocks * warps_per_block / max_warps
+
+
 class KernelReportError(UserError, RuntimeError):
     """The toolchain is missing or mismatched; ``str()`` says what to install."""
 
@@ -50,6 +88,9 @@ class KernelReport:
     stack_bytes: int
     float64_instructions: list
     ptx_lines: int
+    threads_per_block: int
+    occupancy: float  # theoretical, at threads_per_block (``theoretical_occupancy``)
+    best_occupancy: float  # the most any threads per block (a multiple of 32) would give
 
     @property
     def problems(self):
@@ -114,7 +155,7 @@ def _report_one_target(target):
     import numba
     from numba import cuda
 
-    from .kernels.cuda import SIGNATURES
+    from .kernels.cuda import SIGNATURES, THREADS_PER_BLOCK
 
     compute_capability = (int(target[:-1]), int(target[-1]))
     ptxas = find_ptxas()
@@ -136,17 +177,23 @@ def _report_one_target(target):
                 if assembled.returncode != 0:
                     raise KernelReportError(f"ptxas failed on {name} ({precision}): {assembled.stderr.strip()}")
                 frame = [int(x) for x in _FRAME.search(assembled.stderr).groups()]
+                registers = int(_USAGE.search(assembled.stderr).group(1))
                 reports.append(
                     KernelReport(
                         kernel=name,
                         precision=precision,
                         target=f"sm_{target}",
-                        registers=int(_USAGE.search(assembled.stderr).group(1)),
+                        registers=registers,
                         stack_bytes=frame[0],
                         spill_stores=frame[1],
                         spill_loads=frame[2],
                         float64_instructions=float64_instructions(ptx),
                         ptx_lines=ptx.count("\n"),
+                        threads_per_block=THREADS_PER_BLOCK,
+                        occupancy=theoretical_occupancy(registers, THREADS_PER_BLOCK, target),
+                        best_occupancy=max(
+                            theoretical_occupancy(registers, threads, target) for threads in range(32, 1025, 32)
+                        ),
                     )
                 )
     return [asdict(report) for report in reports], sorted(nvvm_releases), ptxas_release(ptxas)

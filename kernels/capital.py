@@ -71,13 +71,13 @@ from .layout import (
 )
 
 
-@device_function(inline=True)
+@device_function
 def in_pool(params, cohort, pool):
     """True if ``pool`` holds a share of cohort ``cohort``."""
     return (int(params[POOL_COHORTS + pool]) >> cohort) & 1 == 1
 
 
-@device_function(inline=True)
+@device_function
 def pool_share_of(params, state, pool, cohort_slots, dtype):
     """The pool's share of the sum over its cohorts of state[cohort_slots + c] (a value or a cash flow, $)."""
     total = dtype(0.0)
@@ -87,7 +87,7 @@ def pool_share_of(params, state, pool, cohort_slots, dtype):
     return total * params[POOL_SHARE + pool]
 
 
-@device_function(inline=True)
+@device_function
 def pool_values(params, state, dtype):
     """Fill state[POOL_VALUE + p]: each pool's share of its cohorts' values (0 once it defaulted)."""
     for p in range(int(params[POOL_COUNT])):
@@ -97,7 +97,7 @@ def pool_values(params, state, dtype):
         state[POOL_VALUE + p] = value
 
 
-@device_function(inline=True)
+@device_function
 def unpledged_value(params, state, value, dtype):
     """What of the firm's collateral ``value`` ($) no pool not in default holds."""
     for p in range(int(params[POOL_COUNT])):
@@ -105,7 +105,7 @@ def unpledged_value(params, state, value, dtype):
     return max(value, dtype(0.0))
 
 
-@device_function(inline=True)
+@device_function
 def pool_service(params, state, pool, dtype):
     """(balance owed before this month's payment, service due this month) of the pool's tranches, $."""
     owed = dtype(0.0)
@@ -117,7 +117,7 @@ def pool_service(params, state, pool, dtype):
     return owed, due
 
 
-@device_function(inline=True)
+@device_function
 def service_due(params, state, dtype):
     """(service, unrefinanced balloons) due this month over every tranche still served, $."""
     service = dtype(0.0)
@@ -159,7 +159,7 @@ def share_by_rank(params, state, pool, month, assets, dtype):
     return assets
 
 
-@device_function(inline=True)
+@device_function
 def settles(params, state, tranche, pool, rank, month_number, dtype):
     """Does ``tranche`` (of ``rank``) share in this round of the waterfall (see ``share_by_rank``)?"""
     if state[TRANCHE_DEFAULT_MONTH + tranche] != month_number or int(params[TRANCHE_RANK + tranche]) != rank:
@@ -222,7 +222,7 @@ def pool_tests(params, state, month, cash, value, dtype):
     return cash, value, cross_default
 
 
-@device_function(inline=True)
+@device_function
 def reserves_held(params, state, dtype):
     """$ in the reserve accounts of the pools not in default."""
     held = dtype(0.0)
@@ -232,7 +232,7 @@ def reserves_held(params, state, dtype):
     return held
 
 
-@device_function(inline=True)
+@device_function
 def draw_reserves(params, state, needed, apply, dtype):
     """(drawn, still needed) of ``needed`` $: the reserves pay, pool by pool, their own tranches' service this month.
 
@@ -254,7 +254,7 @@ def draw_reserves(params, state, needed, apply, dtype):
     return drawn, needed
 
 
-@device_function(inline=True)
+@device_function
 def top_up_reserves(params, state, cash, dtype):
     """Set each reserve to min(target, reserve + cash+) (topped up from cash, released above target); returns cash.
 
@@ -275,7 +275,7 @@ def top_up_reserves(params, state, cash, dtype):
     return cash
 
 
-@device_function(inline=True)
+@device_function
 def raise_equity(params, state, regime, needed, book_equity, dtype):
     """Sell new shares for ``needed`` $ of proceeds if investors are open and the year's room allows; True if so.
 
@@ -297,7 +297,7 @@ def raise_equity(params, state, regime, needed, book_equity, dtype):
     return True
 
 
-@device_function(inline=True)
+@device_function
 def prepay(state, tranche, amount, dtype):
     """Prepay ``amount`` $ of a tranche; an annuity's level payment is recomputed next month."""
     state[BALANCE + tranche] -= amount

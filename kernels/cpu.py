@@ -1,28 +1,64 @@
-"""CPU launchers: the path model (and the draws-only roofline) in parallel over paths."""
+"""CPU launchers: the path model (and the draws-only roofline) in parallel over paths.
 
-import warnings
+Each kernel here is a plain ``numba.njit`` function over a range of paths that
+releases the GIL; ``in_parallel`` splits a chunk's paths into ranges and runs
+them on a pool of threads (numba's thread count: NUMBA_NUM_THREADS,
+``numba.set_num_threads``). Not ``parallel=True``: numba's parfor pass types
+and compiles the whole model a second time for the loop body, which doubled the
+first run's compilation for nothing the thread pool does not do as well.
+
+numpy's error model, as on CUDA: a division has no zero test, which would be
+a branch in every loop of the draws and stop it vectorizing.
+"""
+
+import concurrent.futures
+import threading
 
 import numba
 import numpy as np
-from numba.core.errors import NumbaIRAssumptionWarning
 
 from .device import SOURCE_DIGEST
 from .draws_only import draw_path
-from .layout import STATE_SIZE
+from .layout import DRAW_COUNT, STATE_SIZE
 from .path import simulate_path
 from .portfolio import simulate_portfolio_path
 
-# Paths per parallel task; each task allocates its scratch state once.
-PATHS_PER_TASK = 64
+# Paths per task: small enough that a few threads balance paths that stop early, large enough
+# that a task's scratch and its dispatch cost nothing against its paths.
+PATHS_PER_TASK = 2048
+# Months of a path's draws made at once (``draws.draws_column``): each of their loops runs over this
+# many consecutive months in vector lanes (2 x 8 float64 with AVX-512, 4 x 4 with AVX2), and a path
+# that defaults early wastes at most this many months of draws.
+DRAW_MONTHS_PER_FILL = 16
 
-# Inlining the model's loops trips a pedantic SSA check in numba ("variable ... is not in
-# scope"); the compiled code is right (the oracle tests say so), the warning is noise.
-warnings.filterwarnings("ignore", message="variable .* is not in scope", category=NumbaIRAssumptionWarning)
+_pool = None
+_pool_lock = threading.Lock()
+
+
+def _executor(threads):
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool._max_workers < threads:
+            _pool = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="gpu-stress")
+        return _pool
+
+
+def in_parallel(kernel, paths, *arguments):
+    """``kernel(*arguments, first, stop)`` over ranges covering paths 0 .. paths - 1, on numba's thread count."""
+    threads = numba.get_num_threads()
+    ranges = [(first, min(first + PATHS_PER_TASK, paths)) for first in range(0, paths, PATHS_PER_TASK)]
+    if threads == 1 or len(ranges) == 1:
+        for first, stop in ranges:
+            kernel(*arguments, first, stop)
+        return
+    futures = [_executor(threads).submit(kernel, *arguments, first, stop) for first, stop in ranges]
+    for future in futures:
+        future.result()  # re-raises a task's error
 
 
 def _compile(source_digest):
-    @numba.njit(parallel=True, cache=True, nogil=True)
-    def simulate_paths(
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
+    def simulate_path_range(
         params,
         horizon,
         seed,
@@ -34,78 +70,106 @@ def _compile(source_digest):
         statement,
         statement_column,
         dtype,
+        first,
+        stop,
     ):
-        """Paths path_start .. path_start + n - 1 into the n columns of the outputs.
+        """Paths path_start + first .. path_start + stop - 1 into those columns of the outputs.
 
         Column ``statement_column`` (-1: none) also writes its monthly statement.
         """
         source_digest  # noqa: B018  (in the cache key: a model edit recompiles)
-        paths = outputs_float.shape[1]
         tracked = tracks.shape[0]
-        tasks = (paths + PATHS_PER_TASK - 1) // PATHS_PER_TASK
-        for task in numba.prange(tasks):
-            state = np.empty(STATE_SIZE, dtype)
-            first = np.int64(task) * PATHS_PER_TASK
-            for column in range(first, min(first + PATHS_PER_TASK, paths)):
-                track_row = column if column < tracked else -1
-                simulate_path(
-                    params,
-                    horizon,
-                    seed,
-                    stream,
-                    path_start + column,
-                    state,
-                    outputs_float,
-                    outputs_int,
-                    column,
-                    tracks,
-                    track_row,
-                    statement,
-                    column == statement_column,
-                    dtype,
-                )
+        state = np.empty(STATE_SIZE, dtype)
+        draws = np.empty((DRAW_COUNT, DRAW_MONTHS_PER_FILL), dtype)
+        for column in range(first, stop):
+            track_row = column if column < tracked else -1
+            simulate_path(
+                params,
+                horizon,
+                seed,
+                stream,
+                path_start + column,
+                state,
+                outputs_float,
+                outputs_int,
+                column,
+                tracks,
+                track_row,
+                statement,
+                column == statement_column,
+                draws,
+                dtype,
+            )
 
-    @numba.njit(parallel=True, cache=True, nogil=True)
-    def draw_paths(params, horizon, seed, stream, path_start, checksums, dtype):
-        """The draws of paths path_start .. + n - 1, summed per path (no model)."""
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
+    def draw_path_range(params, horizon, seed, stream, path_start, checksums, dtype, first, stop):
+        """The draws of paths path_start + first .. + stop - 1, summed per path (no model)."""
         source_digest  # noqa: B018
-        for index in numba.prange(checksums.shape[0]):
-            column = np.int64(index)
-            checksums[column] = draw_path(params, horizon, seed, stream, path_start + column, dtype)
+        draws = np.empty((DRAW_COUNT, DRAW_MONTHS_PER_FILL), dtype)
+        for column in range(first, stop):
+            checksums[column] = draw_path(params, horizon, seed, stream, path_start + column, draws, dtype)
 
-    @numba.njit(parallel=True, cache=True, nogil=True)
-    def simulate_portfolios(
-        params, impact, retention, horizon, seed, stream, path_start, outputs_float, outputs_int, market_outputs, dtype
+    @numba.njit(cache=True, nogil=True, error_model="numpy")
+    def simulate_portfolio_range(
+        params,
+        impact,
+        retention,
+        horizon,
+        seed,
+        stream,
+        path_start,
+        outputs_float,
+        outputs_int,
+        market_outputs,
+        dtype,
+        first,
+        stop,
     ):
-        """Portfolio paths path_start .. + n - 1 of the firms (rows of ``params``) into the n columns of the outputs."""
+        """Portfolio paths path_start + first .. + stop - 1 of the firms (rows of ``params``)."""
         source_digest  # noqa: B018
         firms = params.shape[0]
-        paths = market_outputs.shape[1]
-        tasks = (paths + PATHS_PER_TASK - 1) // PATHS_PER_TASK
-        for task in numba.prange(tasks):
-            states = np.empty((firms, STATE_SIZE), dtype)
-            month_start = np.empty((firms, STATE_SIZE), dtype)
-            first = np.int64(task) * PATHS_PER_TASK
-            for column in range(first, min(first + PATHS_PER_TASK, paths)):
-                simulate_portfolio_path(
-                    params,
-                    firms,
-                    dtype(impact),
-                    dtype(retention),
-                    horizon,
-                    seed,
-                    stream,
-                    path_start + column,
-                    states,
-                    month_start,
-                    outputs_float,
-                    outputs_int,
-                    market_outputs,
-                    column,
-                    dtype,
-                )
+        states = np.empty((firms, STATE_SIZE), dtype)
+        month_start = np.empty((firms, STATE_SIZE), dtype)
+        draws = np.empty((DRAW_COUNT, 1), dtype)  # a month at a time: every firm draws from its own blocks
+        for column in range(first, stop):
+            simulate_portfolio_path(
+                params,
+                firms,
+                dtype(impact),
+                dtype(retention),
+                horizon,
+                seed,
+                stream,
+                path_start + column,
+                states,
+                month_start,
+                outputs_float,
+                outputs_int,
+                market_outputs,
+                column,
+                draws,
+                dtype,
+            )
 
-    return simulate_paths, draw_paths, simulate_portfolios
+    return simulate_path_range, draw_path_range, simulate_portfolio_range
 
 
-simulate_paths, draw_paths, simulate_portfolios = _compile(SOURCE_DIGEST)
+simulate_path_range, draw_path_range, simulate_portfolio_range = _compile(SOURCE_DIGEST)
+
+
+def simulate_paths(params, horizon, seed, stream, path_start, outputs_float, outputs_int, tracks, statement, *rest):
+    """Paths path_start .. path_start + n - 1 into the n columns of the outputs (rest: statement_column, dtype)."""
+    arguments = (params, horizon, seed, stream, path_start, outputs_float, outputs_int, tracks, statement, *rest)
+    in_parallel(simulate_path_range, outputs_float.shape[1], *arguments)
+
+
+def draw_paths(params, horizon, seed, stream, path_start, checksums, dtype):
+    """The draws of paths path_start .. + n - 1, summed per path into ``checksums`` (no model)."""
+    in_parallel(draw_path_range, checksums.shape[0], params, horizon, seed, stream, path_start, checksums, dtype)
+
+
+def simulate_portfolios(params, impact, retention, horizon, seed, stream, path_start, *outputs_and_dtype):
+    """Portfolio paths path_start .. + n - 1 into the n columns of the outputs (firm x output x path)."""
+    market_outputs = outputs_and_dtype[2]
+    arguments = (params, impact, retention, horizon, seed, stream, path_start, *outputs_and_dtype)
+    in_parallel(simulate_portfolio_range, market_outputs.shape[1], *arguments)

@@ -1,5 +1,21 @@
 """CUDA launchers: one thread per path, grid-stride, the same path model as the CPU.
 
+Every thread of a block reads the same parameter at the same time, so the path
+and draws kernels first copy the parameter vector into the block's shared
+memory (PARAMETER_COUNT values, a few kB): a broadcast from shared memory costs
+no trip to L1 or L2. Outputs are written output-major (row, path), so the
+threads of a warp write consecutive addresses. Each thread's state and draws are
+thread-local arrays (``local`` memory, cached in L1): the state has too many
+slots, indexed by runtime cohort and tranche counts, to live in registers.
+
+THREADS_PER_BLOCK = 128 (four warps). Registers limit these kernels' occupancy
+(``gpu-stress kernels`` reports it per kernel and precision, with the best any
+block size would give): at 124 registers (the float64 path kernel) 128 threads
+reach that best, 25 % of an sm_80 or sm_90 SM; at 86 (float32) they give 31 %
+against 36 % for blocks of one warp, which would copy the parameters four
+times as often for three more warps per SM. To be settled on a GPU by
+``gpu-stress bench`` at other sizes.
+
 Importing this module needs numba-cuda (``pip install gpu-stress[cuda13]``); it
 runs on a GPU, or on numba's CUDA simulator when NUMBA_ENABLE_CUDASIM=1.
 ``SIGNATURES`` gives every kernel's argument types, for compiling to PTX with
@@ -13,11 +29,20 @@ from numba import cuda
 
 from .device import SOURCE_DIGEST
 from .draws_only import draw_path
-from .layout import MAX_FIRMS, STATE_SIZE
+from .layout import DRAW_COUNT, MAX_FIRMS, PARAMETER_COUNT, STATE_SIZE
 from .path import simulate_path
 from .portfolio import simulate_portfolio_path
 
 THREADS_PER_BLOCK = 128
+
+
+@cuda.jit(device=True)
+def _block_copy(params, shared):
+    """``shared`` (the block's shared memory) once the block's threads have copied ``params`` into it."""
+    for index in range(cuda.threadIdx.x, params.shape[0], cuda.blockDim.x):
+        shared[index] = params[index]
+    cuda.syncthreads()
+    return shared
 
 
 @functools.cache
@@ -38,7 +63,9 @@ def _compile_path_kernel(dtype, source_digest):
         params, horizon, seed, stream, path_start, outputs_float, outputs_int, tracks, statement, statement_column
     ):
         source_digest  # noqa: B018  (in the cache key: a model edit recompiles)
+        params = _block_copy(params, cuda.shared.array(PARAMETER_COUNT, dtype))
         state = cuda.local.array(STATE_SIZE, dtype)
+        draws = cuda.local.array((DRAW_COUNT, 1), dtype)  # a month at a time (``draws.draws_column``)
         tracked = tracks.shape[0]
         for column in range(cuda.grid(1), outputs_float.shape[1], cuda.gridsize(1)):
             track_row = column if column < tracked else -1
@@ -56,6 +83,7 @@ def _compile_path_kernel(dtype, source_digest):
                 track_row,
                 statement,
                 column == statement_column,
+                draws,
                 dtype,
             )
 
@@ -76,6 +104,7 @@ def _compile_portfolio_kernel(dtype, source_digest):
         source_digest  # noqa: B018
         states = cuda.local.array((MAX_FIRMS, STATE_SIZE), dtype)
         month_start = cuda.local.array((MAX_FIRMS, STATE_SIZE), dtype)
+        draws = cuda.local.array((DRAW_COUNT, 1), dtype)
         firms = params.shape[0]
         for column in range(cuda.grid(1), market_outputs.shape[1], cuda.gridsize(1)):
             simulate_portfolio_path(
@@ -93,6 +122,7 @@ def _compile_portfolio_kernel(dtype, source_digest):
                 outputs_int,
                 market_outputs,
                 column,
+                draws,
                 dtype,
             )
 
@@ -103,8 +133,10 @@ def _compile_draws_kernel(dtype, source_digest):
     @cuda.jit(cache=True)
     def draw_paths(params, horizon, seed, stream, path_start, checksums):
         source_digest  # noqa: B018
+        params = _block_copy(params, cuda.shared.array(PARAMETER_COUNT, dtype))
+        draws = cuda.local.array((DRAW_COUNT, 1), dtype)
         for column in range(cuda.grid(1), checksums.shape[0], cuda.gridsize(1)):
-            checksums[column] = draw_path(params, horizon, seed, stream, path_start + column, dtype)
+            checksums[column] = draw_path(params, horizon, seed, stream, path_start + column, draws, dtype)
 
     return draw_paths
 

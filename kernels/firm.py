@@ -115,10 +115,6 @@ from .layout import (
     DELAY_PENALTIES,
     DELIVERY,
     DRAWS,
-    DRAWS_MORE_CUSTOMERS,
-    DRAWS_RENEWALS,
-    DRAWS_SLIPS,
-    DRAWS_SUPPORT,
     DSCR_BREACH,
     DSCR_MIN,
     EBITDA,
@@ -230,7 +226,7 @@ from .layout import (
 )
 
 
-@device_function(inline=True)
+@device_function
 def optional_blocks(params):
     """(more customers, renewals, slips, support): which of its optional random draws the firm makes.
 
@@ -318,11 +314,6 @@ def init_firm(params, state, dtype):
     state[GPUS_SOLD] = dtype(0.0)
     for c in range(MAX_COHORTS):
         state[COHORT_IN_SERVICE + c] = dtype(0.0)
-    more_customers, renewals, slips, support = optional_blocks(params)
-    state[DRAWS_MORE_CUSTOMERS] = dtype(1.0) if more_customers else dtype(0.0)
-    state[DRAWS_RENEWALS] = dtype(1.0) if renewals else dtype(0.0)
-    state[DRAWS_SLIPS] = dtype(1.0) if slips else dtype(0.0)
-    state[DRAWS_SUPPORT] = dtype(1.0) if support else dtype(0.0)
     has_ring_fenced = False
     has_reserves = False
     for p in range(int(params[POOL_COUNT])):
@@ -336,7 +327,7 @@ def init_firm(params, state, dtype):
     state[HAS_PREPAYMENTS] = dtype(1.0) if has_prepayments else dtype(0.0)
 
 
-@device_function(inline=True)
+@device_function
 def total_debt(state, dtype):
     """Outstanding principal of all tranches ($); unused slots hold zero."""
     outstanding = dtype(0.0)
@@ -345,7 +336,7 @@ def total_debt(state, dtype):
     return outstanding
 
 
-@device_function(inline=True)
+@device_function
 def cohort_in_service(params, state, cohort, month, dtype):
     """(age, share delivered) of the cohort in ``month`` (a float): (-1, 0) if it is not in service.
 
@@ -360,7 +351,7 @@ def cohort_in_service(params, state, cohort, month, dtype):
     return age, min(age + dtype(1.0), tranches) / tranches
 
 
-@device_function(inline=True)
+@device_function
 def cohort_log_price(params, state, cohort, log_price, dtype):
     """ln of the rental price ($/GPU-hour) that the cohort's generation earns, given the market's ln P.
 
@@ -376,7 +367,7 @@ def cohort_log_price(params, state, cohort, log_price, dtype):
     return value
 
 
-@device_function(inline=True)
+@device_function
 def fleet(params, state, month, price_surprise, dtype):
     """(GPUs in service, $ power bill with all of them busy, collateral value V $) of the cohorts in month ``month``.
 
@@ -410,14 +401,14 @@ def fleet(params, state, month, price_surprise, dtype):
     return gpus, power_full, value
 
 
-@device_function(inline=True)
+@device_function
 def fleet_value(params, state, month, price_surprise, dtype):
     """Collateral value V ($) of the cohorts in service in month ``month`` (see ``fleet``)."""
     _, _, value = fleet(params, state, month, price_surprise, dtype)
     return value
 
 
-@device_function(inline=True)
+@device_function
 def deliveries(params, state, month, regime, dtype):
     """Deposits and deliveries due this month: (capex $, drawn on delayed-draw facilities $).
 
@@ -469,7 +460,7 @@ def deliveries(params, state, month, regime, dtype):
     return capex, drawn
 
 
-@device_function(inline=True)
+@device_function
 def contracts(params, state, month, regime, log_price, dtype):
     """Expire, renew or lose the backlog contracts this month; returns the delay penalties due ($).
 
@@ -513,7 +504,7 @@ def contracts(params, state, month, regime, log_price, dtype):
     return penalties
 
 
-@device_function(inline=True)
+@device_function
 def contracted(params, state, month, cohort, utilization, dtype):
     """(share of the cohort's GPUs under paying contracts, $ per cohort GPU-hour they pay) this month.
 
@@ -536,7 +527,7 @@ def contracted(params, state, month, cohort, utilization, dtype):
     return share, rate
 
 
-@device_function(inline=True)
+@device_function
 def fixed_charges(params, month, dtype):
     """Leases and power contracts due this month ($), each escalating from its first month."""
     month_number = dtype(month)
@@ -549,7 +540,7 @@ def fixed_charges(params, month, dtype):
     return total
 
 
-@device_function(inline=True)
+@device_function
 def loan_to_value(debt, value, dtype):
     """debt / V, clipped to RATIO_CAP (a worthless fleet with debt sits at the cap)."""
     if debt <= dtype(0.0):
@@ -559,7 +550,7 @@ def loan_to_value(debt, value, dtype):
     return debt / value
 
 
-@device_function(inline=True)
+@device_function
 def coverage_ratio(ebitda, service, dtype):
     """EBITDA / debt service, clipped to +-RATIO_CAP; RATIO_CAP when nothing is due."""
     if service <= dtype(0.0):
@@ -567,7 +558,7 @@ def coverage_ratio(ebitda, service, dtype):
     return min(max(ebitda / service, dtype(-RATIO_CAP)), dtype(RATIO_CAP))
 
 
-@device_function(inline=True)
+@device_function
 def utilization_step(params, state, regime, e_price, e_rate, e_utilization, dtype):
     """The fleet's utilization this month (share), a logit-OU process in the firm's state.
 
@@ -586,7 +577,7 @@ def utilization_step(params, state, regime, e_price, e_rate, e_utilization, dtyp
     return dtype(1.0) / (dtype(1.0) + math.exp(-logit))
 
 
-@device_function(inline=True)
+@device_function
 def operating_cash_flow(params, state, month, log_price, utilization, dtype):
     """EBITDA of the month ($): by cohort in service, contracted and spot revenue less power; less opex and charges.
 
@@ -636,7 +627,7 @@ def operating_cash_flow(params, state, month, log_price, utilization, dtype):
     return ebitda
 
 
-@device_function(inline=True)
+@device_function
 def backstop_payment(params, state, month, unused_hours, dtype):
     """What the capacity backstop pays this month ($): unused, uncontracted GPU-hours at its price, up to its cap."""
     month_number = dtype(month)
@@ -653,7 +644,7 @@ def backstop_payment(params, state, month, unused_hours, dtype):
     return payment
 
 
-@device_function(inline=True)
+@device_function
 def support_counterparties(params, state, regime, dtype):
     """The backstop's counterparty and the vendor default with their regime's monthly hazard.
 
@@ -670,7 +661,7 @@ def support_counterparties(params, state, regime, dtype):
                 state[UNDRAWN + j] = dtype(0.0)
 
 
-@device_function(inline=True)
+@device_function
 def debt_service(params, state, month, regime, rate, debt, value, leverage, dtype):
     """Interest (undrawn fees included), principal and unrefinanced balloon due this month, by tranche.
 
@@ -747,14 +738,14 @@ def debt_service(params, state, month, regime, rate, debt, value, leverage, dtyp
         state[PRINCIPAL + j] = principal
 
 
-@device_function(inline=True)
+@device_function
 def pay_service(params, state, dtype):
     """The month's service is paid: each balance falls by its principal."""
     for j in range(int(params[TRANCHE_COUNT])):
         state[BALANCE + j] -= state[PRINCIPAL + j]
 
 
-@device_function(inline=True)
+@device_function
 def trailing_coverage(state, month, cover, scheduled_service, dtype):
     """(DSCR, trailing-quarter service $): this month's cover (EBITDA + fixed charges) and service join the quarter."""
     slot = month % TRAILING_MONTHS
@@ -768,7 +759,7 @@ def trailing_coverage(state, month, cover, scheduled_service, dtype):
     return coverage_ratio(cover_quarter, service_quarter, dtype), service_quarter
 
 
-@device_function(inline=True)
+@device_function
 def liquidity_test(cash, service, balloon, debt, dtype):
     """How the month ends if ``cash`` ($, EBITDA in) cannot pay ``service`` ($ due); NO_DEFAULT if it can."""
     if cash >= service:
@@ -776,7 +767,7 @@ def liquidity_test(cash, service, balloon, debt, dtype):
     return unpaid_cause(cash, service, balloon, debt, dtype)
 
 
-@device_function(inline=True)
+@device_function
 def unpaid_cause(cash, service, balloon, debt, dtype):
     """Why a month whose ``service`` was not paid ends the path (never NO_DEFAULT).
 
@@ -790,7 +781,7 @@ def unpaid_cause(cash, service, balloon, debt, dtype):
     return LIQUIDITY
 
 
-@device_function(inline=True)
+@device_function
 def covenant_tests(params, state, month, debt, ltv, dscr, service_quarter, dtype):
     """NO_DEFAULT, LTV_BREACH or DSCR_BREACH after this month's covenant test, if one is due.
 
@@ -811,7 +802,7 @@ def covenant_tests(params, state, month, debt, ltv, dscr, service_quarter, dtype
     return LTV_BREACH if ltv_breach else DSCR_BREACH
 
 
-@device_function(inline=True)
+@device_function
 def firm_step(params, state, month, regime, log_price, price_surprise, utilization, rate, dtype):
     """Advance the firm one month; ``price_surprise`` is ln P less the planned ln P (collateral).
 

@@ -288,11 +288,6 @@ LOG_BASIS = _state()  # b: the firm's own price basis
 PRICE_SURPRISE = _state()  # this month's ln P_firm - planned ln P (collateral)
 COHORT_IN_SERVICE = _state(MAX_COHORTS)  # this month's GPUs of the whole cohort in service (sold or not)
 GPUS_SOLD = _state()  # GPUs the lenders of this firm sell this month (defaulted pools, the parent)
-# Which optional random blocks the firm draws (``firm.optional_blocks``), set once per path.
-DRAWS_MORE_CUSTOMERS = _state()
-DRAWS_RENEWALS = _state()
-DRAWS_SLIPS = _state()
-DRAWS_SUPPORT = _state()
 # The path's running statistics of the firm (``path.firm_month``).
 ALIVE = _state()
 PARENT_END = _state()  # the month the parent defaulted or ran out of cash, -1: it did not
@@ -424,3 +419,18 @@ FIRM_BLOCK = 0  # of the firm's entity; words 0, 1: Box-Muller (e_utilization, e
 FIRM_MORE_CUSTOMERS_BLOCK = 1
 FIRM_RENEWAL_BLOCK = 2  # words 0-3: renewal of customers 0-3 (drawn only if some contract can renew)
 FIRM_SLIP_BLOCK = 3  # words 0-3: slip of cohorts 0-3 (drawn only if some delivery can slip)
+
+# --- a month's random inputs, as the model reads them: rows of a draws array (slot x month) ---
+# (``draws.fill_draws``: a uniform a firm does not draw is 1, which triggers nothing)
+DRAW_E_PRICE = 0  # market: the independent standard normals of price and rate, the launch and regime uniforms
+DRAW_E_RATE = 1
+DRAW_U_JUMP = 2
+DRAW_U_REGIME = 3
+DRAW_E_UTILIZATION = 4  # firm: its utilization's and price basis's own standard normals
+DRAW_E_BASIS = 5
+DRAW_U_CUSTOMER = 6  # [MAX_CUSTOMERS] a customer's default
+DRAW_U_BACKSTOP = 10  # the backstop counterparty's default
+DRAW_U_VENDOR = 11  # the vendor's default
+DRAW_U_RENEWAL = 12  # [MAX_CUSTOMERS] a contract's renewal
+DRAW_U_SLIP = 16  # [MAX_COHORTS] a delivery's slip
+DRAW_COUNT = 20

@@ -48,13 +48,13 @@ from .layout import (
 )
 
 
-@device_function(inline=True)
+@device_function
 def initial_market(params):
     """(regime, ln P, r, launches) at month 0."""
     return int(params[REGIME_INITIAL]), params[LOG_PRICE_INITIAL], params[RATE_INITIAL], 0
 
 
-@device_function(inline=True)
+@device_function
 def reference_step(params, reference_log_price, dtype):
     """The planned ln P one month on: the initial regime persists, launches cut at their expected rate.
 
@@ -69,7 +69,7 @@ def reference_step(params, reference_log_price, dtype):
     return reference_log_price
 
 
-@device_function(inline=True)
+@device_function
 def market_step(params, month, regime, log_price, rate, launches, e_price, e_rate, u_jump, u_regime, dtype):
     """Advance the market to month ``month``; e_price and e_rate are its independent standard normals.
 
@@ -105,7 +105,7 @@ def market_step(params, month, regime, log_price, rate, launches, e_price, e_rat
     return regime, log_price, rate, launches
 
 
-@device_function(inline=True)
+@device_function
 def stress_events(params, month_number, log_price, rate, launches):
     """A stress overlay's events of the month: (ln P, r before its step, launches).
 

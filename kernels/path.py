@@ -10,13 +10,13 @@ import math
 
 from .capital import reserves_held
 from .device import device_function
+from .draws import draws_column
 from .firm import firm_step, fleet_value, init_firm, total_debt, utilization_step
 from .layout import (
     ALIVE,
     BACKSTOP_DRAW,
     BACKSTOP_PAID,
     BACKSTOP_REVENUE,
-    BASE_CASE,
     BASIS_DECAY,
     BASIS_LOADING,
     BASIS_SHOCK,
@@ -25,20 +25,23 @@ from .layout import (
     CASH,
     CUSTOMER_DRAW,
     DELAY_PENALTIES,
+    DRAW_E_BASIS,
+    DRAW_E_PRICE,
+    DRAW_E_RATE,
+    DRAW_E_UTILIZATION,
+    DRAW_U_BACKSTOP,
+    DRAW_U_CUSTOMER,
+    DRAW_U_JUMP,
+    DRAW_U_REGIME,
+    DRAW_U_RENEWAL,
+    DRAW_U_SLIP,
+    DRAW_U_VENDOR,
     DRAWS,
-    DRAWS_MORE_CUSTOMERS,
-    DRAWS_RENEWALS,
-    DRAWS_SLIPS,
-    DRAWS_SUPPORT,
     EBITDA,
     END_CAUSE,
     EQUITY_RAISED,
     EQUITY_SHARE,
     FINAL_LOG_PRICE,
-    FIRM_MORE_CUSTOMERS_BLOCK,
-    FIRM_RENEWAL_BLOCK,
-    FIRM_SLIP_BLOCK,
-    FIRM_STREAM,
     FIXED_CHARGES,
     FLEET_VALUE,
     GPUS,
@@ -47,6 +50,8 @@ from .layout import (
     LAST_LTV,
     LAUNCHES,
     LOG_BASIS,
+    MAX_COHORTS,
+    MAX_CUSTOMERS,
     MAX_LTV,
     MAX_TRANCHES,
     MIN_CASH,
@@ -132,7 +137,6 @@ from .layout import (
     VENDOR_DRAW,
 )
 from .market import initial_market, market_step, reference_step
-from .rng import firm_draws, firm_uniforms, market_draws
 
 
 @device_function
@@ -221,76 +225,63 @@ def start_firm(params, state, log_price, dtype):
     state[FINAL_LOG_PRICE] = log_price
 
 
-@device_function(inline=True)
-def market_month(params, seed, stream, path_id, month, regime, log_price, reference_log_price, rate, launches, dtype):
-    """The market's month: its draws (none in the base case), its step, the planned price's step.
+@device_function
+def market_month(params, month, regime, log_price, reference_log_price, rate, launches, draws, column, dtype):
+    """The market's month: its step on its draws (column ``column`` of ``draws``), the planned price's step.
 
     Returns ``market`` = (regime, ln P, planned ln P, r, launches, e_price, e_rate), as
     ``firm_month`` takes it.
     """
-    e_price, e_rate, u_jump, u_regime = market_draws(seed, stream, path_id, month, dtype)
-    if params[BASE_CASE] > dtype(0.0):  # the plan: no shock, and a uniform of 1 is below no probability
-        e_price = e_rate = dtype(0.0)
-        u_jump = u_regime = dtype(1.0)
+    e_price = draws[DRAW_E_PRICE, column]
+    e_rate = draws[DRAW_E_RATE, column]
     regime, log_price, rate, launches = market_step(
-        params, month, regime, log_price, rate, launches, e_price, e_rate, u_jump, u_regime, dtype
+        params,
+        month,
+        regime,
+        log_price,
+        rate,
+        launches,
+        e_price,
+        e_rate,
+        draws[DRAW_U_JUMP, column],
+        draws[DRAW_U_REGIME, column],
+        dtype,
     )
     reference_log_price = reference_step(params, reference_log_price, dtype)
     return regime, log_price, reference_log_price, rate, launches, e_price, e_rate
 
 
 @device_function
-def firm_month(params, state, seed, stream, path_id, month, market, dtype):
+def firm_month(params, state, month, market, draws, column, dtype):
     """One month of one firm in the market ``market`` = (regime, ln P, planned ln P, r, launches, e_price, e_rate).
 
-    Draws the firm's own shocks (its blocks: entity 1 + params[FIRM_STREAM]),
-    steps its utilization (also once it has defaulted, for the fan charts),
-    its price basis and, while it is alive, the firm itself. The firm's price
-    is ln P_f = ln P + (loading - 1) s + b with s = ln P - planned ln P: with
-    loading 1 and no basis it is the market's price to the last bit.
+    Its own shocks are column ``column`` of ``draws`` (``draws.fill_firm_draws``
+    for its entity: 1 + params[FIRM_STREAM]). Steps its utilization (also
+    once it has defaulted, for the fan charts), its price basis and, while it
+    is alive, the firm itself. The firm's price is ln P_f = ln P + (loading -
+    1) s + b with s = ln P - planned ln P: with loading 1 and no basis it is
+    the market's price to the last bit.
 
     Returns (utilization, ln P_f, cause, ltv, dscr); cause is how the parent
     ended this month (NO_DEFAULT: it did not, or it was not alive).
     """
     regime, log_price, reference_log_price, rate, launches, e_price, e_rate = market
-    firm = int(params[FIRM_STREAM])
     alive = state[ALIVE] > dtype(0.0)
-    e_utilization, e_basis, u0, u1, u2, u3 = firm_draws(
-        seed, stream, path_id, month, firm, state[DRAWS_MORE_CUSTOMERS] > dtype(0.0), dtype
-    )
-    r0 = r1 = r2 = r3 = s0 = s1 = s2 = s3 = u_backstop = u_vendor = dtype(1.0)
-    if alive and state[DRAWS_SUPPORT] > dtype(0.0):
-        block = FIRM_MORE_CUSTOMERS_BLOCK  # words 2, 3: the backstop's and the vendor's default
-        _, _, u_backstop, u_vendor = firm_uniforms(seed, stream, path_id, month, firm, block, dtype)
-    if alive and state[DRAWS_RENEWALS] > dtype(0.0):
-        r0, r1, r2, r3 = firm_uniforms(seed, stream, path_id, month, firm, FIRM_RENEWAL_BLOCK, dtype)
-    if alive and state[DRAWS_SLIPS] > dtype(0.0):
-        s0, s1, s2, s3 = firm_uniforms(seed, stream, path_id, month, firm, FIRM_SLIP_BLOCK, dtype)
-    if params[BASE_CASE] > dtype(0.0):  # the plan: no shock, and a uniform of 1 is below no probability
-        e_utilization = e_basis = dtype(0.0)
-        u0 = u1 = u2 = u3 = dtype(1.0)
-        r0 = r1 = r2 = r3 = s0 = s1 = s2 = s3 = u_backstop = u_vendor = dtype(1.0)
+    e_utilization = draws[DRAW_E_UTILIZATION, column]
     utilization = utilization_step(params, state, regime, e_price, e_rate, e_utilization, dtype)
     if not alive:
         return utilization, log_price, NO_DEFAULT, state[LAST_LTV], dtype(RATIO_CAP)
 
-    state[CUSTOMER_DRAW] = u0
-    state[CUSTOMER_DRAW + 1] = u1
-    state[CUSTOMER_DRAW + 2] = u2
-    state[CUSTOMER_DRAW + 3] = u3
-    state[RENEWAL_DRAW] = r0
-    state[RENEWAL_DRAW + 1] = r1
-    state[RENEWAL_DRAW + 2] = r2
-    state[RENEWAL_DRAW + 3] = r3
-    state[SLIP_DRAW] = s0
-    state[SLIP_DRAW + 1] = s1
-    state[SLIP_DRAW + 2] = s2
-    state[SLIP_DRAW + 3] = s3
-    state[BACKSTOP_DRAW] = u_backstop
-    state[VENDOR_DRAW] = u_vendor
+    for i in range(MAX_CUSTOMERS):
+        state[CUSTOMER_DRAW + i] = draws[DRAW_U_CUSTOMER + i, column]
+        state[RENEWAL_DRAW + i] = draws[DRAW_U_RENEWAL + i, column]
+    for c in range(MAX_COHORTS):
+        state[SLIP_DRAW + c] = draws[DRAW_U_SLIP + c, column]
+    state[BACKSTOP_DRAW] = draws[DRAW_U_BACKSTOP, column]
+    state[VENDOR_DRAW] = draws[DRAW_U_VENDOR, column]
     state[LAUNCHES] = dtype(launches)
     state[RATE_SUM] += rate
-    state[LOG_BASIS] = state[LOG_BASIS] * params[BASIS_DECAY] + params[BASIS_SHOCK] * e_basis
+    state[LOG_BASIS] = state[LOG_BASIS] * params[BASIS_DECAY] + params[BASIS_SHOCK] * draws[DRAW_E_BASIS, column]
     market_surprise = log_price - reference_log_price
     firm_log_price = log_price + (params[BASIS_LOADING] - dtype(1.0)) * market_surprise + state[LOG_BASIS]
     surprise = firm_log_price - reference_log_price
@@ -375,6 +366,7 @@ def simulate_path(
     track_row,
     statement,
     record_statement,
+    draws,
     dtype,
 ):
     """Simulate path ``path_id`` of one firm for ``horizon`` months.
@@ -383,20 +375,22 @@ def simulate_path(
     ``layout``), if ``track_row`` >= 0 row ``track_row`` of ``tracks`` (month x
     TRACK_*), and if ``record_statement`` the path's monthly statement into
     ``statement`` (month x STATEMENT_*, for the months it lived). ``state`` is
-    scratch of length STATE_SIZE.
+    scratch of length STATE_SIZE, ``draws`` scratch of DRAW_COUNT rows and as
+    many months as the launcher fills at once (``draws.draws_column``).
     """
     regime, log_price, rate, launches = initial_market(params)
     reference_log_price = log_price  # the planned price path that collateral is valued against
     start_firm(params, state, log_price, dtype)
 
     for month in range(1, horizon + 1):
+        draw_column = draws_column(params, seed, stream, path_id, month, horizon, draws, dtype)
         market = market_month(
-            params, seed, stream, path_id, month, regime, log_price, reference_log_price, rate, launches, dtype
+            params, month, regime, log_price, reference_log_price, rate, launches, draws, draw_column, dtype
         )
         regime, log_price, reference_log_price, rate, launches, _, _ = market
         was_alive = state[ALIVE] > dtype(0.0)
         utilization, firm_log_price, cause, ltv, dscr = firm_month(
-            params, state, seed, stream, path_id, month, market, dtype
+            params, state, month, market, draws, draw_column, dtype
         )
         if was_alive and record_statement:
             write_statement(

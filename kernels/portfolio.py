@@ -27,26 +27,31 @@ a sale, so it ends well before).
 import math
 
 from .device import device_function
+from .draws import fill_firm_draws, fill_market_draws
 from .layout import ALIVE, GPUS_SOLD, MAX_CLEARING_PASSES, OUT_GPUS_SOLD, OUT_MIN_RESALE_INDEX, RESALE_INDEX
 from .market import initial_market
 from .path import finish_firm, firm_month, market_month, start_firm
 
 
-@device_function(inline=True)
+@device_function
 def resale_index(impact, overhang):
     """The resale-value index of an overhang of ``overhang`` GPUs (see the module docstring)."""
     return math.exp(-impact * overhang)
 
 
 @device_function
-def step_firms(params, firms, states, seed, stream, path_id, month, market, index, dtype):
-    """Step every firm alive at the month's start at resale-value index ``index``; returns the GPUs they sell."""
+def step_firms(params, firms, states, seed, stream, path_id, month, market, index, draws, dtype):
+    """Step every firm alive at the month's start at resale-value index ``index``; returns the GPUs they sell.
+
+    Each firm's draws of the month go into column 0 of ``draws`` before its step.
+    """
     sold = dtype(0.0)
     for f in range(firms):
         state = states[f]
         if state[ALIVE] > dtype(0.0):
             state[RESALE_INDEX] = index
-            firm_month(params[f], state, seed, stream, path_id, month, market, dtype)
+            fill_firm_draws(params[f], seed, stream, path_id, month, 1, draws, dtype)
+            firm_month(params[f], state, month, market, draws, 0, dtype)
             sold += state[GPUS_SOLD]
     return sold
 
@@ -67,6 +72,7 @@ def simulate_portfolio_path(
     outputs_int,
     market_outputs,
     column,
+    draws,
     dtype,
 ):
     """Simulate path ``path_id`` of ``firms`` firms (rows of ``params``) for ``horizon`` months.
@@ -75,8 +81,10 @@ def simulate_portfolio_path(
     column ``column`` of each firm's outputs (``outputs_float[f]``,
     ``outputs_int[f]``, rows as in ``layout``) and of ``market_outputs``
     (OUT_MIN_RESALE_INDEX, OUT_GPUS_SOLD). ``states`` and ``month_start`` are
-    scratch (firm x STATE_SIZE); ``impact`` (per GPU) and ``retention`` (the
-    overhang's share left after a month) as in the module docstring.
+    scratch (firm x STATE_SIZE), ``draws`` scratch of DRAW_COUNT x 1 (the
+    market's and then each firm's draws of a month); ``impact`` (per GPU) and
+    ``retention`` (the overhang's share left after a month) as in the module
+    docstring.
     """
     market_params = params[0]
     regime, log_price, rate, launches = initial_market(market_params)
@@ -89,8 +97,9 @@ def simulate_portfolio_path(
     size = states.shape[1]
 
     for month in range(1, horizon + 1):
+        fill_market_draws(market_params, seed, stream, path_id, month, 1, draws, dtype)
         market = market_month(
-            market_params, seed, stream, path_id, month, regime, log_price, reference_log_price, rate, launches, dtype
+            market_params, month, regime, log_price, reference_log_price, rate, launches, draws, 0, dtype
         )
         regime, log_price, reference_log_price, rate, launches, _, _ = market
 
@@ -108,7 +117,7 @@ def simulate_portfolio_path(
         carried = overhang * retention
         assumed = dtype(0.0)  # GPUs this month's index assumes are sold in it
         index = resale_index(impact, carried)
-        sold = step_firms(params, firms, states, seed, stream, path_id, month, market, index, dtype)
+        sold = step_firms(params, firms, states, seed, stream, path_id, month, market, index, draws, dtype)
         passes = 1
         while impact > dtype(0.0) and sold > assumed and passes < MAX_CLEARING_PASSES:
             assumed = sold
@@ -117,7 +126,7 @@ def simulate_portfolio_path(
                 if month_start[f, ALIVE] > dtype(0.0):  # alive at the month's start: copied above
                     for k in range(size):
                         states[f, k] = month_start[f, k]
-            sold = step_firms(params, firms, states, seed, stream, path_id, month, market, index, dtype)
+            sold = step_firms(params, firms, states, seed, stream, path_id, month, market, index, draws, dtype)
             passes += 1
         overhang = carried + sold
         min_index = min(min_index, index)

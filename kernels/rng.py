@@ -25,7 +25,7 @@ import math
 import numpy as np
 
 from .device import device_function, is_float64
-from .layout import BLOCKS_PER_ENTITY, BLOCKS_PER_STREAM, FIRM_BLOCK, FIRM_MORE_CUSTOMERS_BLOCK, MARKET_BLOCK
+from .layout import BLOCKS_PER_STREAM
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 _SHIFT32 = np.uint64(32)
@@ -87,7 +87,9 @@ def cos_sin_turns(turns, dtype):
     Reduced to the nearest quarter turn, then Taylor series on [-pi/4, pi/4]
     (remainder below 1e-17). Written out rather than calling math.sin: CUDA's
     sinf carries a float64 path for huge arguments that float32 kernels must
-    not contain, and the quarter-turn reduction here is exact.
+    not contain, and the quarter-turn reduction here is exact. The quadrant
+    picks and signs the two series by selects, not branches, so that a loop
+    of these over many paths or months compiles to vector instructions.
     """
     quarter_turns = turns * dtype(4.0)
     quadrant = int(quarter_turns + dtype(0.5))
@@ -111,59 +113,72 @@ def cos_sin_turns(turns, dtype):
     cosine = cosine * t2 + dtype(1.0 / 24.0)
     cosine = cosine * t2 - dtype(0.5)
     cosine = cosine * t2 + dtype(1.0)
+    # quadrant 0: (cos, sin), 1: (-sin, cos), 2: (-cos, -sin), 3: (sin, -cos) of theta, chosen by
+    # multiplying with 0 and 1 and signs of +-1 (all exact) rather than by branches
     quadrant &= 3
-    if quadrant == 0:
-        return cosine, sine
-    if quadrant == 1:
-        return -sine, cosine
-    if quadrant == 2:
-        return -cosine, -sine
-    return sine, -cosine
+    odd = dtype(quadrant & 1)
+    first = odd * sine + (dtype(1.0) - odd) * cosine
+    second = odd * cosine + (dtype(1.0) - odd) * sine
+    first_sign = dtype(1.0) - dtype(2.0) * dtype((quadrant == 1) | (quadrant == 2))
+    second_sign = dtype(1.0) - dtype(2.0) * dtype(quadrant >= 2)
+    return first_sign * first, second_sign * second
+
+
+@device_function(inline=True)
+def log_unit(u, dtype):
+    """ln u for u in [2^-33, 1], as ``to_uniform`` makes them (float64 or float32).
+
+    Exact reduction u = m 2^e with m in [1/sqrt 2, sqrt 2): seven scalings by
+    powers of two, each multiplied in by a 0-or-1 factor rather than chosen by
+    a branch. Then ln m = 2 atanh s = 2 s (1 + s^2/3 + s^4/5 + ...) with
+    s = (m - 1) / (m + 1), |s| < 0.172: twelve terms leave a remainder below
+    1e-17 relative. Written out rather than calling math.log, a call into libm
+    that no loop around it can vectorize: this compiles to vector instructions
+    on the CPU and to plain arithmetic on CUDA, within 2 units in the last
+    place of math.log in float64 (3 in float32; ``tests/test_draws.py``).
+    """
+    exponent = dtype(0.0)  # u = (scaled u) x 2^exponent throughout
+    below = dtype(u < dtype(2.0**-32))
+    u = u * (dtype(1.0) + below * dtype(2.0**32 - 1.0))
+    exponent = exponent - below * dtype(32.0)
+    below = dtype(u < dtype(2.0**-16))
+    u = u * (dtype(1.0) + below * dtype(2.0**16 - 1.0))
+    exponent = exponent - below * dtype(16.0)
+    below = dtype(u < dtype(2.0**-8))
+    u = u * (dtype(1.0) + below * dtype(2.0**8 - 1.0))
+    exponent = exponent - below * dtype(8.0)
+    below = dtype(u < dtype(2.0**-4))
+    u = u * (dtype(1.0) + below * dtype(2.0**4 - 1.0))
+    exponent = exponent - below * dtype(4.0)
+    below = dtype(u < dtype(2.0**-2))
+    u = u * (dtype(1.0) + below * dtype(2.0**2 - 1.0))
+    exponent = exponent - below * dtype(2.0)
+    below = dtype(u < dtype(0.5))
+    u = u * (dtype(1.0) + below)
+    exponent = exponent - below
+    below = dtype(u < dtype(0.7071067811865476))  # u in [1/2, 1) now: m = 2u below 1/sqrt 2, else u
+    u = u * (dtype(1.0) + below)
+    exponent = exponent - below
+    s = (u - dtype(1.0)) / (u + dtype(1.0))
+    t = s * s
+    series = dtype(1.0 / 23.0)
+    series = series * t + dtype(1.0 / 21.0)
+    series = series * t + dtype(1.0 / 19.0)
+    series = series * t + dtype(1.0 / 17.0)
+    series = series * t + dtype(1.0 / 15.0)
+    series = series * t + dtype(1.0 / 13.0)
+    series = series * t + dtype(1.0 / 11.0)
+    series = series * t + dtype(1.0 / 9.0)
+    series = series * t + dtype(1.0 / 7.0)
+    series = series * t + dtype(1.0 / 5.0)
+    series = series * t + dtype(1.0 / 3.0)
+    series = series * t + dtype(1.0)
+    return dtype(2.0) * s * series + exponent * dtype(0.6931471805599453)
 
 
 @device_function(inline=True)
 def box_muller(bits0, bits1, dtype):
     """Two independent standard normals from two 32-bit words (Box and Muller, 1958)."""
-    radius = math.sqrt(dtype(-2.0) * math.log(to_uniform(bits0, dtype)))
+    radius = math.sqrt(dtype(-2.0) * log_unit(to_uniform(bits0, dtype), dtype))
     cosine, sine = cos_sin_turns(to_uniform(bits1, dtype), dtype)
     return radius * cosine, radius * sine
-
-
-@device_function
-def market_draws(seed, stream, path_id, month, dtype):
-    """The market's random inputs of one month: (e_price, e_rate, u_jump, u_regime).
-
-    Two independent standard normals (correlated by the market step) and two
-    uniforms, from the market's own block: no firm's draws can change them.
-    """
-    bits0, bits1, bits2, bits3 = draw_block(seed, stream, path_id, month, MARKET_BLOCK)
-    e_price, e_rate = box_muller(bits0, bits1, dtype)
-    return e_price, e_rate, to_uniform(bits2, dtype), to_uniform(bits3, dtype)
-
-
-@device_function
-def firm_draws(seed, stream, path_id, month, firm, more_customers, dtype):
-    """Firm ``firm``'s random inputs of one month: (e_utilization, e_basis, u_customer0..3).
-
-    Two independent standard normals (its utilization's and its price basis's
-    own shocks) and four uniforms, from the firm's own blocks (entity 1 + firm). The block for customers 2
-    and 3 is drawn only if ``more_customers``; otherwise their uniforms are 1
-    (never a default).
-    """
-    first = BLOCKS_PER_ENTITY * (1 + firm)
-    bits0, bits1, bits2, bits3 = draw_block(seed, stream, path_id, month, first + FIRM_BLOCK)
-    e_utilization, e_basis = box_muller(bits0, bits1, dtype)
-    u_customer2 = dtype(1.0)
-    u_customer3 = dtype(1.0)
-    if more_customers:
-        more0, more1, _, _ = draw_block(seed, stream, path_id, month, first + FIRM_MORE_CUSTOMERS_BLOCK)
-        u_customer2 = to_uniform(more0, dtype)
-        u_customer3 = to_uniform(more1, dtype)
-    return e_utilization, e_basis, to_uniform(bits2, dtype), to_uniform(bits3, dtype), u_customer2, u_customer3
-
-
-@device_function
-def firm_uniforms(seed, stream, path_id, month, firm, block, dtype):
-    """Four uniforms from block ``block`` of firm ``firm`` (e.g. FIRM_RENEWAL_BLOCK: one per contract)."""
-    bits0, bits1, bits2, bits3 = draw_block(seed, stream, path_id, month, BLOCKS_PER_ENTITY * (1 + firm) + block)
-    return to_uniform(bits0, dtype), to_uniform(bits1, dtype), to_uniform(bits2, dtype), to_uniform(bits3, dtype)

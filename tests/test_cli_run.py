@@ -161,7 +161,7 @@ def test_second_process_loads_the_compiled_kernel_from_cache(tmp_path):
         "from gpu_stress.params import parameter_vector\n"
         "import numpy as np\n"
         "get_backend('cpu').simulate(parameter_vector(load_config(preset='nebius')), 60, 1, 0, 0, 100, 0, np.float64)\n"
-        "stats = cpu.simulate_paths.stats\n"
+        "stats = cpu.simulate_path_range.stats\n"
         "print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))\n"
     )
     hits, misses = map(

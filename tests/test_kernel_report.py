@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from conftest import kernel_toolchain_problem
 from gpu_stress.cli import main
-from gpu_stress.kernel_report import float64_instructions
+from gpu_stress.kernel_report import float64_instructions, theoretical_occupancy
 
 TOOLCHAIN_PROBLEM = kernel_toolchain_problem()
 requires_toolchain = pytest.mark.skipif(
@@ -76,3 +76,27 @@ def test_info_without_a_gpu_explains_and_picks_cpu():
     assert result.exit_code == 0
     assert "auto backend: cpu" in result.stdout or "auto backend: cuda" in result.stdout
     assert "numba" in result.stdout and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("registers", "threads", "target", "expected"),
+    [
+        (64, 128, "sm_80", 0.5),  # 2048 registers a warp: 32 of 64 warps
+        (32, 256, "sm_80", 1.0),
+        (255, 128, "sm_90", 0.125),  # 8160 registers a warp, allocated as 8192: 8 warps
+        (86, 128, "sm_80", 20 / 64),  # 2816 a warp: 23 warps fit, 5 blocks of 4
+        (16, 32, "sm_80", 0.5),  # the 32 blocks an SM holds, of one warp each
+        (32, 64, "sm_86", 32 / 48),  # sm_86: 48 warps and 16 blocks an SM
+    ],
+)
+def test_theoretical_occupancy_follows_the_limits_of_an_sm(registers, threads, target, expected):
+    assert theoretical_occupancy(registers, threads, target) == pytest.approx(expected)
+
+
+@requires_toolchain
+def test_every_kernel_reports_its_occupancy(report):
+    items, _ = report
+    for item in items:
+        occupancy = theoretical_occupancy(item["registers"], item["threads_per_block"], item["target"])
+        assert item["occupancy"] == occupancy > 0
+        assert occupancy <= item["best_occupancy"] <= 1

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from gpu_stress.backends import numpy_random
+from gpu_stress.kernels import draws as month_draws
 from gpu_stress.kernels import layout as L
 from gpu_stress.kernels import rng
 
@@ -46,6 +47,28 @@ def _uniforms_compiled(seed, path_ids, month, block, dtype):
         for lane in range(4):
             out[i, lane] = rng.to_uniform(bits[lane], dtype)
     return out
+
+
+@numba.njit
+def _draws_compiled(params, seed, path_id, first_month, months, dtype):
+    draws = np.full((L.DRAW_COUNT, months), np.nan, dtype)
+    month_draws.fill_draws(params, seed, 0, path_id, first_month, months, draws, dtype)
+    return draws
+
+
+def _firm_params(firm, customers=3):
+    params = np.zeros(L.PARAMETER_COUNT)
+    params[L.FIRM_STREAM] = firm
+    params[L.CUSTOMER_COUNT] = customers
+    return params
+
+
+def _market_and_firm(params, seed, path_id, month):
+    """(e_price, e_rate, u_jump, u_regime) and (e_utilization, e_basis, u_customer0..3) of one month."""
+    column = _draws_compiled(params, np.uint64(seed), path_id, month, 1, np.float64)[:, 0]
+    market = column[[L.DRAW_E_PRICE, L.DRAW_E_RATE, L.DRAW_U_JUMP, L.DRAW_U_REGIME]]
+    firm = column[[L.DRAW_E_UTILIZATION, L.DRAW_E_BASIS, *range(L.DRAW_U_CUSTOMER, L.DRAW_U_CUSTOMER + 4)]]
+    return market, firm
 
 
 @pytest.mark.parametrize(("counter", "key", "expected"), KNOWN_ANSWERS)
@@ -158,11 +181,11 @@ GOLDEN_FIRMS = [
 
 
 def test_market_and_firm_draws_known_answers_also_in_the_docs():
-    market = rng.market_draws(np.uint64(42), 0, 7, 3, np.float64)
-    np.testing.assert_allclose(market, GOLDEN_MARKET, rtol=1e-14)
     docs = (Path(__file__).resolve().parent.parent / "docs" / "model.md").read_text()
     for firm, golden in enumerate(GOLDEN_FIRMS):
-        np.testing.assert_allclose(rng.firm_draws(np.uint64(42), 0, 7, 3, firm, True, np.float64), golden, rtol=1e-14)
+        market, firm_draws = _market_and_firm(_firm_params(firm), 42, 7, 3)
+        np.testing.assert_allclose(market, GOLDEN_MARKET, rtol=1e-14)
+        np.testing.assert_allclose(firm_draws, golden, rtol=1e-14)
         assert ", ".join(repr(value) for value in golden) in docs
     assert ", ".join(repr(value) for value in GOLDEN_MARKET) in docs
 
@@ -177,7 +200,7 @@ def test_market_and_firms_draw_from_blocks_of_their_own():
     # A firm's draws are its blocks' words, whatever the other firms draw.
     words = rng.draw_block(np.uint64(9), 0, 11, 5, L.BLOCKS_PER_ENTITY * 3 + L.FIRM_BLOCK)
     e_utilization, _ = rng.box_muller(words[0], words[1], np.float64)
-    assert rng.firm_draws(np.uint64(9), 0, 11, 5, 2, False, np.float64)[0] == e_utilization
+    assert _market_and_firm(_firm_params(2, customers=2), 9, 11, 5)[1][0] == e_utilization
 
 
 def test_a_firms_settings_never_change_the_market_path():

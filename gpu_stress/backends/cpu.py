@@ -13,12 +13,13 @@ def needs_compiling(dtype, portfolio=False):
     from ..kernels import cpu as kernels
 
     if portfolio:
-        dispatcher = kernels.simulate_portfolios
+        dispatcher = kernels.simulate_portfolio_range
         arguments = _portfolio_arguments(np.zeros((1, 1)), 0.0, 1.0, 1, 0, 0, 0, 1, dtype)
     else:
-        dispatcher = kernels.simulate_paths
+        dispatcher = kernels.simulate_path_range
         arguments = _path_arguments(np.zeros(1), 1, 0, 0, 0, 1, 0, -1, dtype)
-    return not kernel_ready(dispatcher, [dispatcher.typeof_pyval(argument) for argument in arguments])
+    path_range = (0, 1)  # first, stop: see kernels.cpu.in_parallel
+    return not kernel_ready(dispatcher, [dispatcher.typeof_pyval(argument) for argument in (*arguments, *path_range)])
 
 
 def _path_arguments(params, horizon, seed, stream, path_start, paths, tracked, statement_column, dtype):

@@ -263,7 +263,9 @@ def checks(rows):
     found = {}
     if rate("model", "cpu") and rate("model", "numpy"):
         found["cpu_over_numpy"] = rate("model", "cpu") / rate("model", "numpy")
-    if rate("model", "cpu") and rate("draws_only", "cpu"):
+    if rate("model", "cpu") and rate("naive", "numpy"):
+        found["cpu_over_naive_numpy"] = rate("model", "cpu") / rate("naive", "numpy")  # target: >= 10
+    if rate("model", "cpu") and rate("draws_only", "cpu"):  # target: <= 1.5
         found["cpu_draws_only_over_model"] = rate("draws_only", "cpu") / rate("model", "cpu")
     if rate("model", "cuda") and rate("draws_only", "cuda"):
         found["cuda_model_share_of_draws_only"] = rate("model", "cuda") / rate("draws_only", "cuda")

@@ -608,7 +608,7 @@ def kernels(targets, as_json):
                 str(item.registers),
                 f"{item.spill_stores}/{item.spill_loads}",
                 str(item.stack_bytes),
-                f"{item.occupancy:.0%} ({item.best_occupancy:.0%})",
+                "-" if item.occupancy is None else f"{item.occupancy:.0%} ({item.best_occupancy:.0%})",
                 str(len(item.float64_instructions)),
                 "yes" if not item.problems else "; ".join(item.problems),
             )

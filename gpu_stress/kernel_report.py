@@ -4,7 +4,8 @@ For each kernel, precision and target (e.g. sm_80, sm_90): numba-cuda
 compiles the kernel to PTX with NVVM, ``ptxas`` assembles it to SASS and
 reports registers, spill stores and loads, and stack (local memory) bytes;
 from the registers follows the kernel's theoretical occupancy at the
-launchers' threads per block (``theoretical_occupancy``). A kernel fails the
+launchers' threads per block (``theoretical_occupancy``, for the compute
+capabilities in SM_LIMITS). A kernel fails the
 report if it spills, or if its float32 version contains
 any float64 instruction (a silent promotion that halves GPU throughput).
 
@@ -39,7 +40,7 @@ _RELEASE = re.compile(r"release (\d+\.\d+)")
 
 # Per streaming multiprocessor, by compute capability (CUDA C++ Programming Guide, "Compute
 # Capabilities", technical specifications table): 32-bit registers, resident warps, resident blocks.
-# Registers are allocated per warp in units of 256.
+# Registers are allocated per warp, in units of 256, from each of the SM's four sub-partitions.
 SM_LIMITS = {
     70: (65536, 64, 32),
     75: (65536, 32, 16),
@@ -52,6 +53,7 @@ SM_LIMITS = {
     120: (65536, 48, 32),
 }
 _REGISTER_UNIT = 256
+_SUB_PARTITIONS = 4
 _WARP = 32
 
 
@@ -59,18 +61,30 @@ def theoretical_occupancy(registers, threads_per_block, target):
     """Resident warps per SM over the most it can hold, for a kernel of ``registers`` per thread.
 
     blocks = min(warps the registers allow // warps per block, max warps // warps per block,
-    max blocks), with the registers of a warp rounded up to the allocation unit. (Shared
-    memory, which these kernels do not use, would be a fourth limit.)
+    max blocks), where a warp's registers are rounded up to the allocation unit and each of
+    the four sub-partitions holds a quarter of the SM's. Shared memory, of which the kernels
+    use a few kB a block (their parameters), limits none of them first. None for a compute
+    capability not in SM_LIMITS.
 
-    >>> theoretical_occupancy(64, 128, "sm_80")  # 2048 registers a warp: 32 warps of 64
+    >>> theoretical_occupancy(64, 128, "sm_80")  # 2048 registers a warp: 32 of 64 warps
     0.5
     """
-    registers_per_sm, max_warps, max_blocks = SM_LIMITS[int(str(target).removeprefix("sm_"))]
+    limits = SM_LIMITS.get(int(str(target).removeprefix("sm_")))
+    if limits is None:
+        return None
+    registers_per_sm, max_warps, max_blocks = limits
     warps_per_block = -(-threads_per_block // _WARP)
     registers_per_warp = -(-registers * _WARP // _REGISTER_UNIT) * _REGISTER_UNIT
-    warps_by_registers = registers_per_sm // registers_per_warp
+    warps_by_registers = registers_per_sm // _SUB_PARTITIONS // registers_per_warp * _SUB_PARTITIONS
     blocks = min(warps_by_registers // warps_per_block, max_warps // warps_per_block, max_blocks)
     return blocks * warps_per_block / max_warps
+
+
+def best_occupancy(registers, target):
+    """The most ``theoretical_occupancy`` any block size (a multiple of 32 threads) gives."""
+    if theoretical_occupancy(registers, _WARP, target) is None:
+        return None
+    return max(theoretical_occupancy(registers, threads, target) for threads in range(_WARP, 1025, _WARP))
 
 
 class KernelReportError(UserError, RuntimeError):
@@ -89,8 +103,8 @@ class KernelReport:
     float64_instructions: list
     ptx_lines: int
     threads_per_block: int
-    occupancy: float  # theoretical, at threads_per_block (``theoretical_occupancy``)
-    best_occupancy: float  # the most any threads per block (a multiple of 32) would give
+    occupancy: float | None  # theoretical, at threads_per_block (``theoretical_occupancy``)
+    best_occupancy: float | None  # the most any threads per block (a multiple of 32) would give
 
     @property
     def problems(self):
@@ -191,9 +205,7 @@ def _report_one_target(target):
                         ptx_lines=ptx.count("\n"),
                         threads_per_block=THREADS_PER_BLOCK,
                         occupancy=theoretical_occupancy(registers, THREADS_PER_BLOCK, target),
-                        best_occupancy=max(
-                            theoretical_occupancy(registers, threads, target) for threads in range(32, 1025, 32)
-                        ),
+                        best_occupancy=best_occupancy(registers, target),
                     )
                 )
     return [asdict(report) for report in reports], sorted(nvvm_releases), ptxas_release(ptxas)

@@ -10,11 +10,11 @@ slots, indexed by runtime cohort and tranche counts, to live in registers.
 
 THREADS_PER_BLOCK = 128 (four warps). Registers limit these kernels' occupancy
 (``gpu-stress kernels`` reports it per kernel and precision, with the best any
-block size would give): at 124 registers (the float64 path kernel) 128 threads
-reach that best, 25 % of an sm_80 or sm_90 SM; at 86 (float32) they give 31 %
-against 36 % for blocks of one warp, which would copy the parameters four
-times as often for three more warps per SM. To be settled on a GPU by
-``gpu-stress bench`` at other sizes.
+block size would give), and 128 threads reach that best for each of them on
+sm_80 and sm_90 (e.g. 31 % at the float32 path kernel's 86 registers, 25 % at
+the float64 one's 124) with four warps to share each block's copy of the
+parameters. Larger blocks would lose occupancy once the registers no longer
+hold a whole number of them; smaller ones copy the parameters more often.
 
 Importing this module needs numba-cuda (``pip install gpu-stress[cuda13]``); it
 runs on a GPU, or on numba's CUDA simulator when NUMBA_ENABLE_CUDASIM=1.
@@ -39,7 +39,7 @@ THREADS_PER_BLOCK = 128
 @cuda.jit(device=True)
 def _block_copy(params, shared):
     """``shared`` (the block's shared memory) once the block's threads have copied ``params`` into it."""
-    for index in range(cuda.threadIdx.x, params.shape[0], cuda.blockDim.x):
+    for index in range(cuda.threadIdx.x, min(params.shape[0], shared.shape[0]), cuda.blockDim.x):
         shared[index] = params[index]
     cuda.syncthreads()
     return shared

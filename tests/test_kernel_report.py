@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from conftest import kernel_toolchain_problem
 from gpu_stress.cli import main
-from gpu_stress.kernel_report import float64_instructions, theoretical_occupancy
+from gpu_stress.kernel_report import best_occupancy, float64_instructions, theoretical_occupancy
 
 TOOLCHAIN_PROBLEM = kernel_toolchain_problem()
 requires_toolchain = pytest.mark.skipif(
@@ -84,13 +84,19 @@ def test_info_without_a_gpu_explains_and_picks_cpu():
         (64, 128, "sm_80", 0.5),  # 2048 registers a warp: 32 of 64 warps
         (32, 256, "sm_80", 1.0),
         (255, 128, "sm_90", 0.125),  # 8160 registers a warp, allocated as 8192: 8 warps
-        (86, 128, "sm_80", 20 / 64),  # 2816 a warp: 23 warps fit, 5 blocks of 4
+        (86, 128, "sm_80", 20 / 64),  # 2816 a warp: 5 warps in each quarter of the SM's registers
+        (86, 32, "sm_80", 20 / 64),  # ... whatever the block size
         (16, 32, "sm_80", 0.5),  # the 32 blocks an SM holds, of one warp each
         (32, 64, "sm_86", 32 / 48),  # sm_86: 48 warps and 16 blocks an SM
     ],
 )
 def test_theoretical_occupancy_follows_the_limits_of_an_sm(registers, threads, target, expected):
     assert theoretical_occupancy(registers, threads, target) == pytest.approx(expected)
+
+
+def test_occupancy_of_a_compute_capability_without_known_limits_is_none():
+    assert theoretical_occupancy(64, 128, "sm_61") is None
+    assert best_occupancy(64, "sm_61") is None
 
 
 @requires_toolchain

@@ -49,7 +49,7 @@ def _uniforms_compiled(seed, path_ids, month, block, dtype):
     return out
 
 
-@numba.njit
+@numba.njit(error_model="numpy")  # as the cpu kernels: their callees compile once per process
 def _draws_compiled(params, seed, path_id, first_month, months, dtype):
     draws = np.full((L.DRAW_COUNT, months), np.nan, dtype)
     month_draws.fill_draws(params, seed, 0, path_id, first_month, months, draws, dtype)

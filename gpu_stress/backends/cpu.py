@@ -1,4 +1,4 @@
-"""The cpu backend: the compiled path kernel, parallel over paths with numba."""
+"""The cpu backend: the compiled path kernel, ranges of paths on a pool of threads (``kernels.cpu``)."""
 
 import numpy as np
 

@@ -12,23 +12,22 @@ a branch in every loop of the draws and stop it vectorizing.
 
 LLVM's inliner. numba compiles each model function on its own and links them;
 LLVM then inlines a callee only if it looks cheap (a cost threshold of about
-250), so the firm step's parts stayed calls, each passing its arrays with a
-reference-count increment and decrement. Raising the threshold lets LLVM
-inline them, as numba's own IR inlining did, at a fraction of its compile
-time (on a 2-core EPYC: 2.2 -> 3.1 M path-steps/s for 31 -> 37 s of first
-compilation; numba's IR inlining took 190 s). The option is LLVM's and global:
-it applies to every function numba compiles for the CPU in this process.
+250), so the firm step's parts and the random numbers stayed calls: each
+passed its arrays with a reference-count increment and decrement, and no loop
+of the draws could vectorize. Raising the threshold lets LLVM inline them (on a
+2-core EPYC the path kernel went from 2.2 to 3.2 M path-steps/s; numba's own IR
+inlining gave the same for five times the compile time). The option is LLVM's
+and global: it applies to every function numba compiles for the CPU in this
+process.
 """
 
 import concurrent.futures
 import os
 import threading
-import warnings
 
 import llvmlite.binding
 import numba
 import numpy as np
-from numba.core.errors import NumbaIRAssumptionWarning
 
 from .device import SOURCE_DIGEST
 from .draws_only import draw_path
@@ -38,10 +37,6 @@ from .portfolio import simulate_portfolio_path
 
 LLVM_INLINE_THRESHOLD = 10_000
 llvmlite.binding.set_option("gpu-stress", f"-inline-threshold={LLVM_INLINE_THRESHOLD}")
-
-# Inlining the random numbers into the loops of the draws trips a pedantic SSA check in numba
-# ("variable ... is not in scope"); the compiled code is right (the oracle tests say so).
-warnings.filterwarnings("ignore", message="variable .* is not in scope", category=NumbaIRAssumptionWarning)
 
 # Paths per task, at most: few enough that a task's scratch and dispatch cost nothing against its
 # paths; a chunk gets at least TASKS_PER_THREAD tasks a thread (down to MIN_PATHS_PER_TASK paths

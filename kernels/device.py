@@ -6,38 +6,27 @@ each target compiles it on first use, so the model is written exactly once.
 Under the CUDA simulator the function stays plain Python, which is what lets
 CI step through the GPU launch path on a machine with no GPU.
 
-On the CPU, functions marked ``inline=True`` are also inlined at numba's IR
-level. Only the random-number primitives are (``rng``): inlined into the loops
-of ``draws._fill_block`` they let LLVM run those loops over months in vector
-lanes. The model's functions are not: numba types a function again for every
-function inlined into it. Inlining all of them made the first compilation
-nearly four times as long (192 s against 51 s on a 2-core EPYC, with the
-earlier parfor launcher) for 27 % more speed; inlining only the small leaf
-functions of the firm step added 7 s (of 31 s) for 7 %. CUDA
-leaves inlining to NVVM (numba-cuda's IR inliner mistypes module-level
-constants).
+Inlining is left to LLVM on the CPU (``kernels.cpu`` raises its inline
+threshold, so the model's functions and the random numbers inline into their
+callers and the loops of the draws vectorize) and to NVVM on CUDA. Not to
+numba's IR inliner: numba types a function again for every function inlined
+into it, which made the first compilation of the path kernel take over 190 s
+instead of about 35 s for no more speed than LLVM's inlining gives.
 """
 
 import hashlib
 from pathlib import Path
 
-from numba.extending import overload, register_jitable
+from numba.extending import register_jitable
 
 
-def device_function(function=None, *, inline=False):
-    """Make ``function`` callable from CPU and CUDA kernels; returns it unchanged.
-
-    ``inline=True`` also inlines it into its CPU callers (for small, hot functions).
-    """
-    if function is None:
-        return lambda function: device_function(function, inline=inline)
+def device_function(function):
+    """Make ``function`` callable from CPU and CUDA kernels; returns it unchanged."""
     register_jitable(function)  # every target (CUDA included), as a called function
-    if inline:
-        overload(function, target="cpu", inline="always", strict=False)(lambda *args, **kwargs: function)
     return function
 
 
-@register_jitable  # not inlined: numba's IR inliner mistypes its dtype(...) constants
+@register_jitable
 def is_float64(dtype):
     """True for float64: 2**24 + 1 is the first integer float32 cannot hold.
 

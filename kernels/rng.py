@@ -36,7 +36,7 @@ _WEYL_1 = np.uint64(0xBB67AE85)  # sqrt(3) - 1
 _SHIFT_TO_23_BITS = np.uint64(9)
 
 
-@device_function(inline=True)
+@device_function
 def philox4x32_10(c0, c1, c2, c3, k0, k1):
     """Ten Philox rounds; returns four uint32 values (held in uint64)."""
     c0 = np.uint64(c0) & _MASK32
@@ -59,7 +59,7 @@ def philox4x32_10(c0, c1, c2, c3, k0, k1):
     return c0, c1, c2, c3
 
 
-@device_function(inline=True)
+@device_function
 def draw_block(seed, stream, path, month, block):
     """Block ``block`` (BLOCKS_PER_ENTITY x entity + k, see ``layout``) of a month of a path."""
     seed = np.uint64(seed)
@@ -68,7 +68,7 @@ def draw_block(seed, stream, path, month, block):
     return philox4x32_10(path & _MASK32, path >> _SHIFT32, np.uint64(month), lane3, seed & _MASK32, seed >> _SHIFT32)
 
 
-@device_function(inline=True)
+@device_function
 def to_uniform(bits, dtype):
     """Map 32 random bits to a uniform in the open interval (0, 1).
 
@@ -80,7 +80,7 @@ def to_uniform(bits, dtype):
     return (dtype(bits >> _SHIFT_TO_23_BITS) + dtype(0.5)) * dtype(1.1920928955078125e-07)
 
 
-@device_function(inline=True)
+@device_function
 def cos_sin_turns(turns, dtype):
     """(cos 2 pi x, sin 2 pi x) for x in [0, 1].
 
@@ -124,7 +124,7 @@ def cos_sin_turns(turns, dtype):
     return first_sign * first, second_sign * second
 
 
-@device_function(inline=True)
+@device_function
 def log_unit(u, dtype):
     """ln u for u in [2^-33, 1], as ``to_uniform`` makes them (float64 or float32).
 
@@ -176,7 +176,7 @@ def log_unit(u, dtype):
     return dtype(2.0) * s * series + exponent * dtype(0.6931471805599453)
 
 
-@device_function(inline=True)
+@device_function
 def box_muller(bits0, bits1, dtype):
     """Two independent standard normals from two 32-bit words (Box and Muller, 1958)."""
     radius = math.sqrt(dtype(-2.0) * log_unit(to_uniform(bits0, dtype), dtype))

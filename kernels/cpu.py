@@ -16,7 +16,7 @@ LLVM then inlines a callee only if it looks cheap (a cost threshold of about
 passed its arrays with a reference-count increment and decrement, and no loop
 of the draws could vectorize. Raising the threshold lets LLVM inline them (on a
 2-core EPYC the path kernel went from 2.2 to 3.2 M path-steps/s; numba's own IR
-inlining gave the same for five times the compile time). The option is LLVM's
+inlining gave less, 2.7, for five times the compile time). The option is LLVM's
 and global: it applies to every function numba compiles for the CPU in this
 process.
 """

@@ -49,30 +49,24 @@ TASKS_PER_THREAD = 8
 # that defaults early wastes at most this many months of draws.
 DRAW_MONTHS_PER_FILL = 16
 
-_pool = None
-_pool_threads = 0
-_pool_lock = threading.Lock()
+_pools = {}  # numba's thread count -> a pool of that many threads; never shut down while a call may use it
+_pools_lock = threading.Lock()
 
 
 def _executor(threads):
-    """The pool of ``threads`` threads (made again if numba's thread count changed)."""
-    global _pool, _pool_threads
-    with _pool_lock:
-        if _pool is None or _pool_threads != threads:
-            if _pool is not None:
-                _pool.shutdown(wait=False)
-            _pool = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="gpu-stress")
-            _pool_threads = threads
-        return _pool
+    """The pool of ``threads`` threads (numba's thread count is per calling thread, so there may be several)."""
+    with _pools_lock:
+        if threads not in _pools:
+            _pools[threads] = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="gpu-stress")
+        return _pools[threads]
 
 
-def _forget_pool():
-    """A forked child has none of its parent's threads: it makes its own pool."""
-    global _pool, _pool_threads
-    _pool, _pool_threads = None, 0
+def _forget_pools():
+    """A forked child has none of its parent's threads: it makes its own pools."""
+    _pools.clear()
 
 
-os.register_at_fork(after_in_child=_forget_pool)
+os.register_at_fork(after_in_child=_forget_pools)
 
 
 def in_parallel(kernel, paths, *arguments):
@@ -84,7 +78,8 @@ def in_parallel(kernel, paths, *arguments):
         for first, stop in ranges:
             kernel(*arguments, first, stop)
         return
-    futures = [_executor(threads).submit(kernel, *arguments, first, stop) for first, stop in ranges]
+    pool = _executor(threads)
+    futures = [pool.submit(kernel, *arguments, first, stop) for first, stop in ranges]
     try:
         for future in futures:
             future.result()  # re-raises a task's error

@@ -82,7 +82,7 @@ def theoretical_occupancy(registers, threads_per_block, target):
 
 def best_occupancy(registers, target):
     """The most ``theoretical_occupancy`` any block size (a multiple of 32 threads) gives."""
-    if theoretical_occupancy(registers, _WARP, target) is None:
+    if int(str(target).removeprefix("sm_")) not in SM_LIMITS:
         return None
     return max(theoretical_occupancy(registers, threads, target) for threads in range(_WARP, 1025, _WARP))
 

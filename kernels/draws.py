@@ -96,33 +96,23 @@ def fill_firm_draws(params, seed, stream, path_id, first_month, months, draws, d
     first = BLOCKS_PER_ENTITY * (1 + int(params[FIRM_STREAM]))
     block, row = first + FIRM_BLOCK, DRAW_E_UTILIZATION
     _fill_block(seed, stream, path_id, first_month, months, block, drawn, True, draws, row, dtype)
-    row = DRAW_U_CUSTOMER + 2
-    more = first + FIRM_MORE_CUSTOMERS_BLOCK
-    _fill_block(
-        seed,
-        stream,
-        path_id,
-        first_month,
-        months,
-        more,
-        drawn and (more_customers or support),
-        False,
-        draws,
-        row,
-        dtype,
-    )
-    for k in range(months):  # block 1 serves two purposes: blank the one the firm has no use for
-        if not more_customers:
+    # Block 1 serves two purposes (customers 2 and 3, the backstop and the vendor): drawn for
+    # either, and its words blanked for the one the firm has no use for.
+    more_drawn = drawn and (more_customers or support)
+    more, row = first + FIRM_MORE_CUSTOMERS_BLOCK, DRAW_U_CUSTOMER + 2
+    _fill_block(seed, stream, path_id, first_month, months, more, more_drawn, False, draws, row, dtype)
+    if not more_customers:
+        for k in range(months):
             draws[DRAW_U_CUSTOMER + 2, k] = dtype(1.0)
             draws[DRAW_U_CUSTOMER + 3, k] = dtype(1.0)
-        if not support:
+    if not support:
+        for k in range(months):
             draws[DRAW_U_BACKSTOP, k] = dtype(1.0)
             draws[DRAW_U_VENDOR, k] = dtype(1.0)
-    renewal, slip = first + FIRM_RENEWAL_BLOCK, first + FIRM_SLIP_BLOCK
-    _fill_block(
-        seed, stream, path_id, first_month, months, renewal, drawn and renewals, False, draws, DRAW_U_RENEWAL, dtype
-    )
-    _fill_block(seed, stream, path_id, first_month, months, slip, drawn and slips, False, draws, DRAW_U_SLIP, dtype)
+    renewal, row = first + FIRM_RENEWAL_BLOCK, DRAW_U_RENEWAL
+    _fill_block(seed, stream, path_id, first_month, months, renewal, drawn and renewals, False, draws, row, dtype)
+    slip, row = first + FIRM_SLIP_BLOCK, DRAW_U_SLIP
+    _fill_block(seed, stream, path_id, first_month, months, slip, drawn and slips, False, draws, row, dtype)
 
 
 @device_function

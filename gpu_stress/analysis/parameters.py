@@ -16,14 +16,13 @@ moves it alone. An unset key with nothing to inherit (a contract's ``end_month``
 no value to bump and is skipped.
 """
 
-import copy
 import math
 import re
 from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from ..config.load import ConfigError, closest, did_you_mean, set_dotted, validate
+from ..config.load import ConfigError, closest, did_you_mean, validate, with_value
 from ..config.portfolio import PortfolioConfig
 from ..config.schema import numeric_range
 
@@ -162,13 +161,6 @@ def choose_groups(settings, groups):
             raise ConfigError(f"--group: no numeric setting in {group!r}{hint} (groups: {', '.join(names)})")
         chosen += [member for member in members if member not in chosen]
     return chosen
-
-
-def with_value(table, key, value):
-    """A deep copy of the raw table ``table`` with ``key`` set to ``value``."""
-    changed = copy.deepcopy(table)
-    set_dotted(changed, key, value)
-    return changed
 
 
 def typed(setting, value):

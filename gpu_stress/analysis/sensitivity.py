@@ -48,11 +48,11 @@ import pyarrow as pa
 
 from .. import __version__
 from ..config.effects import resolve
-from ..config.load import ConfigError
+from ..config.load import ConfigError, with_value
 from ..errors import UserError
 from ..results import store
 from . import metrics as M
-from .parameters import bump_values, choose_groups, find_setting, numeric_settings, validated, with_value
+from .parameters import bump_values, choose_groups, find_setting, numeric_settings, validated
 
 SENSITIVITY_FILE = store.SENSITIVITY_FILE
 RUN_FILE = "run.json"

@@ -43,6 +43,7 @@ from .load import (
     split_assignment,
     table_leaf_keys,
     validate,
+    with_value,
 )
 from .portfolio import PortfolioConfig, is_portfolio
 from .schema import Config, Market, numeric_range
@@ -636,25 +637,6 @@ def candidates(field, current):
     if field.annotation is bool:
         return [] if current is None else [not current]
     return [choice for choice in _literal_choices(field.annotation) if choice != current]
-
-
-def with_value(table, key, value):
-    """A copy of ``table`` with ``key`` set to ``value`` (the path to it copied, the rest shared)."""
-    parts = key.split(".")
-    root = dict(table)
-    node = root
-    for depth, part in enumerate(parts):
-        last = depth == len(parts) - 1
-        if isinstance(node, list):
-            part = int(part)
-        if last:
-            node[part] = value
-            break
-        child = node[part] if isinstance(node, list) or part in node else {}
-        child = list(child) if isinstance(child, list) else dict(child)
-        node[part] = child
-        node = child
-    return root
 
 
 @dataclass

@@ -132,6 +132,13 @@ def set_dotted(table, key, value):
             node = node[part]
 
 
+def with_value(table, key, value):
+    """A deep copy of the table ``table`` with ``key`` set to ``value`` (see ``set_dotted``)."""
+    changed = copy.deepcopy(table)
+    set_dotted(changed, key, value)
+    return changed
+
+
 def merge(base, layer):
     """Deep merge of TOML tables: tables merge, everything else (lists included) is replaced."""
     merged = copy.deepcopy(base)

@@ -23,9 +23,9 @@ from pathlib import Path
 
 from .config.load import ConfigError, apply_layer, load_table, merge_layer, read_toml, table_leaf_keys, whole_count
 from .config.stresses import with_stresses
-from .errors import UserError, one_line
+from .errors import ArgumentError, UserError, one_line
 from .results import store
-from .results.verify import load_run_record
+from .results.verify import ResultsDirectory, open_results
 
 # (attribute, table file or per-path folder) of a Results object.
 _TABLES = (
@@ -61,18 +61,19 @@ class Results:
 
     def __init__(self, record, tables=None, directory=None):
         self.run = record
+        self._results = directory if isinstance(directory, ResultsDirectory) else None
         self.directory = None if directory is None else Path(directory)
         self._tables = dict(tables or {})
 
     def _table(self, name):
         if self.directory is None:
             return self._tables.get(name)
+        results = self._results or open_results(self.directory)
         if name in store.PART_DIRS:
-            if not self.run.get("write_paths") or not (self.directory / name).is_dir():
+            if not self.run.get("write_paths") or not (results.part_names(name) or (self.directory / name).is_dir()):
                 return None
-            return store.read_parts(self.directory, name, self.run)
-        path = self.directory / store.named(name, store.run_format(self.run))
-        return store.read_table(path) if path.exists() else None
+            return results.parts(name)
+        return results.table(name)
 
     def __repr__(self):
         simulation = self.run["simulation"]
@@ -245,9 +246,19 @@ def resume(directory, backend=None, cluster=None, scheduler=None, progress=None,
     return _finish(job, cluster, scheduler, progress, log, None)
 
 
-def load(directory):
-    """The :class:`Results` of a finished results directory (tables are read when first used)."""
-    return Results(load_run_record(directory), directory=directory)
+def load(directory, verify=True):
+    """The :class:`Results` of a finished results directory (tables are read when first used).
+
+    Each file is checked against the directory's manifest (size and checksum) before it is read: a damaged,
+    missing, swapped or truncated file raises :class:`gpu_stress.results.store.ResultsError` naming it.
+    ``verify=False`` skips those checks (for those who know the directory is whole).
+    """
+    if not isinstance(directory, str | Path):
+        raise ArgumentError(f"directory: a path (str or pathlib.Path), not {type(directory).__name__}")
+    if not isinstance(verify, bool):
+        raise ArgumentError(f"verify: True or False, not {verify!r}"[:120])
+    results = open_results(directory, check=verify)
+    return Results(results.record, directory=results)
 
 
 def _finish(job, cluster, scheduler, progress, log, overwrite):

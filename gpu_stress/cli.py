@@ -112,6 +112,23 @@ class PathCount(click.ParamType):
         return number
 
 
+def no_verify_option(command):
+    """``--no-verify``: read a results directory without checking its files against its manifest."""
+    return click.option(
+        "--no-verify",
+        is_flag=True,
+        help="Read the files without checking them against the directory's manifest (size and checksum) "
+        "first; for a directory you know is whole (gpu-stress verify checks one).",
+    )(command)
+
+
+def _opened(directory, no_verify):
+    """The results directory, opened (and, unless ``no_verify``, its manifest and run.json checked)."""
+    from .results.verify import open_results
+
+    return open_results(directory, check=not no_verify)
+
+
 _DEFAULTS = Simulation()  # what a config that does not say runs with
 RUN_EXAMPLES = """
 \b
@@ -357,8 +374,19 @@ def stresses(as_toml):
     is_flag=True,
     help="A portfolio run's book in full: exposures' CVaR contributions, defaults, correlations.",
 )
+@no_verify_option
 def summarize(
-    directory, output_format, as_json, width, sort_by, descending, all_columns, by_year, by_tranche, portfolio
+    directory,
+    output_format,
+    as_json,
+    width,
+    sort_by,
+    descending,
+    all_columns,
+    by_year,
+    by_tranche,
+    portfolio,
+    no_verify,
 ):
     """Summarize a results directory: PD, expected loss, loss tails, causes.
 
@@ -371,7 +399,7 @@ def summarize(
     if width is not None and output_format != "table":
         raise BadInput(f"--width: only for --format table, not {output_format}")
     _print_summary(
-        directory,
+        _opened(directory, no_verify),
         output_format == "json",
         sort_by,
         descending,
@@ -704,7 +732,8 @@ def bench(backends, paths, horizon, precision, repeats, scaling_sizes, as_json, 
 @click.option(
     "--dpi", type=click.IntRange(min=20, max=600), default=110, show_default=True, help="Resolution of a PNG."
 )
-def plot(directory, output, kind, scenario_id, x_key, y_key, metric, dpi):
+@no_verify_option
+def plot(directory, output, kind, scenario_id, x_key, y_key, metric, dpi, no_verify):
     """Charts of a results directory, from its aggregate tables (so --no-paths runs too).
 
     \b
@@ -715,7 +744,7 @@ def plot(directory, output, kind, scenario_id, x_key, y_key, metric, dpi):
     """
     from .plots import plot as draw
 
-    draw(directory, output, kind, scenario_id, x_key, y_key, metric=metric, dpi=dpi)
+    draw(directory, output, kind, scenario_id, x_key, y_key, metric=metric, dpi=dpi, check=not no_verify)
     click.echo(output)
 
 
@@ -728,7 +757,8 @@ def plot(directory, output, kind, scenario_id, x_key, y_key, metric, dpi):
 @click.option("--json", "as_json", is_flag=True, help="Print the statement and outcome as JSON.")
 @click.option("--backend", type=click.Choice(BACKENDS), help="Re-simulate on this backend (default: the run's).")
 @click.option("--base-case", is_flag=True, help="Trace the scenario's deterministic plan (no shock, no random event).")
-def trace(directory, scenario_id, path_id, worst, csv_file, as_json, backend, base_case):
+@no_verify_option
+def trace(directory, scenario_id, path_id, worst, csv_file, as_json, backend, base_case, no_verify):
     """One stored path month by month: market, revenue, costs, debt service, cash, collateral, covenants, default.
 
     The path is re-simulated from its random-number counters with the run's own
@@ -737,6 +767,7 @@ def trace(directory, scenario_id, path_id, worst, csv_file, as_json, backend, ba
     """
     from .trace import trace_path, worst_paths
 
+    directory = _opened(directory, no_verify)
     if worst:
         _print_worst(worst_paths(directory, worst, scenario_id if path_id is None else None), as_json)
         return
@@ -868,7 +899,7 @@ def verify(directory):
     except ResultsError as error:
         click.echo(f"damaged: {error}", err=True)
         sys.exit(DAMAGED)
-    click.echo(f"ok: {directory}: run.json and {count} files match their checksums")
+    click.echo(f"ok: {directory}: its manifest and the {count} files it lists (run.json included) match")
 
 
 def _path_counts(text, option):
@@ -887,7 +918,8 @@ def _path_counts(text, option):
 @click.option("--to", "to", type=click.Choice(["parquet"]), default="parquet", show_default=True)
 @click.option("-o", "--output", required=True, type=click.Path(file_okay=False), help="Results directory to create.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing results directory.")
-def export(directory, to, output, overwrite):
+@no_verify_option
+def export(directory, to, output, overwrite, no_verify):
     """Copy a results directory as Parquet: per-path data as hive-partitioned datasets (paths/scenario_id=K/).
 
     DuckDB reads it with read_parquet('OUT/paths/**/*.parquet', hive_partitioning=true), Spark with
@@ -895,7 +927,7 @@ def export(directory, to, output, overwrite):
     """
     from .results.export import export as write_export
 
-    final = write_export(directory, output, to, overwrite)
+    final = write_export(directory, output, to, overwrite, check=not no_verify)
     click.echo(f"exported: {final}")
 
 

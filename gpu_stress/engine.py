@@ -26,7 +26,7 @@ from .config.load import ConfigError
 from .errors import UserError
 from .kernels import layout as L
 from .params import initial_debt
-from .results import aggregates, bands, book, store
+from .results import aggregates, bands, book, manifest, ownership, store
 from .scenarios import STRESS_KEY, expand, expand_recorded, parameter_matrix, scenario_keys
 
 
@@ -329,12 +329,12 @@ class Run:
     def __init__(self, record, staging, lock):
         self.record = record
         self.staging = Path(staging)
-        self.final = store.final_dir(self.staging)
+        self.final = ownership.final_dir(self.staging)
         self.lock = lock
         self.resumed = False
         self.damaged = []  # (unit, why) of the finished units that resume found damaged and recomputes
         # A kill while publishing leaves a complete staging directory: it needs no unit again.
-        self.complete = record.get("status") == "complete" and not store.check_files(staging, record["files"])
+        self.complete = record.get("status") == "complete" and _manifest_matches(staging)
         _, self.scenarios = expand_recorded(record)
         simulation = record["simulation"]
         self.units = plan_units(len(self.scenarios), simulation["paths"], record["chunk_paths"])
@@ -382,7 +382,7 @@ class Run:
     def abandon(self):
         """Delete the staging directory: a run whose outputs leave the float range would fail again."""
         self.close()
-        store.remove_tree(self.staging)
+        ownership.remove_tree(self.staging)
 
     def finish(self, overwrite=None):
         """Combine the unit summaries, write the tables and the checksums, publish the directory.
@@ -394,7 +394,14 @@ class Run:
         if not self.complete:
             self._write_tables()
         overwrite = self.record.get("overwrite", False) if overwrite is None else overwrite
-        store.publish(self.staging, self.final, overwrite=overwrite)
+        if ownership.exists(self.final):  # refused before the unit summaries go: the run stays resumable
+            refusal = ownership.replace_refusal(self.final, overwrite)
+            if refusal:
+                raise store.ResultsError(refusal)
+        ownership.remove_temporaries(self.staging)
+        if (self.staging / store.UNITS_DIR).exists():  # the manifest records everything else
+            ownership.remove_tree(self.staging / store.UNITS_DIR)
+        ownership.publish(self.staging, self.final, overwrite=overwrite)
         self.close()
         return self.final
 
@@ -408,7 +415,9 @@ class Run:
             files = store.read_json(unit_record_path(self.staging, unit))["files"]
             unit_files |= files
             summary_file = files[unit_summary_name(unit)]
-            summary, unit_bands = store.load_unit_summary(unit_summary_path(self.staging, unit), summary_file["sha256"])
+            summary, unit_bands = store.load_unit_summary(
+                unit_summary_path(self.staging, unit), summary_file[manifest.HASH]
+            )
             accumulator.add(unit, summary, unit_bands)
         self._remove_strays(unit_files)
         files = {}
@@ -420,9 +429,10 @@ class Run:
         parts = tuple(f"{folder}/" for folder in store.PART_DIRS)
         files |= {name: record for name, record in unit_files.items() if name.startswith(parts)}
         # Timed over this session: from start (or resume) to now, and the paths it simulated.
-        self.record = dict(self.record, status="complete", finished=_now(), files=files)
+        self.record = dict(self.record, status="complete", finished=_now())
         self.record |= timing(self.started, self.simulated_paths)
         store.write_json(self.staging / store.RUN_FILE, self.record)
+        ownership.write_manifest(self.staging, self.record["run_id"], files)
 
     def _remove_strays(self, unit_files):
         """Per-path files that no unit recorded (never results of this run) must not be published."""
@@ -709,29 +719,31 @@ def start(
     """
     record, scenarios = plan(table, sweeps, backend, write_paths, format, command, check)
     record["overwrite"] = overwrite
-    final = Path(output).resolve()  # workers elsewhere must find the same directory
-    staging = store.staging_dir(final)
-    if final.exists():
-        refusal = store.replace_refusal(final, overwrite)
+    final = ownership.output_path(output)  # absolute: workers elsewhere must find the same directory
+    staging = ownership.staging_dir(final)
+    if ownership.exists(final):
+        refusal = ownership.replace_refusal(final, overwrite)
         if refusal:
             raise RunError(refusal)
     _clear_unfinished(staging, overwrite)
-    if final.exists():
-        store.tidy(final)
+    if ownership.exists(final):
+        ownership.tidy(final)
     # The staging directory appears whole, with its run.json and its lock, or not at all.
-    building = store.building_dir(final, record["run_id"])
-    lock = None
+    try:
+        building, lock = ownership.create_building(final, record["run_id"])
+    except OSError as error:
+        raise RunError(f"output: cannot create {staging}: {error.strerror or error}") from None
     try:
         parts = [name for name in store.PART_DIRS if name != store.PORTFOLIO_DIR or scenarios[0].portfolio]
         for folder in (*(building / name for name in parts), building / store.UNITS_DIR):
-            folder.mkdir(parents=True)
-        lock = store.Lock(building).acquire()
+            folder.mkdir()
         store.write_json(building / store.RUN_FILE, record)
-        store.rename(building, staging)
+        if ownership.exists(staging):  # made by someone else since the check above: theirs
+            raise RunError(f"output: {staging} appeared while this run started; it is left as it is")
+        ownership.rename(building, staging)
     except BaseException as error:
-        if lock is not None:
-            lock.release()
-        store.remove_tree(building)
+        lock.release()
+        ownership.remove_tree(building)
         if isinstance(error, OSError):
             raise RunError(f"output: cannot create {staging}: {error.strerror or error}") from None
         raise
@@ -784,17 +796,29 @@ def timing(started, paths):
 
 
 def _clear_unfinished(staging, overwrite):
-    """Refuse to start over an unfinished run, unless ``overwrite`` and no process is writing it."""
-    store.remove_abandoned_starts(store.final_dir(staging))
-    if not staging.exists():
+    """Refuse to start over an unfinished run, unless ``overwrite`` and no process is writing it; refuse, and
+    leave as it is, anything at the staging name that is not a gpu-stress run."""
+    final = ownership.final_dir(staging)
+    ownership.remove_abandoned_starts(final, store.foreign_entry)
+    if not ownership.exists(staging):
         return
-    final = store.final_dir(staging)
+    why = ownership.staging_refusal(staging, store.foreign_entry)
+    if why:
+        raise RunError(f"output: {staging} exists and is not a gpu-stress run ({why}); it is left as it is")
     if not overwrite:
         raise RunError(f"output: an unfinished run is in {staging} (finish it with --resume {final}, or --overwrite)")
-    why = store.written_by_us(staging)
-    if why:
-        raise RunError(f"output: {staging} is not a gpu-stress run ({why}); --overwrite replaces only those")
-    store.remove_unless_locked(staging)  # a process still writing it: LockedError names it
+    lock = ownership.Lock(staging).acquire()  # a process still writing it: LockedError names it
+    ownership.remove_tree(staging)
+    lock.release()
+
+
+def _manifest_matches(directory):
+    """True if ``directory`` holds a manifest and every file it lists as it records it."""
+    try:
+        files = manifest.read(directory)["files"]
+    except manifest.ManifestError:
+        return False
+    return store.check_files(directory, files) is None
 
 
 def resume(directory, backend=None):
@@ -802,14 +826,17 @@ def resume(directory, backend=None):
 
     A different ``backend`` finishes the run on it; run.json then lists both.
     """
-    final = store.final_dir(Path(directory).resolve())
-    staging = store.staging_dir(final)
-    if not staging.is_dir():
-        if final.exists():
-            store.tidy(final)
+    final = ownership.final_dir(ownership.output_path(directory))
+    staging = ownership.staging_dir(final)
+    if not ownership.exists(staging):
+        if ownership.exists(final):
+            ownership.tidy(final)
             raise RunError(f"resume: {final} is already complete")
         raise RunError(f"resume: no unfinished run at {staging}")
-    lock = store.Lock(staging).acquire()
+    why = ownership.staging_refusal(staging, store.foreign_entry)
+    if why:
+        raise RunError(f"resume: {staging} is not a gpu-stress staging directory ({why}); nothing was written")
+    lock = ownership.Lock(staging).acquire(store.read_json(staging / store.RUN_FILE)["run_id"])
     try:
         record = store.read_json(staging / store.RUN_FILE)
         layout = record.get("stream_layout", 1)
@@ -824,7 +851,7 @@ def resume(directory, backend=None):
                 f"resume: this run was started by gpu-stress {written_by}, this is {__version__} (the model may "
                 "differ): start it again with --overwrite"
             )
-        store.remove_temporaries(staging)
+        ownership.remove_temporaries(staging)
         if backend and backend != record["backend"]:
             resumed_on = get_backend(backend)
             record["backends_used"] = [*record.get("backends_used", [record["backend"]]), backend]

@@ -16,3 +16,13 @@ def one_line(error):
         return f"{error.filename}: {error.strerror or error}"
     text = " ".join(str(error).split())
     return text or type(error).__name__
+
+
+class ArgumentError(UserError, TypeError, ValueError):
+    """An argument of a public function of the wrong type or out of its range; ``str()`` names it first."""
+
+
+def excerpt(value, limit=40):
+    """``repr(value)``, cut to about ``limit`` characters: an error line never echoes a long input whole."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 5]}...{text[-2:]}"

@@ -194,10 +194,12 @@ class Run:
     keys; a portfolio's ``pd`` is its book's P(any default)) and, for a portfolio, its firms' rows."""
 
     def __init__(self, directory):
+        from .results.verify import open_results
         from .summary import load_scenarios
 
-        self.directory = Path(directory)
-        self.record, table = load_scenarios(directory)
+        self.results = open_results(directory)
+        self.directory = self.results.path
+        self.record, table = load_scenarios(self.results)
         self.sweep_keys = list(self.record.get("sweep_keys", []))
         self.portfolio = "firms" in self.record.get("table", {})
         columns = table.to_pydict()
@@ -227,7 +229,7 @@ class Run:
     def firms(self, scenario_id):
         """A portfolio's firm rows of one scenario (firms.arrow)."""
         if self._firms is None:
-            self._firms = store.read_result(self.directory, store.FIRMS_FILE, self.record).to_pylist()
+            self._firms = _required_table(self.results, store.FIRMS_FILE).to_pylist()
         return [row for row in self._firms if row["scenario_id"] == scenario_id]
 
     def credit_rows(self, scenario_id, every=True):
@@ -575,13 +577,15 @@ def _waterfall_figure(plt, run, scenario_id, **_):
 # --- the tornado of a sensitivity analysis ------------------------------------------------------------
 
 
-def load_sensitivity(directory, metric):
-    """sensitivity.arrow (or .parquet) of ``directory`` as rows, checked for ``metric``'s columns."""
+def load_sensitivity(directory, metric, check=True):
+    """sensitivity.arrow of ``directory`` as rows (checked against its manifest), checked for ``metric``'s
+    columns."""
+    from .results.verify import checked_file
+
     directory = Path(directory)
-    candidates = [directory / store.SENSITIVITY_FILE, directory / store.named(store.SENSITIVITY_FILE, "parquet")]
-    path = next((candidate for candidate in candidates if candidate.exists()), None)
-    if path is None:
-        raise PlotError(f"tornado: {candidates[0]}: missing (gpu-stress sensitivity writes it)")
+    if not (directory / store.SENSITIVITY_FILE).exists() and not (directory / store.SENSITIVITY_FILE).is_symlink():
+        raise PlotError(f"tornado: {directory / store.SENSITIVITY_FILE}: missing (gpu-stress sensitivity writes it)")
+    path = checked_file(directory, store.SENSITIVITY_FILE, check)
     table = store.read_table(path)
     needed = ["parameter", "low_value", "high_value", *(f"{metric}_{end}" for end in ("base", "low", "high"))]
     missing = [name for name in needed if name not in table.column_names]
@@ -665,10 +669,13 @@ def tornado(ax, rows, metric):
     ax.legend(fontsize=7, loc="lower right")
 
 
-def _sensitivity_title(directory, subject):
+def _sensitivity_title(directory, subject, check=True):
     """The tornado's title: the firm (or preset), paths and horizon of the sensitivity's run.json, where it has one."""
+    from .results.verify import checked_file
+
+    path = checked_file(directory, store.RUN_FILE, check)  # a damaged record is an error, not a plainer title
     try:
-        record = json.loads((Path(directory) / store.RUN_FILE).read_text())
+        record = json.loads(path.read_text())
     except (OSError, ValueError):
         record = None
     if not isinstance(record, dict):
@@ -686,14 +693,14 @@ def _sensitivity_title(directory, subject):
     return (f"{firm} - " if firm else "") + subject + (f" ({', '.join(about)})" if about else "")
 
 
-def _tornado_figure(plt, directory, metric):
-    rows = load_sensitivity(directory, metric)
+def _tornado_figure(plt, directory, metric, check=True):
+    rows = load_sensitivity(directory, metric, check)
     figure, ax = plt.subplots(figsize=(10, 1.6 + 0.55 * len(rows)), constrained_layout=True)
     tornado(ax, rows, metric)
     ax.set_title(
         f"sensitivity of {METRIC_LABELS[metric]}: each parameter at its low and high value (low / high)", fontsize=10
     )
-    figure.suptitle(_sensitivity_title(directory, f"{len(rows)} parameters bumped"), fontsize=11)
+    figure.suptitle(_sensitivity_title(directory, f"{len(rows)} parameters bumped", check), fontsize=11)
     return figure
 
 
@@ -710,7 +717,7 @@ def _overview_figure(plt, run, scenario_id, x_key=None, y_key=None, kind="all"):
         y_key = y_key or (sweep_keys[1] if len(sweep_keys) > 1 else None)
         if x_key not in sweep_keys or y_key not in sweep_keys or x_key == y_key:
             raise PlotError(f"heatmap: needs two swept keys (this run swept: {', '.join(sweep_keys) or 'none'})")
-    bands = _bands_columns(run.directory, run.record) if kind in ("fan", "all") else None
+    bands = _bands_columns(run.results) if kind in ("fan", "all") else None
     has_bands = bands is not None and bool(np.any(bands["scenario_id"] == scenario_id))
     if kind == "fan" and not has_bands:
         raise PlotError(
@@ -754,14 +761,17 @@ USES_Y = ("all", "heatmap")
 USES_METRIC = ("tornado", "swept")
 
 
-def plot(directory, output, kind="all", scenario_id=None, x_key=None, y_key=None, metric=None, dpi=110):
+def plot(directory, output, kind="all", scenario_id=None, x_key=None, y_key=None, metric=None, dpi=110, check=True):
     """Draw chart ``kind`` (one of KINDS) from results ``directory`` into ``output`` (.png, .svg or .pdf).
 
     ``scenario_id``: the scenario of fan, loss, causes (default 0), of term-structure and waterfall (default:
     every scenario) and, for a portfolio, whose firms are drawn; ``x_key``, ``y_key``: swept keys of the
     heatmap (and ``x_key`` of swept); ``metric``: of tornado (default pd) and swept (default: PD, EL, CVaR 99).
-    Anything that cannot be drawn is a one-line :class:`PlotError`; nothing is written then.
+    Anything that cannot be drawn is a one-line :class:`PlotError`; nothing is written then. Each file read is
+    checked against the directory's manifest first (``check=False``: not).
     """
+    from .results.verify import open_results
+
     output = Path(output)
     if output.suffix.lower() not in FORMATS:
         raise PlotError(f"output: {output}: unsupported file type (use {', '.join(FORMATS)})")
@@ -774,13 +784,13 @@ def plot(directory, output, kind="all", scenario_id=None, x_key=None, y_key=None
         raise PlotError(f"metric: {metric!r} is not a metric (choose from {', '.join(METRICS)})")
     if kind == "tornado" and scenario_id is not None:
         raise PlotError("scenario: --kind tornado draws sensitivity.arrow, which has no scenarios")
-    run = None if kind == "tornado" else Run(directory)
+    run = None if kind == "tornado" else Run(open_results(directory, check))
     if run is not None and scenario_id is not None:
         run.row(scenario_id)
     plt = _pyplot()
     with plt.rc_context({"text.parse_math": False}):  # the $ of money amounts is text, not mathtext
         if kind == "tornado":
-            figure = _tornado_figure(plt, directory, metric or "pd")
+            figure = _tornado_figure(plt, directory, metric or "pd", check)
         elif kind in FIGURES:
             figure = FIGURES[kind](plt, run, scenario_id, x_key=x_key, metric=metric)
         else:
@@ -793,7 +803,14 @@ def plot(directory, output, kind="all", scenario_id=None, x_key=None, y_key=None
     return output
 
 
-def _bands_columns(directory, record):
+def _required_table(results, name):
+    table = results.table(name)
+    if table is None:
+        raise PlotError(f"{results / store.named(name, results.format)}: missing")
+    return table
+
+
+def _bands_columns(results):
     """bands.arrow as a dict of numpy columns."""
-    table = store.read_result(directory, store.BANDS_FILE, record)
+    table = _required_table(results, store.BANDS_FILE)
     return {name: np.asarray(table[name].to_numpy(zero_copy_only=False)) for name in table.column_names}

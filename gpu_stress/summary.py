@@ -10,27 +10,28 @@ from .config.load import did_you_mean
 from .kernels.layout import CAUSE_NAMES, CREDIT_CAUSES
 from .results import fields, store
 from .results.store import ResultsError, sweep_column, without_nan
-from .results.verify import load_run_record
+from .results.verify import open_results
 
 CAUSE_COLUMNS = tuple(f"defaults_{CAUSE_NAMES[cause]}" for cause in CREDIT_CAUSES)
 
 
 def load_scenarios(directory):
-    """(run record, scenarios table) of a finished results directory."""
-    record = load_run_record(directory)
-    table = store.read_result(directory, store.SCENARIOS_FILE, record)
-    if "scenario_id" not in table.column_names or table.num_rows == 0:
+    """(run record, scenarios table) of a finished results directory (a path, or an opened
+    :class:`ResultsDirectory`: each file is checked against the manifest as it is read)."""
+    results = open_results(directory)
+    record, table = results.record, results.table(store.SCENARIOS_FILE)
+    if table is None or "scenario_id" not in table.column_names or table.num_rows == 0:
         raise ResultsError(f"{Path(directory) / store.SCENARIOS_FILE}: not a gpu-stress scenarios table")
     return record, table
 
 
 def load_tranches(directory):
     """The tranches table of a finished results directory (one row per scenario and tranche)."""
-    record = load_run_record(directory)
-    path = Path(directory) / store.named(store.TRANCHES_FILE, store.run_format(record))
-    if not path.exists():
-        raise ResultsError(f"{path}: missing (results written before gpu-stress 0.4 have no tranche table)")
-    return store.read_table(path)
+    results = open_results(directory)
+    table = results.table(store.TRANCHES_FILE)
+    if table is None:
+        raise ResultsError(f"{results / store.named(store.TRANCHES_FILE, results.format)}: missing")
+    return table
 
 
 # (label, column) of the tranche table.
@@ -325,9 +326,16 @@ def load_portfolio(directory):
     record, table = load_scenarios(directory)
     if not is_portfolio_run(record):
         raise ResultsError(f"{directory}: not a portfolio run (its configuration lists no [[firms]])")
-    firms = store.read_result(directory, store.FIRMS_FILE, record).to_pylist()
-    exposures = store.read_result(directory, store.EXPOSURES_FILE, record).to_pylist()
+    results = open_results(directory)
+    firms, exposures = (_required(results, name).to_pylist() for name in (store.FIRMS_FILE, store.EXPOSURES_FILE))
     return record, scenario_rows(record, table), firms, exposures
+
+
+def _required(results, name):
+    table = results.table(name)
+    if table is None:
+        raise ResultsError(f"{results / store.named(name, results.format)}: missing")
+    return table
 
 
 def portfolio_document(record, book_rows, firm_rows, exposure_rows, clusters=None):

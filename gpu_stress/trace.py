@@ -23,13 +23,13 @@ from .errors import UserError
 from .kernels import layout as L
 from .params import parameter_vector
 from .results import store
-from .results.verify import load_run_record
+from .results.verify import open_results
 from .scenarios import expand_recorded
 
 
 def _single_firm_record(directory):
     """The run record of ``directory``; a portfolio run cannot be traced (yet): say so in one line."""
-    record = load_run_record(directory)
+    record = open_results(directory).record
     if "firms" in record.get("table", {}):
         raise TraceError(
             f"trace: {directory} is a portfolio run, which trace does not follow yet; trace a firm's own run "
@@ -127,8 +127,8 @@ def _tranche_outcomes(outputs_float, outputs_int, names):
 
 
 def _matches_base_case(directory, scenario_id, outputs):
-    table = store.read_result(directory, store.SCENARIOS_FILE, load_run_record(directory))
-    if "base_case_final_cash" not in table.column_names:
+    table = open_results(directory).table(store.SCENARIOS_FILE)
+    if table is None or "base_case_final_cash" not in table.column_names:
         return None
     stored = table.filter(pc.equal(table["scenario_id"], scenario_id)).to_pylist()[0]
     names = ("loss", "final_cash", "min_cash", "equity_value", "default_month", "default_cause")
@@ -139,9 +139,11 @@ def _stored_row(directory, record, unit, path_id, schema):
     """The stored row of ``path_id`` as a table of ``schema`` (a Parquet part holds it without scenario_id)."""
     if not record.get("write_paths"):
         return None
-    table = store.read_table(
-        directory / store.part_name(store.PATHS_DIR, unit.name, unit.scenario_id, store.run_format(record))
-    )
+    results = open_results(directory)
+    relative = store.part_name(store.PATHS_DIR, unit.name, unit.scenario_id, results.format)
+    if not results.has(relative):
+        raise TraceError(f"{results / relative}: missing (its manifest lists no such file)")
+    table = store.read_table(results.file(relative))
     row = table.filter(pc.equal(table["path_id"], path_id))
     if "scenario_id" not in row.column_names:
         row = row.add_column(0, "scenario_id", pa.array([unit.scenario_id] * row.num_rows, pa.int32()))
@@ -170,7 +172,7 @@ def worst_paths(directory, count, scenario_id=None):
     record = _single_firm_record(directory)
     if not record.get("write_paths"):
         raise TraceError(f"--worst: {directory} has no per-path files (the run used --no-paths)")
-    dataset = store.parts_dataset(directory, store.PATHS_DIR, record)
+    dataset = open_results(directory).dataset(store.PATHS_DIR)
     filter_ = None if scenario_id is None else ds.field("scenario_id") == scenario_id
     columns = ["scenario_id", "path_id", "loss", "ead", "default_month", "default_cause"]
     table = dataset.to_table(columns=columns, filter=filter_)

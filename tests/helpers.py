@@ -297,3 +297,22 @@ STATUS_PREFIXES = ("backend: ", "compiling kernels", "recomputing chunk ", "clus
 def error_lines(stderr):
     """The lines of ``stderr`` that are not status lines."""
     return [line for line in stderr.strip().splitlines() if not line.startswith(STATUS_PREFIXES)]
+
+
+def reseal(directory):
+    """Write ``directory``'s manifest anew over every file in it: a test's own edit of a results directory, made
+    to look as a gpu-stress that wrote it so would have (results of another version, a hand-built fixture)."""
+    import json
+    from pathlib import Path
+
+    from gpu_stress.results import manifest, ownership
+
+    directory = Path(directory)
+    run_id = json.loads((directory / "run.json").read_text()).get("run_id", "test")
+    skip = {"run.json", manifest.MANIFEST_FILE, "lock"}
+    files = {
+        path.relative_to(directory).as_posix(): manifest.entry(directory, path.relative_to(directory))
+        for path in sorted(directory.rglob("*"))
+        if path.is_file() and path.relative_to(directory).as_posix() not in skip
+    }
+    ownership.write_manifest(directory, run_id, files)

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from gpu_stress.cli import main
 from gpu_stress.results import store
 from gpu_stress.summary import format_money
+from helpers import reseal
 
 matplotlib = pytest.importorskip("matplotlib")
 
@@ -77,6 +78,7 @@ def write_sensitivity(directory):
     types = {name: pa.string() if name in ("parameter", "group") else pa.float64() for name in columns}
     table = pa.table({name: pa.array(values, types[name]) for name, values in columns.items()})
     store.write_table(directory / store.SENSITIVITY_FILE, table)
+    reseal(directory)
 
 
 @pytest.fixture
@@ -328,6 +330,7 @@ def test_a_sensitivity_table_of_another_shape_is_one_line(grid, tmp_path):
     shutil.copytree(grid, folder)
     table = store.read_table(folder / store.SENSITIVITY_FILE).drop_columns(["cvar_99_high"])
     store.write_table(folder / store.SENSITIVITY_FILE, table)
+    reseal(folder)
     result = CliRunner().invoke(
         main, ["plot", str(folder), "-o", str(tmp_path / "t.png"), "--kind", "tornado", "--metric", "cvar_99"]
     )
@@ -341,6 +344,7 @@ def test_results_without_monthly_defaults(grid, tmp_path, drawn):
     shutil.copytree(grid, folder)
     path = folder / store.SCENARIOS_FILE
     store.write_table(path, store.read_table(path).drop_columns(["defaults_by_month_cause"]))
+    reseal(folder)
     draw(folder, tmp_path, "term-structure")
     line = drawn[0].axes[0].get_lines()[0]
     assert list(line.get_xdata()) == [0, 12, 24, 36] and line.get_label().endswith("(by year)")

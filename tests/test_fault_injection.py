@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from gpu_stress.cli import main
+from gpu_stress.results import ownership
 from gpu_stress.results.store import ResultsError
 from gpu_stress.results.verify import verify
 
@@ -40,7 +41,7 @@ OLD_ARGS = ["--preset", "lambda", "--paths", "120", "--horizon", "12", "--backen
 KILLED = 137
 SCRIPT = """
 import os, sys
-from gpu_stress.results import store
+from gpu_stress.results import ownership
 from gpu_stress.cli import main
 
 kill_at, when = int(sys.argv[1]), sys.argv[2]
@@ -57,8 +58,9 @@ def at_boundary(operation):
             os._exit(137)
     return operation_that_may_die
 
-store.rename = at_boundary(store.rename)
-store.remove_tree = at_boundary(store.remove_tree)
+ownership.rename = at_boundary(ownership.rename)
+ownership.remove_tree = at_boundary(ownership.remove_tree)
+ownership.remove_file = at_boundary(ownership.remove_file)
 main(sys.argv[3:], prog_name="gpu-stress")
 """
 
@@ -110,7 +112,7 @@ def test_a_kill_at_every_write_boundary_then_resume_equals_an_uninterrupted_run(
 
         # Nothing is lost: the old or the new results are whole somewhere, whatever the moment of the kill.
         staging = output.with_name("out.partial")
-        candidates = [output, staging, *folder.glob(".out.*.old")]
+        candidates = [output, staging, *ownership.previous_results(output)]
         assert overwrite is False or any(intact(candidate) for candidate in candidates if candidate.is_dir())
         if staging.exists():
             result = CliRunner().invoke(main, ["run", "--resume", str(output)])

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from gpu_stress import engine
 from gpu_stress.cli import main
 from gpu_stress.config.load import load_table
-from gpu_stress.results import store
+from gpu_stress.results import ownership, store
 from gpu_stress.results.verify import verify
 from helpers import error_lines, interrupt_after
 
@@ -266,7 +266,7 @@ def test_bad_option_values_are_one_line(results, tmp_path, case):
 
 def test_a_second_writer_gets_one_line_naming_the_running_process(tmp_path, monkeypatch):
     staging = interrupted(tmp_path, monkeypatch)
-    running = store.Lock(staging).acquire()  # as a run still going would hold it
+    running = ownership.Lock(staging).acquire()  # as a run still going would hold it
     try:
         line = one_line_exit_2(invoke("run", "--resume", tmp_path / "out"), "being written by process")
         assert str(os.getpid()) in line
@@ -338,14 +338,18 @@ def test_sweep_values_of_another_literal_type_are_stored_in_the_keys_type(tmp_pa
 
 
 def test_leftovers_of_an_interrupted_publish_are_cleaned_and_never_results(results):
-    old_copy = shutil.copytree(results, results.with_name(".results.0badc0de.old"))
-    (results / "units").mkdir()
-    (results / "paths" / ".part-x.arrow.deadbeef.tmp").write_bytes(b"half")
+    holder = results.with_name(".results.0badc0de.old")  # the previous results, moved aside by --overwrite
+    old_copy = shutil.copytree(results, holder / "results")
+    (results / "lock").write_text("gpu-stress run 0badc0de: process 1 on host\n")  # killed before removing it
     result = invoke("run", "--resume", results)
     assert result.exit_code == 2 and "already complete" in result.stderr
-    assert not old_copy.exists() and not (results / "units").exists()
-    assert [path.name for path in (results / "paths").iterdir() if path.name.startswith(".")] == []
+    assert not old_copy.exists() and not holder.exists() and not (results / "lock").exists()
     assert invoke("verify", results).exit_code == 0
+
+
+def test_a_stray_temporary_in_results_is_not_part_of_them(results):
+    (results / "paths" / ".part-x.arrow.deadbeef.tmp").write_bytes(b"half")
+    assert invoke("verify", results).exit_code == 1
 
 
 def test_a_complete_staging_directory_is_published_by_resume(tmp_path):
@@ -353,7 +357,7 @@ def test_a_complete_staging_directory_is_published_by_resume(tmp_path):
     job = engine.start(table, tmp_path / "out", backend="numpy")
     job.execute()
     job._write_tables()  # complete, then killed before the publish
-    store.remove_tree(job.staging / store.UNITS_DIR)
+    ownership.remove_tree(job.staging / store.UNITS_DIR)
     job.close()
     result = invoke("run", "--resume", tmp_path / "out")
     assert result.exit_code == 0, result.output

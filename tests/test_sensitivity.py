@@ -247,7 +247,7 @@ def test_output_directory(config_file, tmp_path):
     done = run_cli(*arguments, *SMALL, "--bump", "0.2", "-o", str(out))
     assert done.exit_code == 0, done.output
     assert sorted(path.name for path in tmp_path.iterdir()) == ["sens"]  # no temporary left beside it
-    assert sorted(path.name for path in out.iterdir()) == ["run.json", "sensitivity.arrow"]
+    assert sorted(path.name for path in out.iterdir()) == ["manifest.json", "run.json", "sensitivity.arrow"]
     table = pa.ipc.open_file(out / "sensitivity.arrow").read_all()
     expected = [("parameter", pa.string()), ("group", pa.string())]
     expected += [(name, pa.float64()) for name in ("base_value", "low_value", "high_value")]
@@ -274,7 +274,7 @@ def test_output_directory(config_file, tmp_path):
     foreign.mkdir()
     (foreign / "notes.txt").write_text("mine")
     refused = run_cli(*arguments, *SMALL, "-o", str(foreign), "--overwrite")
-    assert refused.exit_code == 2 and "not a sensitivity directory" in refused.output
+    assert refused.exit_code == 2 and "not a gpu-stress results directory" in refused.output
     assert (foreign / "notes.txt").read_text() == "mine"
 
 

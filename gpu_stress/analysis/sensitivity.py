@@ -36,12 +36,10 @@ are left out (the analysis is of one configuration; an ``[overlay]`` stays, and 
 settings can be bumped with ``include_overlays``).
 """
 
-import json
 import math
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -50,7 +48,7 @@ from .. import __version__
 from ..config.effects import resolve
 from ..config.load import ConfigError, with_value
 from ..errors import UserError
-from ..results import store
+from ..results import ownership, store
 from . import metrics as M
 from .parameters import bump_values, choose_groups, find_setting, numeric_settings, validated
 
@@ -141,27 +139,26 @@ class SensitivityResult:
         )
 
     def write(self, directory, overwrite=False):
-        """Write ``directory`` (``sensitivity.arrow`` and ``run.json``) atomically; returns its path."""
+        """Write ``directory`` (``sensitivity.arrow``, ``run.json`` and their manifest) atomically; returns its
+        path. It replaces an existing directory only as ``--overwrite`` replaces a run's (its manifest's files)."""
         final = check_output(directory, overwrite)
-        building = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.tmp")
-        trash = None
+        run_id = uuid.uuid4().hex
         try:
-            building.mkdir(parents=True)
-            store.write_table(building / SENSITIVITY_FILE, self.table())
+            building, lock = ownership.create_building(final, run_id)
+        except store.ResultsError as error:
+            raise AnalysisError(str(error)) from None
+        try:
+            table = self.table()
+            store.write_table(building / SENSITIVITY_FILE, table)
             store.write_json(building / RUN_FILE, self.record | {"skipped": self.skipped, "notes": self.notes})
-            if final.exists():
-                trash = final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}.old")
-                store.rename(final, trash)
-            store.rename(building, final)
+            files = {SENSITIVITY_FILE: store.file_record(building, SENSITIVITY_FILE, table.num_rows)}
+            ownership.write_manifest(building, run_id, files)
+            ownership.publish(building, final, overwrite=overwrite)
         except OSError as error:
-            if trash is not None and not final.exists():
-                store.rename(trash, final)  # the old results stay whole
-                trash = None
             raise AnalysisError(f"output: cannot write {final}: {error.strerror or error}") from None
         finally:
-            store.remove_tree(building)
-            if trash is not None:
-                store.remove_tree(trash)
+            lock.release()
+            ownership.remove_tree(building)
         return final
 
 
@@ -199,19 +196,15 @@ def sensitivity_fields():
 
 
 def check_output(directory, overwrite):
-    """The resolved output directory, if it may be written; else an AnalysisError naming -o."""
-    final = Path(directory).resolve()
-    if not final.exists():
-        return final
-    if not overwrite:
-        raise AnalysisError(f"output: {final} already exists (use --overwrite to replace it)")
+    """The absolute output directory, if it may be written; else an AnalysisError naming -o."""
     try:
-        record = json.loads((final / RUN_FILE).read_text())
-        ours = record.get("kind") == KIND and {p.name for p in final.iterdir()} <= {RUN_FILE, SENSITIVITY_FILE}
-    except (OSError, ValueError, AttributeError):
-        ours = False
-    if not ours:
-        raise AnalysisError(f"output: {final} is not a sensitivity directory; --overwrite replaces only those")
+        final = ownership.output_path(directory)
+    except store.ResultsError as error:
+        raise AnalysisError(str(error)) from None
+    if ownership.exists(final):
+        refusal = ownership.replace_refusal(final, overwrite)
+        if refusal:
+            raise AnalysisError(refusal)
     return final
 
 

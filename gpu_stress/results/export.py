@@ -13,44 +13,51 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from . import fields, store
+from . import fields, ownership, store
 from .store import ResultsError
-from .verify import verify
+from .verify import open_results, verify
 
 
-def export(directory, output, to="parquet", overwrite=False):
-    """Write the results in ``directory`` as a ``to``-format results directory ``output``; returns its path."""
+def export(directory, output, to="parquet", overwrite=False, check=True):
+    """Write the results in ``directory`` as a ``to``-format results directory ``output``; returns its path.
+
+    A damaged run is not copied: every file is checked against the manifest (``check=False``: only as read).
+    """
     from ..engine import _now, swept_columns
     from ..scenarios import expand_recorded
 
     if to != "parquet":
         raise ResultsError(f"to: {to!r} is not a format export writes (parquet)")
-    directory = Path(directory)
-    verify(directory)  # a damaged run is not copied
-    record = store.read_json(directory / store.RUN_FILE)
-    if store.run_format(record) == to:
+    if check:
+        verify(directory)
+    results = open_results(directory, check)
+    record = results.record
+    if results.format == to:
         raise ResultsError(f"export: {directory} is already in {to}")
-    final = Path(output).resolve()
-    source = directory.resolve()
+    final = ownership.output_path(output)
+    source = results.path.resolve()
     if final.is_relative_to(source) or source.is_relative_to(final):
         raise ResultsError(f"output: {final} is inside {source} or holds it (export writes a directory of its own)")
-    if final.exists():
-        refusal = store.replace_refusal(final, overwrite)
+    if ownership.exists(final):
+        refusal = ownership.replace_refusal(final, overwrite)
         if refusal:
             raise ResultsError(refusal)
     _, scenarios = expand_recorded(record)
     columns = swept_columns(scenarios, record["sweep_keys"])
     copy = record | {"format": to, "run_id": uuid.uuid4().hex}
     copy["exported"] = {"from": str(source), "run_id": record["run_id"], "created": _now()}
-    provenance = json.dumps(json.loads(_provenance_text(directory, record)) | {"format": to, "run_id": copy["run_id"]})
-    building = store.building_dir(final, copy["run_id"])
-    building.mkdir(parents=True)  # a fresh name: no other process's
-    lock = store.Lock(building).acquire()  # a concurrent start over ``final`` leaves it alone
+    provenance = json.dumps(json.loads(_provenance_text(results)) | {"format": to, "run_id": copy["run_id"]})
+    building, lock = ownership.create_building(final, copy["run_id"])  # a concurrent start leaves it alone
     try:
         files = {}
-        for name in record["files"]:
+        names = [
+            store.named(name, results.format) for name in store.TABLES if results.has(store.named(name, results.format))
+        ]
+        for folder in store.PART_DIRS:
+            names += results.part_names(folder)
+        for name in names:
             folder, _, file_name = name.partition("/")
-            table = _described(store.read_table(directory / name), f"{folder}/" if file_name else name, columns)
+            table = _described(store.read_table(results.file(name)), f"{folder}/" if file_name else name, columns)
             table = table.replace_schema_metadata({store.PROVENANCE_KEY: provenance})
             if file_name:  # a chunk's per-path file: part-<unit>.arrow
                 scenario_id = table["scenario_id"][0].as_py() if table.num_rows else 0
@@ -62,10 +69,11 @@ def export(directory, output, to="parquet", overwrite=False):
                 name = store.named(name, to)
             store.write_table(building / name, table)
             files[name] = store.file_record(building, name, table.num_rows)
-        store.write_json(building / store.RUN_FILE, copy | {"files": files})
-        store.publish(building, final, overwrite=overwrite)
+        store.write_json(building / store.RUN_FILE, copy)
+        ownership.write_manifest(building, copy["run_id"], files)
+        ownership.publish(building, final, overwrite=overwrite)
     except BaseException:
-        store.remove_tree(building)
+        ownership.remove_tree(building)
         raise
     finally:
         lock.release()
@@ -83,7 +91,14 @@ def _described(table, name, columns):
     return pa.Table.from_arrays(table.columns, schema=fields.describe(table.schema, table=name))
 
 
-def _provenance_text(directory, record):
-    """The provenance JSON the run's tables carry."""
-    metadata = store.read_table(directory / store.named(store.SCENARIOS_FILE, store.run_format(record))).schema.metadata
-    return (metadata or {}).get(store.PROVENANCE_KEY, b"{}").decode()
+def _provenance_text(results):
+    """The provenance JSON the run's tables carry (checked: it must be a JSON object)."""
+    path = results.file(store.named(store.SCENARIOS_FILE, results.format))
+    metadata = store.read_table(path).schema.metadata
+    text = (metadata or {}).get(store.PROVENANCE_KEY, b"{}").decode(errors="replace")
+    try:
+        if isinstance(json.loads(text), dict):
+            return text
+    except ValueError:
+        pass
+    raise ResultsError(f"{path}: its {store.PROVENANCE_KEY.decode()} metadata is not a JSON object")

@@ -33,16 +33,9 @@ a hive-partitioned dataset, ``paths/scenario_id=K/part-*.parquet``, whose
 files hold the scenario's swept values as columns instead of ``scenario_id``.
 """
 
-import errno
-import fcntl
-import hashlib
 import io
 import json
-import os
 import re
-import shutil
-import socket
-import uuid
 from pathlib import Path
 
 import numpy as np
@@ -50,80 +43,65 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from ..errors import UserError
 from ..kernels import layout as L
+from . import manifest
 from .fields import describe
 from .histogram import Histogram
+from .names import (
+    BANDS_FILE,
+    EXPOSURES_FILE,
+    FIRMS_FILE,
+    FORMATS,
+    LOCK_FILE,
+    PART_DIRS,
+    PATHS_DIR,
+    PORTFOLIO_DIR,
+    RUN_FILE,
+    SCENARIOS_FILE,
+    SENSITIVITY_FILE,
+    STAGING_SUFFIX,
+    TABLES,
+    TRANCHES_DIR,
+    TRANCHES_FILE,
+    UNITS_DIR,
+    named,
+)
+from .ownership import (
+    LockedError,
+    ResultsError,
+    final_dir,
+    is_temporary,
+    remove_temporaries,
+    staging_dir,
+    write_atomic,
+)
 
-RUN_FILE = "run.json"
-SCENARIOS_FILE = "scenarios.arrow"
-BANDS_FILE = "bands.arrow"
-TRANCHES_FILE = "tranches.arrow"
-PATHS_DIR = "paths"
-TRANCHES_DIR = "tranches"
-FIRMS_FILE = "firms.arrow"
-EXPOSURES_FILE = "exposures.arrow"
-SENSITIVITY_FILE = "sensitivity.arrow"  # gpu-stress sensitivity -o DIR: one row per bumped setting
-PORTFOLIO_DIR = "portfolio"
-PART_DIRS = (PATHS_DIR, TRANCHES_DIR, PORTFOLIO_DIR)  # the per-chunk files of a run
-UNITS_DIR = "units"
-# The format of a run's tables: Arrow IPC files, or Parquet with hive-partitioned per-path datasets.
-FORMATS = ("arrow", "parquet")
-LOCK_FILE = "lock"
+__all__ = [  # the names other modules read from here
+    "BANDS_FILE",
+    "EXPOSURES_FILE",
+    "FIRMS_FILE",
+    "FORMATS",
+    "LOCK_FILE",
+    "PART_DIRS",
+    "PATHS_DIR",
+    "PORTFOLIO_DIR",
+    "RUN_FILE",
+    "SCENARIOS_FILE",
+    "SENSITIVITY_FILE",
+    "STAGING_SUFFIX",
+    "TRANCHES_DIR",
+    "TRANCHES_FILE",
+    "UNITS_DIR",
+    "LockedError",
+    "ResultsError",
+    "final_dir",
+    "remove_temporaries",
+    "staging_dir",
+    "write_atomic",
+]
+
 PROVENANCE_KEY = b"gpu_stress.provenance"
-STAGING_SUFFIX = ".partial"
 _COMPRESSION = "zstd"
-_TRASH_SUFFIX = ".old"
-_TEMPORARY_SUFFIX = ".tmp"
-
-
-class ResultsError(UserError, ValueError):
-    """A results directory (or file) that is not what it should be; ``str()`` is one line naming it."""
-
-
-class LockedError(UserError, RuntimeError):
-    """Another process is writing the directory; ``str()`` names it."""
-
-
-def staging_dir(final):
-    final = Path(final)
-    return final.with_name(final.name + STAGING_SUFFIX)
-
-
-def final_dir(path):
-    """The results directory a staging or final path belongs to."""
-    path = Path(path)
-    if path.name.endswith(STAGING_SUFFIX):
-        return path.with_name(path.name.removesuffix(STAGING_SUFFIX))
-    return path
-
-
-# --- atomic writes -------------------------------------------------------------------------------
-
-
-def _temporary(path):
-    return path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}{_TEMPORARY_SUFFIX}")
-
-
-def rename(source, target):
-    """Every rename in a results directory goes through here (and tests kill a run at each one)."""
-    os.replace(source, target)
-
-
-def remove_tree(directory):
-    """Every directory removal goes through here (and tests kill a run at each one)."""
-    shutil.rmtree(directory, ignore_errors=True)
-
-
-def write_atomic(path, write):
-    """Call ``write(temporary_path)``, then rename the file to ``path``."""
-    path = Path(path)
-    temporary = _temporary(path)
-    try:
-        write(temporary)
-        rename(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def write_json(path, document):
@@ -139,11 +117,6 @@ def read_json(path):
         raise ResultsError(f"{path}: missing") from None
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise ResultsError(f"{path}: not readable JSON ({_reason(error)})") from None
-
-
-def named(name, format):
-    """A table's file name (e.g. ``SCENARIOS_FILE``) in a run's ``format``: scenarios.arrow or scenarios.parquet."""
-    return str(Path(name).with_suffix(f".{format}"))
 
 
 def run_format(record):
@@ -212,38 +185,43 @@ def table_rows(path):
 
 
 def read_result(directory, name, record):
-    """Table ``name`` (e.g. ``SCENARIOS_FILE``) of a results directory, in its recorded format."""
+    """Table ``name`` (e.g. ``SCENARIOS_FILE``) of a results directory in its recorded format, read unchecked
+    (readers go through :func:`gpu_stress.results.verify.open_results`, which checks it first)."""
     return read_table(Path(directory) / named(name, run_format(record)))
 
 
-def read_parts(directory, folder, record):
-    """Every per-path row of a run in ``folder`` as one table, in plan order (scenario, then path), laid out as
-    an Arrow run's parts are (a Parquet part's scenario_id back in front, its swept-value columns left out)."""
+def read_parts(directory, folder, record, names):
+    """Every per-path row of a run's files ``names`` (relative, in plan order) of ``folder`` as one table, laid out
+    as an Arrow run's parts are (a Parquet part's scenario_id back in front, its swept-value columns left out)."""
     from . import fields
 
-    path = Path(directory) / folder
+    directory = Path(directory)
     if run_format(record) != "parquet":
-        return ds.dataset(sorted(map(str, path.glob("part-*.arrow"))), format="ipc").to_table()
+        if not names:
+            return pa.schema([]).empty_table()
+        return ds.dataset([str(directory / name) for name in names], format="ipc").to_table()
     swept = {sweep_column(key) for key in record.get("sweep_keys", [])}
     scenario_field = fields.describe(pa.schema([pa.field("scenario_id", pa.int32(), nullable=False)])).field(0)
     pieces = []
-    for partition in sorted(path.glob("scenario_id=*"), key=lambda entry: int(entry.name.partition("=")[2])):
-        scenario_id = int(partition.name.partition("=")[2])
-        for part in sorted(partition.glob("part-*.parquet")):
-            table = read_table(part)
-            table = table.drop_columns([name for name in table.column_names if name in swept])
-            ids = pa.array(np.full(table.num_rows, scenario_id, np.int32))
-            pieces.append(table.add_column(0, scenario_field, ids))
+    for name in names:
+        scenario_id = int(Path(name).parent.name.partition("=")[2])
+        table = read_table(directory / name)
+        table = table.drop_columns([column for column in table.column_names if column in swept])
+        ids = pa.array(np.full(table.num_rows, scenario_id, np.int32))
+        pieces.append(table.add_column(0, scenario_field, ids))
     return pa.concat_tables(pieces)
 
 
-def parts_dataset(directory, folder, record):
-    """A pyarrow dataset of a run's per-path files in ``folder`` (Parquet partitions give back scenario_id)."""
-    path = Path(directory) / folder
+def parts_dataset(directory, folder, record, names):
+    """A pyarrow dataset of a run's per-path files ``names`` of ``folder`` (Parquet partitions give back
+    scenario_id)."""
+    files = [str(Path(directory) / name) for name in names]
     if run_format(record) == "parquet":
         partitioning = ds.partitioning(pa.schema([pa.field("scenario_id", pa.int32())]), flavor="hive")
-        return ds.dataset(path, format="parquet", partitioning=partitioning)
-    return ds.dataset(path, format="ipc")
+        return ds.dataset(
+            files, format="parquet", partitioning=partitioning, partition_base_dir=str(Path(directory) / folder)
+        )
+    return ds.dataset(files, format="ipc")
 
 
 def _reason(error):
@@ -253,41 +231,17 @@ def _reason(error):
 # --- checksums ----------------------------------------------------------------------------------
 
 
-def sha256(path):
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def file_record(directory, relative, rows=None):
-    """{sha256, bytes[, rows]} of ``directory/relative``."""
-    path = Path(directory) / relative
-    record = {"sha256": sha256(path), "bytes": path.stat().st_size}
-    if rows is not None:
-        record["rows"] = int(rows)
-    return record
+    """{bytes, xxh3_128[, rows]} of ``directory/relative`` (see :mod:`.manifest`)."""
+    return manifest.entry(directory, relative, rows)
 
 
 def check_files(directory, files):
     """The first file of ``files`` ({relative path: record}) that is missing or changed, with why; else None."""
-    directory = Path(directory)
     for relative, expected in files.items():
-        path = directory / relative
-        if not path.is_file():
-            return f"{path}: missing"
-        if path.stat().st_size != expected["bytes"]:
-            return f"{path}: {path.stat().st_size} bytes, {expected['bytes']} recorded (truncated or overwritten)"
-        if sha256(path) != expected["sha256"]:
-            return f"{path}: checksum differs from the one recorded (damaged or overwritten)"
-        if "rows" in expected and path.suffix in (".arrow", ".parquet"):
-            try:
-                rows = table_rows(path)
-            except ResultsError as error:
-                return str(error)
-            if rows != expected["rows"]:
-                return f"{path}: {rows} rows, {expected['rows']} recorded"
+        problem = manifest.mismatch(directory, relative, expected)
+        if problem:
+            return problem
     return None
 
 
@@ -440,10 +394,10 @@ def unit_summary_bytes(summary, bands=None):
 _HISTOGRAM_FIELDS = (".keys", ".counts", ".sums", ".parts")
 
 
-def load_unit_summary(path, expected_sha256=None):
-    """(summary, bands or None) of a chunk; with ``expected_sha256`` the bytes are checked first."""
+def load_unit_summary(path, expected_hash=None):
+    """(summary, bands or None) of a chunk; with ``expected_hash`` (its xxh3-128) the bytes are checked first."""
     data = Path(path).read_bytes()
-    if expected_sha256 is not None and hashlib.sha256(data).hexdigest() != expected_sha256:
+    if expected_hash is not None and manifest.bytes_hash(data) != expected_hash:
         raise ResultsError(f"{path}: checksum differs from the one recorded (damaged or overwritten)")
     return unit_summary_from_bytes(data)
 
@@ -466,182 +420,61 @@ def unit_summary_from_bytes(data):
     return summary, bands
 
 
-# --- what this tool wrote ---------------------------------------------------------------------------
+# --- what this tool writes -------------------------------------------------------------------------
 
-_TABLES = (SCENARIOS_FILE, BANDS_FILE, TRANCHES_FILE, FIRMS_FILE, EXPOSURES_FILE)
 _PARTITION = re.compile(r"scenario_id=\d+")
 
 
 def _layout(format):
-    """The names a results directory of ``format`` holds at its top."""
-    return {RUN_FILE, LOCK_FILE, *(named(table, format) for table in _TABLES), *PART_DIRS, UNITS_DIR}
+    """The names a staging directory of ``format`` holds at its top."""
+    return {
+        RUN_FILE,
+        LOCK_FILE,
+        manifest.MANIFEST_FILE,
+        *(named(table, format) for table in TABLES),
+        *PART_DIRS,
+        UNITS_DIR,
+    }
 
 
 def _is_part(entry, format):
     """A chunk's per-path file (or its scenario's hive partition, in a Parquet run) or a temporary."""
-    if _is_temporary(entry):
-        return True
+    if is_temporary(entry):
+        return entry.is_file()
     if format == "parquet" and entry.is_dir() and _PARTITION.fullmatch(entry.name):
-        return all(_is_temporary(inner) or _is_part_file(inner, ".parquet") for inner in entry.iterdir())
-    return _is_part_file(entry, ".arrow")
+        return all(_is_part(inner, "parquet-part") for inner in entry.iterdir())
+    return _is_part_file(entry, ".parquet" if format == "parquet-part" else ".arrow")
 
 
 def _is_part_file(entry, suffix):
     return entry.is_file() and entry.name.startswith("part-") and entry.suffix == suffix
 
 
-def written_by_us(directory):
-    """Why ``directory`` is not a results directory (or staging directory) of this tool; None if it is.
-
-    It is one if its run.json is this tool's and it holds nothing but the
-    results layout of its format (and temporaries of interrupted writes).
-    """
+def foreign_entry(directory):
+    """The first entry of a staging (or building) directory that gpu-stress does not write there, or a
+    symbolic link anywhere in it, as a phrase; None if it holds nothing but its layout (and temporaries)."""
     directory = Path(directory)
-    if not directory.is_dir():
-        return "it is not a directory"
     try:
         record = json.loads((directory / RUN_FILE).read_text())
+        format = run_format(record) if isinstance(record, dict) else "arrow"
     except (OSError, UnicodeDecodeError, ValueError):
-        return f"it has no readable {RUN_FILE} of gpu-stress"
-    if not isinstance(record, dict) or not {"gpu_stress_version", "run_id"} <= record.keys():
-        return f"its {RUN_FILE} is not gpu-stress's"
-    format = run_format(record)
+        format = "arrow"
+    for entry in sorted(directory.rglob("*")):
+        if entry.is_symlink():
+            return f"it holds {entry.relative_to(directory).as_posix()}, a symbolic link"
     for entry in directory.iterdir():
-        if entry.name not in _layout(format) and not _is_temporary(entry):
+        if entry.name not in _layout(format) and not (is_temporary(entry) and entry.is_file()):
             return f"it holds {entry.name}, which gpu-stress does not write"
+        if entry.name in {*PART_DIRS, UNITS_DIR} and not entry.is_dir():
+            return f"it holds {entry.name}, which gpu-stress writes as a folder"
     for folder in PART_DIRS:
         for entry in (directory / folder).iterdir() if (directory / folder).is_dir() else ():
             if not _is_part(entry, format):
                 return f"it holds {folder}/{entry.name}, which gpu-stress does not write"
     for entry in (directory / UNITS_DIR).iterdir() if (directory / UNITS_DIR).is_dir() else ():
-        if not ((entry.is_file() and entry.suffix in (".npz", ".json")) or _is_temporary(entry)):
+        if not (entry.is_file() and (entry.suffix in (".npz", ".json") or is_temporary(entry))):
             return f"it holds {UNITS_DIR}/{entry.name}, which gpu-stress does not write"
     return None
-
-
-def _is_temporary(entry):
-    return entry.name.startswith(".") and entry.name.endswith(_TEMPORARY_SUFFIX)
-
-
-def remove_temporaries(directory):
-    """Delete the temporaries that writes cut short by a killed process left in ``directory``."""
-    for leftover in Path(directory).rglob(f".*{_TEMPORARY_SUFFIX}"):
-        leftover.unlink(missing_ok=True)
-
-
-def _trash_of(final):
-    return final.with_name(f".{final.name}.{uuid.uuid4().hex[:8]}{_TRASH_SUFFIX}")
-
-
-def tidy(final):
-    """Remove what an interrupted publish may have left around the complete directory ``final``.
-
-    The previous results that ``--overwrite`` moved aside (``.DIR.*.old``) go
-    once ``final`` is complete again; so do ``units/`` and ``lock`` inside it.
-    """
-    final = Path(final)
-    remove_abandoned_starts(final)
-    if written_by_us(final) is not None:
-        return
-    for trash in final.parent.glob(f".{final.name}.*{_TRASH_SUFFIX}"):
-        if written_by_us(trash) is None:
-            remove_tree(trash)
-    if (final / UNITS_DIR).exists():
-        remove_tree(final / UNITS_DIR)
-    (final / LOCK_FILE).unlink(missing_ok=True)
-    remove_temporaries(final)
-
-
-def building_dir(final, run_id):
-    """Where a run's staging directory is assembled before it appears under its name."""
-    final = Path(final)
-    return final.with_name(f".{staging_dir(final).name}.{run_id[:8]}{_TEMPORARY_SUFFIX}")
-
-
-def remove_abandoned_starts(final):
-    """Delete staging directories that a killed start left half-assembled (none is being assembled now)."""
-    final = Path(final)
-    for leftover in final.parent.glob(f".{staging_dir(final).name}.*{_TEMPORARY_SUFFIX}"):
-        try:
-            remove_unless_locked(leftover)
-        except (LockedError, OSError):
-            continue  # a start in progress, or not a directory of ours
-
-
-def remove_unless_locked(directory):
-    """Delete a run's directory under its lock; :class:`LockedError` (naming the writer) if a process holds it."""
-    lock = Lock(directory).acquire()
-    remove_tree(directory)
-    lock.release()
-
-
-def publish(staging, final, overwrite=False):
-    """Rename the complete staging directory to its final name, replacing ``final`` only if it is ours.
-
-    The unit summaries are deleted first (run.json already records everything
-    else), and the previous results move aside before the rename and go after
-    it: at every instant the old or the new results are whole on disk, and a
-    resume (or the next run) completes the swap.
-    """
-    staging, final = Path(staging), Path(final)
-    remove_temporaries(staging)
-    if (staging / UNITS_DIR).exists():
-        remove_tree(staging / UNITS_DIR)
-    if final.exists():
-        refusal = replace_refusal(final, overwrite)
-        if refusal:
-            raise ResultsError(refusal)
-        rename(final, _trash_of(final))
-    rename(staging, final)
-    tidy(final)
-
-
-def replace_refusal(final, overwrite):
-    """Why the existing ``final`` may not be replaced, or None."""
-    if not overwrite:
-        return f"output: {final} already exists (use --overwrite to replace it)"
-    why = written_by_us(final)
-    if why:
-        return f"output: {final} is not a gpu-stress results directory ({why}); --overwrite replaces only those"
-    return None
-
-
-# --- the writer's lock -----------------------------------------------------------------------------
-
-
-class Lock:
-    """An exclusive ``flock`` on ``DIR.partial/lock``, which holds the owner's pid and host.
-
-    The kernel releases it when the process dies, however it dies, so a lock
-    is never stale; a second writer learns who holds it.
-    """
-
-    def __init__(self, staging):
-        self.path = Path(staging) / LOCK_FILE
-        self.handle = None
-
-    def acquire(self):
-        handle = open(self.path, "a+")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as error:
-            handle.seek(0)
-            owner = handle.read().strip() or "another process"
-            handle.close()
-            if error.errno in (errno.EAGAIN, errno.EACCES):
-                raise LockedError(f"output: {self.path.parent} is being written by {owner}") from None
-            raise
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"process {os.getpid()} on {socket.gethostname()}\n")
-        handle.flush()
-        self.handle = handle
-        return self
-
-    def release(self):
-        if self.handle is not None:
-            self.handle.close()
-            self.handle = None
 
 
 # --- JSON ---------------------------------------------------------------------------------------------

@@ -1,99 +1,280 @@
-"""Checking a finished results directory end to end (``gpu-stress verify DIR``)."""
+"""Reading a finished results directory only as it was written, and checking one end to end (``gpu-stress verify``).
 
+Every reader (``summarize``, ``plot``, ``trace``, ``export``, ``gpu_stress.load``)
+opens a directory with :func:`open_results`, which checks ``manifest.json``
+(its own digest) and ``run.json`` against it, and then reads each file through
+the returned :class:`ResultsDirectory`, which checks that file's size and
+checksum against the manifest before a byte of it is used. A damaged,
+missing, swapped or truncated file is a one-line :class:`ResultsError` naming
+it. ``check=False`` (the CLI's ``--no-verify``) skips the checksums, for
+users who know what they do; the structure of what is read is checked anyway.
+"""
+
+import os
 from pathlib import Path
 
-from . import store
-from .store import ResultsError
+import pyarrow as pa
+
+from . import manifest, store
+from .names import FORMATS, PART_DIRS, RUN_FILE, STAGING_SUFFIX
+from .ownership import ResultsError, final_dir, staging_dir, unlisted
 
 
 class MissingResults(ResultsError):
     """There is no results directory at all (bad input rather than damage)."""
 
 
-def load_run_record(directory):
-    """The run.json of a finished results directory; anything else is a one-line :class:`ResultsError`."""
+# The keys (and their types) that every reader of a finished run's record relies on.
+RECORD_KEYS = {
+    "gpu_stress_version": str,
+    "run_id": str,
+    "status": str,
+    "simulation": dict,
+    "scenarios": list,
+    "sweep_keys": list,
+    "backend": str,
+    "table": dict,
+    "write_paths": bool,
+    "chunk_paths": int,
+}
+SIMULATION_KEYS = {"paths": int, "seed": int, "horizon_months": int, "precision": str}
+
+
+class ResultsDirectory(os.PathLike):
+    """A finished results directory opened by :func:`open_results`: its ``record`` (run.json) and its files,
+    each checked against the manifest when read (unless opened with ``check=False``).
+
+    It stands for its path wherever one is taken (``Path(results)``, ``str(results)``).
+    """
+
+    def __init__(self, path, record, files):
+        self.path = Path(path)
+        self.record = record
+        self.files = files  # the manifest's {relative path: entry}; None: opened without checks
+        self.format = store.run_format(record)
+
+    def __fspath__(self):
+        return str(self.path)
+
+    def __str__(self):
+        return str(self.path)
+
+    def __truediv__(self, relative):
+        return self.path / relative
+
+    @property
+    def checked(self):
+        return self.files is not None
+
+    def has(self, relative):
+        """True if the run wrote file ``relative`` (a checked directory: if its manifest lists it)."""
+        if self.checked:
+            return relative in self.files
+        return (self.path / relative).is_file()
+
+    def file(self, relative):
+        """The path of file ``relative``, once it is shown to be as the run wrote it."""
+        if self.checked:
+            if relative not in self.files:
+                raise ResultsError(f"{self.path / relative}: missing (its manifest lists no such file)")
+            problem = manifest.mismatch(self.path, relative, self.files[relative])
+            if problem:
+                raise ResultsError(problem)
+        return self.path / relative
+
+    def table(self, name):
+        """Table ``name`` (``SCENARIOS_FILE``, ...) in the run's format, checked; None if the run has none."""
+        relative = store.named(name, self.format)
+        if not self.has(relative):
+            return None
+        return store.read_table(self.file(relative))
+
+    def part_names(self, folder):
+        """The relative names of the run's per-path files in ``folder`` (PATHS_DIR, ...), in plan order."""
+        if self.checked:
+            names = [name for name in self.files if name.startswith(f"{folder}/")]
+        else:
+            names = [p.relative_to(self.path).as_posix() for p in (self.path / folder).rglob("part-*") if p.is_file()]
+        return sorted(names, key=_plan_order)
+
+    def parts(self, folder):
+        """Every per-path row of ``folder`` as one table in plan order (see :func:`store.read_parts`)."""
+        names = self.part_names(folder)
+        for name in names:
+            self.file(name)
+        return store.read_parts(self.path, folder, self.record, names)
+
+    def dataset(self, folder):
+        """A pyarrow dataset of exactly the run's per-path files in ``folder``, each checked first."""
+        names = self.part_names(folder)
+        for name in names:
+            self.file(name)
+        return store.parts_dataset(self.path, folder, self.record, names)
+
+
+def _plan_order(name):
+    """Parts sort by scenario (a Parquet run's partition, as a number), then by name."""
+    folder, _, rest = name.partition("/")
+    partition, _, _ = rest.rpartition("/")
+    scenario = int(partition.partition("=")[2]) if partition.startswith("scenario_id=") else -1
+    return folder, scenario, rest
+
+
+def open_results(directory, check=True):
+    """The :class:`ResultsDirectory` of a finished results directory (returned as it is if already one).
+
+    With ``check`` its manifest and run.json are checked first; every later read checks its own file.
+    """
+    if isinstance(directory, ResultsDirectory):
+        return directory
     directory = Path(directory)
-    final = store.final_dir(directory)
-    if directory.name.endswith(store.STAGING_SUFFIX):
+    final = final_dir(directory)
+    if directory.name.endswith(STAGING_SUFFIX):
         raise ResultsError(f"results: {directory} is an unfinished run (finish it: gpu-stress run --resume {final})")
     if not directory.is_dir():
-        partial = store.staging_dir(directory)
-        hint = f" (an unfinished run is in {partial}: --resume it)" if partial.exists() else ""
+        partial = staging_dir(directory)
+        hint = f" (an unfinished run is in {partial}: --resume it)" if os.path.lexists(partial) else ""
         raise MissingResults(f"results: {directory} is not a results directory{hint}")
-    if not (directory / store.RUN_FILE).exists():
-        raise MissingResults(f"results: {directory} is not a results directory (it has no {store.RUN_FILE})")
-    record = store.read_json(directory / store.RUN_FILE)
-    if not isinstance(record, dict) or record.get("status") != "complete" or "simulation" not in record:
-        raise ResultsError(f"{directory / store.RUN_FILE}: not the record of a finished gpu-stress run")
-    return record
+    if not os.path.lexists(directory / RUN_FILE):
+        raise MissingResults(f"results: {directory} is not a results directory (it has no {RUN_FILE})")
+    files = None
+    if check:
+        try:
+            files = manifest.read(directory)["files"]
+        except manifest.ManifestError as error:
+            raise ResultsError(_manifest_problem(directory, error)) from None
+        if RUN_FILE not in files:
+            raise ResultsError(f"{directory / manifest.MANIFEST_FILE}: lists no {RUN_FILE}")
+        problem = manifest.mismatch(directory, RUN_FILE, files[RUN_FILE])
+        if problem:
+            raise ResultsError(problem)
+    record = store.read_json(directory / RUN_FILE)
+    _check_record(directory / RUN_FILE, record)
+    return ResultsDirectory(directory, record, files)
+
+
+def checked_file(directory, relative, check=True):
+    """The path of file ``relative`` of a directory with a manifest (a run's, an export's, a sensitivity's), once
+    the manifest and the file are shown to be as written (``check=False``: at once)."""
+    directory = Path(directory)
+    if not check:
+        return directory / relative
+    try:
+        files = manifest.read(directory)["files"]
+    except manifest.ManifestError as error:
+        raise ResultsError(_manifest_problem(directory, error)) from None
+    return ResultsDirectory(directory, {}, files).file(relative)
+
+
+def load_run_record(directory, check=True):
+    """The run.json of a finished results directory (checked as :func:`open_results` checks it)."""
+    return open_results(directory, check).record
+
+
+def _manifest_problem(directory, error):
+    """The line for a directory whose manifest cannot be used: results written before manifests say so."""
+    if str(error).endswith(": missing"):
+        try:
+            version = store.read_json(directory / RUN_FILE).get("gpu_stress_version")
+        except (ResultsError, AttributeError):
+            version = None
+        if isinstance(version, str) and _version(version) < (0, 9):
+            return (
+                f"{directory / manifest.MANIFEST_FILE}: missing (written by gpu-stress {version}, before results "
+                "carried a manifest: its files cannot be checked; read it anyway with --no-verify)"
+            )
+    return str(error)
+
+
+def _check_record(path, record):
+    """A one-line :class:`ResultsError` for a run.json that is not a finished run's complete record."""
+    if not isinstance(record, dict) or record.get("status") != "complete":
+        raise ResultsError(f"{path}: not the record of a finished gpu-stress run")
+    for key, kind in RECORD_KEYS.items():
+        if not isinstance(record.get(key), kind):
+            found = "missing" if key not in record else f"a {type(record[key]).__name__}"
+            raise ResultsError(f"{path}: its {key!r} is {found}, not a {kind.__name__} (not a complete record)")
+    for key, kind in SIMULATION_KEYS.items():
+        if not isinstance(record["simulation"].get(key), kind):
+            raise ResultsError(f"{path}: its simulation.{key} is missing or not a {kind.__name__}")
+    if record.get("format", "arrow") not in FORMATS:
+        raise ResultsError(f"{path}: its format {record.get('format')!r} is not one of {', '.join(FORMATS)}")
 
 
 def verify(directory):
     """Raise :class:`ResultsError` naming the first damaged, missing or foreign file; else the number checked.
 
-    Checks that run.json is a finished run's record, that every file it lists
-    has its recorded size, sha256 and rows, that the directory holds nothing
-    else (an extra part file would join every dataset read of ``paths/``), and
-    that the per-path files hold exactly paths x scenarios rows.
+    Checks the manifest (its own digest) and that every file it lists, run.json
+    included, has its recorded size and checksum, that the directory holds
+    nothing else (an extra part file would join every dataset read of
+    ``paths/``), that the tables have their recorded rows, and that the
+    per-path files hold exactly paths x scenarios rows.
     """
-    directory = Path(directory)
-    record = load_run_record(directory)
-    files = record.get("files")
-    format = store.run_format(record)
-    scenarios_file, tranches_file = store.named(store.SCENARIOS_FILE, format), store.named(store.TRANCHES_FILE, format)
-    firms_file, exposures_file = store.named(store.FIRMS_FILE, format), store.named(store.EXPOSURES_FILE, format)
-    if not isinstance(files, dict) or scenarios_file not in files:
-        raise ResultsError(f"{directory / store.RUN_FILE}: records no checksums (written before gpu-stress 0.2?)")
+    results = open_results(directory)
+    directory, files = results.path, results.files
     problem = store.check_files(directory, files)
     if problem:
         raise ResultsError(problem)
-    expected = {store.RUN_FILE, store.LOCK_FILE, *store.PART_DIRS, *files}
-    expected |= {str(Path(name).parent) for name in files}  # a Parquet run's scenario partitions
-    for path in sorted(directory.rglob("*")):
-        relative = path.relative_to(directory).as_posix()
-        if relative not in expected:
-            raise ResultsError(f"{path}: not part of this run")
-    before_tranches = _before_tranches(record)
-    scenarios = None if before_tranches else _scenarios(directory, record)
-    portfolio = scenarios is not None and scenarios[0].portfolio
-    firms = len(scenarios[0].firm_configs) if scenarios else 1  # 1, or a portfolio's
-    if record.get("write_paths"):
-        wanted_by_folder = {store.PATHS_DIR: record["simulation"]["paths"] * len(record["scenarios"]) * firms}
-        if portfolio:
-            wanted_by_folder[store.PORTFOLIO_DIR] = record["simulation"]["paths"] * len(scenarios)
-        for folder, wanted in wanted_by_folder.items():
-            rows = sum(entry["rows"] for name, entry in files.items() if name.startswith(f"{folder}/"))
-            if rows != wanted:
-                raise ResultsError(f"{directory / folder}: {rows} per-path rows, {wanted} expected")
-    if portfolio:
-        for name in (firms_file, exposures_file):
-            if name not in files:
-                raise ResultsError(f"{directory / store.RUN_FILE}: records no {name}")
-        exposures = sum(len(scenario.config.book) for scenario in scenarios)
-        if files[firms_file].get("rows") != len(scenarios) * firms:
-            raise ResultsError(f"{directory / firms_file}: not one row per scenario and firm")
-        if files[exposures_file].get("rows") != exposures:
-            raise ResultsError(f"{directory / exposures_file}: not one row per scenario and exposure")
-    if not before_tranches:  # 0.4 on: one row per scenario and tranche, and per path and tranche
-        if tranches_file not in files:
-            raise ResultsError(f"{directory / store.RUN_FILE}: records no {tranches_file}")
-        tranches = sum(len(config.debt) for scenario in scenarios for config in scenario.firm_configs)
-        if files[tranches_file].get("rows") != tranches:
-            raise ResultsError(f"{directory / tranches_file}: not one row per scenario and tranche")
-        if record.get("write_paths"):
-            rows = sum(entry["rows"] for name, entry in files.items() if name.startswith(f"{store.TRANCHES_DIR}/"))
-            if rows != record["simulation"]["paths"] * tranches:
-                wanted = record["simulation"]["paths"] * tranches
-                raise ResultsError(f"{directory / store.TRANCHES_DIR}: {rows} rows, {wanted} expected")
-    if files[scenarios_file].get("rows") != len(record["scenarios"]):
-        raise ResultsError(f"{directory / scenarios_file}: not one row per scenario")
+    foreign = unlisted(directory, files)
+    if foreign:
+        raise ResultsError(f"{directory / foreign[0]}: not part of this run")
+    for relative, entry in files.items():
+        rows = store.table_rows(directory / relative) if "rows" in entry else None
+        if rows != entry.get("rows"):
+            raise ResultsError(f"{directory / relative}: {rows} rows, {entry['rows']} recorded")
+    _check_counts(results)
     return len(files)
 
 
-def _before_tranches(record):
-    """True for results of gpu-stress before 0.4, which have no tranche tables."""
-    version = str(record.get("gpu_stress_version", "0"))
-    return tuple(int(part) for part in version.split(".")[:2] if part.isdigit()) < (0, 4)
+def _check_counts(results):
+    """The tables hold one row per scenario (firm, exposure, tranche) and the parts every path."""
+    directory, record, files, format = results.path, results.record, results.files, results.format
+    scenarios = _scenarios(directory, record)
+    portfolio = scenarios[0].portfolio
+    firms = len(scenarios[0].firm_configs)
+
+    def rows_of(name):
+        return files.get(store.named(name, format), {}).get("rows")
+
+    def rows_under(folder):
+        return sum(entry.get("rows", 0) for name, entry in files.items() if name.startswith(f"{folder}/"))
+
+    paths = record["simulation"]["paths"]
+    tranches = sum(len(config.debt) for scenario in scenarios for config in scenario.firm_configs)
+    wanted = {store.SCENARIOS_FILE: len(record["scenarios"]), store.TRANCHES_FILE: tranches}
+    if portfolio:
+        wanted[store.FIRMS_FILE] = len(scenarios) * firms
+        wanted[store.EXPOSURES_FILE] = sum(len(scenario.config.book) for scenario in scenarios)
+    for name, rows in wanted.items():
+        if rows_of(name) != rows:
+            found = "no such table" if rows_of(name) is None else f"{rows_of(name)} rows"
+            raise ResultsError(f"{directory / store.named(name, format)}: {found}, {rows} expected")
+    if record["write_paths"]:
+        wanted = {store.PATHS_DIR: paths * len(scenarios) * firms, store.TRANCHES_DIR: paths * tranches}
+        if portfolio:
+            wanted[store.PORTFOLIO_DIR] = paths * len(scenarios)
+        for folder, rows in wanted.items():
+            if rows_under(folder) != rows:
+                raise ResultsError(f"{directory / folder}: {rows_under(folder)} per-path rows, {rows} expected")
+    for folder in PART_DIRS:
+        for name in results.part_names(folder):
+            schema = _schema(directory / name)
+            if "path_id" not in schema.names:
+                raise ResultsError(f"{directory / name}: not a per-path table")
+
+
+def _schema(path):
+    if path.suffix == ".parquet":
+        return store.read_table(path).schema
+    try:
+        with pa.memory_map(str(path)) as source:
+            return pa.ipc.open_file(source).schema
+    except (OSError, pa.ArrowException) as error:
+        raise ResultsError(f"{path}: not a readable Arrow file ({error})") from None
+
+
+def _version(text):
+    return tuple(int(part) for part in str(text).split(".")[:2] if part.isdigit())
 
 
 def _scenarios(directory, record):
@@ -103,6 +284,6 @@ def _scenarios(directory, record):
 
     try:
         _, scenarios = expand_recorded(record)
-    except (ConfigError, KeyError) as error:
-        raise ResultsError(f"{directory / store.RUN_FILE}: its configuration does not validate ({error})") from None
+    except (ConfigError, KeyError, TypeError, ValueError) as error:
+        raise ResultsError(f"{directory / RUN_FILE}: its configuration does not validate ({error})") from None
     return scenarios

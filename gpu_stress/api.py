@@ -21,9 +21,10 @@ import warnings
 from functools import cached_property
 from pathlib import Path
 
+from . import arguments
 from .config.load import ConfigError, apply_layer, load_table, merge_layer, read_toml, table_leaf_keys, whole_count
 from .config.stresses import with_stresses
-from .errors import ArgumentError, UserError, one_line
+from .errors import UserError, one_line
 from .results import store
 from .results.verify import ResultsDirectory, open_results
 
@@ -153,6 +154,7 @@ def run(
     warn=None,
     strict=False,
     command=None,
+    max_scenarios=None,
 ):
     """Run a stress test; returns its :class:`Results`.
 
@@ -183,6 +185,7 @@ def run(
         False: no such checks (a program that builds its own overrides, as the analyses do).
       strict: such a warning is an error instead (a :class:`gpu_stress.config.load.ConfigError`).
       command: the command line recorded in the provenance.
+      max_scenarios: refuse a grid of more scenarios than this (default 10,000) before any work.
 
     Raises:
       gpu_stress.errors.UserError: bad input (its message names the field), or an output that cannot be written.
@@ -194,6 +197,7 @@ def run(
     """
     from . import engine
 
+    _check_arguments(locals())
     settings = list(_override_settings(overrides))
     run_settings = []
     if paths is not None:
@@ -232,15 +236,24 @@ def run(
             if progress is not None:
                 progress(0, record["simulation"]["paths"] * len(record["scenarios"]))
 
-        record, tables = engine.run_in_memory(table, sweeps, backend, keep_paths, command, progress, started, check)
+        record, tables = engine.run_in_memory(
+            table, sweeps, backend, keep_paths, command, progress, started, check, max_scenarios
+        )
         return Results(record, tables)
-    job = engine.start(table, output, sweeps, backend, keep_paths, overwrite, command, format, check)
+    job = engine.start(table, output, sweeps, backend, keep_paths, overwrite, command, format, check, max_scenarios)
     return _finish(job, cluster, scheduler, progress, log, overwrite)
 
 
 def resume(directory, backend=None, cluster=None, scheduler=None, progress=None, log=None):
     """Finish an interrupted run in ``directory`` with its recorded settings; returns its :class:`Results`."""
     from . import engine
+
+    arguments.expect("directory", directory, arguments.PATH, "a path (str or pathlib.Path)", none=False)
+    arguments.expect("backend", backend, arguments.TEXT, '"cpu", "cuda" or "numpy"')
+    for name, value in (("cluster", cluster), ("scheduler", scheduler)):
+        arguments.expect(name, value, arguments.TEXT, "an address (a str)")
+    for name, value in (("progress", progress), ("log", log)):
+        arguments.expect_callable(name, value)
 
     job = engine.resume(directory, backend=backend)
     return _finish(job, cluster, scheduler, progress, log, None)
@@ -253,10 +266,8 @@ def load(directory, verify=True):
     missing, swapped or truncated file raises :class:`gpu_stress.results.store.ResultsError` naming it.
     ``verify=False`` skips those checks (for those who know the directory is whole).
     """
-    if not isinstance(directory, str | Path):
-        raise ArgumentError(f"directory: a path (str or pathlib.Path), not {type(directory).__name__}")
-    if not isinstance(verify, bool):
-        raise ArgumentError(f"verify: True or False, not {verify!r}"[:120])
+    arguments.expect("directory", directory, arguments.PATH, "a path (str or pathlib.Path)", none=False)
+    arguments.expect("verify", verify, arguments.FLAG, "True or False", none=False)
     results = open_results(directory, check=verify)
     return Results(results.record, directory=results)
 
@@ -291,6 +302,25 @@ def _finish(job, cluster, scheduler, progress, log, overwrite):
     finally:
         job.close()
     return load(final)
+
+
+def _check_arguments(given):
+    """The argument types of :func:`run` (``given``: its locals), each a one-line :class:`ArgumentError`."""
+    names = ("config", "preset", "overrides", "paths", "horizon", "seed", "backend", "log", "command")
+    arguments.expect_run_settings(*(given[name] for name in names))
+    arguments.expect("precision", given["precision"], arguments.TEXT, '"float64" or "float32"')
+    arguments.expect_sweep("sweep", given["sweep"])
+    arguments.expect_names("stress", given["stress"], "a stress name or a list of them (gpu-stress stresses)")
+    arguments.expect("output", given["output"], arguments.PATH, "a directory (str or pathlib.Path)")
+    for name in ("overwrite", "keep_paths", "independent_scenarios", "base_case", "strict"):
+        arguments.expect(name, given[name], arguments.FLAG, "True or False", none=False)
+    arguments.expect("format", given["format"], arguments.TEXT, '"arrow" or "parquet"', none=False)
+    for name in ("cluster", "scheduler"):
+        arguments.expect(name, given[name], arguments.TEXT, "an address (a str)")
+    arguments.expect_callable("progress", given["progress"])
+    if given["warn"] is not False:
+        arguments.expect_callable("warn", given["warn"])
+    arguments.expect_count("max_scenarios", given["max_scenarios"])
 
 
 def _compile_notice(record, log):
@@ -414,4 +444,8 @@ def _sweep_pairs(sweep):
         if not values:
             raise ConfigError(f"sweep.{key}: no values given")
         pairs.append((key, values))
+    keys = [key for key, _ in pairs]
+    for index, key in enumerate(keys):
+        if key in keys[:index]:
+            raise ConfigError(f"sweep.{key}: swept twice (give all its values in one --sweep)")
     return pairs

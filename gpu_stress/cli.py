@@ -10,6 +10,7 @@ shows the traceback for a bug report.
 import csv
 import io
 import json
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -52,6 +53,7 @@ from .summary import (
 BAD_INPUT = 2
 DAMAGED = 1
 INTERRUPTED = 130
+CLOSED_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a Unix tool whose reader went away
 
 
 class BadInput(click.ClickException):
@@ -66,6 +68,16 @@ class InternalError(click.ClickException):
     exit_code = 1
 
 
+def _quiet_stdout():
+    """The reader of stdout went away (``gpu-stress summarize DIR | head -1``): end quietly, as Unix tools do,
+    with nothing more written to the closed pipe (not even at exit)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no file descriptor (a test's captured stdout)
+        pass
+
+
 def _stderr():
     return Console(stderr=True, soft_wrap=True)  # a status line stays one line
 
@@ -75,7 +87,12 @@ class _Main(click.Group):
 
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # here, not at exit: a reader that went away is seen below
+            return result
+        except BrokenPipeError:
+            _quiet_stdout()
+            raise click.exceptions.Exit(CLOSED_PIPE) from None
         except click.UsageError as error:  # a bad option value in a subcommand: one line, not the usage
             raise BadInput(error.format_message()) from None
         except (click.exceptions.Exit, click.Abort, click.ClickException, KeyboardInterrupt):
@@ -177,6 +194,13 @@ Examples:
     help="Also run a built-in stress scenario beside the baseline (repeatable; see `gpu-stress stresses`).",
 )
 @click.option("--independent-scenarios", is_flag=True, help="Fresh random numbers per scenario.")
+@click.option(
+    "--max-scenarios",
+    type=click.IntRange(min=1),
+    default=10_000,
+    show_default=True,
+    help="Refuse a sweep grid of more scenarios than this, before any work.",
+)
 @click.option("--no-paths", is_flag=True, help="Write aggregates only, no per-path files.")
 @click.option(
     "--format",
@@ -218,6 +242,7 @@ def run(
     as_json,
     base_case,
     strict,
+    max_scenarios,
 ):
     """Run a stress test and print its summary.
 
@@ -279,6 +304,7 @@ def run(
                     format=file_format,
                     warn=lambda message: click.echo(message, err=True),
                     strict=strict,
+                    max_scenarios=max_scenarios,
                     command=shlex.join(["gpu-stress", *sys.argv[1:]]),
                     **options,
                 )
@@ -617,8 +643,11 @@ def kernels(targets, as_json):
         raise BadInput(f"--cc: expected compute capabilities like 80,90, got {targets!r}")
     try:
         reports = report(wanted)
-    except (KernelReportError, ImportError) as error:
+    except KernelReportError as error:
         raise BadInput(f"kernels: {one_line(error)}") from None
+    except ImportError as error:
+        hint = "pip install 'gpu-stress[kernels]' (numba-cuda and the CUDA compiler)"
+        raise BadInput(f"kernels: {one_line(error)}: {hint}") from None
     if as_json:
         click.echo(json.dumps([asdict(item) | {"problems": item.problems} for item in reports], indent=2))
     else:

@@ -27,7 +27,7 @@ from .errors import UserError
 from .kernels import layout as L
 from .params import initial_debt
 from .results import aggregates, bands, book, manifest, ownership, store
-from .scenarios import STRESS_KEY, expand, expand_recorded, parameter_matrix, scenario_keys
+from .scenarios import MAX_SCENARIOS, STRESS_KEY, expand, expand_recorded, parameter_matrix, scenario_keys
 
 
 class RunError(UserError, RuntimeError):
@@ -661,14 +661,16 @@ def _now():
     return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
 
 
-def plan(table, sweeps=(), backend="auto", write_paths=True, format="arrow", command="", check=None):
+def plan(
+    table, sweeps=(), backend="auto", write_paths=True, format="arrow", command="", check=None, max_scenarios=None
+):
     """Validate a run's configuration, sweeps and backend; returns (run record, scenarios). Writes nothing.
 
     ``check(scenarios)``, if given, sees the scenarios before anything else happens (and may raise).
     """
     if format not in store.FORMATS:
         raise RunError(f"format: {format!r} is not one of {', '.join(store.FORMATS)}")
-    base, scenarios = expand(table, sweeps)
+    base, scenarios = expand(table, sweeps, max_scenarios=max_scenarios or MAX_SCENARIOS)
     if check is not None:
         check(scenarios)
     backend_name, reason = choose_backend(backend)
@@ -708,7 +710,16 @@ def plan(table, sweeps=(), backend="auto", write_paths=True, format="arrow", com
 
 
 def start(
-    table, output, sweeps=(), backend="auto", write_paths=True, overwrite=False, command="", format="arrow", check=None
+    table,
+    output,
+    sweeps=(),
+    backend="auto",
+    write_paths=True,
+    overwrite=False,
+    command="",
+    format="arrow",
+    check=None,
+    max_scenarios=None,
 ):
     """Validate everything, then create ``output``'s staging directory, locked; returns a :class:`Run`.
 
@@ -717,7 +728,7 @@ def start(
     replaces only a directory that gpu-stress wrote (and an unfinished run of
     it that no process is writing). ``format``: "arrow" (IPC files) or "parquet".
     """
-    record, scenarios = plan(table, sweeps, backend, write_paths, format, command, check)
+    record, scenarios = plan(table, sweeps, backend, write_paths, format, command, check, max_scenarios)
     record["overwrite"] = overwrite
     final = ownership.output_path(output)  # absolute: workers elsewhere must find the same directory
     staging = ownership.staging_dir(final)
@@ -751,7 +762,15 @@ def start(
 
 
 def run_in_memory(
-    table, sweeps=(), backend="auto", write_paths=True, command="", progress=None, on_start=None, check=None
+    table,
+    sweeps=(),
+    backend="auto",
+    write_paths=True,
+    command="",
+    progress=None,
+    on_start=None,
+    check=None,
+    max_scenarios=None,
 ):
     """Run in this process and keep everything in memory: returns (run record, {file name: table}).
 
@@ -762,7 +781,9 @@ def run_in_memory(
     Nothing is written anywhere. ``on_start(record)`` is called once the run is planned, and
     ``progress(paths_done, paths_total)`` after each chunk; ``check``: as for :func:`plan`.
     """
-    record, scenarios = plan(table, sweeps, backend, write_paths, command=command, check=check)
+    record, scenarios = plan(
+        table, sweeps, backend, write_paths, command=command, check=check, max_scenarios=max_scenarios
+    )
     if on_start is not None:
         on_start(record)
     spec = make_spec(record, scenarios, directory=None)

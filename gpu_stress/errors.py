@@ -5,6 +5,8 @@ command line prints that line and exits with code 2; anything else is a bug,
 shown as one line too, with the traceback behind ``--debug``.
 """
 
+MAX_LINE = 400  # characters of an error line: a long input is never echoed whole
+
 
 class UserError(Exception):
     """An error whose one-line message tells the user what to fix."""
@@ -14,8 +16,8 @@ def one_line(error):
     """The message of an error as one line; an OSError names its file."""
     if isinstance(error, OSError) and error.filename is not None:
         return f"{error.filename}: {error.strerror or error}"
-    text = " ".join(str(error).split())
-    return text or type(error).__name__
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= MAX_LINE else f"{text[: MAX_LINE - 20]} ... {text[-15:]}"
 
 
 class ArgumentError(UserError, TypeError, ValueError):

@@ -179,7 +179,14 @@ def _report_one_target(target):
             for precision in PRECISIONS:
                 float_type = getattr(numba, precision)
                 kernel = factory(getattr(np, precision))
-                ptx, _ = cuda.compile_ptx(kernel.py_func, signature(float_type), cc=compute_capability)
+                try:
+                    ptx, _ = cuda.compile_ptx(kernel.py_func, signature(float_type), cc=compute_capability)
+                except Exception as error:  # no NVVM, or one numba-cuda cannot load: which extra to install
+                    raise KernelReportError(
+                        f"cannot compile {name} ({precision}) for sm_{target}: {type(error).__name__}: "
+                        f"{' '.join(str(error).split())[:160]} (the CUDA compiler comes with "
+                        "pip install 'gpu-stress[kernels]')"
+                    ) from None
                 nvvm_releases.update(_RELEASE.findall(ptx[:500]))
                 source = Path(folder) / f"{name}_{precision}.ptx"
                 source.write_text(ptx)

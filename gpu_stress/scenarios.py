@@ -13,6 +13,7 @@ Named stress scenarios (``[[stress]]``) are one more dimension, the slowest:
 
 import copy
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,6 +21,7 @@ import numpy as np
 from .config.load import ConfigError, apply_layer, merge, parse_value, set_dotted, split_assignment, validate
 from .config.portfolio import PortfolioConfig
 from .config.schema import BASELINE
+from .errors import excerpt
 from .params import initial_debt, parameter_vector, portfolio_matrix
 
 RUN_LEVEL = "simulation."  # one value per run: paths, horizon, seed, precision ...
@@ -49,6 +51,17 @@ class Scenario:
         return initial_debt(self.config)
 
 
+def _same(value, other):
+    """Two swept values that make the same scenario (1e9 and 1000000000 do; True and 1 do not)."""
+    return (type(value) is type(other) and value == other) or (
+        isinstance(value, int | float)
+        and isinstance(other, int | float)
+        and not isinstance(value, bool)
+        and not isinstance(other, bool)
+        and value == other
+    )
+
+
 def parse_sweep_option(assignment):
     """``key=v1,v2,...`` from the command line -> (key, [values])."""
     key, text = split_assignment(assignment, option="--sweep")
@@ -58,7 +71,10 @@ def parse_sweep_option(assignment):
     return key, values
 
 
-def expand(table, extra_sweeps=(), layered=True):
+MAX_SCENARIOS = 10_000  # a grid beyond it is refused before any work (run --max-scenarios raises it)
+
+
+def expand(table, extra_sweeps=(), layered=True, max_scenarios=MAX_SCENARIOS):
     """All scenarios of the table's ``[sweep]`` plus ``extra_sweeps`` (later keys win).
 
     ``layered``: swept values are a later layer (``config.load.apply_layer``); False sets them
@@ -73,8 +89,16 @@ def expand(table, extra_sweeps=(), layered=True):
             raise ConfigError(f"sweep.{key}: run-level settings cannot be swept")
         if not values:
             raise ConfigError(f"sweep.{key}: no values given")
+        for index, value in enumerate(values):
+            if any(_same(value, earlier) for earlier in values[:index]):
+                raise ConfigError(f"sweep.{key}: {excerpt(value)} is given twice (each value makes one scenario)")
     keys = list(sweep)
     stresses = [None, *base.stress] if base.stress else [None]
+    count = math.prod(len(values) for values in sweep.values()) * len(stresses)
+    if max_scenarios is not None and count > max_scenarios:
+        raise ConfigError(
+            f"sweep: {count:,} scenarios, more than the limit of {max_scenarios:,} (raise it with --max-scenarios)"
+        )
     scenarios = []
     grid = itertools.product(stresses, *(sweep[key] for key in keys))
     for scenario_id, (stress, *combination) in enumerate(grid):

@@ -45,6 +45,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .. import arguments
+from ..errors import ArgumentError, excerpt
 from ..results import store
 from . import metrics as M
 from .parameters import check_value, find_setting, numeric_settings, validated
@@ -156,6 +158,26 @@ def reverse(
 
     Returns a :class:`ReverseResult`; raises a one-line UserError on bad input or an unreachable target.
     """
+    arguments.expect_run_settings(config, preset, overrides, paths, horizon, seed, backend, log, command)
+    arguments.expect("target", target, (str, list, tuple), '"METRIC=VALUE" or a (metric, value) pair', none=False)
+    arguments.expect("parameter", parameter, arguments.TEXT, "a dotted numeric key", none=False)
+    arguments.expect("range", range, (str, list, tuple), '"LO,HI" or a (lo, hi) pair', none=False)
+    pairs = (
+        ("target", target, (str, builtins.float | builtins.int)),
+        ("range", range, (builtins.float | builtins.int,) * 2),
+    )
+    for name, value, kinds in pairs:
+        if isinstance(value, str):
+            continue
+        if len(value) != 2 or any(
+            isinstance(item, bool) or not isinstance(item, kind) for item, kind in zip(value, kinds, strict=True)
+        ):
+            raise ArgumentError(
+                f"{name}: a pair {'(metric, value)' if name == 'target' else '(lo, hi)'}, not {excerpt(value)}"
+            )
+    arguments.expect("tolerance", tolerance, arguments.NUMBER, "a positive width")
+    arguments.expect_count("grid", grid)
+    arguments.expect_count("max_evaluations", max_evaluations)
     started = time.perf_counter()
     metric, goal = (
         parse_target(target) if isinstance(target, str) else (M.metric_name(target[0], "--target"), target[1])

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
-from .. import __version__
+from .. import __version__, arguments
 from ..config.effects import resolve
 from ..config.load import ConfigError, with_value
 from ..errors import UserError
@@ -290,6 +290,15 @@ def sensitivity(
       gpu_stress.errors.UserError: bad input (one line naming the option), before anything runs.
     """
     started = time.perf_counter()
+    arguments.expect_run_settings(config, preset, overrides, paths, horizon, seed, backend, log, command)
+    arguments.expect_names("parameters", parameters, "a dotted key or a list of them")
+    arguments.expect_names("groups", groups, "a section name or a list of them")
+    arguments.expect("bump", bump, arguments.NUMBER, "a share in (0, 1]", none=False)
+    arguments.expect("metric", metric, arguments.TEXT, "pd, expected_loss or cvar_99", none=False)
+    for name, flag in (("include_overlays", include_overlays), ("overwrite", overwrite)):
+        arguments.expect(name, flag, arguments.FLAG, "True or False", none=False)
+    arguments.expect("output", output, arguments.PATH, "a directory (str or pathlib.Path)")
+    arguments.expect_callable("progress", progress)
     try:
         metric = M.metric_name(metric, "--metric")
     except ValueError as error:

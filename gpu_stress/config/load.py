@@ -19,7 +19,7 @@ from typing import get_args
 
 import pydantic
 
-from ..errors import UserError
+from ..errors import UserError, excerpt
 from .portfolio import PortfolioConfig, held_against, is_portfolio
 from .schema import Config, Market, Overlay, numeric_range
 
@@ -69,9 +69,16 @@ def did_you_mean(word, choices):
     return "" if match is None else f" (did you mean {match!r}?)"
 
 
+MAX_CONFIG_BYTES = 16 * 1024 * 1024  # a config file larger than this is refused before it is read
+MAX_NESTING = 16  # tables and lists inside one another, deeper than any config needs
+
+
 def read_toml(path):
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(f"config: {path} is {size:,} bytes, over the limit of {MAX_CONFIG_BYTES:,}")
         text = path.read_text()
     except FileNotFoundError:
         raise ConfigError(f"config: no such file: {path}") from None
@@ -82,9 +89,25 @@ def read_toml(path):
 
 def _parse_toml(text, source):
     try:
-        return tomllib.loads(text)
+        table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"config: {source} is not valid TOML: {error}") from None
+    except RecursionError:
+        raise ConfigError(f"config: {source} nests tables or lists deeper than {MAX_NESTING} levels") from None
+    check_nesting(table, "config")
+    return table
+
+
+def check_nesting(value, where, depth=0):
+    """A :class:`ConfigError` naming the first place ``value`` nests deeper than :data:`MAX_NESTING`."""
+    if depth > MAX_NESTING:
+        raise ConfigError(f"{where}: nests tables or lists deeper than {MAX_NESTING} levels")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            check_nesting(item, f"{where}.{str(key)[:40]}" if where != "config" else str(key)[:40], depth + 1)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_nesting(item, f"{where}.{index}", depth + 1)
 
 
 def parse_value(text):
@@ -256,6 +279,7 @@ def describe_error(error: pydantic.ValidationError, prefix="", model=Config):
         first = next((problem for problem in same if problem["type"] == "finite_number"), first)
         problems = [first, *(problem for problem in problems if problem["loc"][:-1] != loc)]
     field = prefix + (_dotted(loc) or "config")
+    field = field if len(field) <= 120 else f"{field[:100]}...{field[-15:]}"
     message = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
     if first["type"] == "extra_forbidden":
         message += _unknown_key_hint(loc, first.get("input"), model, prefix)
@@ -264,7 +288,7 @@ def describe_error(error: pydantic.ValidationError, prefix="", model=Config):
     if allowed and first["type"] != "missing":
         message = f"must be {allowed}"
     if first["type"] not in ("extra_forbidden", "missing") and not isinstance(first.get("input"), dict | list):
-        message += f" (got {first['input']!r})"
+        message += f" (got {excerpt(first['input'])})"
     more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
     return f"{field}: {message}{more}"
 
@@ -499,6 +523,8 @@ def config_json_schema(portfolio=False):
 
 def load_table(path=None, preset=None, overrides=()):
     """The raw merged table (preset, file, overrides: each a layer, see :func:`apply_layer`), before validation."""
+    if preset is not None and not (isinstance(preset, str) and preset.strip()):
+        raise ConfigError(f"preset: {excerpt(preset)} is not a preset name (choose from {', '.join(preset_names())})")
     table = read_preset(preset or DEFAULT_PRESET) if preset or path is None else {}
     if path is not None:
         table = merge_layer(table, read_toml(path))

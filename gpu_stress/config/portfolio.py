@@ -26,7 +26,7 @@ from typing import Annotated
 from pydantic import Field, PrivateAttr
 
 from ..kernels.layout import MAX_FIRMS
-from .schema import About, Dollars, Section, Simulation, Stress, between
+from .schema import About, Dollars, Name, Section, Simulation, Stress, between
 
 
 class FireSales(Section):
@@ -47,14 +47,14 @@ class FireSales(Section):
 
 
 class FirmEntry(Section):
-    name: str | None = None  # default: the preset's name, else config.firm.name
-    preset: str | None = None  # a built-in preset (gpu-stress presets)
+    name: Name | None = None  # default: the preset's name, else config.firm.name
+    preset: Name | None = None  # a built-in preset (gpu-stress presets)
     config: dict = Field(default_factory=dict)  # firm settings (as in a firm's TOML) merged over the preset
 
 
 class Exposure(Section):
     firm: str  # a firm's name
-    tranche: str | None = None  # a tranche of its [[debt]] by name; none: pro rata of all its debt
+    tranche: Name | None = None  # a tranche of its [[debt]] by name; none: pro rata of all its debt
     amount: Dollars  # $ of the tranche's commitment (principal + undrawn at month 0) the lender holds
 
 

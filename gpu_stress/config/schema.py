@@ -29,6 +29,11 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ..kernels.layout import MAX_COHORTS, MAX_CUSTOMERS, MAX_OBLIGATIONS, MAX_POOLS, MAX_RANK, MAX_TRANCHES
 
+MAX_NAME_LENGTH = 200  # characters of a name (a firm, customer, tranche, pool, cohort, stress)
+MAX_TEXT_LENGTH = 1000  # characters of a description
+Name = Annotated[str, Field(max_length=MAX_NAME_LENGTH)]
+Text = Annotated[str, Field(max_length=MAX_TEXT_LENGTH)]
+
 INSTALLED_FLEET = "installed"  # the name contracts and facilities use for the fleet of ``[firm]`` (cohort 0)
 
 
@@ -74,7 +79,7 @@ class Section(BaseModel):
 class About(Section):
     """Free text shown by ``gpu-stress presets``; not used by the model."""
 
-    description: str = ""
+    description: Text = ""
     sources: list[str] = []
 
 
@@ -158,8 +163,8 @@ class Market(Section):
 
 
 class Firm(Section):
-    name: str = "neo-cloud"
-    generation: str = "H100"  # of the installed fleet; priced by [[generations]] if listed
+    name: Name = "neo-cloud"
+    generation: Name = "H100"  # of the installed fleet; priced by [[generations]] if listed
     gpus: between(1, 10**8, int) = 10_000
     gpu_cost: between(1, 1e6) = 50_000.0  # $ per GPU
     gpu_age_months: between(0, 1200, int) = 0
@@ -182,7 +187,7 @@ class Generation(Section):
     launches before its delivery (the capex plan buys what is newest then).
     """
 
-    name: str
+    name: Name
     relative_price: between(0.01, 100) = 1.0
     newest_at_delivery: bool = False
 
@@ -200,8 +205,8 @@ class Cohort(Section):
     month.
     """
 
-    name: str = "cohort"
-    generation: str = "H100"  # priced by [[generations]] if listed
+    name: Name = "cohort"
+    generation: Name = "H100"  # priced by [[generations]] if listed
     gpus: between(1, 10**8, int)
     gpu_cost: between(1, 1e6)  # $ per GPU
     delivery_month: between(-1200, 1200, int) = 0
@@ -233,7 +238,7 @@ class DeliveryDelays(Section):
 class Obligation(Section):
     """A fixed charge (data-centre lease, power contract): $ a month, escalating once a year's worth a month."""
 
-    name: str = "lease"
+    name: Name = "lease"
     monthly: Dollars  # $ in its first month
     start_month: between(1, 1200, int) = 1
     end_month: between(1, 1200, int) = 1200
@@ -294,7 +299,7 @@ class Backstop(Section):
     """A capacity backstop: a counterparty buys unused, uncontracted capacity at ``price`` from
     ``start_month`` to ``end_month`` until it has paid ``cap`` in all (``cap = 0``: none)."""
 
-    counterparty: str = "backstop"
+    counterparty: Name = "backstop"
     cap: Dollars = 0.0  # $ in all
     price: between(0, 1000) = 0.0  # $/GPU-hour
     start_month: between(1, 1200, int) = 1
@@ -307,7 +312,7 @@ class Vendor(Section):
     """The GPU vendor that finances ``[[debt]]`` tranches with ``vendor = true``: if it stops
     financing (its default), their undrawn commitments lapse."""
 
-    name: str = "vendor"
+    name: Name = "vendor"
     annual_default_probability: Probability = 0.0  # in shortage
     glut_annual_default_probability: Probability | None = None  # None: as in shortage
 
@@ -317,7 +322,7 @@ class Pool(Section):
     the tranches that name it. A ``ring_fenced`` pool serves its tranches from its own cash flow
     and reserve, and defaults on its own when they fall short (the parent too if ``cross_default``)."""
 
-    name: str
+    name: Name
     cohorts: list[str]  # cohort names; "installed" for [firm]'s fleet
     share: between(0.001, 1) = 1.0
     reserve_months: between(0, 24) = 0.0  # debt-service reserve: months of its tranches' scheduled service
@@ -329,8 +334,8 @@ class Customer(Section):
     """A backlog contract: take-or-pay on a share of one cohort's GPUs from its delivery for
     ``term_months``, or (no ``cohort``) on a share of the whole fleet until ``end_month``."""
 
-    name: str = "anchor"
-    cohort: str | None = None  # a cohort's name, "installed" for [firm]'s fleet; None: the whole fleet
+    name: Name = "anchor"
+    cohort: Name | None = None  # a cohort's name, "installed" for [firm]'s fleet; None: the whole fleet
     share: between(0.001, 1)
     price: between(0, 1000)  # $/GPU-hour
     end_month: between(0, 1200, int) | None = None  # last month of the first term (fleet contracts: required)
@@ -360,7 +365,7 @@ class Debt(Section):
     """A loan, notes or a delayed-draw term loan (DDTL): ``commitment`` is drawn at the deliveries of
     the cohorts it ``funds`` (advance rate x their cost) until ``draw_end_month``, then lapses."""
 
-    name: str = "loan"
+    name: Name = "loan"
     principal: between(0, 1e13) = 0.0  # $ drawn at month 0
     rate_type: Literal["fixed", "floating"] = "fixed"
     rate: Coupon = 0.0
@@ -372,7 +377,7 @@ class Debt(Section):
     advance_rate: Probability = 1.0  # of a funded cohort's cost
     undrawn_fee: between(0, 0.2) = 0.0  # annual, on the undrawn commitment
     funds: list[str] = []  # names of the cohorts it funds (draws on their deliveries)
-    pool: str | None = None  # the pool that secures it; None: unsecured at the parent
+    pool: Name | None = None  # the pool that secures it; None: unsecured at the parent
     rank: between(1, MAX_RANK, int) = 1  # seniority: 1 is paid first
     cash_sweep: Probability = 0.0  # share of the cash flow above sweep_dscr x debt service, prepaid each month
     sweep_dscr: between(0, 1000) = 1.0  # the cover of the month's scheduled debt service the firm keeps
@@ -419,7 +424,7 @@ class LaunchOverlay(Section):
 class CustomerDefaultOverlay(Section):
     """``customer`` (a [[customers]] name, or "largest": the contract worth most) defaults in ``month`` (0: none)."""
 
-    customer: str = "largest"
+    customer: Name = "largest"
     month: between(0, 1200, int) = 0
 
 
@@ -431,8 +436,8 @@ class Overlay(Section):
     ``[[stress]]`` tables are named overlays, each run as a scenario beside the baseline.
     """
 
-    name: str | None = None  # a [[stress]] table's name; None: "baseline" if inert, else "custom"
-    description: str = ""
+    name: Name | None = None  # a [[stress]] table's name; None: "baseline" if inert, else "custom"
+    description: Text = ""
     regime: RegimeOverlay = RegimeOverlay()
     price: PriceOverlay = PriceOverlay()
     rates: RatesOverlay = RatesOverlay()
@@ -464,7 +469,7 @@ BASELINE = "baseline"
 
 
 class Stress(Overlay):
-    name: str
+    name: Name
 
 
 class Config(Section):

@@ -106,6 +106,9 @@ def write_atomic(path, write):
     try:
         write(staged)
         rename(staged, path)
+    except OSError as error:  # a full disk, a vanished folder: named by the file the user knows, not its temporary
+        reason = error.strerror or " ".join(str(error).split()) or type(error).__name__
+        raise OSError(error.errno, reason, str(path)) from None
     finally:
         if os.path.lexists(staged):
             staged.unlink()

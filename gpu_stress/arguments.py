@@ -1,0 +1,88 @@
+"""The Python API's argument types, checked up front: a wrong one is one :class:`ArgumentError` naming it.
+
+Values (a negative seed, an unknown backend) are the configuration's to judge, with the same one-line
+errors as the command line; this module only makes sure that what reaches it has the type it expects,
+so that no wrongly typed argument surfaces as a ``TypeError`` or ``AttributeError`` deep inside.
+"""
+
+import os
+from collections.abc import Mapping
+
+from .errors import ArgumentError, excerpt
+
+FLAG = (bool,)
+TEXT = (str,)
+PATH = (str, os.PathLike)
+WHOLE = (int,)
+NUMBER = (int, float)
+
+
+def expect(name, value, kinds, text, none=True):
+    """Raise :class:`ArgumentError` unless ``value`` is one of ``kinds`` (or None, if ``none``); a bool is never
+    taken for a number."""
+    if value is None and none:
+        return
+    is_bool = isinstance(value, bool)
+    if isinstance(value, kinds) and not (is_bool and bool not in kinds):
+        return
+    raise ArgumentError(f"{name}: {text}, not {excerpt(value)} ({type(value).__name__})")
+
+
+def expect_callable(name, value, none=True):
+    if (value is None and none) or callable(value):
+        return
+    raise ArgumentError(f"{name}: a function, not {excerpt(value)} ({type(value).__name__})")
+
+
+def expect_names(name, value, text):
+    """A name or a list of names (stress, parameters, groups)."""
+    expect(name, value, (str, list, tuple), text)
+    for item in [] if value is None or isinstance(value, str) else value:
+        expect(f"{name}[]", item, TEXT, "a name", none=False)
+
+
+def expect_settings(name, value):
+    """overrides: {dotted key: value}, a "KEY=VALUE" string, or a list of such strings or (key, value) pairs."""
+    expect(name, value, (Mapping, str, list, tuple), 'a dict {"dotted.key": value} or "KEY=VALUE" strings')
+    items = value.items() if isinstance(value, Mapping) else ([] if value is None or isinstance(value, str) else value)
+    for item in items:
+        if isinstance(value, Mapping) or not isinstance(item, str):
+            if not (isinstance(item, list | tuple) and len(item) == 2):
+                raise ArgumentError(
+                    f'{name}: each item a "KEY=VALUE" string or a (key, value) pair, not {excerpt(item)}'
+                )
+            expect(f"{name} key", item[0], TEXT, "a dotted key (a str)", none=False)
+
+
+def expect_sweep(name, value):
+    """sweep: {dotted key: [values]}, "KEY=V1,V2" strings, or (key, values) pairs."""
+    expect(name, value, (Mapping, str, list, tuple), 'a dict {"dotted.key": [values]} or "KEY=V1,V2" strings')
+    items = value.items() if isinstance(value, Mapping) else ([] if value is None or isinstance(value, str) else value)
+    for item in items:
+        if isinstance(value, Mapping) or not isinstance(item, str):
+            if not (isinstance(item, list | tuple) and len(item) == 2):
+                raise ArgumentError(
+                    f'{name}: each item a "KEY=V1,V2" string or a (key, values) pair, not {excerpt(item)}'
+                )
+            expect(f"{name} key", item[0], TEXT, "a dotted key (a str)", none=False)
+            if isinstance(item[1], Mapping | set | frozenset | bytes):
+                raise ArgumentError(f"{name}.{item[0]}: a list of values, not {excerpt(item[1])}")
+
+
+def expect_count(name, value, text="a whole number of at least 1"):
+    expect(name, value, WHOLE, text)
+    if value is not None and value < 1:
+        raise ArgumentError(f"{name}: {text}, not {value}")
+
+
+def expect_run_settings(config, preset, overrides, paths, horizon, seed, backend, log=None, command=None):
+    """The arguments :func:`gpu_stress.run`, ``sensitivity`` and ``reverse`` share."""
+    expect("config", config, (str, os.PathLike, Mapping), "a TOML file (str or Path) or a dict of its tables")
+    expect("preset", preset, TEXT, "a preset name (gpu-stress presets)")
+    expect_settings("overrides", overrides)
+    expect("paths", paths, (int, float, str), "a whole number of paths (1e6 too)")
+    expect("horizon", horizon, WHOLE, "a whole number of months")
+    expect("seed", seed, WHOLE, "a whole number")
+    expect("backend", backend, TEXT, '"auto", "cpu", "cuda" or "numpy"', none=False)
+    expect_callable("log", log)
+    expect("command", command, TEXT, "the command line, a str")

@@ -248,7 +248,7 @@ def resume(directory, backend=None, cluster=None, scheduler=None, progress=None,
     """Finish an interrupted run in ``directory`` with its recorded settings; returns its :class:`Results`."""
     from . import engine
 
-    arguments.expect("directory", directory, arguments.PATH, "a path (str or pathlib.Path)", none=False)
+    arguments.expect_path("directory", directory, "a path (str or pathlib.Path)", none=False)
     arguments.expect("backend", backend, arguments.TEXT, '"cpu", "cuda" or "numpy"')
     for name, value in (("cluster", cluster), ("scheduler", scheduler)):
         arguments.expect(name, value, arguments.TEXT, "an address (a str)")
@@ -266,7 +266,7 @@ def load(directory, verify=True):
     missing, swapped or truncated file raises :class:`gpu_stress.results.store.ResultsError` naming it.
     ``verify=False`` skips those checks (for those who know the directory is whole).
     """
-    arguments.expect("directory", directory, arguments.PATH, "a path (str or pathlib.Path)", none=False)
+    arguments.expect_path("directory", directory, "a path (str or pathlib.Path)", none=False)
     arguments.expect("verify", verify, arguments.FLAG, "True or False", none=False)
     results = open_results(directory, check=verify)
     return Results(results.record, directory=results)
@@ -311,7 +311,7 @@ def _check_arguments(given):
     arguments.expect("precision", given["precision"], arguments.TEXT, '"float64" or "float32"')
     arguments.expect_sweep("sweep", given["sweep"])
     arguments.expect_names("stress", given["stress"], "a stress name or a list of them (gpu-stress stresses)")
-    arguments.expect("output", given["output"], arguments.PATH, "a directory (str or pathlib.Path)")
+    arguments.expect_path("output", given["output"], "a directory (str or pathlib.Path)")
     for name in ("overwrite", "keep_paths", "independent_scenarios", "base_case", "strict"):
         arguments.expect(name, given[name], arguments.FLAG, "True or False", none=False)
     arguments.expect("format", given["format"], arguments.TEXT, '"arrow" or "parquet"', none=False)

@@ -28,6 +28,13 @@ def expect(name, value, kinds, text, none=True):
     raise ArgumentError(f"{name}: {text}, not {excerpt(value)} ({type(value).__name__})")
 
 
+def expect_path(name, value, text, none=True, kinds=PATH):
+    """A path (str or os.PathLike): not empty, and without the NUL character no file name holds."""
+    expect(name, value, kinds, text, none)
+    if isinstance(value, str | os.PathLike) and (not os.fspath(value) or "\x00" in os.fspath(value)):
+        raise ArgumentError(f"{name}: {text}, not {excerpt(value)} (empty, or with a NUL character)")
+
+
 def expect_callable(name, value, none=True):
     if (value is None and none) or callable(value):
         return
@@ -69,15 +76,17 @@ def expect_sweep(name, value):
                 raise ArgumentError(f"{name}.{item[0]}: a list of values, not {excerpt(item[1])}")
 
 
-def expect_count(name, value, text="a whole number of at least 1"):
-    expect(name, value, WHOLE, text)
+def expect_count(name, value, text="a whole number of at least 1", none=True):
+    expect(name, value, WHOLE, text, none)
     if value is not None and value < 1:
         raise ArgumentError(f"{name}: {text}, not {value}")
 
 
 def expect_run_settings(config, preset, overrides, paths, horizon, seed, backend, log=None, command=None):
     """The arguments :func:`gpu_stress.run`, ``sensitivity`` and ``reverse`` share."""
-    expect("config", config, (str, os.PathLike, Mapping), "a TOML file (str or Path) or a dict of its tables")
+    expect_path(
+        "config", config, "a TOML file (str or Path) or a dict of its tables", kinds=(str, os.PathLike, Mapping)
+    )
     expect("preset", preset, TEXT, "a preset name (gpu-stress presets)")
     expect_settings("overrides", overrides)
     expect("paths", paths, (int, float, str), "a whole number of paths (1e6 too)")

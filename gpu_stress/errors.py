@@ -9,14 +9,24 @@ MAX_LINE = 400  # characters of an error line: a long input is never echoed whol
 
 
 class UserError(Exception):
-    """An error whose one-line message tells the user what to fix."""
+    """An error whose one-line message tells the user what to fix.
+
+    ``str()`` is always one line of at most :data:`MAX_LINE` characters, whatever text (a key with a newline
+    in it, a long value) went into the message.
+    """
+
+    def __str__(self):
+        return _fitted(" ".join(super().__str__().split()) or type(self).__name__)
 
 
 def one_line(error):
     """The message of an error as one line; an OSError names its file."""
     if isinstance(error, OSError) and error.filename is not None:
         return f"{error.filename}: {error.strerror or error}"
-    text = " ".join(str(error).split()) or type(error).__name__
+    return _fitted(" ".join(str(error).split()) or type(error).__name__)
+
+
+def _fitted(text):
     return text if len(text) <= MAX_LINE else f"{text[: MAX_LINE - 20]} ... {text[-15:]}"
 
 

@@ -77,7 +77,16 @@ def test_pd_is_monotone_along_the_drift_axis_in_every_row(sweep):
 def test_scenarios_share_random_numbers_unless_independent(tmp_path):
     def final_prices(*options):
         output = tmp_path / f"run{len(list(tmp_path.iterdir()))}"
-        arguments = ["run", "--preset", "nebius", "--paths", "300", "--sweep", "collateral.fire_sale_haircut=0.4,0.5", *options]
+        arguments = [
+            "run",
+            "--preset",
+            "nebius",
+            "--paths",
+            "300",
+            "--sweep",
+            "collateral.fire_sale_haircut=0.4,0.5",
+            *options,
+        ]
         assert CliRunner().invoke(main, [*arguments, "-o", str(output)]).exit_code == 0
         table = read_ipc(output / "paths").sort_by([("scenario_id", "ascending"), ("path_id", "ascending")])
         prices = table["mean_utilization"].to_numpy()  # never floored, unlike the price

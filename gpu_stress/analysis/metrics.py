@@ -32,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ..errors import UserError, excerpt
 from ..kernels import layout as L
 from ..results.aggregates import HEADLINE_METRICS
 
@@ -49,12 +50,19 @@ Z95 = 1.959963984540054  # two-sided 95 %
 _CREDIT = pa.array([L.CAUSE_NAMES[cause] for cause in L.CREDIT_CAUSES], pa.string())
 
 
+class MetricError(UserError, ValueError):
+    """An unknown metric; ``str()`` names the option."""
+
+
 def metric_name(text, option):
-    """The metric ``text`` names (pd, expected_loss or el, cvar_99 or cvar); a ValueError naming ``option``."""
+    """The metric ``text`` names (pd, expected_loss or el, cvar_99 or cvar); a :class:`MetricError` naming
+    ``option``."""
+    if not isinstance(text, str):
+        raise MetricError(f"{option}: a metric name, not {excerpt(text)}")
     name = text.strip().lower()
     name = ALIASES.get(name, name)
     if name not in METRICS:
-        raise ValueError(f"{option}: unknown metric {text!r} (choose from {', '.join(METRICS)})")
+        raise MetricError(f"{option}: unknown metric {excerpt(text)} (choose from {', '.join(METRICS)})")
     return name
 
 

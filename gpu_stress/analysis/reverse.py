@@ -176,8 +176,8 @@ def reverse(
                 f"{name}: a pair {'(metric, value)' if name == 'target' else '(lo, hi)'}, not {excerpt(value)}"
             )
     arguments.expect("tolerance", tolerance, arguments.NUMBER, "a positive width")
-    arguments.expect_count("grid", grid)
-    arguments.expect_count("max_evaluations", max_evaluations)
+    arguments.expect_count("grid", grid, none=False)
+    arguments.expect_count("max_evaluations", max_evaluations, none=False)
     started = time.perf_counter()
     metric, goal = (
         parse_target(target) if isinstance(target, str) else (M.metric_name(target[0], "--target"), target[1])

@@ -297,7 +297,7 @@ def sensitivity(
     arguments.expect("metric", metric, arguments.TEXT, "pd, expected_loss or cvar_99", none=False)
     for name, flag in (("include_overlays", include_overlays), ("overwrite", overwrite)):
         arguments.expect(name, flag, arguments.FLAG, "True or False", none=False)
-    arguments.expect("output", output, arguments.PATH, "a directory (str or pathlib.Path)")
+    arguments.expect_path("output", output, "a directory (str or pathlib.Path)")
     arguments.expect_callable("progress", progress)
     try:
         metric = M.metric_name(metric, "--metric")

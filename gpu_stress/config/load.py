@@ -82,8 +82,8 @@ def read_toml(path):
         text = path.read_text()
     except FileNotFoundError:
         raise ConfigError(f"config: no such file: {path}") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise ConfigError(f"config: cannot read {path}: {error}") from None
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        raise ConfigError(f"config: cannot read {excerpt(str(path))}: {error}") from None
     return _parse_toml(text, str(path))
 
 

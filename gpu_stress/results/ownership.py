@@ -59,7 +59,10 @@ def final_dir(path):
 def output_path(output):
     """``output`` made absolute without following a link at its own name (the parent's links are the user's
     choice of place; a link at the name itself is refused where the run would write there)."""
-    path = Path(os.path.abspath(os.fspath(output)))
+    text = os.fspath(output)
+    if not text.strip() or "\x00" in text:
+        raise ResultsError(f"output: {text!r:.60} is not a directory name (empty, or with a NUL character)")
+    path = Path(os.path.abspath(text))
     if not path.name:
         raise ResultsError(f"output: {path} is the root of the filesystem, not a directory a run can create")
     return path.parent.resolve() / path.name
@@ -247,16 +250,11 @@ def building_dirs(final):
 
 
 def remove_abandoned_starts(final, foreign_entry):
-    """Delete what a killed start left half-assembled beside ``final``: an empty directory of the building name,
-    or one holding a gpu-stress lock no process holds and nothing ``foreign_entry(directory)`` objects to."""
+    """Delete what a killed start left half-assembled beside ``final``: a directory of the building name holding
+    a gpu-stress lock no process holds and nothing ``foreign_entry(directory)`` objects to. (An empty one may be
+    a user's: it stays.)"""
     for leftover in building_dirs(final):
         if leftover.is_symlink() or not leftover.is_dir():
-            continue
-        try:
-            if not any(leftover.iterdir()):
-                leftover.rmdir()
-                continue
-        except OSError:
             continue
         lock = leftover / LOCK_FILE
         if is_our_lock(lock) and not held(lock) and foreign_entry(leftover) is None:

@@ -10,12 +10,14 @@ import pyarrow.dataset as ds
 import pytest
 from click.testing import CliRunner
 
+import gpu_stress
+import gpu_stress.results.manifest
 from gpu_stress import engine
 from gpu_stress.cli import main
 from gpu_stress.config.load import load_table
 from gpu_stress.results import ownership, store
 from gpu_stress.results.verify import verify
-from helpers import error_lines, interrupt_after
+from helpers import error_lines, interrupt_after, reseal
 
 SMALL = ["--preset", "nebius", "--paths", "300", "--horizon", "24", "--backend", "numpy"]
 CHUNKED = [*SMALL, "--set", "simulation.chunk_paths=100", "--set", "simulation.band_paths=50"]
@@ -424,3 +426,48 @@ def test_a_run_is_never_resumed_by_another_version_of_the_model(tmp_path, monkey
     (staging / "run.json").write_text(json.dumps(record | {"gpu_stress_version": "0.3.0"}))
     one_line_exit_2(invoke("run", "--resume", tmp_path / "out"), "gpu-stress 0.3.0", "--overwrite")
     assert staging.is_dir()  # nothing of the unfinished run is lost
+
+
+# --- records and metadata that are not what readers rely on -------------------------------------------------
+
+
+@pytest.mark.parametrize("key", ["simulation", "scenarios", "sweep_keys", "table", "run_id", "chunk_paths"])
+def test_a_run_json_missing_a_key_is_one_line_naming_it(results, key):
+    record = json.loads((results / "run.json").read_text())
+    del record[key]
+    (results / "run.json").write_text(json.dumps(record))
+    reseal(results)  # as if written so: the checksums match, the record does not
+    for reader in (
+        ["summarize"],
+        ["plot", "-o", results.parent / "x.png"],
+        ["trace", "--path", 1],
+        ["export", "-o", results.parent / "pq"],
+    ):
+        one_line_exit_2(invoke(reader[0], results, *reader[1:]), "run.json", key)
+    with pytest.raises(store.ResultsError, match=key):
+        gpu_stress.load(results)
+
+
+def test_a_run_json_that_is_not_json_is_one_line_even_unchecked(results):
+    (results / "run.json").write_text("{not json")
+    one_line_exit_2(invoke("summarize", results, "--no-verify"), "run.json", "not readable JSON")
+    one_line_exit_2(invoke("summarize", results), "run.json", "recorded")
+
+
+def test_provenance_metadata_that_is_not_json_is_one_line(results):
+    path = results / "scenarios.arrow"
+    table = store.read_table(path)
+    store.write_table(path, table.replace_schema_metadata({store.PROVENANCE_KEY: b"{not json"}))
+    reseal(results)
+    one_line_exit_2(invoke("export", results, "-o", results.parent / "pq"), "scenarios.arrow", "metadata")
+    assert not (results.parent / "pq").exists()
+
+
+def test_no_verify_reads_a_directory_whose_checksums_no_longer_match(results):
+    manifest = json.loads((results / "manifest.json").read_text())
+    manifest["files"]["bands.arrow"]["xxh3_128"] = "0" * 32  # the file is whole; its record is not
+    resealed = gpu_stress.results.manifest.document(manifest["run_id"], manifest["files"])
+    (results / "manifest.json").write_text(json.dumps(resealed))
+    one_line_exit_2(invoke("plot", results, "-o", results.parent / "fan.png", "--kind", "fan"), "bands.arrow")
+    assert invoke("plot", results, "-o", results.parent / "fan.png", "--kind", "fan", "--no-verify").exit_code == 0
+    assert gpu_stress.load(results, verify=False).bands.num_rows > 0

@@ -20,7 +20,7 @@ from .kernels.layout import CAUSE_NAMES, CREDIT_CAUSES
 from .results import store
 from .results.aggregates import HEADLINE_METRICS as METRICS  # --metric: of the tornado and the swept chart
 from .results.aggregates import WILSON_Z, wilson_interval
-from .summary import format_money, format_share, sweep_label
+from .summary import config_cell, format_money, format_share, sweep_label
 
 FAN_VARIABLES = (
     ("price", "GPU rental price ($/GPU-hour)"),
@@ -733,7 +733,7 @@ def _overview_figure(plt, run, scenario_id, x_key=None, y_key=None, kind="all"):
     grid = figure.add_gridspec(rows, 4)
     current = 0
     if panels["fan"]:
-        limits = ltv_lines(json.loads(row["config"])) if row.get("config") and not run.portfolio else None
+        limits = ltv_lines(config_cell(row["config"])) if row.get("config") and not run.portfolio else None
         fan_chart([figure.add_subplot(grid[current, column]) for column in range(4)], bands, scenario_id, limits)
         current += 1
     if panels["loss"] or panels["heatmap"]:

@@ -574,9 +574,20 @@ def scenario_configs(table):
     if "config" not in table.column_names:
         return {}
     ids, configs = table["scenario_id"].to_pylist(), table["config"].to_pylist()
-    return {scenario: json.loads(config) for scenario, config in zip(ids, configs, strict=True) if config}
+    return {scenario: config_cell(config) for scenario, config in zip(ids, configs, strict=True) if config}
 
 
 def firm_configs(firm_rows):
     """{(scenario_id, firm): its config (dict)} of a portfolio's firm rows."""
-    return {(row["scenario_id"], row["firm"]): json.loads(row["config"]) for row in firm_rows if row.get("config")}
+    return {(row["scenario_id"], row["firm"]): config_cell(row["config"]) for row in firm_rows if row.get("config")}
+
+
+def config_cell(text):
+    """A scenario's (or firm's) ``config`` column as a dict; text that is not a JSON object is one line."""
+    try:
+        config = json.loads(text)
+    except ValueError:
+        config = None
+    if not isinstance(config, dict):
+        raise ResultsError(f"config column: {str(text)[:40]!r} is not a scenario's configuration (JSON)")
+    return config

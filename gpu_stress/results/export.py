@@ -15,21 +15,20 @@ import pyarrow as pa
 
 from . import fields, ownership, store
 from .store import ResultsError
-from .verify import open_results, verify
+from .verify import open_results
 
 
 def export(directory, output, to="parquet", overwrite=False, check=True):
     """Write the results in ``directory`` as a ``to``-format results directory ``output``; returns its path.
 
-    A damaged run is not copied: every file is checked against the manifest (``check=False``: only as read).
+    A damaged run is not copied: every file is checked against the manifest as it is read (``check=False``:
+    not).
     """
     from ..engine import _now, swept_columns
     from ..scenarios import expand_recorded
 
     if to != "parquet":
         raise ResultsError(f"to: {to!r} is not a format export writes (parquet)")
-    if check:
-        verify(directory)
     results = open_results(directory, check)
     record = results.record
     if results.format == to:

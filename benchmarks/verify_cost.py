@@ -7,8 +7,9 @@ manifest checks (the default) and with ``--no-verify``, alternating, and keeps t
 ``--repeats`` of each: ``summarize``, ``summarize --by-tranche``, ``plot --kind fan``, ``trace --path``
 (one chunk's part), ``trace --worst 10`` (every per-path part), ``export`` (every file) and
 ``gpu_stress.load`` with every table read; the slowdown is of the fastest runs (and of the medians: this
-shared machine varies by several % from run to run, which a handful of repeats does not average out). Also: the bytes of the directory, xxh3-128's and sha256's
-throughput here, and ``gpu-stress verify``. Prints JSON with the machine; ``-o`` also writes it.
+shared machine varies by several % from run to run, which a handful of repeats does not average out).
+Also: the bytes of the directory, xxh3-128's and sha256's throughput here, and ``gpu-stress verify``.
+Prints JSON with the machine; ``-o`` also writes it.
 """
 
 import argparse

@@ -48,32 +48,31 @@ def expect_names(name, value, text):
         expect(f"{name}[]", item, TEXT, "a name", none=False)
 
 
-def expect_settings(name, value):
-    """overrides: {dotted key: value}, a "KEY=VALUE" string, or a list of such strings or (key, value) pairs."""
-    expect(name, value, (Mapping, str, list, tuple), 'a dict {"dotted.key": value} or "KEY=VALUE" strings')
+def _pairs(name, value, text, pair):
+    """The (key, value) items of a dict, or of a list of "KEY=..." strings and pairs, each key checked a str."""
+    expect(name, value, (Mapping, str, list, tuple), text)
     items = value.items() if isinstance(value, Mapping) else ([] if value is None or isinstance(value, str) else value)
     for item in items:
         if isinstance(value, Mapping) or not isinstance(item, str):
             if not (isinstance(item, list | tuple) and len(item) == 2):
-                raise ArgumentError(
-                    f'{name}: each item a "KEY=VALUE" string or a (key, value) pair, not {excerpt(item)}'
-                )
+                raise ArgumentError(f"{name}: each item a {pair}, not {excerpt(item)}")
             expect(f"{name} key", item[0], TEXT, "a dotted key (a str)", none=False)
+            yield item
+
+
+def expect_settings(name, value):
+    """overrides: {dotted key: value}, a "KEY=VALUE" string, or a list of such strings or (key, value) pairs."""
+    text = 'a dict {"dotted.key": value} or "KEY=VALUE" strings'
+    for _ in _pairs(name, value, text, '"KEY=VALUE" string or a (key, value) pair'):
+        pass
 
 
 def expect_sweep(name, value):
     """sweep: {dotted key: [values]}, "KEY=V1,V2" strings, or (key, values) pairs."""
-    expect(name, value, (Mapping, str, list, tuple), 'a dict {"dotted.key": [values]} or "KEY=V1,V2" strings')
-    items = value.items() if isinstance(value, Mapping) else ([] if value is None or isinstance(value, str) else value)
-    for item in items:
-        if isinstance(value, Mapping) or not isinstance(item, str):
-            if not (isinstance(item, list | tuple) and len(item) == 2):
-                raise ArgumentError(
-                    f'{name}: each item a "KEY=V1,V2" string or a (key, values) pair, not {excerpt(item)}'
-                )
-            expect(f"{name} key", item[0], TEXT, "a dotted key (a str)", none=False)
-            if isinstance(item[1], Mapping | set | frozenset | bytes):
-                raise ArgumentError(f"{name}.{item[0]}: a list of values, not {excerpt(item[1])}")
+    text = 'a dict {"dotted.key": [values]} or "KEY=V1,V2" strings'
+    for key, values in _pairs(name, value, text, '"KEY=V1,V2" string or a (key, values) pair'):
+        if isinstance(values, Mapping | set | frozenset | bytes):
+            raise ArgumentError(f"{name}.{key}: a list of values, not {excerpt(values)}")
 
 
 def expect_count(name, value, text="a whole number of at least 1", none=True):

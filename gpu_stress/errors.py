@@ -5,7 +5,7 @@ command line prints that line and exits with code 2; anything else is a bug,
 shown as one line too, with the traceback behind ``--debug``.
 """
 
-MAX_LINE = 400  # characters of an error line: a long input is never echoed whole
+MAX_LINE = 2000  # characters of an error line: a long input is never echoed whole (a list of choices fits)
 
 
 class UserError(Exception):

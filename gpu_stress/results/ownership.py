@@ -225,6 +225,7 @@ def create_building(final, run_id):
     (its path, the :class:`Lock`). It is published under its name once complete (:func:`publish`)."""
     final = Path(final)
     try:
+        final.parent.mkdir(parents=True, exist_ok=True)  # the folders -o names, as mkdir -p makes them
         building = Path(
             tempfile.mkdtemp(
                 prefix=f".{staging_dir(final).name}.{run_id[:8]}.", suffix=TEMPORARY_SUFFIX, dir=final.parent

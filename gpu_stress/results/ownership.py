@@ -19,6 +19,7 @@ renamed from there to ``DIR``. The rules:
 
 import errno
 import fcntl
+import json
 import os
 import shutil
 import socket
@@ -119,8 +120,6 @@ def write_atomic(path, write):
 
 def write_manifest(directory, run_id, files):
     """Write ``directory``'s manifest: ``files`` ({relative path: :func:`manifest.entry`}) and run.json, last."""
-    import json
-
     files = dict(files) | {RUN_FILE: manifest.entry(directory, RUN_FILE)}
     text = json.dumps(manifest.document(run_id, files), indent=2)
     write_atomic(Path(directory) / manifest.MANIFEST_FILE, lambda target: Path(target).write_text(text))
@@ -404,8 +403,6 @@ def staging_refusal(staging, foreign_entry):
     It is one if it is a real directory (no link), with a lock a run created and a run record of gpu-stress,
     holding nothing ``foreign_entry(staging)`` objects to.
     """
-    import json
-
     staging = Path(staging)
     if staging.is_symlink():
         return "it is a symbolic link"

@@ -50,10 +50,10 @@ def expect_names(name, value, text):
 
 def _pairs(name, value, text, pair):
     """The (key, value) items of a dict, or of a list of "KEY=..." strings and pairs, each key checked a str."""
-    expect(name, value, (Mapping, str, list, tuple), text)
-    items = value.items() if isinstance(value, Mapping) else ([] if value is None or isinstance(value, str) else value)
+    expect(name, value, (dict, str, list, tuple), text)
+    items = value.items() if isinstance(value, dict) else ([] if value is None or isinstance(value, str) else value)
     for item in items:
-        if isinstance(value, Mapping) or not isinstance(item, str):
+        if isinstance(value, dict) or not isinstance(item, str):
             if not (isinstance(item, list | tuple) and len(item) == 2):
                 raise ArgumentError(f"{name}: each item a {pair}, not {excerpt(item)}")
             expect(f"{name} key", item[0], TEXT, "a dotted key (a str)", none=False)
@@ -83,9 +83,7 @@ def expect_count(name, value, text="a whole number of at least 1", none=True):
 
 def expect_run_settings(config, preset, overrides, paths, horizon, seed, backend, log=None, command=None):
     """The arguments :func:`gpu_stress.run`, ``sensitivity`` and ``reverse`` share."""
-    expect_path(
-        "config", config, "a TOML file (str or Path) or a dict of its tables", kinds=(str, os.PathLike, Mapping)
-    )
+    expect_path("config", config, "a TOML file (str or Path) or a dict of its tables", kinds=(str, os.PathLike, dict))
     expect("preset", preset, TEXT, "a preset name (gpu-stress presets)")
     expect_settings("overrides", overrides)
     expect("paths", paths, (int, float, str), "a whole number of paths (1e6 too)")

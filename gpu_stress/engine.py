@@ -356,8 +356,8 @@ class Run:
                 continue
             try:
                 why = store.check_files(self.staging, store.read_json(record_path)["files"])
-            except (store.ResultsError, KeyError, TypeError) as error:
-                why = str(error)
+            except (store.ResultsError, KeyError, TypeError, AttributeError) as error:
+                why = f"its record is damaged ({error})"
             if why:
                 record_path.unlink()
                 damaged.append((unit, why))
@@ -401,6 +401,9 @@ class Run:
         ownership.remove_temporaries(self.staging)
         if (self.staging / store.UNITS_DIR).exists():  # the manifest records everything else
             ownership.remove_tree(self.staging / store.UNITS_DIR)
+        for folder in store.PART_DIRS:  # a --no-paths run's (or one without tranches): a folder of no file
+            if (self.staging / folder).is_dir() and not any((self.staging / folder).iterdir()):
+                (self.staging / folder).rmdir()
         ownership.publish(self.staging, self.final, overwrite=overwrite)
         self.close()
         return self.final
@@ -730,7 +733,7 @@ def start(
     """
     record, scenarios = plan(table, sweeps, backend, write_paths, format, command, check, max_scenarios)
     record["overwrite"] = overwrite
-    final = ownership.output_path(output)  # absolute: workers elsewhere must find the same directory
+    final = ownership.results_path(output)  # absolute: workers elsewhere must find the same directory
     staging = ownership.staging_dir(final)
     if ownership.exists(final):
         refusal = ownership.replace_refusal(final, overwrite)
@@ -850,7 +853,7 @@ def resume(directory, backend=None):
     final = ownership.final_dir(ownership.output_path(directory))
     staging = ownership.staging_dir(final)
     if not ownership.exists(staging):
-        if ownership.exists(final):
+        if ownership.results_refusal(final) is None:
             ownership.tidy(final)
             raise RunError(f"resume: {final} is already complete")
         raise RunError(f"resume: no unfinished run at {staging}")
@@ -883,6 +886,8 @@ def resume(directory, backend=None):
             run = Run(record, staging, lock)
         except ConfigError as error:
             raise RunError(f"resume: the recorded configuration is no longer valid: {error}") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            raise RunError(f"resume: {staging / store.RUN_FILE} is not a complete run record ({error!r:.60})") from None
         run.resumed = True
         run.damaged = run.discard_damaged_units()
         return run

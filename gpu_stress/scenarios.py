@@ -129,7 +129,8 @@ def expand_recorded(record):
     """(base, scenarios) of a results directory's run record, expanded as the gpu-stress that ran it did."""
     version = str(record.get("gpu_stress_version", "0")).split(".")[:2]
     written_by = tuple(int(part) for part in version if part.isdigit())
-    return expand(record["table"], record["sweeps"], layered=written_by >= LAYERED_SINCE)
+    # No scenario limit: the run was planned under its own (run --max-scenarios).
+    return expand(record["table"], record["sweeps"], layered=written_by >= LAYERED_SINCE, max_scenarios=None)
 
 
 LAYERED_SINCE = (0, 7)  # the version whose swept base values replace the regimes' own (apply_layer)

@@ -10,7 +10,6 @@ kept them.
 """
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -96,9 +95,9 @@ def trace_path(directory, scenario_id, path_id, backend=None, base_case=False):
         store.paths_schema(pa.from_numpy_dtype(outputs_float.dtype), {}),
     )
     if base_case:
-        matches = _matches_base_case(Path(directory), scenario_id, row.to_pylist()[0])
+        matches = _matches_base_case(directory, scenario_id, row.to_pylist()[0])
     else:
-        stored = _stored_row(Path(directory), record, unit, path_id, row.schema)
+        stored = _stored_row(directory, record, unit, path_id, row.schema)
         matches = None if stored is None else stored.equals(row)
     tranches = [tranche.get("name", f"tranche {index}") for index, tranche in enumerate(config.model_dump()["debt"])]
     return Trace(

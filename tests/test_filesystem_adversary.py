@@ -245,7 +245,10 @@ def test_hidden_names_like_the_runs_own_are_left_alone(place, finished):
         work / ".out.partial.cafe.tmp",  # an empty one
         user_folder(work / ".out.0badc0de.old"),  # a trash holder's name
         user_folder(work / ".out.feedface.old" / "out"),  # one holding a folder named like the results
+        work / ".out.keep.old",  # an empty one
+        shutil.copytree(finished, work / ".out.bak.old" / "out"),  # the user's backup of real results
     ]
+    planted[4].mkdir()
     planted[1].mkdir()
     (work / ".out.partial.link.tmp").symlink_to(user)
     before = snapshot(work / ".out.partial.0badc0de.x.tmp", *planted[1:], work / ".out.partial.link.tmp", user)
@@ -328,3 +331,35 @@ def test_the_filesystem_root_is_one_line(output):
     arguments = output.split() if output.startswith("--") else [*RUN, "-o", output]
     result = invoke("run", *arguments)
     assert result.exit_code == 2 and len(error_lines(result.stderr)) == 1, result.output
+
+
+def test_runs_without_per_path_files_verify_and_overwrite_like_any(place):
+    work, _ = place
+    assert invoke("run", *RUN, "-o", work / "out").exit_code == 0
+    for _ in range(2):  # over results with per-path files, then over its own kind
+        assert invoke("run", *RUN, "--no-paths", "-o", work / "out", "--overwrite").exit_code == 0
+        assert invoke("verify", work / "out").exit_code == 0
+        assert sorted(path.name for path in work.iterdir()) == ["out"]
+
+
+def test_an_output_named_like_a_staging_directory_is_one_line(place):
+    work, _ = place
+    result = invoke("run", *RUN, "-o", work / "x.partial")
+    assert not outcome_is_safe(result, "x.partial")
+    assert list(work.iterdir()) == []
+
+
+def test_resume_of_a_folder_that_is_no_run_says_so(place):
+    _, user = place
+    before = snapshot(user)
+    result = invoke("run", "--resume", user)
+    assert not outcome_is_safe(result, "no unfinished run")
+    assert snapshot(user) == before
+
+
+def test_trace_without_checks_reads_a_directory_whose_manifest_is_gone(place, finished):
+    work, _ = place
+    shutil.copytree(finished, work / "out")
+    (work / "out" / "manifest.json").unlink()
+    assert not outcome_is_safe(invoke("trace", work / "out", "--path", 3), "manifest.json")
+    assert invoke("trace", work / "out", "--path", 3, "--no-verify").exit_code == 0

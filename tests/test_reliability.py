@@ -342,6 +342,7 @@ def test_sweep_values_of_another_literal_type_are_stored_in_the_keys_type(tmp_pa
 def test_leftovers_of_an_interrupted_publish_are_cleaned_and_never_results(results):
     holder = results.with_name(".results.0badc0de.old")  # the previous results, moved aside by --overwrite
     old_copy = shutil.copytree(results, holder / "results")
+    (holder / "lock").write_text("gpu-stress run holder of the results replaced by --overwrite\n")
     (results / "lock").write_text("gpu-stress run 0badc0de: process 1 on host\n")  # killed before removing it
     result = invoke("run", "--resume", results)
     assert result.exit_code == 2 and "already complete" in result.stderr

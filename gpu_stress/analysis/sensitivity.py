@@ -198,7 +198,7 @@ def sensitivity_fields():
 def check_output(directory, overwrite):
     """The absolute output directory, if it may be written; else an AnalysisError naming -o."""
     try:
-        final = ownership.output_path(directory)
+        final = ownership.results_path(directory)
     except store.ResultsError as error:
         raise AnalysisError(str(error)) from None
     if ownership.exists(final):

@@ -33,7 +33,7 @@ def export(directory, output, to="parquet", overwrite=False, check=True):
     record = results.record
     if results.format == to:
         raise ResultsError(f"export: {directory} is already in {to}")
-    final = ownership.output_path(output)
+    final = ownership.results_path(output)
     source = results.path.resolve()
     if final.is_relative_to(source) or source.is_relative_to(final):
         raise ResultsError(f"output: {final} is inside {source} or holds it (export writes a directory of its own)")

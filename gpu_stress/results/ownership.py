@@ -19,6 +19,7 @@ renamed from there to ``DIR``. The rules:
 
 import errno
 import fcntl
+import glob
 import json
 import os
 import shutil
@@ -67,6 +68,14 @@ def output_path(output):
     if not path.name:
         raise ResultsError(f"output: {path} is the root of the filesystem, not a directory a run can create")
     return path.parent.resolve() / path.name
+
+
+def results_path(output):
+    """:func:`output_path` of a directory a run creates: never a staging name, which its run would own."""
+    path = output_path(output)
+    if path.name.endswith(STAGING_SUFFIX):
+        raise ResultsError(f"output: {path} ends in {STAGING_SUFFIX}, the name of an unfinished run's folder")
+    return path
 
 
 def exists(path):
@@ -246,7 +255,7 @@ def create_building(final, run_id):
 def building_dirs(final):
     """Hidden directories beside ``final`` named as :func:`create_building` names them."""
     final = Path(final)
-    return sorted(final.parent.glob(f".{staging_dir(final).name}.*{TEMPORARY_SUFFIX}"))
+    return sorted(final.parent.glob(f".{glob.escape(staging_dir(final).name)}.*{TEMPORARY_SUFFIX}"))
 
 
 def remove_abandoned_starts(final, foreign_entry):
@@ -275,6 +284,7 @@ def publish(building, final, overwrite=False):
         if refusal:
             raise ResultsError(refusal)
         holder = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=TRASH_SUFFIX, dir=final.parent))
+        _mark(holder)
         rename(final, holder / final.name)
     rename(building, final)
     if is_our_lock(final / LOCK_FILE):  # the publisher's own, held by it: a finished directory needs none
@@ -378,23 +388,41 @@ def tidy(final):
     final = Path(final)
     if results_refusal(final) is not None:
         return
-    for holder in sorted(final.parent.glob(f".{final.name}.*{TRASH_SUFFIX}")):
-        if holder.is_symlink() or not holder.is_dir():
-            continue
-        inside = list(holder.iterdir())
-        if inside == [holder / final.name] and results_refusal(inside[0]) is None:
-            remove_listed(inside[0])
-        elif inside == [holder / final.name] and inside[0].is_dir() and not inside[0].is_symlink():
-            _remove_if_empty(inside[0])  # its manifest went last: nothing else of it is left
-        _remove_if_empty(holder)
+    for holder in previous_holders(final):
+        inside = holder / final.name
+        if results_refusal(inside) is None:
+            remove_listed(inside)
+        elif inside.is_dir() and not inside.is_symlink():
+            _remove_if_empty(inside)  # its manifest went last: nothing else of it is left
+        if not os.path.lexists(inside):  # only its mark is left (previous_holders allows nothing else)
+            remove_tree(holder)
     if is_our_lock(final / LOCK_FILE) and not held(final / LOCK_FILE):
         (final / LOCK_FILE).unlink()
 
 
+def _mark(holder):
+    """Mark a fresh holder as the run's own (a lock file it creates), so that only it is ever tidied away."""
+    descriptor = os.open(holder / LOCK_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o666)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(f"{LOCK_MARK} holder of the results replaced by --overwrite\n")
+
+
+def previous_holders(final):
+    """The holders beside ``final`` in which a publish moved earlier results aside: hidden folders of the holder
+    name that hold a holder's mark and nothing but it and the results (a user's look-alike does not)."""
+    final = Path(final)
+    found = []
+    for holder in sorted(final.parent.glob(f".{glob.escape(final.name)}.*{TRASH_SUFFIX}")):
+        if holder.is_symlink() or not holder.is_dir() or not is_our_lock(holder / LOCK_FILE):
+            continue
+        if {entry.name for entry in holder.iterdir()} <= {LOCK_FILE, final.name}:
+            found.append(holder)
+    return found
+
+
 def previous_results(final):
     """The earlier results an interrupted ``--overwrite`` left in holders beside ``final`` (for tests)."""
-    final = Path(final)
-    return [holder / final.name for holder in final.parent.glob(f".{final.name}.*{TRASH_SUFFIX}")]
+    return [holder / Path(final).name for holder in previous_holders(final)]
 
 
 def staging_refusal(staging, foreign_entry):

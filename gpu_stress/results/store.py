@@ -204,7 +204,10 @@ def read_parts(directory, folder, record, names):
     scenario_field = fields.describe(pa.schema([pa.field("scenario_id", pa.int32(), nullable=False)])).field(0)
     pieces = []
     for name in names:
-        scenario_id = int(Path(name).parent.name.partition("=")[2])
+        partition = Path(name).parent.name
+        if not (partition.startswith("scenario_id=") and partition.partition("=")[2].isdigit()):
+            raise ResultsError(f"{directory / name}: not in a scenario's partition (scenario_id=K)")
+        scenario_id = int(partition.partition("=")[2])
         table = read_table(directory / name)
         table = table.drop_columns([column for column in table.column_names if column in swept])
         ids = pa.array(np.full(table.num_rows, scenario_id, np.int32))

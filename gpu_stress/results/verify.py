@@ -116,7 +116,8 @@ def _plan_order(name):
     """Parts sort by scenario (a Parquet run's partition, as a number), then by name."""
     folder, _, rest = name.partition("/")
     partition, _, _ = rest.rpartition("/")
-    scenario = int(partition.partition("=")[2]) if partition.startswith("scenario_id=") else -1
+    number = partition.partition("=")[2]
+    scenario = int(number) if partition.startswith("scenario_id=") and number.isdigit() else -1
     return folder, scenario, rest
 
 

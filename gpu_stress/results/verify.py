@@ -13,10 +13,8 @@ users who know what they do; the structure of what is read is checked anyway.
 import os
 from pathlib import Path
 
-import pyarrow as pa
-
 from . import manifest, store
-from .names import FORMATS, PART_DIRS, RUN_FILE, STAGING_SUFFIX
+from .names import FORMATS, RUN_FILE, STAGING_SUFFIX
 from .ownership import ResultsError, final_dir, staging_dir, unlisted
 
 
@@ -167,11 +165,6 @@ def checked_file(directory, relative, check=True):
     return ResultsDirectory(directory, {}, files).file(relative)
 
 
-def load_run_record(directory, check=True):
-    """The run.json of a finished results directory (checked as :func:`open_results` checks it)."""
-    return open_results(directory, check).record
-
-
 def _manifest_problem(directory, error):
     """The line for a directory whose manifest cannot be used: results written before manifests say so."""
     if str(error).endswith(": missing"):
@@ -257,21 +250,6 @@ def _check_counts(results):
         for folder, rows in wanted.items():
             if rows_under(folder) != rows:
                 raise ResultsError(f"{directory / folder}: {rows_under(folder)} per-path rows, {rows} expected")
-    for folder in PART_DIRS:
-        for name in results.part_names(folder):
-            schema = _schema(directory / name)
-            if "path_id" not in schema.names:
-                raise ResultsError(f"{directory / name}: not a per-path table")
-
-
-def _schema(path):
-    if path.suffix == ".parquet":
-        return store.read_table(path).schema
-    try:
-        with pa.memory_map(str(path)) as source:
-            return pa.ipc.open_file(source).schema
-    except (OSError, pa.ArrowException) as error:
-        raise ResultsError(f"{path}: not a readable Arrow file ({error})") from None
 
 
 def _version(text):

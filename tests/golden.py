@@ -1,0 +1,93 @@
+"""Golden outputs: a digest of every table a run produces, per case and backend, stored before a refactor.
+
+A refactor that is meant to change no number (issue 27's renovation, say) is checked against
+``data/golden/outputs.json``: every column of every table (per-path outputs, per-path tranche
+outputs, the scenario aggregates, the tranche table, the bands, a portfolio's firms, exposures
+and book) of every case below must hash to the same xxh3-128 as when the file was written. A
+column's digest is of its type and values alone (no field descriptions), so a reworded description
+is not a change of output; a changed value, type or row order is.
+
+Written with ``python tests/golden.py --write`` (only when a change of the model's numbers is
+intended and explained); ``python tests/golden.py --cases CASE,...`` prints a case's digests.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import xxhash
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parent.parent))
+
+from helpers import CAPITAL_STRUCTURE, EVERY_EVENT, FULL_MODEL, table_with
+
+GOLDEN_FILE = Path(__file__).parent / "data" / "golden" / "outputs.json"
+TABLES = ("scenarios", "bands", "tranches", "firms", "exposures", "paths", "tranche_paths", "portfolio_paths")
+PRESETS = ("coreweave", "crusoe", "lambda", "nebius", "nscale", "neoclouds")
+MODELS = {
+    "full_model": FULL_MODEL,
+    "capital_structure": CAPITAL_STRUCTURE,
+    "every_event": table_with(FULL_MODEL, {"overlay": EVERY_EVENT}),
+}
+# (backend, precision, paths): the CUDA simulator runs a few paths of each case (it is slow).
+RUNS = {
+    "numpy": ("numpy", "float64", 400),
+    "cpu": ("cpu", "float64", 400),
+    "cpu_float32": ("cpu", "float32", 400),
+    "cuda_simulator": ("cuda", "float64", 24),
+}
+CASES = PRESETS + tuple(MODELS)
+
+
+def column_digest(column):
+    """xxh3-128 of a column's type and values (floats by their shortest exact repr; nulls as null)."""
+    text = json.dumps([str(column.type), column.to_pylist()], allow_nan=True)
+    return xxhash.xxh3_128(text.encode()).hexdigest()
+
+
+ORDER = ("scenario_id", "firm", "path_id", "tranche", "variable", "month")
+
+
+def _sorted(table):
+    keys = [key for key in ORDER if key in table.column_names]
+    return table.sort_by([(key, "ascending") for key in keys]) if keys else table
+
+
+def digests(case, run):
+    """{table: {column: digest}} of ``case`` (a preset or a model above) on ``run`` (a key of RUNS)."""
+    import gpu_stress
+
+    backend, precision, paths = RUNS[run]
+    source = {"preset": case} if case in PRESETS else {"config": MODELS[case]}
+    results = gpu_stress.run(**source, paths=paths, seed=7, precision=precision, backend=backend, warn=False)
+    found = {}
+    for name in TABLES:
+        table = getattr(results, name)
+        if table is not None:
+            table = _sorted(table)
+            found[name] = {column: column_digest(table[column]) for column in table.column_names}
+    return found
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="write data/golden/outputs.json anew")
+    parser.add_argument("--runs", default=",".join(RUNS), help="comma-separated keys of RUNS")
+    parser.add_argument("--cases", default=",".join(CASES), help="comma-separated cases")
+    options = parser.parse_args(argv)
+    runs, cases = options.runs.split(","), options.cases.split(",")
+    found = {run: {case: digests(case, run) for case in cases} for run in runs}
+    if options.write:
+        stored = json.loads(GOLDEN_FILE.read_text()) if GOLDEN_FILE.exists() else {}
+        for run, by_case in found.items():
+            stored.setdefault(run, {}).update(by_case)
+        GOLDEN_FILE.parent.mkdir(parents=True, exist_ok=True)
+        GOLDEN_FILE.write_text(json.dumps(stored, indent=1, sort_keys=True) + "\n")
+    else:
+        json.dump(found, sys.stdout, indent=1, sort_keys=True)
+
+
+if __name__ == "__main__":
+    main()

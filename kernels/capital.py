@@ -39,6 +39,8 @@ from .layout import (
     FIRE_SALE_RECOVERY,
     GPUS,
     GPUS_SOLD,
+    HAS_PREPAYMENTS,
+    HAS_RESERVES,
     INTEREST,
     LTV_BREACH,
     MAX_RANK,
@@ -371,3 +373,42 @@ def settle_parent(params, state, month, cash, value, dtype):
             assets = state[POOL_VALUE + p] * recovery + state[RESERVE + p]
             estate += share_by_rank(params, state, p, month, assets, dtype)
     share_by_rank(params, state, -1, month, estate, dtype)
+
+
+@device_function
+def cover_shortfall(params, state, regime, cash, value, service, debt, dtype):
+    """(cash $, reserves drawable $, covered): meet the month's ``service`` ($) that ``cash`` falls short of.
+
+    The pools' reserves go first, then an equity raise for what they leave; only
+    once the raise is made are the reserves drawn. Not covered: the parent
+    defaults, with ``cash`` as it was.
+    """
+    shortfall = service - cash
+    if shortfall <= dtype(0.0):
+        return cash, dtype(0.0), True
+    reserves = dtype(0.0)
+    needed = shortfall
+    if state[HAS_RESERVES] > dtype(0.0):
+        reserves, needed = draw_reserves(params, state, shortfall, False, dtype)
+    if needed > dtype(0.0):
+        book_equity = cash + value + reserves_held(params, state, dtype) - debt
+        if not raise_equity(params, state, regime, needed, book_equity, dtype):
+            return cash, reserves, False
+        cash += needed  # the raise's proceeds
+    if reserves > dtype(0.0):
+        drawn, _ = draw_reserves(params, state, shortfall, True, dtype)
+        cash += drawn
+    return cash, reserves, True
+
+
+@device_function
+def manage_cash(params, state, cash, value, ebitda, scheduled_service, dtype):
+    """(cash $, cause) after a paid month: the borrowing base, the reserves' top-up, then the cash sweep."""
+    cause = NO_DEFAULT
+    if state[HAS_PREPAYMENTS] > dtype(0.0):
+        cash, cause = borrowing_base(params, state, cash, value, dtype)
+    if cause == NO_DEFAULT and state[HAS_RESERVES] > dtype(0.0):
+        cash = top_up_reserves(params, state, cash, dtype)
+    if cause == NO_DEFAULT and state[HAS_PREPAYMENTS] > dtype(0.0):
+        cash = cash_sweep(params, state, ebitda, scheduled_service, cash, dtype)
+    return cash, cause

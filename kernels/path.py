@@ -9,9 +9,11 @@ LTV are NaN once the firm has defaulted.
 import math
 
 from .capital import reserves_held
+from .debt_service import total_debt
 from .device import device_function
 from .draws import draws_column
-from .firm import firm_step, fleet_value, init_firm, total_debt, utilization_step
+from .firm import firm_step, init_firm
+from .fleet import fleet_value
 from .layout import (
     ALIVE,
     BACKSTOP_DRAW,
@@ -137,6 +139,7 @@ from .layout import (
     VENDOR_DRAW,
 )
 from .market import initial_market, market_step, reference_step
+from .operations import utilization_step
 
 
 @device_function

@@ -6,8 +6,14 @@ import numba
 import numpy as np
 import pytest
 
-from gpu_stress.kernels import capital, firm
+from gpu_stress.kernels import capital
 from gpu_stress.kernels import layout as L
+from gpu_stress.kernels.contracts import contracts
+from gpu_stress.kernels.covenants import covenant_tests, liquidity_test, trailing_coverage
+from gpu_stress.kernels.debt_service import debt_service, pay_service
+from gpu_stress.kernels.firm import init_firm
+from gpu_stress.kernels.fleet import deliveries, fleet
+from gpu_stress.kernels.operations import operating_cash_flow
 from gpu_stress.params import parameter_vector
 from helpers import config_of
 
@@ -38,14 +44,14 @@ class Compiled:
 
     contracts = staticmethod(
         numba.njit(
-            lambda params, state, month, regime, log_price, dtype: firm.contracts(
+            lambda params, state, month, regime, log_price, dtype: contracts(
                 params, state, month, regime, log_price, dtype
             )
         )
     )
     operating_cash_flow = staticmethod(
         numba.njit(
-            lambda params, state, month, log_price, utilization, dtype: firm.operating_cash_flow(
+            lambda params, state, month, log_price, utilization, dtype: operating_cash_flow(
                 params, state, month, log_price, utilization, dtype
             )
         )
@@ -53,15 +59,15 @@ class Compiled:
     debt_service = staticmethod(numba.njit(lambda *arguments: debt_service_paid(*arguments)))
     trailing_coverage = staticmethod(
         numba.njit(
-            lambda state, month, ebitda, service, dtype: firm.trailing_coverage(state, month, ebitda, service, dtype)
+            lambda state, month, ebitda, service, dtype: trailing_coverage(state, month, ebitda, service, dtype)
         )
     )
     liquidity_test = staticmethod(
-        numba.njit(lambda cash, service, balloon, debt, dtype: firm.liquidity_test(cash, service, balloon, debt, dtype))
+        numba.njit(lambda cash, service, balloon, debt, dtype: liquidity_test(cash, service, balloon, debt, dtype))
     )
     covenant_tests = staticmethod(
         numba.njit(
-            lambda params, state, month, debt, ltv, dscr, quarter, dtype: firm.covenant_tests(
+            lambda params, state, month, debt, ltv, dscr, quarter, dtype: covenant_tests(
                 params, state, month, debt, ltv, dscr, quarter, dtype
             )
         )
@@ -78,20 +84,21 @@ class Compiled:
 @numba.extending.register_jitable
 def debt_service_paid(params, state, month, regime, rate, debt, value, leverage, dtype):
     """(service, unrefinanced balloon) due this month, and the balances once it is paid."""
-    firm.debt_service(params, state, month, regime, rate, debt, value, leverage, dtype)
-    firm.pay_service(params, state, dtype)
-    return capital.service_due(params, state, dtype)
+    debt_service(params, state, month, regime, rate, debt, value, leverage, dtype)
+    service, balloon = capital.service_due(params, state, dtype)
+    pay_service(params, state, dtype(0.0), service, dtype)
+    return service, balloon
 
 
 class Plain:
     """The same sub-steps as plain Python."""
 
-    contracts = staticmethod(firm.contracts)
-    operating_cash_flow = staticmethod(firm.operating_cash_flow)
+    contracts = staticmethod(contracts)
+    operating_cash_flow = staticmethod(operating_cash_flow)
     debt_service = staticmethod(debt_service_paid)
-    trailing_coverage = staticmethod(firm.trailing_coverage)
-    liquidity_test = staticmethod(firm.liquidity_test)
-    covenant_tests = staticmethod(firm.covenant_tests)
+    trailing_coverage = staticmethod(trailing_coverage)
+    liquidity_test = staticmethod(liquidity_test)
+    covenant_tests = staticmethod(covenant_tests)
     share_by_rank = staticmethod(capital.share_by_rank)
 
 
@@ -105,7 +112,7 @@ def params():
 
 def fresh_state(params):
     state = np.zeros(L.STATE_SIZE)
-    firm.init_firm(params, state, F64)
+    init_firm(params, state, F64)
     return state
 
 
@@ -219,7 +226,7 @@ def test_fleet_of_cohorts_that_retire_on_their_own():
     state = fresh_state(params)
     decay = config.collateral.age_decay
     for month, in_service in ((6, (1000, 200, 50)), (7, (1000, 0, 50)), (73, (0, 0, 50))):
-        gpus, power_full, value = firm.fleet(params, state, month, 0.0, F64)
+        gpus, power_full, value = fleet(params, state, month, 0.0, F64)
         assert gpus == sum(in_service), month
         ages = (month, 30 + month, month)
         decays = (decay, decay, 0.4)
@@ -231,20 +238,20 @@ def test_fleet_of_cohorts_that_retire_on_their_own():
         kw = (1.0, 0.8, 1.4)
         expected_power = sum(n * k * 1.25 * 730 * 0.1 for n, k in zip(in_service, kw, strict=True))
         assert power_full == pytest.approx(expected_power, rel=1e-13), month
-    _, _, value = firm.fleet(params, state, 6, math.log(0.5), F64)
-    assert value == pytest.approx(firm.fleet(params, state, 6, 0.0, F64)[2] * 0.5**config.collateral.price_elasticity)
+    _, _, value = fleet(params, state, 6, math.log(0.5), F64)
+    assert value == pytest.approx(fleet(params, state, 6, 0.0, F64)[2] * 0.5**config.collateral.price_elasticity)
 
 
 def test_deliveries_pay_a_cohort_in_its_delivery_month():
     table = TABLE | {"cohorts": [{"gpus": 100, "gpu_cost": 40_000.0, "delivery_month": 5}]}
     params = parameter_vector(config_of(table))
     state = fresh_state(params)
-    assert [firm.deliveries(params, state, month, 0, F64) for month in (4, 5, 6)] == [
+    assert [deliveries(params, state, month, 0, F64) for month in (4, 5, 6)] == [
         (0.0, 0.0),
         (4e6, 0.0),
         (0.0, 0.0),
     ]
-    assert firm.fleet(params, state, 4, 0.0, F64)[0] == 1000 and firm.fleet(params, state, 5, 0.0, F64)[0] == 1100
+    assert fleet(params, state, 4, 0.0, F64)[0] == 1000 and fleet(params, state, 5, 0.0, F64)[0] == 1100
 
 
 def test_deliveries_pay_the_deposit_ahead_and_draw_the_facility_on_arrival():
@@ -273,6 +280,6 @@ def test_deliveries_pay_the_deposit_ahead_and_draw_the_facility_on_arrival():
     }
     params = parameter_vector(config_of(table))
     state = fresh_state(params)
-    paid = [firm.deliveries(params, state, month, 0, F64) for month in range(1, 7)]
+    paid = [deliveries(params, state, month, 0, F64) for month in range(1, 7)]
     assert paid == [(0.0, 0.0), (1e6, 0.0), (0.0, 0.0), (0.0, 0.0), (3e6, 3.2e6), (0.0, 0.0)]
     assert state[L.BALANCE] == 3.2e6 and state[L.UNDRAWN] == pytest.approx(1.8e6)

@@ -1,0 +1,115 @@
+"""Backlog contracts and fixed charges: what customers pay, when they renew, default or walk away."""
+
+import math
+
+from .device import device_function
+from .fleet import cohort_log_price
+from .layout import (
+    COHORT_AGE_INITIAL,
+    COHORT_GPUS,
+    CONTRACT_END,
+    CONTRACT_PRICE,
+    CUSTOMER_ALIVE,
+    CUSTOMER_COHORT,
+    CUSTOMER_COUNT,
+    CUSTOMER_DEFAULT_MONTH,
+    CUSTOMER_DELAY_LIMIT,
+    CUSTOMER_DELAY_PENALTY,
+    CUSTOMER_DRAW,
+    CUSTOMER_HAZARD,
+    CUSTOMER_RENEWAL,
+    CUSTOMER_RENEWAL_DISCOUNT,
+    CUSTOMER_SHARE,
+    CUSTOMER_TAKE_OR_PAY,
+    CUSTOMER_TERM,
+    CUSTOMER_TERMINATES,
+    DELIVERY,
+    HOURS_PER_MONTH,
+    MAX_CUSTOMERS,
+    OBLIGATION_AMOUNT,
+    OBLIGATION_COUNT,
+    OBLIGATION_END,
+    OBLIGATION_LOG_ESCALATION,
+    OBLIGATION_START,
+    RENEWAL_DRAW,
+)
+
+
+@device_function
+def contracts(params, state, month, regime, log_price, dtype):
+    """Expire, renew or lose the backlog contracts this month; returns the delay penalties due ($).
+
+    Uses this month's uniforms state[RENEWAL_DRAW] (renewal at expiry) and
+    state[CUSTOMER_DRAW] (default). A contract on a cohort not yet delivered
+    waits; once the cohort is later than planned by more than the contract's
+    limit, the customer walks away (if it may) or is owed its penalty share of
+    the contract's monthly value, each month.
+    """
+    month_number = dtype(month)
+    penalties = dtype(0.0)
+    for i in range(int(params[CUSTOMER_COUNT])):
+        if state[CUSTOMER_ALIVE + i] <= dtype(0.0):
+            continue
+        if month_number == params[CUSTOMER_DEFAULT_MONTH + i]:  # a stress overlay's default
+            state[CUSTOMER_ALIVE + i] = dtype(0.0)
+            continue
+        cohort = int(params[CUSTOMER_COHORT + i])
+        if cohort >= 0 and month_number < state[DELIVERY + cohort]:
+            if month_number > state[CONTRACT_END + i]:  # its first term ran out before its cohort came
+                state[CUSTOMER_ALIVE + i] = dtype(0.0)
+                continue
+            months_late = month_number + params[COHORT_AGE_INITIAL + cohort] + dtype(1.0)
+            if months_late > params[CUSTOMER_DELAY_LIMIT + i]:
+                if params[CUSTOMER_TERMINATES + i] > dtype(0.0):
+                    state[CUSTOMER_ALIVE + i] = dtype(0.0)
+                else:
+                    gpu_hours = params[CUSTOMER_SHARE + i] * params[COHORT_GPUS + cohort] * dtype(HOURS_PER_MONTH)
+                    penalties += params[CUSTOMER_DELAY_PENALTY + i] * gpu_hours * state[CONTRACT_PRICE + i]
+            continue
+        if month_number > state[CONTRACT_END + i]:
+            if state[RENEWAL_DRAW + i] < params[CUSTOMER_RENEWAL + MAX_CUSTOMERS * regime + i]:
+                state[CONTRACT_END + i] += params[CUSTOMER_TERM + i]
+                spot = log_price if cohort < 0 else cohort_log_price(params, state, cohort, log_price, dtype)
+                state[CONTRACT_PRICE + i] = math.exp(spot) * (dtype(1.0) - params[CUSTOMER_RENEWAL_DISCOUNT + i])
+            else:
+                state[CUSTOMER_ALIVE + i] = dtype(0.0)  # its capacity goes back to the spot market
+                continue
+        if state[CUSTOMER_DRAW + i] < params[CUSTOMER_HAZARD + MAX_CUSTOMERS * regime + i]:
+            state[CUSTOMER_ALIVE + i] = dtype(0.0)
+    return penalties
+
+
+@device_function
+def contracted(params, state, month, cohort, utilization, dtype):
+    """(share of the cohort's GPUs under paying contracts, $ per cohort GPU-hour they pay) this month.
+
+    Call after ``contracts``. Fleet-wide contracts (cohort -1) cover their
+    share of every cohort. A contract pays its price on its take-or-pay share
+    and on the used part (utilization U) of the rest.
+    """
+    share = dtype(0.0)
+    rate = dtype(0.0)
+    for i in range(int(params[CUSTOMER_COUNT])):
+        covers = int(params[CUSTOMER_COHORT + i])
+        if state[CUSTOMER_ALIVE + i] <= dtype(0.0) or (covers >= 0 and covers != cohort):
+            continue
+        if covers >= 0 and dtype(month) < state[DELIVERY + covers]:
+            continue  # waiting for its cohort
+        take_or_pay = params[CUSTOMER_TAKE_OR_PAY + i]
+        paid = take_or_pay + (dtype(1.0) - take_or_pay) * utilization
+        share += params[CUSTOMER_SHARE + i]
+        rate += params[CUSTOMER_SHARE + i] * state[CONTRACT_PRICE + i] * paid
+    return share, rate
+
+
+@device_function
+def fixed_charges(params, month, dtype):
+    """Leases and power contracts due this month ($), each escalating from its first month."""
+    month_number = dtype(month)
+    total = dtype(0.0)
+    for k in range(int(params[OBLIGATION_COUNT])):
+        start = params[OBLIGATION_START + k]
+        if start <= month_number <= params[OBLIGATION_END + k]:
+            escalation = math.exp(params[OBLIGATION_LOG_ESCALATION + k] * (month_number - start))
+            total += params[OBLIGATION_AMOUNT + k] * escalation
+    return total

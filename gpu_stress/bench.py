@@ -32,7 +32,8 @@ import numpy as np
 from . import __version__
 from .arrays import to_host
 from .backends import cuda_status, get_backend
-from .backends.array_model import library_draws, simulate_paths
+from .backends.oracle.draws import library_draws
+from .backends.oracle.path import simulate_paths
 from .config.load import load_config
 from .info import cuda_details, package_versions
 from .kernels import layout as L

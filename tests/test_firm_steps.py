@@ -58,9 +58,7 @@ class Compiled:
     )
     debt_service = staticmethod(numba.njit(lambda *arguments: debt_service_paid(*arguments)))
     trailing_coverage = staticmethod(
-        numba.njit(
-            lambda state, month, ebitda, service, dtype: trailing_coverage(state, month, ebitda, service, dtype)
-        )
+        numba.njit(lambda state, month, ebitda, service, dtype: trailing_coverage(state, month, ebitda, service, dtype))
     )
     liquidity_test = staticmethod(
         numba.njit(lambda cash, service, balloon, debt, dtype: liquidity_test(cash, service, balloon, debt, dtype))

@@ -26,7 +26,8 @@ import numba
 import numpy as np
 import pytest
 
-from gpu_stress.backends import get_backend, numpy_random
+from gpu_stress.backends import get_backend
+from gpu_stress.backends.oracle import rng
 from gpu_stress.config import effects
 from gpu_stress.config.load import (
     REGIME_SHADOWS,
@@ -143,8 +144,8 @@ def long_slip_paths(resolved, wanted=3, batches=6, batch=1 << 20):
         for start in range(0, batches * batch, batch):
             ids = np.arange(start, start + batch, dtype=np.uint64)
             for month in range(first, first + slips):
-                words = numpy_random.draw_block(SEED, 0, ids, month, block)
-                ids = ids[numpy_random.to_uniform(words[c], np.float64) < probability]
+                words = rng.draw_block(SEED, 0, ids, month, block)
+                ids = ids[rng.to_uniform(words[c], np.float64) < probability]
             hits += [int(path) for path in ids if path >= PATHS]
             if len(hits) >= wanted:
                 break

@@ -27,7 +27,7 @@ from click.testing import CliRunner
 
 from gpu_stress import api
 from gpu_stress.analysis import black_cox, sensitivity, sensitivity_schema
-from gpu_stress.backends.numpy_random import box_muller, draw_block
+from gpu_stress.backends.oracle.rng import box_muller, draw_block
 from gpu_stress.cli import main
 
 MONTHS = 24

@@ -3,9 +3,10 @@
 import numpy as np
 
 from ..machine import cpu_description
-from .array_model import philox_draws, simulate_paths
-from .array_portfolio import simulate_portfolio
 from .base import PathBackend
+from .oracle.draws import philox_draws
+from .oracle.path import simulate_paths
+from .oracle.portfolio import simulate_portfolio
 
 
 class NumpyBackend(PathBackend):

@@ -7,7 +7,7 @@ for whole arrays so that the numpy backend can serve as the oracle.
 
 import numpy as np
 
-from ..kernels.layout import BLOCKS_PER_STREAM
+from ...kernels.layout import BLOCKS_PER_STREAM
 
 _MASK32 = np.uint64(0xFFFFFFFF)
 _MULTIPLIERS = (np.uint64(0xD2511F53), np.uint64(0xCD9E8D57))

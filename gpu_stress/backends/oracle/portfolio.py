@@ -1,7 +1,7 @@
 """Portfolios as array code: several firms in one market, and the secondary market for their GPUs.
 
 The oracle of ``kernels/portfolio.py``, written over whole arrays of paths with
-the firms of ``array_model``. Each month the market steps once (row 0's
+the firms of ``firm``. Each month the market steps once (row 0's
 parameters); every firm alive at the month's start steps through it with its
 own draws at the month's resale-value index
 
@@ -17,14 +17,15 @@ month. The overhang carries on as Q = retention x Q + sold.
 
 import numpy as np
 
-from ..kernels import layout as L
-from .array_model import ArrayFirm, ArrayMarket
+from ...kernels import layout as L
+from .firm import ArrayFirm
+from .market import ArrayMarket
 
 
 def simulate_portfolio(params, impact, retention, horizon, paths, dtype, draws_by_firm, xp=np):
     """Simulate ``paths`` paths of the firms (rows of ``params``) for ``horizon`` months.
 
-    ``draws_by_firm[f]`` gives firm f's draws (``array_model.philox_draws`` of
+    ``draws_by_firm[f]`` gives firm f's draws (``draws.philox_draws`` of
     its row; the market's are read from firm 0's), each over the same paths.
     ``impact`` (per GPU) and ``retention`` (the overhang's share left after a
     month) as in the module docstring. Returns (outputs_float (firm x

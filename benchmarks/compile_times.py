@@ -38,10 +38,11 @@ recorder = Recorder()
 event.register("numba:compile", recorder)
 started = time.perf_counter()
 from gpu_stress.backends.cpu import CpuBackend
+from gpu_stress.backends.launch import Launch
 from gpu_stress.config import load_config
 from gpu_stress.params import parameter_vector
 params = parameter_vector(load_config(preset="coreweave"))
-CpuBackend().simulate(params, 12, 1, 0, 0, 4, 0, getattr(np, sys.argv[1]))
+CpuBackend().simulate(Launch(params, 12, 1, paths=4, dtype=getattr(np, sys.argv[1])))
 print(json.dumps({"total_s": time.perf_counter() - started, "functions": recorder.done}))
 """
 

@@ -32,6 +32,7 @@ import numpy as np
 from . import __version__
 from .arrays import to_host
 from .backends import cuda_status, get_backend
+from .backends.launch import Launch
 from .backends.oracle.draws import library_draws
 from .backends.oracle.path import simulate_paths
 from .config.load import load_config
@@ -121,24 +122,18 @@ class Measurement:
 
     def _runner(self, params):
         xp, paths, horizon, dtype = self.device.xp, self.paths, self.horizon, self.dtype
+        launch = Launch(params, horizon, SEED, paths=paths, dtype=dtype)
         if self.kernel == "model":
             engine_backend = get_backend(self.backend)
-            return lambda: engine_backend.simulate(params, horizon, SEED, 0, 0, paths, 0, dtype)
+            return lambda: engine_backend.simulate(launch)
         if self.kernel == "portfolio":
             engine_backend = get_backend(self.backend)
-            matrix, impact, retention = params
-            return lambda: engine_backend.simulate_portfolio(
-                matrix, impact, retention, horizon, SEED, 0, 0, paths, dtype
-            )
+            return lambda: engine_backend.simulate_portfolio(launch)
         if self.kernel == "draws_only":
             checksums = xp.empty(paths, dtype)
-            launch = _draws_launcher(self.backend)
-            device_params = xp.asarray(params, dtype)
-
-            def draw():
-                launch(device_params, horizon, np.uint64(SEED), 0, 0, checksums, dtype)
-
-            return draw
+            draw_paths = _draws_launcher(self.backend)
+            device_params = launch.parameters_as(xp)
+            return lambda: draw_paths(launch, device_params, checksums)
         generator = xp.random.default_rng(SEED)  # naive
         return lambda: simulate_paths(params, horizon, paths, 0, dtype, library_draws(generator, paths, dtype), xp)
 
@@ -179,10 +174,10 @@ def _draws_launcher(backend):
         device = cuda.cuda.get_current_device()
         blocks = device.MULTIPROCESSOR_COUNT * 32
 
-        def launch(*args):
-            cuda.draw_paths(*args, blocks)
+        def draw_paths(launch, parameters, checksums):
+            cuda.draw_paths(launch, parameters, checksums, blocks)
 
-        return launch
+        return draw_paths
     from .kernels import cpu
 
     return cpu.draw_paths
@@ -213,7 +208,7 @@ def run_benchmark(backends, horizon=60, precision="float64", repeats=5, paths=No
     if portfolio:
         preset = preset or PORTFOLIO_PRESET
         config = load_config(preset=preset)
-        params = (portfolio_matrix(config), config.fire_sales.impact_per_gpu, config.fire_sales.retention)
+        params = portfolio_matrix(config)
         pairs, default_paths = [("portfolio", backend) for backend in backends], DEFAULT_PORTFOLIO_PATHS
     else:
         preset = preset or REFERENCE_PRESET

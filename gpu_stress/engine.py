@@ -22,6 +22,7 @@ import pyarrow as pa
 from . import __version__
 from .arrays import to_host
 from .backends import choose_backend, get_backend
+from .backends.launch import Launch
 from .config.load import ConfigError
 from .errors import UserError
 from .kernels import layout as L
@@ -101,9 +102,7 @@ class RunSpec:
     write_paths: bool
     backend: str
     provenance: dict
-    # Portfolio runs, per scenario: (impact per GPU, retention) of the fire sales, and the book's
-    # exposures as (firm, tranche or -1, share). Empty for single-firm runs.
-    fire_sales: tuple = ()
+    # Portfolio runs, per scenario: the book's exposures as (firm, tranche or -1, share). Empty for single firms.
     exposures: tuple = ()
     format: str = "arrow"  # of the per-path files: "arrow" or "parquet"
     swept_columns: tuple = ()  # per scenario, [(Arrow field, value)] of its swept values (Parquet parts carry them)
@@ -118,6 +117,12 @@ class RunSpec:
 
     def stream(self, scenario_id):
         return stream_of(scenario_id, self.independent_scenarios)
+
+    def launch(self, scenario_id, path_start, paths, tracked=0, params=None):
+        """The :class:`Launch` of paths ``path_start`` .. ``+ paths - 1`` of a scenario (or of other ``params``)."""
+        params = self.params[scenario_id] if params is None else params
+        stream = self.stream(scenario_id)
+        return Launch(params, self.horizon, self.seed, stream, path_start, paths, tracked, dtype=self.dtype)
 
 
 def unit_summary_path(directory, unit):
@@ -168,14 +173,7 @@ def simulate_unit(spec, unit):
         return _simulate_portfolio_unit(spec, unit, backend)
     tracked = max(0, min(spec.band_paths - unit.path_start, unit.paths))
     outputs_float, outputs_int, tracks = backend.simulate(
-        spec.params[unit.scenario_id],
-        spec.horizon,
-        spec.seed,
-        spec.stream(unit.scenario_id),
-        unit.path_start,
-        unit.paths,
-        tracked,
-        spec.dtype,
+        spec.launch(unit.scenario_id, unit.path_start, unit.paths, tracked)
     )
     check_finite(outputs_float, spec.precision, unit, backend.xp)
     tranches = int(spec.params[unit.scenario_id][L.TRANCHE_COUNT])
@@ -229,19 +227,9 @@ def firm_summary(summary, firm):
 def _simulate_portfolio_unit(spec, unit, backend):
     """A portfolio chunk: every firm's outputs and the book's, as a :class:`UnitResult`."""
     params = spec.params[unit.scenario_id]
-    impact, retention = spec.fire_sales[unit.scenario_id]
     exposures = spec.exposures[unit.scenario_id]
-    outputs_float, outputs_int, market_outputs = backend.simulate_portfolio(
-        params,
-        impact,
-        retention,
-        spec.horizon,
-        spec.seed,
-        spec.stream(unit.scenario_id),
-        unit.path_start,
-        unit.paths,
-        spec.dtype,
-    )
+    launch = spec.launch(unit.scenario_id, unit.path_start, unit.paths)
+    outputs_float, outputs_int, market_outputs = backend.simulate_portfolio(launch)
     xp = backend.xp
     summary = {}
     for firm in range(params.shape[0]):
@@ -289,14 +277,6 @@ def _write_part(directory, name, table):
     return {name: store.file_record(directory, name, table.num_rows)}
 
 
-def _fire_sales(scenario):
-    """(impact per GPU, retention) of a portfolio scenario's secondary market; None for a single firm."""
-    if not scenario.portfolio:
-        return None
-    fire_sales = scenario.config.fire_sales
-    return fire_sales.impact_per_gpu, fire_sales.retention
-
-
 def _exposures(scenario):
     return tuple(scenario.config.exposure_shares()) if scenario.portfolio else ()
 
@@ -316,7 +296,6 @@ def make_spec(record, scenarios, directory):
         write_paths=record["write_paths"],
         backend=record["backend"],
         provenance=provenance_of(record),
-        fire_sales=tuple(_fire_sales(scenario) for scenario in scenarios),
         exposures=tuple(_exposures(scenario) for scenario in scenarios),
         format=store.run_format(record),
         swept_columns=swept_columns(scenarios, record["sweep_keys"]),
@@ -488,7 +467,7 @@ def _base_case(spec, scenario):  # single-firm runs only
     params = spec.params[scenario.scenario_id].copy()
     params[L.BASE_CASE] = 1.0
     outputs_float, outputs_int, _ = get_backend(spec.backend).simulate(
-        params, spec.horizon, spec.seed, spec.stream(scenario.scenario_id), 0, 1, 0, spec.dtype
+        spec.launch(scenario.scenario_id, 0, 1, params=params)
     )
     outputs_float, outputs_int = to_host(outputs_float)[:, 0], to_host(outputs_int)[:, 0]
     month, cause = int(outputs_int[L.OUT_DEFAULT_MONTH]), int(outputs_int[L.OUT_DEFAULT_CAUSE])

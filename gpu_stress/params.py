@@ -599,6 +599,9 @@ SLOTS = (
         2,
     ),
     Slot(L.FIRM_STREAM, "firm index", (), lambda c: 0.0),  # a portfolio sets each firm's place
+    # A firm alone sells into no secondary market; a portfolio sets its [fire_sales] (portfolio_matrix).
+    Slot(L.FIRE_SALE_IMPACT, "per GPU", (), lambda c: 0.0),
+    Slot(L.FIRE_SALE_RETENTION, "per month", (), lambda c: 0.0),
     Slot(L.PRICE_ELASTICITY, "", ("collateral.price_elasticity",), lambda c: c.collateral.price_elasticity),
     Slot(
         L.FIRE_SALE_RECOVERY, "share", ("collateral.fire_sale_haircut",), lambda c: 1.0 - c.collateral.fire_sale_haircut
@@ -900,7 +903,7 @@ SLOTS = (
 
 
 # Slots a portfolio sets for each firm (its place in [[firms]]) rather than any setting of the firm.
-PORTFOLIO_SLOTS = (L.FIRM_STREAM,)
+PORTFOLIO_SLOTS = (L.FIRM_STREAM, L.FIRE_SALE_IMPACT, L.FIRE_SALE_RETENTION)
 
 
 def portfolio_matrix(portfolio):
@@ -915,6 +918,8 @@ def portfolio_matrix(portfolio):
     start, end = L.MARKET_PARAMETERS
     rows[:, start:end] = rows[0, start:end]
     rows[:, L.FIRM_STREAM] = np.arange(len(rows))
+    rows[:, L.FIRE_SALE_IMPACT] = portfolio.fire_sales.impact_per_gpu
+    rows[:, L.FIRE_SALE_RETENTION] = portfolio.fire_sales.retention
     return rows
 
 

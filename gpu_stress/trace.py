@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from .backends import get_backend
+from .backends.launch import Launch
 from .engine import stream_of, unit_holding
 from .errors import UserError
 from .kernels import layout as L
@@ -76,16 +77,17 @@ def trace_path(directory, scenario_id, path_id, backend=None, base_case=False):
     params[L.BASE_CASE] = 1.0 if base_case else params[L.BASE_CASE]
     stream = stream_of(scenario_id, simulation["independent_scenarios"])
     backend = backend or record["backend"]
-    outputs_float, outputs_int, statement = get_backend(backend).trace(
+    launch = Launch(
         params,
         simulation["horizon_months"],
         simulation["seed"],
         stream,
         unit.path_start,
         unit.paths,
-        path_id - unit.path_start,
-        np.dtype(simulation["precision"]).type,
+        statement_path=path_id - unit.path_start,
+        dtype=np.dtype(simulation["precision"]).type,
     )
+    outputs_float, outputs_int, statement = get_backend(backend).trace(launch)
     column = path_id - unit.path_start
     row = store.paths_table(
         scenario_id,

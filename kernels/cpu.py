@@ -145,8 +145,6 @@ def _compile(source_digest):
     @numba.njit(cache=True, nogil=True, error_model="numpy")
     def simulate_portfolio_range(
         params,
-        impact,
-        retention,
         horizon,
         seed,
         stream,
@@ -168,8 +166,6 @@ def _compile(source_digest):
             simulate_portfolio_path(
                 params,
                 firms,
-                dtype(impact),
-                dtype(retention),
                 horizon,
                 seed,
                 stream,
@@ -190,19 +186,29 @@ def _compile(source_digest):
 simulate_path_range, draw_path_range, simulate_portfolio_range = _compile(SOURCE_DIGEST)
 
 
-def simulate_paths(params, horizon, seed, stream, path_start, outputs_float, outputs_int, tracks, statement, *rest):
-    """Paths path_start .. path_start + n - 1 into the n columns of the outputs (rest: statement_column, dtype)."""
-    arguments = (params, horizon, seed, stream, path_start, outputs_float, outputs_int, tracks, statement, *rest)
-    in_parallel(simulate_path_range, outputs_float.shape[1], *arguments)
+def kernel_arguments(launch, parameters, outputs):
+    """The compiled range kernels' arguments (before first, stop) for ``launch`` (a ``Launch``).
+
+    ``parameters``: its parameters as the kernel reads them (``launch.parameters_as()``);
+    ``outputs``: the arrays the kernel fills (a firm's four, a portfolio's three, or the
+    draws-only checksums alone).
+    """
+    run = (parameters, launch.horizon, np.uint64(launch.seed), launch.stream, launch.path_start, *outputs)
+    if launch.portfolio or len(outputs) == 1:
+        return (*run, launch.dtype)
+    return (*run, launch.statement_path, launch.dtype)
 
 
-def draw_paths(params, horizon, seed, stream, path_start, checksums, dtype):
-    """The draws of paths path_start .. + n - 1, summed per path into ``checksums`` (no model)."""
-    in_parallel(draw_path_range, checksums.shape[0], params, horizon, seed, stream, path_start, checksums, dtype)
+def simulate_paths(launch, parameters, outputs):
+    """A firm's launch into ``outputs`` = (outputs_float, outputs_int, tracks, statement), one column a path."""
+    in_parallel(simulate_path_range, launch.paths, *kernel_arguments(launch, parameters, outputs))
 
 
-def simulate_portfolios(params, impact, retention, horizon, seed, stream, path_start, *outputs_and_dtype):
-    """Portfolio paths path_start .. + n - 1 into the n columns of the outputs (firm x output x path)."""
-    market_outputs = outputs_and_dtype[2]
-    arguments = (params, impact, retention, horizon, seed, stream, path_start, *outputs_and_dtype)
-    in_parallel(simulate_portfolio_range, market_outputs.shape[1], *arguments)
+def draw_paths(launch, parameters, checksums):
+    """The draws of the launch's paths, summed per path into ``checksums`` (no model)."""
+    in_parallel(draw_path_range, launch.paths, *kernel_arguments(launch, parameters, (checksums,)))
+
+
+def simulate_portfolios(launch, parameters, outputs):
+    """A portfolio's launch into ``outputs`` = (outputs_float, outputs_int, market_outputs) (firm x output x path)."""
+    in_parallel(simulate_portfolio_range, launch.paths, *kernel_arguments(launch, parameters, outputs))

@@ -25,6 +25,7 @@ no GPU (``gpu-stress kernels``).
 import functools
 
 import numba
+import numpy as np
 from numba import cuda
 
 from .device import SOURCE_DIGEST
@@ -98,9 +99,7 @@ def portfolio_kernel(dtype):
 
 def _compile_portfolio_kernel(dtype, source_digest):
     @cuda.jit(cache=True)
-    def simulate_portfolios(
-        params, impact, retention, horizon, seed, stream, path_start, outputs_float, outputs_int, market_outputs
-    ):
+    def simulate_portfolios(params, horizon, seed, stream, path_start, outputs_float, outputs_int, market_outputs):
         source_digest  # noqa: B018
         states = cuda.local.array((MAX_FIRMS, STATE_SIZE), dtype)
         month_start = cuda.local.array((MAX_FIRMS, STATE_SIZE), dtype)
@@ -110,8 +109,6 @@ def _compile_portfolio_kernel(dtype, source_digest):
             simulate_portfolio_path(
                 params,
                 firms,
-                impact,
-                retention,
                 horizon,
                 seed,
                 stream,
@@ -161,8 +158,6 @@ def _portfolio_signature(float_type):
     index = numba.int64
     return (
         float_type[:, ::1],
-        float_type,
-        float_type,
         index,
         numba.uint64,
         index,
@@ -186,36 +181,27 @@ SIGNATURES = {
 }
 
 
-def simulate_paths(
-    params,
-    horizon,
-    seed,
-    stream,
-    path_start,
-    outputs_float,
-    outputs_int,
-    tracks,
-    statement,
-    statement_column,
-    dtype,
-    blocks,
-):
-    """Launch the path kernel on ``blocks`` x THREADS_PER_BLOCK threads (grid-stride)."""
-    path_kernel(dtype)[blocks, THREADS_PER_BLOCK](
-        params, horizon, seed, stream, path_start, outputs_float, outputs_int, tracks, statement, statement_column
-    )
+def _chunk(launch):
+    return launch.horizon, np.uint64(launch.seed), launch.stream, launch.path_start
 
 
-def simulate_portfolios(params, impact, retention, horizon, seed, stream, path_start, outputs, dtype, blocks):
-    """Launch the portfolio kernel (``params``: firm x parameter, at most MAX_FIRMS rows).
+def simulate_paths(launch, parameters, outputs, blocks):
+    """Launch the path kernel for ``launch`` (a ``Launch``) on ``blocks`` x THREADS_PER_BLOCK threads (grid-stride).
+
+    ``parameters``: on the device, in the launch's dtype; ``outputs``: (outputs_float,
+    outputs_int, tracks, statement) to fill.
+    """
+    path_kernel(launch.dtype)[blocks, THREADS_PER_BLOCK](parameters, *_chunk(launch), *outputs, launch.statement_path)
+
+
+def simulate_portfolios(launch, parameters, outputs, blocks):
+    """Launch the portfolio kernel (``parameters``: firm x parameter, at most MAX_FIRMS rows).
 
     ``outputs``: (outputs_float, outputs_int, market_outputs) to fill.
     """
-    portfolio_kernel(dtype)[blocks, THREADS_PER_BLOCK](
-        params, dtype(impact), dtype(retention), horizon, seed, stream, path_start, *outputs
-    )
+    portfolio_kernel(launch.dtype)[blocks, THREADS_PER_BLOCK](parameters, *_chunk(launch), *outputs)
 
 
-def draw_paths(params, horizon, seed, stream, path_start, checksums, dtype, blocks):
+def draw_paths(launch, parameters, checksums, blocks):
     """Launch the draws-only kernel."""
-    draws_kernel(dtype)[blocks, THREADS_PER_BLOCK](params, horizon, seed, stream, path_start, checksums)
+    draws_kernel(launch.dtype)[blocks, THREADS_PER_BLOCK](parameters, *_chunk(launch), checksums)

@@ -210,6 +210,11 @@ BASIS_SHOCK = _param(name="basis_shock")  # sd of the exact OU step of b
 # Which firm's random blocks it draws: 0 alone, its place in a portfolio (entity 1 + FIRM_STREAM).
 FIRM_STREAM = _param(name="firm_stream")
 
+# --- a portfolio's secondary market for GPUs that lenders sell (0 for a firm alone) ---
+# Resale-value index I = exp(-impact x overhang), the overhang carrying on as retention x overhang + sold.
+FIRE_SALE_IMPACT = _param(name="fire_sale_impact")  # per GPU of overhang
+FIRE_SALE_RETENTION = _param(name="fire_sale_retention")  # share of the overhang left after a month
+
 PARAMETER_COUNT = _param.count
 PARAMETER_NAMES = tuple(_param.names)
 

@@ -28,7 +28,16 @@ import math
 
 from .device import device_function
 from .draws import fill_firm_draws, fill_market_draws
-from .layout import ALIVE, GPUS_SOLD, MAX_CLEARING_PASSES, OUT_GPUS_SOLD, OUT_MIN_RESALE_INDEX, RESALE_INDEX
+from .layout import (
+    ALIVE,
+    FIRE_SALE_IMPACT,
+    FIRE_SALE_RETENTION,
+    GPUS_SOLD,
+    MAX_CLEARING_PASSES,
+    OUT_GPUS_SOLD,
+    OUT_MIN_RESALE_INDEX,
+    RESALE_INDEX,
+)
 from .market import initial_market
 from .path import finish_firm, firm_month, market_month, start_firm
 
@@ -60,8 +69,6 @@ def step_firms(params, firms, states, seed, stream, path_id, month, market, inde
 def simulate_portfolio_path(
     params,
     firms,
-    impact,
-    retention,
     horizon,
     seed,
     stream,
@@ -82,11 +89,13 @@ def simulate_portfolio_path(
     ``outputs_int[f]``, rows as in ``layout``) and of ``market_outputs``
     (OUT_MIN_RESALE_INDEX, OUT_GPUS_SOLD). ``states`` and ``month_start`` are
     scratch (firm x STATE_SIZE), ``draws`` scratch of DRAW_COUNT x 1 (the
-    market's and then each firm's draws of a month); ``impact`` (per GPU) and
-    ``retention`` (the overhang's share left after a month) as in the module
-    docstring.
+    market's and then each firm's draws of a month). The secondary market's
+    ``impact`` (per GPU) and ``retention`` (the overhang's share left after a
+    month), as in the module docstring, are row 0's FIRE_SALE_* parameters.
     """
     market_params = params[0]
+    impact = market_params[FIRE_SALE_IMPACT]
+    retention = market_params[FIRE_SALE_RETENTION]
     regime, log_price, rate, launches = initial_market(market_params)
     reference_log_price = log_price
     for f in range(firms):

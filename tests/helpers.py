@@ -5,6 +5,7 @@ import copy
 import numpy as np
 
 from gpu_stress.backends import get_backend
+from gpu_stress.backends.launch import Launch
 from gpu_stress.config.load import load_table, merge, validate
 from gpu_stress.kernels import layout as L
 from gpu_stress.params import parameter_vector
@@ -208,6 +209,14 @@ EVERY_EVENT = {
 }
 
 
+def with_fire_sales(params, impact, retention):
+    """A copy of a portfolio's parameter matrix with another secondary market (impact per GPU, retention)."""
+    params = np.array(params, dtype=np.float64)
+    params[:, L.FIRE_SALE_IMPACT] = impact
+    params[:, L.FIRE_SALE_RETENTION] = retention
+    return params
+
+
 def config_of(table):
     return validate(table)
 
@@ -221,7 +230,16 @@ def simulate(config, backend="cpu", paths=None, path_start=0, tracked=0, dtype=n
     simulation = config.simulation
     paths = paths or simulation.paths
     outputs_float, outputs_int, tracks = get_backend(backend).simulate(
-        parameter_vector(config), simulation.horizon_months, simulation.seed, stream, path_start, paths, tracked, dtype
+        Launch(
+            parameter_vector(config),
+            simulation.horizon_months,
+            simulation.seed,
+            stream,
+            path_start,
+            paths,
+            tracked,
+            dtype=dtype,
+        )
     )
     outputs_float, outputs_int, tracks = (np.asarray(a) for a in (outputs_float, outputs_int, tracks))
     result = {name: outputs_float[index] for index, name in enumerate(L.FLOAT_OUTPUT_NAMES)}
@@ -235,7 +253,16 @@ def statement_of(table, backend="cpu", path=0):
     config = config_of(table)
     simulation = config.simulation
     _, _, statement = get_backend(backend).trace(
-        parameter_vector(config), simulation.horizon_months, simulation.seed, 0, 0, path + 1, path, np.float64
+        Launch(
+            parameter_vector(config),
+            simulation.horizon_months,
+            simulation.seed,
+            0,
+            0,
+            path + 1,
+            statement_path=path,
+            dtype=np.float64,
+        )
     )
     return statement
 

@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from gpu_stress.backends import get_backend
+from gpu_stress.backends.launch import Launch
 from gpu_stress.cli import main
 from gpu_stress.kernels import layout as L
 from gpu_stress.params import parameter_vector
@@ -17,7 +18,9 @@ PLAN = table_with(FULL_MODEL, {"simulation": {"base_case": True, "paths": 1}})
 def statement_of(table, backend="cpu"):
     config = config_of(table)
     _, _, statement = get_backend(backend).trace(
-        parameter_vector(config), config.simulation.horizon_months, 11, 0, 0, 1, 0, np.float64
+        Launch(
+            parameter_vector(config), config.simulation.horizon_months, 11, 0, 0, 1, statement_path=0, dtype=np.float64
+        )
     )
     return statement
 

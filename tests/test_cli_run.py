@@ -156,11 +156,12 @@ def test_second_process_loads_the_compiled_kernel_from_cache(tmp_path):
     invoke("run", "--preset", "nebius", "--paths", 500, "-o", tmp_path / "warm")  # fills numba's cache
     probe = (
         "from gpu_stress.backends import get_backend\n"
+        "from gpu_stress.backends.launch import Launch\n"
         "from gpu_stress.kernels import cpu\n"
         "from gpu_stress.config import load_config\n"
         "from gpu_stress.params import parameter_vector\n"
         "import numpy as np\n"
-        "get_backend('cpu').simulate(parameter_vector(load_config(preset='nebius')), 60, 1, 0, 0, 100, 0, np.float64)\n"
+        "get_backend('cpu').simulate(Launch(parameter_vector(load_config(preset='nebius')), 60, 1, paths=100))\n"
         "stats = cpu.simulate_path_range.stats\n"
         "print(sum(stats.cache_hits.values()), sum(stats.cache_misses.values()))\n"
     )

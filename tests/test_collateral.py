@@ -6,6 +6,7 @@ import numba
 import numpy as np
 import pytest
 
+from gpu_stress.backends.launch import Launch
 from gpu_stress.config.load import firm_preset_names
 from gpu_stress.kernels import layout as L
 from gpu_stress.kernels.firm import fleet_value, init_firm
@@ -79,7 +80,9 @@ def test_with_no_surprise_every_cohort_is_worth_its_cost_times_residual(backend)
     table = table_with(FULL_MODEL, {"simulation": {"base_case": True}, "market": {"price": {"jump_intensity": 0.0}}})
     table = table_with(table, {"firm": {"cash": 1e10}, "covenants": {"ltv_max": 0.0, "dscr_min": 0.0}})  # lives on
     config = config_of(table)
-    _, _, statement = get_backend(backend).trace(parameter_vector(config), 60, 1, 0, 0, 1, 0, np.float64)
+    _, _, statement = get_backend(backend).trace(
+        Launch(parameter_vector(config), 60, 1, 0, 0, 1, statement_path=0, dtype=np.float64)
+    )
     fleet = cohorts(config)
     assert len(fleet) == 3
     retired = set()

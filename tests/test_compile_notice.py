@@ -10,8 +10,9 @@ import numpy as np
 
 from gpu_stress.backends import compile_notice, get_backend
 from gpu_stress.backends.base import kernel_ready
+from gpu_stress.backends.launch import Launch
 from gpu_stress.params import parameter_vector
-from helpers import preset_config
+from helpers import preset_config, with_fire_sales
 
 
 def python(code, **environment):
@@ -43,11 +44,13 @@ def test_an_empty_cache_means_every_kernel_compiles(tmp_path):
 def test_after_a_run_the_kernel_is_ready_in_this_process_and_from_the_disk_cache():
     # The types it probes are those of a real chunk: once one ran, the answer is False.
     params = parameter_vector(preset_config("lambda"))
-    get_backend("cpu").simulate(params, 3, 1, 0, 0, 8, 2, np.float64)
+    get_backend("cpu").simulate(Launch(params, 3, 1, 0, 0, 8, 2, dtype=np.float64))
     assert compile_notice("cpu", np.float64) is False
     assert compile_notice("cpu", "float64") is False
     portfolio = np.stack([params, parameter_vector(preset_config("crusoe"))])
-    get_backend("cpu").simulate_portfolio(portfolio, 1e-5, 0.9, 3, 1, 0, 0, 8, np.float64)
+    get_backend("cpu").simulate_portfolio(
+        Launch(with_fire_sales(portfolio, 1e-5, 0.9), 3, 1, 0, 0, 8, dtype=np.float64)
+    )
     assert compile_notice("cpu", np.dtype("float64"), portfolio=True) is False
     # A new process finds both in numba's cache (the default one, beside kernels/), and compiles nothing.
     assert python(

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from gpu_stress.backends import get_backend
+from gpu_stress.backends.launch import Launch
 from gpu_stress.config import load_config
 from gpu_stress.kernels import cpu
 from gpu_stress.params import parameter_vector
@@ -37,12 +38,12 @@ def test_an_error_in_a_task_reaches_the_caller():
 def test_concurrent_calls_with_different_thread_counts_give_the_paths_of_one_call():
     params = parameter_vector(load_config(preset="lambda"))
     backend = get_backend("cpu")
-    expected = backend.simulate(params, 24, 3, 0, 0, 3000, 0, np.float64)
+    expected = backend.simulate(Launch(params, 24, 3, 0, 0, 3000, 0, dtype=np.float64))
     results = {}
 
     def run(threads):
         numba.set_num_threads(threads)  # per calling thread
-        results[threads] = backend.simulate(params, 24, 3, 0, 0, 3000, 0, np.float64)
+        results[threads] = backend.simulate(Launch(params, 24, 3, 0, 0, 3000, 0, dtype=np.float64))
 
     counts = sorted({1, numba.config.NUMBA_NUM_THREADS})
     callers = [threading.Thread(target=run, args=(threads,)) for threads in counts]

@@ -10,6 +10,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from conftest import requires_gpu
+from gpu_stress.backends.launch import Launch
 from gpu_stress.results.aggregates import summarize_chunk
 from gpu_stress.results.histogram import Histogram
 from helpers import (
@@ -23,6 +24,7 @@ from helpers import (
     preset_config,
     simulate,
     table_with,
+    with_fire_sales,
 )
 
 GPU_PATHS = int(os.environ.get("GPU_STRESS_TEST_PATHS", "1000000"))
@@ -112,7 +114,15 @@ def portfolio_outputs(backend, paths, impact_scale=1.0, dtype=np.float64):
     config = load_config(preset="neoclouds")
     impact = impact_scale * config.fire_sales.impact_per_gpu
     return get_backend(backend).simulate_portfolio(
-        portfolio_matrix(config), impact, config.fire_sales.retention, 60, 2025, 0, 0, paths, dtype
+        Launch(
+            with_fire_sales(portfolio_matrix(config), impact, config.fire_sales.retention),
+            60,
+            2025,
+            0,
+            0,
+            paths,
+            dtype=dtype,
+        )
     )
 
 
@@ -186,7 +196,7 @@ def test_device_reductions_equal_host_reductions():
 
     config = preset_config("coreweave")
     outputs_float, outputs_int, _ = get_backend("cuda").simulate(
-        parameter_vector(config), 60, 1, 0, 0, 200_000, 0, np.float64
+        Launch(parameter_vector(config), 60, 1, 0, 0, 200_000, 0, dtype=np.float64)
     )
     on_device = summarize_chunk(outputs_float, outputs_int, 60, cupy)
     on_host = summarize_chunk(cupy.asnumpy(outputs_float), cupy.asnumpy(outputs_int), 60, np)

@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 
 from gpu_stress.backends import get_backend
+from gpu_stress.backends.launch import Launch
 from gpu_stress.backends.oracle import rng
 from gpu_stress.config import effects
 from gpu_stress.config.load import (
@@ -71,12 +72,12 @@ def firm_outputs(params, horizon, path_ids):
     """Every output of one firm's run on ``path_ids`` (a range, then single paths): per path, the tracked
     bands of each path, the base case's path."""
     first, singles = path_ids
-    parts = list(CPU.simulate(params, horizon, SEED, 0, 0, first, first, np.float64))
+    parts = list(CPU.simulate(Launch(params, horizon, SEED, 0, 0, first, first, dtype=np.float64)))
     for path in singles:
-        parts += CPU.simulate(params, horizon, SEED, 0, int(path), 1, 1, np.float64)
+        parts += CPU.simulate(Launch(params, horizon, SEED, 0, int(path), 1, 1, dtype=np.float64))
     plan = params.copy()
     plan[L.BASE_CASE] = 1.0
-    parts += CPU.simulate(plan, horizon, SEED, 0, 0, 1, 0, np.float64)
+    parts += CPU.simulate(Launch(plan, horizon, SEED, 0, 0, 1, 0, dtype=np.float64))
     return parts
 
 
@@ -85,10 +86,7 @@ def outputs(resolved, path_ids):
     config = resolved.config
     horizon = config.simulation.horizon_months
     if isinstance(config, PortfolioConfig):
-        sales = config.fire_sales
-        parts = CPU.simulate_portfolio(
-            resolved.raw, sales.impact_per_gpu, sales.retention, horizon, SEED, 0, 0, path_ids[0], np.float64
-        )
+        parts = CPU.simulate_portfolio(Launch(resolved.raw, horizon, SEED, 0, 0, path_ids[0], dtype=np.float64))
         shares = [value for exposure in config.exposure_shares() for value in exposure]
         return [*parts, np.array(shares, dtype=float)]
     return [*firm_outputs(resolved.raw, horizon, path_ids), np.array([initial_debt(config)])]
@@ -106,7 +104,7 @@ def extreme_paths(resolved):
     lowest of each per-path output (price, cash, LTV, DSCR, utilization, equity ...)."""
     config = resolved.config
     outputs_float, outputs_int, _ = CPU.simulate(
-        resolved.raw, config.simulation.horizon_months, SEED, 0, 0, PRESCAN, 0, np.float64
+        Launch(resolved.raw, config.simulation.horizon_months, SEED, 0, 0, PRESCAN, 0, dtype=np.float64)
     )
     found = set()
     defaulted = np.flatnonzero(outputs_int[L.OUT_DEFAULT_MONTH] > 0)
@@ -297,7 +295,7 @@ def regime_values(config, field):
 
 
 def default_rate(config, paths=2000):
-    _, outputs_int, _ = CPU.simulate(effects.resolve(config).raw, 60, SEED, 0, 0, paths, 0, np.float64)
+    _, outputs_int, _ = CPU.simulate(Launch(effects.resolve(config).raw, 60, SEED, 0, 0, paths, 0, dtype=np.float64))
     return float((outputs_int[L.OUT_DEFAULT_MONTH] > 0).mean())
 
 

@@ -16,12 +16,14 @@ from click.testing import CliRunner
 
 from gpu_stress import engine
 from gpu_stress.backends import get_backend
+from gpu_stress.backends.launch import Launch
 from gpu_stress.cli import main
 from gpu_stress.config.load import ConfigError, load_config, load_table, validate
 from gpu_stress.kernels import layout as L
 from gpu_stress.params import parameter_vector, portfolio_matrix
 from gpu_stress.results import store
 from gpu_stress.results.aggregates import credit_default
+from helpers import with_fire_sales
 
 SEED = 2025
 HORIZON = 60
@@ -35,7 +37,15 @@ def run_portfolio(backend, config, paths, impact=None, dtype=np.float64, horizon
     fire_sales = config.fire_sales
     impact = fire_sales.impact_per_gpu if impact is None else impact
     return get_backend(backend).simulate_portfolio(
-        portfolio_matrix(config), impact, fire_sales.retention, horizon, SEED, 0, 0, paths, dtype
+        Launch(
+            with_fire_sales(portfolio_matrix(config), impact, fire_sales.retention),
+            horizon,
+            SEED,
+            0,
+            0,
+            paths,
+            dtype=dtype,
+        )
     )
 
 
@@ -50,17 +60,22 @@ def test_with_no_price_impact_each_firm_is_its_single_firm_run_path_by_path(pres
     config, _, (outputs_float, outputs_int, market_outputs) = preset_runs
     cpu = get_backend("cpu")
     for firm, row in enumerate(portfolio_matrix(config)):
-        alone_float, alone_int, _ = cpu.simulate(row, HORIZON, SEED, 0, 0, 3000, 0, np.float64)
+        alone_float, alone_int, _ = cpu.simulate(Launch(row, HORIZON, SEED, 0, 0, 3000, 0, dtype=np.float64))
         np.testing.assert_array_equal(outputs_float[firm], alone_float)
         np.testing.assert_array_equal(outputs_int[firm], alone_int)
     np.testing.assert_array_equal(market_outputs[L.OUT_MIN_RESALE_INDEX], 1.0)
 
 
 def test_the_first_firm_alone_is_its_own_configuration_run():
-    """Firm 0 draws firm 0's blocks in its own market: its row is its plain config's parameter vector."""
+    """Firm 0 draws firm 0's blocks in its own market: its row is its plain config's parameter vector,
+    with the portfolio's secondary market (which the single-firm kernel never reads)."""
     config = neoclouds(100)
     alone = load_config(preset="coreweave", overrides=["price_basis.volatility=0.10"])
-    np.testing.assert_array_equal(portfolio_matrix(config)[0], parameter_vector(alone))
+    row, vector = portfolio_matrix(config)[0], parameter_vector(alone)
+    market = [L.FIRE_SALE_IMPACT, L.FIRE_SALE_RETENTION]
+    np.testing.assert_array_equal(np.delete(row, market), np.delete(vector, market))
+    assert list(row[market]) == [config.fire_sales.impact_per_gpu, config.fire_sales.retention]
+    assert list(vector[market]) == [0.0, 0.0]
 
 
 def test_price_impact_never_lowers_a_loss_and_never_a_pd(preset_runs):

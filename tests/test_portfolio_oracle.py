@@ -16,9 +16,18 @@ import numpy as np
 import pytest
 
 from gpu_stress.backends import get_backend
+from gpu_stress.backends.launch import Launch
 from gpu_stress.kernels import layout as L
 from gpu_stress.params import parameter_vector
-from helpers import CAPITAL_STRUCTURE, FULL_MODEL, assert_same_paths, config_of, preset_config, table_with
+from helpers import (
+    CAPITAL_STRUCTURE,
+    FULL_MODEL,
+    assert_same_paths,
+    config_of,
+    preset_config,
+    table_with,
+    with_fire_sales,
+)
 
 SEED = 7
 HORIZON = 60
@@ -35,14 +44,16 @@ def named(outputs_float, outputs_int):
 
 
 def single(backend, params, paths=PATHS, dtype=np.float64):
-    outputs_float, outputs_int, _ = get_backend(backend).simulate(params, HORIZON, SEED, 0, 0, paths, 0, dtype)
+    outputs_float, outputs_int, _ = get_backend(backend).simulate(
+        Launch(params, HORIZON, SEED, 0, 0, paths, 0, dtype=dtype)
+    )
     return named(outputs_float, outputs_int)
 
 
 def portfolio(backend, params, impact, retention=0.9, paths=PATHS, dtype=np.float64):
     """([each firm's named outputs], market outputs) of a portfolio run."""
     outputs_float, outputs_int, market = get_backend(backend).simulate_portfolio(
-        params, impact, retention, HORIZON, SEED, 0, 0, paths, dtype
+        Launch(with_fire_sales(params, impact, retention), HORIZON, SEED, 0, 0, paths, dtype=dtype)
     )
     firms = [named(outputs_float[f], outputs_int[f]) for f in range(params.shape[0])]
     return firms, np.asarray(market)
@@ -196,16 +207,14 @@ _SIMULATOR_SCRIPT = textwrap.dedent(
     import numpy as np
 
     from gpu_stress.backends import get_backend
+    from gpu_stress.backends.launch import Launch
 
     inputs = np.load(sys.argv[1])
     backend = get_backend("cuda")
     assert backend.simulator
-    outputs = backend.simulate_portfolio(
-        inputs["params"], float(inputs["impact"]), 0.9, int(inputs["horizon"]), int(inputs["seed"]), 0, 0,
-        int(inputs["paths"]), np.float64,
-    )
-    single = backend.simulate(inputs["params"][0], int(inputs["horizon"]), int(inputs["seed"]), 0, 0,
-        int(inputs["paths"]), 0, np.float64)
+    launch = Launch(inputs["params"], int(inputs["horizon"]), int(inputs["seed"]), paths=int(inputs["paths"]))
+    outputs = backend.simulate_portfolio(launch)
+    single = backend.simulate(launch.but(parameters=inputs["params"][0]))
     np.savez(sys.argv[2], *[np.asarray(array) for array in (*outputs, *single[:2])])
     """
 )
@@ -219,7 +228,7 @@ def test_the_simulated_cuda_portfolio_kernel_matches_cpu(tmp_path):
     impact = 10.0 / total_gpus(params)
     paths = 32
     inputs, outputs = tmp_path / "inputs.npz", tmp_path / "outputs.npz"
-    np.savez(inputs, params=params, impact=impact, horizon=HORIZON, seed=SEED, paths=paths)
+    np.savez(inputs, params=with_fire_sales(params, impact, 0.9), horizon=HORIZON, seed=SEED, paths=paths)
     environment = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")
     script = tmp_path / "simulate.py"
     script.write_text(_SIMULATOR_SCRIPT)

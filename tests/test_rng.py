@@ -7,6 +7,7 @@ import numba
 import numpy as np
 import pytest
 
+from gpu_stress.backends.launch import Launch
 from gpu_stress.backends.oracle import rng as oracle_rng
 from gpu_stress.kernels import draws as month_draws
 from gpu_stress.kernels import layout as L
@@ -213,7 +214,9 @@ def test_a_firms_settings_never_change_the_market_path():
     tracks = []
     for table in (FULL_MODEL, one_customer):
         config = config_of(table)
-        _, _, track = get_backend("cpu").simulate(parameter_vector(config), 60, 11, 0, 0, 300, 300, np.float64)
+        _, _, track = get_backend("cpu").simulate(
+            Launch(parameter_vector(config), 60, 11, 0, 0, 300, 300, dtype=np.float64)
+        )
         tracks.append(track)
     for variable in (L.TRACK_PRICE, L.TRACK_RATE, L.TRACK_GLUT):
         np.testing.assert_array_equal(tracks[0][:, :, variable], tracks[1][:, :, variable])

@@ -1,10 +1,12 @@
 """Backends run chunks of paths: ``numpy`` (the oracle), ``cpu`` (numba) and ``cuda``.
 
 Each has ``name``, ``xp`` (the array module its outputs live in),
-``default_chunk_paths(horizon, dtype)``, ``device()`` and
-``simulate(params, horizon, seed, stream, path_start, paths, tracked, dtype)``
-returning (outputs_float, outputs_int, tracks) laid out as in
-``gpu_stress.kernels.layout``.
+``default_chunk_paths(horizon, dtype)``, ``device()``, and takes a
+:class:`~gpu_stress.backends.launch.Launch` (the chunk, its parameters, its
+random numbers, what to record): ``simulate(launch)`` returns (outputs_float,
+outputs_int, tracks) laid out as in ``gpu_stress.kernels.layout``,
+``trace(launch)`` a path's monthly statement too, ``simulate_portfolio(launch)``
+a portfolio's outputs.
 """
 
 import functools

@@ -27,26 +27,23 @@ def kernel_ready(dispatcher, argument_types):
 
 
 class PathBackend:
-    """A backend implements ``_simulate(params, horizon, seed, stream, path_start, paths, tracked,
-    statement_column, dtype)`` -> (outputs_float, outputs_int, tracks, statement), and
-    ``simulate_portfolio(params, impact, retention, horizon, seed, stream, path_start, paths, dtype)``
-    -> (outputs_float, outputs_int, market_outputs): ``params`` is firm x parameter, the outputs
-    firm x output x path and output x path (``kernels.portfolio``)."""
+    """A backend implements ``_simulate(launch)`` -> (outputs_float, outputs_int, tracks, statement) of a
+    firm's :class:`~gpu_stress.backends.launch.Launch`, and ``simulate_portfolio(launch)`` ->
+    (outputs_float, outputs_int, market_outputs) of a portfolio's (its parameters firm x parameter, the
+    outputs firm x output x path and output x path, as ``kernels.portfolio`` writes them)."""
 
-    def simulate(self, params, horizon, seed, stream, path_start, paths, tracked, dtype):
-        """(outputs_float, outputs_int, tracks) of paths path_start .. path_start + paths - 1."""
-        outputs_float, outputs_int, tracks, _ = self._simulate(
-            params, horizon, seed, stream, path_start, paths, tracked, -1, dtype
-        )
+    def simulate(self, launch):
+        """(outputs_float, outputs_int, tracks) of the launch's paths, in the backend's array module."""
+        outputs_float, outputs_int, tracks, _ = self._simulate(launch.but(statement_path=-1))
         return outputs_float, outputs_int, tracks
 
-    def trace(self, params, horizon, seed, stream, path_start, paths, column, dtype):
-        """(outputs_float, outputs_int, statement): the chunk again, and column ``column``'s monthly statement.
+    def trace(self, launch):
+        """(outputs_float, outputs_int, statement) on the host: the chunk again, and the launch's statement path's.
 
         The chunk is the one the run simulated, so the path's outputs are those
         of the run to the last bit, whatever the backend.
         """
-        outputs_float, outputs_int, _, statement = self._simulate(
-            params, horizon, seed, stream, path_start, paths, 0, column, dtype
-        )
+        if not 0 <= launch.statement_path < launch.paths:
+            raise ValueError(f"statement_path {launch.statement_path} is no path of a chunk of {launch.paths}")
+        outputs_float, outputs_int, _, statement = self._simulate(launch.but(tracked=0))
         return to_host(outputs_float), to_host(outputs_int), to_host(statement)

@@ -5,6 +5,7 @@ import numpy as np
 from ..arrays import output_arrays, portfolio_arrays, statement_array
 from ..machine import cpu_description
 from .base import PathBackend, kernel_ready
+from .launch import Launch
 
 
 def needs_compiling(dtype, portfolio=False):
@@ -12,30 +13,19 @@ def needs_compiling(dtype, portfolio=False):
     (``portfolio``: the portfolio kernel): it is neither compiled in this process nor in numba's cache."""
     from ..kernels import cpu as kernels
 
-    if portfolio:
-        dispatcher = kernels.simulate_portfolio_range
-        arguments = _portfolio_arguments(np.zeros((1, 1)), 0.0, 1.0, 1, 0, 0, 0, 1, dtype)
-    else:
-        dispatcher = kernels.simulate_path_range
-        arguments = _path_arguments(np.zeros(1), 1, 0, 0, 0, 1, 0, -1, dtype)
+    launch = Launch(np.zeros((1, 1) if portfolio else 1), horizon=1, seed=0, dtype=dtype)
+    dispatcher = kernels.simulate_portfolio_range if portfolio else kernels.simulate_path_range
+    arguments = kernels.kernel_arguments(launch, launch.parameters_as(), _outputs(launch))
     path_range = (0, 1)  # first, stop: see kernels.cpu.in_parallel
     return not kernel_ready(dispatcher, [dispatcher.typeof_pyval(argument) for argument in (*arguments, *path_range)])
 
 
-def _path_arguments(params, horizon, seed, stream, path_start, paths, tracked, statement_column, dtype):
-    """The path kernel's arguments, its outputs allocated (see ``CpuBackend._simulate``)."""
-    outputs_float, outputs_int, tracks = output_arrays(np, paths, horizon, tracked, dtype)
-    statement = statement_array(np, horizon, statement_column >= 0, dtype)
-    params = np.ascontiguousarray(params, dtype=dtype)
-    outputs = (outputs_float, outputs_int, tracks, statement)
-    return (params, horizon, np.uint64(seed), stream, path_start, *outputs, statement_column, dtype)
-
-
-def _portfolio_arguments(params, impact, retention, horizon, seed, stream, path_start, paths, dtype):
-    """The portfolio kernel's arguments, its outputs allocated."""
-    outputs = portfolio_arrays(np, params.shape[0], paths, dtype)
-    params = np.ascontiguousarray(params, dtype=dtype)
-    return (params, impact, retention, horizon, np.uint64(seed), stream, path_start, *outputs, dtype)
+def _outputs(launch):
+    """The arrays the launch's kernel fills, allocated: a firm's four, or a portfolio's three."""
+    if launch.portfolio:
+        return portfolio_arrays(np, launch.parameters.shape[0], launch.paths, launch.dtype)
+    outputs = output_arrays(np, launch.paths, launch.horizon, launch.tracked, launch.dtype)
+    return (*outputs, statement_array(np, launch.horizon, launch.statement_path >= 0, launch.dtype))
 
 
 class CpuBackend(PathBackend):
@@ -53,12 +43,12 @@ class CpuBackend(PathBackend):
     def device(self):
         return cpu_description()
 
-    def _simulate(self, params, horizon, seed, stream, path_start, paths, tracked, statement_column, dtype):
-        arguments = _path_arguments(params, horizon, seed, stream, path_start, paths, tracked, statement_column, dtype)
-        self._kernels.simulate_paths(*arguments)
-        return arguments[5:9]  # outputs_float, outputs_int, tracks, statement
+    def _simulate(self, launch):
+        outputs = _outputs(launch)
+        self._kernels.simulate_paths(launch, launch.parameters_as(), outputs)
+        return outputs
 
-    def simulate_portfolio(self, params, impact, retention, horizon, seed, stream, path_start, paths, dtype):
-        arguments = _portfolio_arguments(params, impact, retention, horizon, seed, stream, path_start, paths, dtype)
-        self._kernels.simulate_portfolios(*arguments)
-        return arguments[7:10]  # outputs_float, outputs_int, market_outputs
+    def simulate_portfolio(self, launch):
+        outputs = _outputs(launch)
+        self._kernels.simulate_portfolios(launch, launch.parameters_as(), outputs)
+        return outputs

@@ -79,43 +79,20 @@ class CudaBackend(PathBackend):
         major, minor = device.compute_capability
         return f"{name} (sm_{major}{minor}, {device.MULTIPROCESSOR_COUNT} SMs)"
 
-    def _simulate(self, params, horizon, seed, stream, path_start, paths, tracked, statement_column, dtype):
-        xp = self.xp
-        outputs_float, outputs_int, tracks = output_arrays(xp, paths, horizon, tracked, dtype)
-        statement = statement_array(xp, horizon, statement_column >= 0, dtype)
-        blocks = max(1, min(-(-paths // self._threads_per_block), self._max_blocks))
-        self._launch(
-            xp.asarray(np.ascontiguousarray(params, dtype=dtype)),
-            horizon,
-            np.uint64(seed),
-            stream,
-            path_start,
-            outputs_float,
-            outputs_int,
-            tracks,
-            statement,
-            statement_column,
-            dtype,
-            blocks,
-        )
-        return outputs_float, outputs_int, tracks, statement
+    def _blocks(self, launch):
+        return max(1, min(-(-launch.paths // self._threads_per_block), self._max_blocks))
 
-    def simulate_portfolio(self, params, impact, retention, horizon, seed, stream, path_start, paths, dtype):
-        if params.shape[0] > L.MAX_FIRMS:
-            raise ValueError(f"a portfolio holds at most {L.MAX_FIRMS} firms on the GPU, not {params.shape[0]}")
-        xp = self.xp
-        outputs_float, outputs_int, market_outputs = portfolio_arrays(xp, params.shape[0], paths, dtype)
-        blocks = max(1, min(-(-paths // self._threads_per_block), self._max_blocks))
-        self._launch_portfolio(
-            xp.asarray(np.ascontiguousarray(params, dtype=dtype)),
-            impact,
-            retention,
-            horizon,
-            np.uint64(seed),
-            stream,
-            path_start,
-            (outputs_float, outputs_int, market_outputs),
-            dtype,
-            blocks,
-        )
-        return outputs_float, outputs_int, market_outputs
+    def _simulate(self, launch):
+        xp, dtype = self.xp, launch.dtype
+        outputs = output_arrays(xp, launch.paths, launch.horizon, launch.tracked, dtype)
+        outputs = (*outputs, statement_array(xp, launch.horizon, launch.statement_path >= 0, dtype))
+        self._launch(launch, launch.parameters_as(xp), outputs, self._blocks(launch))
+        return outputs
+
+    def simulate_portfolio(self, launch):
+        firms = launch.parameters.shape[0]
+        if firms > L.MAX_FIRMS:
+            raise ValueError(f"a portfolio holds at most {L.MAX_FIRMS} firms on the GPU, not {firms}")
+        outputs = portfolio_arrays(self.xp, firms, launch.paths, launch.dtype)
+        self._launch_portfolio(launch, launch.parameters_as(self.xp), outputs, self._blocks(launch))
+        return outputs

@@ -19,12 +19,17 @@ class NumpyBackend(PathBackend):
     def device(self):
         return cpu_description()
 
-    def _simulate(self, params, horizon, seed, stream, path_start, paths, tracked, statement_column, dtype):
-        draws = philox_draws(seed, stream, path_start, paths, params, dtype)
-        return simulate_paths(params, horizon, paths, tracked, dtype, draws, statement_row=statement_column)
+    def _simulate(self, launch):
+        params, dtype = launch.parameters, launch.dtype
+        draws = philox_draws(launch.seed, launch.stream, launch.path_start, launch.paths, params, dtype)
+        return simulate_paths(
+            params, launch.horizon, launch.paths, launch.tracked, dtype, draws, statement_row=launch.statement_path
+        )
 
-    def simulate_portfolio(self, params, impact, retention, horizon, seed, stream, path_start, paths, dtype):
-        params = np.atleast_2d(np.asarray(params, dtype=dtype))
+    def simulate_portfolio(self, launch):
+        params, dtype = np.atleast_2d(np.asarray(launch.parameters, dtype=launch.dtype)), launch.dtype
         # Each firm draws from its own blocks (entity 1 + its FIRM_STREAM); the market's are the same for all.
-        draws_by_firm = [philox_draws(seed, stream, path_start, paths, row, dtype) for row in params]
-        return simulate_portfolio(params, impact, retention, horizon, paths, dtype, draws_by_firm)
+        draws_by_firm = [
+            philox_draws(launch.seed, launch.stream, launch.path_start, launch.paths, row, dtype) for row in params
+        ]
+        return simulate_portfolio(params, launch.horizon, launch.paths, dtype, draws_by_firm)

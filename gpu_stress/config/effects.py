@@ -526,9 +526,9 @@ def resolve(config):
         canonical = np.stack([_canonical(row, firm_unread) for row, firm_unread in zip(raw, unread, strict=True)])
         start, end = L.MARKET_PARAMETERS
         canonical[:, start:end] = canonical[0, start:end]  # every firm steps in the first firm's market
-        fire_sales = config.fire_sales
-        impact = fire_sales.impact_per_gpu
-        extra = (impact, fire_sales.retention if impact > 0 else None, tuple(config.exposure_shares()))
+        if config.fire_sales.impact == 0:  # no price impact: how long an overhang lasts changes nothing
+            canonical[:, L.FIRE_SALE_RETENTION] = CANONICAL
+        extra = tuple(config.exposure_shares())
         return Resolved(config, raw, canonical, unread, extra)
     raw = parameter_vector(config)
     unread = unread_slots(config, raw)

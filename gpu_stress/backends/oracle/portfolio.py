@@ -22,22 +22,24 @@ from .firm import ArrayFirm
 from .market import ArrayMarket
 
 
-def simulate_portfolio(params, impact, retention, horizon, paths, dtype, draws_by_firm, xp=np):
+def simulate_portfolio(params, horizon, paths, dtype, draws_by_firm, xp=np):
     """Simulate ``paths`` paths of the firms (rows of ``params``) for ``horizon`` months.
 
     ``draws_by_firm[f]`` gives firm f's draws (``draws.philox_draws`` of
     its row; the market's are read from firm 0's), each over the same paths.
-    ``impact`` (per GPU) and ``retention`` (the overhang's share left after a
-    month) as in the module docstring. Returns (outputs_float (firm x
+    The secondary market's ``impact`` (per GPU) and ``retention`` (the
+    overhang's share left after a month), as in the module docstring, are row
+    0's FIRE_SALE_* parameters. Returns (outputs_float (firm x
     FLOAT_OUTPUT_COUNT x path), outputs_int (firm x INT_OUTPUT_COUNT x path),
     market_outputs (MARKET_OUTPUT_COUNT x path)), as the kernels write them.
     """
     params = np.atleast_2d(np.asarray(params, dtype=dtype))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        return _simulate_portfolio(params, dtype(impact), dtype(retention), horizon, paths, dtype, draws_by_firm, xp)
+        return _simulate_portfolio(params, horizon, paths, dtype, draws_by_firm, xp)
 
 
-def _simulate_portfolio(params, impact, retention, horizon, paths, dtype, draws_by_firm, xp):
+def _simulate_portfolio(params, horizon, paths, dtype, draws_by_firm, xp):
+    impact, retention = params[0, L.FIRE_SALE_IMPACT], params[0, L.FIRE_SALE_RETENTION]
     firms = params.shape[0]
     if len(draws_by_firm) != firms:
         raise ValueError(f"{firms} firms need {firms} draws, not {len(draws_by_firm)}")

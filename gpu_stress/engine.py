@@ -23,10 +23,10 @@ from . import __version__
 from .arrays import to_host
 from .backends import choose_backend, get_backend
 from .backends.launch import Launch
+from .blocks.facilities import initial_debt
 from .config.load import ConfigError
 from .errors import UserError
 from .kernels import layout as L
-from .params import initial_debt
 from .results import aggregates, bands, book, manifest, ownership, store
 from .scenarios import MAX_SCENARIOS, STRESS_KEY, expand, expand_recorded, parameter_matrix, scenario_keys
 

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .blocks.facilities import initial_debt
 from .config.load import ConfigError, apply_layer, merge, parse_value, set_dotted, split_assignment, validate
 from .config.portfolio import PortfolioConfig
 from .config.schema import BASELINE
 from .errors import excerpt
-from .params import initial_debt, parameter_vector, portfolio_matrix
+from .params import parameter_vector, portfolio_matrix
 
 RUN_LEVEL = "simulation."  # one value per run: paths, horizon, seed, precision ...
 STRESS_KEY = "stress"  # the scenario's stress: its column in the results

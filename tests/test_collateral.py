@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 
 from gpu_stress.backends.launch import Launch
+from gpu_stress.blocks.fleet import cohorts
 from gpu_stress.config.load import firm_preset_names
 from gpu_stress.kernels import layout as L
 from gpu_stress.kernels.firm import fleet_value, init_firm
 from gpu_stress.kernels.layout import STATE_SIZE
 from gpu_stress.kernels.market import initial_market, market_step, reference_step
-from gpu_stress.params import cohorts, parameter_vector
+from gpu_stress.params import parameter_vector
 from helpers import preset_config
 
 NO_SURPRISES = ("market.price.volatility=0.0", "market.price.jump_intensity=0.0", "market.regime.enabled=false")

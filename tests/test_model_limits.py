@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from conftest import BACKENDS
+from gpu_stress.blocks.slots import monthly_hazard
 from gpu_stress.kernels import layout as L
-from gpu_stress.params import monthly_hazard
 from helpers import MARKET_ONLY, config_of, simulate, table_with
 
 

@@ -29,6 +29,7 @@ import pytest
 from gpu_stress.backends import get_backend
 from gpu_stress.backends.launch import Launch
 from gpu_stress.backends.oracle import rng
+from gpu_stress.blocks.facilities import initial_debt
 from gpu_stress.config import effects
 from gpu_stress.config.load import (
     REGIME_SHADOWS,
@@ -42,7 +43,6 @@ from gpu_stress.config.load import (
 )
 from gpu_stress.config.portfolio import PortfolioConfig
 from gpu_stress.kernels import layout as L
-from gpu_stress.params import initial_debt
 from helpers import CAPITAL_STRUCTURE, MARKET_ONLY
 
 SEED = 2025

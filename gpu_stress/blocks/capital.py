@@ -1,0 +1,64 @@
+"""Capital structure and waterfall: pools of collateral, ring-fencing, ranks, reserves, cash sweeps, borrowing bases."""
+
+from ..kernels import layout as L
+from .slots import Slot, per_pool, per_tranche
+
+
+def _pooled_cohorts(config, pool):
+    """Bit mask of the cohorts the pool holds a share of (bit c: cohort c)."""
+    return float(sum(1 << config.cohort_index(name) for name in pool.cohorts))
+
+
+SLOTS = (
+    Slot(L.POOL_COUNT, "pools", ("pools",), lambda c: len(c.pools)),
+    Slot(
+        L.POOL_COHORTS,
+        "bit mask of cohorts",
+        ("pools[].cohorts",),
+        per_pool(lambda pool, c: _pooled_cohorts(c, pool)),
+        L.MAX_POOLS,
+    ),
+    Slot(L.POOL_SHARE, "share", ("pools[].share",), per_pool(lambda pool, c: pool.share), L.MAX_POOLS),
+    Slot(
+        L.POOL_RESERVE_MONTHS,
+        "months of service",
+        ("pools[].reserve_months",),
+        per_pool(lambda pool, c: pool.reserve_months),
+        L.MAX_POOLS,
+    ),
+    Slot(
+        L.POOL_RING_FENCED,
+        "1 ring-fenced / 0",
+        ("pools[].ring_fenced",),
+        per_pool(lambda pool, c: float(pool.ring_fenced)),
+        L.MAX_POOLS,
+    ),
+    Slot(
+        L.POOL_CROSS_DEFAULT,
+        "1 cross-default / 0",
+        ("pools[].cross_default",),
+        per_pool(lambda pool, c: float(pool.cross_default)),
+        L.MAX_POOLS,
+    ),
+    Slot(
+        L.TRANCHE_POOL,
+        "pool index (-1 unsecured)",
+        ("debt[].pool",),
+        lambda c: (
+            [-1.0 if t.pool is None else float(c.pool_index(t.pool)) for t in c.debt]
+            + [-1.0] * (L.MAX_TRANCHES - len(c.debt))
+        ),
+        L.MAX_TRANCHES,
+    ),
+    Slot(
+        L.TRANCHE_RANK, "rank (1 senior)", ("debt[].rank",), per_tranche(lambda t: t.rank, padding=1.0), L.MAX_TRANCHES
+    ),
+    Slot(L.TRANCHE_SWEEP, "share", ("debt[].cash_sweep",), per_tranche(lambda t: t.cash_sweep), L.MAX_TRANCHES),
+    Slot(
+        L.TRANCHE_BORROWING_BASE,
+        "ratio (0 off)",
+        ("debt[].borrowing_base",),
+        per_tranche(lambda t: t.borrowing_base),
+        L.MAX_TRANCHES,
+    ),
+)

@@ -1,0 +1,181 @@
+"""Contracts and customers.
+
+the backlog contracts (take-or-pay, renewals, counterparty default, delay remedies) and fixed
+charges (leases, power contracts).
+"""
+
+import math
+from dataclasses import dataclass
+
+from ..kernels import layout as L
+from .fleet import cohorts
+from .slots import Slot, monthly_hazard, per_customer, per_customer_by_regime
+
+
+@dataclass(frozen=True)
+class FixedCharge:
+    """One fixed charge as the slots see it: $ a month from ``start`` to ``end``, escalating yearly."""
+
+    monthly: float
+    start: int
+    end: int
+    escalation: float  # annual
+
+
+def fixed_charges(config):
+    """The cohorts' data-centre leases (from their planned delivery, for their useful life), then [[obligations]].
+
+    A cohort's lease is its IT load (GPUs x kW) x $ per kW-month: it is
+    committed, so it runs from the planned month even if the delivery slips.
+    """
+    charges = []
+    for cohort in cohorts(config)[1:]:
+        if cohort.lease_per_kw_month > 0:
+            start = max(1, cohort.planned_delivery)
+            monthly = cohort.gpus * cohort.power_kw * cohort.lease_per_kw_month
+            end = cohort.planned_delivery + cohort.useful_life_months
+            charges.append(FixedCharge(monthly, start, end, config.firm.lease_escalation))
+    for obligation in config.obligations:
+        charges.append(
+            FixedCharge(obligation.monthly, obligation.start_month, obligation.end_month, obligation.escalation)
+        )
+    return charges
+
+
+def per_charge(function):
+    return lambda config: (
+        [function(charge) for charge in fixed_charges(config)]
+        + [0.0] * (L.MAX_OBLIGATIONS - len(fixed_charges(config)))
+    )
+
+
+SLOTS = (
+    Slot(
+        L.OBLIGATION_COUNT,
+        "charges",
+        ("obligations", "cohorts[].lease_per_kw_month"),
+        lambda c: len(fixed_charges(c)),
+    ),
+    Slot(
+        L.OBLIGATION_AMOUNT,
+        "$ per month",
+        ("obligations[].monthly", "cohorts[].lease_per_kw_month", "cohorts[].gpus", "cohorts[].power_kw"),
+        per_charge(lambda charge: charge.monthly),
+        L.MAX_OBLIGATIONS,
+    ),
+    Slot(
+        L.OBLIGATION_START,
+        "month",
+        ("obligations[].start_month", "cohorts[].delivery_month"),
+        per_charge(lambda charge: charge.start),
+        L.MAX_OBLIGATIONS,
+    ),
+    Slot(
+        L.OBLIGATION_END,
+        "month",
+        ("obligations[].end_month", "cohorts[].delivery_month", "cohorts[].useful_life_months"),
+        per_charge(lambda charge: charge.end),
+        L.MAX_OBLIGATIONS,
+    ),
+    Slot(
+        L.OBLIGATION_LOG_ESCALATION,
+        "ln growth per month",
+        ("obligations[].escalation", "firm.lease_escalation"),
+        per_charge(lambda charge: math.log1p(charge.escalation) / L.MONTHS_PER_YEAR),
+        L.MAX_OBLIGATIONS,
+    ),
+    Slot(L.CUSTOMER_COUNT, "customers", ("customers",), lambda c: len(c.customers)),
+    Slot(
+        L.CUSTOMER_COHORT,
+        "cohort index (-1 fleet)",
+        ("customers[].cohort",),
+        lambda c: (
+            [-1.0 if x.cohort is None else c.cohort_index(x.cohort) for x in c.customers]
+            + [-1.0] * (L.MAX_CUSTOMERS - len(c.customers))
+        ),
+        L.MAX_CUSTOMERS,
+    ),
+    Slot(
+        L.CUSTOMER_SHARE,
+        "share",
+        ("customers[].share",),
+        per_customer(lambda customer: customer.share),
+        L.MAX_CUSTOMERS,
+    ),
+    Slot(
+        L.CUSTOMER_PRICE,
+        "$/GPU-hour",
+        ("customers[].price",),
+        per_customer(lambda customer: customer.price),
+        L.MAX_CUSTOMERS,
+    ),
+    Slot(
+        L.CUSTOMER_END,
+        "month (-1: a term from delivery)",
+        ("customers[].end_month",),
+        per_customer(lambda customer: -1.0 if customer.end_month is None else customer.end_month),
+        L.MAX_CUSTOMERS,
+    ),
+    Slot(
+        L.CUSTOMER_TERM,
+        "months",
+        ("customers[].term_months", "customers[].end_month"),
+        per_customer(lambda customer: customer.term_months or max(customer.end_month or 1, 1)),
+        L.MAX_CUSTOMERS,
+    ),
+    Slot(
+        L.CUSTOMER_TAKE_OR_PAY,
+        "share",
+        ("customers[].take_or_pay",),
+        per_customer(lambda customer: customer.take_or_pay),
+        L.MAX_CUSTOMERS,
+    ),
+    Slot(
+        L.CUSTOMER_HAZARD,
+        "per month",
+        ("customers[].annual_default_probability", "customers[].glut_annual_default_probability"),
+        per_customer_by_regime(
+            lambda customer: customer.annual_default_probability,
+            lambda customer: customer.glut_annual_default_probability,
+            monthly_hazard,
+        ),
+        2 * L.MAX_CUSTOMERS,
+    ),
+    Slot(
+        L.CUSTOMER_RENEWAL,
+        "probability",
+        ("customers[].renewal_probability", "customers[].glut_renewal_probability"),
+        per_customer_by_regime(
+            lambda customer: customer.renewal_probability, lambda customer: customer.glut_renewal_probability
+        ),
+        2 * L.MAX_CUSTOMERS,
+    ),
+    Slot(
+        L.CUSTOMER_RENEWAL_DISCOUNT,
+        "share",
+        ("customers[].renewal_discount",),
+        per_customer(lambda customer: customer.renewal_discount),
+        L.MAX_CUSTOMERS,
+    ),
+    Slot(
+        L.CUSTOMER_DELAY_LIMIT,
+        "months",
+        ("customers[].delay_limit_months",),
+        per_customer(lambda customer: customer.delay_limit_months),
+        L.MAX_CUSTOMERS,
+    ),
+    Slot(
+        L.CUSTOMER_TERMINATES,
+        "1 walks away / 0",
+        ("customers[].terminates_on_delay",),
+        per_customer(lambda customer: float(customer.terminates_on_delay)),
+        L.MAX_CUSTOMERS,
+    ),
+    Slot(
+        L.CUSTOMER_DELAY_PENALTY,
+        "share of a month's value",
+        ("customers[].delay_penalty",),
+        per_customer(lambda customer: customer.delay_penalty),
+        L.MAX_CUSTOMERS,
+    ),
+)

@@ -1,0 +1,216 @@
+"""The fleet and its cohorts.
+
+GPUs, costs, ages, useful lives, power, generations, deliveries and their delays, the firm's
+operating costs and cash, collateral values.
+"""
+
+import math
+from dataclasses import dataclass
+
+from ..kernels import layout as L
+from .slots import Slot, by_regime
+
+
+def cash_cost_per_gpu_hour(firm):
+    """$/GPU-hour a busy GPU costs in power and per-GPU opex (the price floor's unit)."""
+    power = firm.power_kw * firm.pue * firm.electricity_price
+    return power + firm.opex_per_gpu_month / L.HOURS_PER_MONTH
+
+
+@dataclass(frozen=True)
+class FleetCohort:
+    """One cohort as the slots see it, the installed fleet ([firm]) included."""
+
+    gpus: int
+    gpu_cost: float
+    age_months: int  # at month 0: -(planned delivery month)
+    useful_life_months: int
+    power_kw: float
+    age_decay: float
+    generation: str
+    deposit: float = 0.0  # share of the cost
+    deposit_months_ahead: int = 0
+    delay_months: int = 0
+    lease_per_kw_month: float = 0.0
+    delivery_months: int = 1
+
+    @property
+    def planned_delivery(self):
+        return -self.age_months
+
+    @property
+    def cost(self):
+        return self.gpus * self.gpu_cost
+
+
+def cohorts(config):
+    """The fleet's cohorts: the installed fleet of ``[firm]`` first, then ``[[cohorts]]``."""
+    firm, decay = config.firm, config.collateral.age_decay
+    fleet = [
+        FleetCohort(
+            firm.gpus,
+            firm.gpu_cost,
+            firm.gpu_age_months,
+            firm.useful_life_months,
+            firm.power_kw,
+            decay,
+            firm.generation,
+        )
+    ]
+    for cohort in config.cohorts:
+        own_decay = decay if cohort.age_decay is None else cohort.age_decay
+        fleet.append(
+            FleetCohort(
+                cohort.gpus,
+                cohort.gpu_cost,
+                -cohort.delivery_month,
+                cohort.useful_life_months,
+                cohort.power_kw,
+                own_decay,
+                cohort.generation,
+                cohort.deposit,
+                cohort.deposit_months_ahead,
+                cohort.delay_months + (config.overlay.delivery_delay_months if cohort.delivery_month >= 1 else 0),
+                cohort.lease_per_kw_month,
+                cohort.delivery_months,
+            )
+        )
+    return fleet
+
+
+def generation_of(config, cohort):
+    """The cohort's entry of [[generations]]; an unlisted generation is priced at the market price."""
+    listed = {generation.name: generation for generation in config.generations}
+    return listed.get(cohort.generation)
+
+
+def _log_price_ratio(cohort, config):
+    generation = generation_of(config, cohort)
+    return 0.0 if generation is None else math.log(generation.relative_price)
+
+
+def _deposit_month(cohort):
+    """Month the deposit is paid; 0 (never in the model) if there is none or it was paid before month 1."""
+    month = cohort.planned_delivery - cohort.deposit_months_ahead
+    return float(month) if cohort.deposit > 0 and month >= 1 else 0.0
+
+
+def per_cohort(function, padding=0.0):
+    """A block of MAX_COHORTS values: ``function(cohort, config)`` for each cohort, ``padding`` for unused slots."""
+    return lambda config: (
+        [function(cohort, config) for cohort in cohorts(config)] + [padding] * (L.MAX_COHORTS - 1 - len(config.cohorts))
+    )
+
+
+SLOTS = (
+    Slot(L.COHORT_COUNT, "cohorts", ("cohorts",), lambda c: 1 + len(c.cohorts)),
+    Slot(
+        L.COHORT_GPUS,
+        "GPUs",
+        ("firm.gpus", "cohorts[].gpus"),
+        per_cohort(lambda cohort, c: cohort.gpus),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_COST,
+        "$",
+        ("firm.gpu_cost", "cohorts[].gpu_cost"),
+        per_cohort(lambda cohort, c: cohort.gpus * cohort.gpu_cost),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_AGE_INITIAL,
+        "months",
+        ("firm.gpu_age_months", "cohorts[].delivery_month"),
+        per_cohort(lambda cohort, c: cohort.age_months),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_USEFUL_LIFE,
+        "months",
+        ("firm.useful_life_months", "cohorts[].useful_life_months"),
+        per_cohort(lambda cohort, c: cohort.useful_life_months),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_LOG_DECAY,
+        "ln value per month of age",
+        ("collateral.age_decay", "cohorts[].age_decay"),
+        per_cohort(lambda cohort, c: math.log1p(-cohort.age_decay) / L.MONTHS_PER_YEAR),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_POWER_FULL,
+        "$ per month",
+        ("firm.power_kw", "cohorts[].power_kw", "firm.pue", "firm.electricity_price"),
+        per_cohort(
+            lambda cohort, c: cohort.gpus * cohort.power_kw * c.firm.pue * L.HOURS_PER_MONTH * c.firm.electricity_price
+        ),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_LOG_PRICE_RATIO,
+        "ln price ratio",
+        ("generations", "generations[].relative_price", "firm.generation", "cohorts[].generation"),
+        per_cohort(_log_price_ratio),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_NEWEST,
+        "1 newest at delivery / 0",
+        ("generations[].newest_at_delivery", "firm.generation", "cohorts[].generation"),
+        per_cohort(lambda cohort, c: float(getattr(generation_of(c, cohort), "newest_at_delivery", False))),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_DEPOSIT,
+        "$",
+        ("cohorts[].deposit",),
+        per_cohort(lambda cohort, c: cohort.deposit * cohort.cost),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_DEPOSIT_MONTH,
+        "month (0 none)",
+        ("cohorts[].deposit", "cohorts[].deposit_months_ahead", "cohorts[].delivery_month"),
+        per_cohort(lambda cohort, c: _deposit_month(cohort)),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_FIXED_DELAY,
+        "months",
+        ("cohorts[].delay_months", "overlay.delivery_delay_months"),
+        per_cohort(lambda cohort, c: cohort.delay_months),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_DELIVERY_MONTHS,
+        "months",
+        ("cohorts[].delivery_months",),
+        per_cohort(lambda cohort, c: cohort.delivery_months, padding=1.0),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.COHORT_SLIPS,
+        "1 can slip / 0",
+        ("cohorts[].delivery_month",),
+        per_cohort(lambda cohort, c: float(cohort.planned_delivery >= 1)),
+        L.MAX_COHORTS,
+    ),
+    Slot(
+        L.SLIP_PROBABILITY,
+        "per month",
+        ("delivery_delays.slip_probability", "delivery_delays.glut_slip_probability"),
+        lambda c: by_regime(c.delivery_delays.slip_probability, c.delivery_delays.glut_slip_probability),
+        2,
+    ),
+    Slot(L.DELAY_MAX, "months", ("delivery_delays.max_months",), lambda c: c.delivery_delays.max_months),
+    Slot(L.IDLE_POWER_FRACTION, "share", ("firm.idle_power_fraction",), lambda c: c.firm.idle_power_fraction),
+    Slot(L.OPEX_PER_GPU, "$ per GPU-month", ("firm.opex_per_gpu_month",), lambda c: c.firm.opex_per_gpu_month),
+    Slot(L.FIXED_OPEX, "$ per month", ("firm.fixed_opex_month",), lambda c: c.firm.fixed_opex_month),
+    Slot(L.CASH_INITIAL, "$", ("firm.cash",), lambda c: c.firm.cash),
+    Slot(L.PRICE_ELASTICITY, "", ("collateral.price_elasticity",), lambda c: c.collateral.price_elasticity),
+    Slot(
+        L.FIRE_SALE_RECOVERY, "share", ("collateral.fire_sale_haircut",), lambda c: 1.0 - c.collateral.fire_sale_haircut
+    ),
+)

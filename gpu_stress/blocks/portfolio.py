@@ -1,0 +1,31 @@
+"""Portfolio and fire sales: each firm's place in a portfolio and the secondary market its lenders sell GPUs into.
+
+A firm alone has none: its slots hold 0, and a portfolio sets them for each of its
+firms (:func:`fill_portfolio_slots`, from ``params.portfolio_matrix``).
+"""
+
+import numpy as np
+
+from ..kernels import layout as L
+from .slots import Slot
+
+SLOTS = (
+    Slot(L.FIRM_STREAM, "firm index", (), lambda c: 0.0),
+    # A firm alone sells into no secondary market; a portfolio sets its [fire_sales] (portfolio_matrix).
+    Slot(L.FIRE_SALE_IMPACT, "per GPU", (), lambda c: 0.0),
+    Slot(L.FIRE_SALE_RETENTION, "per month", (), lambda c: 0.0),
+)
+
+# Slots a portfolio sets for each firm rather than any setting of the firm.
+PORTFOLIO_SLOTS = (L.FIRM_STREAM, L.FIRE_SALE_IMPACT, L.FIRE_SALE_RETENTION)
+
+
+def fill_portfolio_slots(rows, portfolio):
+    """Set the portfolio's slots of its matrix ``rows`` (firm x parameter): each firm's place, the secondary market.
+
+    Firm f draws its own random blocks (entity 1 + f); every row holds the [fire_sales] market:
+    impact per GPU of overhang (``impact / depth_gpus``) and the overhang's monthly retention.
+    """
+    rows[:, L.FIRM_STREAM] = np.arange(len(rows))
+    rows[:, L.FIRE_SALE_IMPACT] = portfolio.fire_sales.impact_per_gpu
+    rows[:, L.FIRE_SALE_RETENTION] = portfolio.fire_sales.retention

@@ -1,0 +1,31 @@
+"""Utilization: the fleet's busy share, a logit Ornstein-Uhlenbeck process by regime."""
+
+from ..kernels import layout as L
+from .slots import REGIME_KEYS, REGIMES, Slot, logit, ou_step, regime_value
+
+SLOTS = (
+    Slot(
+        L.UTILIZATION_LOGIT_MEAN,
+        "logit of a share",
+        ("market.utilization.mean", *REGIME_KEYS),
+        lambda c: [logit(regime_value(c, regime, "utilization", c.market.utilization.mean)) for regime in REGIMES],
+        2,
+    ),
+    Slot(
+        L.UTILIZATION_LOGIT_INITIAL,
+        "logit of a share",
+        ("market.utilization.initial",),
+        lambda c: logit(c.market.utilization.initial),
+    ),
+    Slot(
+        L.UTILIZATION_DECAY,
+        "per month",
+        ("market.utilization.enabled", "market.utilization.mean_reversion", "market.utilization.volatility"),
+        lambda c: (
+            list(ou_step(c.market.utilization.mean_reversion, c.market.utilization.volatility))
+            if c.market.utilization.enabled
+            else [1.0, 0.0]
+        ),
+        2,  # UTILIZATION_DECAY, UTILIZATION_SHOCK
+    ),
+)

@@ -1,9 +1,12 @@
 """The model's blocks: each one home for everything the host knows of one part of the model.
 
 A block module declares its parameter slots (``SLOTS``: unit, config sources and
-derivation, ``slots.Slot``). ``params.parameter_vector`` fills the kernels' vector
-from the slots of every block in :data:`BLOCKS`; no other module holds a block's
-knowledge. docs/architecture.md says what a new block needs ("Adding a model block").
+derivation, ``slots.Slot``) and the rules that say when its settings change nothing
+(``RULES``: ``(name, rule)``, ``rule(view.FirmView)`` yielding ``(slots, reason)``).
+``params.parameter_vector`` fills the kernels' vector from the slots of every block
+in :data:`BLOCKS` and ``config.effects`` applies every block's rules; no other module
+holds a block's knowledge. docs/architecture.md says what a new block needs
+("Adding a model block").
 """
 
 from . import (
@@ -17,6 +20,7 @@ from . import (
     rates,
     regimes,
     run,
+    shocks,
     support,
     utilization,
 )
@@ -29,6 +33,7 @@ BLOCKS = (
     regimes,
     utilization,
     rates,
+    shocks,
     fleet,
     contracts,
     facilities,
@@ -42,3 +47,27 @@ BLOCKS = (
 def all_slots():
     """Every block's slots, block by block."""
     return tuple(slot for block in BLOCKS for slot in block.SLOTS)
+
+
+# The order the no-effect rules run in: where several find a slot unread, the first one's reason is the one given.
+RULE_ORDER = (
+    "regimes",  # a regime the market never enters: all its slots
+    "launches",
+    "shocks",
+    "debt",
+    "ranks",
+    "refinancing",
+    "equity",
+    "support",
+    "customers",
+    "deliveries",
+    "pools",
+    "horizon",  # months compared only with the month: past the horizon, any value is the same
+    "overlay",
+)
+
+
+def all_rules():
+    """Every block's no-effect rules as (name, rule), in RULE_ORDER (blocks in model order within a name)."""
+    rules = [(name, rule) for block in BLOCKS for name, rule in block.RULES]
+    return tuple(sorted(rules, key=lambda pair: RULE_ORDER.index(pair[0])))

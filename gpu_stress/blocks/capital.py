@@ -62,3 +62,38 @@ SLOTS = (
         L.MAX_TRANCHES,
     ),
 )
+
+
+def ranks_rule(f):
+    """A tranche's rank matters only against another tranche it shares a round of the waterfall with."""
+    v = f.v
+
+    def ring_fenced(j):
+        pool = int(v[L.TRANCHE_POOL + j])
+        return pool >= 0 and v[L.POOL_RING_FENCED + pool] > 0
+
+    for j in f.owed:
+        pool = int(v[L.TRANCHE_POOL + j])
+        rivals = [
+            k
+            for k in f.owed
+            if k != j and ((pool >= 0 and int(v[L.TRANCHE_POOL + k]) == pool) or not (ring_fenced(j) or ring_fenced(k)))
+        ]
+        if not rivals:
+            yield [L.TRANCHE_RANK + j], f"{f.tranche(j)} shares no round of the waterfall with another tranche"
+
+
+def pools_rule(f):
+    v = f.v
+    for p in range(f.pools):
+        blocks = [L.POOL_RESERVE_MONTHS + p, L.POOL_RING_FENCED + p, L.POOL_CROSS_DEFAULT + p]
+        if not any(int(v[L.TRANCHE_POOL + j]) == p for j in f.owed):
+            yield blocks, f"no tranche is secured by {f.pool(p)}"
+        elif v[L.POOL_RING_FENCED + p] == 0:
+            yield blocks[2:], f"{f.pool(p)}.ring_fenced is false"
+
+
+RULES = (
+    ("ranks", ranks_rule),  # a tranche alone in its rounds of the waterfall
+    ("pools", pools_rule),  # a pool no tranche uses; cross-default of a pool that is not ring-fenced
+)

@@ -8,8 +8,9 @@ import math
 from dataclasses import dataclass
 
 from ..kernels import layout as L
-from .fleet import cohorts
+from .fleet import cohorts, delivery_window
 from .slots import Slot, monthly_hazard, per_customer, per_customer_by_regime
+from .view import BASE_CASE_REASON
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ SLOTS = (
             monthly_hazard,
         ),
         2 * L.MAX_CUSTOMERS,
+        by_regime=L.MAX_CUSTOMERS,
     ),
     Slot(
         L.CUSTOMER_RENEWAL,
@@ -149,6 +151,7 @@ SLOTS = (
             lambda customer: customer.renewal_probability, lambda customer: customer.glut_renewal_probability
         ),
         2 * L.MAX_CUSTOMERS,
+        by_regime=L.MAX_CUSTOMERS,
     ),
     Slot(
         L.CUSTOMER_RENEWAL_DISCOUNT,
@@ -178,4 +181,63 @@ SLOTS = (
         per_customer(lambda customer: customer.delay_penalty),
         L.MAX_CUSTOMERS,
     ),
+)
+
+
+def customers_rule(f):
+    v = f.v
+    for i in range(f.customers):
+        who = f.customer(i)
+        renewals = [L.CUSTOMER_RENEWAL + i, L.CUSTOMER_RENEWAL + L.MAX_CUSTOMERS + i]
+        fixed_end = v[L.CUSTOMER_END + i] >= 0  # a first term to end_month: its term is a renewal's length only
+        renewal_terms = [L.CUSTOMER_RENEWAL_DISCOUNT + i] + ([L.CUSTOMER_TERM + i] if fixed_end else [])
+        cohort = int(v[L.CUSTOMER_COHORT + i])
+        if fixed_end:
+            first_end = v[L.CUSTOMER_END + i]
+        else:
+            first_end = delivery_window(f, cohort)[1] + v[L.CUSTOMER_TERM + i] - 1
+        if f.base_case:
+            hazards = [L.CUSTOMER_HAZARD + i, L.CUSTOMER_HAZARD + L.MAX_CUSTOMERS + i]
+            yield [*renewals, *renewal_terms, *hazards], f"{BASE_CASE_REASON}: no renewal, no customer default"
+        elif first_end >= f.horizon:
+            reason = f"{who}'s first term runs to the horizon (month {f.horizon}): it never renews"
+            yield [*renewals, *renewal_terms], reason
+        elif not any(probability > 0 for probability in f.by_regime(L.CUSTOMER_RENEWAL + i, L.MAX_CUSTOMERS)):
+            yield [*renewals, *renewal_terms], f"{who}.renewal_probability is 0 (it never renews)"
+        if first_end >= f.horizon:  # how its first term is set no longer matters: it outlasts the run
+            yield [L.CUSTOMER_END + i, L.CUSTOMER_TERM + i], f"{who}'s first term runs to the horizon"
+        remedies = [L.CUSTOMER_TERMINATES + i, L.CUSTOMER_DELAY_PENALTY + i]
+        if cohort < 0:
+            yield [L.CUSTOMER_DELAY_LIMIT + i, *remedies], f"{who} is a fleet-wide contract (no delivery to wait for)"
+            continue
+        # A remedy applies in a month it still waits for its cohort, more than delay_limit_months late.
+        planned, _, last = delivery_window(f, cohort)
+        waits_until = min(f.horizon, last - 1)  # the last month it can still be waiting for its cohort
+        every = [L.CUSTOMER_DELAY_LIMIT + i, *remedies]
+        if max(1.0, planned) > waits_until:
+            yield every, f"{who}'s cohort is never late"
+        elif v[L.CUSTOMER_TERMINATES + i] == 0 and v[L.CUSTOMER_DELAY_PENALTY + i] == 0:
+            yield every, f"{who}.delay_penalty is 0 and it does not walk away (no remedy)"
+        elif max(1.0, planned + v[L.CUSTOMER_DELAY_LIMIT + i]) > waits_until:
+            yield every, f"{who}'s cohort is never more than its delay_limit_months late"
+        elif v[L.CUSTOMER_TERMINATES + i] > 0:
+            yield [L.CUSTOMER_DELAY_PENALTY + i], f"{who}.terminates_on_delay is true (it walks away: no penalty)"
+
+
+def horizon_rule(f):
+    """Fixed charges that start after the horizon, or run to it."""
+    v = f.v
+    horizon = f"the horizon (month {f.horizon})"
+    for k in range(int(v[L.OBLIGATION_COUNT])):
+        charge = [block + k for block in (L.OBLIGATION_AMOUNT, L.OBLIGATION_START, L.OBLIGATION_END)]
+        charge.append(L.OBLIGATION_LOG_ESCALATION + k)
+        if v[L.OBLIGATION_START + k] > f.horizon:
+            yield charge, f"fixed charge {k} starts after {horizon}"
+        elif v[L.OBLIGATION_END + k] >= f.horizon:
+            yield [L.OBLIGATION_END + k], f"fixed charge {k} runs to {horizon}"
+
+
+RULES = (
+    ("customers", customers_rule),  # renewals that never happen, delay remedies that never apply
+    ("horizon", horizon_rule),
 )

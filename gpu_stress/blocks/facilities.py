@@ -6,6 +6,7 @@ maturity.
 
 from ..kernels import layout as L
 from .slots import Slot, per_tranche
+from .view import slot_indices
 
 _AMORTIZATION_CODES = {"bullet": L.BULLET, "linear": L.LINEAR, "annuity": L.ANNUITY}
 
@@ -95,6 +96,7 @@ SLOTS = (
         ("refinancing.open_in_glut",),
         lambda c: [1.0, float(c.refinancing.open_in_glut)],
         2,
+        by_regime=1,
     ),
     Slot(
         L.REFINANCING_SPREAD,
@@ -102,6 +104,7 @@ SLOTS = (
         ("refinancing.spread", "refinancing.glut_spread"),
         lambda c: [c.refinancing.spread, c.refinancing.glut_spread],
         2,
+        by_regime=1,
     ),
     Slot(L.REFINANCING_TERM, "months", ("refinancing.term_months",), lambda c: c.refinancing.term_months),
     Slot(
@@ -117,4 +120,121 @@ SLOTS = (
         lambda c: c.refinancing.leverage_spread,
     ),
     Slot(L.TRANCHE_SWEEP_DSCR, "ratio", ("debt[].sweep_dscr",), per_tranche(lambda t: t.sweep_dscr), L.MAX_TRANCHES),
+)
+
+
+def balloons(f):
+    """Tranches whose bullet falls due within the horizon (``f``: a ``view.FirmView``)."""
+    v = f.v
+    bullets = [j for j in f.owed if v[L.TRANCHE_AMORTIZATION + j] == L.BULLET]
+    return [j for j in bullets if v[L.TRANCHE_MATURITY + j] <= f.horizon]
+
+
+def lenders_open(f):
+    """Whether refinancing is on and lenders are open in some regime the market can be in."""
+    v = f.v
+    return v[L.REFINANCING_ENABLED] > 0 and any(is_open > 0 for is_open in f.by_regime(L.REFINANCING_OPEN))
+
+
+def floats(f):
+    """True if some tranche can pay a floating rate (floating, or a balloon refinanced floating)."""
+    v = f.v
+    if any(v[L.TRANCHE_FLOATING + j] > 0 for j in f.owed):
+        return True
+    return bool(balloons(f)) and lenders_open(f)
+
+
+def debt_rule(f):
+    v = f.v
+    tranche_blocks = [
+        "TRANCHE_PRINCIPAL",
+        "TRANCHE_FLOATING",
+        "TRANCHE_RATE",
+        "TRANCHE_AMORTIZATION",
+        "TRANCHE_MATURITY",
+        "TRANCHE_COMMITMENT",
+        "TRANCHE_DRAW_END",
+        "TRANCHE_ADVANCE_RATE",
+        "TRANCHE_UNDRAWN_FEE",
+        "TRANCHE_FUNDS",
+        "TRANCHE_POOL",
+        "TRANCHE_RANK",
+        "TRANCHE_SWEEP",
+        "TRANCHE_SWEEP_DSCR",
+        "TRANCHE_BORROWING_BASE",
+        "TRANCHE_VENDOR",
+    ]
+    for j in range(f.tranches):
+        if j not in f.owed:
+            yield (
+                [getattr(L, name) + j for name in tranche_blocks],
+                (f"{f.tranche(j)} has no principal and no commitment"),
+            )
+    if not f.owed:
+        refinancing = slot_indices(
+            "REFINANCING_ENABLED", "REFINANCING_MAX_LTV", "REFINANCING_TERM", "REFINANCING_PARTIAL"
+        )
+        refinancing += slot_indices("REFINANCING_OPEN", "REFINANCING_SPREAD", size=2) + slot_indices(
+            "REFINANCING_LEVERAGE_SPREAD"
+        )
+        covenants = [L.LTV_MAX, L.DSCR_MIN, L.TEST_EVERY, L.CURE_TESTS]
+        yield covenants + refinancing + [L.RATE_FLOOR, L.FIRE_SALE_RECOVERY], "the firm has no debt"
+        return
+    if v[L.LTV_MAX] == 0 and v[L.DSCR_MIN] == 0:
+        covenants = [L.LTV_MAX, L.DSCR_MIN, L.TEST_EVERY, L.CURE_TESTS]
+        yield covenants, "covenants.ltv_max and covenants.dscr_min are 0 (no covenant is tested)"
+    for j in f.owed:
+        if v[L.TRANCHE_COMMITMENT + j] == 0:
+            slots = [L.TRANCHE_ADVANCE_RATE + j, L.TRANCHE_FUNDS + j, L.TRANCHE_UNDRAWN_FEE + j, L.TRANCHE_VENDOR + j]
+            if v[L.TRANCHE_AMORTIZATION + j] == L.BULLET:  # a bullet pays no principal before maturity anyway
+                slots.append(L.TRANCHE_DRAW_END + j)
+            yield slots, f"{f.tranche(j)}.commitment is 0 (nothing to draw)"
+        elif v[L.TRANCHE_FUNDS + j] == 0:
+            yield [L.TRANCHE_ADVANCE_RATE + j], f"{f.tranche(j)}.funds is empty (it draws on no delivery)"
+        if v[L.TRANCHE_SWEEP + j] == 0:
+            yield [L.TRANCHE_SWEEP_DSCR + j], f"{f.tranche(j)}.cash_sweep is 0"
+    if not floats(f):
+        yield [L.RATE_FLOOR], "no tranche pays a floating rate (none is floating, none is refinanced)"
+
+
+def refinancing_rule(f):
+    """Refinancing that can roll nothing: every setting of it, the switch included."""
+    v = f.v
+    if not f.owed:
+        return
+    every = slot_indices("REFINANCING_ENABLED", "REFINANCING_MAX_LTV", "REFINANCING_TERM", "REFINANCING_PARTIAL")
+    every += slot_indices("REFINANCING_OPEN", "REFINANCING_SPREAD", size=2) + slot_indices(
+        "REFINANCING_LEVERAGE_SPREAD"
+    )
+    if not balloons(f):
+        yield every, f"no bullet tranche falls due within the horizon (month {f.horizon}): no balloon to refinance"
+    elif v[L.REFINANCING_ENABLED] == 0:
+        yield every, "refinancing.enabled is false"
+    elif not lenders_open(f):
+        yield every, "refinancing.open_in_glut is false and the market is always in glut (lenders are never open)"
+    else:
+        if v[L.REFINANCING_OPEN + 1] == 0:
+            yield [L.REFINANCING_SPREAD + 1], "refinancing.open_in_glut is false (lenders are shut in a glut)"
+        if all(v[L.TRANCHE_MATURITY + j] == f.horizon for j in balloons(f)):  # a new loan is never serviced
+            terms = slot_indices("REFINANCING_SPREAD", size=2) + slot_indices(
+                "REFINANCING_TERM", "REFINANCING_LEVERAGE_SPREAD"
+            )
+            yield terms, f"every balloon falls due in the last month (month {f.horizon}): a new loan is never serviced"
+
+
+def horizon_rule(f):
+    """Draw windows that run to the horizon, bullets that mature after it."""
+    v = f.v
+    horizon = f"the horizon (month {f.horizon})"
+    for j in f.owed:
+        if v[L.TRANCHE_DRAW_END + j] >= f.horizon:
+            yield [L.TRANCHE_DRAW_END + j], f"{f.tranche(j)}'s draw window runs to {horizon}"
+        if v[L.TRANCHE_AMORTIZATION + j] == L.BULLET and v[L.TRANCHE_MATURITY + j] > f.horizon:
+            yield [L.TRANCHE_MATURITY + j], f"{f.tranche(j)} is a bullet maturing after {horizon}"
+
+
+RULES = (
+    ("debt", debt_rule),  # covenants off; an empty tranche; draws with no commitment; a floor with nothing floating
+    ("refinancing", refinancing_rule),  # off, no balloon due, lenders never open
+    ("horizon", horizon_rule),
 )

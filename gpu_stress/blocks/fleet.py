@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ..kernels import layout as L
 from .slots import Slot, by_regime
+from .view import BASE_CASE_REASON, slot_indices
 
 
 def cash_cost_per_gpu_hour(firm):
@@ -203,6 +204,7 @@ SLOTS = (
         ("delivery_delays.slip_probability", "delivery_delays.glut_slip_probability"),
         lambda c: by_regime(c.delivery_delays.slip_probability, c.delivery_delays.glut_slip_probability),
         2,
+        by_regime=1,
     ),
     Slot(L.DELAY_MAX, "months", ("delivery_delays.max_months",), lambda c: c.delivery_delays.max_months),
     Slot(L.IDLE_POWER_FRACTION, "share", ("firm.idle_power_fraction",), lambda c: c.firm.idle_power_fraction),
@@ -213,4 +215,54 @@ SLOTS = (
     Slot(
         L.FIRE_SALE_RECOVERY, "share", ("collateral.fire_sale_haircut",), lambda c: 1.0 - c.collateral.fire_sale_haircut
     ),
+)
+
+
+def can_slip(f, c):
+    """Whether cohort ``c``'s delivery can slip at random (``f``: a ``view.FirmView``)."""
+    v = f.v
+    if f.base_case or v[L.COHORT_SLIPS + c] <= 0 or v[L.DELAY_MAX] <= 0:
+        return False
+    return any(probability > 0 for probability in f.by_regime(L.SLIP_PROBABILITY))
+
+
+def delivery_window(f, c):
+    """(planned delivery month, first month it can arrive, last month it can arrive) of cohort ``c``."""
+    v = f.v
+    planned = -v[L.COHORT_AGE_INITIAL + c]
+    first = v[L.COHORT_FIXED_DELAY + c] + planned
+    return planned, first, first + (v[L.DELAY_MAX] if can_slip(f, c) else 0.0)
+
+
+def deliveries_rule(f):
+    """Deliveries that never slip at random: every slip setting, and which cohorts could slip."""
+    v = f.v
+    every = [*slot_indices("SLIP_PROBABILITY", size=2), L.DELAY_MAX, *slot_indices("COHORT_SLIPS", size=L.MAX_COHORTS)]
+    planned = [c for c in range(f.cohorts) if v[L.COHORT_SLIPS + c] > 0]
+    if not planned:
+        yield every, "no cohort has a planned delivery (delivery_month >= 1)"
+    elif f.base_case:
+        yield every, f"{BASE_CASE_REASON}: no random slip"
+    elif all(delivery_window(f, c)[1] > f.horizon for c in planned):
+        yield every, f"every planned delivery is after the horizon (month {f.horizon})"
+    elif not any(probability > 0 for probability in f.by_regime(L.SLIP_PROBABILITY)):
+        yield every, "delivery_delays.slip_probability is 0 (no delivery slips)"
+    elif v[L.DELAY_MAX] == 0:
+        yield every, "delivery_delays.max_months is 0 (no delivery slips)"
+    if all(v[L.COHORT_POWER_FULL + c] == 0 for c in range(f.cohorts)):
+        yield [L.IDLE_POWER_FRACTION], "no GPU draws power (power_kw, pue or electricity_price is 0)"
+
+
+def horizon_rule(f):
+    """A useful life that outlasts the horizon: any longer one is the same."""
+    v = f.v
+    horizon = f"the horizon (month {f.horizon})"
+    for c in range(f.cohorts):
+        if v[L.COHORT_USEFUL_LIFE + c] >= f.horizon - delivery_window(f, c)[1]:
+            yield [L.COHORT_USEFUL_LIFE + c], f"{f.cohort(c)} is in service to {horizon}"
+
+
+RULES = (
+    ("deliveries", deliveries_rule),  # slips that never happen; idle power with no power
+    ("horizon", horizon_rule),
 )

@@ -59,3 +59,17 @@ SLOTS = (
         L.MAX_CUSTOMERS,
     ),
 )
+
+
+def overlay_rule(f):
+    """A stress overlay's months of an event that does nothing (no regime forced, a multiplier of 1, no shift)."""
+    v = f.v
+    if v[L.STRESS_REGIME] < 0:
+        yield [L.STRESS_REGIME_START, L.STRESS_REGIME_END], "overlay.regime.state is none (no regime is forced)"
+    if v[L.STRESS_PRICE_LOG_STEP] == 0:
+        yield [L.STRESS_PRICE_START, L.STRESS_PRICE_END], "overlay.price.multiplier is 1 (no price shock)"
+    if v[L.STRESS_RATE_SHIFT] == 0:
+        yield [L.STRESS_RATE_START], "overlay.rates.shift is 0 (no rate shift)"
+
+
+RULES = (("overlay", overlay_rule),)  # the months of a stress event of size zero

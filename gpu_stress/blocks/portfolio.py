@@ -29,3 +29,6 @@ def fill_portfolio_slots(rows, portfolio):
     rows[:, L.FIRM_STREAM] = np.arange(len(rows))
     rows[:, L.FIRE_SALE_IMPACT] = portfolio.fire_sales.impact_per_gpu
     rows[:, L.FIRE_SALE_RETENTION] = portfolio.fire_sales.retention
+
+
+RULES = ()  # a firm alone reads none of them; a portfolio's own are judged in ``config.effects.resolve``

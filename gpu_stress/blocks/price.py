@@ -6,39 +6,19 @@ firm's own price basis.
 
 import math
 
-import numpy as np
-
 from ..kernels import layout as L
-from .fleet import cash_cost_per_gpu_hour
-from .regimes import initial_regime
-from .slots import MONTH, REGIME_KEYS, REGIMES, Slot, ou_step, regime_value
-
-
-def correlation_factor(matrix):
-    """Lower-triangular L with L L^T = matrix, for positive semi-definite matrices.
-
-    A plain Cholesky that sets a column to zero when its pivot vanishes, so
-    perfectly correlated shocks (rho = +-1) work too.
-    """
-    size = len(matrix)
-    factor = np.zeros((size, size))
-    for column in range(size):
-        pivot = matrix[column, column] - factor[column, :column] @ factor[column, :column]
-        if pivot <= 1e-12:
-            continue
-        factor[column, column] = math.sqrt(pivot)
-        for row in range(column + 1, size):
-            off_diagonal = matrix[row, column] - factor[row, :column] @ factor[column, :column]
-            factor[row, column] = off_diagonal / factor[column, column]
-    return factor
+from .fleet import cash_cost_per_gpu_hour, delivery_window
+from .regimes import REGIME_KEYS, initial_regime, regime_value
+from .slots import MONTH, REGIMES, Slot, ou_step
+from .view import BASE_CASE_REASON, slot_index, slot_indices
 
 
 def _drift(config, regime):
-    return regime_value(config, regime, "drift", config.market.price.drift)
+    return regime_value(config, regime, "drift")
 
 
 def _volatility(config, regime):
-    return regime_value(config, regime, "volatility", config.market.price.volatility)
+    return regime_value(config, regime, "volatility")
 
 
 def _log_drift(config, regime):
@@ -49,16 +29,6 @@ def _price_floor(config):
     return config.market.price.floor_multiple * cash_cost_per_gpu_hour(config.firm)
 
 
-def _market_first(matrix):
-    """The (price, utilization, rate) correlation matrix reordered (price, rate, utilization).
-
-    Its Cholesky factor then builds the market's shocks from the market's two
-    normals alone, and a firm's utilization shock from those and its own.
-    """
-    order = [0, 2, 1]
-    return matrix[np.ix_(order, order)]
-
-
 SLOTS = (
     Slot(L.LOG_PRICE_INITIAL, "ln $/GPU-hour", ("market.price.initial",), lambda c: math.log(c.market.price.initial)),
     Slot(
@@ -67,6 +37,7 @@ SLOTS = (
         ("market.price.drift", "market.price.volatility", *REGIME_KEYS),
         lambda c: [_log_drift(c, regime) for regime in REGIMES],
         2,
+        by_regime=1,
     ),
     Slot(
         L.LOG_VOLATILITY,
@@ -74,6 +45,7 @@ SLOTS = (
         ("market.price.volatility", *REGIME_KEYS),
         lambda c: [_volatility(c, regime) * math.sqrt(MONTH) for regime in REGIMES],
         2,
+        by_regime=1,
     ),
     Slot(
         L.JUMP_PROBABILITY,
@@ -99,17 +71,6 @@ SLOTS = (
         ("market.price.floor_multiple", "firm.power_kw", "firm.pue", "firm.electricity_price"),
         lambda c: math.log(_price_floor(c)) if _price_floor(c) > 0 else 0.0,
     ),
-    Slot(
-        L.CHOLESKY,
-        "",
-        (
-            "market.correlation.price_utilization",
-            "market.correlation.price_rates",
-            "market.correlation.utilization_rates",
-        ),
-        lambda c: list(correlation_factor(_market_first(c.market.correlation.matrix()))[np.tril_indices(3)]),
-        6,
-    ),
     Slot(L.BASIS_LOADING, "", ("price_basis.market_loading",), lambda c: c.price_basis.market_loading),
     Slot(
         L.BASIS_DECAY,
@@ -119,3 +80,30 @@ SLOTS = (
         2,
     ),
 )
+
+
+def launches_rule(f):
+    """Launches that cut no price, or none at all: every launch setting, the switch included, is unread."""
+    v = f.v
+    forced = slot_index("STRESS_LAUNCH_MONTH")
+    forced_launch = forced is not None and v[forced] > 0
+    random_launch = not f.base_case and v[L.JUMP_PROBABILITY] > 0
+    launches = [
+        L.JUMP_PROBABILITY,
+        L.LOG_JUMP,
+        *slot_indices("COHORT_NEWEST", size=L.MAX_COHORTS),
+        *slot_indices("STRESS_LAUNCH_MONTH"),
+    ]
+    if v[L.LOG_JUMP] == 0:
+        yield launches, "market.price.jump_size is 0 (a launch cuts no price)"
+    elif not (random_launch or forced_launch):
+        reason = f"{BASE_CASE_REASON}: no launch" if f.base_case else "market.price.jump_intensity is 0 (no launches)"
+        yield launches, reason
+    elif f.base_case:
+        yield [L.JUMP_PROBABILITY], f"{BASE_CASE_REASON}: no random launch"
+    for c in range(f.cohorts):
+        if delivery_window(f, c)[1] < 1:  # delivered before month 1: no launch can come before its delivery
+            yield [L.COHORT_NEWEST + c], f"{f.cohort(c)} is delivered before month 1"
+
+
+RULES = (("launches", launches_rule),)  # no launch, or launches that cut nothing

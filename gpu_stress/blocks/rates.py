@@ -19,3 +19,6 @@ SLOTS = (
     ),
     Slot(L.RATE_FLOOR, "annual", ("market.rates.floor",), lambda c: c.market.rates.floor),
 )
+
+
+RULES = ()  # the rates' shocks are judged with the market's correlation (``shocks``)

@@ -1,7 +1,31 @@
 """Market regimes: shortage and glut, and the monthly chance of switching."""
 
 from ..kernels import layout as L
-from .slots import Slot
+from .slots import REGIMES, Slot
+from .view import BASE_CASE_REASON, slot_indices
+
+# The regime fallback rule, the one place it is stated: while regimes are on, a regime's own drift,
+# volatility or utilization (market.regime.<regime>.<field>) replaces the base setting; unset, the base holds.
+REGIME_FIELDS = {
+    "drift": "market.price.drift",
+    "volatility": "market.price.volatility",
+    "utilization": "market.utilization.mean",
+}
+# Each base setting and the regime fields that replace it (config.load clears them when a layer sets the base).
+REGIME_SHADOWS = {
+    base: tuple(f"market.regime.{regime}.{field}" for regime in REGIMES) for field, base in REGIME_FIELDS.items()
+}
+# The config keys a by-regime slot reads besides its base settings.
+REGIME_KEYS = ("market.regime.enabled", "market.regime.shortage", "market.regime.glut")
+
+
+def regime_value(config, regime, field):
+    """A regime's drift, volatility or utilization: its own if regimes are on and it is set, else the base setting."""
+    override = getattr(getattr(config.market.regime, regime), field) if config.market.regime.enabled else None
+    if override is not None:
+        return override
+    section, name = REGIME_FIELDS[field].removeprefix("market.").split(".")
+    return getattr(getattr(config.market, section), name)
 
 
 def initial_regime(config):
@@ -20,5 +44,35 @@ SLOTS = (
             else [0.0, 0.0]
         ),
         2,
+        by_regime=1,
     ),
 )
+
+
+def regime_slots(r):
+    """Every slot that holds regime ``r``'s value, as the blocks declare them (``Slot.by_regime``)."""
+    from . import all_slots  # every block's, this one's included
+
+    return [
+        slot.index + r * slot.by_regime + k for slot in all_slots() if slot.by_regime for k in range(slot.by_regime)
+    ]
+
+
+def regimes_rule(f):
+    regime = f.config.market.regime
+    for r in (0, 1):
+        if r in f.regimes:
+            continue
+        name, other = REGIMES[r], REGIMES[1 - r]
+        if f.base_case:
+            reason = f"{BASE_CASE_REASON}: the market is never in {name}"
+        elif not regime.enabled:
+            reason = "market.regime.enabled is false (the market is never in glut)"
+        else:
+            reason = f"market.regime.{other}_to_{name} is 0 (the market starts in {other} and is never in {name})"
+        yield regime_slots(r), reason
+    if f.base_case:
+        yield slot_indices("SWITCH_PROBABILITY", size=2), f"{BASE_CASE_REASON}: no regime switch"
+
+
+RULES = (("regimes", regimes_rule),)  # a regime the market never enters: all its slots

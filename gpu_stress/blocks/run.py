@@ -6,3 +6,6 @@ from .slots import Slot
 SLOTS = (
     Slot(L.BASE_CASE, "1 plan / 0 Monte Carlo", ("simulation.base_case",), lambda c: float(c.simulation.base_case)),
 )
+
+
+RULES = ()  # the run's one switch is always read

@@ -21,6 +21,8 @@ class Slot:
     sources: tuple
     value: Callable
     size: int = 1
+    # A slot by regime holds the shortage block of ``by_regime`` values, then the glut block (0: not by regime).
+    by_regime: int = 0
 
 
 def logit(probability):
@@ -38,12 +40,6 @@ def ou_step(mean_reversion, volatility, dt=MONTH):
 def monthly_hazard(annual_probability):
     """Monthly default probability h with (1 - h)^12 = 1 - annual probability."""
     return -math.expm1(math.log1p(-annual_probability) / L.MONTHS_PER_YEAR) if annual_probability < 1 else 1.0
-
-
-def regime_value(config, regime, field, base):
-    """A regime's drift, volatility or utilization: its override if regimes are on and it is set, else the base."""
-    override = getattr(getattr(config.market.regime, regime), field) if config.market.regime.enabled else None
-    return base if override is None else override
 
 
 def by_regime(shortage, glut):
@@ -82,6 +78,3 @@ def per_pool(function, padding=0.0):
 def hazards(shortage, glut):
     """[shortage, glut] monthly hazards of two annual default probabilities (glut None: as in shortage)."""
     return [monthly_hazard(probability) for probability in by_regime(shortage, glut)]
-
-
-REGIME_KEYS = ("market.regime.enabled", "market.regime.shortage", "market.regime.glut")

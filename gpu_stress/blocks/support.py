@@ -2,6 +2,7 @@
 
 from ..kernels import layout as L
 from .slots import Slot, hazards, per_tranche
+from .view import BASE_CASE_REASON, slot_indices
 
 SLOTS = (
     Slot(L.TRANCHE_VENDOR, "1 vendor / 0", ("debt[].vendor",), per_tranche(lambda t: float(t.vendor)), L.MAX_TRANCHES),
@@ -12,6 +13,7 @@ SLOTS = (
         ("equity.open_in_glut",),
         lambda c: [1.0, float(c.equity.open_in_glut)],
         2,
+        by_regime=1,
     ),
     Slot(
         L.EQUITY_MAX_RAISE,
@@ -34,6 +36,7 @@ SLOTS = (
             else [0.0, 0.0]
         ),
         2,
+        by_regime=1,
     ),
     Slot(
         L.VENDOR_HAZARD,
@@ -45,5 +48,61 @@ SLOTS = (
             else [0.0, 0.0]
         ),
         2,
+        by_regime=1,
     ),
+)
+
+
+def equity_rule(f):
+    """Equity that can never be raised: every setting of it, the switch included."""
+    v = f.v
+    every = (
+        slot_indices("EQUITY_ENABLED")
+        + slot_indices("EQUITY_OPEN", size=2)
+        + slot_indices("EQUITY_MAX_RAISE", "EQUITY_COST")
+    )
+    if v[L.EQUITY_ENABLED] == 0:
+        yield every, "equity.enabled is false"
+    elif not any(is_open > 0 for is_open in f.by_regime(L.EQUITY_OPEN)):
+        yield every, "equity.open_in_glut is false and the market is always in glut"
+
+
+def support_rule(f):
+    """A backstop that never pays, a vendor whose default changes nothing: every setting of each."""
+    v = f.v
+    backstop = slot_indices("BACKSTOP_CAP", "BACKSTOP_PRICE", "BACKSTOP_START", "BACKSTOP_END") + slot_indices(
+        "BACKSTOP_HAZARD", size=2
+    )
+    if v[L.BACKSTOP_CAP] == 0:
+        yield backstop, "backstop.cap is 0 (no backstop)"
+    elif v[L.BACKSTOP_PRICE] == 0:
+        yield backstop, "backstop.price is 0 (the backstop pays nothing)"
+    elif v[L.BACKSTOP_START] > v[L.BACKSTOP_END]:
+        yield backstop, "backstop.start_month is after backstop.end_month (the backstop never buys)"
+    elif v[L.BACKSTOP_START] > f.horizon:
+        yield backstop, f"backstop.start_month is after the horizon (month {f.horizon})"
+    elif f.base_case:
+        yield slot_indices("BACKSTOP_HAZARD", size=2), f"{BASE_CASE_REASON}: no counterparty defaults"
+    vendor = slot_indices("VENDOR_HAZARD", size=2) + [L.TRANCHE_VENDOR + j for j in range(f.tranches)]
+    lapsing = [j for j in f.owed if v[L.TRANCHE_VENDOR + j] > 0 and v[L.TRANCHE_COMMITMENT + j] > 0]
+    if not lapsing:
+        yield vendor, "no vendor-financed tranche (vendor = true) has an undrawn commitment"
+    elif f.base_case:
+        yield vendor, f"{BASE_CASE_REASON}: the vendor never stops financing"
+    elif not any(hazard > 0 for hazard in f.by_regime(L.VENDOR_HAZARD)):
+        yield vendor, "vendor.annual_default_probability is 0 (the vendor never stops financing)"
+
+
+def horizon_rule(f):
+    """A backstop that buys to the horizon: any later end is the same."""
+    v = f.v
+    horizon = f"the horizon (month {f.horizon})"
+    if v[L.BACKSTOP_END] >= f.horizon:
+        yield [L.BACKSTOP_END], f"backstop.end_month is at or after {horizon}"
+
+
+RULES = (
+    ("equity", equity_rule),  # off, never open
+    ("support", support_rule),  # a backstop that never pays, a vendor that never matters
+    ("horizon", horizon_rule),
 )

@@ -1,15 +1,17 @@
 """Utilization: the fleet's busy share, a logit Ornstein-Uhlenbeck process by regime."""
 
 from ..kernels import layout as L
-from .slots import REGIME_KEYS, REGIMES, Slot, logit, ou_step, regime_value
+from .regimes import REGIME_KEYS, regime_value
+from .slots import REGIMES, Slot, logit, ou_step
 
 SLOTS = (
     Slot(
         L.UTILIZATION_LOGIT_MEAN,
         "logit of a share",
         ("market.utilization.mean", *REGIME_KEYS),
-        lambda c: [logit(regime_value(c, regime, "utilization", c.market.utilization.mean)) for regime in REGIMES],
+        lambda c: [logit(regime_value(c, regime, "utilization")) for regime in REGIMES],
         2,
+        by_regime=1,
     ),
     Slot(
         L.UTILIZATION_LOGIT_INITIAL,
@@ -29,3 +31,6 @@ SLOTS = (
         2,  # UTILIZATION_DECAY, UTILIZATION_SHOCK
     ),
 )
+
+
+RULES = ()  # utilization's shocks are judged with the market's correlation (``shocks``)

@@ -19,6 +19,7 @@ from typing import get_args
 
 import pydantic
 
+from ..blocks.regimes import REGIME_SHADOWS
 from ..errors import UserError, excerpt
 from .portfolio import PortfolioConfig, held_against, is_portfolio
 from .schema import Config, Market, Overlay, numeric_range
@@ -173,12 +174,6 @@ def merge(base, layer):
     return merged
 
 
-# The base settings and the regime fields that replace them (params: a regime's own value if set, else the base).
-REGIME_SHADOWS = {
-    "market.price.drift": ("market.regime.shortage.drift", "market.regime.glut.drift"),
-    "market.price.volatility": ("market.regime.shortage.volatility", "market.regime.glut.volatility"),
-    "market.utilization.mean": ("market.regime.shortage.utilization", "market.regime.glut.utilization"),
-}
 _LAYER_PREFIX = re.compile(r"(firms\.\d+\.config\.)?")  # a portfolio's firm entries hold firm tables
 
 

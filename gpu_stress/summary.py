@@ -6,6 +6,7 @@ from pathlib import Path
 
 from rich.cells import cell_len
 
+from .blocks import all_events
 from .config.load import did_you_mean
 from .kernels.layout import CAUSE_NAMES, CREDIT_CAUSES
 from .results import fields, store
@@ -497,71 +498,12 @@ def cluster_note(cluster):
     return text + (": " + "; ".join(cluster["events"]) if cluster["events"] else "")
 
 
-def _month_of(value):
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
 def month_events(config, month, cause=None, horizon=None):
     """What ``config`` (a scenario's or firm's validated config, as a dict) has happen in ``month``, as phrases:
-    tranche maturities first (what a refinancing or liquidity default at a balloon points at), then the end of
-    drawing periods, deliveries and deposits, contract ends, fixed charges, the backstop, a stress overlay's
-    events, covenant tests (for covenant defaults), and the first and last month."""
-    events = []
+    every block's dated events (``blocks.all_events``: tranche maturities first, what a refinancing or
+    liquidity default at a balloon points at), then the first and last month."""
     config = config or {}
-    for tranche in config.get("debt") or []:
-        if _month_of(tranche.get("maturity_month")) == month:
-            kind = {"bullet": "its balloon falls due"}.get(tranche.get("amortization"), "")
-            events.append(f"tranche {tranche.get('name')!r} matures then" + (f" ({kind})" if kind else ""))
-    for tranche in config.get("debt") or []:
-        if tranche.get("commitment") and _month_of(tranche.get("draw_end_month")) == month:
-            events.append(f"tranche {tranche.get('name')!r} stops drawing then")
-    firm = config.get("firm") or {}
-    overlay = config.get("overlay") or {}
-    late = overlay.get("delivery_delay_months") or 0  # a stress overlay's slip of every planned delivery
-    fleets = [("the installed fleet", -(firm.get("gpu_age_months") or 0), firm.get("useful_life_months"), 0, 0)]
-    for cohort in config.get("cohorts") or []:
-        planned = cohort.get("delivery_month") or 0
-        delay = (cohort.get("delay_months") or 0) + (late if planned >= 1 else 0)
-        fleets.append((f"cohort {cohort.get('name')!r}", planned, cohort.get("useful_life_months"), delay, cohort))
-    for name, planned, life, delay, cohort in fleets:
-        if cohort and planned >= 1 and planned + delay == month:
-            events.append(f"{name} is delivered then" + (f" ({delay} months late)" if delay else ""))
-        if cohort and cohort.get("deposit") and planned - (cohort.get("deposit_months_ahead") or 0) == month:
-            events.append(f"the deposit for {name} is due then")
-        if life and planned + delay + life == month:  # its life runs from its actual delivery
-            events.append(f"{name} reaches the end of its useful life then")
-    for contract in config.get("customers") or []:
-        end = _month_of(contract.get("end_month"))
-        if end is not None and end in (month, month - 1):
-            when = "ends then" if end == month else f"ended in month {end}"
-            events.append(f"contract {contract.get('name')!r} {when}")
-    for charge in config.get("obligations") or []:
-        if _month_of(charge.get("start_month")) == month and month > 1:
-            events.append(f"fixed charge {charge.get('name')!r} starts then")
-    backstop = config.get("backstop") or {}
-    if backstop.get("cap") and _month_of(backstop.get("end_month")) == month - 1:
-        events.append(f"the backstop ended in month {month - 1}")
-    stress = f"stress {overlay.get('name')!r}" if overlay.get("name") else "the stress overlay"
-    if (overlay.get("launch") or {}).get("month") == month:
-        events.append(f"{stress} launches a GPU generation then")
-    if (overlay.get("customer_default") or {}).get("month") == month:
-        events.append(f"{stress} has customer {overlay['customer_default'].get('customer')!r} default then")
-    regime = overlay.get("regime") or {}
-    if regime.get("state") not in (None, "none") and regime.get("start_month") == month:
-        events.append(f"{stress} forces a {regime['state']} from then")
-    if regime.get("state") not in (None, "none") and regime.get("end_month") and regime["end_month"] == month - 1:
-        events.append(f"{stress}'s forced {regime['state']} ended in month {month - 1}")
-    price = overlay.get("price") or {}
-    if (
-        price.get("multiplier", 1.0) != 1.0
-        and (price.get("start_month") or 1) + (price.get("months") or 1) - 1 == month
-    ):
-        events.append(f"{stress}'s price move (x{price['multiplier']:g}) is complete then")
-    covenants = config.get("covenants") or {}
-    every = covenants.get("test_every_months") or 0
-    if cause in ("ltv", "dscr") and every and month % every == 0:
-        first = " (the first)" if month == every else ""
-        events.append(f"a covenant test month{first}: covenants are tested every {every} months")
+    events = [phrase for _, phrases in all_events() for phrase in phrases(config, month, cause)]
     if month == 1:
         events.append("the first month")
     if horizon is not None and month == horizon:

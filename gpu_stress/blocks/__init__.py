@@ -2,7 +2,8 @@
 
 A block module declares its parameter slots (``SLOTS``: unit, config sources and
 derivation, ``slots.Slot``) and the rules that say when its settings change nothing
-(``RULES``: ``(name, rule)``, ``rule(view.FirmView)`` yielding ``(slots, reason)``).
+(``RULES``: ``(name, rule)``, ``rule(view.FirmView)`` yielding ``(slots, reason)``)
+and the words the summary uses for its dated events (``EVENTS``: ``(name, phrases)``).
 ``params.parameter_vector`` fills the kernels' vector from the slots of every block
 in :data:`BLOCKS` and ``config.effects`` applies every block's rules; no other module
 holds a block's knowledge. docs/architecture.md says what a new block needs
@@ -71,3 +72,14 @@ def all_rules():
     """Every block's no-effect rules as (name, rule), in RULE_ORDER (blocks in model order within a name)."""
     rules = [(name, rule) for block in BLOCKS for name, rule in block.RULES]
     return tuple(sorted(rules, key=lambda pair: RULE_ORDER.index(pair[0])))
+
+
+# The order the summary names a month's events in: tranche maturities first (what a refinancing or liquidity
+# default at a balloon points at), then what else falls due or ends, the stress overlay's events, covenant tests.
+EVENT_ORDER = ("maturities", "draw ends", "fleet", "contracts", "charges", "backstop", "overlay", "covenant tests")
+
+
+def all_events():
+    """Every block's dated events as (name, phrases), ``phrases(config, month, cause)``, in EVENT_ORDER."""
+    events = [(name, phrases) for block in BLOCKS for name, phrases in block.EVENTS]
+    return tuple(sorted(events, key=lambda pair: EVENT_ORDER.index(pair[0])))

@@ -97,3 +97,6 @@ RULES = (
     ("ranks", ranks_rule),  # a tranche alone in its rounds of the waterfall
     ("pools", pools_rule),  # a pool no tranche uses; cross-default of a pool that is not ring-fenced
 )
+
+
+EVENTS = ()  # no dated event of its own in a scenario's config

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..kernels import layout as L
 from .fleet import cohorts, delivery_window
-from .slots import Slot, monthly_hazard, per_customer, per_customer_by_regime
+from .slots import Slot, month_of, monthly_hazard, per_customer, per_customer_by_regime
 from .view import BASE_CASE_REASON
 
 
@@ -241,3 +241,26 @@ RULES = (
     ("customers", customers_rule),  # renewals that never happen, delay remedies that never apply
     ("horizon", horizon_rule),
 )
+
+
+def contract_events(config, month, cause):
+    """Contracts that end this month or ended the month before."""
+    events = []
+    for contract in config.get("customers") or []:
+        end = month_of(contract.get("end_month"))
+        if end is not None and end in (month, month - 1):
+            when = "ends then" if end == month else f"ended in month {end}"
+            events.append(f"contract {contract.get('name')!r} {when}")
+    return events
+
+
+def charge_events(config, month, cause):
+    """Fixed charges that start this month."""
+    return [
+        f"fixed charge {charge.get('name')!r} starts then"
+        for charge in config.get("obligations") or []
+        if month_of(charge.get("start_month")) == month and month > 1
+    ]
+
+
+EVENTS = (("contracts", contract_events), ("charges", charge_events))

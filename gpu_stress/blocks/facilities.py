@@ -5,7 +5,7 @@ maturity.
 """
 
 from ..kernels import layout as L
-from .slots import Slot, per_tranche
+from .slots import Slot, month_of, per_tranche
 from .view import slot_indices
 
 _AMORTIZATION_CODES = {"bullet": L.BULLET, "linear": L.LINEAR, "annuity": L.ANNUITY}
@@ -238,3 +238,38 @@ RULES = (
     ("refinancing", refinancing_rule),  # off, no balloon due, lenders never open
     ("horizon", horizon_rule),
 )
+
+
+# --- the words the summary uses for this block's events: config is a scenario's config as a dict ---
+
+
+def maturity_events(config, month, cause):
+    """Tranche maturities (what a refinancing or liquidity default at a balloon points at)."""
+    events = []
+    for tranche in config.get("debt") or []:
+        if month_of(tranche.get("maturity_month")) == month:
+            kind = {"bullet": "its balloon falls due"}.get(tranche.get("amortization"), "")
+            events.append(f"tranche {tranche.get('name')!r} matures then" + (f" ({kind})" if kind else ""))
+    return events
+
+
+def draw_end_events(config, month, cause):
+    """The end of delayed-draw facilities' drawing periods."""
+    return [
+        f"tranche {tranche.get('name')!r} stops drawing then"
+        for tranche in config.get("debt") or []
+        if tranche.get("commitment") and month_of(tranche.get("draw_end_month")) == month
+    ]
+
+
+def covenant_test_events(config, month, cause):
+    """A covenant test month, for a covenant default."""
+    covenants = config.get("covenants") or {}
+    every = covenants.get("test_every_months") or 0
+    if cause in ("ltv", "dscr") and every and month % every == 0:
+        first = " (the first)" if month == every else ""
+        return [f"a covenant test month{first}: covenants are tested every {every} months"]
+    return []
+
+
+EVENTS = (("maturities", maturity_events), ("draw ends", draw_end_events), ("covenant tests", covenant_test_events))

@@ -266,3 +266,26 @@ RULES = (
     ("deliveries", deliveries_rule),  # slips that never happen; idle power with no power
     ("horizon", horizon_rule),
 )
+
+
+def fleet_events(config, month, cause):
+    """Deliveries (and how late), deposits due, and cohorts reaching the end of their useful life."""
+    events = []
+    firm = config.get("firm") or {}
+    late = (config.get("overlay") or {}).get("delivery_delay_months") or 0  # a stress overlay's slip of planned ones
+    fleets = [("the installed fleet", -(firm.get("gpu_age_months") or 0), firm.get("useful_life_months"), 0, 0)]
+    for cohort in config.get("cohorts") or []:
+        planned = cohort.get("delivery_month") or 0
+        delay = (cohort.get("delay_months") or 0) + (late if planned >= 1 else 0)
+        fleets.append((f"cohort {cohort.get('name')!r}", planned, cohort.get("useful_life_months"), delay, cohort))
+    for name, planned, life, delay, cohort in fleets:
+        if cohort and planned >= 1 and planned + delay == month:
+            events.append(f"{name} is delivered then" + (f" ({delay} months late)" if delay else ""))
+        if cohort and cohort.get("deposit") and planned - (cohort.get("deposit_months_ahead") or 0) == month:
+            events.append(f"the deposit for {name} is due then")
+        if life and planned + delay + life == month:  # its life runs from its actual delivery
+            events.append(f"{name} reaches the end of its useful life then")
+    return events
+
+
+EVENTS = (("fleet", fleet_events),)

@@ -73,3 +73,29 @@ def overlay_rule(f):
 
 
 RULES = (("overlay", overlay_rule),)  # the months of a stress event of size zero
+
+
+def overlay_events(config, month, cause):
+    """A stress overlay's events: a launch, a customer default, a forced regime's start and end, a price move's end."""
+    events = []
+    overlay = config.get("overlay") or {}
+    stress = f"stress {overlay.get('name')!r}" if overlay.get("name") else "the stress overlay"
+    if (overlay.get("launch") or {}).get("month") == month:
+        events.append(f"{stress} launches a GPU generation then")
+    if (overlay.get("customer_default") or {}).get("month") == month:
+        events.append(f"{stress} has customer {overlay['customer_default'].get('customer')!r} default then")
+    regime = overlay.get("regime") or {}
+    if regime.get("state") not in (None, "none") and regime.get("start_month") == month:
+        events.append(f"{stress} forces a {regime['state']} from then")
+    if regime.get("state") not in (None, "none") and regime.get("end_month") and regime["end_month"] == month - 1:
+        events.append(f"{stress}'s forced {regime['state']} ended in month {month - 1}")
+    price = overlay.get("price") or {}
+    if (
+        price.get("multiplier", 1.0) != 1.0
+        and (price.get("start_month") or 1) + (price.get("months") or 1) - 1 == month
+    ):
+        events.append(f"{stress}'s price move (x{price['multiplier']:g}) is complete then")
+    return events
+
+
+EVENTS = (("overlay", overlay_events),)

@@ -32,3 +32,6 @@ def fill_portfolio_slots(rows, portfolio):
 
 
 RULES = ()  # a firm alone reads none of them; a portfolio's own are judged in ``config.effects.resolve``
+
+
+EVENTS = ()  # no dated event of its own in a scenario's config

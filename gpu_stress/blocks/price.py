@@ -107,3 +107,6 @@ def launches_rule(f):
 
 
 RULES = (("launches", launches_rule),)  # no launch, or launches that cut nothing
+
+
+EVENTS = ()  # no dated event of its own in a scenario's config

@@ -22,3 +22,6 @@ SLOTS = (
 
 
 RULES = ()  # the rates' shocks are judged with the market's correlation (``shocks``)
+
+
+EVENTS = ()  # no dated event of its own in a scenario's config

@@ -76,3 +76,6 @@ def regimes_rule(f):
 
 
 RULES = (("regimes", regimes_rule),)  # a regime the market never enters: all its slots
+
+
+EVENTS = ()  # no dated event of its own in a scenario's config

@@ -9,3 +9,6 @@ SLOTS = (
 
 
 RULES = ()  # the run's one switch is always read
+
+
+EVENTS = ()  # no dated event of its own in a scenario's config

@@ -83,3 +83,6 @@ def shocks_rule(f):
 
 
 RULES = (("shocks", shocks_rule),)  # correlations of a shock that is off; reversion with nothing to revert
+
+
+EVENTS = ()  # no dated event of its own in a scenario's config

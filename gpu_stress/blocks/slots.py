@@ -78,3 +78,8 @@ def per_pool(function, padding=0.0):
 def hazards(shortage, glut):
     """[shortage, glut] monthly hazards of two annual default probabilities (glut None: as in shortage)."""
     return [monthly_hazard(probability) for probability in by_regime(shortage, glut)]
+
+
+def month_of(value):
+    """A month from a config (as a dict) if it is a whole number, else None (for the blocks' event phrases)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -1,7 +1,7 @@
 """Equity and support: equity raises, the capacity backstop and the GPU vendor's financing."""
 
 from ..kernels import layout as L
-from .slots import Slot, hazards, per_tranche
+from .slots import Slot, hazards, month_of, per_tranche
 from .view import BASE_CASE_REASON, slot_indices
 
 SLOTS = (
@@ -106,3 +106,14 @@ RULES = (
     ("support", support_rule),  # a backstop that never pays, a vendor that never matters
     ("horizon", horizon_rule),
 )
+
+
+def backstop_events(config, month, cause):
+    """The backstop's end, the month after its last."""
+    backstop = config.get("backstop") or {}
+    if backstop.get("cap") and month_of(backstop.get("end_month")) == month - 1:
+        return [f"the backstop ended in month {month - 1}"]
+    return []
+
+
+EVENTS = (("backstop", backstop_events),)

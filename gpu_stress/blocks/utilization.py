@@ -34,3 +34,6 @@ SLOTS = (
 
 
 RULES = ()  # utilization's shocks are judged with the market's correlation (``shocks``)
+
+
+EVENTS = ()  # no dated event of its own in a scenario's config

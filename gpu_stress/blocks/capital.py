@@ -1,7 +1,23 @@
 """Capital structure and waterfall: pools of collateral, ring-fencing, ranks, reserves, cash sweeps, borrowing bases."""
 
+from ..config.types import Name, Section, between
 from ..kernels import layout as L
 from .slots import Slot, per_pool, per_tranche
+
+# --- the config sections (schema) ---
+
+
+class Pool(Section):
+    """A security pool: ``share`` of each listed cohort's GPUs and of their cash flows, pledged to
+    the tranches that name it. A ``ring_fenced`` pool serves its tranches from its own cash flow
+    and reserve, and defaults on its own when they fall short (the parent too if ``cross_default``)."""
+
+    name: Name
+    cohorts: list[str]  # cohort names; "installed" for [firm]'s fleet
+    share: between(0.001, 1) = 1.0
+    reserve_months: between(0, 24) = 0.0  # debt-service reserve: months of its tranches' scheduled service
+    ring_fenced: bool = False
+    cross_default: bool = True
 
 
 def _pooled_cohorts(config, pool):

@@ -7,10 +7,56 @@ charges (leases, power contracts).
 import math
 from dataclasses import dataclass
 
+from pydantic import model_validator
+
+from ..config.types import Dollars, Escalation, Name, Probability, Section, between
 from ..kernels import layout as L
 from .fleet import cohorts, delivery_window
 from .slots import Slot, month_of, monthly_hazard, per_customer, per_customer_by_regime
 from .view import BASE_CASE_REASON
+
+# --- the config sections (schema) ---
+
+
+class Obligation(Section):
+    """A fixed charge (data-centre lease, power contract): $ a month, escalating once a year's worth a month."""
+
+    name: Name = "lease"
+    monthly: Dollars  # $ in its first month
+    start_month: between(1, 1200, int) = 1
+    end_month: between(1, 1200, int) = 1200
+    escalation: Escalation = 0.0  # annual
+
+
+class Customer(Section):
+    """A backlog contract: take-or-pay on a share of one cohort's GPUs from its delivery for
+    ``term_months``, or (no ``cohort``) on a share of the whole fleet until ``end_month``."""
+
+    name: Name = "anchor"
+    cohort: Name | None = None  # a cohort's name, "installed" for [firm]'s fleet; None: the whole fleet
+    share: between(0.001, 1)
+    price: between(0, 1000)  # $/GPU-hour
+    end_month: between(0, 1200, int) | None = None  # last month of the first term (fleet contracts: required)
+    term_months: between(1, 1200, int) | None = None  # a term from the cohort's delivery; renewals
+    take_or_pay: Probability = 1.0  # share of the contracted hours paid whether used or not
+    annual_default_probability: Probability = 0.0  # in shortage
+    glut_annual_default_probability: Probability | None = None  # None: as in shortage
+    renewal_probability: Probability = 0.0  # at expiry, in shortage
+    glut_renewal_probability: Probability | None = None  # None: as in shortage
+    renewal_discount: between(0, 0.99) = 0.0  # to the spot price of the cohort's generation at renewal
+    delay_limit_months: between(0, 1200, int) = 1200  # months its cohort may be late before the remedy
+    terminates_on_delay: bool = False  # past the limit: the customer walks away (else it is paid a penalty)
+    delay_penalty: between(0, 10) = 0.0  # share of the contract's monthly value, each month past the limit
+
+    @model_validator(mode="after")
+    def _has_a_term(self):
+        if self.cohort is None and self.end_month is None:
+            raise ValueError("a fleet-wide contract (no cohort) needs end_month")
+        if self.cohort is not None and self.term_months is None and self.end_month is None:
+            raise ValueError("a contract on a cohort needs term_months (from its delivery) or end_month")
+        if self.renewal_probability + (self.glut_renewal_probability or 0.0) > 0 and self.term_months is None:
+            raise ValueError("a contract that can renew needs term_months (the length of a renewal)")
+        return self
 
 
 @dataclass(frozen=True)

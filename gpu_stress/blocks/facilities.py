@@ -4,9 +4,61 @@ tranches (principal, rates, amortization, delayed-draw commitments), covenants a
 maturity.
 """
 
+from typing import Literal
+
+from ..config.types import Coupon, Dollars, Months, Name, Probability, Ratio, Section, between
 from ..kernels import layout as L
+from ..kernels.layout import MAX_RANK
 from .slots import Slot, month_of, per_tranche
 from .view import slot_indices
+
+# --- the config sections (schema) ---
+
+
+class Covenants(Section):
+    ltv_max: Ratio = 0.0  # 0 = no LTV covenant
+    dscr_min: Ratio = 0.0  # 0 = no DSCR covenant
+    test_every_months: Months = 3
+    cure_tests: between(0, 1200, int) = 0
+
+
+class Refinancing(Section):
+    """Balloons rolled into new floating loans while lenders are open, up to ``max_ltv`` x collateral
+    (``partial``; all or nothing if false), at the regime's spread plus ``leverage_spread`` x LTV."""
+
+    enabled: bool = False
+    max_ltv: Ratio = 0.8
+    spread: Coupon = 0.06
+    glut_spread: Coupon = 0.10
+    open_in_glut: bool = False
+    term_months: Months = 36
+    partial: bool = True  # false: a balloon is rolled whole if LTV <= max_ltv, else not at all
+    leverage_spread: between(0, 1) = 0.0  # annual spread added per unit of LTV
+
+
+class Debt(Section):
+    """A loan, notes or a delayed-draw term loan (DDTL): ``commitment`` is drawn at the deliveries of
+    the cohorts it ``funds`` (advance rate x their cost) until ``draw_end_month``, then lapses."""
+
+    name: Name = "loan"
+    principal: between(0, 1e13) = 0.0  # $ drawn at month 0
+    rate_type: Literal["fixed", "floating"] = "fixed"
+    rate: Coupon = 0.0
+    spread: Coupon = 0.0
+    amortization: Literal["bullet", "linear", "annuity"] = "bullet"
+    maturity_month: Months
+    commitment: Dollars = 0.0  # $ undrawn at month 0
+    draw_end_month: between(0, 1200, int) = 0  # last month it can draw; interest only until then
+    advance_rate: Probability = 1.0  # of a funded cohort's cost
+    undrawn_fee: between(0, 0.2) = 0.0  # annual, on the undrawn commitment
+    funds: list[str] = []  # names of the cohorts it funds (draws on their deliveries)
+    pool: Name | None = None  # the pool that secures it; None: unsecured at the parent
+    rank: between(1, MAX_RANK, int) = 1  # seniority: 1 is paid first
+    cash_sweep: Probability = 0.0  # share of the cash flow above sweep_dscr x debt service, prepaid each month
+    sweep_dscr: between(0, 1000) = 1.0  # the cover of the month's scheduled debt service the firm keeps
+    borrowing_base: Ratio = 0.0  # max balance / its collateral's value (0 = none); the excess is prepaid
+    vendor: bool = False  # financed by the GPU vendor ([vendor]): its undrawn commitment can lapse
+
 
 _AMORTIZATION_CODES = {"bullet": L.BULLET, "linear": L.LINEAR, "annuity": L.ANNUITY}
 

@@ -7,9 +7,93 @@ operating costs and cash, collateral values.
 import math
 from dataclasses import dataclass
 
+from pydantic import model_validator
+
+from ..config.types import Dollars, Escalation, Name, Probability, Section, between
 from ..kernels import layout as L
 from .slots import Slot, by_regime
 from .view import BASE_CASE_REASON, slot_indices
+
+# --- the config sections (schema) ---
+
+
+class Firm(Section):
+    name: Name = "neo-cloud"
+    generation: Name = "H100"  # of the installed fleet; priced by [[generations]] if listed
+    gpus: between(1, 10**8, int) = 10_000
+    gpu_cost: between(1, 1e6) = 50_000.0  # $ per GPU
+    gpu_age_months: between(0, 1200, int) = 0
+    useful_life_months: between(1, 2400, int) = 72  # beyond age + horizon it cannot matter
+    power_kw: between(0, 100) = 1.4  # kW per GPU
+    pue: between(1, 5) = 1.2
+    electricity_price: between(0, 10) = 0.08  # $/kWh
+    idle_power_fraction: Probability = 0.3
+    opex_per_gpu_month: between(0, 1e6) = 150.0  # $
+    fixed_opex_month: Dollars = 1_000_000.0
+    cash: Dollars = 50_000_000.0
+    lease_escalation: Escalation = 0.0  # annual, of the cohorts' data-centre leases
+
+
+class Generation(Section):
+    """A GPU generation's rental price relative to the market price ``market.price`` at month 0.
+
+    Every launch cuts the price of each generation but the one launched: a
+    cohort of a generation that is ``newest_at_delivery`` is not cut by the
+    launches before its delivery (the capex plan buys what is newest then).
+    """
+
+    name: Name
+    relative_price: between(0.01, 100) = 1.0
+    newest_at_delivery: bool = False
+
+
+class Cohort(Section):
+    """GPUs bought together, beside the firm's installed fleet (``[firm]``, cohort 0).
+
+    Each cohort earns, draws power and is worth something from its delivery
+    until its own useful life ends. ``delivery_month`` <= 0: delivered that many
+    months before the start (its age at month 0 is -delivery_month); > 0: a
+    planned delivery: its deposit is paid ``deposit_months_ahead`` before,
+    the rest of its cost on delivery (from cash and the facilities that fund
+    it); it arrives ``delay_months`` late plus any random slip
+    (``[delivery_delays]``), while its data-centre lease runs from the planned
+    month.
+    """
+
+    name: Name = "cohort"
+    generation: Name = "H100"  # priced by [[generations]] if listed
+    gpus: between(1, 10**8, int)
+    gpu_cost: between(1, 1e6)  # $ per GPU
+    delivery_month: between(-1200, 1200, int) = 0
+    useful_life_months: between(1, 2400, int) = 72
+    power_kw: between(0, 100) = 1.4  # kW per GPU
+    age_decay: between(0, 0.99) | None = None  # per year; None: collateral.age_decay
+    deposit: Probability = 0.0  # share of the cost paid ahead of delivery
+    deposit_months_ahead: between(0, 1200, int) = 0
+    delay_months: between(0, 1200, int) = 0  # a known slip past delivery_month
+    delivery_months: between(1, 120, int) = 1  # delivered in this many equal monthly tranches
+    lease_per_kw_month: between(0, 10_000) = 0.0  # $ per kW of IT load a month, from the planned delivery
+
+    @model_validator(mode="after")
+    def _plans_only_for_planned_deliveries(self):
+        if self.delivery_month < 1 and (self.deposit > 0 or self.delay_months > 0):
+            raise ValueError("deposit and delay_months apply only to planned deliveries (delivery_month >= 1)")
+        return self
+
+
+class DeliveryDelays(Section):
+    """Random slips of planned deliveries: each month a due delivery slips one more month with the
+    regime's probability, up to ``max_months`` in all (in one regime P(slip >= k) = q^k)."""
+
+    slip_probability: Probability = 0.0  # per month, in shortage (power and construction delays)
+    glut_slip_probability: Probability | None = None  # per month, in glut; None: as in shortage
+    max_months: between(0, 1200, int) = 12
+
+
+class Collateral(Section):
+    price_elasticity: between(0, 3) = 1.0
+    age_decay: between(0, 0.99) = 0.23  # per year
+    fire_sale_haircut: Probability = 0.55
 
 
 def cash_cost_per_gpu_hour(firm):

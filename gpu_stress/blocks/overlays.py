@@ -1,9 +1,103 @@
 """Stress overlays: forced regimes, price paths, rate shifts, launches, customer defaults and delivery delays."""
 
 import math
+from typing import Literal
 
+from pydantic import model_validator
+
+from ..config.types import Months, Name, Section, Text, between
 from ..kernels import layout as L
 from .slots import Slot
+
+# --- the config sections (schema) ---
+
+
+class RegimeOverlay(Section):
+    """The market's regime forced to ``state`` in months ``start_month`` .. ``end_month`` (0: the horizon)."""
+
+    state: Literal["none", "shortage", "glut"] = "none"
+    start_month: Months = 1
+    end_month: between(0, 1200, int) = 0
+
+    @model_validator(mode="after")
+    def _ends_after_it_starts(self):
+        if 0 < self.end_month < self.start_month:
+            raise ValueError(f"end_month {self.end_month} is before start_month {self.start_month} (0: the horizon)")
+        return self
+
+
+class PriceOverlay(Section):
+    """The market price (every generation's) multiplied by ``multiplier``, reached in equal log steps over
+    ``months`` months from ``start_month`` and kept from then on (random moves continue around it)."""
+
+    multiplier: between(0.01, 100) = 1.0
+    start_month: Months = 1
+    months: Months = 1
+
+
+class RatesOverlay(Section):
+    """``shift`` (annual) added to the short rate from ``start_month`` on (the Vasicek mean moves with it)."""
+
+    shift: between(-0.2, 0.5) = 0.0
+    start_month: Months = 1
+
+
+class LaunchOverlay(Section):
+    """A GPU generation launches in ``month`` (0: none), cutting older generations' prices by jump_size."""
+
+    month: between(0, 1200, int) = 0
+
+
+class CustomerDefaultOverlay(Section):
+    """``customer`` (a [[customers]] name, or "largest": the contract worth most) defaults in ``month`` (0: none)."""
+
+    customer: Name = "largest"
+    month: between(0, 1200, int) = 0
+
+
+class Overlay(Section):
+    """A stress overlay: deterministic events by month on top of the random model, each inert by default.
+
+    The random numbers are those of the baseline, so under common random numbers
+    the difference to the baseline, path by path, is the overlay's effect.
+    ``[[stress]]`` tables are named overlays, each run as a scenario beside the baseline.
+    """
+
+    name: Name | None = None  # a [[stress]] table's name; None: "baseline" if inert, else "custom"
+    description: Text = ""
+    regime: RegimeOverlay = RegimeOverlay()
+    price: PriceOverlay = PriceOverlay()
+    rates: RatesOverlay = RatesOverlay()
+    launch: LaunchOverlay = LaunchOverlay()
+    customer_default: CustomerDefaultOverlay = CustomerDefaultOverlay()
+    delivery_delay_months: between(0, 120, int) = 0  # every planned delivery arrives this much later
+
+    @property
+    def inert(self):
+        """True if every event is of size zero (the months of an event of size zero do nothing)."""
+        return (
+            self.regime.state == "none"
+            and self.price.multiplier == 1
+            and self.rates.shift == 0
+            and self.launch.month == 0
+            and self.customer_default.month == 0
+            and self.delivery_delay_months == 0
+        )
+
+    @property
+    def label(self):
+        """Its name in results (the ``stress`` column)."""
+        if self.name is not None:
+            return self.name
+        return BASELINE if self.inert else "custom"
+
+
+BASELINE = "baseline"
+
+
+class Stress(Overlay):
+    name: Name
+
 
 _OVERLAY_REGIMES = ("none", "shortage", "glut")
 

@@ -4,10 +4,33 @@ A firm alone has none: its slots hold 0, and a portfolio sets them for each of i
 firms (:func:`fill_portfolio_slots`, from ``params.portfolio_matrix``).
 """
 
+import math
+
 import numpy as np
 
+from ..config.types import Section, between
 from ..kernels import layout as L
 from .slots import Slot
+
+# --- the config section (schema): [fire_sales] of a portfolio ---
+
+
+class FireSales(Section):
+    """The secondary market for GPUs sold by lenders: resale index exp(-impact x overhang / depth)."""
+
+    depth_gpus: between(1, 1e9) = 100_000.0  # GPUs: an overhang this large cuts resale values by 1 - e^-impact
+    impact: between(0, 20) = 0.0  # 0: no price impact (every firm as if alone)
+    half_life_months: between(0.1, 1200) = 6.0  # the market absorbs half of the overhang in this time
+
+    @property
+    def impact_per_gpu(self):
+        return self.impact / self.depth_gpus
+
+    @property
+    def retention(self):
+        """Share of the overhang left after a month."""
+        return math.exp(-math.log(2.0) / self.half_life_months)
+
 
 SLOTS = (
     Slot(L.FIRM_STREAM, "firm index", (), lambda c: 0.0),

@@ -6,11 +6,36 @@ firm's own price basis.
 
 import math
 
+from ..config.types import Drift, MeanReversion, Section, Volatility, between
 from ..kernels import layout as L
 from .fleet import cash_cost_per_gpu_hour, delivery_window
 from .regimes import REGIME_KEYS, initial_regime, regime_value
 from .slots import MONTH, REGIMES, Slot, ou_step
 from .view import BASE_CASE_REASON, slot_index, slot_indices
+
+# --- the config sections (schema) ---
+
+
+class Price(Section):
+    initial: between(0.01, 1000) = 2.5  # $/GPU-hour
+    drift: Drift = -0.10
+    volatility: Volatility = 0.30
+    jump_intensity: between(0, 12) = 0.0  # per year
+    jump_size: between(0, 0.99) = 0.0  # fraction of the price a launch takes away
+    floor_multiple: between(0, 10) = 0.0  # of the cash cost; 0 = no floor
+
+
+class PriceBasis(Section):
+    """The firm's own rental price against the market's: ln P_f = ln P + (loading - 1) s + b.
+
+    s = ln P - planned ln P is the market's price surprise; b is the firm's own
+    basis, an OU process in ln price (mean 0). Loading 1 and volatility 0: the
+    firm rents at the market price.
+    """
+
+    market_loading: between(0, 3) = 1.0
+    volatility: Volatility = 0.0  # per sqrt(year), of b
+    mean_reversion: MeanReversion = 1.0  # per year
 
 
 def _drift(config, regime):

@@ -1,7 +1,20 @@
 """The short rate: a Vasicek process, with the floor floating debt pays at least."""
 
+from ..config.types import MeanReversion, Rate, Section, between
 from ..kernels import layout as L
 from .slots import Slot, ou_step
+
+# --- the config sections (schema) ---
+
+
+class Rates(Section):
+    enabled: bool = False
+    initial: Rate = 0.043
+    mean: Rate = 0.035
+    mean_reversion: MeanReversion = 0.3
+    volatility: between(0, 0.05) = 0.01  # per sqrt(year), in rate units
+    floor: Rate = 0.0
+
 
 SLOTS = (
     Slot(L.RATE_INITIAL, "annual", ("market.rates.initial",), lambda c: c.market.rates.initial),

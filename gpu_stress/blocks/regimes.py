@@ -1,8 +1,31 @@
 """Market regimes: shortage and glut, and the monthly chance of switching."""
 
+from typing import Literal
+
+from ..config.types import Drift, OpenUnit, Probability, Section, Volatility
 from ..kernels import layout as L
 from .slots import REGIMES, Slot
 from .view import BASE_CASE_REASON, slot_indices
+
+# --- the config sections (schema) ---
+
+
+class RegimeDynamics(Section):
+    """Overrides for one regime; unset fields fall back to market.price / market.utilization."""
+
+    drift: Drift | None = None
+    volatility: Volatility | None = None
+    utilization: OpenUnit | None = None
+
+
+class Regime(Section):
+    enabled: bool = False
+    initial: Literal["shortage", "glut"] = "shortage"
+    shortage_to_glut: Probability = 0.0
+    glut_to_shortage: Probability = 0.0
+    shortage: RegimeDynamics = RegimeDynamics()
+    glut: RegimeDynamics = RegimeDynamics()
+
 
 # The regime fallback rule, the one place it is stated: while regimes are on, a regime's own drift,
 # volatility or utilization (market.regime.<regime>.<field>) replaces the base setting; unset, the base holds.

@@ -7,10 +7,31 @@ shocks from its two normals, and a firm's utilization shock from those and its o
 import math
 
 import numpy as np
+from pydantic import model_validator
 
+from ..config.types import Correlation, Section
 from ..kernels import layout as L
 from .slots import Slot
 from .view import BASE_CASE_REASON, slot_indices
+
+# --- the config sections (schema) ---
+
+
+class CorrelationMatrix(Section):
+    price_utilization: Correlation = 0.0
+    price_rates: Correlation = 0.0
+    utilization_rates: Correlation = 0.0
+
+    def matrix(self):
+        rho_pu, rho_pr, rho_ur = self.price_utilization, self.price_rates, self.utilization_rates
+        return np.array([[1.0, rho_pu, rho_pr], [rho_pu, 1.0, rho_ur], [rho_pr, rho_ur, 1.0]])
+
+    @model_validator(mode="after")
+    def _positive_semidefinite(self):
+        smallest = np.linalg.eigvalsh(self.matrix()).min()
+        if smallest < -1e-10:
+            raise ValueError(f"correlation matrix is not positive semi-definite (smallest eigenvalue {smallest:.4g})")
+        return self
 
 
 def correlation_factor(matrix):

@@ -1,8 +1,44 @@
 """Equity and support: equity raises, the capacity backstop and the GPU vendor's financing."""
 
+from ..config.types import Dollars, Name, Probability, Section, between
 from ..kernels import layout as L
 from .slots import Slot, hazards, month_of, per_tranche
 from .view import BASE_CASE_REASON, slot_indices
+
+# --- the config sections (schema) ---
+
+
+class Equity(Section):
+    """Emergency equity raises: when cash and reserves cannot pay the month's debt service and
+    investors are open, new shares cover the shortfall, within a yearly room of the book equity."""
+
+    enabled: bool = False
+    max_raise_per_year: between(0, 10) = 0.25  # share of the book equity at the raise, per year
+    cost: between(0, 0.9) = 0.10  # share of the gross raise lost to the discount and fees
+    open_in_glut: bool = False
+
+
+class Backstop(Section):
+    """A capacity backstop: a counterparty buys unused, uncontracted capacity at ``price`` from
+    ``start_month`` to ``end_month`` until it has paid ``cap`` in all (``cap = 0``: none)."""
+
+    counterparty: Name = "backstop"
+    cap: Dollars = 0.0  # $ in all
+    price: between(0, 1000) = 0.0  # $/GPU-hour
+    start_month: between(1, 1200, int) = 1
+    end_month: between(1, 1200, int) = 1200
+    annual_default_probability: Probability = 0.0  # of the counterparty, in shortage
+    glut_annual_default_probability: Probability | None = None  # None: as in shortage
+
+
+class Vendor(Section):
+    """The GPU vendor that finances ``[[debt]]`` tranches with ``vendor = true``: if it stops
+    financing (its default), their undrawn commitments lapse."""
+
+    name: Name = "vendor"
+    annual_default_probability: Probability = 0.0  # in shortage
+    glut_annual_default_probability: Probability | None = None  # None: as in shortage
+
 
 SLOTS = (
     Slot(L.TRANCHE_VENDOR, "1 vendor / 0", ("debt[].vendor",), per_tranche(lambda t: float(t.vendor)), L.MAX_TRANCHES),

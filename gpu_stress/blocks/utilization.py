@@ -1,8 +1,20 @@
 """Utilization: the fleet's busy share, a logit Ornstein-Uhlenbeck process by regime."""
 
+from ..config.types import MeanReversion, OpenUnit, Section, between
 from ..kernels import layout as L
 from .regimes import REGIME_KEYS, regime_value
 from .slots import REGIMES, Slot, logit, ou_step
+
+# --- the config sections (schema) ---
+
+
+class Utilization(Section):
+    enabled: bool = True
+    initial: OpenUnit = 0.85
+    mean: OpenUnit = 0.85
+    mean_reversion: MeanReversion = 2.0
+    volatility: between(0, 5) = 0.5  # per sqrt(year), of logit U
+
 
 SLOTS = (
     Slot(

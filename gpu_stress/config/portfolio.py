@@ -20,30 +20,13 @@ Example::
     amount = 250e6
 """
 
-import math
 from typing import Annotated
 
 from pydantic import Field, PrivateAttr
 
+from ..blocks.portfolio import FireSales
 from ..kernels.layout import MAX_FIRMS
-from .schema import About, Dollars, Name, Section, Simulation, Stress, between
-
-
-class FireSales(Section):
-    """The secondary market for GPUs sold by lenders: resale index exp(-impact x overhang / depth)."""
-
-    depth_gpus: between(1, 1e9) = 100_000.0  # GPUs: an overhang this large cuts resale values by 1 - e^-impact
-    impact: between(0, 20) = 0.0  # 0: no price impact (every firm as if alone)
-    half_life_months: between(0.1, 1200) = 6.0  # the market absorbs half of the overhang in this time
-
-    @property
-    def impact_per_gpu(self):
-        return self.impact / self.depth_gpus
-
-    @property
-    def retention(self):
-        """Share of the overhang left after a month."""
-        return math.exp(-math.log(2.0) / self.half_life_months)
+from .schema import About, Dollars, Name, Section, Simulation, Stress
 
 
 class FirmEntry(Section):

@@ -3,7 +3,9 @@
 A block module declares its parameter slots (``SLOTS``: unit, config sources and
 derivation, ``slots.Slot``) and the rules that say when its settings change nothing
 (``RULES``: ``(name, rule)``, ``rule(view.FirmView)`` yielding ``(slots, reason)``)
-and the words the summary uses for its dated events (``EVENTS``: ``(name, phrases)``).
+the words the summary uses for its dated events (``EVENTS``: ``(name, phrases)``),
+and the per-path outputs and statement lines it writes (``FIELDS``: name -> (unit,
+description), ``STATEMENT_LINES``).
 ``params.parameter_vector`` fills the kernels' vector from the slots of every block
 in :data:`BLOCKS` and ``config.effects`` applies every block's rules; no other module
 holds a block's knowledge. docs/architecture.md says what a new block needs
@@ -83,3 +85,8 @@ def all_events():
     """Every block's dated events as (name, phrases), ``phrases(config, month, cause)``, in EVENT_ORDER."""
     events = [(name, phrases) for block in BLOCKS for name, phrases in block.EVENTS]
     return tuple(sorted(events, key=lambda pair: EVENT_ORDER.index(pair[0])))
+
+
+def all_fields():
+    """{per-path output: (unit, description[, values])} of every block."""
+    return {name: entry for block in BLOCKS for name, entry in block.FIELDS.items()}

@@ -116,3 +116,8 @@ RULES = (
 
 
 EVENTS = ()  # no dated event of its own in a scenario's config
+
+
+# --- the per-path outputs it writes (name: (unit, description[, values])) and its statement lines ---
+FIELDS = {"recovery": ("USD", "what the tranche's lenders recovered in the waterfall (0: no default)")}
+STATEMENT_LINES = ("prepaid", "reserve_drawn", "reserves")

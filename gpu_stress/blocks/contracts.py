@@ -310,3 +310,8 @@ def charge_events(config, month, cause):
 
 
 EVENTS = (("contracts", contract_events), ("charges", charge_events))
+
+
+# --- the per-path outputs it writes (name: (unit, description[, values])) and its statement lines ---
+FIELDS = {}
+STATEMENT_LINES = ("revenue_contracted", "fixed_charges", "delay_penalties")

@@ -325,3 +325,34 @@ def covenant_test_events(config, month, cause):
 
 
 EVENTS = (("maturities", maturity_events), ("draw ends", draw_end_events), ("covenant tests", covenant_test_events))
+
+
+# --- the per-path outputs it writes (name: (unit, description[, values])) and its statement lines ---
+_CAUSES = (
+    "how the path ended: liquidity, ltv, dscr, refinancing, pool (credit defaults), insolvent_no_debt (out of cash "
+    "owing nothing, not counted in PD); none is never stored: null = no end within the horizon"
+)
+FIELDS = {
+    "default_month": (
+        "month",
+        "the month (1 to the horizon) a lender was first not paid, or the firm ran out of cash owing nothing; "
+        "null: neither within the horizon",
+    ),
+    "default_cause": ("category", _CAUSES, L.CAUSE_NAMES),
+    "ead": ("USD", "exposure at default, summed over the tranches in default on the path (0: no default)"),
+    "loss": ("USD", "loss to the lenders on the path, EAD less recoveries, summed over its tranches, undiscounted"),
+    "max_ltv": ("1", "the highest month-end loan-to-value, debt / collateral value (clipped to 1000)"),
+    "min_dscr": ("1", "the lowest monthly trailing-quarter debt-service coverage ratio (clipped to +-1000)"),
+}
+STATEMENT_LINES = (
+    "draws",
+    "undrawn",
+    "interest",
+    "principal",
+    "refinanced",
+    "debt",
+    "ltv",
+    "dscr",
+    "breaches",
+    "event",
+)

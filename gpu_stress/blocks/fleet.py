@@ -373,3 +373,11 @@ def fleet_events(config, month, cause):
 
 
 EVENTS = (("fleet", fleet_events),)
+
+
+# --- the per-path outputs it writes (name: (unit, description[, values])) and its statement lines ---
+FIELDS = {
+    "final_cash": ("USD", "cash at the end of the last month the firm lived"),
+    "min_cash": ("USD", "the lowest month-end cash on the path"),
+}
+STATEMENT_LINES = ("revenue_spot", "power", "opex", "ebitda", "gpus", "capex", "fleet_value", "cash")

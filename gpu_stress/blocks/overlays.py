@@ -193,3 +193,8 @@ def overlay_events(config, month, cause):
 
 
 EVENTS = (("overlay", overlay_events),)
+
+
+# --- the per-path outputs it writes (name: (unit, description[, values])) and its statement lines ---
+FIELDS = {}
+STATEMENT_LINES = ()

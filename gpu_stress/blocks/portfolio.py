@@ -58,3 +58,11 @@ RULES = ()  # a firm alone reads none of them; a portfolio's own are judged in `
 
 
 EVENTS = ()  # no dated event of its own in a scenario's config
+
+
+# --- the per-path outputs it writes (name: (unit, description[, values])) and its statement lines ---
+FIELDS = {
+    "min_resale_index": ("index", "the lowest monthly resale-value index of the path's fire sales (1: no discount)"),
+    "gpus_sold": ("GPU", "GPUs the lenders of defaulted firms sold on the path, in all"),
+}
+STATEMENT_LINES = ()

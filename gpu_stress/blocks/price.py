@@ -135,3 +135,8 @@ RULES = (("launches", launches_rule),)  # no launch, or launches that cut nothin
 
 
 EVENTS = ()  # no dated event of its own in a scenario's config
+
+
+# --- the per-path outputs it writes (name: (unit, description[, values])) and its statement lines ---
+FIELDS = {"final_price": ("USD/GPU-hour", "the firm's GPU rental price in the last month it lived")}
+STATEMENT_LINES = ("price", "planned_price", "launches")

@@ -38,3 +38,8 @@ RULES = ()  # the rates' shocks are judged with the market's correlation (``shoc
 
 
 EVENTS = ()  # no dated event of its own in a scenario's config
+
+
+# --- the per-path outputs it writes (name: (unit, description[, values])) and its statement lines ---
+FIELDS = {}
+STATEMENT_LINES = ("rate",)

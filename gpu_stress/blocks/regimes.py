@@ -102,3 +102,8 @@ RULES = (("regimes", regimes_rule),)  # a regime the market never enters: all it
 
 
 EVENTS = ()  # no dated event of its own in a scenario's config
+
+
+# --- the per-path outputs it writes (name: (unit, description[, values])) and its statement lines ---
+FIELDS = {}
+STATEMENT_LINES = ("regime",)

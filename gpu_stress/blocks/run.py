@@ -29,3 +29,8 @@ RULES = ()  # the run's one switch is always read
 
 
 EVENTS = ()  # no dated event of its own in a scenario's config
+
+
+# --- the per-path outputs it writes (name: (unit, description[, values])) and its statement lines ---
+FIELDS = {}
+STATEMENT_LINES = ()

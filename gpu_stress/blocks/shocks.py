@@ -107,3 +107,8 @@ RULES = (("shocks", shocks_rule),)  # correlations of a shock that is off; rever
 
 
 EVENTS = ()  # no dated event of its own in a scenario's config
+
+
+# --- the per-path outputs it writes (name: (unit, description[, values])) and its statement lines ---
+FIELDS = {}
+STATEMENT_LINES = ()

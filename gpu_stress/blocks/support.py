@@ -153,3 +153,16 @@ def backstop_events(config, month, cause):
 
 
 EVENTS = (("backstop", backstop_events),)
+
+
+# --- the per-path outputs it writes (name: (unit, description[, values])) and its statement lines ---
+FIELDS = {
+    "equity_value": (
+        "USD",
+        "the month-0 holders' share of the terminal equity, discounted at the path's short rates "
+        "(0 unless the firm lived to the horizon)",
+    ),
+    "equity_raised": ("USD", "equity raised on the path, gross, in all"),
+    "backstop_paid": ("USD", "paid by the capacity backstop for unused capacity on the path, in all"),
+}
+STATEMENT_LINES = ("backstop", "equity_raised")

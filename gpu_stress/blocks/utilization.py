@@ -49,3 +49,10 @@ RULES = ()  # utilization's shocks are judged with the market's correlation (``s
 
 
 EVENTS = ()  # no dated event of its own in a scenario's config
+
+
+# --- the per-path outputs it writes (name: (unit, description[, values])) and its statement lines ---
+FIELDS = {
+    "mean_utilization": ("share", "the fleet's mean monthly utilization over the months the firm lived"),
+}
+STATEMENT_LINES = ("utilization",)

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from ..blocks import all_fields
 from ..kernels import layout as L
 
 UNIT_KEY = b"unit"
@@ -58,10 +59,6 @@ UNIT_BY_VARIABLE = {
     "ltv": "1",
 }
 
-_CAUSES = (
-    "how the path ended: liquidity, ltv, dscr, refinancing, pool (credit defaults), insolvent_no_debt (out of cash "
-    "owing nothing, not counted in PD); none is never stored: null = no end within the horizon"
-)
 _ROW = "of the row's firm, tranche, exposure or (a portfolio's scenarios.arrow) book"
 
 # Name -> (unit, description[, values]) wherever the name appears (unless TABLE_FIELDS says otherwise).
@@ -78,30 +75,8 @@ FIELDS = {
     "pool": ("text", "the name of the tranche's pool ([[pools]]); null: unsecured at the parent"),
     "rank": ("rank", "the tranche's seniority rank, 1 (most senior) to 4"),
     "config": ("JSON", "the scenario's validated configuration (a firm's own in firms.arrow), as JSON"),
-    # per path (paths/part-*.arrow)
-    "default_month": (
-        "month",
-        "the month (1 to the horizon) a lender was first not paid, or the firm ran out of cash owing nothing; "
-        "null: neither within the horizon",
-    ),
-    "default_cause": ("category", _CAUSES, L.CAUSE_NAMES),
-    "ead": ("USD", "exposure at default, summed over the tranches in default on the path (0: no default)"),
-    "loss": ("USD", "loss to the lenders on the path, EAD less recoveries, summed over its tranches, undiscounted"),
-    "final_price": ("USD/GPU-hour", "the firm's GPU rental price in the last month it lived"),
-    "final_cash": ("USD", "cash at the end of the last month the firm lived"),
-    "min_cash": ("USD", "the lowest month-end cash on the path"),
-    "max_ltv": ("1", "the highest month-end loan-to-value, debt / collateral value (clipped to 1000)"),
-    "min_dscr": ("1", "the lowest monthly trailing-quarter debt-service coverage ratio (clipped to +-1000)"),
-    "equity_value": (
-        "USD",
-        "the month-0 holders' share of the terminal equity, discounted at the path's short rates "
-        "(0 unless the firm lived to the horizon)",
-    ),
-    "equity_raised": ("USD", "equity raised on the path, gross, in all"),
-    "backstop_paid": ("USD", "paid by the capacity backstop for unused capacity on the path, in all"),
-    "min_resale_index": ("index", "the lowest monthly resale-value index of the path's fire sales (1: no discount)"),
-    "gpus_sold": ("GPU", "GPUs the lenders of defaulted firms sold on the path, in all"),
-    "recovery": ("USD", "what the tranche's lenders recovered in the waterfall (0: no default)"),
+    # per path (paths/part-*.arrow, tranches/, portfolio/): each block's own
+    **all_fields(),
     # per scenario, firm, tranche or exposure
     "paths": ("count", "paths simulated"),
     "defaults": ("count", "paths with a credit default within the horizon (the numerator of PD)"),
@@ -179,9 +154,7 @@ TABLE_FIELDS = {
         "loss": ("USD", "the book's loss on the path: the sum of its exposures' losses, undiscounted"),
         "defaults": ("count", "firms in credit default on the path within the horizon"),
     },
-    "paths/": {
-        "mean_utilization": ("share", "the fleet's mean monthly utilization over the months the firm lived"),
-    },
+    "paths/": all_fields(),  # the blocks' own meaning of their outputs, per path
     "tranches": {
         "name": ("text", "the tranche's name in [[debt]]"),
         "pd": ("share", "probability that the tranche goes into default within the horizon, defaults / paths"),

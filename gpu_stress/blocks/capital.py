@@ -25,6 +25,21 @@ def _pooled_cohorts(config, pool):
     return float(sum(1 << config.cohort_index(name) for name in pool.cohorts))
 
 
+# --- its home in the config, and the kernel functions that read its slots (kernels/<module>.py) ---
+SECTIONS = {
+    "pools": Pool,
+}
+KERNEL = (
+    "capital.in_pool",
+    "capital.pool_share_of",
+    "capital.pool_tests",
+    "capital.settles",
+    "capital.borrowing_base",
+    "capital.top_up_reserves",
+    "capital.cash_sweep",
+)
+
+
 SLOTS = (
     Slot(L.POOL_COUNT, "pools", ("pools",), lambda c: len(c.pools)),
     Slot(
@@ -70,6 +85,7 @@ SLOTS = (
         L.TRANCHE_RANK, "rank (1 senior)", ("debt[].rank",), per_tranche(lambda t: t.rank, padding=1.0), L.MAX_TRANCHES
     ),
     Slot(L.TRANCHE_SWEEP, "share", ("debt[].cash_sweep",), per_tranche(lambda t: t.cash_sweep), L.MAX_TRANCHES),
+    Slot(L.TRANCHE_SWEEP_DSCR, "ratio", ("debt[].sweep_dscr",), per_tranche(lambda t: t.sweep_dscr), L.MAX_TRANCHES),
     Slot(
         L.TRANCHE_BORROWING_BASE,
         "ratio (0 off)",

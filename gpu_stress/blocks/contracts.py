@@ -96,6 +96,19 @@ def per_charge(function):
     )
 
 
+# --- its home in the config, and the kernel functions that read its slots (kernels/<module>.py) ---
+SECTIONS = {
+    "customers": Customer,
+    "obligations": Obligation,
+}
+KERNEL = (
+    "contracts.contracts",
+    "contracts.contracted",
+    "contracts.fixed_charges",
+    "firm.init_firm",
+)
+
+
 SLOTS = (
     Slot(
         L.OBLIGATION_COUNT,

@@ -76,6 +76,20 @@ def _funded_cohorts(config, tranche):
 _FLOATING = "floating"
 
 
+# --- its home in the config, and the kernel functions that read its slots (kernels/<module>.py) ---
+SECTIONS = {
+    "debt": Debt,
+    "covenants": Covenants,
+    "refinancing": Refinancing,
+}
+KERNEL = (
+    "firm.init_firm",
+    "fleet.deliveries",
+    "debt_service.debt_service",
+    "covenants.covenant_tests",
+)
+
+
 SLOTS = (
     Slot(L.TRANCHE_COUNT, "tranches", ("debt",), lambda c: len(c.debt)),
     Slot(L.TRANCHE_PRINCIPAL, "$", ("debt[].principal",), per_tranche(lambda t: t.principal), L.MAX_TRANCHES),
@@ -171,7 +185,6 @@ SLOTS = (
         ("refinancing.leverage_spread",),
         lambda c: c.refinancing.leverage_spread,
     ),
-    Slot(L.TRANCHE_SWEEP_DSCR, "ratio", ("debt[].sweep_dscr",), per_tranche(lambda t: t.sweep_dscr), L.MAX_TRANCHES),
 )
 
 

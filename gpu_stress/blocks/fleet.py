@@ -187,6 +187,25 @@ def per_cohort(function, padding=0.0):
     )
 
 
+# --- its home in the config, and the kernel functions that read its slots (kernels/<module>.py) ---
+SECTIONS = {
+    "firm": Firm,
+    "generations": Generation,
+    "cohorts": Cohort,
+    "delivery_delays": DeliveryDelays,
+    "collateral": Collateral,
+}
+KERNEL = (
+    "fleet.cohort_in_service",
+    "fleet.cohort_log_price",
+    "fleet.fleet",
+    "fleet.deliveries",
+    "operations.operating_cash_flow",
+    "firm.init_firm",
+    "capital.pool_tests",
+)
+
+
 SLOTS = (
     Slot(L.COHORT_COUNT, "cohorts", ("cohorts",), lambda c: 1 + len(c.cohorts)),
     Slot(

@@ -115,6 +115,18 @@ def _forced_defaults(config):
     return months
 
 
+# --- its home in the config, and the kernel functions that read its slots (kernels/<module>.py) ---
+SECTIONS = {
+    "overlay": Overlay,
+    "stress": Stress,
+}
+KERNEL = (
+    "market.market_step",
+    "market.stress_events",
+    "contracts.contracts",
+)
+
+
 SLOTS = (
     Slot(
         L.STRESS_REGIME,

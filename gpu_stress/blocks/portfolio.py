@@ -32,6 +32,16 @@ class FireSales(Section):
         return math.exp(-math.log(2.0) / self.half_life_months)
 
 
+# --- its home in the config, and the kernel functions that read its slots (kernels/<module>.py) ---
+SECTIONS = {
+    "fire_sales": FireSales,
+}
+KERNEL = (
+    "draws.fill_firm_draws",
+    "portfolio.simulate_portfolio_path",
+)
+
+
 SLOTS = (
     Slot(L.FIRM_STREAM, "firm index", (), lambda c: 0.0),
     # A firm alone sells into no secondary market; a portfolio sets its [fire_sales] (portfolio_matrix).
@@ -54,7 +64,14 @@ def fill_portfolio_slots(rows, portfolio):
     rows[:, L.FIRE_SALE_RETENTION] = portfolio.fire_sales.retention
 
 
-RULES = ()  # a firm alone reads none of them; a portfolio's own are judged in ``config.effects.resolve``
+def fire_sales_rule(portfolio):
+    """A secondary market with no price impact: how long an overhang lasts changes nothing."""
+    if portfolio.fire_sales.impact == 0:
+        yield [L.FIRE_SALE_RETENTION], "fire_sales.impact is 0 (no price impact)"
+
+
+RULES = ()  # a firm alone reads none of its slots
+PORTFOLIO_RULES = (("fire sales", fire_sales_rule),)  # rule(portfolio config): what no firm of it reads
 
 
 EVENTS = ()  # no dated event of its own in a scenario's config

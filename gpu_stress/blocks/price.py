@@ -54,6 +54,20 @@ def _price_floor(config):
     return config.market.price.floor_multiple * cash_cost_per_gpu_hour(config.firm)
 
 
+# --- its home in the config, and the kernel functions that read its slots (kernels/<module>.py) ---
+SECTIONS = {
+    "market.price": Price,
+    "price_basis": PriceBasis,
+}
+KERNEL = (
+    "market.initial_market",
+    "market.market_step",
+    "market.reference_step",
+    "fleet.cohort_log_price",
+    "path.firm_month",
+)
+
+
 SLOTS = (
     Slot(L.LOG_PRICE_INITIAL, "ln $/GPU-hour", ("market.price.initial",), lambda c: math.log(c.market.price.initial)),
     Slot(

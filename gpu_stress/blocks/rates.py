@@ -16,6 +16,17 @@ class Rates(Section):
     floor: Rate = 0.0
 
 
+# --- its home in the config, and the kernel functions that read its slots (kernels/<module>.py) ---
+SECTIONS = {
+    "market.rates": Rates,
+}
+KERNEL = (
+    "market.initial_market",
+    "market.market_step",
+    "debt_service.debt_service",
+)
+
+
 SLOTS = (
     Slot(L.RATE_INITIAL, "annual", ("market.rates.initial",), lambda c: c.market.rates.initial),
     Slot(L.RATE_MEAN, "annual", ("market.rates.mean",), lambda c: c.market.rates.mean),

@@ -55,6 +55,16 @@ def initial_regime(config):
     return 0 if not config.market.regime.enabled or config.market.regime.initial == "shortage" else 1
 
 
+# --- its home in the config, and the kernel functions that read its slots (kernels/<module>.py) ---
+SECTIONS = {
+    "market.regime": Regime,
+}
+KERNEL = (
+    "market.initial_market",
+    "market.market_step",
+)
+
+
 SLOTS = (
     Slot(L.REGIME_INITIAL, "0 shortage / 1 glut", ("market.regime.initial", "market.regime.enabled"), initial_regime),
     Slot(

@@ -20,6 +20,13 @@ class Simulation(Section):
     base_case: bool = False  # every shock zero and no random event: the deterministic plan
 
 
+# --- its home in the config, and the kernel functions that read its slots (kernels/<module>.py) ---
+SECTIONS = {
+    "simulation": Simulation,
+}
+KERNEL = ("draws.fill_market_draws",)
+
+
 SLOTS = (
     Slot(L.BASE_CASE, "1 plan / 0 Monte Carlo", ("simulation.base_case",), lambda c: float(c.simulation.base_case)),
 )

@@ -63,6 +63,16 @@ def _market_first(matrix):
     return matrix[np.ix_(order, order)]
 
 
+# --- its home in the config, and the kernel functions that read its slots (kernels/<module>.py) ---
+SECTIONS = {
+    "market.correlation": CorrelationMatrix,
+}
+KERNEL = (
+    "market.market_step",
+    "operations.utilization_step",
+)
+
+
 SLOTS = (
     Slot(
         L.CHOLESKY,

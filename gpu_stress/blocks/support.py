@@ -40,6 +40,19 @@ class Vendor(Section):
     glut_annual_default_probability: Probability | None = None  # None: as in shortage
 
 
+# --- its home in the config, and the kernel functions that read its slots (kernels/<module>.py) ---
+SECTIONS = {
+    "equity": Equity,
+    "backstop": Backstop,
+    "vendor": Vendor,
+}
+KERNEL = (
+    "support.support_counterparties",
+    "support.backstop_payment",
+    "capital.raise_equity",
+)
+
+
 SLOTS = (
     Slot(L.TRANCHE_VENDOR, "1 vendor / 0", ("debt[].vendor",), per_tranche(lambda t: float(t.vendor)), L.MAX_TRANCHES),
     Slot(L.EQUITY_ENABLED, "1 on / 0 off", ("equity.enabled",), lambda c: float(c.equity.enabled)),

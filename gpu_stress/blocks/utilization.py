@@ -16,6 +16,16 @@ class Utilization(Section):
     volatility: between(0, 5) = 0.5  # per sqrt(year), of logit U
 
 
+# --- its home in the config, and the kernel functions that read its slots (kernels/<module>.py) ---
+SECTIONS = {
+    "market.utilization": Utilization,
+}
+KERNEL = (
+    "operations.utilization_step",
+    "firm.init_firm",
+)
+
+
 SLOTS = (
     Slot(
         L.UTILIZATION_LOGIT_MEAN,

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..blocks import all_rules
+from ..blocks import portfolio as portfolio_block
 from ..blocks.regimes import REGIME_SHADOWS
 from ..blocks.view import FirmView
 from ..kernels import layout as L
@@ -118,8 +119,9 @@ def resolve(config):
         canonical = np.stack([_canonical(row, firm_unread) for row, firm_unread in zip(raw, unread, strict=True)])
         start, end = L.MARKET_PARAMETERS
         canonical[:, start:end] = canonical[0, start:end]  # every firm steps in the first firm's market
-        if config.fire_sales.impact == 0:  # no price impact: how long an overhang lasts changes nothing
-            canonical[:, L.FIRE_SALE_RETENTION] = CANONICAL
+        for _, rule in portfolio_block.PORTFOLIO_RULES:
+            for slots, _ in rule(config):
+                canonical[:, slots] = CANONICAL
         extra = tuple(config.exposure_shares())
         return Resolved(config, raw, canonical, unread, extra)
     raw = parameter_vector(config)

@@ -8,9 +8,7 @@ Each unit writes its own per-path file and summary; :func:`finish` combines
 the summaries in plan order, so aggregates do not depend on timing either.
 """
 
-import datetime
 import json
-import sys
 import time
 import uuid
 from dataclasses import dataclass
@@ -28,7 +26,8 @@ from .config.load import ConfigError
 from .errors import UserError
 from .kernels import layout as L
 from .results import aggregates, bands, book, manifest, ownership, store
-from .scenarios import MAX_SCENARIOS, STRESS_KEY, expand, expand_recorded, parameter_matrix, scenario_keys
+from .results.provenance import now, provenance_of, swept_columns, versions
+from .scenarios import MAX_SCENARIOS, expand, expand_recorded, parameter_matrix, scenario_keys
 
 
 class RunError(UserError, RuntimeError):
@@ -58,22 +57,6 @@ def plan_units(scenario_count, paths, chunk_paths):
         for scenario_id in range(scenario_count)
         for start in range(0, paths, chunk_paths)
     ]
-
-
-def swept_columns(scenarios, sweep_keys):
-    """Per scenario, [(field, value)] of its swept keys: the validated values, so a column has its key's type."""
-    columns = [[] for _ in scenarios]
-    for key in sweep_keys:
-        if key == STRESS_KEY:
-            values = [scenario.values[key] for scenario in scenarios]
-            about = {b"unit": "category", b"description": "the stress scenario (baseline: none; gpu-stress stresses)"}
-        else:
-            values = [value_at(scenario.config.model_dump(), key) for scenario in scenarios]
-            about = {b"config_key": key, b"unit": "config", b"description": f"the swept value of config key {key}"}
-        field = pa.field(store.sweep_column(key), pa.array(values).type, metadata=about)
-        for scenario_columns, value in zip(columns, values, strict=True):
-            scenario_columns.append((field, value))
-    return tuple(columns)
 
 
 def unit_holding(scenario_id, path_id, paths, chunk_paths):
@@ -411,7 +394,7 @@ class Run:
         parts = tuple(f"{folder}/" for folder in store.PART_DIRS)
         files |= {name: record for name, record in unit_files.items() if name.startswith(parts)}
         # Timed over this session: from start (or resume) to now, and the paths it simulated.
-        self.record = dict(self.record, status="complete", finished=_now())
+        self.record = dict(self.record, status="complete", finished=now())
         self.record |= timing(self.started, self.simulated_paths)
         store.write_json(self.staging / store.RUN_FILE, self.record)
         ownership.write_manifest(self.staging, self.record["run_id"], files)
@@ -613,36 +596,6 @@ def rows_table(rows, provenance, file_name=None):
     return store.table_with_provenance(table, provenance, name=file_name)
 
 
-def value_at(document, dotted_key):
-    """``document["a"]["b"][0]`` for ``a.b.0``."""
-    for part in dotted_key.split("."):
-        document = document[int(part)] if isinstance(document, list) else document[part]
-    return document
-
-
-def provenance_of(record):
-    keys = ("gpu_stress_version", "created", "command", "simulation", "backend", "backend_reason", "device")
-    keys += ("chunk_paths", "write_paths", "table", "sweeps", "versions", "run_id", "stream_layout")
-    return {key: record[key] for key in keys} | {"format": store.run_format(record)}
-
-
-def versions():
-    import numba
-
-    found = {"python": sys.version.split()[0], "numpy": np.__version__, "numba": numba.__version__}
-    found["pyarrow"] = pa.__version__
-    for module in ("numba_cuda", "cupy"):
-        try:
-            found[module] = __import__(module).__version__
-        except Exception:  # absent or unusable: not part of this run
-            pass
-    return found
-
-
-def _now():
-    return datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-
-
 def plan(
     table, sweeps=(), backend="auto", write_paths=True, format="arrow", command="", check=None, max_scenarios=None
 ):
@@ -671,7 +624,7 @@ def plan(
     record = {
         "status": "running",
         "gpu_stress_version": __version__,
-        "created": _now(),
+        "created": now(),
         "command": command,
         "simulation": simulation.model_dump(),
         "scenarios": [{"scenario_id": s.scenario_id, **s.values} for s in scenarios],
@@ -784,7 +737,7 @@ def run_in_memory(
             progress(done, total)
     tables = result_tables(spec, scenarios, record["sweep_keys"], totals)
     tables |= {folder: pa.concat_tables(pieces) for folder, pieces in parts.items()}
-    record |= {"status": "complete", "finished": _now()} | timing(started, total)
+    record |= {"status": "complete", "finished": now()} | timing(started, total)
     return record, tables
 
 

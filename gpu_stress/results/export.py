@@ -14,6 +14,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from . import fields, ownership, store
+from .provenance import now, swept_columns
 from .store import ResultsError
 from .verify import open_results
 
@@ -24,7 +25,6 @@ def export(directory, output, to="parquet", overwrite=False, check=True):
     A damaged run is not copied: every file is checked against the manifest as it is read (``check=False``:
     not).
     """
-    from ..engine import _now, swept_columns
     from ..scenarios import expand_recorded
 
     if to != "parquet":
@@ -44,7 +44,7 @@ def export(directory, output, to="parquet", overwrite=False, check=True):
     _, scenarios = expand_recorded(record)
     columns = swept_columns(scenarios, record["sweep_keys"])
     copy = record | {"format": to, "run_id": uuid.uuid4().hex}
-    copy["exported"] = {"from": str(source), "run_id": record["run_id"], "created": _now()}
+    copy["exported"] = {"from": str(source), "run_id": record["run_id"], "created": now()}
     provenance = json.dumps(json.loads(_provenance_text(results)) | {"format": to, "run_id": copy["run_id"]})
     building, lock = ownership.create_building(final, copy["run_id"])  # a concurrent start leaves it alone
     try:

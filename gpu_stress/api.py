@@ -388,7 +388,7 @@ def _effects_check(base_table, overrides, sweeps, config_keys, warn, strict):
     ``base_table``: the config with the run's settings and stresses, ``overrides`` the user's
     ``--set`` layer over it (see ``config.effects``).
     """
-    from .config.effects import identical_scenarios, override_warnings
+    from .config.run_warnings import identical_scenarios, override_warnings
 
     def check(scenarios):
         messages = override_warnings(base_table, overrides, sweeps, config_keys) + identical_scenarios(scenarios)

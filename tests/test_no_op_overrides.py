@@ -30,7 +30,7 @@ from gpu_stress.backends import get_backend
 from gpu_stress.backends.launch import Launch
 from gpu_stress.backends.oracle import rng
 from gpu_stress.blocks.facilities import initial_debt
-from gpu_stress.config import effects
+from gpu_stress.config import effects, run_warnings
 from gpu_stress.config.load import (
     REGIME_SHADOWS,
     apply_layer,
@@ -159,7 +159,7 @@ ENTRY_SECTIONS = ("firm.", "price_basis.", "covenants.", "market.utilization.")
 
 
 def walked_keys(table):
-    keys = effects.setting_keys(table)
+    keys = run_warnings.setting_keys(table)
     if "firms" in table:  # the portfolio's own keys and some of one firm entry's
         entry = f"firms.{PORTFOLIO_FIRM}.config."
         walked = tuple(entry + section for section in ENTRY_SECTIONS)
@@ -209,7 +209,7 @@ def walk(table, rare=(), both_ways=True):
             if changed:
                 mismatches.append(f"{key}: called a no-op ({reason}), but {changed} changes the paths")
             # --set of it warns, but for a base value over the regimes': a later layer, it replaces theirs
-            warned = effects.override_warnings(table, [(key, decided[0].value)])
+            warned = run_warnings.override_warnings(table, [(key, decided[0].value)])
             if len(warned) != (0 if key in REGIME_SHADOWS else 1):
                 mismatches.append(f"{key}: --set {decided[0].value!r} warns {warned}")
         elif both_ways and not any(pattern in key for pattern in rare):
@@ -309,7 +309,7 @@ def test_the_readme_example_sets_every_regimes_drift_and_moves_the_pd(tmp_path):
     assert regime_values(before, "drift") == (-0.05, -0.3)
     assert regime_values(after, "drift") == (-0.3, -0.3)
     assert default_rate(after) > default_rate(before)
-    assert effects.override_warnings(read_preset("nebius"), ["firm.cash=2e9", "market.price.drift=-0.3"]) == []
+    assert run_warnings.override_warnings(read_preset("nebius"), ["firm.cash=2e9", "market.price.drift=-0.3"]) == []
     coreweave = validate(load_table(preset="coreweave", overrides=["market.price.drift=-0.3"]))
     assert regime_values(coreweave, "drift") == (-0.3, -0.3)
     assert default_rate(coreweave) > default_rate(validate(read_preset("coreweave")))
@@ -354,7 +354,7 @@ def test_overrides_reach_a_portfolios_firms_through_the_cascade():
     one = validate(load_table(preset="neoclouds", overrides=["firms.1.config.market.utilization.mean=0.6"]))
     assert regime_values(one.firm_configs[1], "utilization") == (0.6, 0.6)  # a firm's own utilization
     assert regime_values(one.firm_configs[0], "utilization") == (0.9, 0.72)
-    warnings = effects.override_warnings(read_preset("neoclouds"), ["market.price.drift=-0.3"])
+    warnings = run_warnings.override_warnings(read_preset("neoclouds"), ["market.price.drift=-0.3"])
     assert warnings == []
 
 
@@ -363,46 +363,49 @@ def test_overrides_reach_a_portfolios_firms_through_the_cascade():
 
 def test_a_set_that_changes_nothing_names_the_key_and_what_overrides_it():
     coreweave = read_preset("coreweave")
-    assert effects.override_warnings(coreweave, ["covenants.cure_tests=3"]) == [
+    assert run_warnings.override_warnings(coreweave, ["covenants.cure_tests=3"]) == [
         "warning: --set covenants.cure_tests=3 has no effect: covenants.ltv_max and covenants.dscr_min are 0 "
         "(no covenant is tested)"
     ]
     no_launches = ["market.price.jump_intensity=0", "market.price.jump_size=0.3"]
-    assert effects.override_warnings(coreweave, no_launches) == [
+    assert run_warnings.override_warnings(coreweave, no_launches) == [
         "warning: --set market.price.jump_size=0.3 has no effect: market.price.jump_intensity is 0 (no launches)"
     ]
     assert effects.key_effect(load_table(preset="coreweave", overrides=no_launches), "market.price.jump_size") == (
         "market.price.jump_size has no effect: market.price.jump_intensity is 0 (no launches)"
     )
     no_regimes = apply_layer(copy.deepcopy(coreweave), [("market.regime.enabled", False)])
-    assert effects.override_warnings(no_regimes, ["market.regime.glut.drift=-0.5"]) == [
+    assert run_warnings.override_warnings(no_regimes, ["market.regime.glut.drift=-0.5"]) == [
         "warning: --set market.regime.glut.drift=-0.5 has no effect: market.regime.enabled is false"
     ]
-    assert effects.override_warnings(coreweave, ["refinancing.glut_spread=0.2"]) == [
+    assert run_warnings.override_warnings(coreweave, ["refinancing.glut_spread=0.2"]) == [
         "warning: --set refinancing.glut_spread=0.2 has no effect: refinancing.open_in_glut is false "
         "(lenders are shut in a glut)"
     ]
     # What changes something, and the run's own settings, get no warning.
     live = ["firm.cash=1e9", "covenants.ltv_max=1.2", "covenants.cure_tests=3", "simulation.paths=1000"]
-    assert effects.override_warnings(coreweave, live) == []
-    assert effects.override_warnings(coreweave, ["firm.name=Acme", "overlay.name='x'", "overlay.launch.month=6"]) == []
-    assert effects.override_warnings(coreweave, ["overlay.price.start_month=6"]) == [
+    assert run_warnings.override_warnings(coreweave, live) == []
+    assert (
+        run_warnings.override_warnings(coreweave, ["firm.name=Acme", "overlay.name='x'", "overlay.launch.month=6"])
+        == []
+    )
+    assert run_warnings.override_warnings(coreweave, ["overlay.price.start_month=6"]) == [
         "warning: --set overlay.price.start_month=6 has no effect: overlay.price.multiplier is 1 (no price shock)"
     ]
 
 
 def test_a_set_of_the_value_already_there_says_so_and_a_later_set_replaces_an_earlier_one():
     coreweave = read_preset("coreweave")
-    assert effects.override_warnings(coreweave, ["firm.cash=2950000000"]) == [
+    assert run_warnings.override_warnings(coreweave, ["firm.cash=2950000000"]) == [
         "warning: --set firm.cash=2950000000 has no effect: firm.cash already has this value"
     ]
-    assert effects.override_warnings(coreweave, [("covenants.ltv_max", 0.0)]) == [
+    assert run_warnings.override_warnings(coreweave, [("covenants.ltv_max", 0.0)]) == [
         "warning: --set covenants.ltv_max=0.0 has no effect: covenants.ltv_max already has this value"
     ]
-    assert effects.override_warnings(coreweave, ["firm.cash=1e9", "firm.cash=2e9"]) == [
+    assert run_warnings.override_warnings(coreweave, ["firm.cash=1e9", "firm.cash=2e9"]) == [
         "warning: --set firm.cash=1e9 has no effect: --set firm.cash=2e9 replaces it"
     ]
-    assert effects.override_warnings(coreweave, ["firm.cash=1e9"], [("firm.cash", [1e9, 2e9])]) == [
+    assert run_warnings.override_warnings(coreweave, ["firm.cash=1e9"], [("firm.cash", [1e9, 2e9])]) == [
         "warning: --set firm.cash=1e9 has no effect: --sweep firm.cash sets it in every scenario"
     ]
 
@@ -417,11 +420,11 @@ def scenario_configs(table, sweep):
 def test_a_sweep_that_changes_nothing_and_identical_scenarios_are_named():
     coreweave = read_preset("coreweave")
     sweep = {"refinancing.glut_spread": [0.1, 0.2]}  # lenders are shut in a glut
-    assert effects.override_warnings(coreweave, [], sweep.items()) == [
+    assert run_warnings.override_warnings(coreweave, [], sweep.items()) == [
         "warning: --sweep refinancing.glut_spread=0.1,0.2 has no effect: refinancing.open_in_glut is false "
         "(lenders are shut in a glut)"
     ]
-    assert effects.identical_scenarios(scenario_configs(coreweave, sweep)) == [
+    assert run_warnings.identical_scenarios(scenario_configs(coreweave, sweep)) == [
         "warning: scenarios 0 and 1 have identical parameters (refinancing.glut_spread=0.1 vs "
         "refinancing.glut_spread=0.2)"
     ]
@@ -431,12 +434,12 @@ def test_a_sweep_that_changes_nothing_and_identical_scenarios_are_named():
         "market.regime.shortage.drift": [0.0, 0.05],
         "market.regime.glut.drift": [-0.2],
     }
-    assert effects.override_warnings(coreweave, [], shadowed.items()) == [
+    assert run_warnings.override_warnings(coreweave, [], shadowed.items()) == [
         "warning: --sweep market.price.drift=-0.1,-0.3 has no effect: market.regime.shortage.drift and "
         "market.regime.glut.drift set every regime's own drift"
     ]
     configs = scenario_configs(coreweave, shadowed)
-    assert effects.identical_scenarios(configs) == [
+    assert run_warnings.identical_scenarios(configs) == [
         "warning: scenarios 0 and 2 have identical parameters (market.price.drift=-0.1 vs market.price.drift=-0.3)",
         "warning: scenarios 1 and 3 have identical parameters (market.price.drift=-0.1 vs market.price.drift=-0.3)",
     ]
@@ -444,8 +447,8 @@ def test_a_sweep_that_changes_nothing_and_identical_scenarios_are_named():
     assert same(paths[0], paths[2]) and not same(paths[0], paths[1])
     # A key that matters in some scenarios is no sweep warning; only the scenarios that coincide are named.
     partial = {"covenants.ltv_max": [0.0, 1.2], "covenants.cure_tests": [1, 2]}
-    assert effects.override_warnings(coreweave, [], partial.items()) == []
-    assert effects.identical_scenarios(scenario_configs(coreweave, partial)) == [
+    assert run_warnings.override_warnings(coreweave, [], partial.items()) == []
+    assert run_warnings.identical_scenarios(scenario_configs(coreweave, partial)) == [
         "warning: scenarios 0 and 1 have identical parameters (covenants.cure_tests=1 vs covenants.cure_tests=2)"
     ]
 
@@ -456,7 +459,7 @@ def test_a_config_key_that_does_nothing_is_named_and_an_overridden_one_is_not(tm
     file = read_preset("coreweave")
     keys = list(table_leaf_keys(file))
     started = time.perf_counter()
-    warnings = effects.override_warnings(file, [], [], keys)
+    warnings = run_warnings.override_warnings(file, [], [], keys)
     elapsed = time.perf_counter() - started
     named = [line.split()[3] for line in warnings]
     assert named == [
@@ -475,10 +478,10 @@ def test_a_config_key_that_does_nothing_is_named_and_an_overridden_one_is_not(tm
     assert elapsed < 5, f"{len(keys)} keys took {elapsed:.1f} s"  # well under a second on an idle core
     # --set market.price.drift replaces the file's regime drifts: the file's base drift is no longer dead,
     # and neither its replaced regime drifts nor the base drift itself are the config's to warn about.
-    warnings = effects.override_warnings(file, ["market.price.drift=-0.3"], [], keys)
+    warnings = run_warnings.override_warnings(file, ["market.price.drift=-0.3"], [], keys)
     assert [line.split()[3] for line in warnings] == named[1:]
     # A covenant switched on by a sweep in some scenario makes its terms matter.
-    warnings = effects.override_warnings(file, [], [("covenants.ltv_max", [0.0, 1.2])], keys)
+    warnings = run_warnings.override_warnings(file, [], [("covenants.ltv_max", [0.0, 1.2])], keys)
     assert [line.split()[3] for line in warnings] == named[:3] + named[5:]
 
 

@@ -274,7 +274,7 @@ def load(directory, verify=True):
 
 def _finish(job, cluster, scheduler, progress, log, overwrite):
     """Run a started (or resumed) job's pending units, publish its directory; returns its Results."""
-    from .engine import RangeError
+    from .chunks import RangeError
 
     log = log or (lambda line: None)
     record = job.record

@@ -25,7 +25,7 @@ installed and the results directory on a shared filesystem.
 import os
 from contextlib import contextmanager
 
-from .engine import run_unit, unit_record_path
+from .chunks import run_unit, unit_record_path
 from .errors import UserError
 
 CONNECT_TIMEOUT = "10s"

@@ -18,7 +18,7 @@ import pyarrow.dataset as ds
 
 from .backends import get_backend
 from .backends.launch import Launch
-from .engine import stream_of, unit_holding
+from .chunks import stream_of, unit_holding
 from .errors import UserError
 from .kernels import layout as L
 from .params import parameter_vector

@@ -12,7 +12,7 @@ import pyarrow.dataset as ds
 import pytest
 from click.testing import CliRunner
 
-from gpu_stress import engine
+from gpu_stress import chunks, engine
 from gpu_stress.cli import main
 from gpu_stress.config.load import load_table
 from gpu_stress.kernels import layout as L
@@ -226,12 +226,12 @@ def test_a_run_resumed_from_older_chunks_finishes_with_a_null_column(tmp_path):
     job.execute(units=[first])
     job.close()
     staging = store.staging_dir(output)
-    summary, bands = store.load_unit_summary(engine.unit_summary_path(staging, first))
+    summary, bands = store.load_unit_summary(chunks.unit_summary_path(staging, first))
     del summary["defaults_by_month_cause"]  # as gpu-stress wrote it before it counted defaults by month
-    store.save_unit_summary(engine.unit_summary_path(staging, first), summary, bands)
-    record_path = engine.unit_record_path(staging, first)
+    store.save_unit_summary(chunks.unit_summary_path(staging, first), summary, bands)
+    record_path = chunks.unit_record_path(staging, first)
     record = store.read_json(record_path)
-    name = engine.unit_summary_name(first)
+    name = chunks.unit_summary_name(first)
     record["files"][name] = store.file_record(staging, name)
     store.write_json(record_path, record)
     invoke("run", "--resume", output)

@@ -331,7 +331,7 @@ def test_a_bump_whose_run_fails_is_skipped(monkeypatch):
     """A run that fails (as one whose outputs leave float32's range would) skips only its direction, saying why."""
     import importlib
 
-    from gpu_stress.engine import RangeError
+    from gpu_stress.chunks import RangeError
 
     module = importlib.import_module("gpu_stress.analysis.sensitivity")  # the package exports its function
 

@@ -35,6 +35,16 @@ def test_wheel_ships_kernels_inside_the_package(wheel):
     assert not any(name.startswith("kernels/") for name in names)
 
 
+def test_wheel_ships_every_module_of_the_source_tree(wheel):
+    """A subpackage missing from pyproject's package list would install without its modules."""
+    names = set(zipfile.ZipFile(wheel).namelist())
+    sources = {
+        f"gpu_stress/{path.relative_to(ROOT / 'gpu_stress').as_posix()}" for path in (ROOT / "gpu_stress").rglob("*.py")
+    }
+    sources |= {f"gpu_stress/kernels/{path.name}" for path in (ROOT / "kernels").glob("*.py")}
+    assert sorted(sources - names) == []
+
+
 def test_regular_install_imports_the_kernels(wheel, tmp_path):
     site = tmp_path / "site"
     subprocess.run(
@@ -42,7 +52,10 @@ def test_regular_install_imports_the_kernels(wheel, tmp_path):
         check=True,
         capture_output=True,
     )
-    probe = "import gpu_stress.kernels.path as p, gpu_stress.config as c; print(p.__file__); print(c.preset_names())"
+    probe = (
+        "import gpu_stress.kernels.path as p, gpu_stress.config as c, gpu_stress.cli;"
+        "print(p.__file__); print(c.preset_names())"
+    )
     environment = dict(os.environ, PYTHONPATH=str(site))
     result = subprocess.run(
         [sys.executable, "-P", "-c", probe], cwd=tmp_path, env=environment, capture_output=True, text=True, check=True

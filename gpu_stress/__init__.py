@@ -2,12 +2,13 @@
 
 ``gpu_stress.run(...)`` runs a stress test in-process and ``gpu_stress.load(DIR)``
 reads a results directory; both return :class:`gpu_stress.api.Results`.
+``gpu_stress.summary_view(DIR, ...)`` is what ``gpu-stress summarize`` shows, as data.
 """
 
 from pathlib import Path
 
 __version__ = "0.9.0"
-__all__ = ["NoEffectWarning", "Results", "RunInterrupted", "load", "resume", "run"]
+__all__ = ["NoEffectWarning", "Results", "RunInterrupted", "View", "load", "resume", "run", "summary_view"]
 
 # In a source checkout (PYTHONPATH=.) the device code sits beside this package
 # in kernels/ rather than inside it; installs map it to gpu_stress.kernels.

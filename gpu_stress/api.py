@@ -27,6 +27,7 @@ from .config.stresses import with_stresses
 from .errors import UserError, one_line
 from .results import store
 from .results.verify import ResultsDirectory, open_results
+from .views import summary_view
 
 # (attribute, table file or per-path folder) of a Results object.
 _TABLES = (
@@ -84,24 +85,24 @@ class Results:
 
     def summary(self):
         """The document ``gpu-stress summarize --json`` prints (a dict; no value is None)."""
-        from .summary import (
-            default_clusters,
-            firm_configs,
-            is_portfolio_run,
-            portfolio_document,
-            scenario_configs,
-            scenario_rows,
-            summary_json,
-        )
+        from .summary import default_clusters, firm_configs, is_portfolio_run, scenario_configs, scenario_rows
+        from .views import portfolio_document, scenarios_document
 
         if is_portfolio_run(self.run):
             firms, exposures = self.firms.to_pylist(), self.exposures.to_pylist()
             clusters = default_clusters(firms, firm_configs(firms))
             book = scenario_rows(self.run, self.scenarios)
-            return json.loads(portfolio_document(self.run, book, firms, exposures, clusters))
-        rows = scenario_rows(self.run, self.scenarios)
-        clusters = default_clusters(rows, scenario_configs(self.scenarios))
-        return json.loads(summary_json(self.run, rows, clusters=clusters))
+            document = portfolio_document(self.run, book, firms, exposures, clusters)
+        else:
+            rows = scenario_rows(self.run, self.scenarios)
+            document = scenarios_document(self.run, rows, default_clusters(rows, scenario_configs(self.scenarios)))
+        return json.loads(json.dumps(document))
+
+    def view(self, **options):
+        """This directory's summary as a :class:`gpu_stress.views.View` (options as :func:`summary_view`)."""
+        if self.directory is None:
+            raise UserError("view: needs results in a directory (output=DIR, or gpu_stress.load)")
+        return summary_view(self._results or self.directory, **options)
 
     def to_pandas(self, table="scenarios"):
         """Table ``table`` (an attribute name) as a pandas DataFrame (needs pandas)."""

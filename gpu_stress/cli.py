@@ -31,23 +31,8 @@ from .plots import KINDS
 from .results import store
 from .results.aggregates import HEADLINE_METRICS as METRICS
 from .summary import (
-    TRANCHE_DISPLAY,
-    default_clusters,
-    display_rows,
-    firm_configs,
-    is_portfolio_run,
-    load_portfolio,
-    load_scenarios,
-    load_tranches,
-    pd_by_year_rows,
-    portfolio_document,
-    portfolio_tables,
-    scenario_configs,
-    scenario_rows,
-    summary_json,
     table_layout,
     table_width,
-    tranche_display_rows,
 )
 
 BAD_INPUT = 2
@@ -451,44 +436,25 @@ def _print_summary(
     output_format=None,
     width=None,
 ):
-    """Print a results directory's summary as tables (see :func:`_print_tables`), CSV or JSON.
+    """Print a results directory's summary (``views.summary_view``) as tables, CSV or JSON.
 
     ``output_format``: "table", "csv" or "json" (default: "json" if ``as_json``, else "table").
     """
+    from .views import ViewError, summary_view
+
     output_format = output_format or ("json" if as_json else "table")
-    record, table = load_scenarios(directory)
-    if portfolio or (is_portfolio_run(record) and not by_tranche):
-        unsupported = [name for name, given in (("--by-tranche", by_tranche), ("--by-year", by_year)) if given]
-        unsupported += [name for name, given in (("--all-columns", all_columns), ("--sort", sort_by)) if given]
-        if unsupported and is_portfolio_run(record):
-            raise BadInput(f"{unsupported[0]}: not for a portfolio's book (firms.arrow has every firm's columns)")
-        _print_portfolio(directory, output_format == "json", portfolio, output_format=output_format, width=width)
+    options = {"by_year": by_year, "by_tranche": by_tranche, "portfolio": portfolio}
+    options |= {"sort_by": sort_by, "descending": descending, "all_columns": all_columns}
+    try:
+        view = summary_view(directory, **options)  # opened by the caller (checked unless --no-verify), or a path
+    except ViewError as error:
+        raise BadInput(str(error)) from None
+    if output_format == "json":
+        click.echo(json.dumps(view.document, indent=2))
         return
-    sweep_keys = record.get("sweep_keys", [])
-    clusters = []  # months holding many of a scenario's defaults (not of a tranche table)
-    if by_tranche:
-        rows = scenario_rows(record, table)  # each tranche's swept values
-        shown = (("firm", "firm_name"), *TRANCHE_DISPLAY)
-        tranches = scenario_rows(record, load_tranches(directory), sort_by, descending, shown)
-        if output_format == "json":
-            click.echo(summary_json(record, tranches, key="tranches"))
-            return
-        labels, cells = tranche_display_rows(tranches, sweep_keys, rows)
-    else:
-        rows = scenario_rows(record, table, sort_by, descending)
-        clusters = default_clusters(rows, scenario_configs(table))
-        if output_format == "json":
-            click.echo(summary_json(record, rows, clusters=clusters))
-            return
-        labels, cells = (pd_by_year_rows if by_year else display_rows)(rows, sweep_keys, all_columns)
-    simulation = record["simulation"]
-    title = (
-        f"{simulation['paths']:,} paths x {simulation['horizon_months']} months, seed {simulation['seed']}, "
-        f"{record['backend']} {simulation['precision']}"
-    )
-    _print_tables([(title, labels, cells)], sweep_keys, output_format, width)
+    _print_tables(view.tables, view.sweep_keys, output_format, width)
     if output_format == "table":
-        _print_clusters(clusters, width)
+        _print_clusters(view.clusters, width)
 
 
 def _print_clusters(clusters, width=None):
@@ -538,25 +504,6 @@ def _print_tables(tables, sweep_keys, output_format="table", width=None):
             for line in cells:
                 output.add_row(*(line[index] for index in columns))
             console.print(output)
-
-
-def _print_portfolio(directory, as_json, detail, *, output_format=None, width=None):
-    output_format = output_format or ("json" if as_json else "table")
-    record, book_rows, firm_rows, exposure_rows = load_portfolio(directory)
-    clusters = default_clusters(firm_rows, firm_configs(firm_rows))
-    if output_format == "json":
-        click.echo(portfolio_document(record, book_rows, firm_rows, exposure_rows, clusters))
-        return
-    simulation = record["simulation"]
-    about = f"{simulation['paths']:,} paths x {simulation['horizon_months']} months, seed {simulation['seed']}"
-    sweep_keys = record.get("sweep_keys", [])
-    tables = [
-        (f"{title} ({about}, {record['backend']} {simulation['precision']})", labels, cells)
-        for title, labels, cells in portfolio_tables(book_rows, firm_rows, exposure_rows, sweep_keys, detail)
-    ]
-    _print_tables(tables, sweep_keys, output_format, width)
-    if output_format == "table":
-        _print_clusters(clusters, width)
 
 
 @main.group(invoke_without_command=True)

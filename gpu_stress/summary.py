@@ -10,7 +10,7 @@ from .blocks import all_events
 from .config.load import did_you_mean
 from .kernels.layout import CAUSE_NAMES, CREDIT_CAUSES
 from .results import fields, store
-from .results.store import ResultsError, sweep_column, without_nan
+from .results.store import ResultsError, sweep_column
 from .results.verify import open_results
 
 CAUSE_COLUMNS = tuple(f"defaults_{CAUSE_NAMES[cause]}" for cause in CREDIT_CAUSES)
@@ -198,14 +198,10 @@ def swept_value(row, key):
     return row[column] if column in row else row[key]
 
 
-def summary_json(record, rows, key="scenarios", clusters=None):
-    """The document ``summarize --json`` prints (``key``: "tranches" for ``--by-tranche``; ``clusters``: the
-    :func:`default_clusters` of the rows, listed as "clusters" where given)."""
+def run_document(record):
+    """The ``run`` part of the summary's JSON document: version, time, backend, device, simulation."""
     keys = ("gpu_stress_version", "created", "backend", "device", "simulation")
-    document = {"run": {name: record.get(name) for name in keys}, key: rows}
-    if clusters is not None:
-        document["clusters"] = clusters
-    return json.dumps(without_nan(document), indent=2)
+    return {"run": {name: record.get(name) for name in keys}}
 
 
 def format_money(value):
@@ -337,16 +333,6 @@ def _required(results, name):
     if table is None:
         raise ResultsError(f"{results / store.named(name, results.format)}: missing")
     return table
-
-
-def portfolio_document(record, book_rows, firm_rows, exposure_rows, clusters=None):
-    """The JSON ``summarize --json`` prints for a portfolio run (``clusters``: its firms' :func:`default_clusters`)."""
-    keys = ("gpu_stress_version", "created", "backend", "device", "simulation")
-    document = {"run": {name: record.get(name) for name in keys}, "portfolio": book_rows}
-    document |= {"firms": firm_rows, "exposures": exposure_rows}
-    if clusters is not None:
-        document["clusters"] = clusters
-    return json.dumps(without_nan(document), indent=2)
 
 
 # (label, column) of the tables of a portfolio run.

@@ -1,0 +1,128 @@
+"""The views ``gpu-stress summarize`` shows, as data: the CLI renders them, the API returns them.
+
+A :class:`View` holds the tables (title, column labels, rows of display cells), the notes on
+months that hold many of a scenario's defaults, and the JSON document ``--json`` prints. One
+function builds each form of the summary: scenarios (the default), PD by year, tranches, and a
+portfolio's book.
+
+Example::
+
+    view = gpu_stress.summary_view("results/coreweave", by_tranche=True)
+    title, labels, rows = view.tables[0]
+"""
+
+from dataclasses import dataclass, field
+
+from .errors import UserError
+from .results.store import without_nan
+from .results.verify import open_results
+from .summary import (
+    TRANCHE_DISPLAY,
+    default_clusters,
+    display_rows,
+    firm_configs,
+    is_portfolio_run,
+    load_portfolio,
+    load_scenarios,
+    load_tranches,
+    pd_by_year_rows,
+    portfolio_tables,
+    run_document,
+    scenario_configs,
+    scenario_rows,
+    tranche_display_rows,
+)
+
+
+class ViewError(UserError, ValueError):
+    """A view that does not exist for these results (``--by-tranche`` of a portfolio's book, say)."""
+
+
+@dataclass(frozen=True)
+class View:
+    """A summary as data.
+
+    Attributes:
+      tables: [(title, column labels, rows of display strings)], in the order shown.
+      sweep_keys: the run's swept keys (the columns that name a row, with the scenario's).
+      clusters: [{"note": one line, ...}]: months holding a large share of a scenario's (or firm's) defaults.
+      document: what ``--json`` prints (a dict; no NaN: null instead).
+    """
+
+    tables: list
+    sweep_keys: list
+    clusters: list = field(default_factory=list)
+    document: dict = field(default_factory=dict)
+
+
+def summary_view(
+    directory,
+    *,
+    by_year=False,
+    by_tranche=False,
+    portfolio=False,
+    sort_by=None,
+    descending=False,
+    all_columns=False,
+    verify=True,
+):
+    """The summary of a results directory (a path, or an opened ``ResultsDirectory``) as a :class:`View`.
+
+    ``by_year``: cumulative PD by year; ``by_tranche``: each debt tranche's PD, EL, LGD and tails;
+    ``portfolio``: a portfolio run's book in full (the default view of a portfolio run);
+    ``sort_by``/``descending``: the rows' order; ``all_columns``: every column, not the headline ones.
+    """
+    directory = open_results(directory, check=verify)
+    record, table = load_scenarios(directory)
+    if portfolio or (is_portfolio_run(record) and not by_tranche):
+        unsupported = [name for name, given in (("--by-tranche", by_tranche), ("--by-year", by_year)) if given]
+        unsupported += [name for name, given in (("--all-columns", all_columns), ("--sort", sort_by)) if given]
+        if unsupported and is_portfolio_run(record):
+            raise ViewError(f"{unsupported[0]}: not for a portfolio's book (firms.arrow has every firm's columns)")
+        return portfolio_view(directory, detail=portfolio)
+    sweep_keys = record.get("sweep_keys", [])
+    title = _title(record)
+    if by_tranche:
+        rows = scenario_rows(record, table)  # each tranche's swept values
+        shown = (("firm", "firm_name"), *TRANCHE_DISPLAY)
+        tranches = scenario_rows(record, load_tranches(directory), sort_by, descending, shown)
+        labels, cells = tranche_display_rows(tranches, sweep_keys, rows)
+        document = run_document(record) | {"tranches": tranches}
+        return View([(title, labels, cells)], sweep_keys, [], without_nan(document))
+    rows = scenario_rows(record, table, sort_by, descending)
+    clusters = default_clusters(rows, scenario_configs(table))
+    labels, cells = (pd_by_year_rows if by_year else display_rows)(rows, sweep_keys, all_columns)
+    return View([(title, labels, cells)], sweep_keys, clusters, scenarios_document(record, rows, clusters))
+
+
+def portfolio_view(directory, detail=False):
+    """A portfolio run's book, its firms and (``detail``) its exposures, as a :class:`View`."""
+    record, book_rows, firm_rows, exposure_rows = load_portfolio(directory)
+    clusters = default_clusters(firm_rows, firm_configs(firm_rows))
+    simulation = record["simulation"]
+    about = f"{simulation['paths']:,} paths x {simulation['horizon_months']} months, seed {simulation['seed']}"
+    sweep_keys = record.get("sweep_keys", [])
+    tables = [
+        (f"{title} ({about}, {record['backend']} {simulation['precision']})", labels, cells)
+        for title, labels, cells in portfolio_tables(book_rows, firm_rows, exposure_rows, sweep_keys, detail)
+    ]
+    return View(tables, sweep_keys, clusters, portfolio_document(record, book_rows, firm_rows, exposure_rows, clusters))
+
+
+def scenarios_document(record, rows, clusters):
+    """The JSON document of a single-firm run's summary: the run, its scenario rows, its default clusters."""
+    return without_nan(run_document(record) | {"scenarios": rows, "clusters": clusters})
+
+
+def portfolio_document(record, book_rows, firm_rows, exposure_rows, clusters):
+    """The JSON document of a portfolio run's summary: the run, its book, firms, exposures and clusters."""
+    document = run_document(record) | {"portfolio": book_rows, "firms": firm_rows, "exposures": exposure_rows}
+    return without_nan(document | {"clusters": clusters})
+
+
+def _title(record):
+    simulation = record["simulation"]
+    return (
+        f"{simulation['paths']:,} paths x {simulation['horizon_months']} months, seed {simulation['seed']}, "
+        f"{record['backend']} {simulation['precision']}"
+    )

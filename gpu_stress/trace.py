@@ -54,6 +54,31 @@ class Trace:
     base_case: bool = False
     tranche_outcomes: list = None  # per tranche: name, default_month (None: not in default), ead, recovery, loss
 
+    def debt_service(self):
+        """[(interest $, principal $)] of each month of the statement, summed over the tranches."""
+        lines = self.statement.to_pydict()
+        tranches = range(len(self.tranche_names))
+        return [
+            (sum(lines[f"interest_{j}"][row] for j in tranches), sum(lines[f"principal_{j}"][row] for j in tranches))
+            for row in range(self.statement.num_rows)
+        ]
+
+    def document(self):
+        """What ``gpu-stress trace --json`` prints (a dict; no NaN: null instead)."""
+        from .results.store import without_nan
+
+        document = {
+            "scenario_id": self.scenario_id,
+            "path_id": self.path_id,
+            "backend": self.backend,
+            "tranches": self.tranche_names,
+            "outputs": self.outputs,
+            "tranche_outcomes": self.tranche_outcomes,
+            "matches_stored_row": self.matches_stored_row,
+            "statement": self.statement.to_pylist(),
+        }
+        return without_nan(document)
+
 
 def trace_path(directory, scenario_id, path_id, backend=None, base_case=False):
     """The :class:`Trace` of path ``path_id`` of scenario ``scenario_id`` of the results in ``directory``.

@@ -199,22 +199,8 @@ def run(
     from . import engine
 
     _check_arguments(locals())
-    settings = list(_override_settings(overrides))
-    run_settings = []
-    if paths is not None:
-        try:
-            paths = whole_count(paths)  # 1e6 and 2.5e4 as well
-        except (TypeError, ValueError):
-            raise ConfigError(f"paths: {paths!r} is not a whole number") from None
-    for key, value in (("paths", paths), ("horizon_months", horizon), ("seed", seed), ("precision", precision)):
-        if value is not None:
-            run_settings.append((f"simulation.{key}", value))
-    if independent_scenarios:
-        run_settings.append(("simulation.independent_scenarios", True))
-    if base_case:  # every path would be the same one
-        run_settings += [("simulation.base_case", True), ("simulation.paths", paths or 1), ("simulation.band_paths", 1)]
-    settings += run_settings
-    user_overrides = settings[: len(settings) - len(run_settings)]
+    user_overrides = list(_override_settings(overrides))
+    run_settings = _run_settings(paths, horizon, seed, precision, independent_scenarios, base_case)
     # The run's settings and stresses, then the user's overrides as one layer over the config.
     stresses = [stress] if isinstance(stress, str) else list(stress or ())
     judged = with_stresses(apply_layer(_table_of(config, preset), run_settings), stresses)
@@ -303,6 +289,24 @@ def _finish(job, cluster, scheduler, progress, log, overwrite):
     finally:
         job.close()
     return load(final)
+
+
+def _run_settings(paths, horizon, seed, precision, independent_scenarios, base_case):
+    """[(simulation key, value)] of ``run``'s own arguments, in the order they are applied."""
+    settings = []
+    if paths is not None:
+        try:
+            paths = whole_count(paths)  # 1e6 and 2.5e4 as well
+        except (TypeError, ValueError):
+            raise ConfigError(f"paths: {paths!r} is not a whole number") from None
+    for key, value in (("paths", paths), ("horizon_months", horizon), ("seed", seed), ("precision", precision)):
+        if value is not None:
+            settings.append((f"simulation.{key}", value))
+    if independent_scenarios:
+        settings.append(("simulation.independent_scenarios", True))
+    if base_case:  # every path would be the same one
+        settings += [("simulation.base_case", True), ("simulation.paths", paths or 1), ("simulation.band_paths", 1)]
+    return settings
 
 
 def _check_arguments(given):

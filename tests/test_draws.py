@@ -12,6 +12,7 @@ import numba
 import numpy as np
 import pytest
 
+from gpu_stress.backends.launch import Launch
 from gpu_stress.config import load_config
 from gpu_stress.kernels import cpu, rng
 from gpu_stress.kernels import draws as month_draws
@@ -99,7 +100,8 @@ def _uniforms(words, dtype):
 @pytest.mark.skipif(platform.machine() not in ("x86_64", "AMD64"), reason="reads x86-64 assembly")
 def test_the_cpu_draws_compile_to_vector_instructions():
     checksums = np.zeros(4)
-    cpu.draw_paths(_params("coreweave"), 20, np.uint64(1), 0, 0, checksums, np.float64)
+    launch = Launch(_params("coreweave"), 20, 1, paths=4)
+    cpu.draw_paths(launch, launch.parameters_as(), checksums)
     kernel = cpu.draw_path_range
     assembly = "".join(kernel.inspect_asm().values())
     if "pd" not in assembly:  # loaded from numba's on-disk cache, which keeps no assembly: compile it afresh

@@ -378,8 +378,10 @@ def _explain(key, base, probe_list):
     """The reason ``key`` has no effect: what overrides it (from the derivation or the rules), else GENERIC."""
     firm, local = _firm_key(key)
     portfolio = isinstance(base.config, PortfolioConfig)
-    if portfolio and local.startswith("fire_sales.") and base.config.fire_sales.impact == 0:
-        return "fire_sales.impact is 0 (no price impact)"
+    if portfolio and local.startswith("fire_sales."):  # the secondary market's own rule says why, if it does
+        for _, rule in portfolio_block.PORTFOLIO_RULES:
+            for _, reason in rule(base.config):
+                return reason
     firms = [firm] if firm is not None else list(range(len(base.unread)))
     configs = base.config.firm_configs if portfolio else [base.config]
     for index in firms:

@@ -186,29 +186,28 @@ def _compile(source_digest):
 simulate_path_range, draw_path_range, simulate_portfolio_range = _compile(SOURCE_DIGEST)
 
 
-def kernel_arguments(launch, parameters, outputs):
-    """The compiled range kernels' arguments (before first, stop) for ``launch`` (a ``Launch``).
+def range_arguments(launch, parameters, outputs):
+    """A range kernel's arguments before (first, stop) for ``launch`` (a ``Launch``), the path kernel's last
+    two excepted: ``parameters`` as the kernel reads them (``launch.parameters_as()``), then ``outputs``."""
+    return (parameters, launch.horizon, np.uint64(launch.seed), launch.stream, launch.path_start, *outputs)
 
-    ``parameters``: its parameters as the kernel reads them (``launch.parameters_as()``);
-    ``outputs``: the arrays the kernel fills (a firm's four, a portfolio's three, or the
-    draws-only checksums alone).
-    """
-    run = (parameters, launch.horizon, np.uint64(launch.seed), launch.stream, launch.path_start, *outputs)
-    if launch.portfolio or len(outputs) == 1:
-        return (*run, launch.dtype)
-    return (*run, launch.statement_path, launch.dtype)
+
+def path_arguments(launch, parameters, outputs):
+    """The path kernel's arguments before (first, stop): ``outputs`` = (outputs_float, outputs_int, tracks,
+    statement), then the statement's column and the dtype."""
+    return (*range_arguments(launch, parameters, outputs), launch.statement_path, launch.dtype)
 
 
 def simulate_paths(launch, parameters, outputs):
     """A firm's launch into ``outputs`` = (outputs_float, outputs_int, tracks, statement), one column a path."""
-    in_parallel(simulate_path_range, launch.paths, *kernel_arguments(launch, parameters, outputs))
+    in_parallel(simulate_path_range, launch.paths, *path_arguments(launch, parameters, outputs))
 
 
 def draw_paths(launch, parameters, checksums):
     """The draws of the launch's paths, summed per path into ``checksums`` (no model)."""
-    in_parallel(draw_path_range, launch.paths, *kernel_arguments(launch, parameters, (checksums,)))
+    in_parallel(draw_path_range, launch.paths, *range_arguments(launch, parameters, (checksums,)), launch.dtype)
 
 
 def simulate_portfolios(launch, parameters, outputs):
     """A portfolio's launch into ``outputs`` = (outputs_float, outputs_int, market_outputs) (firm x output x path)."""
-    in_parallel(simulate_portfolio_range, launch.paths, *kernel_arguments(launch, parameters, outputs))
+    in_parallel(simulate_portfolio_range, launch.paths, *range_arguments(launch, parameters, outputs), launch.dtype)

@@ -15,7 +15,10 @@ def needs_compiling(dtype, portfolio=False):
 
     launch = Launch(np.zeros((1, 1) if portfolio else 1), horizon=1, seed=0, dtype=dtype)
     dispatcher = kernels.simulate_portfolio_range if portfolio else kernels.simulate_path_range
-    arguments = kernels.kernel_arguments(launch, launch.parameters_as(), _outputs(launch))
+    if portfolio:
+        arguments = (*kernels.range_arguments(launch, launch.parameters_as(), _outputs(launch)), launch.dtype)
+    else:
+        arguments = kernels.path_arguments(launch, launch.parameters_as(), _outputs(launch))
     path_range = (0, 1)  # first, stop: see kernels.cpu.in_parallel
     return not kernel_ready(dispatcher, [dispatcher.typeof_pyval(argument) for argument in (*arguments, *path_range)])
 

@@ -11,7 +11,7 @@ from ..kernels import layout as L
 from .fleet import cash_cost_per_gpu_hour, delivery_window
 from .regimes import REGIME_KEYS, initial_regime, regime_value
 from .slots import MONTH, REGIMES, Slot, ou_step
-from .view import BASE_CASE_REASON, slot_index, slot_indices
+from .view import BASE_CASE_REASON, slot_indices
 
 # --- the config sections (schema) ---
 
@@ -124,8 +124,7 @@ SLOTS = (
 def launches_rule(f):
     """Launches that cut no price, or none at all: every launch setting, the switch included, is unread."""
     v = f.v
-    forced = slot_index("STRESS_LAUNCH_MONTH")
-    forced_launch = forced is not None and v[forced] > 0
+    forced_launch = v[L.STRESS_LAUNCH_MONTH] > 0
     random_launch = not f.base_case and v[L.JUMP_PROBABILITY] > 0
     launches = [
         L.JUMP_PROBABILITY,

@@ -2,7 +2,7 @@
 
 from ..config.types import MeanReversion, Rate, Section, between
 from ..kernels import layout as L
-from .slots import Slot, ou_step
+from .slots import Slot, ou_transition
 
 # --- the config sections (schema) ---
 
@@ -30,17 +30,7 @@ KERNEL = (
 SLOTS = (
     Slot(L.RATE_INITIAL, "annual", ("market.rates.initial",), lambda c: c.market.rates.initial),
     Slot(L.RATE_MEAN, "annual", ("market.rates.mean",), lambda c: c.market.rates.mean),
-    Slot(
-        L.RATE_DECAY,
-        "per month",
-        ("market.rates.enabled", "market.rates.mean_reversion", "market.rates.volatility"),
-        lambda c: (
-            list(ou_step(c.market.rates.mean_reversion, c.market.rates.volatility))
-            if c.market.rates.enabled
-            else [1.0, 0.0]
-        ),
-        2,  # RATE_DECAY, RATE_SHOCK
-    ),
+    ou_transition(L.RATE_DECAY, "rates"),  # RATE_DECAY, RATE_SHOCK
     Slot(L.RATE_FLOOR, "annual", ("market.rates.floor",), lambda c: c.market.rates.floor),
 )
 

@@ -25,6 +25,17 @@ class Slot:
     by_regime: int = 0
 
 
+def ou_transition(index, section):
+    """The slot pair (decay, shock sd) of ``market.<section>``'s exact monthly OU step; switched off: (1, 0)."""
+    keys = tuple(f"market.{section}.{name}" for name in ("enabled", "mean_reversion", "volatility"))
+
+    def value(config):
+        process = getattr(config.market, section)
+        return list(ou_step(process.mean_reversion, process.volatility)) if process.enabled else [1.0, 0.0]
+
+    return Slot(index, "per month", keys, value, 2)
+
+
 def logit(probability):
     return math.log(probability / (1.0 - probability))
 

@@ -3,7 +3,7 @@
 from ..config.types import MeanReversion, OpenUnit, Section, between
 from ..kernels import layout as L
 from .regimes import REGIME_KEYS, regime_value
-from .slots import REGIMES, Slot, logit, ou_step
+from .slots import REGIMES, Slot, logit, ou_transition
 
 # --- the config sections (schema) ---
 
@@ -41,17 +41,7 @@ SLOTS = (
         ("market.utilization.initial",),
         lambda c: logit(c.market.utilization.initial),
     ),
-    Slot(
-        L.UTILIZATION_DECAY,
-        "per month",
-        ("market.utilization.enabled", "market.utilization.mean_reversion", "market.utilization.volatility"),
-        lambda c: (
-            list(ou_step(c.market.utilization.mean_reversion, c.market.utilization.volatility))
-            if c.market.utilization.enabled
-            else [1.0, 0.0]
-        ),
-        2,  # UTILIZATION_DECAY, UTILIZATION_SHOCK
-    ),
+    ou_transition(L.UTILIZATION_DECAY, "utilization"),  # UTILIZATION_DECAY, UTILIZATION_SHOCK
 )
 
 

@@ -11,15 +11,9 @@ from .slots import REGIMES
 BASE_CASE_REASON = "simulation.base_case is true (no shock and no random event)"
 
 
-def slot_index(name, offset=0):
-    """Index of layout slot ``name`` (+ offset), or None if this layout has no such slot."""
-    index = getattr(L, name, None)
-    return None if index is None else index + offset
-
-
 def slot_indices(*names, size=1):
-    """Every index of the slots ``names`` (``size`` entries each), skipping names this layout lacks."""
-    return [index + k for name in names if (index := getattr(L, name, None)) is not None for k in range(size)]
+    """Every index of the layout slots ``names`` (``size`` entries each)."""
+    return [getattr(L, name) + k for name in names for k in range(size)]
 
 
 class FirmView:
@@ -40,9 +34,8 @@ class FirmView:
     def _reached_regimes(self):
         v = self.v
         reached = {int(v[L.REGIME_INITIAL])}
-        forced = slot_index("STRESS_REGIME")
-        if forced is not None and v[forced] >= 0:  # a stress overlay forces a regime for some months
-            reached.add(int(v[forced]))
+        if v[L.STRESS_REGIME] >= 0:  # a stress overlay forces a regime for some months
+            reached.add(int(v[L.STRESS_REGIME]))
         if not self.base_case:  # the base case draws no switch
             for _ in REGIMES:
                 reached |= {1 - r for r in tuple(reached) if v[L.SWITCH_PROBABILITY + r] > 0}

@@ -45,7 +45,6 @@ from .portfolio import PortfolioConfig
 from .schema import Config, Market, numeric_range
 
 CANONICAL = math.nan  # the value of every slot the kernels do not read: no slot the kernels read holds it
-REGIMES = ("shortage", "glut")
 MC, MT, MP, MK = L.MAX_CUSTOMERS, L.MAX_TRANCHES, L.MAX_POOLS, L.MAX_COHORTS
 GENERIC = "changing it leaves every parameter the model reads unchanged"
 

@@ -57,12 +57,14 @@ class Results:
     - ``paths``: per-path outputs (None for a run with ``keep_paths=False``).
     - ``tranche_paths``: per path and tranche: default month, EAD, recovery, loss.
     - ``firms``, ``exposures``, ``portfolio_paths``: a portfolio run's firms, book exposures, book per path.
-    - ``run``: the provenance (settings, seed, versions, backend, device, timing) as a dict.
+    - ``run``: the provenance (settings, seed, versions, backend, device, timing) as a dict: run.json's document.
+    - ``record``: the same as a :class:`~gpu_stress.results.record.RunRecord` (typed fields).
     - ``directory``: the results directory, or None for a run kept in memory.
     """
 
     def __init__(self, record, tables=None, directory=None):
-        self.run = record
+        self.record = record
+        self.run = record.to_json()
         self._results = directory if isinstance(directory, ResultsDirectory) else None
         self.directory = None if directory is None else Path(directory)
         self._tables = dict(tables or {})
@@ -72,30 +74,28 @@ class Results:
             return self._tables.get(name)
         results = self._results or open_results(self.directory)
         if name in store.PART_DIRS:
-            if not self.run.get("write_paths") or not (results.part_names(name) or (self.directory / name).is_dir()):
+            if not self.record.write_paths or not (results.part_names(name) or (self.directory / name).is_dir()):
                 return None
             return results.parts(name)
         return results.table(name)
 
     def __repr__(self):
-        simulation = self.run["simulation"]
-        where = self.directory or "memory"
-        scenarios = len(self.run["scenarios"])
-        return f"<Results: {scenarios} scenarios x {simulation['paths']:,} paths, seed {simulation['seed']}, {where}>"
+        record, where = self.record, self.directory or "memory"
+        return f"<Results: {len(record.scenarios)} scenarios x {record.paths:,} paths, seed {record.seed}, {where}>"
 
     def summary(self):
         """The document ``gpu-stress summarize --json`` prints (a dict; no value is None)."""
-        from .summary import default_clusters, firm_configs, is_portfolio_run, scenario_configs, scenario_rows
+        from .summary import default_clusters, firm_configs, scenario_configs, scenario_rows
         from .views import portfolio_document, scenarios_document
 
-        if is_portfolio_run(self.run):
+        if self.record.is_portfolio:
             firms, exposures = self.firms.to_pylist(), self.exposures.to_pylist()
             clusters = default_clusters(firms, firm_configs(firms))
-            book = scenario_rows(self.run, self.scenarios)
-            document = portfolio_document(self.run, book, firms, exposures, clusters)
+            book = scenario_rows(self.record, self.scenarios)
+            document = portfolio_document(self.record, book, firms, exposures, clusters)
         else:
-            rows = scenario_rows(self.run, self.scenarios)
-            document = scenarios_document(self.run, rows, default_clusters(rows, scenario_configs(self.scenarios)))
+            rows = scenario_rows(self.record, self.scenarios)
+            document = scenarios_document(self.record, rows, default_clusters(rows, scenario_configs(self.scenarios)))
         return json.loads(json.dumps(document))
 
     def view(self, **options):
@@ -218,10 +218,10 @@ def run(
 
         def started(record):
             if log is not None:
-                log(f"backend: {record['backend']} on {record['device']} ({record['backend_reason']})")
+                log(f"backend: {record.backend} on {record.device} ({record.backend_reason})")
             _compile_notice(record, log)
             if progress is not None:
-                progress(0, record["simulation"]["paths"] * len(record["scenarios"]))
+                progress(0, record.paths * len(record.scenarios))
 
         record, tables = engine.run_in_memory(
             table, sweeps, backend, keep_paths, command, progress, started, check, max_scenarios
@@ -265,7 +265,7 @@ def _finish(job, cluster, scheduler, progress, log, overwrite):
 
     log = log or (lambda line: None)
     record = job.record
-    log(f"backend: {record['backend']} on {record['device']} ({record['backend_reason']})")
+    log(f"backend: {record.backend} on {record.device} ({record.backend_reason})")
     for unit, why in job.damaged:
         log(f"recomputing chunk {unit.name}: {why}")
     if not (cluster or scheduler):  # workers compile where they run
@@ -332,9 +332,7 @@ def _compile_notice(record, log):
     """Say so when the run's first chunk will compile its kernel (numba caches it on disk for later runs)."""
     from .backends import compile_notice
 
-    if log is not None and compile_notice(
-        record["backend"], record["simulation"]["precision"], "firms" in record["table"]
-    ):
+    if log is not None and compile_notice(record.backend, record.precision, record.is_portfolio):
         log("compiling kernels (first run only)")
 
 

@@ -257,7 +257,7 @@ def _exposures(scenario):
 
 def make_spec(record, scenarios, directory):
     """The :class:`RunSpec` of a run's record (its settings) and scenarios; ``directory``: where units write."""
-    simulation = record["simulation"]
+    simulation = record.simulation
     return RunSpec(
         directory=directory,
         params=parameter_matrix(scenarios),
@@ -267,10 +267,10 @@ def make_spec(record, scenarios, directory):
         precision=simulation["precision"],
         independent_scenarios=simulation["independent_scenarios"],
         band_paths=simulation["band_paths"],
-        write_paths=record["write_paths"],
-        backend=record["backend"],
+        write_paths=record.write_paths,
+        backend=record.backend,
         provenance=provenance_of(record),
         exposures=tuple(_exposures(scenario) for scenario in scenarios),
-        format=store.run_format(record),
-        swept_columns=swept_columns(scenarios, record["sweep_keys"]),
+        format=record.format,
+        swept_columns=swept_columns(scenarios, record.sweep_keys),
     )

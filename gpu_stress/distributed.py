@@ -108,7 +108,7 @@ def execute(job, client, units=None, on_unit_done=None, retries=3):
     units = job.pending() if units is None else units
     # The spec goes to every worker once; task keys name the run (its unique id) and the unit.
     spec = client.scatter(job.spec, broadcast=True, hash=False)
-    run_id = job.record["run_id"]
+    run_id = job.record.run_id
     futures = {
         client.submit(run_unit_once, spec, unit, key=f"gpu-stress-{run_id}-{unit.name}", retries=retries): unit
         for unit in units

@@ -32,6 +32,7 @@ from .config.load import ConfigError
 from .kernels import layout as L
 from .results import manifest, ownership, store
 from .results.provenance import now, versions
+from .results.record import RunRecord
 from .scenarios import MAX_SCENARIOS, expand, expand_recorded, scenario_keys
 from .tables import Totals, result_tables
 
@@ -47,10 +48,9 @@ class Run:
         self.resumed = False
         self.damaged = []  # (unit, why) of the finished units that resume found damaged and recomputes
         # A kill while publishing leaves a complete staging directory: it needs no unit again.
-        self.complete = record.get("status") == "complete" and _manifest_matches(staging)
+        self.complete = record.complete and _manifest_matches(staging)
         _, self.scenarios = expand_recorded(record)
-        simulation = record["simulation"]
-        self.units = plan_units(len(self.scenarios), simulation["paths"], record["chunk_paths"])
+        self.units = plan_units(len(self.scenarios), record.paths, record.chunk_paths)
         self.spec = make_spec(record, self.scenarios, str(self.staging))
         self.started = time.perf_counter()
         self.simulated_paths = 0  # in this session (a resumed run's earlier ones are not timed here)
@@ -106,7 +106,7 @@ class Run:
         """
         if not self.complete:
             self._write_tables()
-        overwrite = self.record.get("overwrite", False) if overwrite is None else overwrite
+        overwrite = self.record.overwrite if overwrite is None else overwrite
         if ownership.exists(self.final):  # refused before the unit summaries go: the run stays resumable
             refusal = ownership.replace_refusal(self.final, overwrite)
             if refusal:
@@ -137,7 +137,7 @@ class Run:
             accumulator.add(unit, summary, unit_bands)
         self._remove_strays(unit_files)
         files = {}
-        tables = result_tables(self.spec, self.scenarios, self.record["sweep_keys"], accumulator)
+        tables = result_tables(self.spec, self.scenarios, self.record.sweep_keys, accumulator)
         for name, table in tables.items():
             name = store.named(name, self.spec.format)
             store.write_table(self.staging / name, table)
@@ -145,10 +145,9 @@ class Run:
         parts = tuple(f"{folder}/" for folder in store.PART_DIRS)
         files |= {name: record for name, record in unit_files.items() if name.startswith(parts)}
         # Timed over this session: from start (or resume) to now, and the paths it simulated.
-        self.record = dict(self.record, status="complete", finished=now())
-        self.record |= timing(self.started, self.simulated_paths)
-        store.write_json(self.staging / store.RUN_FILE, self.record)
-        ownership.write_manifest(self.staging, self.record["run_id"], files)
+        self.record = self.record.but(status="complete", finished=now(), **timing(self.started, self.simulated_paths))
+        self.record.write(self.staging / store.RUN_FILE)
+        ownership.write_manifest(self.staging, self.record.run_id, files)
 
     def _remove_strays(self, unit_files):
         """Per-path files that no unit recorded (never results of this run) must not be published."""
@@ -186,26 +185,26 @@ def plan(
     for key, column in zip(sweep_keys, columns, strict=True):
         if columns.count(column) > 1:
             raise RunError(f"sweep.{key}: its column name {column} is another swept key's too")
-    record = {
-        "status": "running",
-        "gpu_stress_version": __version__,
-        "created": now(),
-        "command": command,
-        "simulation": simulation.model_dump(),
-        "scenarios": [{"scenario_id": s.scenario_id, **s.values} for s in scenarios],
-        "sweep_keys": sweep_keys,
-        "backend": backend_name,
-        "backend_reason": reason,
-        "device": engine_backend.device(),
-        "chunk_paths": chunk_paths,
-        "write_paths": write_paths,
-        "format": format,
-        "run_id": uuid.uuid4().hex,
-        "stream_layout": L.STREAM_LAYOUT_VERSION,
-        "table": table,
-        "sweeps": [[key, values] for key, values in sweeps],
-        "versions": versions(),
-    }
+    record = RunRecord(
+        run_id=uuid.uuid4().hex,
+        status="running",
+        gpu_stress_version=__version__,
+        created=now(),
+        command=command,
+        simulation=simulation.model_dump(),
+        scenarios=[{"scenario_id": s.scenario_id, **s.values} for s in scenarios],
+        sweep_keys=sweep_keys,
+        sweeps=[[key, values] for key, values in sweeps],
+        table=table,
+        backend=backend_name,
+        backend_reason=reason,
+        device=engine_backend.device(),
+        chunk_paths=chunk_paths,
+        write_paths=write_paths,
+        format=format,
+        stream_layout=L.STREAM_LAYOUT_VERSION,
+        versions=versions(),
+    )
     return record, scenarios
 
 
@@ -229,7 +228,7 @@ def start(
     it that no process is writing). ``format``: "arrow" (IPC files) or "parquet".
     """
     record, scenarios = plan(table, sweeps, backend, write_paths, format, command, check, max_scenarios)
-    record["overwrite"] = overwrite
+    record = record.but(overwrite=overwrite)
     final = ownership.results_path(output)  # absolute: workers elsewhere must find the same directory
     staging = ownership.staging_dir(final)
     if ownership.exists(final):
@@ -241,14 +240,14 @@ def start(
         ownership.tidy(final)
     # The staging directory appears whole, with its run.json and its lock, or not at all.
     try:
-        building, lock = ownership.create_building(final, record["run_id"])
+        building, lock = ownership.create_building(final, record.run_id)
     except OSError as error:
         raise RunError(f"output: cannot create {staging}: {error.strerror or error}") from None
     try:
         parts = [name for name in store.PART_DIRS if name != store.PORTFOLIO_DIR or scenarios[0].portfolio]
         for folder in (*(building / name for name in parts), building / store.UNITS_DIR):
             folder.mkdir()
-        store.write_json(building / store.RUN_FILE, record)
+        record.write(building / store.RUN_FILE)
         if ownership.exists(staging):  # made by someone else since the check above: theirs
             raise RunError(f"output: {staging} appeared while this run started; it is left as it is")
         ownership.rename(building, staging)
@@ -289,7 +288,7 @@ def run_in_memory(
     spec = make_spec(record, scenarios, directory=None)
     started = time.perf_counter()
     totals, parts = Totals(), {}
-    units = plan_units(len(scenarios), record["simulation"]["paths"], record["chunk_paths"])
+    units = plan_units(len(scenarios), record.paths, record.chunk_paths)
     done, total = 0, sum(unit.paths for unit in units)
     for unit in units:
         result = simulate_unit(spec, unit)
@@ -300,9 +299,9 @@ def run_in_memory(
         done += unit.paths
         if progress is not None:
             progress(done, total)
-    tables = result_tables(spec, scenarios, record["sweep_keys"], totals)
+    tables = result_tables(spec, scenarios, record.sweep_keys, totals)
     tables |= {folder: pa.concat_tables(pieces) for folder, pieces in parts.items()}
-    record |= {"status": "complete", "finished": now()} | timing(started, total)
+    record = record.but(status="complete", finished=now(), **timing(started, total))
     return record, tables
 
 
@@ -357,28 +356,31 @@ def resume(directory, backend=None):
     why = ownership.staging_refusal(staging, store.foreign_entry)
     if why:
         raise RunError(f"resume: {staging} is not a gpu-stress staging directory ({why}); nothing was written")
-    lock = ownership.Lock(staging).acquire(store.read_json(staging / store.RUN_FILE)["run_id"])
+    record = RunRecord.read(staging / store.RUN_FILE)
+    lock = ownership.Lock(staging).acquire(record.run_id)
     try:
-        record = store.read_json(staging / store.RUN_FILE)
-        layout = record.get("stream_layout", 1)
+        record = RunRecord.read(staging / store.RUN_FILE)  # as it is now that it is ours
+        layout = record.stream_layout
         if layout != L.STREAM_LAYOUT_VERSION:  # its finished chunks drew other random numbers
             raise RunError(
                 f"resume: this run draws random-number stream layout {layout}, this gpu-stress layout "
                 f"{L.STREAM_LAYOUT_VERSION}: start it again with --overwrite"
             )
-        written_by = record.get("gpu_stress_version")
+        written_by = record.gpu_stress_version
         if written_by != __version__:  # its finished chunks were simulated by another model
             raise RunError(
                 f"resume: this run was started by gpu-stress {written_by}, this is {__version__} (the model may "
                 "differ): start it again with --overwrite"
             )
         ownership.remove_temporaries(staging)
-        if backend and backend != record["backend"]:
-            resumed_on = get_backend(backend)
-            record["backends_used"] = [*record.get("backends_used", [record["backend"]]), backend]
-            record["backend"], record["device"] = backend, resumed_on.device()
-            record["backend_reason"] = "requested on resume"
-            store.write_json(staging / store.RUN_FILE, record)
+        if backend and backend != record.backend:
+            record = record.but(
+                backends_used=[*(record.backends_used or [record.backend]), backend],
+                backend=backend,
+                device=get_backend(backend).device(),
+                backend_reason="requested on resume",
+            )
+            record.write(staging / store.RUN_FILE)
         try:
             run = Run(record, staging, lock)
         except ConfigError as error:

@@ -128,10 +128,10 @@ def expand(table, extra_sweeps=(), layered=True, max_scenarios=MAX_SCENARIOS):
 
 def expand_recorded(record):
     """(base, scenarios) of a results directory's run record, expanded as the gpu-stress that ran it did."""
-    version = str(record.get("gpu_stress_version", "0")).split(".")[:2]
+    version = record.gpu_stress_version.split(".")[:2]
     written_by = tuple(int(part) for part in version if part.isdigit())
     # No scenario limit: the run was planned under its own (run --max-scenarios).
-    return expand(record["table"], record["sweeps"], layered=written_by >= LAYERED_SINCE, max_scenarios=None)
+    return expand(record.table, record.sweeps, layered=written_by >= LAYERED_SINCE, max_scenarios=None)
 
 
 LAYERED_SINCE = (0, 7)  # the version whose swept base values replace the regimes' own (apply_layer)

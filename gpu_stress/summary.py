@@ -85,7 +85,7 @@ def scenario_rows(record, table, sort=None, descending=False, display=None):
     rows = table.drop_columns(hidden).to_pylist()
     if sort is not None:
         shown = DISPLAY if display is None else display
-        column, index = sort_column(sort, rows[0], record.get("sweep_keys", []), shown)
+        column, index = sort_column(sort, rows[0], record.sweep_keys, shown)
 
         def value(row):
             return row[column] if index is None else row[column][index]
@@ -201,7 +201,7 @@ def swept_value(row, key):
 def run_document(record):
     """The ``run`` part of the summary's JSON document: version, time, backend, device, simulation."""
     keys = ("gpu_stress_version", "created", "backend", "device", "simulation")
-    return {"run": {name: record.get(name) for name in keys}}
+    return {"run": {name: getattr(record, name) for name in keys}}
 
 
 def format_money(value):
@@ -313,15 +313,10 @@ def format_cell(column, value):
 # --- portfolio runs ---------------------------------------------------------------------------------
 
 
-def is_portfolio_run(record):
-    """True for the results of a portfolio (its recorded table lists [[firms]])."""
-    return "firms" in record.get("table", {})
-
-
 def load_portfolio(directory):
     """(record, book rows, firm rows, exposure rows) of a finished portfolio run."""
     record, table = load_scenarios(directory)
-    if not is_portfolio_run(record):
+    if not record.is_portfolio:
         raise ResultsError(f"{directory}: not a portfolio run (its configuration lists no [[firms]])")
     results = open_results(directory)
     firms, exposures = (_required(results, name).to_pylist() for name in (store.FIRMS_FILE, store.EXPOSURES_FILE))

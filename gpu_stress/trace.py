@@ -30,7 +30,7 @@ from .scenarios import expand_recorded
 def _single_firm_record(directory):
     """The run record of ``directory``; a portfolio run cannot be traced (yet): say so in one line."""
     record = open_results(directory).record
-    if "firms" in record.get("table", {}):
+    if record.is_portfolio:
         raise TraceError(
             f"trace: {directory} is a portfolio run, which trace does not follow yet; trace a firm's own run "
             "(firm 0's paths with no price impact are those of its configuration alone)"
@@ -88,7 +88,7 @@ def trace_path(directory, scenario_id, path_id, backend=None, base_case=False):
     """
     record = _single_firm_record(directory)
     _, scenarios = expand_recorded(record)
-    simulation = record["simulation"]
+    simulation = record.simulation
     if not 0 <= scenario_id < len(scenarios):
         raise TraceError(f"--scenario: no scenario {scenario_id} (the run has {len(scenarios)})")
     if base_case:
@@ -96,12 +96,12 @@ def trace_path(directory, scenario_id, path_id, backend=None, base_case=False):
     elif not 0 <= path_id < simulation["paths"]:
         raise TraceError(f"--path: no path {path_id} (the run has paths 0 to {simulation['paths'] - 1})")
     else:
-        unit = unit_holding(scenario_id, path_id, simulation["paths"], record["chunk_paths"])
+        unit = unit_holding(scenario_id, path_id, record.paths, record.chunk_paths)
     config = scenarios[scenario_id].config
     params = parameter_vector(config)
     params[L.BASE_CASE] = 1.0 if base_case else params[L.BASE_CASE]
     stream = stream_of(scenario_id, simulation["independent_scenarios"])
-    backend = backend or record["backend"]
+    backend = backend or record.backend
     launch = Launch(
         params,
         simulation["horizon_months"],
@@ -163,7 +163,7 @@ def _matches_base_case(directory, scenario_id, outputs):
 
 def _stored_row(directory, record, unit, path_id, schema):
     """The stored row of ``path_id`` as a table of ``schema`` (a Parquet part holds it without scenario_id)."""
-    if not record.get("write_paths"):
+    if not record.write_paths:
         return None
     results = open_results(directory)
     relative = store.part_name(store.PATHS_DIR, unit.name, unit.scenario_id, results.format)
@@ -196,7 +196,7 @@ def _statement_table(statement, tranches):
 def worst_paths(directory, count, scenario_id=None):
     """The ``count`` paths with the largest loss (all scenarios, or one), largest first, as a table."""
     record = _single_firm_record(directory)
-    if not record.get("write_paths"):
+    if not record.write_paths:
         raise TraceError(f"--worst: {directory} has no per-path files (the run used --no-paths)")
     dataset = open_results(directory).dataset(store.PATHS_DIR)
     filter_ = None if scenario_id is None else ds.field("scenario_id") == scenario_id

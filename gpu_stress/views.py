@@ -21,7 +21,6 @@ from .summary import (
     default_clusters,
     display_rows,
     firm_configs,
-    is_portfolio_run,
     load_portfolio,
     load_scenarios,
     load_tranches,
@@ -74,13 +73,13 @@ def summary_view(
     """
     directory = open_results(directory, check=verify)
     record, table = load_scenarios(directory)
-    if portfolio or (is_portfolio_run(record) and not by_tranche):
+    if portfolio or (record.is_portfolio and not by_tranche):
         unsupported = [name for name, given in (("--by-tranche", by_tranche), ("--by-year", by_year)) if given]
         unsupported += [name for name, given in (("--all-columns", all_columns), ("--sort", sort_by)) if given]
-        if unsupported and is_portfolio_run(record):
+        if unsupported and record.is_portfolio:
             raise ViewError(f"{unsupported[0]}: not for a portfolio's book (firms.arrow has every firm's columns)")
         return portfolio_view(directory, detail=portfolio)
-    sweep_keys = record.get("sweep_keys", [])
+    sweep_keys = record.sweep_keys
     title = _title(record)
     if by_tranche:
         rows = scenario_rows(record, table)  # each tranche's swept values
@@ -99,11 +98,11 @@ def portfolio_view(directory, detail=False):
     """A portfolio run's book, its firms and (``detail``) its exposures, as a :class:`View`."""
     record, book_rows, firm_rows, exposure_rows = load_portfolio(directory)
     clusters = default_clusters(firm_rows, firm_configs(firm_rows))
-    simulation = record["simulation"]
+    simulation = record.simulation
     about = f"{simulation['paths']:,} paths x {simulation['horizon_months']} months, seed {simulation['seed']}"
-    sweep_keys = record.get("sweep_keys", [])
+    sweep_keys = record.sweep_keys
     tables = [
-        (f"{title} ({about}, {record['backend']} {simulation['precision']})", labels, cells)
+        (f"{title} ({about}, {record.backend} {simulation['precision']})", labels, cells)
         for title, labels, cells in portfolio_tables(book_rows, firm_rows, exposure_rows, sweep_keys, detail)
     ]
     return View(tables, sweep_keys, clusters, portfolio_document(record, book_rows, firm_rows, exposure_rows, clusters))
@@ -121,8 +120,8 @@ def portfolio_document(record, book_rows, firm_rows, exposure_rows, clusters):
 
 
 def _title(record):
-    simulation = record["simulation"]
+    simulation = record.simulation
     return (
         f"{simulation['paths']:,} paths x {simulation['horizon_months']} months, seed {simulation['seed']}, "
-        f"{record['backend']} {simulation['precision']}"
+        f"{record.backend} {simulation['precision']}"
     )

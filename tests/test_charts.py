@@ -1,7 +1,6 @@
 """Every chart `gpu-stress plot --kind ...` draws, from small runs through the command line: the file is a valid
 image, and what was drawn (the matplotlib artists) holds the values of the results tables."""
 
-import json
 import shutil
 
 import numpy as np
@@ -11,6 +10,7 @@ from click.testing import CliRunner
 
 from gpu_stress.cli import main
 from gpu_stress.results import store
+from gpu_stress.results.verify import open_results
 from gpu_stress.summary import format_money
 from helpers import reseal
 
@@ -111,8 +111,7 @@ def check_png(image):
 
 
 def scenarios(directory):
-    record = json.loads((directory / store.RUN_FILE).read_text())
-    return store.read_result(directory, store.SCENARIOS_FILE, record).to_pylist()
+    return open_results(directory).table(store.SCENARIOS_FILE).to_pylist()
 
 
 def texts(figure):

@@ -17,6 +17,7 @@ from gpu_stress.cli import main
 from gpu_stress.config.load import load_table
 from gpu_stress.kernels import layout as L
 from gpu_stress.results import aggregates, fields, store
+from gpu_stress.results.verify import open_results
 from gpu_stress.summary import cluster_note, default_clusters, month_events
 
 PATHS = 3000
@@ -46,8 +47,7 @@ def parquet(tmp_path_factory):
 
 
 def scenario_table(directory):
-    record = json.loads((directory / store.RUN_FILE).read_text())
-    return store.read_result(directory, store.SCENARIOS_FILE, record)
+    return open_results(directory).table(store.SCENARIOS_FILE)
 
 
 def test_defaults_by_month_and_cause_count_the_per_path_defaults(coreweave):

@@ -48,6 +48,7 @@ import numpy as np
 from .. import arguments
 from ..errors import ArgumentError, excerpt
 from ..results import store
+from ..results.record import AnalysisRecord
 from . import metrics as M
 from .parameters import check_value, find_setting, numeric_settings, validated
 from .sensitivity import AnalysisError, analysis_provenance, resolve_table, run_outcomes
@@ -118,12 +119,12 @@ class ReverseResult:
     evaluations: list  # [(x, m_n(x))] in the order evaluated
     runs: int
     check: Check
-    record: dict
+    record: AnalysisRecord
     notes: list = field(default_factory=list)
 
     def document(self):
         """The JSON document of ``--format json``."""
-        found = asdict(self)
+        found = asdict(self) | {"record": self.record.to_json()}
         found["evaluations"] = [{"value": x, self.metric: m} for x, m in self.evaluations]
         return store.without_nan(found)
 
@@ -278,12 +279,12 @@ def reverse(
         if abs(slope) < 2 * slope_se:
             notes.append(f"the slope is within 2 SE of 0 ({slope:.3g} ± {slope_se:.3g}): the interval is unreliable")
 
-    check_seed = ((record["simulation"]["seed"]) + 1) % 2**64
+    check_seed = (record.seed + 1) % 2**64
     ((check_value_, check_se, _),), check_record = measure([answer], check_seed)
     inside = abs(check_value_ - goal) <= M.Z95 * check_se
     check = Check(
         check_seed,
-        check_record["simulation"]["paths"],
+        check_record.paths,
         check_value_,
         check_se,
         check_value_ - M.Z95 * check_se,
@@ -291,9 +292,9 @@ def reverse(
         bool(inside),
         bool(abs(check_value_ - goal) <= M.Z95 * math.hypot(check_se, se)),
     )
-    provenance = analysis_provenance("reverse", record, command, config, preset, overrides, started) | {
-        "check": "re-measured on seed + 1 (independent paths), the same number of paths"
-    }
+    provenance = analysis_provenance("reverse", record, command, config, preset, overrides, started).with_details(
+        check="re-measured on seed + 1 (independent paths), the same number of paths"
+    )
     return ReverseResult(
         metric,
         goal,
@@ -347,7 +348,7 @@ def display(result):
         ),
         ("target in that interval", "yes" if check.target_inside else "no"),
     ]
-    simulation = result.record["simulation"]
+    simulation = result.record.simulation
     title = (
         f"reverse stress test: {result.parameter} in [{result.range[0]:g}, {result.range[1]:g}] "
         f"({simulation['paths']:,} paths x {simulation['horizon_months']} months, seed {simulation['seed']})"

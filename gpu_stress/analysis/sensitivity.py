@@ -49,6 +49,7 @@ from ..config.effects import resolve
 from ..config.load import ConfigError, with_value
 from ..errors import UserError
 from ..results import ownership, store
+from ..results.record import AnalysisRecord
 from . import metrics as M
 from .parameters import bump_values, choose_groups, find_setting, numeric_settings, validated
 
@@ -96,7 +97,7 @@ class SensitivityResult:
     rows: list
     skipped: list  # {"parameter", "direction", "reason"}
     base: dict  # metric -> (value, SE)
-    record: dict  # provenance: command, config, preset, paths, seed, bump, versions, ...
+    record: AnalysisRecord  # provenance: command, config, preset, paths, seed, bump, versions, ...
     metric: str = "pd"
     elapsed_s: float = 0.0
     runs: int = 0
@@ -121,7 +122,7 @@ class SensitivityResult:
                     columns[f"{metric}_{part}"].append(_float(getattr(change, part)))
         schema = sensitivity_schema()
         table = pa.Table.from_pydict(columns, schema=schema)
-        return store.table_with_provenance(table, self.record, fields=sensitivity_fields())
+        return store.table_with_provenance(table, self.record.to_json(), fields=sensitivity_fields())
 
     def document(self):
         """The JSON document of ``--format json``: settings, base metrics, rows (sorted), skipped."""
@@ -135,7 +136,13 @@ class SensitivityResult:
             rows.append(entry)
         base = {metric: {"value": value, "se": se} for metric, (value, se) in self.base.items()}
         return store.without_nan(
-            {"record": self.record, "metric": self.metric, "base": base, "parameters": rows, "skipped": self.skipped}
+            {
+                "record": self.record.to_json(),
+                "metric": self.metric,
+                "base": base,
+                "parameters": rows,
+                "skipped": self.skipped,
+            }
         )
 
     def write(self, directory, overwrite=False):
@@ -150,7 +157,7 @@ class SensitivityResult:
         try:
             table = self.table()
             store.write_table(building / SENSITIVITY_FILE, table)
-            store.write_json(building / RUN_FILE, self.record | {"skipped": self.skipped, "notes": self.notes})
+            self.record.with_details(skipped=self.skipped, notes=self.notes).write(building / RUN_FILE)
             files = {SENSITIVITY_FILE: store.file_record(building, SENSITIVITY_FILE, table.num_rows)}
             ownership.write_manifest(building, run_id, files)
             ownership.publish(building, final, overwrite=overwrite)
@@ -243,8 +250,8 @@ def run_outcomes(table, sweep, paths, horizon, seed, backend, log=None):
         warn=False,  # the analysis reports settings with no effect itself
         command="gpu_stress.analysis",
     )
-    count = len(results.run["scenarios"])
-    return [M.outcomes(results.paths, scenario) for scenario in range(count)], results.run
+    count = len(results.record.scenarios)
+    return [M.outcomes(results.paths, scenario) for scenario in range(count)], results.record
 
 
 def _same_kernels(base_vector, table, key, value):
@@ -371,22 +378,22 @@ def sensitivity(
     for row in rows:
         extra = [f"{e['direction']} skipped" for e in skipped if e["parameter"] == row.parameter]
         row.note = "; ".join(filter(None, [row.note, *extra]))
-    provenance = analysis_provenance(KIND, record, command, config, preset, overrides, started) | {
-        "bump": bump,
-        "metric": metric,
-        "parameters": [row.parameter for row in rows],
-        "common_random_numbers": "every run: the same seed, stream 0 (scenarios share their paths)",
-        "stream_layout": record["stream_layout"],
-        "runs": runs,
-        "table": table,
-    }
+    provenance = analysis_provenance(KIND, record, command, config, preset, overrides, started).with_details(
+        bump=bump,
+        metric=metric,
+        parameters=[row.parameter for row in rows],
+        common_random_numbers="every run: the same seed, stream 0 (scenarios share their paths)",
+        stream_layout=record.stream_layout,
+        runs=runs,
+        table=table,
+    )
     result = SensitivityResult(
         rows,
         skipped,
         {m: (value, se) for m, (value, se, _) in base.items()},
         provenance,
         metric,
-        provenance["elapsed_s"],
+        provenance.elapsed_s,
         runs,
         notes,
     )
@@ -416,21 +423,21 @@ def _measure_bumps(table, key, moving, run_settings, skipped):
 
 def analysis_provenance(kind, record, command, config, preset, overrides, started):
     """What an analysis records of itself: its inputs, the last run's simulation settings, backend and versions."""
-    simulation = record["simulation"]
-    return {
-        "kind": kind,
-        "gpu_stress_version": __version__,
-        "created": record["created"],
-        "command": command or f"gpu_stress.analysis.{kind}()",
-        "config": None if config is None or isinstance(config, dict) else str(config),
-        "preset": preset,
-        "overrides": [list(pair) for pair in _override_settings(overrides)],
-        "simulation": {key: simulation[key] for key in ("paths", "horizon_months", "seed", "precision")},
-        "backend": record["backend"],
-        "device": record["device"],
-        "versions": record["versions"],
-        "elapsed_s": round(time.perf_counter() - started, 3),
-    }
+    simulation = record.simulation
+    return AnalysisRecord(
+        kind=kind,
+        gpu_stress_version=__version__,
+        created=record.created,
+        command=command or f"gpu_stress.analysis.{kind}()",
+        config=None if config is None or isinstance(config, dict) else str(config),
+        preset=preset,
+        overrides=[list(pair) for pair in _override_settings(overrides)],
+        simulation={key: simulation[key] for key in ("paths", "horizon_months", "seed", "precision")},
+        backend=record.backend,
+        device=record.device,
+        versions=record.versions,
+        elapsed_s=round(time.perf_counter() - started, 3),
+    )
 
 
 def _override_settings(overrides):
@@ -490,10 +497,10 @@ def display(result, metric=None):
         line.append(row.note)
         cells.append(line)
     record = result.record
-    simulation = record["simulation"]
+    simulation = record.simulation
     base = ", ".join(f"{M.LABELS[m]} {_level(m, value)} ± {_level(m, se)}" for m, (value, se) in result.base.items())
     title = (
-        f"sensitivities, bump {100 * record['bump']:g} % ({simulation['paths']:,} paths x "
+        f"sensitivities, bump {100 * record.details['bump']:g} % ({simulation['paths']:,} paths x "
         f"{simulation['horizon_months']} months, seed {simulation['seed']}; base {base}); "
         f"changes ± SE of the paired difference, by |{M.LABELS[metric]}|"
     )

@@ -225,7 +225,7 @@ def reverse(
     )
     console.print(
         f"done: {len(result.evaluations)} evaluations and a re-measurement in {result.runs} runs, "
-        f"{result.record['elapsed_s']:.1f} s"
+        f"{result.record.elapsed_s:.1f} s"
     )
     for note in result.notes:
         console.print(f"note: {note}")

@@ -178,7 +178,7 @@ def run(
         except api.RunInterrupted as interrupted:
             console.print(str(interrupted))
             sys.exit(INTERRUPTED)
-    record = results.run  # timed over this session: a resume times only the chunks it simulated
-    simulated, elapsed, speed = record["paths_simulated"], record["elapsed_s"], record["paths_per_s"]
+    record = results.record  # timed over this session: a resume times only the chunks it simulated
+    simulated, elapsed, speed = record.paths_simulated, record.elapsed_s, record.paths_per_s
     console.print(f"done: {simulated:,} paths simulated in {elapsed:.1f} s ({speed:,.0f} paths/s)")
     print_summary(results.directory, as_json)

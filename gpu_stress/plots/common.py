@@ -70,8 +70,8 @@ class Run:
         self.results = open_results(directory)
         self.directory = self.results.path
         self.record, table = load_scenarios(self.results)
-        self.sweep_keys = list(self.record.get("sweep_keys", []))
-        self.portfolio = "firms" in self.record.get("table", {})
+        self.sweep_keys = list(self.record.sweep_keys)
+        self.portfolio = self.record.is_portfolio
         columns = table.to_pydict()
         for key in self.sweep_keys:  # by their dotted keys, as the user names them (columns: SQL-safe names)
             columns.setdefault(key, columns.get(store.sweep_column(key)))
@@ -80,7 +80,7 @@ class Run:
         self.columns = columns
         self.rows = [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
         self.ids = [row["scenario_id"] for row in self.rows]
-        simulation = self.record["simulation"]
+        simulation = self.record.simulation
         self.horizon = int(simulation["horizon_months"])
         self.pd_label = "P(any default)" if self.portfolio else "PD"
         self._firms = None
@@ -115,8 +115,8 @@ class Run:
         return [(self.label(row), row)]
 
     def title(self, subject):
-        simulation = self.record["simulation"]
-        firm = "portfolio" if self.portfolio else self.record["table"].get("firm", {}).get("name", "")
+        simulation = self.record.simulation
+        firm = "portfolio" if self.portfolio else self.record.table.get("firm", {}).get("name", "")
         return f"{firm} - {subject} ({simulation['paths']:,} paths, {simulation['horizon_months']} months)"
 
     def subject(self, scenario_id):

@@ -1,6 +1,5 @@
 """Charts across scenarios: a metric against a swept value, the loss waterfall, the sensitivity tornado."""
 
-import json
 import math
 from pathlib import Path
 
@@ -9,6 +8,8 @@ import numpy as np
 from ..results import store
 from ..results.aggregates import HEADLINE_METRICS as METRICS
 from ..results.aggregates import WILSON_Z, wilson_interval
+from ..results.ownership import ResultsError
+from ..results.record import AnalysisRecord
 from ..summary import format_money, sweep_label
 from .common import METRIC_LABELS, STRESS, PlotError, axis_label, metric_text, number_text, percent_axis, series_colors
 
@@ -266,21 +267,19 @@ def _sensitivity_title(directory, subject, check=True):
 
     path = checked_file(directory, store.RUN_FILE, check)  # a damaged record is an error, not a plainer title
     try:
-        record = json.loads(path.read_text())
-    except (OSError, ValueError):
-        record = None
-    if not isinstance(record, dict):
+        record = AnalysisRecord.read(path)
+    except ResultsError:  # read unchecked (--no-verify) and not an analysis's: the plainer title
         return subject
-    table = record.get("table") if isinstance(record.get("table"), dict) else {}
-    firm = (table.get("firm") or {}).get("name") or record.get("preset") or ""
-    simulation = record.get("simulation") or {}
+    details, simulation = record.details, record.simulation
+    table = details.get("table") if isinstance(details.get("table"), dict) else {}
+    firm = (table.get("firm") or {}).get("name") or record.preset or ""
     about = []
     if isinstance(simulation.get("paths"), int):
         about.append(f"{simulation['paths']:,} paths")
     if isinstance(simulation.get("horizon_months"), int):
         about.append(f"{simulation['horizon_months']} months")
-    if isinstance(record.get("bump"), int | float):
-        about.append(f"bump {100 * record['bump']:g} %")
+    if isinstance(details.get("bump"), int | float):
+        about.append(f"bump {100 * details['bump']:g} %")
     return (f"{firm} - " if firm else "") + subject + (f" ({', '.join(about)})" if about else "")
 
 

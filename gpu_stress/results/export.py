@@ -42,11 +42,11 @@ def export(directory, output, to="parquet", overwrite=False, check=True):
         if refusal:
             raise ResultsError(refusal)
     _, scenarios = expand_recorded(record)
-    columns = swept_columns(scenarios, record["sweep_keys"])
-    copy = record | {"format": to, "run_id": uuid.uuid4().hex}
-    copy["exported"] = {"from": str(source), "run_id": record["run_id"], "created": now()}
-    provenance = json.dumps(json.loads(_provenance_text(results)) | {"format": to, "run_id": copy["run_id"]})
-    building, lock = ownership.create_building(final, copy["run_id"])  # a concurrent start leaves it alone
+    columns = swept_columns(scenarios, record.sweep_keys)
+    exported = {"from": str(source), "run_id": record.run_id, "created": now()}
+    copy = record.but(format=to, run_id=uuid.uuid4().hex, exported=exported)
+    provenance = json.dumps(json.loads(_provenance_text(results)) | {"format": to, "run_id": copy.run_id})
+    building, lock = ownership.create_building(final, copy.run_id)  # a concurrent start leaves it alone
     try:
         files = {}
         names = [
@@ -68,8 +68,8 @@ def export(directory, output, to="parquet", overwrite=False, check=True):
                 name = store.named(name, to)
             store.write_table(building / name, table)
             files[name] = store.file_record(building, name, table.num_rows)
-        store.write_json(building / store.RUN_FILE, copy)
-        ownership.write_manifest(building, copy["run_id"], files)
+        copy.write(building / store.RUN_FILE)
+        ownership.write_manifest(building, copy.run_id, files)
         ownership.publish(building, final, overwrite=overwrite)
     except BaseException:
         ownership.remove_tree(building)

@@ -34,9 +34,11 @@ def value_at(document, dotted_key):
 
 
 def provenance_of(record):
+    """What each table's metadata records of the run (a :class:`~gpu_stress.results.record.RunRecord`)."""
     keys = ("gpu_stress_version", "created", "command", "simulation", "backend", "backend_reason", "device")
     keys += ("chunk_paths", "write_paths", "table", "sweeps", "versions", "run_id", "stream_layout")
-    return {key: record[key] for key in keys} | {"format": store.run_format(record)}
+    document = record.to_json()
+    return {key: document[key] for key in keys} | {"format": record.format}
 
 
 def versions():

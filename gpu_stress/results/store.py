@@ -119,11 +119,6 @@ def read_json(path):
         raise ResultsError(f"{path}: not readable JSON ({_reason(error)})") from None
 
 
-def run_format(record):
-    """The format a run's tables are in (results before 0.6 are all Arrow)."""
-    return record.get("format", "arrow")
-
-
 def part_name(folder, unit_name, scenario_id, format):
     """A chunk's per-path file: ``paths/part-U.arrow``, or ``paths/scenario_id=K/part-U.parquet`` (hive)."""
     if format == "parquet":
@@ -184,23 +179,17 @@ def table_rows(path):
     return read_table(path).num_rows
 
 
-def read_result(directory, name, record):
-    """Table ``name`` (e.g. ``SCENARIOS_FILE``) of a results directory in its recorded format, read unchecked
-    (readers go through :func:`gpu_stress.results.verify.open_results`, which checks it first)."""
-    return read_table(Path(directory) / named(name, run_format(record)))
-
-
-def read_parts(directory, folder, record, names):
+def read_parts(directory, folder, format, sweep_keys, names):
     """Every per-path row of a run's files ``names`` (relative, in plan order) of ``folder`` as one table, laid out
     as an Arrow run's parts are (a Parquet part's scenario_id back in front, its swept-value columns left out)."""
     from . import fields
 
     directory = Path(directory)
-    if run_format(record) != "parquet":
+    if format != "parquet":
         if not names:
             return pa.schema([]).empty_table()
         return ds.dataset([str(directory / name) for name in names], format="ipc").to_table()
-    swept = {sweep_column(key) for key in record.get("sweep_keys", [])}
+    swept = {sweep_column(key) for key in sweep_keys}
     scenario_field = fields.describe(pa.schema([pa.field("scenario_id", pa.int32(), nullable=False)])).field(0)
     pieces = []
     for name in names:
@@ -215,11 +204,11 @@ def read_parts(directory, folder, record, names):
     return pa.concat_tables(pieces)
 
 
-def parts_dataset(directory, folder, record, names):
+def parts_dataset(directory, folder, format, names):
     """A pyarrow dataset of a run's per-path files ``names`` of ``folder`` (Parquet partitions give back
     scenario_id)."""
     files = [str(Path(directory) / name) for name in names]
-    if run_format(record) == "parquet":
+    if format == "parquet":
         partitioning = ds.partitioning(pa.schema([pa.field("scenario_id", pa.int32())]), flavor="hive")
         return ds.dataset(
             files, format="parquet", partitioning=partitioning, partition_base_dir=str(Path(directory) / folder)
@@ -459,7 +448,7 @@ def foreign_entry(directory):
     directory = Path(directory)
     try:
         record = json.loads((directory / RUN_FILE).read_text())
-        format = run_format(record) if isinstance(record, dict) else "arrow"
+        format = record.get("format", "arrow") if isinstance(record, dict) else "arrow"  # (read leniently)
     except (OSError, UnicodeDecodeError, ValueError):
         format = "arrow"
     for entry in sorted(directory.rglob("*")):

@@ -14,28 +14,13 @@ import os
 from pathlib import Path
 
 from . import manifest, store
-from .names import FORMATS, RUN_FILE, STAGING_SUFFIX
+from .names import RUN_FILE, STAGING_SUFFIX
 from .ownership import ResultsError, final_dir, staging_dir, unlisted
+from .record import RunRecord
 
 
 class MissingResults(ResultsError):
     """There is no results directory at all (bad input rather than damage)."""
-
-
-# The keys (and their types) that every reader of a finished run's record relies on.
-RECORD_KEYS = {
-    "gpu_stress_version": str,
-    "run_id": str,
-    "status": str,
-    "simulation": dict,
-    "scenarios": list,
-    "sweep_keys": list,
-    "backend": str,
-    "table": dict,
-    "write_paths": bool,
-    "chunk_paths": int,
-}
-SIMULATION_KEYS = {"paths": int, "seed": int, "horizon_months": int, "precision": str}
 
 
 class ResultsDirectory(os.PathLike):
@@ -47,9 +32,9 @@ class ResultsDirectory(os.PathLike):
 
     def __init__(self, path, record, files):
         self.path = Path(path)
-        self.record = record
+        self.record = record  # its RunRecord; None for a directory that is not a run's (a sensitivity's)
         self.files = files  # the manifest's {relative path: entry}; None: opened without checks
-        self.format = store.run_format(record)
+        self.format = record.format if record is not None else "arrow"
 
     def __fspath__(self):
         return str(self.path)
@@ -100,14 +85,14 @@ class ResultsDirectory(os.PathLike):
         names = self.part_names(folder)
         for name in names:
             self.file(name)
-        return store.read_parts(self.path, folder, self.record, names)
+        return store.read_parts(self.path, folder, self.format, self.record.sweep_keys, names)
 
     def dataset(self, folder):
         """A pyarrow dataset of exactly the run's per-path files in ``folder``, each checked first."""
         names = self.part_names(folder)
         for name in names:
             self.file(name)
-        return store.parts_dataset(self.path, folder, self.record, names)
+        return store.parts_dataset(self.path, folder, self.format, names)
 
 
 def _plan_order(name):
@@ -147,8 +132,9 @@ def open_results(directory, check=True):
         problem = manifest.mismatch(directory, RUN_FILE, files[RUN_FILE])
         if problem:
             raise ResultsError(problem)
-    record = store.read_json(directory / RUN_FILE)
-    _check_record(directory / RUN_FILE, record)
+    record = RunRecord.read(directory / RUN_FILE)
+    if not record.complete:
+        raise ResultsError(f"{directory / RUN_FILE}: not the record of a finished gpu-stress run")
     return ResultsDirectory(directory, record, files)
 
 
@@ -162,7 +148,7 @@ def checked_file(directory, relative, check=True):
         files = manifest.read(directory)["files"]
     except manifest.ManifestError as error:
         raise ResultsError(_manifest_problem(directory, error)) from None
-    return ResultsDirectory(directory, {}, files).file(relative)
+    return ResultsDirectory(directory, None, files).file(relative)
 
 
 def _manifest_problem(directory, error):
@@ -178,21 +164,6 @@ def _manifest_problem(directory, error):
                 "carried a manifest: its files cannot be checked; read it anyway with --no-verify)"
             )
     return str(error)
-
-
-def _check_record(path, record):
-    """A one-line :class:`ResultsError` for a run.json that is not a finished run's complete record."""
-    if not isinstance(record, dict) or record.get("status") != "complete":
-        raise ResultsError(f"{path}: not the record of a finished gpu-stress run")
-    for key, kind in RECORD_KEYS.items():
-        if not isinstance(record.get(key), kind):
-            found = "missing" if key not in record else f"a {type(record[key]).__name__}"
-            raise ResultsError(f"{path}: its {key!r} is {found}, not a {kind.__name__} (not a complete record)")
-    for key, kind in SIMULATION_KEYS.items():
-        if not isinstance(record["simulation"].get(key), kind):
-            raise ResultsError(f"{path}: its simulation.{key} is missing or not a {kind.__name__}")
-    if record.get("format", "arrow") not in FORMATS:
-        raise ResultsError(f"{path}: its format {record.get('format')!r} is not one of {', '.join(FORMATS)}")
 
 
 def verify(directory):
@@ -233,9 +204,9 @@ def _check_counts(results):
     def rows_under(folder):
         return sum(entry.get("rows", 0) for name, entry in files.items() if name.startswith(f"{folder}/"))
 
-    paths = record["simulation"]["paths"]
+    paths = record.paths
     tranches = sum(len(config.debt) for scenario in scenarios for config in scenario.firm_configs)
-    wanted = {store.SCENARIOS_FILE: len(record["scenarios"]), store.TRANCHES_FILE: tranches}
+    wanted = {store.SCENARIOS_FILE: len(record.scenarios), store.TRANCHES_FILE: tranches}
     if portfolio:
         wanted[store.FIRMS_FILE] = len(scenarios) * firms
         wanted[store.EXPOSURES_FILE] = sum(len(scenario.config.book) for scenario in scenarios)
@@ -243,7 +214,7 @@ def _check_counts(results):
         if rows_of(name) != rows:
             found = "no such table" if rows_of(name) is None else f"{rows_of(name)} rows"
             raise ResultsError(f"{directory / store.named(name, format)}: {found}, {rows} expected")
-    if record["write_paths"]:
+    if record.write_paths:
         wanted = {store.PATHS_DIR: paths * len(scenarios) * firms, store.TRANCHES_DIR: paths * tranches}
         if portfolio:
             wanted[store.PORTFOLIO_DIR] = paths * len(scenarios)

@@ -79,6 +79,12 @@ class Trace:
         }
         return without_nan(document)
 
+    def write_csv(self, path):
+        """Write the statement to ``path`` as CSV, atomically (a temporary name, then a rename)."""
+        import pyarrow.csv
+
+        store.write_atomic(path, lambda target: pyarrow.csv.write_csv(self.statement, str(target)))
+
 
 def trace_path(directory, scenario_id, path_id, backend=None, base_case=False):
     """The :class:`Trace` of path ``path_id`` of scenario ``scenario_id`` of the results in ``directory``.

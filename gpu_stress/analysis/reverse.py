@@ -160,6 +160,48 @@ def reverse(
     Returns a :class:`ReverseResult`; raises a one-line UserError on bad input or an unreachable target.
     """
     arguments.expect_run_settings(config, preset, overrides, paths, horizon, seed, backend, log, command)
+    _expect_search_arguments(target, parameter, range, tolerance, grid, max_evaluations)
+    started = time.perf_counter()
+    metric, goal = (
+        parse_target(target) if isinstance(target, str) else (M.metric_name(target[0], "--target"), target[1])
+    )
+    low, high = parse_range(range) if isinstance(range, str) else (float(range[0]), float(range[1]))
+    if not low < high:
+        raise AnalysisError(f"--range: expected LO < HI, got {low:g},{high:g}")
+    if tolerance is not None and not tolerance > 0:
+        raise AnalysisError(f"--tolerance: a positive width in the setting's unit, got {tolerance!r}")
+    table = resolve_table(config, preset, overrides, log)
+    _check_searchable(table, parameter, low, high)
+    measure = _Measure(table, parameter, metric, (paths, horizon, seed, backend), log)
+    search = _search(measure, goal, low, high, grid, tolerance, max_evaluations)
+    at_answer = _at_answer(measure, search, low, high)
+    check = _check(measure, search.answer, goal, at_answer.se)
+    provenance = analysis_provenance("reverse", measure.record, command, config, preset, overrides, started)
+    return ReverseResult(
+        metric,
+        goal,
+        parameter,
+        (low, high),
+        search.answer,
+        at_answer.ci_low,
+        at_answer.ci_high,
+        at_answer.value_se,
+        at_answer.value,
+        at_answer.se,
+        at_answer.slope,
+        at_answer.slope_se,
+        search.bracket,
+        search.tolerance,
+        measure.evaluations,
+        measure.runs,
+        check,
+        provenance.with_details(check="re-measured on seed + 1 (independent paths), the same number of paths"),
+        search.notes + at_answer.notes,
+    )
+
+
+def _expect_search_arguments(target, parameter, range, tolerance, grid, max_evaluations):
+    """The API's type checks of reverse's own arguments (a one-line :class:`ArgumentError` naming the first)."""
     arguments.expect("target", target, (str, list, tuple), '"METRIC=VALUE" or a (metric, value) pair', none=False)
     arguments.expect("parameter", parameter, arguments.TEXT, "a dotted numeric key", none=False)
     arguments.expect("range", range, (str, list, tuple), '"LO,HI" or a (lo, hi) pair', none=False)
@@ -179,16 +221,10 @@ def reverse(
     arguments.expect("tolerance", tolerance, arguments.NUMBER, "a positive width")
     arguments.expect_count("grid", grid, none=False)
     arguments.expect_count("max_evaluations", max_evaluations, none=False)
-    started = time.perf_counter()
-    metric, goal = (
-        parse_target(target) if isinstance(target, str) else (M.metric_name(target[0], "--target"), target[1])
-    )
-    low, high = parse_range(range) if isinstance(range, str) else (float(range[0]), float(range[1]))
-    if not low < high:
-        raise AnalysisError(f"--range: expected LO < HI, got {low:g},{high:g}")
-    if tolerance is not None and not tolerance > 0:
-        raise AnalysisError(f"--tolerance: a positive width in the setting's unit, got {tolerance!r}")
-    table = resolve_table(config, preset, overrides, log)
+
+
+def _check_searchable(table, parameter, low, high):
+    """An :class:`AnalysisError` unless ``parameter`` is a continuous setting of ``table`` valid at both ends."""
     base_config = validated(table)
     setting = find_setting(numeric_settings(base_config), parameter, "--param", base_config)
     if setting.kind is int:
@@ -200,27 +236,50 @@ def reverse(
             raise AnalysisError(f"--range: {end:g} is outside {parameter}'s range [{setting.low:g}, {setting.high:g}]")
         check_value(table, parameter, end, "--range")
 
-    evaluations, runs = [], [0]
 
-    def measure(values, check_seed=None):
-        """[(m, SE, z)] at each of ``values``: on the search's paths, or on ``check_seed``'s (not recorded)."""
-        status = log if not runs[0] else None  # the backend line and a first compile's notice, once
-        run_seed = seed if check_seed is None else check_seed
-        found, record = run_outcomes(table, {parameter: list(values)}, paths, horizon, run_seed, backend, status)
-        runs[0] += 1
-        measured = [M.measure(outcome)[metric] for outcome in found]
+class _Measure:
+    """The metric at values of the parameter, one run per call (the values as a sweep on common random numbers);
+    it keeps the search's evaluations, the number of runs and the first run's record."""
+
+    def __init__(self, table, parameter, metric, run_settings, log):
+        self.table, self.parameter, self.metric, self.log = table, parameter, metric, log
+        self.paths, self.horizon, self.seed, self.backend = run_settings
+        self.evaluations, self.runs, self.record = [], 0, None
+
+    def __call__(self, values, check_seed=None):
+        """[(m, SE, z)] at each of ``values``: on the search's paths, or on ``check_seed``'s (not recorded);
+        and the run's record."""
+        status = self.log if not self.runs else None  # the backend line and a first compile's notice, once
+        run_seed = self.seed if check_seed is None else check_seed
+        sweep = {self.parameter: list(values)}
+        found, record = run_outcomes(self.table, sweep, self.paths, self.horizon, run_seed, self.backend, status)
+        self.runs += 1
+        self.record = self.record or record
+        measured = [M.measure(outcome)[self.metric] for outcome in found]
         if check_seed is None:
-            evaluations.extend((x, value) for x, (value, _, _) in zip(values, measured, strict=True))
+            self.evaluations.extend((x, value) for x, (value, _, _) in zip(values, measured, strict=True))
         return measured, record
 
+
+@dataclass
+class _Search:
+    answer: float
+    bracket: tuple  # the final bracket
+    tolerance: float
+    width: float  # the first estimate of the interval's half-width, 1.96 SE / |slope|
+    notes: list
+
+
+def _search(measure, goal, low, high, grid, tolerance, max_evaluations):
+    """Bracket the target on a grid of ``grid`` values, then close in by Illinois regula falsi."""
     xs = [float(x) for x in np.linspace(low, high, max(grid, 2))]
-    on_grid, record = measure(xs)
+    on_grid, _ = measure(xs)
     gaps = [value - goal for value, _, _ in on_grid]
     bracket = next((i for i in builtins.range(len(xs) - 1) if gaps[i] == 0 or gaps[i] * gaps[i + 1] <= 0), None)
     if bracket is None:
-        name = M.LABELS[metric]
+        metric = measure.metric
         raise AnalysisError(
-            f"--target: {metric}={goal:g} is not reached on --range {low:g},{high:g}: {name} is "
+            f"--target: {metric}={goal:g} is not reached on --range {low:g},{high:g}: {M.LABELS[metric]} is "
             f"{_show(metric, on_grid[0][0])} at {low:g} and {_show(metric, on_grid[-1][0])} at {high:g}"
         )
     a, b = xs[bracket], xs[bracket + 1]
@@ -258,63 +317,56 @@ def reverse(
             f"stopped after {max_evaluations} evaluations with the bracket {b - a:.3g} wide (tolerance {tol:.3g})"
         )
     if exact is not None:  # m_n is exactly the target here (a flat step of PD at k / n = target)
-        answer = a = b = exact
-    else:
-        answer = a - fa * (b - a) / (fb - fa)
+        return _Search(exact, (exact, exact), tol, width0, notes)
+    return _Search(a - fa * (b - a) / (fb - fa), (a, b), tol, width0, notes)
 
-    # The slope over the interval's estimated half-width, and the metric at the answer, in one run.
-    h = min(max(width0, 2 * tol), (high - low) / 4)
+
+@dataclass
+class _AtAnswer:
+    value: float  # m_n(x*)
+    se: float
+    slope: float
+    slope_se: float
+    value_se: float | None
+    ci_low: float | None
+    ci_high: float | None
+    notes: list
+
+
+def _at_answer(measure, search, low, high):
+    """The metric at the answer and its slope over the interval's estimated half-width, in one run; the
+    answer's 95 % interval, SE_m / |slope| either side."""
+    answer = search.answer
+    h = min(max(search.width, 2 * search.tolerance), (high - low) / 4)
     points = sorted({max(answer - h, low), answer, min(answer + h, high)})
     measured, _ = measure(points)
-    at = points.index(answer)
-    value, se, _ = measured[at]
+    value, se, _ = measured[points.index(answer)]
     slope = (measured[-1][0] - measured[0][0]) / (points[-1] - points[0])
     slope_se = M.standard_error(measured[-1][2] - measured[0][2]) / (points[-1] - points[0])
     if slope == 0:
-        value_se = ci_low = ci_high = None
-        notes.append(f"{M.LABELS[metric]} does not move with {parameter} near the answer: the interval is unbounded")
-    else:
-        value_se = se / abs(slope)
-        ci_low, ci_high = answer - M.Z95 * value_se, answer + M.Z95 * value_se
-        if abs(slope) < 2 * slope_se:
-            notes.append(f"the slope is within 2 SE of 0 ({slope:.3g} ± {slope_se:.3g}): the interval is unreliable")
+        name = M.LABELS[measure.metric]
+        note = f"{name} does not move with {measure.parameter} near the answer: the interval is unbounded"
+        return _AtAnswer(value, se, slope, slope_se, None, None, None, [note])
+    value_se = se / abs(slope)
+    notes = []
+    if abs(slope) < 2 * slope_se:
+        notes.append(f"the slope is within 2 SE of 0 ({slope:.3g} ± {slope_se:.3g}): the interval is unreliable")
+    return _AtAnswer(value, se, slope, slope_se, value_se, answer - M.Z95 * value_se, answer + M.Z95 * value_se, notes)
 
-    check_seed = (record.seed + 1) % 2**64
+
+def _check(measure, answer, goal, se):
+    """The metric re-measured at ``answer`` on independent paths (seed + 1); ``se``: its SE on the search's."""
+    check_seed = (measure.record.seed + 1) % 2**64
     ((check_value_, check_se, _),), check_record = measure([answer], check_seed)
-    inside = abs(check_value_ - goal) <= M.Z95 * check_se
-    check = Check(
+    return Check(
         check_seed,
         check_record.paths,
         check_value_,
         check_se,
         check_value_ - M.Z95 * check_se,
         check_value_ + M.Z95 * check_se,
-        bool(inside),
+        bool(abs(check_value_ - goal) <= M.Z95 * check_se),
         bool(abs(check_value_ - goal) <= M.Z95 * math.hypot(check_se, se)),
-    )
-    provenance = analysis_provenance("reverse", record, command, config, preset, overrides, started).with_details(
-        check="re-measured on seed + 1 (independent paths), the same number of paths"
-    )
-    return ReverseResult(
-        metric,
-        goal,
-        parameter,
-        (low, high),
-        answer,
-        ci_low,
-        ci_high,
-        value_se,
-        value,
-        se,
-        slope,
-        slope_se,
-        (a, b),
-        tol,
-        evaluations,
-        runs[0],
-        check,
-        provenance,
-        notes,
     )
 
 

@@ -298,10 +298,7 @@ def sensitivity(
     """
     started = time.perf_counter()
     arguments.expect_run_settings(config, preset, overrides, paths, horizon, seed, backend, log, command)
-    arguments.expect_names("parameters", parameters, "a dotted key or a list of them")
-    arguments.expect_names("groups", groups, "a section name or a list of them")
-    arguments.expect("bump", bump, arguments.NUMBER, "a share in (0, 1]", none=False)
-    arguments.expect("metric", metric, arguments.TEXT, "pd, expected_loss or cvar_99", none=False)
+    _expect_arguments(parameters, groups, bump, metric)
     for name, flag in (("include_overlays", include_overlays), ("overwrite", overwrite)):
         arguments.expect(name, flag, arguments.FLAG, "True or False", none=False)
     arguments.expect_path("output", output, "a directory (str or pathlib.Path)")
@@ -315,19 +312,60 @@ def sensitivity(
     if output is not None:
         check_output(output, overwrite)
     table = resolve_table(config, preset, overrides, log)
-    base_config = validated(table)
-    settings = numeric_settings(base_config)
     parameters = [parameters] if isinstance(parameters, str) else list(parameters or ())
     groups = [groups] if isinstance(groups, str) else list(groups or ())
+    chosen = _chosen_settings(validated(table), parameters, groups, include_overlays)
+    skipped = []
+    plans = _bump_plans(table, chosen, {setting.key for setting in chosen[: len(parameters)]}, bump, skipped)
+
+    run_settings = (paths, horizon, seed, backend)
+    (base_outcome,), record = run_outcomes(table, None, *run_settings, log)
+    base = M.measure(base_outcome)
+    rows, runs = _bumped_rows(table, plans, base, run_settings, skipped, progress)
+    notes = [f"{entry['parameter']} ({entry['direction']}): skipped, {entry['reason']}" for entry in skipped]
+    for row in rows:
+        extra = [f"{e['direction']} skipped" for e in skipped if e["parameter"] == row.parameter]
+        row.note = "; ".join(filter(None, [row.note, *extra]))
+    provenance = analysis_provenance(KIND, record, command, config, preset, overrides, started).with_details(
+        bump=bump,
+        metric=metric,
+        parameters=[row.parameter for row in rows],
+        common_random_numbers="every run: the same seed, stream 0 (scenarios share their paths)",
+        stream_layout=record.stream_layout,
+        runs=1 + runs,
+        table=table,
+    )
+    base_values = {m: (value, se) for m, (value, se, _) in base.items()}
+    result = SensitivityResult(rows, skipped, base_values, provenance, metric, provenance.elapsed_s, 1 + runs, notes)
+    if output is not None:
+        result.write(output, overwrite)
+    return result
+
+
+def _expect_arguments(parameters, groups, bump, metric):
+    """The API's type checks of sensitivity's own arguments (a one-line ArgumentError naming the first)."""
+    arguments.expect_names("parameters", parameters, "a dotted key or a list of them")
+    arguments.expect_names("groups", groups, "a section name or a list of them")
+    arguments.expect("bump", bump, arguments.NUMBER, "a share in (0, 1]", none=False)
+    arguments.expect("metric", metric, arguments.TEXT, "pd, expected_loss or cvar_99", none=False)
+
+
+def _chosen_settings(base_config, parameters, groups, include_overlays):
+    """The settings to bump: those named, then those of the groups; neither: every numeric setting (stress
+    overlays only with ``include_overlays``)."""
+    settings = numeric_settings(base_config)
     chosen = [find_setting(settings, key, "--param", base_config) for key in parameters]
     if groups:
         chosen += [setting for setting in choose_groups(settings, groups) if setting not in chosen]
     if not parameters and not groups:
         chosen = [setting for setting in settings if include_overlays or not setting.overlay]
-    base_vector = resolve(base_config)
+    return chosen
 
-    skipped, plans = [], []
-    named = {setting.key for setting in chosen[: len(parameters)]}
+
+def _bump_plans(table, chosen, named, bump, skipped):
+    """[(setting, {"low": value, "high": value})] of the chosen settings' bumped values that validate; a
+    direction that cannot be bumped is None there and added to ``skipped`` with its reason."""
+    plans = []
     for setting in chosen:
         if setting.value is None:
             skipped.append({"parameter": setting.key, "direction": "both", "reason": "unset, with no value to bump"})
@@ -350,19 +388,21 @@ def sensitivity(
             except ConfigError as error:
                 values[direction] = None
                 skipped.append({"parameter": setting.key, "direction": direction, "reason": f"{value!r}: {error}"})
-        if all(value is None for value in values.values()):
-            continue
-        plans.append((setting, values))
+        if any(value is not None for value in values.values()):
+            plans.append((setting, values))
+    return plans
 
-    base_outcome, record = run_outcomes(table, None, paths, horizon, seed, backend, log)
-    (base_outcome,) = base_outcome
-    base = M.measure(base_outcome)
-    runs, rows, notes = 1, [], []
+
+def _bumped_rows(table, plans, base, run_settings, skipped, progress):
+    """([:class:`Row`] of the plans' settings, runs): each bumped value run on the base's paths; a value the
+    kernels would read as the base's is not run (its paths are the base's)."""
+    base_vector = resolve(validated(table))
+    rows, runs = [], 0
     for done, (setting, values) in enumerate(plans, start=1):
         moving = {
             d: v for d, v in values.items() if v is not None and not _same_kernels(base_vector, table, setting.key, v)
         }
-        measured, ran = _measure_bumps(table, setting.key, moving, (paths, horizon, seed, backend), skipped)
+        measured, ran = _measure_bumps(table, setting.key, moving, run_settings, skipped)
         runs += ran
         for direction in moving.keys() - measured.keys():
             values[direction] = None  # its run failed (skipped says why)
@@ -373,33 +413,7 @@ def sensitivity(
             rows.append(_row(setting, values, base, measured))
         if progress is not None:
             progress(done, len(plans), setting.key)
-    for entry in skipped:
-        notes.append(f"{entry['parameter']} ({entry['direction']}): skipped, {entry['reason']}")
-    for row in rows:
-        extra = [f"{e['direction']} skipped" for e in skipped if e["parameter"] == row.parameter]
-        row.note = "; ".join(filter(None, [row.note, *extra]))
-    provenance = analysis_provenance(KIND, record, command, config, preset, overrides, started).with_details(
-        bump=bump,
-        metric=metric,
-        parameters=[row.parameter for row in rows],
-        common_random_numbers="every run: the same seed, stream 0 (scenarios share their paths)",
-        stream_layout=record.stream_layout,
-        runs=runs,
-        table=table,
-    )
-    result = SensitivityResult(
-        rows,
-        skipped,
-        {m: (value, se) for m, (value, se, _) in base.items()},
-        provenance,
-        metric,
-        provenance.elapsed_s,
-        runs,
-        notes,
-    )
-    if output is not None:
-        result.write(output, overwrite)
-    return result
+    return rows, runs
 
 
 def _measure_bumps(table, key, moving, run_settings, skipped):

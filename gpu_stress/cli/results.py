@@ -160,14 +160,9 @@ def trace(directory, scenario_id, path_id, worst, csv_file, as_json, backend, ba
         raise BadInput("--path: give the path to trace (or --worst K to find one, or --base-case)")
     result = trace_path(directory, scenario_id, path_id, backend, base_case)
     if csv_file:
-        import pyarrow.csv
-
-        store_path = Path(csv_file)
-        if store_path.suffix.lower() != ".csv":
+        if Path(csv_file).suffix.lower() != ".csv":
             raise BadInput(f"--csv: {csv_file}: name the file .csv")
-        from ..results.store import write_atomic
-
-        write_atomic(store_path, lambda target: pyarrow.csv.write_csv(result.statement, str(target)))
+        result.write_csv(Path(csv_file))
     if as_json:
         click.echo(json.dumps(result.document(), indent=2))
     elif not csv_file:

@@ -1,6 +1,7 @@
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 # helpers.py sits beside the tests.
@@ -39,5 +40,36 @@ def kernel_toolchain_problem():
     return None
 
 
-# Backends every cross-backend test runs on; cuda skips cleanly without a GPU.
-BACKENDS = ["numpy", "cpu", pytest.param("cuda", marks=[pytest.mark.gpu, requires_gpu])]
+# Backends and precisions are parameterised here and nowhere else (as warp parameterises its tests per
+# device): a test takes HOST_BACKENDS (every machine has them), BACKENDS (cuda too, skipped cleanly without
+# a GPU) or DTYPES. The fast lane (-m "not slow") runs numpy and cpu only.
+HOST_BACKENDS = ["numpy", "cpu"]
+BACKENDS = [*HOST_BACKENDS, pytest.param("cuda", marks=[pytest.mark.gpu, requires_gpu])]
+DTYPES = [pytest.param(np.float64, id="float64"), pytest.param(np.float32, id="float32")]
+
+
+def pytest_configure(config):
+    """Compile the cpu kernels into numba's on-disk cache once per precision, before any xdist worker
+    starts, so the workers load them instead of each compiling (and racing to write) the same kernels."""
+    if hasattr(config, "workerinput"):  # a worker: the controller warmed the cache already
+        return
+    if config.getoption("numprocesses", None):  # -n: several workers would compile at once
+        warm_cpu_kernels()
+
+
+def warm_cpu_kernels():
+    """Run each cpu kernel (a firm's path, a portfolio's, the draws) for a few paths in each precision, with the
+    argument types of a real chunk; nothing happens where the cache already holds them."""
+    from gpu_stress.backends import compile_notice, get_backend
+    from gpu_stress.backends.launch import Launch
+    from gpu_stress.params import parameter_vector
+    from helpers import preset_config, with_fire_sales
+
+    backend = get_backend("cpu")
+    for dtype in (np.float64, np.float32):
+        if not (compile_notice("cpu", dtype) or compile_notice("cpu", dtype, portfolio=True)):
+            continue
+        params = parameter_vector(preset_config("lambda"))
+        backend.simulate(Launch(params, 3, 1, 0, 0, 8, 2, dtype=dtype))
+        book = np.stack([params, parameter_vector(preset_config("crusoe"))])
+        backend.simulate_portfolio(Launch(with_fire_sales(book, 1e-5, 0.9), 3, 1, 0, 0, 8, dtype=dtype))

@@ -19,6 +19,8 @@ from gpu_stress.analysis import reverse, sensitivity
 from gpu_stress.config.load import whole_count
 from gpu_stress.errors import UserError
 
+pytestmark = pytest.mark.slow  # draws values for every argument of every public function
+
 SMALL = {"preset": "nebius", "paths": 8, "horizon": 3, "backend": "numpy", "seed": 1}
 VALID = {
     "run": dict(SMALL, warn=False),

@@ -159,6 +159,7 @@ def test_kernels_without_the_cuda_compiler_names_the_extra(monkeypatch):
     assert "Traceback" not in line
 
 
+@pytest.mark.slow
 def test_a_closed_pipe_ends_quietly(tmp_path):
     import subprocess
     import sys

@@ -5,6 +5,7 @@ import pyarrow.dataset as ds
 import pytest
 from click.testing import CliRunner
 
+from conftest import HOST_BACKENDS
 from gpu_stress.backends import get_backend
 from gpu_stress.backends.launch import Launch
 from gpu_stress.cli import main
@@ -25,7 +26,7 @@ def statement_of(table, backend="cpu"):
     return statement
 
 
-@pytest.mark.parametrize("backend", ["cpu", "numpy"])
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_no_regime_switch_no_launch_no_shock_the_price_is_the_planned_path(backend):
     statement = statement_of(table_with(PLAN, {"market": {"price": {"jump_intensity": 0.0}}}), backend)
     lived = ~np.isnan(statement[:, L.STATEMENT_PRICE])
@@ -34,7 +35,7 @@ def test_no_regime_switch_no_launch_no_shock_the_price_is_the_planned_path(backe
     assert set(statement[lived, L.STATEMENT_REGIME]) == {0.0}  # the shortage regime persists
 
 
-@pytest.mark.parametrize("backend", ["cpu", "numpy"])
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_no_customer_defaults_whatever_their_probability(backend):
     # Fleet-wide take-or-pay contracts that do not renew, each with a default probability.
     customers = [

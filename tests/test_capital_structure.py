@@ -7,10 +7,10 @@ import itertools
 import numpy as np
 import pytest
 
+from conftest import HOST_BACKENDS
 from gpu_stress.kernels import layout as L
 from helpers import CAPITAL_STRUCTURE, FULL_MODEL, assert_same_paths, config_of, simulate, statement_of, table_with
 
-BACKENDS = ["cpu", "numpy"]
 CENT = 0.005  # $: "to the cent"
 
 
@@ -58,7 +58,7 @@ WATERFALL = {
 CASH_AT_DEFAULT = 20e6 + 1500 * 730 * 0.8 * 0.01 - 19.8e6
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_a_three_tranche_two_pool_waterfall_matches_the_hand_computation_to_the_cent(backend):
     result = simulate(config_of(WATERFALL), backend)
     assert result["default_month"][0] == 1 and result["default_cause"][0] == L.LIQUIDITY
@@ -76,7 +76,7 @@ def test_a_three_tranche_two_pool_waterfall_matches_the_hand_computation_to_the_
     assert result["loss"][0] == pytest.approx(41e6 - (CASH_AT_DEFAULT + 0.5 * 50e6), abs=CENT)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_a_junior_unsecured_tranche_recovers_only_after_the_senior_shortfall_is_paid(backend):
     junior = table_with(
         WATERFALL, {"debt": [WATERFALL["debt"][0], WATERFALL["debt"][1], WATERFALL["debt"][2] | {"rank": 2}]}
@@ -87,7 +87,7 @@ def test_a_junior_unsecured_tranche_recovers_only_after_the_senior_shortfall_is_
     assert tranche(result, "recovery", 2)[0] == 0.0
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_with_no_pools_every_tranche_recovers_the_same_share_of_its_exposure(backend):
     unpooled = table_with(WATERFALL, {"pools": []})
     unpooled["debt"] = [{key: value for key, value in t.items() if key != "pool"} for t in WATERFALL["debt"]]
@@ -97,7 +97,7 @@ def test_with_no_pools_every_tranche_recovers_the_same_share_of_its_exposure(bac
         assert tranche(result, "recovery", j)[0] == pytest.approx(share * ead, abs=CENT)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_tranche_outcomes_are_consistent_on_every_path_of_a_random_run(backend):
     result = simulate(config_of(CAPITAL_STRUCTURE), backend)
     defaulted = result["default_month"] > 0
@@ -112,7 +112,7 @@ def test_tranche_outcomes_are_consistent_on_every_path_of_a_random_run(backend):
         assert np.all((recovery >= 0) & (recovery <= ead * (1 + 1e-12)))
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_the_tranches_losses_add_up_to_what_the_firm_could_not_pay_from_its_statement(backend):
     # No ring-fenced pool: at the parent's default the lenders share max(cash, 0) + V x (1 - haircut) +
     # reserves, whatever the pools and ranks; the statement's own lines of that month give each term.
@@ -155,7 +155,7 @@ ROLLING["debt"] = [
 ]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_with_the_gate_always_open_and_no_ltv_limit_pd_is_that_of_cash_shortfalls_alone_path_by_path(backend):
     rolled = simulate(config_of(ROLLING), backend)
     never_due = table_with(ROLLING)
@@ -168,7 +168,7 @@ def test_with_the_gate_always_open_and_no_ltv_limit_pd_is_that_of_cash_shortfall
     assert (shut["default_cause"] == L.REFINANCING).sum() > 0
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_partial_refinancing_with_a_max_ltv_of_zero_equals_refinancing_switched_off_path_by_path(backend):
     zero = simulate(config_of(table_with(FULL_MODEL, {"refinancing": {"max_ltv": 0.0}})), backend)
     off = simulate(config_of(table_with(FULL_MODEL, {"refinancing": {"enabled": False}})), backend)
@@ -201,7 +201,7 @@ BALLOON = {
 }
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_partial_refinancing_rolls_what_the_ltv_limit_allows_and_prices_it_by_leverage(backend):
     statement = statement_of(BALLOON, backend)
     month = 6 - 1
@@ -234,7 +234,7 @@ def mechanics(**debt):
     return table
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_the_reserve_holds_its_months_of_scheduled_service_and_a_borrowing_base_prepays_as_value_decays(backend):
     statement = statement_of(mechanics(borrowing_base=0.6), backend)
     # Month 1: the pool is worth 0.5 x $100M x 0.88^(1/12); the loan may be 60 % of it.
@@ -248,7 +248,7 @@ def test_the_reserve_holds_its_months_of_scheduled_service_and_a_borrowing_base_
     assert np.all(column(statement, "debt") <= 0.6 * pool * (1 + 1e-12))
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_a_borrowing_base_excess_that_cash_cannot_prepay_is_an_ltv_default(backend):
     # $1M of cash: after month 1's $1.2M of service, $2.136M is left to prepay the $12.5M excess.
     result = simulate(config_of(table_with(mechanics(borrowing_base=0.6), {"firm": {"cash": 1e6}})), backend)
@@ -257,7 +257,7 @@ def test_a_borrowing_base_excess_that_cash_cannot_prepay_is_an_ltv_default(backe
     assert tranche(result, "ead", 0)[0] == pytest.approx(39e6 - cash_after_service, abs=CENT)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_a_cash_sweep_prepays_its_share_of_ebitda_above_the_kept_cover(backend):
     statement = statement_of(mechanics(cash_sweep=0.5, sweep_dscr=1.5), backend)
     ebitda = 2000 * 730 * 0.8 * 2.0  # flat market, no costs
@@ -266,7 +266,7 @@ def test_a_cash_sweep_prepays_its_share_of_ebitda_above_the_kept_cover(backend):
     assert column(statement, "prepaid")[0] == pytest.approx(0.5 * (ebitda - 1.5 * scheduled), abs=CENT)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_a_reserve_pays_its_pool_in_a_month_cash_cannot(backend):
     # Month 1 ends with $50M + $2.336M EBITDA - $1.2M service - $3.6M into the reserve = $47.536M of cash;
     # month 2's one-off charge leaves $0.5M before its $1.195M of service: the reserve pays $0.695M.
@@ -300,7 +300,7 @@ RING_FENCED["debt"] = [
 ]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_a_ring_fenced_pool_defaults_on_its_own_and_its_lenders_take_its_assets_only(backend):
     result = simulate(config_of(RING_FENCED), backend)
     flow = 500 * 730 * 0.8 * 0.01  # the pool's month-1 cash flow (no power or opex)
@@ -322,7 +322,7 @@ def test_a_ring_fenced_pool_defaults_on_its_own_and_its_lenders_take_its_assets_
 # --- equity ------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_an_equity_raise_covers_a_shortfall_within_its_room_and_dilutes_the_holders(backend):
     # Revenue 1,500 x 730 x 0.8 x $1 = $876,000 a month covers the $410,000 of service, but month 1's
     # one-off charge leaves $376,000 of cash before it: a $34,000 shortfall.
@@ -354,7 +354,7 @@ def test_an_equity_raise_covers_a_shortfall_within_its_room_and_dilutes_the_hold
 # --- support: the backstop and the vendor -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_with_utilization_at_its_floor_the_backstop_pays_its_price_on_the_idle_hours_until_the_cap(backend):
     table = table_with(
         WATERFALL,
@@ -371,7 +371,7 @@ def test_with_utilization_at_its_floor_the_backstop_pays_its_price_on_the_idle_h
     np.testing.assert_allclose(paid, expected, rtol=1e-12, atol=CENT)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_the_backstop_never_pays_more_than_its_cap_path_by_path(backend):
     result = simulate(config_of(CAPITAL_STRUCTURE), backend)
     assert np.all(result["backstop_paid"] <= 30e6 * (1 + 1e-12))
@@ -387,7 +387,7 @@ def test_the_backstop_never_pays_more_than_its_cap_path_by_path(backend):
     assert (result["backstop_paid"][living] < safe["backstop_paid"][living] * (1 - 1e-9)).any()
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_a_vendor_that_stops_financing_lapses_its_commitments(backend):
     certain = table_with(CAPITAL_STRUCTURE, {"vendor": {"annual_default_probability": 1.0}})
     none = table_with(CAPITAL_STRUCTURE)

@@ -6,6 +6,7 @@ import numba
 import numpy as np
 import pytest
 
+from conftest import HOST_BACKENDS
 from gpu_stress.backends.launch import Launch
 from gpu_stress.blocks.fleet import cohorts
 from gpu_stress.config.load import firm_preset_names
@@ -73,7 +74,7 @@ def test_a_price_surprise_moves_value_by_its_elasticity():
     assert surprised[-1] / planned[-1] == pytest.approx(math.exp(config.collateral.price_elasticity * surprise))
 
 
-@pytest.mark.parametrize("backend", ["cpu", "numpy"])
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_with_no_surprise_every_cohort_is_worth_its_cost_times_residual(backend):
     from gpu_stress.backends import get_backend
     from helpers import FULL_MODEL, config_of, table_with

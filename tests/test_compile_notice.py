@@ -7,6 +7,7 @@ import sys
 import textwrap
 
 import numpy as np
+import pytest
 
 from gpu_stress.backends import compile_notice, get_backend
 from gpu_stress.backends.base import kernel_ready
@@ -61,6 +62,7 @@ def test_after_a_run_the_kernel_is_ready_in_this_process_and_from_the_disk_cache
     ) == ["False", "False"]
 
 
+@pytest.mark.slow
 def test_numpy_the_simulator_and_unknown_backends_never_compile():
     assert compile_notice("numpy", "float64") is False
     assert compile_notice("tpu", "float64") is False

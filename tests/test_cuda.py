@@ -27,6 +27,8 @@ from helpers import (
     with_fire_sales,
 )
 
+pytestmark = pytest.mark.slow  # runs the CUDA kernels on numba's simulator
+
 GPU_PATHS = int(os.environ.get("GPU_STRESS_TEST_PATHS", "1000000"))
 
 

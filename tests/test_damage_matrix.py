@@ -21,6 +21,8 @@ from gpu_stress.cli import main
 from gpu_stress.errors import UserError
 from helpers import error_lines
 
+pytestmark = pytest.mark.slow  # damages every file every way for every reader
+
 COMMON = ["--horizon", "12", "--backend", "numpy", "--set", "simulation.band_paths=10"]
 RUNS = {
     "single": ["--preset", "nebius", "--paths", "40", "--set", "simulation.chunk_paths=20", *COMMON],

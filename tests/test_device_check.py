@@ -10,6 +10,8 @@ import pytest
 
 from conftest import kernel_toolchain_problem
 
+pytestmark = pytest.mark.slow  # runs the device check end to end on the simulator
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "device_check.py"
 STEPS = ["info", "kernels", "gpu_tests", "run", "verify", "bench", "bench_portfolio"]

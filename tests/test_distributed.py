@@ -14,6 +14,8 @@ from gpu_stress.config.load import load_table
 pytest.importorskip("distributed")
 from gpu_stress import distributed
 
+pytestmark = pytest.mark.slow  # starts Dask clusters
+
 OPTIONS = [
     "--preset",
     "crusoe",

@@ -12,6 +12,7 @@ import numba
 import numpy as np
 import pytest
 
+from conftest import DTYPES
 from gpu_stress.backends.launch import Launch
 from gpu_stress.config import load_config
 from gpu_stress.kernels import cpu, rng
@@ -43,7 +44,7 @@ def _params(kind):
     return params
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("kind", ["coreweave", "full model", "base case"])
 def test_months_at_once_are_the_months_one_at_a_time(kind, dtype):
     params = _params(kind).astype(dtype)

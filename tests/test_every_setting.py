@@ -20,6 +20,8 @@ from gpu_stress.cli import main
 from gpu_stress.config.schema import Config, numeric_range
 from helpers import CAPITAL_STRUCTURE
 
+pytestmark = pytest.mark.slow  # runs every setting of every block
+
 # The entry of each list that a key is set on: FULL_MODEL's cohort 1 ("newer") is its planned delivery.
 PLANNED = ("deposit", "deposit_months_ahead", "delay_months", "delivery_months", "lease_per_kw_month")
 

@@ -22,6 +22,8 @@ from gpu_stress.results import ownership
 from gpu_stress.results.store import ResultsError
 from gpu_stress.results.verify import verify
 
+pytestmark = pytest.mark.slow  # kills runs at every write boundary
+
 ARGS = [
     "--preset",
     "nebius",

@@ -35,6 +35,7 @@ def test_outputs_are_bit_for_bit_the_golden_ones(case, run):
     assert_same_digests(digests(case, run), GOLDEN[run][case], f"{case} on {run}")
 
 
+@pytest.mark.slow
 def test_cuda_kernels_on_the_simulator_give_the_golden_outputs(tmp_path):
     target = tmp_path / "simulated.json"
     program = (

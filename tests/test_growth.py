@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import HOST_BACKENDS
 from gpu_stress.kernels import layout as L
 from helpers import assert_same_paths, config_of, simulate, statement_of, table_with
 
-BACKENDS = ["cpu", "numpy"]
 STATIC_FLEET = Path(__file__).parent / "data" / "static_fleet"
 
 
@@ -38,7 +38,7 @@ def static_fleet_table(name):
 STATIC_FLEET_OUTPUTS = L.FLOAT_OUTPUT_NAMES[: L.OUT_EQUITY_VALUE + 1] + L.INT_OUTPUT_NAMES[: L.OUT_DEFAULT_CAUSE + 1]
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 @pytest.mark.parametrize("name", ["coreweave", "crusoe", "lambda", "nebius", "nscale", "full_model"])
 def test_with_no_growth_the_static_fleet_model_is_reproduced_path_by_path(name, backend):
     golden = np.load(STATIC_FLEET / "outputs.npz")
@@ -102,7 +102,7 @@ def delayed(months):
     return table_with(GROWTH, {"cohorts": [GROWTH["cohorts"][0] | {"delay_months": months}]})
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 @pytest.mark.parametrize("months", [1, 3, 7])
 def test_a_k_month_delay_shifts_revenue_by_k_months_and_costs_the_fees_and_interest_of_those_months(backend, months):
     on_time, late = statement_of(GROWTH, backend), statement_of(delayed(months), backend)
@@ -128,7 +128,7 @@ def test_a_k_month_delay_shifts_revenue_by_k_months_and_costs_the_fees_and_inter
     assert difference == pytest.approx(expected, rel=1e-9, abs=1e-3)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_a_ddtl_draws_advance_rate_times_cost_then_follows_its_amortization_schedule_to_the_cent(backend):
     statement = statement_of(GROWTH, backend)
     drawn = 0.75 * 500 * 40_000.0
@@ -155,7 +155,7 @@ def test_a_ddtl_draws_advance_rate_times_cost_then_follows_its_amortization_sche
     assert column(statement, "debt")[-1] == pytest.approx(10e6)  # only the notes are left
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_a_cohort_delivered_in_monthly_tranches_is_paid_drawn_and_put_in_service_tranche_by_tranche(backend):
     cohort = GROWTH["cohorts"][0] | {"delivery_months": 4}
     statement = statement_of(table_with(GROWTH, {"cohorts": [cohort]}), backend)
@@ -170,7 +170,7 @@ def test_a_cohort_delivered_in_monthly_tranches_is_paid_drawn_and_put_in_service
     np.testing.assert_allclose(contracted, 0.6 * 500 * 730 * 3.0 * np.arange(1, 5) / 4, rtol=1e-13)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_the_installed_fleet_with_no_plan_has_no_capex_draws_or_fees(backend):
     statement = statement_of(FLAT, backend)
     for name in ("capex", "draws", "undrawn", "fixed_charges", "delay_penalties"):
@@ -213,7 +213,7 @@ def survival_closed_form(months, a, b, annual_pd_shortage, annual_pd_glut):
     return np.array([1.0, 0.0]) @ np.linalg.matrix_power(step, months) @ np.ones(2)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_customer_survival_with_regime_hazards_matches_the_chain_closed_form_within_4_se(backend):
     outputs = simulate(config_of(HAZARD), backend)
     default_month = outputs["default_month"]
@@ -243,7 +243,7 @@ RENEWING = {
 }
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_renewal_with_probability_one_at_spot_and_no_discount_equals_a_contract_that_never_expires(backend):
     renewing = table_with(
         RENEWING,
@@ -254,7 +254,7 @@ def test_renewal_with_probability_one_at_spot_and_no_discount_equals_a_contract_
     assert_same_paths(simulate(config_of(renewing), backend), never_expiring, rtol=1e-12)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_renewal_reprices_at_the_spot_price_less_the_discount(backend):
     table = table_with(
         FLAT,
@@ -276,7 +276,7 @@ def test_renewal_reprices_at_the_spot_price_less_the_discount(backend):
     np.testing.assert_allclose(contracted[24:36], price[24] * 0.8, rtol=1e-13)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_a_late_cohort_owes_its_customer_the_penalty_past_the_limit_or_loses_it(backend):
     contract = GROWTH["customers"][0] | {"delay_limit_months": 2, "delay_penalty": 0.25}
     statement = statement_of(table_with(delayed(5), {"customers": [contract]}), backend)
@@ -302,7 +302,7 @@ SLIPPING = {
 }
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_random_slips_are_geometric_and_truncated_within_4_se(backend):
     default_month = simulate(config_of(SLIPPING), backend)["default_month"]
     slip = default_month - 3
@@ -316,7 +316,7 @@ def test_random_slips_are_geometric_and_truncated_within_4_se(backend):
 # --- generations --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_each_cohort_earns_its_generations_price_and_launches_spare_the_newest_until_it_arrives(backend):
     table = table_with(
         FLAT,
@@ -351,7 +351,7 @@ def test_fixed_charges_escalate_yearly_from_their_start():
     np.testing.assert_allclose(charges, expected, rtol=1e-13)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_a_contract_whose_term_runs_out_while_its_cohort_is_late_lapses_and_owes_no_more_penalties(backend):
     contract = {"name": "a", "cohort": "b200", "share": 0.6, "price": 3.0, "end_month": 8}
     contract |= {"delay_limit_months": 0, "delay_penalty": 1.0}
@@ -362,7 +362,7 @@ def test_a_contract_whose_term_runs_out_while_its_cohort_is_late_lapses_and_owes
     np.testing.assert_array_equal(column(statement, "revenue_contracted"), 0.0)
 
 
-@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_tranches_due_after_a_cohort_has_retired_are_never_bought(backend):
     cohort = GROWTH["cohorts"][0] | {"delivery_months": 12, "useful_life_months": 3}
     statement = statement_of(table_with(GROWTH, {"cohorts": [cohort]}), backend)

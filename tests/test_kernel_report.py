@@ -13,6 +13,8 @@ from conftest import kernel_toolchain_problem
 from gpu_stress.cli import main
 from gpu_stress.kernel_report import best_occupancy, float64_instructions, theoretical_occupancy
 
+pytestmark = pytest.mark.slow  # compiles every kernel to PTX and SASS
+
 TOOLCHAIN_PROBLEM = kernel_toolchain_problem()
 requires_toolchain = pytest.mark.skipif(
     TOOLCHAIN_PROBLEM is not None, reason=f"needs the CUDA compiler toolkit: {TOOLCHAIN_PROBLEM}"

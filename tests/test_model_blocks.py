@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from conftest import HOST_BACKENDS
 from helpers import FULL_MODEL, assert_same_paths, config_of, simulate, table_with
 
 BASE = table_with(FULL_MODEL, {"simulation": {"paths": 1500}})
@@ -69,7 +70,7 @@ BLOCKS = {
 
 
 @pytest.mark.parametrize("block", BLOCKS)
-@pytest.mark.parametrize("backend", ["cpu", "numpy"])
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_switched_off_block_equals_the_model_without_it(block, backend):
     switched_off, without = BLOCKS[block]
     first = simulate(config_of(table_with(BASE, switched_off)), backend)
@@ -103,6 +104,7 @@ for block, (switched_off, without) in BLOCKS.items():
 """
 
 
+@pytest.mark.slow
 def test_switched_off_blocks_equal_the_model_without_them_on_the_cuda_simulator():
     import os
     import subprocess

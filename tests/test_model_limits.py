@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from conftest import BACKENDS
+from conftest import BACKENDS, DTYPES
 from gpu_stress.blocks.slots import monthly_hazard
 from gpu_stress.kernels import layout as L
 from helpers import MARKET_ONLY, config_of, simulate, table_with
@@ -16,7 +16,7 @@ def within(estimate, expected, standard_error, sigmas=4.0):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_final_price_has_gbm_mean_and_variance(backend, dtype):
     config = config_of(MARKET_ONLY)
     price = config.market.price

@@ -45,6 +45,8 @@ from gpu_stress.config.portfolio import PortfolioConfig
 from gpu_stress.kernels import layout as L
 from helpers import CAPITAL_STRUCTURE, MARKET_ONLY
 
+pytestmark = pytest.mark.slow  # simulates every setting's no-op verdict
+
 SEED = 2025
 PATHS = 128  # ordinary paths, each run
 PRESCAN = 16_384  # paths of the preset searched for defaults

@@ -220,6 +220,7 @@ _SIMULATOR_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_the_simulated_cuda_portfolio_kernel_matches_cpu(tmp_path):
     # Paths 0-31 of this portfolio hold fire sales, and on path 3 they change when a firm defaults.
     params = stacked(

@@ -26,6 +26,7 @@ def closed_form_root(target, low=-0.8, high=0.0):
     return (low + high) / 2
 
 
+@pytest.mark.slow
 def test_reverse_finds_the_black_cox_glut_drift():
     """The closed-form root lies in the reported 95 % interval; the search met the target on its own paths;
     the PD re-measured at the answer on independent paths (seed + 1) holds the target in its 95 % interval."""

@@ -7,6 +7,7 @@ import numba
 import numpy as np
 import pytest
 
+from conftest import DTYPES
 from gpu_stress.backends.launch import Launch
 from gpu_stress.backends.oracle import rng as oracle_rng
 from gpu_stress.kernels import draws as month_draws
@@ -120,7 +121,7 @@ def test_draws_depend_on_every_coordinate():
     assert tuple(int(x) for x in rng.draw_block(1 + 2**32, 0, 5, 3, 0)) != base
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_uniform_moments_within_four_standard_errors(dtype):
     n_paths = 250_000
     uniforms = _uniforms_compiled(np.uint64(2024), np.arange(n_paths, dtype=np.uint64), 5, 1, dtype)
@@ -132,7 +133,7 @@ def test_uniform_moments_within_four_standard_errors(dtype):
     assert abs(((values - 0.5) ** 2).mean() - 1 / 12) < 4 * math.sqrt((1 / 80 - 1 / 144) / n)
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("dtype", DTYPES)
 def test_normal_moments_within_four_standard_errors(dtype):
     n_paths = 250_000
     normals = _normals_compiled(np.uint64(99), np.arange(n_paths, dtype=np.uint64), 12, 0, dtype)

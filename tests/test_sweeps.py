@@ -115,6 +115,7 @@ def test_heatmap_needs_two_swept_keys(tmp_path):
     assert not (tmp_path / "x.png").exists()
 
 
+@pytest.mark.slow
 def test_killed_run_resumes_to_identical_results(tmp_path):
     arguments = [
         "--preset",

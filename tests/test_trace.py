@@ -8,6 +8,7 @@ import pyarrow.dataset as ds
 import pytest
 from click.testing import CliRunner
 
+from conftest import HOST_BACKENDS
 from gpu_stress.cli import main
 from gpu_stress.kernels import layout as L
 from gpu_stress.trace import trace_path
@@ -20,7 +21,7 @@ def invoke(*arguments):
     return CliRunner().invoke(main, [str(argument) for argument in arguments])
 
 
-@pytest.fixture(scope="module", params=["cpu", "numpy"])
+@pytest.fixture(scope="module", params=HOST_BACKENDS)
 def run(request, tmp_path_factory):
     output = tmp_path_factory.mktemp(request.param) / "out"
     assert invoke("run", *ARGS, "--backend", request.param, "-o", output).exit_code == 0

@@ -9,7 +9,7 @@ from typing import Literal
 from ..config.types import Coupon, Dollars, Months, Name, Probability, Ratio, Section, between
 from ..kernels import layout as L
 from ..kernels.layout import MAX_RANK
-from .slots import Slot, month_of, per_tranche
+from .slots import Slot, month_of, open_by_regime, per_tranche
 from .view import slot_indices
 
 # --- the config sections (schema) ---
@@ -156,14 +156,7 @@ SLOTS = (
     Slot(L.CURE_TESTS, "tests", ("covenants.cure_tests",), lambda c: c.covenants.cure_tests),
     Slot(L.REFINANCING_ENABLED, "1 on / 0 off", ("refinancing.enabled",), lambda c: float(c.refinancing.enabled)),
     Slot(L.REFINANCING_MAX_LTV, "ratio", ("refinancing.max_ltv",), lambda c: c.refinancing.max_ltv),
-    Slot(
-        L.REFINANCING_OPEN,
-        "1 open / 0 closed",
-        ("refinancing.open_in_glut",),
-        lambda c: [1.0, float(c.refinancing.open_in_glut)],
-        2,
-        by_regime=1,
-    ),
+    open_by_regime(L.REFINANCING_OPEN, "refinancing"),
     Slot(
         L.REFINANCING_SPREAD,
         "annual",

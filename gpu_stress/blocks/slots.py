@@ -36,6 +36,16 @@ def ou_transition(index, section):
     return Slot(index, "per month", keys, value, 2)
 
 
+def open_by_regime(index, section):
+    """The slot pair (shortage, glut) of whether ``<section>`` (a market for funding: refinancing, equity) is
+    open: always in a shortage, in a glut as its ``open_in_glut`` says (1 open / 0 closed)."""
+
+    def value(config):
+        return [1.0, float(getattr(config, section).open_in_glut)]
+
+    return Slot(index, "1 open / 0 closed", (f"{section}.open_in_glut",), value, 2, by_regime=1)
+
+
 def logit(probability):
     return math.log(probability / (1.0 - probability))
 

@@ -2,7 +2,7 @@
 
 from ..config.types import Dollars, Name, Probability, Section, between
 from ..kernels import layout as L
-from .slots import Slot, hazards, month_of, per_tranche
+from .slots import Slot, hazards, month_of, open_by_regime, per_tranche
 from .view import BASE_CASE_REASON, slot_indices
 
 # --- the config sections (schema) ---
@@ -56,14 +56,7 @@ KERNEL = (
 SLOTS = (
     Slot(L.TRANCHE_VENDOR, "1 vendor / 0", ("debt[].vendor",), per_tranche(lambda t: float(t.vendor)), L.MAX_TRANCHES),
     Slot(L.EQUITY_ENABLED, "1 on / 0 off", ("equity.enabled",), lambda c: float(c.equity.enabled)),
-    Slot(
-        L.EQUITY_OPEN,
-        "1 open / 0 closed",
-        ("equity.open_in_glut",),
-        lambda c: [1.0, float(c.equity.open_in_glut)],
-        2,
-        by_regime=1,
-    ),
+    open_by_regime(L.EQUITY_OPEN, "equity"),
     Slot(
         L.EQUITY_MAX_RAISE,
         "share of book equity a year",

@@ -172,6 +172,11 @@ REFINANCING_SPREAD = _param(2, name="refinancing_spread")  # [regime] annual spr
 REFINANCING_TERM = _param(name="refinancing_term")  # months
 REFINANCING_PARTIAL = _param(name="refinancing_partial")  # 1: up to max LTV x V; 0: all or nothing
 REFINANCING_LEVERAGE_SPREAD = _param(name="refinancing_leverage_spread")  # annual spread per unit of LTV
+REFINANCING_WINDOW = _param(name="refinancing_window")  # months before maturity a tranche can be refinanced early
+REFINANCING_LENDER_TESTS = _param(name="refinancing_lender_tests")  # 1: by security (pool LTV; leverage, cover)
+REFINANCING_MAX_LEVERAGE = _param(name="refinancing_max_leverage")  # debt / annualized EBITDA, unsecured (0 off)
+REFINANCING_MIN_COVER = _param(name="refinancing_min_cover")  # annualized EBITDA / interest, unsecured (0 off)
+REFINANCING_CAPACITY = _param(2, name="refinancing_capacity")  # [regime] share of the tests' capacity lenders offer
 
 # --- capital structure: security pools, seniority, facility mechanics ---
 # A pool holds POOL_SHARE of each cohort in its bit mask (those GPUs and the cash flows of their

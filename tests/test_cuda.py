@@ -93,6 +93,13 @@ def test_simulated_cuda_kernel_matches_cpu_on_the_capital_structure_path_by_path
     assert (months > 0).any()
 
 
+def test_simulated_cuda_kernel_matches_cpu_refinancing_in_a_window_by_the_lenders_tests(tmp_path):
+    layer = {"refinancing": {"window_months": 12, "tests": "lender", "max_debt_to_ebitda": 4.0, "glut_capacity": 0.5}}
+    table = table_with(CAPITAL_STRUCTURE, SMALL, layer, {"refinancing": {"open_in_glut": True}})
+    simulated = as_outputs(run_on_simulator(tmp_path, table))
+    assert_same_paths(simulated, per_path(simulate(config_of(table), "cpu")))
+
+
 def test_simulated_cuda_kernel_matches_cpu_under_every_stress_event(tmp_path):
     table = table_with(FULL_MODEL, SMALL, {"overlay": EVERY_EVENT})
     simulated = as_outputs(run_on_simulator(tmp_path, table))

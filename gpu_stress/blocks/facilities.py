@@ -6,6 +6,8 @@ maturity.
 
 from typing import Literal
 
+from pydantic import model_validator
+
 from ..config.types import Coupon, Dollars, Months, Name, Probability, Ratio, Section, between
 from ..kernels import layout as L
 from ..kernels.layout import MAX_RANK
@@ -23,8 +25,16 @@ class Covenants(Section):
 
 
 class Refinancing(Section):
-    """Balloons rolled into new floating loans while lenders are open, up to ``max_ltv`` x collateral
-    (``partial``; all or nothing if false), at the regime's spread plus ``leverage_spread`` x LTV."""
+    """Debt rolled into new floating loans while lenders are open, at the regime's spread plus
+    ``leverage_spread`` x LTV: a balloon at maturity (in part, ``partial``, or all or nothing), and with
+    ``window_months`` any tranche, whole, in the months before its maturity.
+
+    What lenders would lend: with ``tests = "ltv"`` what keeps the firm's debt within ``max_ltv`` x its
+    collateral; with ``tests = "lender"`` their usual tests by security: a tranche secured on a pool by
+    the pool's LTV, an unsecured one by debt / annualized EBITDA (``max_debt_to_ebitda``) and annualized
+    EBITDA / interest (``min_interest_cover``). In a glut (when ``open_in_glut``) lenders offer
+    ``glut_capacity`` of that capacity.
+    """
 
     enabled: bool = False
     max_ltv: Ratio = 0.8
@@ -32,8 +42,22 @@ class Refinancing(Section):
     glut_spread: Coupon = 0.10
     open_in_glut: bool = False
     term_months: Months = 36
-    partial: bool = True  # false: a balloon is rolled whole if LTV <= max_ltv, else not at all
+    partial: bool = True  # false: a balloon is rolled whole if lenders would lend all of it, else not at all
     leverage_spread: between(0, 1) = 0.0  # annual spread added per unit of LTV
+    window_months: between(0, 1199, int) = 0  # months before maturity a tranche can be refinanced; 0: at maturity
+    tests: Literal["ltv", "lender"] = "ltv"
+    max_debt_to_ebitda: between(0, 100) = 0.0  # unsecured, "lender" tests (0: not tested)
+    min_interest_cover: between(0, 100) = 0.0  # unsecured, "lender" tests (0: not tested)
+    glut_capacity: Probability = 1.0  # share of the tests' capacity lenders offer in a glut
+
+    @model_validator(mode="after")
+    def _window_inside_a_term(self):
+        if self.window_months >= self.term_months:
+            raise ValueError(
+                f"window_months ({self.window_months}) must be shorter than term_months ({self.term_months}): "
+                "a new loan would be in its own window at once"
+            )
+        return self
 
 
 class Debt(Section):
@@ -86,6 +110,8 @@ KERNEL = (
     "firm.init_firm",
     "fleet.deliveries",
     "debt_service.debt_service",
+    "debt_service.lender_capacity",
+    "debt_service.roll_over",
     "covenants.covenant_tests",
 )
 
@@ -178,6 +204,33 @@ SLOTS = (
         ("refinancing.leverage_spread",),
         lambda c: c.refinancing.leverage_spread,
     ),
+    Slot(L.REFINANCING_WINDOW, "months", ("refinancing.window_months",), lambda c: c.refinancing.window_months),
+    Slot(
+        L.REFINANCING_LENDER_TESTS,
+        "1 lender's tests / 0 LTV gate",
+        ("refinancing.tests",),
+        lambda c: float(c.refinancing.tests == "lender"),
+    ),
+    Slot(
+        L.REFINANCING_MAX_LEVERAGE,
+        "debt / annual EBITDA (0 off)",
+        ("refinancing.max_debt_to_ebitda",),
+        lambda c: c.refinancing.max_debt_to_ebitda,
+    ),
+    Slot(
+        L.REFINANCING_MIN_COVER,
+        "annual EBITDA / interest (0 off)",
+        ("refinancing.min_interest_cover",),
+        lambda c: c.refinancing.min_interest_cover,
+    ),
+    Slot(
+        L.REFINANCING_CAPACITY,
+        "share",
+        ("refinancing.glut_capacity",),
+        lambda c: [1.0, c.refinancing.glut_capacity],
+        2,
+        by_regime=1,
+    ),
 )
 
 
@@ -188,6 +241,18 @@ def balloons(f):
     return [j for j in bullets if v[L.TRANCHE_MATURITY + j] <= f.horizon]
 
 
+def in_a_window(f, window):
+    """Tranches whose refinancing window of ``window`` months (before their maturity month) opens within the
+    horizon: a month t <= horizon with 2 <= maturity - t + 1 <= window + 1."""
+    v = f.v
+    return [j for j in f.owed if window > 0 and 2 <= v[L.TRANCHE_MATURITY + j] <= f.horizon + window]
+
+
+def refinanceable(f):
+    """Tranches that can be refinanced within the horizon: balloons due, and those in a window."""
+    return sorted(set(balloons(f)) | set(in_a_window(f, f.v[L.REFINANCING_WINDOW])))
+
+
 def lenders_open(f):
     """Whether refinancing is on and lenders are open in some regime the market can be in."""
     v = f.v
@@ -195,11 +260,24 @@ def lenders_open(f):
 
 
 def floats(f):
-    """True if some tranche can pay a floating rate (floating, or a balloon refinanced floating)."""
+    """True if some tranche can pay a floating rate (floating, or refinanced into a floating loan)."""
     v = f.v
     if any(v[L.TRANCHE_FLOATING + j] > 0 for j in f.owed):
         return True
-    return bool(balloons(f)) and lenders_open(f)
+    return bool(refinanceable(f)) and lenders_open(f)
+
+
+REFINANCING_SLOTS = slot_indices(
+    "REFINANCING_ENABLED",
+    "REFINANCING_MAX_LTV",
+    "REFINANCING_TERM",
+    "REFINANCING_PARTIAL",
+    "REFINANCING_LEVERAGE_SPREAD",
+    "REFINANCING_WINDOW",
+    "REFINANCING_LENDER_TESTS",
+    "REFINANCING_MAX_LEVERAGE",
+    "REFINANCING_MIN_COVER",
+) + slot_indices("REFINANCING_OPEN", "REFINANCING_SPREAD", "REFINANCING_CAPACITY", size=2)
 
 
 def debt_rule(f):
@@ -229,14 +307,8 @@ def debt_rule(f):
                 (f"{f.tranche(j)} has no principal and no commitment"),
             )
     if not f.owed:
-        refinancing = slot_indices(
-            "REFINANCING_ENABLED", "REFINANCING_MAX_LTV", "REFINANCING_TERM", "REFINANCING_PARTIAL"
-        )
-        refinancing += slot_indices("REFINANCING_OPEN", "REFINANCING_SPREAD", size=2) + slot_indices(
-            "REFINANCING_LEVERAGE_SPREAD"
-        )
         covenants = [L.LTV_MAX, L.DSCR_MIN, L.TEST_EVERY, L.CURE_TESTS]
-        yield covenants + refinancing + [L.RATE_FLOOR, L.FIRE_SALE_RECOVERY], "the firm has no debt"
+        yield covenants + REFINANCING_SLOTS + [L.RATE_FLOOR, L.FIRE_SALE_RECOVERY], "the firm has no debt"
         return
     if v[L.LTV_MAX] == 0 and v[L.DSCR_MIN] == 0:
         covenants = [L.LTV_MAX, L.DSCR_MIN, L.TEST_EVERY, L.CURE_TESTS]
@@ -256,28 +328,42 @@ def debt_rule(f):
 
 
 def refinancing_rule(f):
-    """Refinancing that can roll nothing: every setting of it, the switch included."""
+    """Refinancing that can roll nothing (every setting of it, the switch included), and the settings of the
+    tests it does not make."""
     v = f.v
     if not f.owed:
         return
-    every = slot_indices("REFINANCING_ENABLED", "REFINANCING_MAX_LTV", "REFINANCING_TERM", "REFINANCING_PARTIAL")
-    every += slot_indices("REFINANCING_OPEN", "REFINANCING_SPREAD", size=2) + slot_indices(
-        "REFINANCING_LEVERAGE_SPREAD"
-    )
-    if not balloons(f):
-        yield every, f"no bullet tranche falls due within the horizon (month {f.horizon}): no balloon to refinance"
-    elif v[L.REFINANCING_ENABLED] == 0:
-        yield every, "refinancing.enabled is false"
-    elif not lenders_open(f):
-        yield every, "refinancing.open_in_glut is false and the market is always in glut (lenders are never open)"
-    else:
-        if v[L.REFINANCING_OPEN + 1] == 0:
-            yield [L.REFINANCING_SPREAD + 1], "refinancing.open_in_glut is false (lenders are shut in a glut)"
-        if all(v[L.TRANCHE_MATURITY + j] == f.horizon for j in balloons(f)):  # a new loan is never serviced
-            terms = slot_indices("REFINANCING_SPREAD", size=2) + slot_indices(
-                "REFINANCING_TERM", "REFINANCING_LEVERAGE_SPREAD"
-            )
-            yield terms, f"every balloon falls due in the last month (month {f.horizon}): a new loan is never serviced"
+    window = L.REFINANCING_WINDOW
+    if not refinanceable(f):
+        # window_months itself stays: a longer window could open within the horizon.
+        slots = [k for k in REFINANCING_SLOTS if k != window]
+        yield slots, f"no tranche falls due or enters its window within the horizon (month {f.horizon})"
+        return
+    if v[L.REFINANCING_ENABLED] == 0:
+        yield REFINANCING_SLOTS, "refinancing.enabled is false"
+        return
+    if not lenders_open(f):
+        yield (
+            REFINANCING_SLOTS,
+            "refinancing.open_in_glut is false and the market is always in glut (lenders are never open)",
+        )
+        return
+    if v[L.REFINANCING_OPEN + 1] == 0:
+        glut = [L.REFINANCING_SPREAD + 1, L.REFINANCING_CAPACITY + 1]
+        yield glut, "refinancing.open_in_glut is false (lenders are shut in a glut)"
+    secured = [j for j in refinanceable(f) if v[L.TRANCHE_POOL + j] >= 0]
+    unsecured_tests = [L.REFINANCING_MAX_LEVERAGE, L.REFINANCING_MIN_COVER]
+    if v[L.REFINANCING_LENDER_TESTS] == 0:
+        yield unsecured_tests, 'refinancing.tests is "ltv" (the firm\'s LTV gate decides)'
+    elif len(secured) == len(refinanceable(f)):
+        yield unsecured_tests, "every tranche that can be refinanced is secured on a pool (its pool's LTV decides)"
+    elif not secured:
+        yield [L.REFINANCING_MAX_LTV], 'no tranche that can be refinanced is secured, and refinancing.tests is "lender"'
+    if v[window] == 0 and all(v[L.TRANCHE_MATURITY + j] == f.horizon for j in balloons(f)):
+        terms = slot_indices("REFINANCING_SPREAD", size=2) + slot_indices(
+            "REFINANCING_TERM", "REFINANCING_LEVERAGE_SPREAD"
+        )
+        yield terms, f"every balloon falls due in the last month (month {f.horizon}): a new loan is never serviced"
 
 
 def horizon_rule(f):

@@ -249,7 +249,10 @@ UNCHECKED = (
     "price_basis.",
     "collateral.",
     "covenants.",
-    "refinancing.",
+    # refinancing's but window_months and term_months, which its validator reads together
+    *(f"refinancing.{name}" for name in ("enabled", "max_ltv", "spread", "glut_spread", "open_in_glut", "partial")),
+    *(f"refinancing.{name}" for name in ("leverage_spread", "tests", "max_debt_to_ebitda", "min_interest_cover")),
+    "refinancing.glut_capacity",
     "equity.",
     "backstop.",
     "vendor.",

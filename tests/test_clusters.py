@@ -180,9 +180,10 @@ def test_what_the_configuration_has_happen_in_a_month():
     }
     assert month_events(config, 36, "refinancing", 36) == [
         "tranche 'notes' matures then (its balloon falls due)",
-        "the installed fleet reaches the end of its useful life then",
         "the last month of the horizon",
     ]
+    # Twelve months old with a 48-month life: in service through month 36, retired from month 37.
+    assert month_events(config, 37) == ["the installed fleet retires then (its useful life ended in month 36)"]
     assert month_events(config, 30) == ["tranche 'ddtl' matures then"]
     assert month_events(config, 10) == [
         "tranche 'ddtl' stops drawing then",

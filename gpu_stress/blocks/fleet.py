@@ -372,7 +372,8 @@ RULES = (
 
 
 def fleet_events(config, month, cause):
-    """Deliveries (and how late), deposits due, and cohorts reaching the end of their useful life."""
+    """Deliveries (and how late), deposits due, and cohorts retiring (the month after their useful life ends:
+    a cohort is in service through month delivery + life, so that month changes nothing)."""
     events = []
     firm = config.get("firm") or {}
     late = (config.get("overlay") or {}).get("delivery_delay_months") or 0  # a stress overlay's slip of planned ones
@@ -386,8 +387,8 @@ def fleet_events(config, month, cause):
             events.append(f"{name} is delivered then" + (f" ({delay} months late)" if delay else ""))
         if cohort and cohort.get("deposit") and planned - (cohort.get("deposit_months_ahead") or 0) == month:
             events.append(f"the deposit for {name} is due then")
-        if life and planned + delay + life == month:  # its life runs from its actual delivery
-            events.append(f"{name} reaches the end of its useful life then")
+        if life and planned + delay + life + 1 == month:  # its life runs from its actual delivery
+            events.append(f"{name} retires then (its useful life ended in month {month - 1})")
     return events
 
 

@@ -420,6 +420,54 @@ def portfolio_tables(book_rows, firm_rows, exposure_rows, sweep_keys, detail=Fal
     return tables
 
 
+# --- what drives PD: the step of the month that failed ---------------------------------------------------
+
+# Each credit cause by the step of the firm's month that failed: a balloon lenders would not roll
+# (refinancing), cash short of the service due (liquidity), a covenant test (an LTV or DSCR breach), a
+# ring-fenced pool that could not serve its own debt (pool).
+DRIVER_STEPS = {
+    "refinancing": ("refinancing",),
+    "liquidity": ("liquidity",),
+    "covenant": ("ltv", "dscr"),
+    "pool": ("pool",),
+}
+
+
+def default_drivers(rows):
+    """Per row (a scenario, or a portfolio's firm) with credit defaults: their shares by the step that failed
+    (``DRIVER_STEPS``), largest first, and a one-line note. Each is a dict: scenario_id (stress, firm,
+    firm_name where the row has them), defaults, pd, shares ({step: share of the row's credit defaults}), note.
+    """
+    drivers = []
+    for row in rows:
+        defaults = row.get("defaults") or 0
+        if not defaults:
+            continue
+        counts = {
+            step: sum(row.get(f"defaults_{cause}") or 0 for cause in causes) for step, causes in DRIVER_STEPS.items()
+        }
+        shares = {step: count / defaults for step, count in sorted(counts.items(), key=lambda item: -item[1]) if count}
+        driver = {"scenario_id": row["scenario_id"]}
+        if row.get("stress"):
+            driver["stress"] = row["stress"]
+        if "firm" in row:
+            driver |= {"firm": row["firm"], "firm_name": row.get("name")}
+        driver |= {"defaults": defaults, "pd": row.get("pd"), "shares": shares}
+        driver["note"] = driver_note(driver)
+        drivers.append(driver)
+    return drivers
+
+
+def driver_note(driver):
+    """One line: 'scenario 0: PD 30.94 %, defaults by the step that failed: liquidity 66 %, refinancing 34 %'."""
+    who = f"scenario {driver['scenario_id']}" + (f" ({driver['stress']})" if driver.get("stress") else "")
+    if driver.get("firm_name"):
+        who += f", {driver['firm_name']}"
+    pd = f"PD {100 * driver['pd']:.2f} %, " if driver.get("pd") is not None else ""
+    steps = ", ".join(f"{step} {100 * share:.0f} %" for step, share in driver["shares"].items())
+    return f"{who}: {pd}defaults by the step that failed: {steps}"
+
+
 # --- clusters of defaults in one month ------------------------------------------------------------------
 
 CLUSTER_SHARE = 0.25  # a month with at least this share of a scenario's credit defaults is named ...

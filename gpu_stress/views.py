@@ -19,6 +19,7 @@ from .results.verify import open_results
 from .summary import (
     TRANCHE_DISPLAY,
     default_clusters,
+    default_drivers,
     display_rows,
     firm_configs,
     load_portfolio,
@@ -46,12 +47,15 @@ class View:
       sweep_keys: the run's swept keys (the columns that name a row, with the scenario's).
       clusters: [{"note": one line, ...}]: months holding a large share of a scenario's (or firm's) defaults.
       document: what ``--json`` prints (a dict; no NaN: null instead).
+      drivers: [{"note": one line, "shares": {step: share}, ...}]: each scenario's (or firm's) defaults by the
+        step of the month that failed (refinancing, liquidity, covenant, pool).
     """
 
     tables: list
     sweep_keys: list
     clusters: list = field(default_factory=list)
     document: dict = field(default_factory=dict)
+    drivers: list = field(default_factory=list)
 
 
 def summary_view(
@@ -91,7 +95,8 @@ def summary_view(
     rows = scenario_rows(record, table, sort_by, descending)
     clusters = default_clusters(rows, scenario_configs(table))
     labels, cells = (pd_by_year_rows if by_year else display_rows)(rows, sweep_keys, all_columns)
-    return View([(title, labels, cells)], sweep_keys, clusters, scenarios_document(record, rows, clusters))
+    document = scenarios_document(record, rows, clusters)
+    return View([(title, labels, cells)], sweep_keys, clusters, document, document["drivers"])
 
 
 def portfolio_view(directory, detail=False):
@@ -105,18 +110,21 @@ def portfolio_view(directory, detail=False):
         (f"{title} ({about}, {record.backend} {simulation['precision']})", labels, cells)
         for title, labels, cells in portfolio_tables(book_rows, firm_rows, exposure_rows, sweep_keys, detail)
     ]
-    return View(tables, sweep_keys, clusters, portfolio_document(record, book_rows, firm_rows, exposure_rows, clusters))
+    document = portfolio_document(record, book_rows, firm_rows, exposure_rows, clusters)
+    return View(tables, sweep_keys, clusters, document, document["drivers"])
 
 
 def scenarios_document(record, rows, clusters):
     """The JSON document of a single-firm run's summary: the run, its scenario rows, its default clusters."""
-    return without_nan(run_document(record) | {"scenarios": rows, "clusters": clusters})
+    return without_nan(
+        run_document(record) | {"scenarios": rows, "drivers": default_drivers(rows), "clusters": clusters}
+    )
 
 
 def portfolio_document(record, book_rows, firm_rows, exposure_rows, clusters):
     """The JSON document of a portfolio run's summary: the run, its book, firms, exposures and clusters."""
     document = run_document(record) | {"portfolio": book_rows, "firms": firm_rows, "exposures": exposure_rows}
-    return without_nan(document | {"clusters": clusters})
+    return without_nan(document | {"drivers": default_drivers(firm_rows), "clusters": clusters})
 
 
 def _title(record):

@@ -51,3 +51,35 @@ def test_a_view_a_portfolio_has_not_is_one_line(tmp_path):
         gpu_stress.summary_view(book.directory, by_year=True)
     titles = [title.split(" (")[0] for title, _, _ in book.view(portfolio=True).tables]
     assert titles[:3] == ["the lender's book", "firms", "exposures: Euler contributions to CVaR"]
+
+
+@pytest.fixture(scope="module")
+def defaulting(tmp_path_factory):
+    """Coreweave defaults by liquidity and at its 2030 notes' balloon (refinancing)."""
+    directory = tmp_path_factory.mktemp("drivers") / "run"
+    return gpu_stress.run(preset="coreweave", paths=2000, seed=5, output=directory, warn=False)
+
+
+def test_the_drivers_of_pd_are_the_shares_of_defaults_by_the_step_that_failed(defaulting):
+    view = gpu_stress.summary_view(defaulting.directory)
+    (row,) = view.document["scenarios"]
+    (driver,) = view.drivers
+    assert view.document["drivers"] == view.drivers
+    causes = {"refinancing": ["refinancing"], "liquidity": ["liquidity"], "covenant": ["ltv", "dscr"], "pool": ["pool"]}
+    expected = {
+        step: sum(row[f"defaults_{cause}"] for cause in names) / row["defaults"] for step, names in causes.items()
+    }
+    assert driver["shares"] == {step: share for step, share in expected.items() if share}
+    assert list(driver["shares"].values()) == sorted(driver["shares"].values(), reverse=True)
+    assert sum(driver["shares"].values()) == pytest.approx(1.0) and {"liquidity", "refinancing"} <= set(
+        driver["shares"]
+    )
+    assert f"drivers: {driver['note']}" in cli("summarize", defaulting.directory)
+
+
+def test_a_scenario_without_defaults_has_no_driver(results):
+    view = gpu_stress.summary_view(results.directory)
+    assert all(driver["defaults"] > 0 for driver in view.drivers)
+    assert {driver["scenario_id"] for driver in view.drivers} == {
+        row["scenario_id"] for row in view.document["scenarios"] if row["defaults"]
+    }

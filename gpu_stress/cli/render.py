@@ -79,19 +79,20 @@ def print_summary(
         return
     print_tables(view.tables, view.sweep_keys, output_format, width)
     if output_format == "table":
+        print_clusters(view.drivers, width, "drivers")
         print_clusters(view.clusters, width)
 
 
-def print_clusters(clusters, width=None):
-    """After a table: a note per month holding a large share of a scenario's (or firm's) credit defaults, each
-    one line, wrapped (as the tables fit) on a terminal or to ``width``."""
+def print_clusters(clusters, width=None, label="note"):
+    """After a table: a ``label`` line per item (a month holding a large share of a scenario's or firm's credit
+    defaults, or a scenario's drivers), wrapped (as the tables fit) on a terminal or to ``width``."""
     import textwrap
 
     terminal = Console()
     if width is None and terminal.is_terminal:
         width = terminal.width
     for cluster in clusters:
-        note = f"note: {cluster['note']}"
+        note = f"{label}: {cluster['note']}"
         click.echo(textwrap.fill(note, width, subsequent_indent="  ", break_on_hyphens=False) if width else note)
 
 

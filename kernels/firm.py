@@ -99,6 +99,7 @@ from .layout import (
     GPUS_SOLD,
     HAS_PREPAYMENTS,
     HAS_RESERVES,
+    HAS_REVOLVERS,
     HAS_RING_FENCED,
     INTEREST,
     LAUNCH_CREDIT,
@@ -127,6 +128,7 @@ from .layout import (
     RESALE_INDEX,
     RESERVE,
     RESERVE_DRAWN,
+    REVOLVER_NET,
     SERVICE_TRAILING,
     SLIP_DRAW,
     SLIP_PROBABILITY,
@@ -142,6 +144,7 @@ from .layout import (
     TRANCHE_PRINCIPAL,
     TRANCHE_RATE,
     TRANCHE_RECOVERY,
+    TRANCHE_REVOLVING,
     TRANCHE_SWEEP,
     UNDRAWN,
     UTILIZATION_LOGIT,
@@ -151,6 +154,7 @@ from .layout import (
     VENDOR_HAZARD,
 )
 from .operations import operating_cash_flow
+from .revolvers import draw_revolvers, repay_revolvers
 from .support import support_counterparties
 
 
@@ -248,8 +252,11 @@ def init_firm(params, state, dtype):
         has_ring_fenced = has_ring_fenced or params[POOL_RING_FENCED + p] > dtype(0.0)
         has_reserves = has_reserves or params[POOL_RESERVE_MONTHS + p] > dtype(0.0)
     has_prepayments = False
+    has_revolvers = False
     for j in range(int(params[TRANCHE_COUNT])):
         has_prepayments = has_prepayments or params[TRANCHE_BORROWING_BASE + j] + params[TRANCHE_SWEEP + j] > dtype(0.0)
+        has_revolvers = has_revolvers or params[TRANCHE_REVOLVING + j] > dtype(0.0)
+    state[HAS_REVOLVERS] = dtype(1.0) if has_revolvers else dtype(0.0)
     state[HAS_RING_FENCED] = dtype(1.0) if has_ring_fenced else dtype(0.0)
     state[HAS_RESERVES] = dtype(1.0) if has_reserves else dtype(0.0)
     state[HAS_PREPAYMENTS] = dtype(1.0) if has_prepayments else dtype(0.0)
@@ -264,6 +271,7 @@ def open_month(state, month, dtype):
     state[RESERVE_DRAWN] = dtype(0.0)
     state[RAISED] = dtype(0.0)
     state[GPUS_SOLD] = dtype(0.0)
+    state[REVOLVER_NET] = dtype(0.0)
 
 
 @device_function
@@ -303,6 +311,7 @@ def firm_step(params, state, month, regime, log_price, price_surprise, utilizati
         settle_parent(params, state, month, cash, value, dtype)
         return POOL_DEFAULT, loan_to_value(total_debt(state, dtype), value, dtype), dscr
 
+    cash = draw_revolvers(params, state, month, cash, service, value, dtype)
     debt = total_debt(state, dtype)  # before payment, without the tranches of pools that defaulted now
     ltv = loan_to_value(debt, value, dtype)
     cash, reserves, covered = cover_shortfall(params, state, regime, cash, value, service, debt, dtype)
@@ -313,6 +322,8 @@ def firm_step(params, state, month, regime, log_price, price_surprise, utilizati
 
     cash = pay_service(params, state, cash, service, dtype)
     cash, cause = manage_cash(params, state, cash, value, ebitda, service - balloon, dtype)
+    if cause == NO_DEFAULT:
+        cash = repay_revolvers(params, state, month, cash, dtype)
     state[CASH] = cash
     debt = total_debt(state, dtype)
     ltv = loan_to_value(debt, value, dtype)

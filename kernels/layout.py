@@ -194,6 +194,9 @@ TRANCHE_SWEEP = _param(MAX_TRANCHES, name="tranche_sweep")  # share of the cash 
 TRANCHE_SWEEP_DSCR = _param(MAX_TRANCHES, name="tranche_sweep_dscr")  # the cover the firm keeps before the sweep
 TRANCHE_BORROWING_BASE = _param(MAX_TRANCHES, name="tranche_borrowing_base")  # max balance / collateral (0 off)
 TRANCHE_VENDOR = _param(MAX_TRANCHES, name="tranche_vendor")  # 1: its undrawn commitment is the vendor's
+TRANCHE_REVOLVING = _param(MAX_TRANCHES, name="tranche_revolving")  # 1: a revolving credit facility
+TRANCHE_MINIMUM_CASH = _param(MAX_TRANCHES, name="tranche_minimum_cash")  # $ a revolver's draws keep after service
+TRANCHE_TARGET_CASH = _param(MAX_TRANCHES, name="tranche_target_cash")  # $ above which cash repays a revolver
 
 # --- market access and support ---
 EQUITY_ENABLED = _param(name="equity_enabled")
@@ -288,6 +291,8 @@ VENDOR_DRAW = _state()  # this month's uniform: does the vendor stop financing?
 HAS_RING_FENCED = _state()
 HAS_PREPAYMENTS = _state()  # a borrowing base or a cash sweep
 HAS_RESERVES = _state()
+HAS_REVOLVERS = _state()  # a revolving credit facility
+REVOLVER_NET = _state()  # drawn on the revolvers this month less repaid, $
 BACKSTOP_REVENUE = _state()  # statement lines of the month, $
 PREPAID = _state()  # cash sweep and borrowing-base prepayments
 RESERVE_DRAWN = _state()
@@ -401,6 +406,7 @@ STATEMENT_PRINCIPAL = _statement(MAX_TRANCHES, name="principal")
 STATEMENT_REFINANCED = _statement(name="refinanced")  # balloons due this month and rolled into new loans
 STATEMENT_BACKSTOP = _statement(name="backstop")  # paid by the capacity backstop for unused capacity
 STATEMENT_PREPAID = _statement(name="prepaid")  # cash sweep and borrowing-base prepayments
+STATEMENT_REVOLVER = _statement(name="revolver")  # drawn on the revolving facilities this month, less repaid
 STATEMENT_RESERVE_DRAWN = _statement(name="reserve_drawn")  # from the debt-service reserves to pay service
 STATEMENT_RESERVES = _statement(name="reserves")  # in the debt-service reserve accounts at the month's end
 STATEMENT_EQUITY_RAISED = _statement(name="equity_raised")  # gross, this month

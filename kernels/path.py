@@ -92,6 +92,7 @@ from .layout import (
     RESERVE_DRAWN,
     REVENUE_CONTRACTED,
     REVENUE_SPOT,
+    REVOLVER_NET,
     SLIP_DRAW,
     STATEMENT_BACKSTOP,
     STATEMENT_BREACHES,
@@ -123,6 +124,7 @@ from .layout import (
     STATEMENT_RESERVES,
     STATEMENT_REVENUE_CONTRACTED,
     STATEMENT_REVENUE_SPOT,
+    STATEMENT_REVOLVER,
     STATEMENT_UNDRAWN,
     STATEMENT_UTILIZATION,
     TRACK_CASH,
@@ -181,6 +183,7 @@ def write_statement(
     statement[row, STATEMENT_REFINANCED] = state[REFINANCED]
     statement[row, STATEMENT_BACKSTOP] = state[BACKSTOP_REVENUE]
     statement[row, STATEMENT_PREPAID] = state[PREPAID]
+    statement[row, STATEMENT_REVOLVER] = state[REVOLVER_NET]
     statement[row, STATEMENT_RESERVE_DRAWN] = state[RESERVE_DRAWN]
     statement[row, STATEMENT_EQUITY_RAISED] = state[RAISED]
     statement[row, STATEMENT_RESERVES] = reserves_held(params, state, dtype)

@@ -217,6 +217,26 @@ def with_fire_sales(params, impact, retention):
     return params
 
 
+# A flat market (price $2.00, utilization 0.8, no volatility) and a fleet of 2,000 GPUs worth $100M (no age
+# decay) with no costs: revenue and EBITDA 2,000 x 730 x 0.8 x $2 = $2.336M a month; one path, the base case.
+FLAT_FIRM = {
+    "simulation": {"paths": 1, "horizon_months": 12, "seed": 1, "base_case": True},
+    "market": {
+        "price": {"initial": 2.0, "drift": 0.0, "volatility": 0.0},
+        "utilization": {"enabled": False, "initial": 0.8},
+    },
+    "firm": {
+        "gpus": 2000,
+        "gpu_cost": 50_000.0,
+        "power_kw": 0.0,
+        "opex_per_gpu_month": 0.0,
+        "fixed_opex_month": 0.0,
+        "cash": 50e6,
+    },
+    "collateral": {"age_decay": 0.0},
+}
+
+
 def config_of(table):
     return validate(table)
 

@@ -100,6 +100,17 @@ def test_simulated_cuda_kernel_matches_cpu_refinancing_in_a_window_by_the_lender
     assert_same_paths(simulated, per_path(simulate(config_of(table), "cpu")))
 
 
+def test_simulated_cuda_kernel_matches_cpu_with_a_revolver(tmp_path):
+    table = table_with(CAPITAL_STRUCTURE, SMALL)
+    revolver = {"name": "rcf", "revolving": True, "commitment": 2e8, "rate": 0.09, "undrawn_fee": 0.00375}
+    table["debt"] = [
+        *table["debt"],
+        revolver | {"maturity_month": 30, "draw_end_month": 24, "minimum_cash": 5e7, "target_cash": 1e8},
+    ]
+    simulated = as_outputs(run_on_simulator(tmp_path, table))
+    assert_same_paths(simulated, per_path(simulate(config_of(table), "cpu")))
+
+
 def test_simulated_cuda_kernel_matches_cpu_under_every_stress_event(tmp_path):
     table = table_with(FULL_MODEL, SMALL, {"overlay": EVERY_EVENT})
     simulated = as_outputs(run_on_simulator(tmp_path, table))

@@ -100,6 +100,9 @@ def cases():
             found[key] = ({key}, set_(key, ["installed", "older"]))
         elif key in ("pools.0.name", "debt.0.pool"):  # the pools the tranches of CAPITAL_STRUCTURE name
             found[key] = ({key}, sweep(key, "fleet", "growth") if key == "debt.0.pool" else sweep(key, "fleet"))
+        elif key == "debt.0.revolving":  # a revolver is a bullet line that funds no cohort
+            line = [*set_("debt.0.amortization", "bullet"), *set_("debt.0.funds", [])]
+            found[key] = ({key}, [*line, *sweep(key, "true", "false")])
         elif key == "refinancing.window_months":  # shorter than the new loan's term
             found[key] = ({key}, [*set_("refinancing.term_months", 1200), *sweep(key, 0, 1199)])
         elif numeric:  # both ends, of the field's own type (ints for float keys: below)

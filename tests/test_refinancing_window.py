@@ -9,6 +9,7 @@ from conftest import HOST_BACKENDS
 from gpu_stress.kernels import layout as L
 from helpers import (
     CAPITAL_STRUCTURE,
+    FLAT_FIRM,
     FULL_MODEL,
     assert_same_paths,
     config_of,
@@ -26,21 +27,7 @@ CENT = 0.005  # $
 EBITDA_MONTH = 2000 * 730 * 0.8 * 2.0
 EBITDA_YEAR = 12 * EBITDA_MONTH
 SHORT_RATE = 0.043
-WINDOW = {
-    "simulation": {"paths": 1, "horizon_months": 14, "seed": 1, "base_case": True},
-    "market": {
-        "price": {"initial": 2.0, "drift": 0.0, "volatility": 0.0},
-        "utilization": {"enabled": False, "initial": 0.8},
-    },
-    "firm": {
-        "gpus": 2000,
-        "gpu_cost": 50_000.0,
-        "power_kw": 0.0,
-        "opex_per_gpu_month": 0.0,
-        "fixed_opex_month": 0.0,
-        "cash": 50e6,
-    },
-    "collateral": {"age_decay": 0.0},
+WINDOW = table_with(FLAT_FIRM, {"simulation": {"horizon_months": 14}}) | {
     "refinancing": {
         "enabled": True,
         "max_ltv": 0.9,

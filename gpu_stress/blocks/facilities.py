@@ -82,6 +82,26 @@ class Debt(Section):
     sweep_dscr: between(0, 1000) = 1.0  # the cover of the month's scheduled debt service the firm keeps
     borrowing_base: Ratio = 0.0  # max balance / its collateral's value (0 = none); the excess is prepaid
     vendor: bool = False  # financed by the GPU vendor ([vendor]): its undrawn commitment can lapse
+    # A revolving credit facility: ``commitment`` is the line, drawn up to draw_end_month (before maturity)
+    # whenever cash after the month's service would fall below ``minimum_cash``, and repaid from cash above
+    # ``target_cash``; what is repaid can be drawn again. A bullet, funding no cohort.
+    revolving: bool = False
+    minimum_cash: Dollars = 0.0  # $ its draws keep after the month's service
+    target_cash: Dollars = 0.0  # $ above which cash repays it (at least minimum_cash)
+
+    @model_validator(mode="after")
+    def _a_revolver_is_a_line(self):
+        if self.revolving:
+            if self.amortization != "bullet":
+                raise ValueError(f"revolving: {self.name} is a revolver, so its amortization must be bullet")
+            if self.funds:
+                raise ValueError(f"revolving: {self.name} is a revolver, which funds no cohort (funds must be empty)")
+            if self.target_cash < self.minimum_cash:
+                raise ValueError(
+                    f"target_cash: {self.name}'s ({self.target_cash:g}) is below its minimum_cash "
+                    f"({self.minimum_cash:g}): it would repay what it has just drawn"
+                )
+        return self
 
 
 _AMORTIZATION_CODES = {"bullet": L.BULLET, "linear": L.LINEAR, "annuity": L.ANNUITY}
@@ -112,6 +132,8 @@ KERNEL = (
     "debt_service.debt_service",
     "debt_service.lender_capacity",
     "debt_service.roll_over",
+    "revolvers.draw_revolvers",
+    "revolvers.repay_revolvers",
     "covenants.covenant_tests",
 )
 
@@ -231,6 +253,27 @@ SLOTS = (
         2,
         by_regime=1,
     ),
+    Slot(
+        L.TRANCHE_REVOLVING,
+        "1 revolving / 0",
+        ("debt[].revolving",),
+        per_tranche(lambda t: float(t.revolving)),
+        L.MAX_TRANCHES,
+    ),
+    Slot(
+        L.TRANCHE_MINIMUM_CASH,
+        "$",
+        ("debt[].minimum_cash",),
+        per_tranche(lambda t: t.minimum_cash),
+        L.MAX_TRANCHES,
+    ),
+    Slot(
+        L.TRANCHE_TARGET_CASH,
+        "$",
+        ("debt[].target_cash",),
+        per_tranche(lambda t: t.target_cash),
+        L.MAX_TRANCHES,
+    ),
 )
 
 
@@ -299,6 +342,9 @@ def debt_rule(f):
         "TRANCHE_SWEEP_DSCR",
         "TRANCHE_BORROWING_BASE",
         "TRANCHE_VENDOR",
+        "TRANCHE_REVOLVING",
+        "TRANCHE_MINIMUM_CASH",
+        "TRANCHE_TARGET_CASH",
     ]
     for j in range(f.tranches):
         if j not in f.owed:
@@ -314,7 +360,16 @@ def debt_rule(f):
         covenants = [L.LTV_MAX, L.DSCR_MIN, L.TEST_EVERY, L.CURE_TESTS]
         yield covenants, "covenants.ltv_max and covenants.dscr_min are 0 (no covenant is tested)"
     for j in f.owed:
-        if v[L.TRANCHE_COMMITMENT + j] == 0:
+        revolving = v[L.TRANCHE_REVOLVING + j] > 0
+        if not revolving:
+            yield [L.TRANCHE_MINIMUM_CASH + j, L.TRANCHE_TARGET_CASH + j], f"{f.tranche(j)}.revolving is false"
+        if v[L.TRANCHE_COMMITMENT + j] == 0 and revolving and v[L.TRANCHE_PRINCIPAL + j] > 0:
+            # What it repays can be drawn again: only what a revolver never reads is idle.
+            yield (
+                [L.TRANCHE_ADVANCE_RATE + j, L.TRANCHE_FUNDS + j],
+                f"{f.tranche(j)} is a revolver (it funds no cohort)",
+            )
+        elif v[L.TRANCHE_COMMITMENT + j] == 0:
             slots = [L.TRANCHE_ADVANCE_RATE + j, L.TRANCHE_FUNDS + j, L.TRANCHE_UNDRAWN_FEE + j, L.TRANCHE_VENDOR + j]
             if v[L.TRANCHE_AMORTIZATION + j] == L.BULLET:  # a bullet pays no principal before maturity anyway
                 slots.append(L.TRANCHE_DRAW_END + j)
@@ -442,6 +497,7 @@ STATEMENT_LINES = (
     "interest",
     "principal",
     "refinanced",
+    "revolver",
     "debt",
     "ltv",
     "dscr",

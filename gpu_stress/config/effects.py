@@ -257,7 +257,10 @@ UNCHECKED = (
     "backstop.",
     "vendor.",
     "delivery_delays.",
-    "debt[].",
+    # a tranche's but those its validator reads together (a revolver is a bullet line funding no cohort)
+    *(f"debt[].{name}" for name in ("name", "principal", "rate_type", "rate", "spread", "maturity_month")),
+    *(f"debt[].{name}" for name in ("commitment", "draw_end_month", "advance_rate", "undrawn_fee", "pool", "rank")),
+    *(f"debt[].{name}" for name in ("cash_sweep", "sweep_dscr", "borrowing_base", "vendor")),
     "obligations[].",
     "generations[].relative_price",
     "generations[].newest_at_delivery",

@@ -14,6 +14,7 @@ from .covenants import covenant_tests, loan_to_value, trailing_coverage, unpaid_
 from .debt_service import debt_service
 from .fleet import deliveries, fleet, fleet_value
 from .operations import operating_cash_flow, utilization_step
+from .revolvers import draw_revolvers, repay_revolvers
 from .support import support_counterparties
 
 
@@ -95,6 +96,7 @@ class ArrayFirm:
         self.cohort_count = cohort_count = int(p[L.COHORT_COUNT])
         self.customer_cohort = [int(p[L.CUSTOMER_COHORT + i]) for i in range(self.customers)]
         self.amortization = [int(p[L.TRANCHE_AMORTIZATION + j]) for j in range(tranches)]
+        self.revolvers = [j for j in range(tranches) if p[L.TRANCHE_REVOLVING + j] > 0]
         # The capital structure: each pool's cohorts and tranches, each tranche's rank (all fixed for a scenario).
         self.tranche_pool = tranche_pool = [int(p[L.TRANCHE_POOL + j]) for j in range(tranches)]
         self.tranche_rank = [int(p[L.TRANCHE_RANK + j]) for j in range(tranches)]
@@ -211,10 +213,12 @@ class ArrayFirm:
         pool_tests(self, s, m)
         m.scheduled_service = m.service - m.balloon  # what EBITDA is to cover; a balloon is refinanced or from cash
         m.dscr, m.service_quarter = trailing_coverage(self, s, m)
+        draw_revolvers(self, s, m)
         cover_shortfall(self, s, m)
         m.unpaid_cause = unpaid_cause(self, m)
         pay_service(self, s, m)
         manage_cash(self, s, m)
+        repay_revolvers(self, s, m)
         m.debt_after = s.balance.sum(axis=1)
         m.ltv = loan_to_value(self, m.debt_after, m.value)  # for a default before the payment: the debt it owed
         covenant_default, covenant_cause = covenant_tests(self, s, m, m.debt_after, m.ltv)

@@ -1,0 +1,85 @@
+"""Revolving credit facilities: committed liquidity the firm draws when short and repays when flush.
+
+A revolver is a tranche (``TRANCHE_REVOLVING``) whose commitment ``UNDRAWN`` is
+the line not drawn. While its availability period lasts (months up to
+``TRANCHE_DRAW_END``, and before its maturity) the firm draws on it whatever
+keeps cash after the month's service at ``TRANCHE_MINIMUM_CASH``, within what
+is undrawn and, with a borrowing base, within that multiple of its collateral;
+after a paid month, cash above ``TRANCHE_TARGET_CASH`` repays it, and what is
+repaid can be drawn again. It pays interest on what is drawn and the undrawn
+fee on the rest; what is drawn at maturity is a balloon, refinanced or due as
+any other. All money in $.
+"""
+
+from .capital import unpledged_value
+from .device import device_function
+from .layout import (
+    BALANCE,
+    HAS_REVOLVERS,
+    MATURITY,
+    POOL_VALUE,
+    REVOLVER_NET,
+    TRANCHE_BORROWING_BASE,
+    TRANCHE_COUNT,
+    TRANCHE_DRAW_END,
+    TRANCHE_MINIMUM_CASH,
+    TRANCHE_POOL,
+    TRANCHE_REVOLVING,
+    TRANCHE_TARGET_CASH,
+    UNDRAWN,
+)
+
+
+@device_function
+def revolver_available(params, state, j, value, dtype):
+    """What revolver ``j`` can still lend ($): its undrawn line, within its borrowing base if it has one."""
+    available = state[UNDRAWN + j]
+    limit = params[TRANCHE_BORROWING_BASE + j]
+    if limit > dtype(0.0):
+        pool = int(params[TRANCHE_POOL + j])
+        collateral = state[POOL_VALUE + pool] if pool >= 0 else unpledged_value(params, state, value, dtype)
+        available = min(available, max(limit * collateral - state[BALANCE + j], dtype(0.0)))
+    return available
+
+
+@device_function
+def draw_revolvers(params, state, month, cash, service, value, dtype):
+    """Cash ($, before the month's ``service``) once the revolvers are drawn to keep their minimum after it."""
+    if state[HAS_REVOLVERS] <= dtype(0.0):
+        return cash
+    month_number = dtype(month)
+    for j in range(int(params[TRANCHE_COUNT])):
+        if params[TRANCHE_REVOLVING + j] <= dtype(0.0):
+            continue
+        if month_number > params[TRANCHE_DRAW_END + j] or month_number >= state[MATURITY + j]:
+            continue  # its availability period is over
+        needed = service + params[TRANCHE_MINIMUM_CASH + j] - cash
+        if needed <= dtype(0.0):
+            continue
+        drawn = min(needed, revolver_available(params, state, j, value, dtype))
+        if drawn > dtype(0.0):
+            state[BALANCE + j] += drawn
+            state[UNDRAWN + j] -= drawn
+            state[REVOLVER_NET] += drawn
+            cash += drawn
+    return cash
+
+
+@device_function
+def repay_revolvers(params, state, month, cash, dtype):
+    """Cash ($) after a paid month once cash above each revolver's target has repaid it (to be drawn again
+    while its availability period lasts)."""
+    if state[HAS_REVOLVERS] <= dtype(0.0):
+        return cash
+    month_number = dtype(month)
+    for j in range(int(params[TRANCHE_COUNT])):
+        if params[TRANCHE_REVOLVING + j] <= dtype(0.0) or state[BALANCE + j] <= dtype(0.0):
+            continue
+        repaid = min(state[BALANCE + j], max(cash - params[TRANCHE_TARGET_CASH + j], dtype(0.0)))
+        if repaid > dtype(0.0):
+            state[BALANCE + j] -= repaid
+            if month_number <= params[TRANCHE_DRAW_END + j]:
+                state[UNDRAWN + j] += repaid
+            state[REVOLVER_NET] -= repaid
+            cash -= repaid
+    return cash

@@ -1,6 +1,7 @@
 """Shared helpers for the test suite: small configurations and direct backend runs."""
 
 import copy
+import itertools
 
 import numpy as np
 
@@ -235,6 +236,22 @@ FLAT_FIRM = {
     },
     "collateral": {"age_decay": 0.0},
 }
+
+
+def assert_falls_on_common_random_numbers(defaults, order):
+    """``defaults`` ({setting: 0/1 default indicator per path, on the same paths}) in ``order`` (the direction in
+    which PD should fall): no step raises PD by more than 4 paired standard errors, and from the first setting
+    to the last PD falls by more than 4."""
+
+    def change(later, earlier):
+        difference = defaults[later] - defaults[earlier]
+        return difference.mean(), difference.std(ddof=1) / np.sqrt(difference.size)
+
+    for earlier, later in itertools.pairwise(order):
+        moved, se = change(later, earlier)
+        assert moved <= 4 * se, (earlier, later, moved, se)
+    moved, se = change(order[-1], order[0])
+    assert moved < -4 * se, (moved, se)
 
 
 def config_of(table):

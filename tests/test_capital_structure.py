@@ -9,7 +9,16 @@ import pytest
 
 from conftest import HOST_BACKENDS
 from gpu_stress.kernels import layout as L
-from helpers import CAPITAL_STRUCTURE, FULL_MODEL, assert_same_paths, config_of, simulate, statement_of, table_with
+from helpers import (
+    CAPITAL_STRUCTURE,
+    FLAT_FIRM,
+    FULL_MODEL,
+    assert_same_paths,
+    config_of,
+    simulate,
+    statement_of,
+    table_with,
+)
 
 CENT = 0.005  # $: "to the cent"
 
@@ -178,21 +187,7 @@ def test_partial_refinancing_with_a_max_ltv_of_zero_equals_refinancing_switched_
 
 # A $60M balloon in month 6 against $100M of collateral, $20M of other debt and a 50 % LTV limit:
 # lenders roll $30M (0.5 x $100M - $20M), the firm pays $30M from cash.
-BALLOON = {
-    "simulation": {"paths": 1, "horizon_months": 12, "seed": 1, "base_case": True},
-    "market": {
-        "price": {"initial": 2.0, "drift": 0.0, "volatility": 0.0},
-        "utilization": {"enabled": False, "initial": 0.8},
-    },
-    "firm": {
-        "gpus": 2000,
-        "gpu_cost": 50_000.0,
-        "power_kw": 0.0,
-        "opex_per_gpu_month": 0.0,
-        "fixed_opex_month": 0.0,
-        "cash": 50e6,
-    },
-    "collateral": {"age_decay": 0.0},
+BALLOON = table_with(FLAT_FIRM) | {
     "refinancing": {"enabled": True, "max_ltv": 0.5, "spread": 0.07, "leverage_spread": 0.1, "term_months": 24},
     "debt": [
         {"name": "bullet", "principal": 60e6, "rate": 0.06, "maturity_month": 6},

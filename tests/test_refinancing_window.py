@@ -2,7 +2,6 @@
 its limits (a window of 0 and the LTV gate are the model without it, path by path); cpu against the oracle;
 and monotone on common random numbers: PD falls as the window lengthens."""
 
-import numpy as np
 import pytest
 
 from conftest import HOST_BACKENDS
@@ -11,6 +10,7 @@ from helpers import (
     CAPITAL_STRUCTURE,
     FLAT_FIRM,
     FULL_MODEL,
+    assert_falls_on_common_random_numbers,
     assert_same_paths,
     config_of,
     preset_config,
@@ -202,13 +202,4 @@ def test_pd_falls_as_the_window_lengthens_on_common_random_numbers():
         config = preset_config("coreweave", *settings, f"refinancing.window_months={window}", "simulation.paths=8000")
         defaults[window] = (simulate(config, "cpu")["default_month"] > 0).astype(float)
 
-    def change(longer, shorter):
-        """(PD change, its paired standard error)."""
-        difference = defaults[longer] - defaults[shorter]
-        return difference.mean(), difference.std(ddof=1) / np.sqrt(difference.size)
-
-    for longer, shorter in ((12, 0), (24, 12)):
-        moved, se = change(longer, shorter)
-        assert moved <= 4 * se, (longer, shorter, moved, se)
-    moved, se = change(24, 0)
-    assert moved < -4 * se, (moved, se)
+    assert_falls_on_common_random_numbers(defaults, [0, 12, 24])

@@ -12,6 +12,7 @@ from helpers import (
     CAPITAL_STRUCTURE,
     FLAT_FIRM,
     FULL_MODEL,
+    assert_falls_on_common_random_numbers,
     assert_same_paths,
     config_of,
     simulate,
@@ -161,12 +162,4 @@ def test_pd_falls_as_the_revolver_grows_on_common_random_numbers():
         ]
         defaults[commitment] = (simulate(config_of(table), "cpu")["default_month"] > 0).astype(float)
 
-    def change(larger, smaller):
-        difference = defaults[larger] - defaults[smaller]
-        return difference.mean(), difference.std(ddof=1) / np.sqrt(difference.size)
-
-    for larger, smaller in ((1e8, 0.0), (2.5e8, 1e8)):
-        moved, se = change(larger, smaller)
-        assert moved <= 4 * se, (larger, smaller, moved, se)
-    moved, se = change(2.5e8, 0.0)
-    assert moved < -4 * se, (moved, se)
+    assert_falls_on_common_random_numbers(defaults, [0.0, 1e8, 2.5e8])

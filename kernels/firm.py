@@ -60,6 +60,7 @@ from .debt_service import debt_service, pay_service, total_debt
 from .device import device_function
 from .fleet import deliveries, fleet_value
 from .layout import (
+    ASSET_SALES,
     BACKSTOP_ALIVE,
     BACKSTOP_DRAW,
     BACKSTOP_HAZARD,
@@ -154,6 +155,7 @@ from .layout import (
     VENDOR_HAZARD,
 )
 from .operations import operating_cash_flow
+from .response import sell_unpledged
 from .revolvers import draw_revolvers, repay_revolvers
 from .support import support_counterparties
 
@@ -272,6 +274,7 @@ def open_month(state, month, dtype):
     state[RAISED] = dtype(0.0)
     state[GPUS_SOLD] = dtype(0.0)
     state[REVOLVER_NET] = dtype(0.0)
+    state[ASSET_SALES] = dtype(0.0)
 
 
 @device_function
@@ -313,6 +316,9 @@ def firm_step(params, state, month, regime, log_price, price_surprise, utilizati
 
     cash = draw_revolvers(params, state, month, cash, service, value, dtype)
     debt = total_debt(state, dtype)  # before payment, without the tranches of pools that defaulted now
+    if debt > dtype(0.0):
+        cash, value = sell_unpledged(params, state, cash, service, value, dtype)
+        state[FLEET_VALUE] = value
     ltv = loan_to_value(debt, value, dtype)
     cash, reserves, covered = cover_shortfall(params, state, regime, cash, value, service, debt, dtype)
     if not covered:

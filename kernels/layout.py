@@ -197,6 +197,9 @@ TRANCHE_VENDOR = _param(MAX_TRANCHES, name="tranche_vendor")  # 1: its undrawn c
 TRANCHE_REVOLVING = _param(MAX_TRANCHES, name="tranche_revolving")  # 1: a revolving credit facility
 TRANCHE_MINIMUM_CASH = _param(MAX_TRANCHES, name="tranche_minimum_cash")  # $ a revolver's draws keep after service
 TRANCHE_TARGET_CASH = _param(MAX_TRANCHES, name="tranche_target_cash")  # $ above which cash repays a revolver
+# --- the firm's response to stress ---
+RESPONSE_LIQUIDITY = _param(name="response_liquidity")  # $ of cash after service below which the firm acts
+RESPONSE_SELL_UNPLEDGED = _param(name="response_sell_unpledged")  # 1: it sells unpledged GPUs at fire-sale value
 
 # --- market access and support ---
 EQUITY_ENABLED = _param(name="equity_enabled")
@@ -293,6 +296,7 @@ HAS_PREPAYMENTS = _state()  # a borrowing base or a cash sweep
 HAS_RESERVES = _state()
 HAS_REVOLVERS = _state()  # a revolving credit facility
 REVOLVER_NET = _state()  # drawn on the revolvers this month less repaid, $
+ASSET_SALES = _state()  # the firm's own sales of unpledged GPUs this month: proceeds, $
 BACKSTOP_REVENUE = _state()  # statement lines of the month, $
 PREPAID = _state()  # cash sweep and borrowing-base prepayments
 RESERVE_DRAWN = _state()
@@ -407,6 +411,7 @@ STATEMENT_REFINANCED = _statement(name="refinanced")  # balloons due this month 
 STATEMENT_BACKSTOP = _statement(name="backstop")  # paid by the capacity backstop for unused capacity
 STATEMENT_PREPAID = _statement(name="prepaid")  # cash sweep and borrowing-base prepayments
 STATEMENT_REVOLVER = _statement(name="revolver")  # drawn on the revolving facilities this month, less repaid
+STATEMENT_ASSET_SALES = _statement(name="asset_sales")  # the firm's sales of unpledged GPUs: proceeds this month
 STATEMENT_RESERVE_DRAWN = _statement(name="reserve_drawn")  # from the debt-service reserves to pay service
 STATEMENT_RESERVES = _statement(name="reserves")  # in the debt-service reserve accounts at the month's end
 STATEMENT_EQUITY_RAISED = _statement(name="equity_raised")  # gross, this month

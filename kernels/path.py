@@ -16,6 +16,7 @@ from .firm import firm_step, init_firm
 from .fleet import fleet_value
 from .layout import (
     ALIVE,
+    ASSET_SALES,
     BACKSTOP_DRAW,
     BACKSTOP_PAID,
     BACKSTOP_REVENUE,
@@ -94,6 +95,7 @@ from .layout import (
     REVENUE_SPOT,
     REVOLVER_NET,
     SLIP_DRAW,
+    STATEMENT_ASSET_SALES,
     STATEMENT_BACKSTOP,
     STATEMENT_BREACHES,
     STATEMENT_CAPEX,
@@ -184,6 +186,7 @@ def write_statement(
     statement[row, STATEMENT_BACKSTOP] = state[BACKSTOP_REVENUE]
     statement[row, STATEMENT_PREPAID] = state[PREPAID]
     statement[row, STATEMENT_REVOLVER] = state[REVOLVER_NET]
+    statement[row, STATEMENT_ASSET_SALES] = state[ASSET_SALES]
     statement[row, STATEMENT_RESERVE_DRAWN] = state[RESERVE_DRAWN]
     statement[row, STATEMENT_EQUITY_RAISED] = state[RAISED]
     statement[row, STATEMENT_RESERVES] = reserves_held(params, state, dtype)

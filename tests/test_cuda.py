@@ -111,6 +111,12 @@ def test_simulated_cuda_kernel_matches_cpu_with_a_revolver(tmp_path):
     assert_same_paths(simulated, per_path(simulate(config_of(table), "cpu")))
 
 
+def test_simulated_cuda_kernel_matches_cpu_when_the_firm_sells_unpledged_gpus(tmp_path):
+    table = table_with(CAPITAL_STRUCTURE, SMALL, {"response": {"sell_unpledged": True, "liquidity_threshold": 5e7}})
+    simulated = as_outputs(run_on_simulator(tmp_path, table))
+    assert_same_paths(simulated, per_path(simulate(config_of(table), "cpu")))
+
+
 def test_simulated_cuda_kernel_matches_cpu_under_every_stress_event(tmp_path):
     table = table_with(FULL_MODEL, SMALL, {"overlay": EVERY_EVENT})
     simulated = as_outputs(run_on_simulator(tmp_path, table))

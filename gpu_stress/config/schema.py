@@ -25,6 +25,7 @@ from ..blocks.overlays import (  # noqa: F401
 from ..blocks.price import Price, PriceBasis
 from ..blocks.rates import Rates
 from ..blocks.regimes import Regime, RegimeDynamics  # noqa: F401
+from ..blocks.response import Response
 from ..blocks.run import Simulation
 from ..blocks.shocks import CorrelationMatrix
 from ..blocks.support import Backstop, Equity, Vendor
@@ -82,6 +83,7 @@ class Config(Section):
     equity: Equity = Equity()
     backstop: Backstop = Backstop()
     vendor: Vendor = Vendor()
+    response: Response = Response()
     generations: list[Generation] = []
     cohorts: Annotated[list[Cohort], Field(max_length=MAX_COHORTS - 1)] = []  # the installed fleet is cohort 0
     delivery_delays: DeliveryDelays = DeliveryDelays()

@@ -14,6 +14,7 @@ from .covenants import covenant_tests, loan_to_value, trailing_coverage, unpaid_
 from .debt_service import debt_service
 from .fleet import deliveries, fleet, fleet_value
 from .operations import operating_cash_flow, utilization_step
+from .response import sell_unpledged
 from .revolvers import draw_revolvers, repay_revolvers
 from .support import support_counterparties
 
@@ -214,6 +215,7 @@ class ArrayFirm:
         m.scheduled_service = m.service - m.balloon  # what EBITDA is to cover; a balloon is refinanced or from cash
         m.dscr, m.service_quarter = trailing_coverage(self, s, m)
         draw_revolvers(self, s, m)
+        sell_unpledged(self, s, m)
         cover_shortfall(self, s, m)
         m.unpaid_cause = unpaid_cause(self, m)
         pay_service(self, s, m)

@@ -129,6 +129,7 @@ from .layout import (
     RESALE_INDEX,
     RESERVE,
     RESERVE_DRAWN,
+    RESPONSE_SELL_UNPLEDGED,
     REVOLVER_NET,
     SERVICE_TRAILING,
     SLIP_DRAW,
@@ -314,9 +315,11 @@ def firm_step(params, state, month, regime, log_price, price_surprise, utilizati
         settle_parent(params, state, month, cash, value, dtype)
         return POOL_DEFAULT, loan_to_value(total_debt(state, dtype), value, dtype), dscr
 
-    cash = draw_revolvers(params, state, month, cash, service, value, dtype)
+    # The optional blocks are tested here, not only inside: a call the month does not need costs time.
+    if state[HAS_REVOLVERS] > dtype(0.0):
+        cash = draw_revolvers(params, state, month, cash, service, value, dtype)
     debt = total_debt(state, dtype)  # before payment, without the tranches of pools that defaulted now
-    if debt > dtype(0.0):
+    if params[RESPONSE_SELL_UNPLEDGED] > dtype(0.0) and debt > dtype(0.0):
         cash, value = sell_unpledged(params, state, cash, service, value, dtype)
         state[FLEET_VALUE] = value
     ltv = loan_to_value(debt, value, dtype)
@@ -328,7 +331,7 @@ def firm_step(params, state, month, regime, log_price, price_surprise, utilizati
 
     cash = pay_service(params, state, cash, service, dtype)
     cash, cause = manage_cash(params, state, cash, value, ebitda, service - balloon, dtype)
-    if cause == NO_DEFAULT:
+    if cause == NO_DEFAULT and state[HAS_REVOLVERS] > dtype(0.0):
         cash = repay_revolvers(params, state, month, cash, dtype)
     state[CASH] = cash
     debt = total_debt(state, dtype)

@@ -186,13 +186,16 @@ def debt_service(params, state, month, regime, rate, debt, value, leverage, dtyp
         if state[FLOATING + j] > dtype(0.0):
             annual_rate += base_rate
         payments_left = state[MATURITY + j] - month_number + dtype(1.0)
-        if lenders_open and not in_window and dtype(1.0) < payments_left and payments_left <= window + dtype(1.0):
-            refinance = leverage <= max_ltv  # the LTV gate
-            if lender_tests:
-                capacity = lender_capacity(
-                    params, state, j, balance, annual_rate, new_rate, regime, debt, interest_a_year, ebitda, dtype
-                )
-                refinance = capacity >= balance
+        amortization = int(params[TRANCHE_AMORTIZATION + j])
+        early = lenders_open and not in_window and dtype(1.0) < payments_left and payments_left <= window + dtype(1.0)
+        balloon_due = lenders_open and payments_left <= dtype(1.0) and amortization == BULLET
+        capacity = dtype(0.0)
+        if lender_tests and (early or balloon_due):  # one call site: the kernel stays small
+            capacity = lender_capacity(
+                params, state, j, balance, annual_rate, new_rate, regime, debt, interest_a_year, ebitda, dtype
+            )
+        if early:
+            refinance = capacity >= balance if lender_tests else leverage <= max_ltv  # or the LTV gate
             if refinance:
                 roll_over(params, state, j, month_number, new_spread, dtype)
                 state[REFINANCED] += balance
@@ -201,15 +204,11 @@ def debt_service(params, state, month, regime, rate, debt, value, leverage, dtyp
                 payments_left = state[MATURITY + j] - month_number + dtype(1.0)
         monthly_rate = annual_rate / dtype(MONTHS_PER_YEAR)
         interest = balance * monthly_rate
-        amortization = int(params[TRANCHE_AMORTIZATION + j])
         if payments_left <= dtype(1.0):
             principal = balance
             if amortization == BULLET:
                 rolled = dtype(0.0)
                 if lenders_open and lender_tests:
-                    capacity = lender_capacity(
-                        params, state, j, balance, annual_rate, new_rate, regime, debt, interest_a_year, ebitda, dtype
-                    )
                     rolled = rolled_balloon(balance, capacity, partial, dtype)
                     debt -= balance - rolled  # repaid from cash: the next tranche's tests see less debt
                     interest_a_year += rolled * (new_rate - annual_rate) - (balance - rolled) * annual_rate

@@ -21,7 +21,6 @@ from .layout import (
     POOL_DEFAULTED,
     POOL_SHARE,
     RESPONSE_LIQUIDITY,
-    RESPONSE_SELL_UNPLEDGED,
     SOLD,
 )
 
@@ -41,9 +40,8 @@ def unpledged_share(params, state, cohort, dtype):
 @device_function
 def sell_unpledged(params, state, cash, service, value, dtype):
     """(cash $, collateral value $) once the firm has sold unpledged GPUs to keep its liquidity threshold after
-    the month's ``service``: a share f of each cohort's unpledged GPUs, f = min(needed / proceeds of all, 1)."""
-    if params[RESPONSE_SELL_UNPLEDGED] <= dtype(0.0):
-        return cash, value
+    the month's ``service``: a share f of each cohort's unpledged GPUs, f = min(needed / proceeds of all, 1).
+    ``firm_step`` calls it when RESPONSE_SELL_UNPLEDGED is on and the firm owes debt."""
     needed = service + params[RESPONSE_LIQUIDITY] - cash
     if needed <= dtype(0.0):
         return cash, value

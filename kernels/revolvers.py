@@ -15,7 +15,6 @@ from .capital import unpledged_value
 from .device import device_function
 from .layout import (
     BALANCE,
-    HAS_REVOLVERS,
     MATURITY,
     POOL_VALUE,
     REVOLVER_NET,
@@ -44,9 +43,8 @@ def revolver_available(params, state, j, value, dtype):
 
 @device_function
 def draw_revolvers(params, state, month, cash, service, value, dtype):
-    """Cash ($, before the month's ``service``) once the revolvers are drawn to keep their minimum after it."""
-    if state[HAS_REVOLVERS] <= dtype(0.0):
-        return cash
+    """Cash ($, before the month's ``service``) once the revolvers are drawn to keep their minimum after it
+    (``firm_step`` calls it for a firm with revolvers, HAS_REVOLVERS)."""
     month_number = dtype(month)
     for j in range(int(params[TRANCHE_COUNT])):
         if params[TRANCHE_REVOLVING + j] <= dtype(0.0):
@@ -69,8 +67,6 @@ def draw_revolvers(params, state, month, cash, service, value, dtype):
 def repay_revolvers(params, state, month, cash, dtype):
     """Cash ($) after a paid month once cash above each revolver's target has repaid it (to be drawn again
     while its availability period lasts)."""
-    if state[HAS_REVOLVERS] <= dtype(0.0):
-        return cash
     month_number = dtype(month)
     for j in range(int(params[TRANCHE_COUNT])):
         if params[TRANCHE_REVOLVING + j] <= dtype(0.0) or state[BALANCE + j] <= dtype(0.0):

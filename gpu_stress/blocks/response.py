@@ -18,7 +18,7 @@ class Response(Section):
 
 # --- its home in the config, and the kernel functions that read its slots (kernels/<module>.py) ---
 SECTIONS = {"response": Response}
-KERNEL = ("response.sell_unpledged",)
+KERNEL = ("firm.firm_step", "response.sell_unpledged")  # firm_step: whether the firm acts at all
 
 SLOTS = (
     Slot(L.RESPONSE_LIQUIDITY, "$", ("response.liquidity_threshold",), lambda c: c.response.liquidity_threshold),

@@ -227,6 +227,7 @@ DISPLAY = (
     ("paths", "paths"),
     ("PD", "pd"),
     ("PD 95% CI", "pd_ci"),
+    ("PD funded", "pd_funded"),
     ("EL", "expected_loss"),
     ("LGD", "mean_lgd"),
     ("VaR 99%", "loss_var_99"),
@@ -254,7 +255,7 @@ def display_rows(rows, sweep_keys, all_columns=False):
             elif column == "base_case":
                 line.append(format_base_case(row))
             else:
-                line.append(format_cell(column, row[column]))
+                line.append(format_cell(column, row.get(column)))  # results of older versions lack some
         cells.append(line)
     return labels, cells
 
@@ -424,7 +425,8 @@ def portfolio_tables(book_rows, firm_rows, exposure_rows, sweep_keys, detail=Fal
 
 # Each credit cause by the step of the firm's month that failed: a balloon lenders would not roll
 # (refinancing), cash short of the service due (liquidity), a covenant test (an LTV or DSCR breach), a
-# ring-fenced pool that could not serve its own debt (pool).
+# ring-fenced pool that could not serve its own debt (pool). A default in or after the month a facility
+# failed to close is funding's, whatever its cause (``funding_defaults``).
 DRIVER_STEPS = {
     "refinancing": ("refinancing",),
     "liquidity": ("liquidity",),
@@ -443,9 +445,12 @@ def default_drivers(rows):
         defaults = row.get("defaults") or 0
         if not defaults:
             continue
+        after_funding = row.get("funding_defaults") or {}
         counts = {
-            step: sum(row.get(f"defaults_{cause}") or 0 for cause in causes) for step, causes in DRIVER_STEPS.items()
+            step: sum((row.get(f"defaults_{cause}") or 0) - after_funding.get(cause, 0) for cause in causes)
+            for step, causes in DRIVER_STEPS.items()
         }
+        counts["funding"] = sum(after_funding.values())
         shares = {step: count / defaults for step, count in sorted(counts.items(), key=lambda item: -item[1]) if count}
         driver = {"scenario_id": row["scenario_id"]}
         if row.get("stress"):

@@ -147,6 +147,12 @@ COLUMN_TYPES = {
     "defaults_by_month_cause": pa.struct(
         [pa.field(L.CAUSE_NAMES[cause], pa.list_(pa.int64())) for cause in L.CREDIT_CAUSES]
     ),
+    "pd_funded": pa.float64(),
+    "pd_funded_ci_low": pa.float64(),
+    "pd_funded_ci_high": pa.float64(),
+    "funding_failures": pa.int64(),
+    # {credit cause: defaults that came at or after a facility failed to close} (null: not recorded)
+    "funding_defaults": pa.struct([pa.field(L.CAUSE_NAMES[cause], pa.int64()) for cause in L.CREDIT_CAUSES]),
     "loss_histogram_lower": pa.list_(pa.float64()),
     "loss_histogram_upper": pa.list_(pa.float64()),
     "loss_histogram_counts": pa.list_(pa.int64()),

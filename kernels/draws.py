@@ -26,6 +26,7 @@ from .layout import (
     DRAW_E_RATE,
     DRAW_E_UTILIZATION,
     DRAW_U_BACKSTOP,
+    DRAW_U_CLOSING,
     DRAW_U_CUSTOMER,
     DRAW_U_JUMP,
     DRAW_U_REGIME,
@@ -33,6 +34,7 @@ from .layout import (
     DRAW_U_SLIP,
     DRAW_U_VENDOR,
     FIRM_BLOCK,
+    FIRM_FUNDING_BLOCK,
     FIRM_MORE_CUSTOMERS_BLOCK,
     FIRM_RENEWAL_BLOCK,
     FIRM_SLIP_BLOCK,
@@ -89,9 +91,9 @@ def fill_firm_draws(params, seed, stream, path_id, first_month, months, draws, d
     0 and 1; block 1 customers 2 and 3 (words 0, 1: with more than two
     customers) and the backstop's and vendor's default (words 2, 3: if either
     can default); the renewal and slip blocks one uniform per contract and per
-    cohort.
+    cohort, the funding block one per unsigned facility (TRANCHE_UNSIGNED).
     """
-    more_customers, renewals, slips, support = optional_blocks(params)
+    more_customers, renewals, slips, support, funding = optional_blocks(params)
     drawn = params[BASE_CASE] <= dtype(0.0)
     first = BLOCKS_PER_ENTITY * (1 + int(params[FIRM_STREAM]))
     block, row = first + FIRM_BLOCK, DRAW_E_UTILIZATION
@@ -113,6 +115,8 @@ def fill_firm_draws(params, seed, stream, path_id, first_month, months, draws, d
     _fill_block(seed, stream, path_id, first_month, months, renewal, drawn and renewals, False, draws, row, dtype)
     slip, row = first + FIRM_SLIP_BLOCK, DRAW_U_SLIP
     _fill_block(seed, stream, path_id, first_month, months, slip, drawn and slips, False, draws, row, dtype)
+    closing, row = first + FIRM_FUNDING_BLOCK, DRAW_U_CLOSING
+    _fill_block(seed, stream, path_id, first_month, months, closing, drawn and funding, False, draws, row, dtype)
 
 
 @device_function
@@ -140,3 +144,4 @@ def draws_column(params, seed, stream, path_id, month, horizon, draws, dtype):
 assert (DRAW_E_PRICE, DRAW_E_RATE, DRAW_U_JUMP, DRAW_U_REGIME) == (0, 1, 2, 3)
 assert (DRAW_E_UTILIZATION, DRAW_E_BASIS, DRAW_U_CUSTOMER) == (4, 5, 6)
 assert (DRAW_U_BACKSTOP, DRAW_U_VENDOR, DRAW_U_RENEWAL, DRAW_U_SLIP) == (DRAW_U_CUSTOMER + 4, 11, 12, 16)
+assert DRAW_U_CLOSING == DRAW_U_SLIP + 4

@@ -6,9 +6,13 @@ sub-steps of month t in this order, each in the module of its concern
 ``capital``, ``covenants``); the numpy oracle has functions of the same names:
 
 0. ``open_month`` clears the month's statement lines; ``support_counterparties``:
-   the backstop's counterparty and the vendor may default.
+   the backstop's counterparty and the vendor may default; ``close_facilities``
+   (``funding``): a facility not yet signed closes in its window (its principal
+   into cash, its commitment undrawn) or, at the window's end, fails and cancels
+   the deliveries it funds that have not begun.
 1. ``deliveries``: a planned cohort due this month either slips one more month
-   (with the regime's slip probability, up to the maximum delay) or arrives:
+   (with the regime's slip probability, up to the maximum delay, or while a
+   facility that funds it is pending) or arrives:
    its cost less any deposit is paid, and the delayed-draw facilities that fund
    it draw advance rate x cost against their undrawn commitment while their
    draw window is open. Deposits are paid in their own month.
@@ -59,6 +63,7 @@ from .covenants import covenant_tests, loan_to_value, trailing_coverage, unpaid_
 from .debt_service import debt_service, pay_service, total_debt
 from .device import device_function
 from .fleet import deliveries, fleet_value
+from .funding import close_facilities
 from .layout import (
     ASSET_SALES,
     BACKSTOP_ALIVE,
@@ -72,6 +77,8 @@ from .layout import (
     CAPEX,
     CASH,
     CASH_INITIAL,
+    CLOSING_FAILED,
+    CLOSING_MONTH,
     COHORT_AGE_INITIAL,
     COHORT_CASH_FLOW,
     COHORT_FIXED_DELAY,
@@ -97,11 +104,13 @@ from .layout import (
     FIXED_CHARGES,
     FLEET_VALUE,
     FLOATING,
+    FUNDING_FAILED,
     GPUS_SOLD,
     HAS_PREPAYMENTS,
     HAS_RESERVES,
     HAS_REVOLVERS,
     HAS_RING_FENCED,
+    HAS_UNSIGNED,
     INTEREST,
     LAUNCH_CREDIT,
     LAUNCHES,
@@ -148,6 +157,7 @@ from .layout import (
     TRANCHE_RECOVERY,
     TRANCHE_REVOLVING,
     TRANCHE_SWEEP,
+    TRANCHE_UNSIGNED,
     UNDRAWN,
     UTILIZATION_LOGIT,
     UTILIZATION_LOGIT_INITIAL,
@@ -163,12 +173,12 @@ from .support import support_counterparties
 
 @device_function
 def optional_blocks(params):
-    """(more customers, renewals, slips, support): which of its optional random draws the firm makes.
+    """(more customers, renewals, slips, support, funding): which of its optional random draws the firm makes.
 
     A block is drawn only by a firm that can use it (more than two customers, a
     contract that can renew, a delivery that can slip at random, a backstop or
-    vendor that can default); the draws are counter-based, so skipping a block
-    moves no other draw.
+    vendor that can default, a facility not yet signed); the draws are
+    counter-based, so skipping a block moves no other draw.
     """
     customers = int(params[CUSTOMER_COUNT])
     renewals = False
@@ -176,7 +186,10 @@ def optional_blocks(params):
         renewals = renewals or params[CUSTOMER_RENEWAL + i] + params[CUSTOMER_RENEWAL + MAX_CUSTOMERS + i] > 0
     slips = params[SLIP_PROBABILITY] + params[SLIP_PROBABILITY + 1] > 0
     hazards = params[BACKSTOP_HAZARD] + params[BACKSTOP_HAZARD + 1] + params[VENDOR_HAZARD] + params[VENDOR_HAZARD + 1]
-    return customers > 2, renewals, slips, hazards > 0
+    unsigned = False
+    for j in range(int(params[TRANCHE_COUNT])):
+        unsigned = unsigned or params[TRANCHE_UNSIGNED + j] > 0
+    return customers > 2, renewals, slips, hazards > 0, unsigned
 
 
 @device_function
@@ -201,9 +214,13 @@ def init_firm(params, state, dtype):
             state[CONTRACT_END + i] = state[DELIVERY + cohort] + params[CUSTOMER_TERM + i] - dtype(1.0)
         else:
             state[CONTRACT_END + i] = params[CUSTOMER_END + i]
+    state[FUNDING_FAILED] = dtype(-1.0)
     for j in range(MAX_TRANCHES):
-        state[BALANCE + j] = params[TRANCHE_PRINCIPAL + j]
-        state[UNDRAWN + j] = params[TRANCHE_COMMITMENT + j]
+        signed = params[TRANCHE_UNSIGNED + j] <= dtype(0.0)  # an unsigned facility lends once it closes
+        state[BALANCE + j] = params[TRANCHE_PRINCIPAL + j] if signed else dtype(0.0)
+        state[UNDRAWN + j] = params[TRANCHE_COMMITMENT + j] if signed else dtype(0.0)
+        state[CLOSING_MONTH + j] = dtype(0.0) if signed else dtype(-1.0)
+        state[CLOSING_FAILED + j] = dtype(-1.0)
         state[FLOATING + j] = params[TRANCHE_FLOATING + j]
         state[RATE + j] = params[TRANCHE_RATE + j]
         state[MATURITY + j] = params[TRANCHE_MATURITY + j]
@@ -256,10 +273,13 @@ def init_firm(params, state, dtype):
         has_reserves = has_reserves or params[POOL_RESERVE_MONTHS + p] > dtype(0.0)
     has_prepayments = False
     has_revolvers = False
+    has_unsigned = False
     for j in range(int(params[TRANCHE_COUNT])):
         has_prepayments = has_prepayments or params[TRANCHE_BORROWING_BASE + j] + params[TRANCHE_SWEEP + j] > dtype(0.0)
         has_revolvers = has_revolvers or params[TRANCHE_REVOLVING + j] > dtype(0.0)
+        has_unsigned = has_unsigned or params[TRANCHE_UNSIGNED + j] > dtype(0.0)
     state[HAS_REVOLVERS] = dtype(1.0) if has_revolvers else dtype(0.0)
+    state[HAS_UNSIGNED] = dtype(1.0) if has_unsigned else dtype(0.0)
     state[HAS_RING_FENCED] = dtype(1.0) if has_ring_fenced else dtype(0.0)
     state[HAS_RESERVES] = dtype(1.0) if has_reserves else dtype(0.0)
     state[HAS_PREPAYMENTS] = dtype(1.0) if has_prepayments else dtype(0.0)
@@ -290,9 +310,15 @@ def firm_step(params, state, month, regime, log_price, price_surprise, utilizati
     """
     open_month(state, month, dtype)
     support_counterparties(params, state, regime, dtype)
+    if state[HAS_UNSIGNED] > dtype(0.0):  # facilities close before the deliveries that wait for them
+        raised = close_facilities(params, state, month, regime, price_surprise, dtype)
+        state[CASH] += raised
+        state[DRAWS] = raised
+    else:
+        state[DRAWS] = dtype(0.0)
     capex, drawn = deliveries(params, state, month, regime, dtype)
     state[CAPEX] = capex
-    state[DRAWS] = drawn
+    state[DRAWS] += drawn
     state[DELAY_PENALTIES] = contracts(params, state, month, regime, log_price, dtype)
     value = fleet_value(params, state, month, price_surprise, dtype)
     pool_values(params, state, dtype)

@@ -3,6 +3,7 @@
 import math
 
 from .device import device_function
+from .funding import awaits_funding
 from .layout import (
     BALANCE,
     COHORT_AGE_INITIAL,
@@ -28,6 +29,7 @@ from .layout import (
     DELAY_MAX,
     DELIVERY,
     FLOOR_ENABLED,
+    HAS_UNSIGNED,
     LAUNCH_CREDIT,
     LAUNCHES,
     LOG_JUMP,
@@ -123,7 +125,8 @@ def deliveries(params, state, month, regime, dtype):
 
     A planned cohort due this month slips one more month if its draw
     (state[SLIP_DRAW]) is below the regime's slip probability and it has not
-    yet slipped DELAY_MAX months at random; otherwise it starts to arrive, in
+    yet slipped DELAY_MAX months at random, or if a facility that funds it is
+    not yet signed (``funding``); otherwise it starts to arrive, in
     COHORT_DELIVERY_MONTHS equal monthly tranches. Each tranche's cost less its
     part of the deposit is due, and each facility that funds the cohort draws
     min(advance rate x the tranche's cost - drawn so far for it, undrawn) while
@@ -136,12 +139,14 @@ def deliveries(params, state, month, regime, dtype):
         if params[COHORT_DEPOSIT_MONTH + c] == month_number:
             capex += params[COHORT_DEPOSIT + c]
         planned = params[COHORT_FIXED_DELAY + c] - params[COHORT_AGE_INITIAL + c]
-        if (
-            state[DELIVERY + c] == month_number
+        due = state[DELIVERY + c] == month_number
+        slips = (
+            due
             and params[COHORT_SLIPS + c] > dtype(0.0)
             and state[SLIP_DRAW + c] < params[SLIP_PROBABILITY + regime]
             and month_number - planned < params[DELAY_MAX]
-        ):
+        )
+        if slips or (due and state[HAS_UNSIGNED] > dtype(0.0) and awaits_funding(params, state, c, dtype)):
             state[DELIVERY + c] = month_number + dtype(1.0)
             for i in range(int(params[CUSTOMER_COUNT])):  # a first term from delivery starts later
                 if int(params[CUSTOMER_COHORT + i]) == c and params[CUSTOMER_END + i] < dtype(0.0):

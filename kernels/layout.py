@@ -16,6 +16,7 @@ HOURS_PER_MONTH = 730
 MAX_CUSTOMERS = 4
 MAX_COHORTS = 4
 MAX_TRANCHES = 10
+MAX_UNSIGNED = 4  # facilities not yet signed at the cut-off (one closing uniform each)
 MAX_OBLIGATIONS = 8  # fixed charges: the cohorts' data-centre leases and [[obligations]] together
 MAX_POOLS = 4  # security pools: a share of some cohorts (and their contracts' cash flows) pledged to tranches
 MAX_RANK = 4  # seniority ranks, 1 (most senior) .. MAX_RANK
@@ -200,6 +201,15 @@ TRANCHE_TARGET_CASH = _param(MAX_TRANCHES, name="tranche_target_cash")  # $ abov
 # --- the firm's response to stress ---
 RESPONSE_LIQUIDITY = _param(name="response_liquidity")  # $ of cash after service below which the firm acts
 RESPONSE_SELL_UNPLEDGED = _param(name="response_sell_unpledged")  # 1: it sells unpledged GPUs at fire-sale value
+# --- funding risk: facilities not yet signed (``funding.close_facilities``) ---
+TRANCHE_UNSIGNED = _param(MAX_TRANCHES, name="tranche_unsigned")  # 0 signed; k + 1: unsigned, closing uniform k
+TRANCHE_CLOSING_START = _param(MAX_TRANCHES, name="tranche_closing_start")  # first month it can close
+TRANCHE_CLOSING_END = _param(MAX_TRANCHES, name="tranche_closing_end")  # last month: it fails if not closed by then
+TRANCHE_CLOSING_HAZARD = _param(MAX_TRANCHES, name="tranche_closing_hazard")  # monthly, on the planned path
+FUNDING_FACTOR = _param(2, name="funding_factor")  # [regime] multiplies the closing hazard (0: lenders shut)
+FUNDING_PRICE_SENSITIVITY = _param(name="funding_price_sensitivity")  # hazard x exp(this x price surprise)
+FUNDING_LEVERAGE_SENSITIVITY = _param(name="funding_leverage_sensitivity")  # hazard x exp(-this x LTV excess)
+FUNDING_LTV_THRESHOLD = _param(name="funding_ltv_threshold")  # the firm's LTV above which lenders balk
 
 # --- market access and support ---
 EQUITY_ENABLED = _param(name="equity_enabled")
@@ -239,6 +249,7 @@ CASH = _state()
 BREACHES = _state()  # consecutive covenant breaches
 LAUNCHES = _state()  # generation launches so far (the market's, kept with the firm that prices by it)
 DELIVERY = _state(MAX_COHORTS)  # month the cohort is (now) due; it slips by one each month it is late
+NEVER_DELIVERED = 1.0e6  # DELIVERY of a cohort cancelled (its funding never closed): no month reaches it
 LAUNCH_CREDIT = _state(MAX_COHORTS)  # launches before delivery that do not cut a newest-generation cohort
 SLIP_DRAW = _state(MAX_COHORTS)  # this month's uniforms: does a due delivery slip?
 CUSTOMER_ALIVE = _state(MAX_CUSTOMERS)
@@ -296,6 +307,11 @@ HAS_PREPAYMENTS = _state()  # a borrowing base or a cash sweep
 HAS_RESERVES = _state()
 HAS_REVOLVERS = _state()  # a revolving credit facility
 REVOLVER_NET = _state()  # drawn on the revolvers this month less repaid, $
+HAS_UNSIGNED = _state()  # a facility not yet signed
+CLOSING_DRAW = _state(MAX_UNSIGNED)  # this month's uniforms: does unsigned facility k close?
+CLOSING_MONTH = _state(MAX_TRANCHES)  # the month a facility closed: 0 signed at the cut-off, -1 not (yet)
+CLOSING_FAILED = _state(MAX_TRANCHES)  # the month an unsigned facility's window ended unclosed, -1: it did not
+FUNDING_FAILED = _state()  # the first month a facility failed to close, -1: none did
 ASSET_SALES = _state()  # the firm's own sales of unpledged GPUs this month: proceeds, $
 BACKSTOP_REVENUE = _state()  # statement lines of the month, $
 PREPAID = _state()  # cash sweep and borrowing-base prepayments
@@ -344,7 +360,10 @@ PATH_FLOAT_OUTPUT_NAMES = FLOAT_OUTPUT_NAMES[:OUT_TRANCHE_EAD]  # the per-path t
 _int_out = _Slots()
 OUT_DEFAULT_MONTH = _int_out(name="default_month")  # -1 = ran to the horizon (null in the results)
 OUT_DEFAULT_CAUSE = _int_out(name="default_cause")
+OUT_FUNDING_FAILED_MONTH = _int_out(name="funding_failed_month")  # -1 = every facility closed or is pending
 OUT_TRANCHE_DEFAULT_MONTH = _int_out(MAX_TRANCHES, name="tranche_default_month")  # -1 = none
+OUT_TRANCHE_CLOSING_MONTH = _int_out(MAX_TRANCHES, name="tranche_closing_month")  # 0 signed, -1 never closed
+OUT_TRANCHE_CLOSING_FAILED = _int_out(MAX_TRANCHES, name="tranche_closing_failed")  # -1 = did not fail
 INT_OUTPUT_COUNT = _int_out.count
 INT_OUTPUT_NAMES = tuple(_int_out.names)
 PATH_INT_OUTPUT_NAMES = INT_OUTPUT_NAMES[:OUT_TRANCHE_DEFAULT_MONTH]  # the per-path table's integer columns
@@ -440,6 +459,7 @@ FIRM_BLOCK = 0  # of the firm's entity; words 0, 1: Box-Muller (e_utilization, e
 FIRM_MORE_CUSTOMERS_BLOCK = 1
 FIRM_RENEWAL_BLOCK = 2  # words 0-3: renewal of customers 0-3 (drawn only if some contract can renew)
 FIRM_SLIP_BLOCK = 3  # words 0-3: slip of cohorts 0-3 (drawn only if some delivery can slip)
+FIRM_FUNDING_BLOCK = 4  # words 0-3: closing of unsigned facilities 0-3 (drawn only if some facility is unsigned)
 
 # --- a month's random inputs, as the model reads them: rows of a draws array (slot x month) ---
 # (``draws.fill_draws``: a uniform a firm does not draw is 1, which triggers nothing)
@@ -454,4 +474,5 @@ DRAW_U_BACKSTOP = 10  # the backstop counterparty's default
 DRAW_U_VENDOR = 11  # the vendor's default
 DRAW_U_RENEWAL = 12  # [MAX_CUSTOMERS] a contract's renewal
 DRAW_U_SLIP = 16  # [MAX_COHORTS] a delivery's slip
-DRAW_COUNT = 20
+DRAW_U_CLOSING = 20  # [MAX_UNSIGNED] an unsigned facility's closing
+DRAW_COUNT = 24

@@ -26,6 +26,9 @@ from .layout import (
     BREACHES,
     CAPEX,
     CASH,
+    CLOSING_DRAW,
+    CLOSING_FAILED,
+    CLOSING_MONTH,
     CUSTOMER_DRAW,
     DELAY_PENALTIES,
     DRAW_E_BASIS,
@@ -33,6 +36,7 @@ from .layout import (
     DRAW_E_RATE,
     DRAW_E_UTILIZATION,
     DRAW_U_BACKSTOP,
+    DRAW_U_CLOSING,
     DRAW_U_CUSTOMER,
     DRAW_U_JUMP,
     DRAW_U_REGIME,
@@ -47,6 +51,7 @@ from .layout import (
     FINAL_LOG_PRICE,
     FIXED_CHARGES,
     FLEET_VALUE,
+    FUNDING_FAILED,
     GPUS,
     INSOLVENT_NO_DEBT,
     INTEREST,
@@ -57,6 +62,7 @@ from .layout import (
     MAX_CUSTOMERS,
     MAX_LTV,
     MAX_TRANCHES,
+    MAX_UNSIGNED,
     MIN_CASH,
     MIN_DSCR,
     MONTHS_ALIVE,
@@ -71,11 +77,14 @@ from .layout import (
     OUT_EQUITY_VALUE,
     OUT_FINAL_CASH,
     OUT_FINAL_PRICE,
+    OUT_FUNDING_FAILED_MONTH,
     OUT_LOSS,
     OUT_MAX_LTV,
     OUT_MEAN_UTILIZATION,
     OUT_MIN_CASH,
     OUT_MIN_DSCR,
+    OUT_TRANCHE_CLOSING_FAILED,
+    OUT_TRANCHE_CLOSING_MONTH,
     OUT_TRANCHE_DEFAULT_MONTH,
     OUT_TRANCHE_EAD,
     OUT_TRANCHE_RECOVERY,
@@ -286,6 +295,8 @@ def firm_month(params, state, month, market, draws, column, dtype):
         state[RENEWAL_DRAW + i] = draws[DRAW_U_RENEWAL + i, column]
     for c in range(MAX_COHORTS):
         state[SLIP_DRAW + c] = draws[DRAW_U_SLIP + c, column]
+    for k in range(MAX_UNSIGNED):
+        state[CLOSING_DRAW + k] = draws[DRAW_U_CLOSING + k, column]
     state[BACKSTOP_DRAW] = draws[DRAW_U_BACKSTOP, column]
     state[VENDOR_DRAW] = draws[DRAW_U_VENDOR, column]
     state[LAUNCHES] = dtype(launches)
@@ -328,6 +339,8 @@ def finish_firm(params, state, horizon, outputs_float, outputs_int, column, dtyp
     for j in range(MAX_TRANCHES):
         tranche_month = int(state[TRANCHE_DEFAULT_MONTH + j])
         outputs_int[OUT_TRANCHE_DEFAULT_MONTH + j, column] = tranche_month
+        outputs_int[OUT_TRANCHE_CLOSING_MONTH + j, column] = int(state[CLOSING_MONTH + j])
+        outputs_int[OUT_TRANCHE_CLOSING_FAILED + j, column] = int(state[CLOSING_FAILED + j])
         outputs_float[OUT_TRANCHE_EAD + j, column] = state[TRANCHE_EAD + j]
         outputs_float[OUT_TRANCHE_RECOVERY + j, column] = state[TRANCHE_RECOVERY + j]
         ead += state[TRANCHE_EAD + j]
@@ -358,6 +371,7 @@ def finish_firm(params, state, horizon, outputs_float, outputs_int, column, dtyp
     outputs_float[OUT_EQUITY_VALUE, column] = equity
     outputs_int[OUT_DEFAULT_MONTH, column] = default_month
     outputs_int[OUT_DEFAULT_CAUSE, column] = cause
+    outputs_int[OUT_FUNDING_FAILED_MONTH, column] = int(state[FUNDING_FAILED])
 
 
 @device_function

@@ -328,6 +328,7 @@ def outputs_of_table(table):
     result = {name: table[name].to_numpy() for name in L.PATH_FLOAT_OUTPUT_NAMES}
     result["default_month"] = table["default_month"].fill_null(-1).to_numpy()
     result["default_cause"] = table["default_cause"].combine_chunks().indices.fill_null(L.NO_DEFAULT).to_numpy()
+    result["funding_failed_month"] = table["funding_failed_month"].fill_null(-1).to_numpy()
     return result
 
 

@@ -225,6 +225,6 @@ def test_sort_tranches_by_their_own_columns(sweep_run):
 def test_an_unknown_sort_lists_the_valid_names(sweep_run):
     line = one_line_exit_2(invoke("summarize", sweep_run, "--sort", "cvar"))
     assert "no column 'cvar'" in line and "(did you mean 'CVaR 99%'?)" in line
-    assert "PD, PD 95% CI, EL" in line and "loss_cvar_99" in line  # the labels, then the column names
+    assert "PD, PD 95% CI, PD funded, EL" in line and "loss_cvar_99" in line  # the labels, then the column names
     line = one_line_exit_2(invoke("summarize", sweep_run, "--sort", "zzz"))
     assert "did you mean" not in line and "choose from" in line

@@ -17,6 +17,7 @@ from . import (
     contracts,
     facilities,
     fleet,
+    funding,
     overlays,
     portfolio,
     price,
@@ -41,6 +42,7 @@ BLOCKS = (
     fleet,
     contracts,
     facilities,
+    funding,
     response,
     capital,
     support,
@@ -62,6 +64,7 @@ RULE_ORDER = (
     "debt",
     "ranks",
     "refinancing",
+    "funding",
     "response",
     "equity",
     "support",
@@ -81,7 +84,17 @@ def all_rules():
 
 # The order the summary names a month's events in: tranche maturities first (what a refinancing or liquidity
 # default at a balloon points at), then what else falls due or ends, the stress overlay's events, covenant tests.
-EVENT_ORDER = ("maturities", "draw ends", "fleet", "contracts", "charges", "backstop", "overlay", "covenant tests")
+EVENT_ORDER = (
+    "maturities",
+    "closings",
+    "draw ends",
+    "fleet",
+    "contracts",
+    "charges",
+    "backstop",
+    "overlay",
+    "covenant tests",
+)
 
 
 def all_events():

@@ -88,6 +88,29 @@ class Debt(Section):
     revolving: bool = False
     minimum_cash: Dollars = 0.0  # $ its draws keep after the month's service
     target_cash: Dollars = 0.0  # $ above which cash repays it (at least minimum_cash)
+    # Funding risk ([funding]): a facility not yet signed at the cut-off closes, if at all, in a month of
+    # closing_start_month .. closing_end_month, with closing_probability over that window on the planned path;
+    # until it closes it lends nothing and the deliveries it funds wait; if it never closes they are cancelled.
+    signed: bool = True
+    closing_probability: Probability = 1.0
+    closing_start_month: between(1, 1200, int) = 1
+    closing_end_month: between(1, 1200, int) = 12
+
+    @model_validator(mode="after")
+    def _a_window_to_close_in(self):
+        if self.signed:
+            return self
+        if self.closing_end_month < self.closing_start_month:
+            raise ValueError(
+                f"closing_end_month: {self.name}'s ({self.closing_end_month}) is before its closing_start_month "
+                f"({self.closing_start_month})"
+            )
+        if self.commitment > 0 and self.funds and self.closing_end_month > self.draw_end_month:
+            raise ValueError(
+                f"closing_end_month: {self.name}'s ({self.closing_end_month}) is after its draw_end_month "
+                f"({self.draw_end_month}): it could close when it can no longer draw"
+            )
+        return self
 
     @model_validator(mode="after")
     def _a_revolver_is_a_line(self):
@@ -345,6 +368,10 @@ def debt_rule(f):
         "TRANCHE_REVOLVING",
         "TRANCHE_MINIMUM_CASH",
         "TRANCHE_TARGET_CASH",
+        "TRANCHE_UNSIGNED",
+        "TRANCHE_CLOSING_START",
+        "TRANCHE_CLOSING_END",
+        "TRANCHE_CLOSING_HAZARD",
     ]
     for j in range(f.tranches):
         if j not in f.owed:

@@ -12,6 +12,7 @@ from ..blocks.capital import Pool
 from ..blocks.contracts import Customer, Obligation
 from ..blocks.facilities import Covenants, Debt, Refinancing
 from ..blocks.fleet import Cohort, Collateral, DeliveryDelays, Firm, Generation
+from ..blocks.funding import Funding, to_sign
 from ..blocks.overlays import (  # noqa: F401
     BASELINE,
     CustomerDefaultOverlay,
@@ -30,7 +31,7 @@ from ..blocks.run import Simulation
 from ..blocks.shocks import CorrelationMatrix
 from ..blocks.support import Backstop, Equity, Vendor
 from ..blocks.utilization import Utilization
-from ..kernels.layout import MAX_COHORTS, MAX_CUSTOMERS, MAX_OBLIGATIONS, MAX_POOLS, MAX_TRANCHES
+from ..kernels.layout import MAX_COHORTS, MAX_CUSTOMERS, MAX_OBLIGATIONS, MAX_POOLS, MAX_TRANCHES, MAX_UNSIGNED
 from .types import (  # noqa: F401 (the schema's names)
     INSTALLED_FLEET,
     MAX_NAME_LENGTH,
@@ -80,6 +81,7 @@ class Config(Section):
     collateral: Collateral = Collateral()
     covenants: Covenants = Covenants()
     refinancing: Refinancing = Refinancing()
+    funding: Funding = Funding()
     equity: Equity = Equity()
     backstop: Backstop = Backstop()
     vendor: Vendor = Vendor()
@@ -229,6 +231,10 @@ class Config(Section):
                 index = next(p for p, pool in enumerate(self.pools) if name in pool.cohorts)
                 message = f"pool shares of cohort {name!r} sum to {pledged:.4g}, more than all of it (1)"
                 _fail(("pools", index, "share"), message, pledged)
+        unsigned = [index for index, tranche in enumerate(self.debt) if to_sign(tranche)]
+        if len(unsigned) > MAX_UNSIGNED:
+            message = f"{len(unsigned)} facilities are not signed: at most {MAX_UNSIGNED} can be (one draw each)"
+            _fail(("debt", unsigned[MAX_UNSIGNED], "signed"), message, False)
         for index, tranche in enumerate(self.debt):
             if tranche.pool is not None and tranche.pool not in pool_names:
                 listed = ", ".join(pool_names) or "none"

@@ -46,7 +46,7 @@ def summarize_chunk(outputs_float, outputs_int, horizon, xp=np, tranches=0):
     def total(values):
         return float(values.astype(xp.float64).sum())
 
-    return {
+    summary = {
         "paths": np.int64(loss.shape[0]),
         "causes": to_host(xp.bincount(outputs_int[L.OUT_DEFAULT_CAUSE], minlength=len(L.CAUSE_NAMES))).astype(np.int64),
         "defaults_by_year": to_host(xp.bincount(default_year, minlength=years(horizon) + 1))[:-1].astype(np.int64),
@@ -64,7 +64,24 @@ def summarize_chunk(outputs_float, outputs_int, horizon, xp=np, tranches=0):
         "equity": Histogram.of(equity, xp),
         "equity_raised_sum": total(outputs_float[L.OUT_EQUITY_RAISED]),
         "backstop_paid_sum": total(outputs_float[L.OUT_BACKSTOP_PAID]),
-    } | _tranche_summary(outputs_float, outputs_int, horizon, tranches, xp)
+    } | _funding_summary(outputs_int, defaulted, xp)
+    return summary | _tranche_summary(outputs_float, outputs_int, horizon, tranches, xp)
+
+
+def _funding_summary(outputs_int, defaulted, xp):
+    """Paths on which every facility closed (or was signed), their credit defaults, and by cause the credit
+    defaults that came at or after a facility failed to close (the first failed step: funding)."""
+    failed_month = outputs_int[L.OUT_FUNDING_FAILED_MONTH]
+    funded = failed_month < 0
+    after_failure = defaulted & ~funded & (failed_month <= outputs_int[L.OUT_DEFAULT_MONTH])
+    causes = xp.where(after_failure, outputs_int[L.OUT_DEFAULT_CAUSE], len(L.CAUSE_NAMES))
+    return {
+        "funded_paths": np.int64(to_host(funded.sum())),
+        "funded_defaults": np.int64(to_host((defaulted & funded).sum())),
+        "funding_defaults_by_cause": to_host(xp.bincount(causes, minlength=len(L.CAUSE_NAMES) + 1))[:-1].astype(
+            np.int64
+        ),
+    }
 
 
 def _by_month_and_cause(month, causes, defaulted, horizon, xp):
@@ -104,7 +121,7 @@ def _tranche_summary(outputs_float, outputs_int, horizon, tranches, xp):
 
 # Entries that chunk summaries written by older versions lack (``firmK.`` prefixed in a portfolio's): a total
 # over chunks of which one lacks it has none, and :func:`finalize` publishes null (so such a run still resumes).
-LATER_ENTRIES = ("defaults_by_month_cause",)
+LATER_ENTRIES = ("defaults_by_month_cause", "funded_paths", "funded_defaults", "funding_defaults_by_cause")
 
 
 def _later_entry(key):
@@ -192,6 +209,7 @@ def finalize(summary, initial_debt):
         row[f"defaults_{L.CAUSE_NAMES[cause]}"] = int(causes[cause])
     row["defaults_by_month_cause"] = by_month_cause_row(summary.get("defaults_by_month_cause"))
     row["insolvent_no_debt"] = int(causes[L.INSOLVENT_NO_DEBT])
+    row |= funding_statistics(summary)
     row["equity_mean"] = summary["equity_sum"] / paths
     for name, level in EQUITY_LEVELS.items():
         row[f"equity_q{name}"] = summary["equity"].quantile(level)
@@ -205,6 +223,25 @@ def finalize(summary, initial_debt):
     row["mean_equity_raised"] = summary["equity_raised_sum"] / paths
     row["mean_backstop_paid"] = summary["backstop_paid_sum"] / paths
     return row
+
+
+def funding_statistics(summary):
+    """pd_funded (PD on the paths where every facility closed or was signed) with its Wilson interval, the paths
+    where a facility failed to close, and the credit defaults that followed such a failure by cause (null where
+    the chunks predate funding risk)."""
+    if "funded_paths" not in summary:
+        names = ("pd_funded", "pd_funded_ci_low", "pd_funded_ci_high", "funding_failures", "funding_defaults")
+        return dict.fromkeys(names)
+    funded, defaults = int(summary["funded_paths"]), int(summary["funded_defaults"])
+    low, high = wilson_interval(defaults, funded)
+    by_cause = summary["funding_defaults_by_cause"]
+    return {
+        "pd_funded": defaults / funded if funded else None,
+        "pd_funded_ci_low": low,
+        "pd_funded_ci_high": high,
+        "funding_failures": int(summary["paths"]) - funded,
+        "funding_defaults": {L.CAUSE_NAMES[cause]: int(by_cause[cause]) for cause in L.CREDIT_CAUSES},
+    }
 
 
 def by_month_cause_row(counts):

@@ -91,6 +91,20 @@ FIELDS = {
         "DuckDB's 1-based [m]: month m); each list sums to defaults_<cause>; null: not recorded (a run "
         "resumed from chunks of an older version)",
     ),
+    "pd_funded": (
+        "share",
+        "PD on the paths where every facility closed (or was signed at the cut-off): credit defaults among them / "
+        "their number; pd beside it is with the funding risk. Conditional on closing, so where closing depends on "
+        "the market it is below the PD of the same firm with every facility signed; null: no such path",
+    ),
+    "pd_funded_ci_low": ("share", "lower end of the 95 % Wilson score interval of pd_funded"),
+    "pd_funded_ci_high": ("share", "upper end of the 95 % Wilson score interval of pd_funded"),
+    "funding_failures": ("count", "paths on which some facility not signed at the cut-off failed to close"),
+    "funding_defaults": (
+        "count",
+        "credit defaults in or after the month a facility failed to close (the first failed step: funding), a "
+        "struct of one count per credit cause (liquidity, ltv, dscr, refinancing, pool)",
+    ),
     "expected_loss": ("USD", f"expected loss, the mean loss over the paths, undiscounted, {_ROW}"),
     "expected_loss_se": ("USD", "standard error of expected_loss"),
     "expected_loss_rate": (
@@ -147,6 +161,15 @@ FIELDS = {
 TABLE_FIELDS = {
     "tranches/": {
         "default_month": ("month", "the month the tranche went into default; null: not in default within the horizon"),
+        "closing_month": (
+            "month",
+            "the month the facility closed: 0 signed at the cut-off; null: not signed and never closed ([funding])",
+        ),
+        "closing_failed_month": (
+            "month",
+            "the month the facility's closing window ended unclosed (the deliveries it funds not yet begun were "
+            "cancelled); null: it did not fail",
+        ),
         "ead": ("USD", "the tranche's exposure at default, its balance at the default (0: no default)"),
         "loss": ("USD", "the tranche's loss, ead - recovery, undiscounted"),
     },

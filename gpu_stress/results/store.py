@@ -266,6 +266,7 @@ def paths_schema(float_type, provenance, portfolio=False):
         *([FIRM_FIELD] if portfolio else []),
         pa.field("default_month", pa.int32()),  # null: no default within the horizon
         pa.field("default_cause", causes),  # null: no default
+        pa.field("funding_failed_month", pa.int32()),  # null: no facility failed to close
     ] + [pa.field(name, float_type, nullable=False) for name in L.PATH_FLOAT_OUTPUT_NAMES]
     return with_provenance(pa.schema(fields), provenance, table=f"{PATHS_DIR}/")
 
@@ -316,6 +317,7 @@ def paths_table(scenario_id, path_start, outputs_float, outputs_int, schema, fir
         *_firm_column(firm, paths),
         pa.array(outputs_int[L.OUT_DEFAULT_MONTH], mask=survived),
         pa.DictionaryArray.from_arrays(causes, cause_names),
+        pa.array(outputs_int[L.OUT_FUNDING_FAILED_MONTH], mask=outputs_int[L.OUT_FUNDING_FAILED_MONTH] < 0),
     ] + [pa.array(outputs_float[index]) for index in range(len(L.PATH_FLOAT_OUTPUT_NAMES))]
     return pa.Table.from_arrays(columns, schema=schema)
 
@@ -327,6 +329,8 @@ def tranche_paths_schema(float_type, provenance, portfolio=False):
         *([FIRM_FIELD] if portfolio else []),
         pa.field("tranche", pa.int8(), nullable=False),  # its index in [[debt]]
         pa.field("default_month", pa.int32()),  # null: not in default within the horizon
+        pa.field("closing_month", pa.int32()),  # 0: signed at the cut-off; null: never closed
+        pa.field("closing_failed_month", pa.int32()),  # null: it did not fail to close
         pa.field("ead", float_type, nullable=False),
         pa.field("recovery", float_type, nullable=False),
         pa.field("loss", float_type, nullable=False),
@@ -341,6 +345,8 @@ def tranche_paths_table(scenario_id, path_start, outputs_float, outputs_int, tra
     rows = slice(0, tranches)
     # (tranche, path) blocks of the kernels' outputs, flattened path-major.
     month = outputs_int[L.OUT_TRANCHE_DEFAULT_MONTH :][rows].T.ravel()
+    closing = outputs_int[L.OUT_TRANCHE_CLOSING_MONTH :][rows].T.ravel()
+    failed = outputs_int[L.OUT_TRANCHE_CLOSING_FAILED :][rows].T.ravel()
     ead = outputs_float[L.OUT_TRANCHE_EAD :][rows].T.ravel()
     recovery = outputs_float[L.OUT_TRANCHE_RECOVERY :][rows].T.ravel()
     columns = [
@@ -349,6 +355,8 @@ def tranche_paths_table(scenario_id, path_start, outputs_float, outputs_int, tra
         *_firm_column(firm, paths * tranches),
         pa.array(np.tile(np.arange(tranches, dtype=np.int8), paths)),
         pa.array(month, mask=month < 0),
+        pa.array(closing, mask=closing < 0),
+        pa.array(failed, mask=failed < 0),
         pa.array(ead),
         pa.array(recovery),
         pa.array(ead - recovery),

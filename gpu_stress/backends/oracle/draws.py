@@ -7,7 +7,7 @@ from . import rng
 
 
 def philox_draws(seed, stream, path_start, paths, params, dtype):
-    """Draws of the random-number contract: ``draws(month)`` -> (normals, uniforms, renewals, slips).
+    """Draws of the random-number contract: ``draws(month)`` -> (normals, uniforms, renewals, slips, closings).
 
     normals = (e_price, e_utilization, e_rate, e_basis) and uniforms = (u_jump,
     u_regime, u_customer0..3, u_backstop, u_vendor): the market's block gives
@@ -18,8 +18,9 @@ def philox_draws(seed, stream, path_start, paths, params, dtype):
     counterparty and of the vendor (words 2, 3); it is drawn only if the firm
     has more than two customers or either counterparty can default. renewals
     (one per contract) and slips (one per cohort) come from the firm's renewal
-    and slip blocks, drawn only for a firm that can use them. A uniform that is
-    not drawn is 1, which triggers nothing.
+    and slip blocks, drawn only for a firm that can use them, and closings (one
+    per unsigned facility) from its funding block, drawn only for a firm with
+    one. A uniform that is not drawn is 1, which triggers nothing.
     """
     path_ids = np.uint64(path_start) + np.arange(paths, dtype=np.uint64)
     firm_blocks = L.BLOCKS_PER_ENTITY * (1 + int(params[L.FIRM_STREAM]))  # firm f is entity 1 + f
@@ -30,6 +31,7 @@ def philox_draws(seed, stream, path_start, paths, params, dtype):
     renewals = sum(renewal_probabilities) > 0
     slips = params[L.SLIP_PROBABILITY] + params[L.SLIP_PROBABILITY + 1] > 0
     counterparties = any(params[L.BACKSTOP_HAZARD + r] > 0 or params[L.VENDOR_HAZARD + r] > 0 for r in (0, 1))
+    unsigned = any(params[L.TRANCHE_UNSIGNED + j] > 0 for j in range(int(params[L.TRANCHE_COUNT])))
 
     def firm_uniforms(month, block, wanted):
         if not wanted:
@@ -48,7 +50,8 @@ def philox_draws(seed, stream, path_start, paths, params, dtype):
         uniforms += more[2:]  # ones unless the block was drawn
         renewal_uniforms = firm_uniforms(month, L.FIRM_RENEWAL_BLOCK, renewals)
         slip_uniforms = firm_uniforms(month, L.FIRM_SLIP_BLOCK, slips)
-        return (e_price, e_utilization, e_rate, e_basis), uniforms, renewal_uniforms, slip_uniforms
+        closing_uniforms = firm_uniforms(month, L.FIRM_FUNDING_BLOCK, unsigned)
+        return (e_price, e_utilization, e_rate, e_basis), uniforms, renewal_uniforms, slip_uniforms, closing_uniforms
 
     return draws
 
@@ -59,6 +62,7 @@ def library_draws(generator, paths, dtype):
     def draws(month):
         normals = generator.standard_normal((4, paths), dtype=dtype)
         uniforms = generator.random((16, paths), dtype=dtype)
-        return tuple(normals), list(uniforms[:8]), list(uniforms[8:12]), list(uniforms[12:])
+        closings = [np.ones(paths, dtype)] * L.MAX_UNSIGNED  # as not drawn: facilities close when their window opens
+        return tuple(normals), list(uniforms[:8]), list(uniforms[8:12]), list(uniforms[12:]), closings
 
     return draws

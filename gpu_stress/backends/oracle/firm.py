@@ -13,6 +13,7 @@ from .contracts import contracts
 from .covenants import covenant_tests, loan_to_value, trailing_coverage, unpaid_cause
 from .debt_service import debt_service
 from .fleet import deliveries, fleet, fleet_value
+from .funding import close_facilities
 from .operations import operating_cash_flow, utilization_step
 from .response import sell_unpledged
 from .revolvers import draw_revolvers, repay_revolvers
@@ -54,7 +55,8 @@ class Month:
         self.month, self.month_number = month, firm.dtype(month)
         self.regime, self.rate, self.launches = market.regime, market.rate, market.launches
         self.planned_log_price = market.planned_log_price
-        (_, self.e_utilization, _, self.e_basis), uniforms, self.renewal_draws, self.slip_draws = draws_now
+        (_, self.e_utilization, _, self.e_basis), uniforms, self.renewal_draws, self.slip_draws, closings = draws_now
+        self.closing_draws = closings
         _, _, *self.customer_draws, self.u_backstop, self.u_vendor = uniforms
         if p[L.BASE_CASE] > 0:  # the plan: no shock, and a uniform of 1 is below no probability
             self.e_utilization = self.e_basis = full(0.0)
@@ -62,6 +64,7 @@ class Month:
             self.customer_draws = [full(1.0)] * len(self.customer_draws)
             self.renewal_draws = [full(1.0)] * len(self.renewal_draws)
             self.slip_draws = [full(1.0)] * len(self.slip_draws)
+            self.closing_draws = [full(1.0)] * len(self.closing_draws)
         self.was_alive = s.alive.copy()
 
     def by_regime(self, index):
@@ -98,6 +101,7 @@ class ArrayFirm:
         self.customer_cohort = [int(p[L.CUSTOMER_COHORT + i]) for i in range(self.customers)]
         self.amortization = [int(p[L.TRANCHE_AMORTIZATION + j]) for j in range(tranches)]
         self.revolvers = [j for j in range(tranches) if p[L.TRANCHE_REVOLVING + j] > 0]
+        self.unsigned = [j for j in range(tranches) if p[L.TRANCHE_UNSIGNED + j] > 0]
         # The capital structure: each pool's cohorts and tranches, each tranche's rank (all fixed for a scenario).
         self.tranche_pool = tranche_pool = [int(p[L.TRANCHE_POOL + j]) for j in range(tranches)]
         self.tranche_rank = [int(p[L.TRANCHE_RANK + j]) for j in range(tranches)]
@@ -141,6 +145,7 @@ class ArrayFirm:
             else xp.zeros((paths, 0), dtype)
         )
         cash = full(p[L.CASH_INITIAL])
+        signed = tranche_values(L.TRANCHE_UNSIGNED) <= 0  # an unsigned facility lends once it closes
         return FirmArrays(
             xp,
             utilization_logit=full(p[L.UTILIZATION_LOGIT_INITIAL]),
@@ -151,8 +156,11 @@ class ArrayFirm:
             customer_alive=xp.ones((paths, self.customers), bool),
             contract_price=xp.tile(xp.asarray(p[L.CUSTOMER_PRICE : L.CUSTOMER_PRICE + self.customers]), (paths, 1)),
             contract_end=contract_end,
-            balance=tranche_values(L.TRANCHE_PRINCIPAL),
-            undrawn=tranche_values(L.TRANCHE_COMMITMENT),
+            balance=xp.where(signed, tranche_values(L.TRANCHE_PRINCIPAL), dtype(0.0)),
+            undrawn=xp.where(signed, tranche_values(L.TRANCHE_COMMITMENT), dtype(0.0)),
+            closing_month=xp.where(signed, 0, -1).astype(np.int32),  # 0: signed at the cut-off, -1: not closed
+            closing_failed=xp.full((paths, tranches), -1, np.int32),
+            funding_failed=full(-1, np.int32),
             floating=tranche_values(L.TRANCHE_FLOATING) > 0,
             coupon=tranche_values(L.TRANCHE_RATE),
             maturity=tranche_values(L.TRANCHE_MATURITY),
@@ -181,6 +189,7 @@ class ArrayFirm:
             default_month=full(-1, np.int32),
             min_cash=cash.copy(),
             max_ltv=full(0.0),
+            last_ltv=full(0.0),
             min_dscr=full(L.RATIO_CAP),
             utilization_sum=full(0.0),
             discount=full(1.0),
@@ -201,6 +210,7 @@ class ArrayFirm:
         firm_price(self, s, m, market, index)
         open_month(self, s, m)
         support_counterparties(self, s, m)
+        close_facilities(self, s, m)
         m.capex, m.drawn = deliveries(self, s, m)
         m.penalties = contracts(self, s, m)
         m.cohort_value = fleet(self, s, month, m.surprise, index)
@@ -263,6 +273,10 @@ class ArrayFirm:
         outputs_int[L.OUT_DEFAULT_MONTH] = s.default_month
         outputs_int[L.OUT_DEFAULT_CAUSE] = s.cause
         outputs_int[L.OUT_TRANCHE_DEFAULT_MONTH : L.OUT_TRANCHE_DEFAULT_MONTH + tranches] = s.tranche_default_month.T
+        outputs_int[L.OUT_FUNDING_FAILED_MONTH] = s.funding_failed
+        outputs_int[L.OUT_TRANCHE_CLOSING_MONTH : L.OUT_TRANCHE_CLOSING_MONTH + L.MAX_TRANCHES] = 0  # as signed
+        outputs_int[L.OUT_TRANCHE_CLOSING_MONTH : L.OUT_TRANCHE_CLOSING_MONTH + tranches] = s.closing_month.T
+        outputs_int[L.OUT_TRANCHE_CLOSING_FAILED : L.OUT_TRANCHE_CLOSING_FAILED + tranches] = s.closing_failed.T
         return outputs_float, outputs_int
 
 
@@ -314,6 +328,7 @@ def record_month(firm, s, m):
     s.final_log_price = xp.where(was_alive, m.log_price, s.final_log_price)
     s.min_cash = xp.where(was_alive, xp.minimum(s.min_cash, s.cash), s.min_cash)
     s.max_ltv = xp.where(was_alive, xp.maximum(s.max_ltv, m.ltv), s.max_ltv)
+    s.last_ltv = xp.where(was_alive, m.ltv, s.last_ltv)
     s.min_dscr = xp.where(was_alive, xp.minimum(s.min_dscr, m.dscr), s.min_dscr)
     # A path's default is the first month a lender was not paid (a pool's or the parent's) or the firm ended.
     first_event = (s.default_month < 0) & (ends | pool_event)

@@ -1,6 +1,7 @@
 """The fleet on every path (``kernels/fleet.py``): cohorts in service, their prices and values, deliveries."""
 
 from ...kernels import layout as L
+from .funding import awaits_funding
 
 
 def cohort_in_service(firm, s, c, month):
@@ -55,6 +56,8 @@ def deliveries(firm, s, m):
         planned = p[L.COHORT_FIXED_DELAY + c] - p[L.COHORT_AGE_INITIAL + c]
         slip = due & (p[L.COHORT_SLIPS + c] > 0) & (month_number - planned < p[L.DELAY_MAX])
         slip &= m.slip_draws[c] < m.by_regime(L.SLIP_PROBABILITY)
+        if firm.unsigned:  # a delivery waits for the facilities that fund it to close
+            slip |= due & awaits_funding(firm, s, c)
         s.delivery[:, c] += slip
         for i in range(firm.customers):  # a first term from delivery starts later
             if firm.customer_cohort[i] == c and p[L.CUSTOMER_END + i] < 0:

@@ -29,7 +29,7 @@ class ArrayMarket:
     def step(self, draws_now):
         """One month on, from the market's part of ``draws_now`` (see ``philox_draws``)."""
         p, xp = self.p, self.xp
-        (e_price, _, e_rate, _), (u_jump, u_regime, *_), _, _ = draws_now
+        (e_price, _, e_rate, _), (u_jump, u_regime, *_), *_ = draws_now
         if p[L.BASE_CASE] > 0:  # the plan: no shock, and a uniform of 1 is below no probability
             e_price = e_rate = xp.zeros_like(self.log_price)
             u_jump = u_regime = xp.ones_like(self.log_price)

@@ -60,7 +60,7 @@ def write_statement(firm, s, m, lines, row):
     lines[L.STATEMENT_EBITDA] = m.ebitda[row]
     lines[L.STATEMENT_GPUS] = m.gpus[row]
     lines[L.STATEMENT_CAPEX] = m.capex[row]
-    lines[L.STATEMENT_DRAWS] = m.drawn[row]
+    lines[L.STATEMENT_DRAWS] = m.raised_by_closing[row] + m.drawn[row]
     lines[L.STATEMENT_UNDRAWN] = s.undrawn[row].sum()
     lines[L.STATEMENT_LAUNCHES] = m.launches[row]
     for j in range(L.MAX_TRANCHES):

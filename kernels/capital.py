@@ -22,6 +22,7 @@ model they follow.
 import math
 
 from .device import device_function
+from .equity import equity_value
 from .layout import (
     BALANCE,
     BALLOON,
@@ -281,9 +282,9 @@ def top_up_reserves(params, state, cash, dtype):
 def raise_equity(params, state, regime, needed, book_equity, dtype):
     """Sell new shares for ``needed`` $ of proceeds if investors are open and the year's room allows; True if so.
 
-    Gross X = needed / (1 - cost) must fit within max_raise x book equity less
-    what was raised earlier this year; the holders of month 0 keep
-    E / (E + X) of what they owned.
+    Gross X = needed / (1 - cost) must fit within max_raise x E (``book_equity``: at book or at market value,
+    ``equity.equity_value``) less what was raised earlier this year; the holders of month 0 keep E / (E + X)
+    of what they owned.
     """
     if params[EQUITY_ENABLED] <= dtype(0.0) or params[EQUITY_OPEN + regime] <= dtype(0.0):
         return False
@@ -391,8 +392,8 @@ def cover_shortfall(params, state, regime, cash, value, service, debt, dtype):
     if state[HAS_RESERVES] > dtype(0.0):
         reserves, needed = draw_reserves(params, state, shortfall, False, dtype)
     if needed > dtype(0.0):
-        book_equity = cash + value + reserves_held(params, state, dtype) - debt
-        if not raise_equity(params, state, regime, needed, book_equity, dtype):
+        equity = equity_value(params, state, regime, cash, value, reserves_held(params, state, dtype), debt, dtype)
+        if not raise_equity(params, state, regime, needed, equity, dtype):
             return cash, reserves, False
         cash += needed  # the raise's proceeds
     if reserves > dtype(0.0):

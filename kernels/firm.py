@@ -55,6 +55,7 @@ from .capital import (
     manage_cash,
     pool_tests,
     pool_values,
+    reserves_held,
     service_due,
     settle_parent,
 )
@@ -62,6 +63,7 @@ from .contracts import contracts
 from .covenants import covenant_tests, loan_to_value, trailing_coverage, unpaid_cause
 from .debt_service import debt_service, pay_service, total_debt
 from .device import device_function
+from .equity import convert_notes
 from .fleet import deliveries, fleet_value
 from .funding import close_facilities
 from .layout import (
@@ -86,6 +88,7 @@ from .layout import (
     COHORT_VALUE,
     CONTRACT_END,
     CONTRACT_PRICE,
+    CONVERTED,
     CUSTOMER_ALIVE,
     CUSTOMER_COHORT,
     CUSTOMER_COUNT,
@@ -106,6 +109,7 @@ from .layout import (
     FLOATING,
     FUNDING_FAILED,
     GPUS_SOLD,
+    HAS_CONVERTIBLES,
     HAS_PREPAYMENTS,
     HAS_RESERVES,
     HAS_REVOLVERS,
@@ -147,6 +151,7 @@ from .layout import (
     TRAILING_MONTHS,
     TRANCHE_BORROWING_BASE,
     TRANCHE_COMMITMENT,
+    TRANCHE_CONVERSION_PRICE,
     TRANCHE_COUNT,
     TRANCHE_DEFAULT_MONTH,
     TRANCHE_EAD,
@@ -274,12 +279,15 @@ def init_firm(params, state, dtype):
     has_prepayments = False
     has_revolvers = False
     has_unsigned = False
+    has_convertibles = False
     for j in range(int(params[TRANCHE_COUNT])):
+        has_convertibles = has_convertibles or params[TRANCHE_CONVERSION_PRICE + j] > dtype(0.0)
         has_prepayments = has_prepayments or params[TRANCHE_BORROWING_BASE + j] + params[TRANCHE_SWEEP + j] > dtype(0.0)
         has_revolvers = has_revolvers or params[TRANCHE_REVOLVING + j] > dtype(0.0)
         has_unsigned = has_unsigned or params[TRANCHE_UNSIGNED + j] > dtype(0.0)
     state[HAS_REVOLVERS] = dtype(1.0) if has_revolvers else dtype(0.0)
     state[HAS_UNSIGNED] = dtype(1.0) if has_unsigned else dtype(0.0)
+    state[HAS_CONVERTIBLES] = dtype(1.0) if has_convertibles else dtype(0.0)
     state[HAS_RING_FENCED] = dtype(1.0) if has_ring_fenced else dtype(0.0)
     state[HAS_RESERVES] = dtype(1.0) if has_reserves else dtype(0.0)
     state[HAS_PREPAYMENTS] = dtype(1.0) if has_prepayments else dtype(0.0)
@@ -296,6 +304,7 @@ def open_month(state, month, dtype):
     state[GPUS_SOLD] = dtype(0.0)
     state[REVOLVER_NET] = dtype(0.0)
     state[ASSET_SALES] = dtype(0.0)
+    state[CONVERTED] = dtype(0.0)
 
 
 @device_function
@@ -325,6 +334,8 @@ def firm_step(params, state, month, regime, log_price, price_surprise, utilizati
     ebitda = operating_cash_flow(params, state, month, log_price, utilization, dtype)
     cash = state[CASH] + ebitda - capex + drawn
     debt = total_debt(state, dtype)
+    if state[HAS_CONVERTIBLES] > dtype(0.0):  # notes in the money convert before their balloon falls due
+        debt = convert_notes(params, state, month, regime, cash, reserves_held(params, state, dtype), dtype)
     debt_service(params, state, month, regime, rate, debt, value, loan_to_value(debt, value, dtype), dtype)
 
     cross_default = False

@@ -216,6 +216,10 @@ EQUITY_ENABLED = _param(name="equity_enabled")
 EQUITY_OPEN = _param(2, name="equity_open")  # [regime] 1 if investors buy new equity in that regime
 EQUITY_MAX_RAISE = _param(name="equity_max_raise")  # per year, a share of the book equity at the raise
 EQUITY_COST = _param(name="equity_cost")  # share of the gross raise lost to discount and fees
+EQUITY_MARKET = _param(name="equity_market")  # 1: raises are a share of the market value of equity, 0: of book
+EQUITY_MULTIPLE = _param(2, name="equity_multiple")  # [regime] EV / annualized trailing EBITDA
+EQUITY_SHARES = _param(name="equity_shares")  # shares outstanding at month 0 (the converts' share price)
+TRANCHE_CONVERSION_PRICE = _param(MAX_TRANCHES, name="tranche_conversion_price")  # $ a share (0: not convertible)
 BACKSTOP_CAP = _param(name="backstop_cap")  # $ in all (0: no backstop)
 BACKSTOP_PRICE = _param(name="backstop_price")  # $/GPU-hour paid for unused, uncontracted capacity
 BACKSTOP_START = _param(name="backstop_start")  # first month it buys
@@ -313,6 +317,8 @@ CLOSING_MONTH = _state(MAX_TRANCHES)  # the month a facility closed: 0 signed at
 CLOSING_FAILED = _state(MAX_TRANCHES)  # the month an unsigned facility's window ended unclosed, -1: it did not
 FUNDING_FAILED = _state()  # the first month a facility failed to close, -1: none did
 ASSET_SALES = _state()  # the firm's own sales of unpledged GPUs this month: proceeds, $
+HAS_CONVERTIBLES = _state()  # a convertible tranche
+CONVERTED = _state()  # convertible notes converted into shares this month, $ of principal
 BACKSTOP_REVENUE = _state()  # statement lines of the month, $
 PREPAID = _state()  # cash sweep and borrowing-base prepayments
 RESERVE_DRAWN = _state()
@@ -431,6 +437,7 @@ STATEMENT_BACKSTOP = _statement(name="backstop")  # paid by the capacity backsto
 STATEMENT_PREPAID = _statement(name="prepaid")  # cash sweep and borrowing-base prepayments
 STATEMENT_REVOLVER = _statement(name="revolver")  # drawn on the revolving facilities this month, less repaid
 STATEMENT_ASSET_SALES = _statement(name="asset_sales")  # the firm's sales of unpledged GPUs: proceeds this month
+STATEMENT_CONVERTED = _statement(name="converted")  # convertible notes converted into shares this month, $
 STATEMENT_RESERVE_DRAWN = _statement(name="reserve_drawn")  # from the debt-service reserves to pay service
 STATEMENT_RESERVES = _statement(name="reserves")  # in the debt-service reserve accounts at the month's end
 STATEMENT_EQUITY_RAISED = _statement(name="equity_raised")  # gross, this month

@@ -29,6 +29,7 @@ from .layout import (
     CLOSING_DRAW,
     CLOSING_FAILED,
     CLOSING_MONTH,
+    CONVERTED,
     CUSTOMER_DRAW,
     DELAY_PENALTIES,
     DRAW_E_BASIS,
@@ -109,6 +110,7 @@ from .layout import (
     STATEMENT_BREACHES,
     STATEMENT_CAPEX,
     STATEMENT_CASH,
+    STATEMENT_CONVERTED,
     STATEMENT_DEBT,
     STATEMENT_DELAY_PENALTIES,
     STATEMENT_DRAWS,
@@ -196,6 +198,7 @@ def write_statement(
     statement[row, STATEMENT_PREPAID] = state[PREPAID]
     statement[row, STATEMENT_REVOLVER] = state[REVOLVER_NET]
     statement[row, STATEMENT_ASSET_SALES] = state[ASSET_SALES]
+    statement[row, STATEMENT_CONVERTED] = state[CONVERTED]
     statement[row, STATEMENT_RESERVE_DRAWN] = state[RESERVE_DRAWN]
     statement[row, STATEMENT_EQUITY_RAISED] = state[RAISED]
     statement[row, STATEMENT_RESERVES] = reserves_held(params, state, dtype)

@@ -92,6 +92,7 @@ class Debt(Section):
     # closing_start_month .. closing_end_month, with closing_probability over that window on the planned path;
     # until it closes it lends nothing and the deliveries it funds wait; if it never closes they are cancelled.
     signed: bool = True
+    conversion_price: between(0, 1e9) = 0.0  # $ a share: a convertible converts at maturity if above it ([equity])
     closing_probability: Probability = 1.0
     closing_start_month: between(1, 1200, int) = 1
     closing_end_month: between(1, 1200, int) = 12
@@ -372,6 +373,7 @@ def debt_rule(f):
         "TRANCHE_CLOSING_START",
         "TRANCHE_CLOSING_END",
         "TRANCHE_CLOSING_HAZARD",
+        "TRANCHE_CONVERSION_PRICE",
     ]
     for j in range(f.tranches):
         if j not in f.owed:

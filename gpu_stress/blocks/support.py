@@ -1,8 +1,10 @@
 """Equity and support: equity raises, the capacity backstop and the GPU vendor's financing."""
 
+from typing import Literal
+
 from ..config.types import Dollars, Name, Probability, Section, between
 from ..kernels import layout as L
-from .slots import Slot, hazards, month_of, open_by_regime, per_tranche
+from .slots import Slot, by_regime, hazards, month_of, open_by_regime, per_tranche
 from .view import BASE_CASE_REASON, slot_indices
 
 # --- the config sections (schema) ---
@@ -10,12 +12,19 @@ from .view import BASE_CASE_REASON, slot_indices
 
 class Equity(Section):
     """Emergency equity raises: when cash and reserves cannot pay the month's debt service and
-    investors are open, new shares cover the shortfall, within a yearly room of the book equity."""
+    investors are open, new shares cover the shortfall, within a yearly room of the equity, at book
+    (``basis = "book"``: cash + GPUs + reserves - debt) or at market value (``"market"``: an EV of
+    ``ebitda_multiple`` x annualized trailing EBITDA, ``glut_ebitda_multiple`` in a glut, plus cash and
+    reserves, less debt). The market value and ``shares`` also price a convertible's conversion."""
 
     enabled: bool = False
-    max_raise_per_year: between(0, 10) = 0.25  # share of the book equity at the raise, per year
+    max_raise_per_year: between(0, 10) = 0.25  # share of the equity at the raise, per year
     cost: between(0, 0.9) = 0.10  # share of the gross raise lost to the discount and fees
     open_in_glut: bool = False
+    basis: Literal["book", "market"] = "book"
+    ebitda_multiple: between(0, 1000) = 10.0  # EV / annualized trailing EBITDA, in a shortage
+    glut_ebitda_multiple: between(0, 1000) | None = None  # in a glut; None: as in a shortage
+    shares: between(0, 1e13) = 0.0  # shares outstanding at month 0 (for a convertible's conversion)
 
 
 class Backstop(Section):
@@ -50,6 +59,10 @@ KERNEL = (
     "support.support_counterparties",
     "support.backstop_payment",
     "capital.raise_equity",
+    "equity.market_equity",
+    "equity.equity_value",
+    "equity.convert_notes",
+    "firm.init_firm",
 )
 
 
@@ -64,6 +77,23 @@ SLOTS = (
         lambda c: c.equity.max_raise_per_year,
     ),
     Slot(L.EQUITY_COST, "share", ("equity.cost",), lambda c: c.equity.cost),
+    Slot(L.EQUITY_MARKET, "1 market / 0 book", ("equity.basis",), lambda c: float(c.equity.basis == "market")),
+    Slot(
+        L.EQUITY_MULTIPLE,
+        "EV / annual EBITDA",
+        ("equity.ebitda_multiple", "equity.glut_ebitda_multiple"),
+        lambda c: by_regime(c.equity.ebitda_multiple, c.equity.glut_ebitda_multiple),
+        2,
+        by_regime=1,
+    ),
+    Slot(L.EQUITY_SHARES, "shares", ("equity.shares",), lambda c: c.equity.shares),
+    Slot(
+        L.TRANCHE_CONVERSION_PRICE,
+        "$ a share (0: none)",
+        ("debt[].conversion_price",),
+        per_tranche(lambda t: t.conversion_price),
+        L.MAX_TRANCHES,
+    ),
     Slot(L.BACKSTOP_CAP, "$", ("backstop.cap",), lambda c: c.backstop.cap),
     Slot(L.BACKSTOP_PRICE, "$/GPU-hour", ("backstop.price",), lambda c: c.backstop.price),
     Slot(L.BACKSTOP_START, "month", ("backstop.start_month",), lambda c: c.backstop.start_month),
@@ -95,18 +125,39 @@ SLOTS = (
 )
 
 
+def converting(f):
+    """Convertible tranches owed whose maturity falls within the horizon (the month they can convert)."""
+    v = f.v
+    return [j for j in f.owed if v[L.TRANCHE_CONVERSION_PRICE + j] > 0 and v[L.TRANCHE_MATURITY + j] <= f.horizon]
+
+
 def equity_rule(f):
-    """Equity that can never be raised: every setting of it, the switch included."""
+    """Equity that can never be raised: every setting of it, the switch included; the market value's settings
+    where neither a raise nor a conversion reads them."""
     v = f.v
     every = (
-        slot_indices("EQUITY_ENABLED")
+        slot_indices("EQUITY_ENABLED", "EQUITY_MARKET")
         + slot_indices("EQUITY_OPEN", size=2)
         + slot_indices("EQUITY_MAX_RAISE", "EQUITY_COST")
     )
+    multiples = slot_indices("EQUITY_MULTIPLE", size=2)
+    raises = False
     if v[L.EQUITY_ENABLED] == 0:
         yield every, "equity.enabled is false"
     elif not any(is_open > 0 for is_open in f.by_regime(L.EQUITY_OPEN)):
         yield every, "equity.open_in_glut is false and the market is always in glut"
+    else:
+        raises = True
+    for j in f.owed:
+        if v[L.TRANCHE_CONVERSION_PRICE + j] > 0 and v[L.TRANCHE_MATURITY + j] > f.horizon:
+            yield [L.TRANCHE_CONVERSION_PRICE + j], f"{f.tranche(j)} matures after the horizon (month {f.horizon})"
+    if converting(f):
+        return
+    yield [L.EQUITY_SHARES], "no convertible tranche matures within the horizon"
+    if not raises:
+        yield multiples, "no equity is raised and no convertible tranche matures within the horizon"
+    elif v[L.EQUITY_MARKET] == 0:
+        yield multiples, 'equity.basis is "book" and no convertible tranche matures within the horizon'
 
 
 def support_rule(f):
@@ -171,4 +222,4 @@ FIELDS = {
     "equity_raised": ("USD", "equity raised on the path, gross, in all"),
     "backstop_paid": ("USD", "paid by the capacity backstop for unused capacity on the path, in all"),
 }
-STATEMENT_LINES = ("backstop", "equity_raised")
+STATEMENT_LINES = ("backstop", "equity_raised", "converted")

@@ -231,6 +231,10 @@ class Config(Section):
                 index = next(p for p, pool in enumerate(self.pools) if name in pool.cohorts)
                 message = f"pool shares of cohort {name!r} sum to {pledged:.4g}, more than all of it (1)"
                 _fail(("pools", index, "share"), message, pledged)
+        for index, tranche in enumerate(self.debt):
+            if tranche.conversion_price > 0 and self.equity.shares <= 0:
+                message = "a convertible needs equity.shares (the shares outstanding at month 0) to price it"
+                _fail(("debt", index, "conversion_price"), message, tranche.conversion_price)
         unsigned = [index for index, tranche in enumerate(self.debt) if to_sign(tranche)]
         if len(unsigned) > MAX_UNSIGNED:
             message = f"{len(unsigned)} facilities are not signed: at most {MAX_UNSIGNED} can be (one draw each)"

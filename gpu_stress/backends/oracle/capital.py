@@ -3,6 +3,7 @@
 import numpy as np
 
 from ...kernels import layout as L
+from .equity import equity_value
 
 
 def share_by_rank(firm, claims, assets, members):
@@ -136,7 +137,7 @@ def cover_shortfall(firm, s, m):
     m.available = m.cash_before_service + reserve_draw.sum(axis=1)
     # What is still unpaid: exactly 0 when the reserves cover the rest (cash + draws can round below S).
     short = paying & (needed > 0)
-    book_equity = m.cash_before_service + m.value + s.reserve.sum(axis=1) - debt
+    book_equity = equity_value(firm, s, m, m.cash_before_service, m.value, s.reserve.sum(axis=1), debt)
     gross_raise = needed / (one - p[L.EQUITY_COST])
     room = p[L.EQUITY_MAX_RAISE] * book_equity - s.raised_this_year
     raises = short & (p[L.EQUITY_ENABLED] > 0) & (m.by_regime(L.EQUITY_OPEN) > 0)

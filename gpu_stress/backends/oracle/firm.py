@@ -12,6 +12,7 @@ from .capital import cover_shortfall, manage_cash, pay_service, pool_tests, pool
 from .contracts import contracts
 from .covenants import covenant_tests, loan_to_value, trailing_coverage, unpaid_cause
 from .debt_service import debt_service
+from .equity import convert_notes
 from .fleet import deliveries, fleet, fleet_value
 from .funding import close_facilities
 from .operations import operating_cash_flow, utilization_step
@@ -102,6 +103,7 @@ class ArrayFirm:
         self.amortization = [int(p[L.TRANCHE_AMORTIZATION + j]) for j in range(tranches)]
         self.revolvers = [j for j in range(tranches) if p[L.TRANCHE_REVOLVING + j] > 0]
         self.unsigned = [j for j in range(tranches) if p[L.TRANCHE_UNSIGNED + j] > 0]
+        self.convertibles = [j for j in range(tranches) if p[L.TRANCHE_CONVERSION_PRICE + j] > 0]
         # The capital structure: each pool's cohorts and tranches, each tranche's rank (all fixed for a scenario).
         self.tranche_pool = tranche_pool = [int(p[L.TRANCHE_POOL + j]) for j in range(tranches)]
         self.tranche_rank = [int(p[L.TRANCHE_RANK + j]) for j in range(tranches)]
@@ -218,6 +220,7 @@ class ArrayFirm:
         m.cash_before_service = s.cash + m.ebitda - m.capex + m.drawn
         m.value = fleet_value(self, s, m.cohort_value)
         pool_values(self, s, m)
+        convert_notes(self, s, m)
         m.debt = s.balance.sum(axis=1)
         m.ltv_before = loan_to_value(self, m.debt, m.value)
         debt_service(self, s, m)

@@ -71,6 +71,7 @@ def write_statement(firm, s, m, lines, row):
     lines[L.STATEMENT_PREPAID] = m.prepaid[row]
     lines[L.STATEMENT_REVOLVER] = m.revolver_net[row]
     lines[L.STATEMENT_ASSET_SALES] = m.asset_sales[row]
+    lines[L.STATEMENT_CONVERTED] = m.converted[row]
     lines[L.STATEMENT_RESERVE_DRAWN] = m.reserve_draw[row].sum()
     lines[L.STATEMENT_RESERVES] = s.reserve[row].sum()
     lines[L.STATEMENT_EQUITY_RAISED] = m.raised[row]

@@ -1,0 +1,73 @@
+"""Equity on market value: what investors would pay for the firm's shares, and convertible notes that convert.
+
+With EQUITY_MARKET the firm's equity is valued as a market would value it,
+
+    E = max(m_regime x EBITDA_12 + cash + reserves - debt, 0),
+
+m the regime's EV / EBITDA multiple (EQUITY_MULTIPLE) and EBITDA_12 the trailing
+quarter's EBITDA annualized (``debt_service.annualized_ebitda``); otherwise at
+book, E = cash + V + reserves - debt. An emergency raise has room max_raise x E
+a year (``capital.raise_equity``).
+
+A convertible tranche (TRANCHE_CONVERSION_PRICE > 0, not refinanced) converts
+at its maturity, before the month's service, if the market value per share
+E / n_t is above its conversion price: its balance becomes balance / price new
+shares instead of a payment, and the holders of month 0 keep n_t / (n_t + new)
+of what they owned; n_t = EQUITY_SHARES / EQUITY_SHARE, the shares of month 0
+grown by every dilution since. Otherwise it is repaid or refinanced as any
+tranche. All money in $.
+"""
+
+from .debt_service import annualized_ebitda, total_debt
+from .device import device_function
+from .layout import (
+    BALANCE,
+    CONVERTED,
+    EQUITY_MARKET,
+    EQUITY_MULTIPLE,
+    EQUITY_SHARE,
+    EQUITY_SHARES,
+    MATURITY,
+    TRANCHE_CONVERSION_PRICE,
+    TRANCHE_COUNT,
+    TRANCHE_MATURITY,
+)
+
+
+@device_function
+def market_equity(params, state, regime, cash, reserves, debt, dtype):
+    """E at market value ($): the regime's multiple of annualized trailing EBITDA, plus cash and reserves, less
+    debt; at least 0."""
+    enterprise = params[EQUITY_MULTIPLE + regime] * annualized_ebitda(state, dtype)
+    return max(enterprise + cash + reserves - debt, dtype(0.0))
+
+
+@device_function
+def equity_value(params, state, regime, cash, value, reserves, debt, dtype):
+    """The equity an emergency raise is sized on ($): at market value with EQUITY_MARKET, else at book."""
+    if params[EQUITY_MARKET] > dtype(0.0):
+        return market_equity(params, state, regime, cash, reserves, debt, dtype)
+    return cash + value + reserves - debt
+
+
+@device_function
+def convert_notes(params, state, month, regime, cash, reserves, dtype):
+    """Convert the convertible tranches maturing this month whose conversion is in the money; returns the debt
+    left ($). ``firm_step`` calls it, before the month's service, for a firm with a convertible."""
+    month_number = dtype(month)
+    for j in range(int(params[TRANCHE_COUNT])):
+        price = params[TRANCHE_CONVERSION_PRICE + j]
+        maturity = params[TRANCHE_MATURITY + j]
+        if price <= dtype(0.0) or state[BALANCE + j] <= dtype(0.0) or month_number != maturity:
+            continue
+        if state[MATURITY + j] != maturity:
+            continue  # refinanced into a new loan, which does not convert
+        shares = params[EQUITY_SHARES] / state[EQUITY_SHARE]
+        equity = market_equity(params, state, regime, cash, reserves, total_debt(state, dtype), dtype)
+        if equity <= price * shares:
+            continue
+        issued = state[BALANCE + j] / price
+        state[EQUITY_SHARE] *= shares / (shares + issued)
+        state[CONVERTED] += state[BALANCE + j]
+        state[BALANCE + j] = dtype(0.0)
+    return total_debt(state, dtype)

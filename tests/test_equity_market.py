@@ -1,0 +1,131 @@
+"""Equity on market value and convertible notes (issue 28, item 4) against hand computations: a raise sized on
+an EV / EBITDA multiple where book equity allows none; a convertible that converts and one that is repaid; cpu
+against the oracle and the CUDA simulator path by path; PD falls as the EBITDA multiple rises."""
+
+import numpy as np
+import pytest
+
+from conftest import HOST_BACKENDS
+from gpu_stress.config.load import load_table
+from gpu_stress.kernels import layout as L
+from helpers import (
+    CAPITAL_STRUCTURE,
+    FLAT_FIRM,
+    FULL_MODEL,
+    assert_falls_on_common_random_numbers,
+    assert_same_paths,
+    config_of,
+    per_path,
+    simulate,
+    statement_of,
+    table_with,
+)
+
+CENT = 0.005  # $
+
+# A flat market with no costs: EBITDA $2.336M a month (2,000 GPUs x 730 h x 0.8 x $2), GPUs worth $100M that
+# do not age; cash $50M. Month 6's trailing quarter annualizes to 12 x $2.336M = $28.032M.
+MONTHLY = 2000 * 730 * 0.8 * 2.0
+CASH_IN_MONTH_6 = 50e6 + 6 * MONTHLY  # before the month's service
+FIRM = table_with(FLAT_FIRM, {"simulation": {"horizon_months": 12}, "equity": {"shares": 1e6}})
+
+
+def line(statement, name, month):
+    return statement[month - 1, L.STATEMENT_NAMES.index(name)]
+
+
+def with_notes(conversion_price, multiple=10.0):
+    table = table_with(FIRM, {"equity": {"ebitda_multiple": multiple}})
+    notes = {"name": "converts", "principal": 20e6, "rate": 0.0, "maturity_month": 6}
+    table["debt"] = [notes | {"conversion_price": conversion_price}]
+    return table
+
+
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
+def test_a_convertible_in_the_money_converts_at_maturity_instead_of_its_balloon(backend):
+    # E = 10 x $28.032M + $64.016M - $20M = $324.3M for 1M shares: $324 a share, above $10.
+    statement = statement_of(with_notes(10.0), backend)
+    assert line(statement, "converted", 6) == pytest.approx(20e6, abs=CENT)
+    assert line(statement, "principal_0", 6) == 0.0
+    assert line(statement, "cash", 6) == pytest.approx(CASH_IN_MONTH_6, abs=CENT)
+    assert line(statement, "debt", 6) == 0.0
+    # 2M new shares: the holders of month 0 keep a third of a firm worth its cash and GPUs at the horizon.
+    converted, plain = simulate(config_of(with_notes(10.0)), backend), simulate(config_of(FIRM), backend)
+    assert converted["equity_value"][0] == pytest.approx(plain["equity_value"][0] / 3, rel=1e-12)
+
+
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
+def test_a_convertible_out_of_the_money_is_repaid(backend):
+    statement = statement_of(with_notes(400.0), backend)  # $324 a share is below $400
+    assert line(statement, "converted", 6) == 0.0
+    assert line(statement, "principal_0", 6) == pytest.approx(20e6, abs=CENT)
+    assert line(statement, "cash", 6) == pytest.approx(CASH_IN_MONTH_6 - 20e6, abs=CENT)
+
+
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
+def test_a_raise_on_market_value_pays_a_balloon_book_equity_cannot(backend):
+    # A $100M balloon in month 6 against $64.0M of cash: $36.0M short, a gross raise of $40.0M at a 10 % cost.
+    # Book equity $64.0M + $100M - $100M allows 25 % of it, $16.0M: no raise. At 10x EBITDA, E = $244.3M: $61.1M.
+    loan = {"name": "loan", "principal": 100e6, "rate": 0.0, "maturity_month": 6}
+    equity = {"enabled": True, "open_in_glut": True, "max_raise_per_year": 0.25, "cost": 0.1}
+    book = table_with(FIRM, {"equity": equity}) | {"debt": [loan]}
+    outputs = simulate(config_of(book), backend)
+    assert outputs["default_month"][0] == 6 and outputs["equity_raised"][0] == 0.0
+    market = table_with(book, {"equity": {"basis": "market", "ebitda_multiple": 10.0}})
+    outputs = simulate(config_of(market), backend)
+    assert outputs["default_month"][0] == -1
+    assert outputs["equity_raised"][0] == pytest.approx((100e6 - CASH_IN_MONTH_6) / 0.9, abs=CENT)
+    assert line(statement_of(market, backend), "cash", 6) == pytest.approx(0.0, abs=CENT)
+
+
+def test_a_convertible_needs_a_share_count():
+    table = with_notes(10.0)
+    table["equity"]["shares"] = 0.0
+    with pytest.raises(Exception, match="conversion_price"):
+        config_of(table)
+
+
+def market_value_model(model, paths=400):
+    table = table_with(
+        model,
+        {"simulation": {"paths": paths}},
+        {"equity": {"enabled": True, "open_in_glut": True, "basis": "market", "ebitda_multiple": 8.0}},
+        {"equity": {"glut_ebitda_multiple": 3.0}},
+        {"equity": {"shares": 5e6}},
+    )
+    table["debt"][2] = table["debt"][2] | {"conversion_price": 20.0}  # the notes maturing in month 30
+    return table
+
+
+@pytest.mark.parametrize("model", [FULL_MODEL, CAPITAL_STRUCTURE], ids=["full", "capital structure"])
+def test_cpu_and_the_oracle_agree_path_by_path(model):
+    config = config_of(market_value_model(model))
+    cpu = simulate(config, "cpu")
+    assert_same_paths(cpu, simulate(config, "numpy"))
+    assert (cpu["default_month"] > 0).any()
+    repaid = market_value_model(model)
+    repaid["debt"][2]["conversion_price"] = 0.0
+    assert not np.array_equal(simulate(config_of(repaid), "cpu")["equity_value"], cpu["equity_value"])  # it converts
+
+
+def test_pd_falls_as_the_ebitda_multiple_rises_on_common_random_numbers():
+    """CoreWeave with its raises sized on market value at 2x, 5x and 10x trailing EBITDA (half of it in a glut):
+    on the same paths PD must not rise by more than 4 paired SE as the multiple rises, and falls by more than
+    4 SE from the lowest to the highest."""
+    defaults = {}
+    for multiple in (2.0, 5.0, 10.0):
+        table = load_table(preset="coreweave", overrides=["simulation.paths=2000"])
+        table["equity"] |= {"basis": "market", "ebitda_multiple": multiple, "glut_ebitda_multiple": multiple / 2}
+        defaults[multiple] = (simulate(config_of(table), "cpu")["default_month"] > 0).astype(float)
+    assert_falls_on_common_random_numbers(defaults, [2.0, 5.0, 10.0])
+
+
+@pytest.mark.slow
+def test_the_cuda_kernels_agree_on_the_simulator(tmp_path):
+    from test_cuda import SMALL, as_outputs, run_on_simulator
+
+    table = table_with(market_value_model(CAPITAL_STRUCTURE), SMALL)
+    simulated = as_outputs(run_on_simulator(tmp_path, table))
+    reference = per_path(simulate(config_of(table), "cpu"))
+    assert_same_paths(simulated, reference)
+    assert np.any(reference["equity_raised"] > 0)

@@ -1,4 +1,5 @@
-"""Run every preset at 1M paths and write the README's tables of PD and expected loss.
+"""Run every preset at 1M paths and write the README's tables of PD and expected loss, with its funding risk and
+with every facility signed (the model of 0.8), and how each moved.
 
     python benchmarks/presets_table.py [--paths 1000000]
 
@@ -15,7 +16,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from gpu_stress.config.load import firm_preset_names, read_preset
+from gpu_stress.config.load import firm_preset_names, load_config, read_preset
 from gpu_stress.machine import cpu_description
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -35,43 +36,78 @@ def share(value, digits):
     return "-" if value is None else f"{100 * value:.{digits}f}%"
 
 
+def run_preset(name, paths, folder, overrides=()):
+    """The scenario row of ``gpu-stress run --preset NAME --paths N --no-paths --json`` (results in ``folder``)."""
+    command = [sys.executable, "-m", "gpu_stress", "run", "--preset", name, "--paths", str(paths), "--no-paths"]
+    command += [*(f"--set={override}" for override in overrides), "--json", "-o", str(folder)]
+    result = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(result.stdout)["scenarios"][0]
+
+
+def all_signed(name):
+    """--set overrides that sign every facility of the preset not signed at the cut-off (the model of 0.8)."""
+    return [f"debt.{j}.signed=true" for j, tranche in enumerate(load_config(preset=name).debt) if not tranche.signed]
+
+
+def peak_month(row):
+    """The month with most credit defaults, and its share of them ("-": no default)."""
+    totals = [sum(month) for month in zip(*row["defaults_by_month_cause"].values(), strict=True)]
+    if not row["defaults"]:
+        return "-"
+    month = max(range(len(totals)), key=totals.__getitem__)
+    return f"{month + 1} ({100 * totals[month] / row['defaults']:.0f} %)"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--paths", type=int, default=1_000_000)
     arguments = parser.parse_args()
     command = "gpu-stress run --preset {name} --paths {paths} --no-paths --json -o results/{name}"
     lines = [
-        "| preset | PD (5 years) | 95% interval | expected loss | EL / debt | LGD | CVaR 99% | main cause "
-        "| insolvent, no debt |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| preset | PD (5 years) | 95% interval | PD funded | PD, all signed (0.8) | expected loss | EL / debt | LGD "
+        "| CVaR 99% | main cause | insolvent, no debt |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    moved = [
+        "| preset | PD: 0.8 -> now | EL: 0.8 -> now | month with most defaults: 0.8 -> now |",
+        "|---|---|---|---|",
     ]
     with tempfile.TemporaryDirectory() as folder:
         for name in firm_preset_names():
-            arguments_list = command.format(name=name, paths=arguments.paths).split()[1:]
-            arguments_list[-1] = str(Path(folder) / name)
-            result = subprocess.run(
-                [sys.executable, "-m", "gpu_stress", *arguments_list], capture_output=True, text=True, check=True
-            )
-            row = json.loads(result.stdout)["scenarios"][0]
+            row = run_preset(name, arguments.paths, Path(folder) / name)
+            signing = all_signed(name)
+            before = run_preset(name, arguments.paths, Path(folder) / f"{name}-signed", signing) if signing else row
             if name == TRANCHE_PRESET:
                 tranche_lines = tranche_table(Path(folder) / name)
             causes = {cause: row[f"defaults_{cause}"] for cause in CAUSES}
             main_cause = max(causes, key=causes.get) if row["defaults"] else "-"
             lines.append(
                 f"| {name} | {100 * row['pd']:.2f}% | {100 * row['pd_ci_low']:.2f}-{100 * row['pd_ci_high']:.2f}% "
+                f"| {share(row['pd_funded'], 2)} | {100 * before['pd']:.2f}% "
                 f"| {money(row['expected_loss'])} | {share(row['expected_loss_rate'], 2)} "
                 f"| {share(row['mean_lgd'], 1)} | {money(row['loss_cvar_99'])} | {main_cause} "
                 f"| {share(row['insolvent_no_debt'] / row['paths'], 2)} |"
             )
-            print(lines[-1], flush=True)
+            moved.append(
+                f"| {name} | {100 * before['pd']:.2f}% -> {100 * row['pd']:.2f}% "
+                f"| {money(before['expected_loss'])} -> {money(row['expected_loss'])} "
+                f"| {peak_month(before)} -> {peak_month(row)} |"
+            )
+            print(lines[-1], moved[-1], sep="\n", flush=True)
     descriptions = "\n".join(f"- `{name}`: {read_preset(name)['about']['description']}" for name in firm_preset_names())
     block = "\n".join(
         [
             START,
             f"Produced by `python benchmarks/presets_table.py` on {cpu_description()}, each row by",
-            f"`{command.format(name='NAME', paths=arguments.paths)}` (seed 2025, cpu backend, float64):",
+            f"`{command.format(name='NAME', paths=arguments.paths)}` (seed 2025, cpu backend, float64); "
+            "`PD, all signed (0.8)` is the same run with every facility signed (`--set debt.K.signed=true`), "
+            "the model of version 0.8:",
             "",
             *lines,
+            "",
+            "How each preset moved from 0.8 (every facility signed) to now (its funding risk):",
+            "",
+            *moved,
             "",
             descriptions,
             END,

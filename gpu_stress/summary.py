@@ -298,8 +298,10 @@ def format_cell(column, value):
     unit = found[0] if found else None
     if isinstance(value, list):
         return " ".join(format_cell(column, item) for item in value)
-    if isinstance(value, dict):  # defaults_by_month_cause: its busiest month
-        return format_peak_month(value)
+    if isinstance(value, dict) and all(isinstance(item, list) for item in value.values()):
+        return format_peak_month(value)  # defaults_by_month_cause: its busiest month
+    if isinstance(value, dict):  # funding_defaults: the causes that have some
+        return ", ".join(f"{name} {format_cell(column, item)}" for name, item in value.items() if item) or "-"
     if unit == "share":
         return format_share(value)
     if unit == "USD":

@@ -30,19 +30,22 @@ def invoke(*arguments):
     return result
 
 
+SIGNED = ("--set", "debt.9.signed=true")  # every facility signed, as in 0.8
+
+
 @pytest.fixture(scope="module")
 def coreweave(tmp_path_factory):
-    """The coreweave preset as it is (60 months): a third of its defaults come in month 60, when the 2030
-    senior notes' balloon falls due and the model cannot refinance it."""
+    """The coreweave preset with its contract DDTLs signed (60 months): a third of its defaults come in month 60,
+    when the 2030 senior notes' balloon falls due and the model cannot refinance it."""
     output = tmp_path_factory.mktemp("clusters") / "coreweave"
-    invoke("run", "--preset", "coreweave", "--paths", PATHS, "-o", output)
+    invoke("run", "--preset", "coreweave", *SIGNED, "--paths", PATHS, "-o", output)
     return output
 
 
 @pytest.fixture(scope="module")
 def parquet(tmp_path_factory):
     output = tmp_path_factory.mktemp("clusters") / "parquet"
-    invoke("run", "--preset", "coreweave", "--paths", PATHS, "--no-paths", "--format", "parquet", "-o", output)
+    invoke("run", "--preset", "coreweave", *SIGNED, "--paths", PATHS, "--no-paths", "--format", "parquet", "-o", output)
     return output
 
 

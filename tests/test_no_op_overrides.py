@@ -183,7 +183,18 @@ def paths_of(resolved):
 # 200,000 Crusoe paths, 4 in 200,000 Lambda paths), an emergency raise only when cash runs short while the book
 # equity is positive (Nebius and Nscale hardly ever run short). Coreweave's walk, which allows none, shows
 # both effects; here the detector must still call them settings that matter.
-RARE = {"crusoe": (".rank",), "lambda": (".rank",), "nebius": ("equity.",), "nscale": ("equity.",)}
+# The closing hazard's leverage term bites only where last month's LTV is above funding.ltv_threshold (1.0) within
+# a closing window (months 1-9), which no sampled path of a preset shows. Nebius's only balloon within the horizon,
+# the 2029 notes, converts on every sampled path (its share price is above $61.74 in month 48): refinancing
+# matters only where it is not.
+LEVERAGE = "funding.leverage_sensitivity"
+RARE = {
+    "coreweave": (LEVERAGE,),
+    "crusoe": (".rank",),
+    "lambda": (".rank", LEVERAGE),
+    "nebius": ("equity.", "refinancing.", LEVERAGE),
+    "nscale": ("equity.", LEVERAGE),
+}
 
 
 def walk(table, rare=(), both_ways=True):

@@ -149,7 +149,7 @@ def equity_rule(f):
     else:
         raises = True
     for j in f.owed:
-        if v[L.TRANCHE_CONVERSION_PRICE + j] > 0 and v[L.TRANCHE_MATURITY + j] > f.horizon:
+        if v[L.TRANCHE_MATURITY + j] > f.horizon:  # it could convert only at its maturity
             yield [L.TRANCHE_CONVERSION_PRICE + j], f"{f.tranche(j)} matures after the horizon (month {f.horizon})"
     if converting(f):
         return

@@ -253,13 +253,17 @@ UNCHECKED = (
     *(f"refinancing.{name}" for name in ("enabled", "max_ltv", "spread", "glut_spread", "open_in_glut", "partial")),
     *(f"refinancing.{name}" for name in ("leverage_spread", "tests", "max_debt_to_ebitda", "min_interest_cover")),
     "refinancing.glut_capacity",
-    "equity.",
+    # equity's but shares, which a convertible's validator reads
+    *(f"equity.{name}" for name in ("enabled", "max_raise_per_year", "cost", "open_in_glut", "basis")),
+    "equity.ebitda_multiple",
+    "equity.glut_ebitda_multiple",
     "backstop.",
     "vendor.",
     "delivery_delays.",
-    # a tranche's but those its validator reads together (a revolver is a bullet line funding no cohort)
-    *(f"debt[].{name}" for name in ("name", "principal", "rate_type", "rate", "spread", "maturity_month")),
-    *(f"debt[].{name}" for name in ("commitment", "draw_end_month", "advance_rate", "undrawn_fee", "pool", "rank")),
+    # a tranche's but those its validators read together (a revolver is a bullet line funding no cohort; an
+    # unsigned facility closes by the end of its draw window; at most four are unsigned)
+    *(f"debt[].{name}" for name in ("name", "rate_type", "rate", "spread", "maturity_month")),
+    *(f"debt[].{name}" for name in ("advance_rate", "undrawn_fee", "pool", "rank")),
     *(f"debt[].{name}" for name in ("cash_sweep", "sweep_dscr", "borrowing_base", "vendor")),
     "obligations[].",
     "generations[].relative_price",

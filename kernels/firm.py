@@ -77,6 +77,7 @@ from .layout import (
     BALLOON,
     BREACHES,
     CAPEX,
+    CAPEX_DEFERRED,
     CASH,
     CASH_INITIAL,
     CLOSING_FAILED,
@@ -97,6 +98,7 @@ from .layout import (
     CUSTOMER_PRICE,
     CUSTOMER_RENEWAL,
     CUSTOMER_TERM,
+    DEFERRED,
     DELAY_PENALTIES,
     DELIVERY,
     DRAWS,
@@ -125,7 +127,10 @@ from .layout import (
     MAX_POOLS,
     MAX_TRANCHES,
     MONTHS_PER_YEAR,
+    MONTHS_SHORT,
     NO_DEFAULT,
+    OPEX_CUT,
+    OPEX_SAVED,
     PAYMENT_RATE,
     POOL_COUNT,
     POOL_DEFAULT,
@@ -142,6 +147,8 @@ from .layout import (
     RESALE_INDEX,
     RESERVE,
     RESERVE_DRAWN,
+    RESPONSE_CUT_BELOW,
+    RESPONSE_OPEX_CUT,
     RESPONSE_SELL_UNPLEDGED,
     REVOLVER_NET,
     SERVICE_TRAILING,
@@ -171,7 +178,7 @@ from .layout import (
     VENDOR_HAZARD,
 )
 from .operations import operating_cash_flow
-from .response import sell_unpledged
+from .response import count_short_months, sell_unpledged
 from .revolvers import draw_revolvers, repay_revolvers
 from .support import support_counterparties
 
@@ -288,6 +295,10 @@ def init_firm(params, state, dtype):
     state[HAS_REVOLVERS] = dtype(1.0) if has_revolvers else dtype(0.0)
     state[HAS_UNSIGNED] = dtype(1.0) if has_unsigned else dtype(0.0)
     state[HAS_CONVERTIBLES] = dtype(1.0) if has_convertibles else dtype(0.0)
+    for c in range(MAX_COHORTS):
+        state[DEFERRED + c] = dtype(0.0)
+    state[MONTHS_SHORT] = dtype(0.0)
+    state[OPEX_CUT] = dtype(0.0)
     state[HAS_RING_FENCED] = dtype(1.0) if has_ring_fenced else dtype(0.0)
     state[HAS_RESERVES] = dtype(1.0) if has_reserves else dtype(0.0)
     state[HAS_PREPAYMENTS] = dtype(1.0) if has_prepayments else dtype(0.0)
@@ -305,6 +316,8 @@ def open_month(state, month, dtype):
     state[REVOLVER_NET] = dtype(0.0)
     state[ASSET_SALES] = dtype(0.0)
     state[CONVERTED] = dtype(0.0)
+    state[CAPEX_DEFERRED] = dtype(0.0)
+    state[OPEX_SAVED] = dtype(0.0)
 
 
 @device_function
@@ -371,6 +384,8 @@ def firm_step(params, state, month, regime, log_price, price_surprise, utilizati
     if cause == NO_DEFAULT and state[HAS_REVOLVERS] > dtype(0.0):
         cash = repay_revolvers(params, state, month, cash, dtype)
     state[CASH] = cash
+    if params[RESPONSE_OPEX_CUT] > dtype(0.0) and params[RESPONSE_CUT_BELOW] > dtype(0.0):
+        count_short_months(params, state, cash, dtype)
     debt = total_debt(state, dtype)
     ltv = loan_to_value(debt, value, dtype)
     if cause == NO_DEFAULT:

@@ -34,6 +34,7 @@ from .layout import (
     LAUNCHES,
     LOG_JUMP,
     LOG_PRICE_FLOOR,
+    NEVER_DELIVERED,
     PRICE_ELASTICITY,
     RESALE_INDEX,
     SLIP_DRAW,
@@ -45,6 +46,7 @@ from .layout import (
     TRANCHE_FUNDS,
     UNDRAWN,
 )
+from .response import CANCEL, DEFER, KEEP, delivery_decision
 
 
 @device_function
@@ -126,7 +128,8 @@ def deliveries(params, state, month, regime, dtype):
     A planned cohort due this month slips one more month if its draw
     (state[SLIP_DRAW]) is below the regime's slip probability and it has not
     yet slipped DELAY_MAX months at random, or if a facility that funds it is
-    not yet signed (``funding``); otherwise it starts to arrive, in
+    not yet signed (``funding``), or if the firm puts it off for want of cash
+    (``response.delivery_decision``, which may also cancel it); otherwise it starts to arrive, in
     COHORT_DELIVERY_MONTHS equal monthly tranches. Each tranche's cost less its
     part of the deposit is due, and each facility that funds the cohort draws
     min(advance rate x the tranche's cost - drawn so far for it, undrawn) while
@@ -146,7 +149,12 @@ def deliveries(params, state, month, regime, dtype):
             and state[SLIP_DRAW + c] < params[SLIP_PROBABILITY + regime]
             and month_number - planned < params[DELAY_MAX]
         )
-        if slips or (due and state[HAS_UNSIGNED] > dtype(0.0) and awaits_funding(params, state, c, dtype)):
+        waits = slips or (due and state[HAS_UNSIGNED] > dtype(0.0) and awaits_funding(params, state, c, dtype))
+        decision = delivery_decision(params, state, c, dtype) if due and not waits else KEEP
+        if decision == CANCEL:
+            state[DELIVERY + c] = dtype(NEVER_DELIVERED)
+            continue
+        if waits or decision == DEFER:
             state[DELIVERY + c] = month_number + dtype(1.0)
             for i in range(int(params[CUSTOMER_COUNT])):  # a first term from delivery starts later
                 if int(params[CUSTOMER_COHORT + i]) == c and params[CUSTOMER_END + i] < dtype(0.0):

@@ -201,6 +201,11 @@ TRANCHE_TARGET_CASH = _param(MAX_TRANCHES, name="tranche_target_cash")  # $ abov
 # --- the firm's response to stress ---
 RESPONSE_LIQUIDITY = _param(name="response_liquidity")  # $ of cash after service below which the firm acts
 RESPONSE_SELL_UNPLEDGED = _param(name="response_sell_unpledged")  # 1: it sells unpledged GPUs at fire-sale value
+RESPONSE_DEFER_BELOW = _param(name="response_defer_below")  # $ of cash below which a delivery waits (0: never)
+RESPONSE_MAX_DEFERRAL = _param(name="response_max_deferral")  # months a delivery can wait before it is cancelled
+RESPONSE_OPEX_CUT = _param(name="response_opex_cut")  # share of fixed opex cut once cash has been short long enough
+RESPONSE_CUT_LAG = _param(name="response_cut_lag")  # months in a row of short cash before the cut
+RESPONSE_CUT_BELOW = _param(name="response_cut_below")  # $ of cash below which month-ends count as short (0: never)
 # --- funding risk: facilities not yet signed (``funding.close_facilities``) ---
 TRANCHE_UNSIGNED = _param(MAX_TRANCHES, name="tranche_unsigned")  # 0 signed; k + 1: unsigned, closing uniform k
 TRANCHE_CLOSING_START = _param(MAX_TRANCHES, name="tranche_closing_start")  # first month it can close
@@ -318,6 +323,11 @@ CLOSING_FAILED = _state(MAX_TRANCHES)  # the month an unsigned facility's window
 FUNDING_FAILED = _state()  # the first month a facility failed to close, -1: none did
 ASSET_SALES = _state()  # the firm's own sales of unpledged GPUs this month: proceeds, $
 HAS_CONVERTIBLES = _state()  # a convertible tranche
+DEFERRED = _state(MAX_COHORTS)  # months each planned delivery has waited for the firm's cash
+MONTHS_SHORT = _state()  # month-ends in a row with cash below the response's RESPONSE_CUT_BELOW
+OPEX_CUT = _state()  # 1 once the firm has cut its fixed opex
+CAPEX_DEFERRED = _state()  # this month's deliveries the firm put off, $ of their cost
+OPEX_SAVED = _state()  # this month's fixed opex the cut saves, $
 CONVERTED = _state()  # convertible notes converted into shares this month, $ of principal
 BACKSTOP_REVENUE = _state()  # statement lines of the month, $
 PREPAID = _state()  # cash sweep and borrowing-base prepayments
@@ -438,6 +448,8 @@ STATEMENT_PREPAID = _statement(name="prepaid")  # cash sweep and borrowing-base 
 STATEMENT_REVOLVER = _statement(name="revolver")  # drawn on the revolving facilities this month, less repaid
 STATEMENT_ASSET_SALES = _statement(name="asset_sales")  # the firm's sales of unpledged GPUs: proceeds this month
 STATEMENT_CONVERTED = _statement(name="converted")  # convertible notes converted into shares this month, $
+STATEMENT_CAPEX_DEFERRED = _statement(name="capex_deferred")  # the cost of the deliveries the firm put off, $
+STATEMENT_OPEX_SAVED = _statement(name="opex_saved")  # the fixed opex its cut saved this month, $
 STATEMENT_RESERVE_DRAWN = _statement(name="reserve_drawn")  # from the debt-service reserves to pay service
 STATEMENT_RESERVES = _statement(name="reserves")  # in the debt-service reserve accounts at the month's end
 STATEMENT_EQUITY_RAISED = _statement(name="equity_raised")  # gross, this month

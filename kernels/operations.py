@@ -20,8 +20,11 @@ from .layout import (
     HOURS_PER_MONTH,
     IDLE_POWER_FRACTION,
     OPEX_COST,
+    OPEX_CUT,
     OPEX_PER_GPU,
+    OPEX_SAVED,
     POWER_COST,
+    RESPONSE_OPEX_CUT,
     REVENUE_CONTRACTED,
     REVENUE_SPOT,
     SOLD,
@@ -87,7 +90,11 @@ def operating_cash_flow(params, state, month, log_price, utilization, dtype):
         power += power_c * owned
         gpus += cohort_gpus * owned
         unused_hours += hours * owned * (dtype(1.0) - share) * (dtype(1.0) - utilization)
-    opex = params[OPEX_PER_GPU] * gpus + params[FIXED_OPEX]
+    fixed = params[FIXED_OPEX]
+    if state[OPEX_CUT] > dtype(0.0):  # the firm's cost cut (``response``)
+        state[OPEX_SAVED] = fixed * params[RESPONSE_OPEX_CUT]
+        fixed -= state[OPEX_SAVED]
+    opex = params[OPEX_PER_GPU] * gpus + fixed
     charges = fixed_charges(params, month, dtype)
     backstop = backstop_payment(params, state, month, unused_hours, dtype)
     state[REVENUE_CONTRACTED] = revenue_contracted

@@ -25,6 +25,7 @@ from .layout import (
     BASIS_SHOCK,
     BREACHES,
     CAPEX,
+    CAPEX_DEFERRED,
     CASH,
     CLOSING_DRAW,
     CLOSING_FAILED,
@@ -70,6 +71,7 @@ from .layout import (
     MONTHS_PER_YEAR,
     NO_DEFAULT,
     OPEX_COST,
+    OPEX_SAVED,
     OUT_BACKSTOP_PAID,
     OUT_DEFAULT_CAUSE,
     OUT_DEFAULT_MONTH,
@@ -109,6 +111,7 @@ from .layout import (
     STATEMENT_BACKSTOP,
     STATEMENT_BREACHES,
     STATEMENT_CAPEX,
+    STATEMENT_CAPEX_DEFERRED,
     STATEMENT_CASH,
     STATEMENT_CONVERTED,
     STATEMENT_DEBT,
@@ -125,6 +128,7 @@ from .layout import (
     STATEMENT_LAUNCHES,
     STATEMENT_LTV,
     STATEMENT_OPEX,
+    STATEMENT_OPEX_SAVED,
     STATEMENT_PLANNED_PRICE,
     STATEMENT_POWER,
     STATEMENT_PREPAID,
@@ -199,6 +203,8 @@ def write_statement(
     statement[row, STATEMENT_REVOLVER] = state[REVOLVER_NET]
     statement[row, STATEMENT_ASSET_SALES] = state[ASSET_SALES]
     statement[row, STATEMENT_CONVERTED] = state[CONVERTED]
+    statement[row, STATEMENT_CAPEX_DEFERRED] = state[CAPEX_DEFERRED]
+    statement[row, STATEMENT_OPEX_SAVED] = state[OPEX_SAVED]
     statement[row, STATEMENT_RESERVE_DRAWN] = state[RESERVE_DRAWN]
     statement[row, STATEMENT_EQUITY_RAISED] = state[RAISED]
     statement[row, STATEMENT_RESERVES] = reserves_held(params, state, dtype)

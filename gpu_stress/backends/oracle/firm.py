@@ -16,7 +16,7 @@ from .equity import convert_notes
 from .fleet import deliveries, fleet, fleet_value
 from .funding import close_facilities
 from .operations import operating_cash_flow, utilization_step
-from .response import sell_unpledged
+from .response import count_short_months, sell_unpledged
 from .revolvers import draw_revolvers, repay_revolvers
 from .support import support_counterparties
 
@@ -192,6 +192,9 @@ class ArrayFirm:
             min_cash=cash.copy(),
             max_ltv=full(0.0),
             last_ltv=full(0.0),
+            deferred=xp.zeros((paths, cohort_count), dtype),  # months each delivery waited for the firm's cash
+            months_short=full(0.0),
+            opex_cut=full(False, bool),
             min_dscr=full(L.RATIO_CAP),
             utilization_sum=full(0.0),
             discount=full(1.0),
@@ -234,6 +237,7 @@ class ArrayFirm:
         pay_service(self, s, m)
         manage_cash(self, s, m)
         repay_revolvers(self, s, m)
+        count_short_months(self, s, m)
         m.debt_after = s.balance.sum(axis=1)
         m.ltv = loan_to_value(self, m.debt_after, m.value)  # for a default before the payment: the debt it owed
         covenant_default, covenant_cause = covenant_tests(self, s, m, m.debt_after, m.ltv)

@@ -49,6 +49,7 @@ def deliveries(firm, s, m):
     zero, one = dtype(0.0), dtype(1.0)
     month_number, was_alive = m.month_number, m.was_alive
     capex, drawn = firm.full(0.0), firm.full(0.0)
+    m.capex_deferred = firm.full(0.0)
     for c in range(firm.cohort_count):
         if p[L.COHORT_DEPOSIT_MONTH + c] == month_number:
             capex = capex + xp.where(was_alive, p[L.COHORT_DEPOSIT + c], zero)
@@ -58,6 +59,13 @@ def deliveries(firm, s, m):
         slip &= m.slip_draws[c] < m.by_regime(L.SLIP_PROBABILITY)
         if firm.unsigned:  # a delivery waits for the facilities that fund it to close
             slip |= due & awaits_funding(firm, s, c)
+        if p[L.RESPONSE_DEFER_BELOW] > 0:  # the firm puts off a delivery while cash is short, then cancels it
+            short = due & ~slip & (s.cash < p[L.RESPONSE_DEFER_BELOW])
+            defer = short & (s.deferred[:, c] < p[L.RESPONSE_MAX_DEFERRAL])
+            s.deferred[:, c] += defer
+            m.capex_deferred = m.capex_deferred + xp.where(defer, p[L.COHORT_COST + c] - p[L.COHORT_DEPOSIT + c], zero)
+            s.delivery[:, c] = xp.where(short & ~defer, dtype(L.NEVER_DELIVERED), s.delivery[:, c])
+            slip |= defer
         s.delivery[:, c] += slip
         for i in range(firm.customers):  # a first term from delivery starts later
             if firm.customer_cohort[i] == c and p[L.CUSTOMER_END + i] < 0:

@@ -53,7 +53,8 @@ def operating_cash_flow(firm, s, m):
         m.cohort_cash_flow.append(xp.where(serving, cash_flow_c, zero))
         m.in_service.append(xp.where(serving, gpus_c, zero))
     backstop = backstop_payment(firm, s, m, unused_hours)
-    opex = p[L.OPEX_PER_GPU] * gpus + p[L.FIXED_OPEX]
+    m.opex_saved = xp.where(s.opex_cut, p[L.FIXED_OPEX] * p[L.RESPONSE_OPEX_CUT], firm.dtype(0.0))
+    opex = p[L.OPEX_PER_GPU] * gpus + (p[L.FIXED_OPEX] - m.opex_saved)
     charges = fixed_charges(firm, m.month_number)
     m.revenue_contracted, m.revenue_spot, m.power, m.gpus = revenue_contracted, revenue_spot, power, gpus
     m.backstop, m.opex, m.charges = backstop, opex, charges

@@ -72,6 +72,8 @@ def write_statement(firm, s, m, lines, row):
     lines[L.STATEMENT_REVOLVER] = m.revolver_net[row]
     lines[L.STATEMENT_ASSET_SALES] = m.asset_sales[row]
     lines[L.STATEMENT_CONVERTED] = m.converted[row]
+    lines[L.STATEMENT_CAPEX_DEFERRED] = m.capex_deferred[row]
+    lines[L.STATEMENT_OPEX_SAVED] = m.opex_saved[row]
     lines[L.STATEMENT_RESERVE_DRAWN] = m.reserve_draw[row].sum()
     lines[L.STATEMENT_RESERVES] = s.reserve[row].sum()
     lines[L.STATEMENT_EQUITY_RAISED] = m.raised[row]

@@ -37,3 +37,15 @@ def sell_unpledged(firm, s, m):
     m.asset_sales = sold * proceeds
     m.cash_before_service = m.cash_before_service + m.asset_sales
     m.value = m.value - sold * unpledged
+
+
+def count_short_months(firm, s, m):
+    """After a paid month: month-ends in a row with cash below RESPONSE_CUT_BELOW; the fixed-opex cut once there
+    have been RESPONSE_CUT_LAG of them (``kernels/response.py``)."""
+    p, xp = firm.p, firm.xp
+    if p[L.RESPONSE_OPEX_CUT] <= 0 or p[L.RESPONSE_CUT_BELOW] <= 0:
+        return
+    short = s.cash < p[L.RESPONSE_CUT_BELOW]
+    counted = xp.where(short, s.months_short + firm.dtype(1.0), firm.dtype(0.0))
+    s.months_short = xp.where(m.paid, counted, s.months_short)
+    s.opex_cut = s.opex_cut | (m.paid & (s.months_short >= p[L.RESPONSE_CUT_LAG]))

@@ -109,7 +109,6 @@ from .layout import (
     FIXED_CHARGES,
     FLEET_VALUE,
     FLOATING,
-    FUNDING_FAILED,
     GPUS_SOLD,
     HAS_CONVERTIBLES,
     HAS_PREPAYMENTS,
@@ -226,7 +225,6 @@ def init_firm(params, state, dtype):
             state[CONTRACT_END + i] = state[DELIVERY + cohort] + params[CUSTOMER_TERM + i] - dtype(1.0)
         else:
             state[CONTRACT_END + i] = params[CUSTOMER_END + i]
-    state[FUNDING_FAILED] = dtype(-1.0)
     for j in range(MAX_TRANCHES):
         signed = params[TRANCHE_UNSIGNED + j] <= dtype(0.0)  # an unsigned facility lends once it closes
         state[BALANCE + j] = params[TRANCHE_PRINCIPAL + j] if signed else dtype(0.0)

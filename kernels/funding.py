@@ -36,7 +36,6 @@ from .layout import (
     COHORT_COUNT,
     DELIVERY,
     FUNDING_FACTOR,
-    FUNDING_FAILED,
     FUNDING_LEVERAGE_SENSITIVITY,
     FUNDING_LTV_THRESHOLD,
     FUNDING_PRICE_SENSITIVITY,
@@ -113,8 +112,6 @@ def close_facilities(params, state, month, regime, price_surprise, dtype):
             raised += params[TRANCHE_PRINCIPAL + j]
         elif month_number >= params[TRANCHE_CLOSING_END + j]:
             state[CLOSING_FAILED + j] = month_number
-            if state[FUNDING_FAILED] < dtype(0.0):
-                state[FUNDING_FAILED] = month_number
             for c in range(int(params[COHORT_COUNT])):
                 # Only deliveries not yet begun are cancelled (this month's come after this step), and only
                 # those no other facility finances or may still finance.

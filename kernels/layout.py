@@ -320,7 +320,6 @@ HAS_UNSIGNED = _state()  # a facility not yet signed
 CLOSING_DRAW = _state(MAX_UNSIGNED)  # this month's uniforms: does unsigned facility k close?
 CLOSING_MONTH = _state(MAX_TRANCHES)  # the month a facility closed: 0 signed at the cut-off, -1 not (yet)
 CLOSING_FAILED = _state(MAX_TRANCHES)  # the month an unsigned facility's window ended unclosed, -1: it did not
-FUNDING_FAILED = _state()  # the first month a facility failed to close, -1: none did
 ASSET_SALES = _state()  # the firm's own sales of unpledged GPUs this month: proceeds, $
 HAS_CONVERTIBLES = _state()  # a convertible tranche
 DEFERRED = _state(MAX_COHORTS)  # months each planned delivery has waited for the firm's cash

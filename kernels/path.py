@@ -53,7 +53,6 @@ from .layout import (
     FINAL_LOG_PRICE,
     FIXED_CHARGES,
     FLEET_VALUE,
-    FUNDING_FAILED,
     GPUS,
     INSOLVENT_NO_DEBT,
     INTEREST,
@@ -345,11 +344,15 @@ def finish_firm(params, state, horizon, outputs_float, outputs_int, column, dtyp
     ead = dtype(0.0)
     loss = dtype(0.0)
     first_tranche_default = -1
+    first_funding_failure = -1
     for j in range(MAX_TRANCHES):
         tranche_month = int(state[TRANCHE_DEFAULT_MONTH + j])
         outputs_int[OUT_TRANCHE_DEFAULT_MONTH + j, column] = tranche_month
         outputs_int[OUT_TRANCHE_CLOSING_MONTH + j, column] = int(state[CLOSING_MONTH + j])
-        outputs_int[OUT_TRANCHE_CLOSING_FAILED + j, column] = int(state[CLOSING_FAILED + j])
+        failed_month = int(state[CLOSING_FAILED + j])
+        outputs_int[OUT_TRANCHE_CLOSING_FAILED + j, column] = failed_month
+        if failed_month > 0 and (first_funding_failure < 0 or failed_month < first_funding_failure):
+            first_funding_failure = failed_month
         outputs_float[OUT_TRANCHE_EAD + j, column] = state[TRANCHE_EAD + j]
         outputs_float[OUT_TRANCHE_RECOVERY + j, column] = state[TRANCHE_RECOVERY + j]
         ead += state[TRANCHE_EAD + j]
@@ -380,7 +383,7 @@ def finish_firm(params, state, horizon, outputs_float, outputs_int, column, dtyp
     outputs_float[OUT_EQUITY_VALUE, column] = equity
     outputs_int[OUT_DEFAULT_MONTH, column] = default_month
     outputs_int[OUT_DEFAULT_CAUSE, column] = cause
-    outputs_int[OUT_FUNDING_FAILED_MONTH, column] = int(state[FUNDING_FAILED])
+    outputs_int[OUT_FUNDING_FAILED_MONTH, column] = first_funding_failure
 
 
 @device_function

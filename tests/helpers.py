@@ -304,6 +304,11 @@ def statement_of(table, backend="cpu", path=0):
     return statement
 
 
+def statement_line(statement, name, month):
+    """Line ``name`` of month ``month`` (1-based) of a statement from ``statement_of``."""
+    return statement[month - 1, L.STATEMENT_NAMES.index(name)]
+
+
 def assert_same_paths(first, second, rtol=1e-9):
     """Float outputs agree to ``rtol`` relative, default months and causes exactly.
 

@@ -7,7 +7,6 @@ import pytest
 
 from conftest import HOST_BACKENDS
 from gpu_stress.config.load import load_table
-from gpu_stress.kernels import layout as L
 from helpers import (
     CAPITAL_STRUCTURE,
     FLAT_FIRM,
@@ -20,6 +19,9 @@ from helpers import (
     statement_of,
     table_with,
 )
+from helpers import (
+    statement_line as line,
+)
 
 CENT = 0.005  # $
 
@@ -28,10 +30,6 @@ CENT = 0.005  # $
 MONTHLY = 2000 * 730 * 0.8 * 2.0
 CASH_IN_MONTH_6 = 50e6 + 6 * MONTHLY  # before the month's service
 FIRM = table_with(FLAT_FIRM, {"simulation": {"horizon_months": 12}, "equity": {"shares": 1e6}})
-
-
-def line(statement, name, month):
-    return statement[month - 1, L.STATEMENT_NAMES.index(name)]
 
 
 def with_notes(conversion_price, multiple=10.0):

@@ -23,6 +23,9 @@ from helpers import (
     statement_of,
     table_with,
 )
+from helpers import (
+    statement_line as line,
+)
 
 CENT = 0.005  # $
 
@@ -65,10 +68,6 @@ FIRM = table_with(FLAT_FIRM, {"simulation": {"horizon_months": 12}}) | {
     "debt": [FACILITY],
 }
 MONTHLY = 2000 * 730 * 0.8 * 2.0
-
-
-def line(statement, name, month):
-    return statement[month - 1, L.STATEMENT_NAMES.index(name)]
 
 
 def with_facility(**terms):

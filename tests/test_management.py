@@ -20,6 +20,9 @@ from helpers import (
     statement_of,
     table_with,
 )
+from helpers import (
+    statement_line as line,
+)
 
 CENT = 0.005  # $
 MONTHLY = 2000 * 730 * 0.8 * 2.0  # FLAT_FIRM's revenue, $2.336M a month
@@ -33,10 +36,6 @@ DEFERRING = table_with(
         "response": {"defer_capex_below": 20e6, "max_deferral_months": 6},
     },
 ) | {"cohorts": [{"name": "growth", "gpus": 1000, "gpu_cost": 30_000.0, "delivery_month": 3}]}
-
-
-def line(statement, name, month):
-    return statement[month - 1, L.STATEMENT_NAMES.index(name)]
 
 
 @pytest.mark.parametrize("backend", HOST_BACKENDS)

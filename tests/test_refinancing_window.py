@@ -5,7 +5,6 @@ and monotone on common random numbers: PD falls as the window lengthens."""
 import pytest
 
 from conftest import HOST_BACKENDS
-from gpu_stress.kernels import layout as L
 from helpers import (
     CAPITAL_STRUCTURE,
     FLAT_FIRM,
@@ -17,6 +16,9 @@ from helpers import (
     simulate,
     statement_of,
     table_with,
+)
+from helpers import (
+    statement_line as line,
 )
 
 CENT = 0.005  # $
@@ -41,10 +43,6 @@ WINDOW = table_with(FLAT_FIRM, {"simulation": {"horizon_months": 14}}) | {
         {"name": "term", "principal": 20e6, "rate": 0.06, "maturity_month": 120},
     ],
 }
-
-
-def line(statement, name, month):
-    return statement[month - 1, L.STATEMENT_NAMES.index(name)]
 
 
 def new_loan_interest(balance, ltv):

@@ -19,6 +19,9 @@ from helpers import (
     statement_of,
     table_with,
 )
+from helpers import (
+    statement_line as line,
+)
 
 CENT = 0.005  # $
 REVENUE = 2000 * 730 * 0.8 * 2.0
@@ -33,10 +36,6 @@ SELLING = table_with(
         "response": {"sell_unpledged": True, "liquidity_threshold": 2e6},
     },
 ) | {"debt": [{"name": "term", "principal": 20e6, "rate": 0.06, "maturity_month": 120}]}
-
-
-def line(statement, name, month):
-    return statement[month - 1, L.STATEMENT_NAMES.index(name)]
 
 
 @pytest.mark.parametrize("backend", HOST_BACKENDS)

@@ -19,6 +19,9 @@ from helpers import (
     statement_of,
     table_with,
 )
+from helpers import (
+    statement_line as line,
+)
 
 CENT = 0.005  # $
 
@@ -45,10 +48,6 @@ FIRM = table_with(
 ) | {
     "debt": [{"name": "term", "principal": 20e6, "rate": 0.06, "maturity_month": 120}, REVOLVER],
 }
-
-
-def line(statement, name, month):
-    return statement[month - 1, L.STATEMENT_NAMES.index(name)]
 
 
 @pytest.mark.parametrize("backend", HOST_BACKENDS)

@@ -174,8 +174,20 @@ class Config(Section):
             if name not in names:
                 _fail(location, f"no cohort named {name!r} (cohorts: {', '.join(names)})", name)
         self._pools_resolve(names)
+        self._facilities_resolve()
         self._stresses_resolve()
         return self
+
+    def _facilities_resolve(self):
+        """A convertible has a share count to price it; at most MAX_UNSIGNED facilities are still to be signed."""
+        for index, tranche in enumerate(self.debt):
+            if tranche.conversion_price > 0 and self.equity.shares <= 0:
+                message = "a convertible needs equity.shares (the shares outstanding at month 0) to price it"
+                _fail(("debt", index, "conversion_price"), message, tranche.conversion_price)
+        unsigned = [index for index, tranche in enumerate(self.debt) if to_sign(tranche)]
+        if len(unsigned) > MAX_UNSIGNED:
+            message = f"{len(unsigned)} facilities are not signed: at most {MAX_UNSIGNED} can be (one draw each)"
+            _fail(("debt", unsigned[MAX_UNSIGNED], "signed"), message, False)
 
     def _stresses_resolve(self):
         """Stress names are unique (and not "baseline"); a customer a default overlay names exists."""
@@ -231,14 +243,6 @@ class Config(Section):
                 index = next(p for p, pool in enumerate(self.pools) if name in pool.cohorts)
                 message = f"pool shares of cohort {name!r} sum to {pledged:.4g}, more than all of it (1)"
                 _fail(("pools", index, "share"), message, pledged)
-        for index, tranche in enumerate(self.debt):
-            if tranche.conversion_price > 0 and self.equity.shares <= 0:
-                message = "a convertible needs equity.shares (the shares outstanding at month 0) to price it"
-                _fail(("debt", index, "conversion_price"), message, tranche.conversion_price)
-        unsigned = [index for index, tranche in enumerate(self.debt) if to_sign(tranche)]
-        if len(unsigned) > MAX_UNSIGNED:
-            message = f"{len(unsigned)} facilities are not signed: at most {MAX_UNSIGNED} can be (one draw each)"
-            _fail(("debt", unsigned[MAX_UNSIGNED], "signed"), message, False)
         for index, tranche in enumerate(self.debt):
             if tranche.pool is not None and tranche.pool not in pool_names:
                 listed = ", ".join(pool_names) or "none"

@@ -162,7 +162,6 @@ class ArrayFirm:
             undrawn=xp.where(signed, tranche_values(L.TRANCHE_COMMITMENT), dtype(0.0)),
             closing_month=xp.where(signed, 0, -1).astype(np.int32),  # 0: signed at the cut-off, -1: not closed
             closing_failed=xp.full((paths, tranches), -1, np.int32),
-            funding_failed=full(-1, np.int32),
             floating=tranche_values(L.TRANCHE_FLOATING) > 0,
             coupon=tranche_values(L.TRANCHE_RATE),
             maturity=tranche_values(L.TRANCHE_MATURITY),
@@ -280,7 +279,12 @@ class ArrayFirm:
         outputs_int[L.OUT_DEFAULT_MONTH] = s.default_month
         outputs_int[L.OUT_DEFAULT_CAUSE] = s.cause
         outputs_int[L.OUT_TRANCHE_DEFAULT_MONTH : L.OUT_TRANCHE_DEFAULT_MONTH + tranches] = s.tranche_default_month.T
-        outputs_int[L.OUT_FUNDING_FAILED_MONTH] = s.funding_failed
+        first_failure = self.full(-1, np.int32)  # the first month a facility failed to close; -1: none did
+        for j in self.unsigned:
+            failed = s.closing_failed[:, j]
+            earlier = (failed > 0) & ((first_failure < 0) | (failed < first_failure))
+            first_failure = xp.where(earlier, failed, first_failure)
+        outputs_int[L.OUT_FUNDING_FAILED_MONTH] = first_failure
         outputs_int[L.OUT_TRANCHE_CLOSING_MONTH : L.OUT_TRANCHE_CLOSING_MONTH + L.MAX_TRANCHES] = 0  # as signed
         outputs_int[L.OUT_TRANCHE_CLOSING_MONTH : L.OUT_TRANCHE_CLOSING_MONTH + tranches] = s.closing_month.T
         outputs_int[L.OUT_TRANCHE_CLOSING_FAILED : L.OUT_TRANCHE_CLOSING_FAILED + tranches] = s.closing_failed.T

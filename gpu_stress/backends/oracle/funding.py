@@ -50,7 +50,6 @@ def close_facilities(firm, s, m):
         s.balance[:, j] = xp.where(closes, p[L.TRANCHE_PRINCIPAL + j], s.balance[:, j])
         m.raised_by_closing = m.raised_by_closing + xp.where(closes, p[L.TRANCHE_PRINCIPAL + j], zero)
         s.closing_failed[:, j] = xp.where(fails, m.month_number, s.closing_failed[:, j])
-        s.funding_failed = xp.where(fails & (s.funding_failed < 0), m.month_number, s.funding_failed)
         for c in range(firm.cohort_count):
             if (int(p[L.TRANCHE_FUNDS + j]) >> c) & 1:
                 # Only deliveries not yet begun are cancelled (this month's come after this step), and only

@@ -7,8 +7,10 @@ from .layout import (
     ANNUITY,
     BALANCE,
     BALLOON,
+    BREACHES,
     BULLET,
     EBITDA_TRAILING,
+    EXTENDED,
     FIXED_CHARGES,
     FLOATING,
     INTEREST,
@@ -40,6 +42,9 @@ from .layout import (
     TRANCHE_AMORTIZATION,
     TRANCHE_COUNT,
     TRANCHE_DRAW_END,
+    TRANCHE_EXTENSION_MONTHS,
+    TRANCHE_EXTENSIONS,
+    TRANCHE_MATURITY,
     TRANCHE_POOL,
     TRANCHE_UNDRAWN_FEE,
     UNDRAWN,
@@ -76,6 +81,27 @@ def annualized_ebitda(state, dtype):
         cover += state[EBITDA_TRAILING + k]
     months = dtype(MONTHS_PER_YEAR)
     return cover * (months / dtype(TRAILING_MONTHS)) - state[FIXED_CHARGES] * months
+
+
+@device_function
+def draw_end(params, state, j):
+    """The last month tranche ``j`` can draw: its draw window's end, and a revolver's extensions."""
+    return params[TRANCHE_DRAW_END + j] + state[EXTENDED + j]
+
+
+@device_function
+def extend_revolver(params, state, j, month_number, regime, dtype):
+    """Extend revolver ``j`` if it falls due this month (``month_number``), has an extension left, lenders are
+    open in ``regime`` and the firm is in no covenant breach. ``debt_service`` calls it for a tranche with
+    extensions, before its service is due."""
+    months = params[TRANCHE_EXTENSION_MONTHS + j]
+    if state[MATURITY + j] != month_number or state[EXTENDED + j] >= params[TRANCHE_EXTENSIONS + j] * months:
+        return
+    if state[MATURITY + j] != params[TRANCHE_MATURITY + j] + state[EXTENDED + j]:
+        return  # refinanced into a term loan: no longer a line to extend
+    if params[REFINANCING_OPEN + regime] > dtype(0.0) and state[BREACHES] <= dtype(0.0):
+        state[MATURITY + j] += months
+        state[EXTENDED + j] += months
 
 
 @device_function
@@ -170,8 +196,10 @@ def debt_service(params, state, month, regime, rate, debt, value, leverage, dtyp
         ebitda = annualized_ebitda(state, dtype)
     state[REFINANCED] = dtype(0.0)
     for j in range(int(params[TRANCHE_COUNT])):
+        if params[TRANCHE_EXTENSIONS + j] > dtype(0.0):
+            extend_revolver(params, state, j, month_number, regime, dtype)
         balance = state[BALANCE + j]
-        in_window = month_number <= params[TRANCHE_DRAW_END + j]
+        in_window = month_number <= draw_end(params, state, j)
         fee = dtype(0.0)
         if in_window:
             fee = state[UNDRAWN + j] * params[TRANCHE_UNDRAWN_FEE + j] / dtype(MONTHS_PER_YEAR)

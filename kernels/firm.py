@@ -106,6 +106,7 @@ from .layout import (
     EQUITY_RAISED,
     EQUITY_RAISED_YEAR,
     EQUITY_SHARE,
+    EXTENDED,
     FIXED_CHARGES,
     FLEET_VALUE,
     FLOATING,
@@ -234,6 +235,7 @@ def init_firm(params, state, dtype):
         state[FLOATING + j] = params[TRANCHE_FLOATING + j]
         state[RATE + j] = params[TRANCHE_RATE + j]
         state[MATURITY + j] = params[TRANCHE_MATURITY + j]
+        state[EXTENDED + j] = dtype(0.0)
         state[PAYMENT_RATE + j] = dtype(math.nan)
     for k in range(TRAILING_MONTHS):
         state[EBITDA_TRAILING + k] = dtype(0.0)

@@ -198,6 +198,8 @@ TRANCHE_VENDOR = _param(MAX_TRANCHES, name="tranche_vendor")  # 1: its undrawn c
 TRANCHE_REVOLVING = _param(MAX_TRANCHES, name="tranche_revolving")  # 1: a revolving credit facility
 TRANCHE_MINIMUM_CASH = _param(MAX_TRANCHES, name="tranche_minimum_cash")  # $ a revolver's draws keep after service
 TRANCHE_TARGET_CASH = _param(MAX_TRANCHES, name="tranche_target_cash")  # $ above which cash repays a revolver
+TRANCHE_EXTENSIONS = _param(MAX_TRANCHES, name="tranche_extensions")  # times a revolver's maturity can be extended
+TRANCHE_EXTENSION_MONTHS = _param(MAX_TRANCHES, name="tranche_extension_months")  # months each extension adds
 # --- the firm's response to stress ---
 RESPONSE_LIQUIDITY = _param(name="response_liquidity")  # $ of cash after service below which the firm acts
 RESPONSE_SELL_UNPLEDGED = _param(name="response_sell_unpledged")  # 1: it sells unpledged GPUs at fire-sale value
@@ -316,6 +318,7 @@ HAS_PREPAYMENTS = _state()  # a borrowing base or a cash sweep
 HAS_RESERVES = _state()
 HAS_REVOLVERS = _state()  # a revolving credit facility
 REVOLVER_NET = _state()  # drawn on the revolvers this month less repaid, $
+EXTENDED = _state(MAX_TRANCHES)  # months a revolver's maturity and availability have been extended
 HAS_UNSIGNED = _state()  # a facility not yet signed
 CLOSING_DRAW = _state(MAX_UNSIGNED)  # this month's uniforms: does unsigned facility k close?
 CLOSING_MONTH = _state(MAX_TRANCHES)  # the month a facility closed: 0 signed at the cut-off, -1 not (yet)

@@ -9,9 +9,17 @@ after a paid month, cash above ``TRANCHE_TARGET_CASH`` repays it, and what is
 repaid can be drawn again. It pays interest on what is drawn and the undrawn
 fee on the rest; what is drawn at maturity is a balloon, refinanced or due as
 any other. All money in $.
+
+A revolver with ``TRANCHE_EXTENSIONS`` left is extended instead when it falls
+due, if lenders are open in the month's regime (``REFINANCING_OPEN``: shut in a
+glut unless ``open_in_glut``) and the firm is not in breach of a covenant
+(``BREACHES``): its maturity and the end of its availability period move out by
+``TRANCHE_EXTENSION_MONTHS`` (kept in ``EXTENDED``). A revolver once refinanced
+into a term loan is not extended (``debt_service.extend_revolver``).
 """
 
 from .capital import unpledged_value
+from .debt_service import draw_end
 from .device import device_function
 from .layout import (
     BALANCE,
@@ -20,7 +28,6 @@ from .layout import (
     REVOLVER_NET,
     TRANCHE_BORROWING_BASE,
     TRANCHE_COUNT,
-    TRANCHE_DRAW_END,
     TRANCHE_MINIMUM_CASH,
     TRANCHE_POOL,
     TRANCHE_REVOLVING,
@@ -49,7 +56,7 @@ def draw_revolvers(params, state, month, cash, service, value, dtype):
     for j in range(int(params[TRANCHE_COUNT])):
         if params[TRANCHE_REVOLVING + j] <= dtype(0.0):
             continue
-        if month_number > params[TRANCHE_DRAW_END + j] or month_number >= state[MATURITY + j]:
+        if month_number > draw_end(params, state, j) or month_number >= state[MATURITY + j]:
             continue  # its availability period is over
         needed = service + params[TRANCHE_MINIMUM_CASH + j] - cash
         if needed <= dtype(0.0):
@@ -74,7 +81,7 @@ def repay_revolvers(params, state, month, cash, dtype):
         repaid = min(state[BALANCE + j], max(cash - params[TRANCHE_TARGET_CASH + j], dtype(0.0)))
         if repaid > dtype(0.0):
             state[BALANCE + j] -= repaid
-            if month_number <= params[TRANCHE_DRAW_END + j]:
+            if month_number <= draw_end(params, state, j):
                 state[UNDRAWN + j] += repaid
             state[REVOLVER_NET] -= repaid
             cash -= repaid

@@ -100,13 +100,15 @@ def test_simulated_cuda_kernel_matches_cpu_refinancing_in_a_window_by_the_lender
     assert_same_paths(simulated, per_path(simulate(config_of(table), "cpu")))
 
 
-def test_simulated_cuda_kernel_matches_cpu_with_a_revolver(tmp_path):
+@pytest.mark.parametrize(
+    "terms",
+    [{"maturity_month": 30, "draw_end_month": 24}, {"maturity_month": 12, "draw_end_month": 12, "extensions": 1}],
+    ids=["availability ends first", "extended"],
+)
+def test_simulated_cuda_kernel_matches_cpu_with_a_revolver(tmp_path, terms):
     table = table_with(CAPITAL_STRUCTURE, SMALL)
     revolver = {"name": "rcf", "revolving": True, "commitment": 2e8, "rate": 0.09, "undrawn_fee": 0.00375}
-    table["debt"] = [
-        *table["debt"],
-        revolver | {"maturity_month": 30, "draw_end_month": 24, "minimum_cash": 5e7, "target_cash": 1e8},
-    ]
+    table["debt"] = [*table["debt"], revolver | terms | {"minimum_cash": 5e7, "target_cash": 1e8}]
     simulated = as_outputs(run_on_simulator(tmp_path, table))
     assert_same_paths(simulated, per_path(simulate(config_of(table), "cpu")))
 

@@ -123,6 +123,61 @@ def test_a_revolver_that_is_no_line_is_refused_by_name(tranche, named):
         config_of(table)
 
 
+# --- extension -----------------------------------------------------------------------------------------
+
+# EBITDA +$2.336M a month and a $6M drawn revolver maturing in month 6 that never repays from cash (its target is
+# out of reach): its balloon falls due in month 6, or each extension moves it (and the fee) out by 12 months.
+EXTENDING = table_with(FIRM, {"firm": {"fixed_opex_month": 0.0}})
+EXTENDING["debt"][1] = REVOLVER | {
+    "principal": 6e6,
+    "commitment": 4e6,
+    "draw_end_month": 6,
+    "maturity_month": 6,
+    "minimum_cash": 0.0,
+    "target_cash": 1e12,
+}
+
+
+def extending(**terms):
+    table = table_with(EXTENDING)
+    table["debt"][1] = table["debt"][1] | terms
+    return table
+
+
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
+def test_an_extended_revolver_falls_due_a_term_later_and_keeps_its_line(backend):
+    fee = 4e6 * 0.005 / 12
+    interest = 6e6 * 0.12 / 12
+    plain = statement_of(extending(), backend)
+    assert line(plain, "principal_1", 6) == pytest.approx(6e6, abs=CENT)  # no extension: due in month 6
+    assert line(plain, "undrawn", 7) == 0.0  # the line lapses with its availability period
+    once = statement_of(extending(extensions=1, extension_months=12), backend)
+    assert line(once, "principal_1", 6) == 0.0
+    assert line(once, "interest_1", 7) == pytest.approx(interest + fee, abs=CENT)  # still a line, fee and all
+    assert line(once, "undrawn", 17) == pytest.approx(4e6, abs=CENT)
+    assert line(once, "principal_1", 18) == pytest.approx(6e6, abs=CENT)  # one extension: due in month 18
+    twice = statement_of(extending(extensions=2, extension_months=12), backend)
+    assert line(twice, "principal_1", 18) == 0.0
+    assert np.nansum(twice[:, L.STATEMENT_NAMES.index("principal_1")]) == 0.0  # due in month 30, after the horizon
+
+
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
+def test_no_extension_while_lenders_are_shut_in_a_glut(backend):
+    glut = {"overlay": {"regime": {"state": "glut", "start_month": 5, "end_month": 8}}}
+    shut = statement_of(table_with(extending(extensions=1), glut), backend)
+    assert line(shut, "regime", 6) == 1.0
+    assert line(shut, "principal_1", 6) == pytest.approx(6e6, abs=CENT)
+    opened = statement_of(table_with(extending(extensions=1), glut, {"refinancing": {"open_in_glut": True}}), backend)
+    assert line(opened, "principal_1", 6) == 0.0
+
+
+def test_only_a_revolver_has_extensions():
+    table = table_with(FIRM)
+    table["debt"][0] = table["debt"][0] | {"extensions": 1}
+    with pytest.raises(Exception, match="extensions"):
+        config_of(table)
+
+
 # --- agreement and monotonicity ----------------------------------------------------------------------
 
 
@@ -135,8 +190,12 @@ def with_revolver(model, **terms):
 
 @pytest.mark.parametrize(
     "terms",
-    [{"minimum_cash": 5e7, "target_cash": 2e8}, {"minimum_cash": 0.0, "borrowing_base": 0.2, "rate_type": "floating"}],
-    ids=["targets", "borrowing base"],
+    [
+        {"minimum_cash": 5e7, "target_cash": 2e8},
+        {"minimum_cash": 0.0, "borrowing_base": 0.2, "rate_type": "floating"},
+        {"minimum_cash": 5e7, "target_cash": 2e8, "maturity_month": 12, "draw_end_month": 12, "extensions": 2},
+    ],
+    ids=["targets", "borrowing base", "extensions"],
 )
 @pytest.mark.parametrize("model", [FULL_MODEL, CAPITAL_STRUCTURE], ids=["full", "capital structure"])
 def test_cpu_and_the_oracle_agree_path_by_path(model, terms):

@@ -88,6 +88,10 @@ class Debt(Section):
     revolving: bool = False
     minimum_cash: Dollars = 0.0  # $ its draws keep after the month's service
     target_cash: Dollars = 0.0  # $ above which cash repays it (at least minimum_cash)
+    # When it falls due, a revolver with extensions left is extended instead, by extension_months (its maturity
+    # and availability), if lenders are open in the month's regime ([refinancing]) and no covenant is in breach.
+    extensions: between(0, 100, int) = 0
+    extension_months: between(1, 1200, int) = 12
     # Funding risk ([funding]): a facility not yet signed at the cut-off closes, if at all, in a month of
     # closing_start_month .. closing_end_month, with closing_probability over that window on the planned path;
     # until it closes it lends nothing and the deliveries it funds wait; if it never closes they are cancelled.
@@ -115,6 +119,8 @@ class Debt(Section):
 
     @model_validator(mode="after")
     def _a_revolver_is_a_line(self):
+        if self.extensions and not self.revolving:
+            raise ValueError(f"extensions: {self.name} is not revolving; only a revolver's maturity is extended")
         if self.revolving:
             if self.amortization != "bullet":
                 raise ValueError(f"revolving: {self.name} is a revolver, so its amortization must be bullet")
@@ -298,6 +304,20 @@ SLOTS = (
         per_tranche(lambda t: t.target_cash),
         L.MAX_TRANCHES,
     ),
+    Slot(
+        L.TRANCHE_EXTENSIONS,
+        "extensions",
+        ("debt[].extensions",),
+        per_tranche(lambda t: t.extensions),
+        L.MAX_TRANCHES,
+    ),
+    Slot(
+        L.TRANCHE_EXTENSION_MONTHS,
+        "months",
+        ("debt[].extension_months",),
+        per_tranche(lambda t: t.extension_months),
+        L.MAX_TRANCHES,
+    ),
 )
 
 
@@ -318,6 +338,13 @@ def in_a_window(f, window):
 def refinanceable(f):
     """Tranches that can be refinanced within the horizon: balloons due, and those in a window."""
     return sorted(set(balloons(f)) | set(in_a_window(f, f.v[L.REFINANCING_WINDOW])))
+
+
+def extended_in_horizon(f, j):
+    """Whether tranche ``j`` is a revolver with an extension that can fall due within the horizon."""
+    v = f.v
+    revolving = v[L.TRANCHE_REVOLVING + j] > 0 and v[L.TRANCHE_EXTENSIONS + j] > 0
+    return revolving and v[L.TRANCHE_MATURITY + j] <= f.horizon
 
 
 def lenders_open(f):
@@ -369,6 +396,8 @@ def debt_rule(f):
         "TRANCHE_REVOLVING",
         "TRANCHE_MINIMUM_CASH",
         "TRANCHE_TARGET_CASH",
+        "TRANCHE_EXTENSIONS",
+        "TRANCHE_EXTENSION_MONTHS",
         "TRANCHE_UNSIGNED",
         "TRANCHE_CLOSING_START",
         "TRANCHE_CLOSING_END",
@@ -392,6 +421,11 @@ def debt_rule(f):
         revolving = v[L.TRANCHE_REVOLVING + j] > 0
         if not revolving:
             yield [L.TRANCHE_MINIMUM_CASH + j, L.TRANCHE_TARGET_CASH + j], f"{f.tranche(j)}.revolving is false"
+        if not extended_in_horizon(f, j):
+            yield (
+                [L.TRANCHE_EXTENSIONS + j, L.TRANCHE_EXTENSION_MONTHS + j],
+                f"{f.tranche(j)} has no extension or does not fall due within the horizon (month {f.horizon})",
+            )
         if v[L.TRANCHE_COMMITMENT + j] == 0 and revolving and v[L.TRANCHE_PRINCIPAL + j] > 0:
             # What it repays can be drawn again: only what a revolver never reads is idle.
             yield (
@@ -424,7 +458,10 @@ def refinancing_rule(f):
         yield slots, f"no tranche falls due or enters its window within the horizon (month {f.horizon})"
         return
     if v[L.REFINANCING_ENABLED] == 0:
-        yield REFINANCING_SLOTS, "refinancing.enabled is false"
+        slots = REFINANCING_SLOTS
+        if any(extended_in_horizon(f, j) for j in f.owed):  # a revolver's extension asks whether lenders are open
+            slots = [k for k in slots if k not in slot_indices("REFINANCING_OPEN", size=2)]
+        yield slots, "refinancing.enabled is false"
         return
     if not lenders_open(f):
         yield (

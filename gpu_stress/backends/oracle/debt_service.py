@@ -60,18 +60,19 @@ def debt_service(firm, s, m):
     interest_by_tranche, principal_by_tranche, balloon_by_tranche, service_by_tranche = [], [], [], []
     new_balance = s.balance.copy()
     for j in range(firm.tranches):
-        in_window = month_number <= p[L.TRANCHE_DRAW_END + j]
-        fee = s.undrawn[:, j] * p[L.TRANCHE_UNDRAWN_FEE + j] / dtype(12.0) if in_window else full(0.0)
-        if not in_window:
-            s.undrawn[:, j] = zero  # the commitment lapses at the end of the draw window
+        if p[L.TRANCHE_EXTENSIONS + j] > 0:
+            extend_revolver(firm, s, m, j)
+        in_window = month_number <= p[L.TRANCHE_DRAW_END + j] + s.extended[:, j]
+        fee = xp.where(in_window, s.undrawn[:, j] * p[L.TRANCHE_UNDRAWN_FEE + j] / dtype(12.0), zero)
+        s.undrawn[:, j] = xp.where(in_window, s.undrawn[:, j], zero)  # the commitment lapses after the draw window
         service = service + fee
         owed = s.balance[:, j]
         outstanding = owed > 0
         annual_rate = s.coupon[:, j] + xp.where(s.floating[:, j], base_rate, zero)
         payments_left = s.maturity[:, j] - month_number + one
-        if p[L.REFINANCING_WINDOW] > 0 and not in_window:
+        if p[L.REFINANCING_WINDOW] > 0:
             # In the window before maturity: refinanced whole, if lenders would lend its balance.
-            early = refinancing_open & outstanding & (payments_left > one)
+            early = refinancing_open & outstanding & ~in_window & (payments_left > one)
             early &= payments_left <= p[L.REFINANCING_WINDOW] + one
             if lender_tests:
                 capacity = lender_capacity(firm, s, m, j, owed, annual_rate, new_rate, debt, interest_a_year, ebitda)
@@ -86,14 +87,13 @@ def debt_service(firm, s, m):
         monthly_rate = annual_rate / dtype(12.0)
         interest = owed * monthly_rate
         due_now = payments_left <= one
-        if in_window:
-            principal = full(0.0)  # interest only while it can draw
-        elif amortization[j] == L.LINEAR:
+        if amortization[j] == L.LINEAR:
             principal = owed / payments_left
         elif amortization[j] == L.ANNUITY:
             principal = level_payment(firm, owed, monthly_rate, payments_left) - interest
         else:
             principal = full(0.0)
+        principal = xp.where(in_window, zero, principal)  # interest only while it can draw
         principal = xp.where(due_now, owed, principal)
         balloon_j = full(0.0)
         if amortization[j] == L.BULLET:
@@ -133,6 +133,19 @@ def debt_service(firm, s, m):
     m.pool_balloon = [sum(balloon_by_tranche[j] for j in firm.pool_tranches[q]) + full(0.0) for q in range(firm.pools)]
     m.service, m.balloon, m.refinanced_now, m.new_balance = service, balloon, refinanced_now, new_balance
     m.interest_by_tranche, m.principal_by_tranche = interest_by_tranche, principal_by_tranche
+
+
+def extend_revolver(firm, s, m, j):
+    """Revolver ``j`` extended where it falls due this month with an extension left, lenders open in the month's
+    regime and no covenant breach (see the kernel's): its maturity and availability move out."""
+    p, xp = firm.p, firm.xp
+    months = p[L.TRANCHE_EXTENSION_MONTHS + j]
+    maturity, extended = s.maturity[:, j], s.extended[:, j]
+    extend = (maturity == m.month_number) & (extended < p[L.TRANCHE_EXTENSIONS + j] * months)
+    extend &= maturity == p[L.TRANCHE_MATURITY + j] + extended  # never refinanced into a term loan
+    extend &= (m.by_regime(L.REFINANCING_OPEN) > 0) & (s.breaches <= 0) & m.was_alive
+    s.maturity[:, j] = xp.where(extend, maturity + months, maturity)
+    s.extended[:, j] = xp.where(extend, extended + months, extended)
 
 
 def level_payment(firm, owed, monthly_rate, payments_left):

@@ -165,6 +165,7 @@ class ArrayFirm:
             floating=tranche_values(L.TRANCHE_FLOATING) > 0,
             coupon=tranche_values(L.TRANCHE_RATE),
             maturity=tranche_values(L.TRANCHE_MATURITY),
+            extended=xp.zeros((paths, tranches), dtype),  # months a revolver has been extended
             ebitda_trailing=xp.zeros((paths, L.TRAILING_MONTHS), dtype),
             service_trailing=xp.zeros((paths, L.TRAILING_MONTHS), dtype),
             # The capital structure's state.

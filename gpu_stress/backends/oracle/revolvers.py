@@ -22,10 +22,9 @@ def draw_revolvers(firm, s, m):
     m.revolver_net = firm.full(0.0)
     drawing = m.was_alive & ~m.cross_default
     for j in firm.revolvers:
-        if m.month_number > p[L.TRANCHE_DRAW_END + j]:
-            continue  # its availability period is over
+        available = m.month_number <= p[L.TRANCHE_DRAW_END + j] + s.extended[:, j]  # its availability period
         needed = m.service + p[L.TRANCHE_MINIMUM_CASH + j] - m.cash_before_service
-        can_draw = drawing & (m.month_number < s.maturity[:, j]) & (needed > 0)
+        can_draw = drawing & available & (m.month_number < s.maturity[:, j]) & (needed > 0)
         drawn = xp.where(can_draw, xp.minimum(needed, revolver_available(firm, s, m, j)), zero)
         drawn = xp.where(drawn > 0, drawn, zero)
         s.balance[:, j] = s.balance[:, j] + drawn
@@ -44,7 +43,7 @@ def repay_revolvers(firm, s, m):
         repaid = xp.minimum(owed, xp.maximum(s.cash - p[L.TRANCHE_TARGET_CASH + j], zero))
         repaid = xp.where(m.going & (owed > 0) & (repaid > 0), repaid, zero)
         s.balance[:, j] = owed - repaid
-        if m.month_number <= p[L.TRANCHE_DRAW_END + j]:
-            s.undrawn[:, j] = s.undrawn[:, j] + repaid
+        available = m.month_number <= p[L.TRANCHE_DRAW_END + j] + s.extended[:, j]
+        s.undrawn[:, j] = s.undrawn[:, j] + xp.where(available, repaid, zero)
         m.revolver_net = m.revolver_net - repaid
         s.cash = s.cash - repaid

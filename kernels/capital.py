@@ -377,7 +377,7 @@ def settle_parent(params, state, month, cash, value, dtype):
 
 
 @device_function
-def cover_shortfall(params, state, regime, cash, value, service, debt, dtype):
+def cover_shortfall(params, state, month, regime, cash, value, service, debt, dtype):
     """(cash $, reserves drawable $, covered): meet the month's ``service`` ($) that ``cash`` falls short of.
 
     The pools' reserves go first, then an equity raise for what they leave; only
@@ -392,7 +392,9 @@ def cover_shortfall(params, state, regime, cash, value, service, debt, dtype):
     if state[HAS_RESERVES] > dtype(0.0):
         reserves, needed = draw_reserves(params, state, shortfall, False, dtype)
     if needed > dtype(0.0):
-        equity = equity_value(params, state, regime, cash, value, reserves_held(params, state, dtype), debt, dtype)
+        equity = equity_value(
+            params, state, month, regime, cash, value, reserves_held(params, state, dtype), debt, dtype
+        )
         if not raise_equity(params, state, regime, needed, equity, dtype):
             return cash, reserves, False
         cash += needed  # the raise's proceeds

@@ -6,7 +6,10 @@ from .device import device_function
 from .fleet import cohort_log_price
 from .layout import (
     COHORT_AGE_INITIAL,
+    COHORT_COUNT,
     COHORT_GPUS,
+    COHORT_IN_SERVICE,
+    COHORT_POWER_FULL,
     CONTRACT_END,
     CONTRACT_PRICE,
     CUSTOMER_ALIVE,
@@ -24,14 +27,22 @@ from .layout import (
     CUSTOMER_TERM,
     CUSTOMER_TERMINATES,
     DELIVERY,
+    FIXED_CHARGES,
+    FIXED_OPEX,
     HOURS_PER_MONTH,
     MAX_CUSTOMERS,
+    MONTHS_PER_YEAR,
     OBLIGATION_AMOUNT,
     OBLIGATION_COUNT,
     OBLIGATION_END,
     OBLIGATION_LOG_ESCALATION,
     OBLIGATION_START,
+    OPEX_PER_GPU,
+    OPEX_SAVED,
+    POOL_COHORTS,
+    POOL_SHARE,
     RENEWAL_DRAW,
+    SOLD,
 )
 
 
@@ -100,6 +111,43 @@ def contracted(params, state, month, cohort, utilization, dtype):
         share += params[CUSTOMER_SHARE + i]
         rate += params[CUSTOMER_SHARE + i] * state[CONTRACT_PRICE + i] * paid
     return share, rate
+
+
+@device_function
+def contracted_forward_ebitda(params, state, month, pool, dtype):
+    """Contracted forward EBITDA ($ a year): what the contracts in force pay over the next twelve months on their
+    take-or-pay share, less the cost of serving it (power at full load and per-GPU opex), on the GPUs in service
+    this month; each contract for the months left in its term, at most twelve. Call after ``operating_cash_flow``.
+
+    ``pool`` >= 0: the pool's share of its cohorts (what lenders secured on those contracts are repaid from);
+    -1: what the firm owns, less twelve months of this month's fixed opex and fixed charges (what an enterprise
+    value is priced on)."""
+    month_number = dtype(month)
+    year = dtype(MONTHS_PER_YEAR)
+    total = dtype(0.0)
+    for c in range(int(params[COHORT_COUNT])):
+        gpus = state[COHORT_IN_SERVICE + c]
+        if gpus <= dtype(0.0):
+            continue
+        if pool >= 0:
+            if (int(params[POOL_COHORTS + pool]) >> c) & 1 == 0:
+                continue
+            held = params[POOL_SHARE + pool]
+        else:
+            held = dtype(1.0) - state[SOLD + c]
+        cost = params[COHORT_POWER_FULL + c] / params[COHORT_GPUS + c] + params[OPEX_PER_GPU]  # $ a GPU-month
+        for i in range(int(params[CUSTOMER_COUNT])):
+            covers = int(params[CUSTOMER_COHORT + i])
+            if state[CUSTOMER_ALIVE + i] <= dtype(0.0) or (covers >= 0 and covers != c):
+                continue
+            if covers >= 0 and month_number < state[DELIVERY + covers]:
+                continue  # waiting for its cohort
+            months_left = min(max(state[CONTRACT_END + i] - month_number, dtype(0.0)), year)
+            margin = state[CONTRACT_PRICE + i] * dtype(HOURS_PER_MONTH) - cost  # $ a GPU-month
+            total += held * params[CUSTOMER_SHARE + i] * gpus * params[CUSTOMER_TAKE_OR_PAY + i] * margin * months_left
+    if pool < 0:
+        total -= year * (params[FIXED_OPEX] - state[OPEX_SAVED] + state[FIXED_CHARGES])
+    return total
 
 
 @device_function

@@ -2,6 +2,7 @@
 
 import math
 
+from .contracts import contracted_forward_ebitda
 from .device import device_function
 from .layout import (
     ANNUITY,
@@ -45,6 +46,7 @@ from .layout import (
     TRANCHE_EXTENSION_MONTHS,
     TRANCHE_EXTENSIONS,
     TRANCHE_MATURITY,
+    TRANCHE_ON_CONTRACTS,
     TRANCHE_POOL,
     TRANCHE_UNDRAWN_FEE,
     UNDRAWN,
@@ -105,11 +107,13 @@ def extend_revolver(params, state, j, month_number, regime, dtype):
 
 
 @device_function
-def lender_capacity(params, state, j, balance, annual_rate, new_rate, regime, debt, interest, ebitda, dtype):
+def lender_capacity(params, state, month, j, balance, annual_rate, new_rate, regime, debt, interest, ebitda, dtype):
     """What lenders would lend ($) to refinance tranche ``j`` (``balance`` $ at ``annual_rate``) by their usual
     tests, times the share of that capacity they offer in this regime (REFINANCING_CAPACITY).
 
-    Secured on a pool: (share x max LTV) x the pool's value less the pool's other debt. Unsecured: the least of
+    Secured on a pool: (share x max LTV) x the pool's value less the pool's other debt; secured on its pool's
+    contracts (TRANCHE_ON_CONTRACTS), (share x max debt / EBITDA) x the pool's contracted forward EBITDA
+    (``contracts.contracted_forward_ebitda``) less the pool's other debt. Unsecured: the least of
     (share x max debt / EBITDA) x ``ebitda`` less the firm's other debt (``debt`` $), and what keeps
     (share x ``ebitda``) / interest at min cover: (share x ebitda / min cover - other interest) / ``new_rate``.
     A test whose parameter is 0 is not made; with none, lenders roll the whole balance.
@@ -121,6 +125,11 @@ def lender_capacity(params, state, j, balance, annual_rate, new_rate, regime, de
         for k in range(int(params[TRANCHE_COUNT])):
             if int(params[TRANCHE_POOL + k]) == pool:
                 pool_debt += state[BALANCE + k]
+        if params[TRANCHE_ON_CONTRACTS + j] > dtype(0.0):
+            if params[REFINANCING_MAX_LEVERAGE] <= dtype(0.0):
+                return balance  # the test is not made
+            forward = contracted_forward_ebitda(params, state, month, pool, dtype)
+            return share * params[REFINANCING_MAX_LEVERAGE] * forward - (pool_debt - balance)
         return share * params[REFINANCING_MAX_LTV] * state[POOL_VALUE + pool] - (pool_debt - balance)
     capacity = balance
     if params[REFINANCING_MAX_LEVERAGE] > dtype(0.0):
@@ -220,7 +229,7 @@ def debt_service(params, state, month, regime, rate, debt, value, leverage, dtyp
         capacity = dtype(0.0)
         if lender_tests and (early or balloon_due):  # one call site: the kernel stays small
             capacity = lender_capacity(
-                params, state, j, balance, annual_rate, new_rate, regime, debt, interest_a_year, ebitda, dtype
+                params, state, month, j, balance, annual_rate, new_rate, regime, debt, interest_a_year, ebitda, dtype
             )
         if early:
             refinance = capacity >= balance if lender_tests else leverage <= max_ltv  # or the LTV gate

@@ -5,7 +5,9 @@ With EQUITY_MARKET the firm's equity is valued as a market would value it,
     E = max(m_regime x EBITDA_12 + cash + reserves - debt, 0),
 
 m the regime's EV / EBITDA multiple (EQUITY_MULTIPLE) and EBITDA_12 the trailing
-quarter's EBITDA annualized (``debt_service.annualized_ebitda``); otherwise at
+quarter's EBITDA annualized (``debt_service.annualized_ebitda``), or with
+EQUITY_FORWARD the contracted forward EBITDA of the next twelve months
+(``contracts.contracted_forward_ebitda``); otherwise at
 book, E = cash + V + reserves - debt. An emergency raise has room max_raise x E
 a year (``capital.raise_equity``).
 
@@ -18,11 +20,13 @@ grown by every dilution since. Otherwise it is repaid or refinanced as any
 tranche. All money in $.
 """
 
+from .contracts import contracted_forward_ebitda
 from .debt_service import annualized_ebitda, total_debt
 from .device import device_function
 from .layout import (
     BALANCE,
     CONVERTED,
+    EQUITY_FORWARD,
     EQUITY_MARKET,
     EQUITY_MULTIPLE,
     EQUITY_SHARE,
@@ -35,18 +39,22 @@ from .layout import (
 
 
 @device_function
-def market_equity(params, state, regime, cash, reserves, debt, dtype):
-    """E at market value ($): the regime's multiple of annualized trailing EBITDA, plus cash and reserves, less
-    debt; at least 0."""
-    enterprise = params[EQUITY_MULTIPLE + regime] * annualized_ebitda(state, dtype)
+def market_equity(params, state, month, regime, cash, reserves, debt, dtype):
+    """E at market value ($): the regime's multiple of annualized trailing (or contracted forward) EBITDA, plus
+    cash and reserves, less debt; at least 0."""
+    if params[EQUITY_FORWARD] > dtype(0.0):
+        ebitda = contracted_forward_ebitda(params, state, month, -1, dtype)
+    else:
+        ebitda = annualized_ebitda(state, dtype)
+    enterprise = params[EQUITY_MULTIPLE + regime] * ebitda
     return max(enterprise + cash + reserves - debt, dtype(0.0))
 
 
 @device_function
-def equity_value(params, state, regime, cash, value, reserves, debt, dtype):
+def equity_value(params, state, month, regime, cash, value, reserves, debt, dtype):
     """The equity an emergency raise is sized on ($): at market value with EQUITY_MARKET, else at book."""
     if params[EQUITY_MARKET] > dtype(0.0):
-        return market_equity(params, state, regime, cash, reserves, debt, dtype)
+        return market_equity(params, state, month, regime, cash, reserves, debt, dtype)
     return cash + value + reserves - debt
 
 
@@ -63,7 +71,7 @@ def convert_notes(params, state, month, regime, cash, reserves, dtype):
         if state[MATURITY + j] != maturity:
             continue  # refinanced into a new loan, which does not convert
         shares = params[EQUITY_SHARES] / state[EQUITY_SHARE]
-        equity = market_equity(params, state, regime, cash, reserves, total_debt(state, dtype), dtype)
+        equity = market_equity(params, state, month, regime, cash, reserves, total_debt(state, dtype), dtype)
         if equity <= price * shares:
             continue
         issued = state[BALANCE + j] / price

@@ -373,7 +373,7 @@ def firm_step(params, state, month, regime, log_price, price_surprise, utilizati
         cash, value = sell_unpledged(params, state, cash, service, value, dtype)
         state[FLEET_VALUE] = value
     ltv = loan_to_value(debt, value, dtype)
-    cash, reserves, covered = cover_shortfall(params, state, regime, cash, value, service, debt, dtype)
+    cash, reserves, covered = cover_shortfall(params, state, month, regime, cash, value, service, debt, dtype)
     if not covered:
         state[CASH] = cash
         settle_parent(params, state, month, cash, value, dtype)

@@ -200,6 +200,7 @@ TRANCHE_MINIMUM_CASH = _param(MAX_TRANCHES, name="tranche_minimum_cash")  # $ a 
 TRANCHE_TARGET_CASH = _param(MAX_TRANCHES, name="tranche_target_cash")  # $ above which cash repays a revolver
 TRANCHE_EXTENSIONS = _param(MAX_TRANCHES, name="tranche_extensions")  # times a revolver's maturity can be extended
 TRANCHE_EXTENSION_MONTHS = _param(MAX_TRANCHES, name="tranche_extension_months")  # months each extension adds
+TRANCHE_ON_CONTRACTS = _param(MAX_TRANCHES, name="tranche_on_contracts")  # 1: refinanced on its pool's contracts
 # --- the firm's response to stress ---
 RESPONSE_LIQUIDITY = _param(name="response_liquidity")  # $ of cash after service below which the firm acts
 RESPONSE_SELL_UNPLEDGED = _param(name="response_sell_unpledged")  # 1: it sells unpledged GPUs at fire-sale value
@@ -226,6 +227,7 @@ EQUITY_COST = _param(name="equity_cost")  # share of the gross raise lost to dis
 EQUITY_MARKET = _param(name="equity_market")  # 1: raises are a share of the market value of equity, 0: of book
 EQUITY_MULTIPLE = _param(2, name="equity_multiple")  # [regime] EV / annualized trailing EBITDA
 EQUITY_SHARES = _param(name="equity_shares")  # shares outstanding at month 0 (the converts' share price)
+EQUITY_FORWARD = _param(name="equity_forward")  # 1: the multiple is of contracted forward EBITDA, 0: trailing
 TRANCHE_CONVERSION_PRICE = _param(MAX_TRANCHES, name="tranche_conversion_price")  # $ a share (0: not convertible)
 BACKSTOP_CAP = _param(name="backstop_cap")  # $ in all (0: no backstop)
 BACKSTOP_PRICE = _param(name="backstop_price")  # $/GPU-hour paid for unused, uncontracted capacity

@@ -100,6 +100,14 @@ def test_simulated_cuda_kernel_matches_cpu_refinancing_in_a_window_by_the_lender
     assert_same_paths(simulated, per_path(simulate(config_of(table), "cpu")))
 
 
+def test_simulated_cuda_kernel_matches_cpu_refinancing_on_contracts(tmp_path):
+    from test_refinancing_window import secured_on_contracts
+
+    table = table_with(secured_on_contracts(CAPITAL_STRUCTURE), SMALL)
+    simulated = as_outputs(run_on_simulator(tmp_path, table))
+    assert_same_paths(simulated, per_path(simulate(config_of(table), "cpu")))
+
+
 @pytest.mark.parametrize(
     "terms",
     [{"maturity_month": 30, "draw_end_month": 24}, {"maturity_month": 12, "draw_end_month": 12, "extensions": 1}],

@@ -76,6 +76,21 @@ def test_a_raise_on_market_value_pays_a_balloon_book_equity_cannot(backend):
     assert line(statement_of(market, backend), "cash", 6) == pytest.approx(0.0, abs=CENT)
 
 
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
+def test_on_contracted_forward_ebitda_a_contract_running_out_values_the_shares_lower(backend):
+    # Half the fleet under contract at $3 to month 8: EBITDA $2.19M + $1.168M = $3.358M a month, annualized
+    # $40.296M; the contract's next twelve months are two, $4.38M. Cash $50M + 6 x $3.358M = $70.148M in month 6.
+    # Trailing: E = 10 x $40.296M + $70.148M - $20M = $453.1M, $453 a share; forward: $93.9M, $93.9 a share.
+    contract = [{"name": "anchor", "share": 0.5, "price": 3.0, "end_month": 8}]
+    trailing = with_notes(200.0) | {"customers": contract}
+    assert line(statement_of(trailing, backend), "converted", 6) == pytest.approx(20e6, abs=CENT)
+    forward = table_with(trailing, {"equity": {"ebitda": "forward"}})
+    assert line(statement_of(forward, backend), "converted", 6) == 0.0
+    below = table_with(forward)
+    below["debt"][0]["conversion_price"] = 90.0  # $93.9 a share is above $90
+    assert line(statement_of(below, backend), "converted", 6) == pytest.approx(20e6, abs=CENT)
+
+
 def test_a_convertible_needs_a_share_count():
     table = with_notes(10.0)
     table["equity"]["shares"] = 0.0
@@ -95,9 +110,10 @@ def market_value_model(model, paths=400):
     return table
 
 
+@pytest.mark.parametrize("ebitda", ["trailing", "forward"])
 @pytest.mark.parametrize("model", [FULL_MODEL, CAPITAL_STRUCTURE], ids=["full", "capital structure"])
-def test_cpu_and_the_oracle_agree_path_by_path(model):
-    config = config_of(market_value_model(model))
+def test_cpu_and_the_oracle_agree_path_by_path(model, ebitda):
+    config = config_of(table_with(market_value_model(model), {"equity": {"ebitda": ebitda}}))
     cpu = simulate(config, "cpu")
     assert_same_paths(cpu, simulate(config, "numpy"))
     assert (cpu["default_month"] > 0).any()
@@ -119,11 +135,16 @@ def test_pd_falls_as_the_ebitda_multiple_rises_on_common_random_numbers():
 
 
 @pytest.mark.slow
-def test_the_cuda_kernels_agree_on_the_simulator(tmp_path):
+@pytest.mark.parametrize("ebitda", ["trailing", "forward"])
+def test_the_cuda_kernels_agree_on_the_simulator(tmp_path, ebitda):
     from test_cuda import SMALL, as_outputs, run_on_simulator
 
-    table = table_with(market_value_model(CAPITAL_STRUCTURE), SMALL)
+    table = table_with(market_value_model(CAPITAL_STRUCTURE), SMALL, {"equity": {"ebitda": ebitda}})
     simulated = as_outputs(run_on_simulator(tmp_path, table))
     reference = per_path(simulate(config_of(table), "cpu"))
     assert_same_paths(simulated, reference)
-    assert np.any(reference["equity_raised"] > 0)
+    if ebitda == "trailing":
+        assert np.any(reference["equity_raised"] > 0)
+    else:  # contracted forward EBITDA values the firm otherwise: some path ends otherwise
+        trailing = simulate(config_of(table_with(table, {"equity": {"ebitda": "trailing"}})), "cpu")
+        assert not np.array_equal(trailing["default_month"], reference["default_month"])

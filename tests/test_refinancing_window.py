@@ -115,6 +115,44 @@ def test_secured_notes_are_tested_on_their_pool_not_on_the_firm(backend):
     assert line(lender, "refinanced", 12) == pytest.approx(50e6, abs=CENT)
 
 
+def on_contracts(end_month, max_debt_to_ebitda):
+    """The notes secured on the contracts of a pool holding the whole fleet: half of it under contract at $3,
+    80 % take-or-pay, to ``end_month``; opex $100 a GPU-month (what serving a contracted GPU costs)."""
+    table = table_with(
+        WINDOW,
+        {"firm": {"opex_per_gpu_month": 100.0}},
+        {"refinancing": {"tests": "lender", "max_debt_to_ebitda": max_debt_to_ebitda}},
+    )
+    table["pools"] = [{"name": "fleet", "cohorts": ["installed"], "share": 1.0}]
+    table["customers"] = [{"name": "anchor", "share": 0.5, "price": 3.0, "end_month": end_month, "take_or_pay": 0.8}]
+    table["debt"][0] |= {"pool": "fleet", "secured_on": "contracts"}
+    return table
+
+
+# A month of the contract's take-or-pay margin: 0.5 x 2,000 GPUs x 0.8 x ($3 x 730 h - $100).
+CONTRACTED_MONTH = 0.5 * 2000 * 0.8 * (3.0 * 730 - 100.0)
+
+
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
+def test_notes_secured_on_contracts_are_sized_on_their_contracted_forward_ebitda(backend):
+    # Contract to month 30: twelve months ahead in month 6, 4 x $20.06M = $80.3M >= $60M: whole, in month 6.
+    long = statement_of(on_contracts(30, 4.0), backend)
+    assert line(long, "refinanced", 5) == 0.0
+    assert line(long, "refinanced", 6) == pytest.approx(60e6, abs=CENT)
+    # To month 16: ten months ahead in month 6 ($33.4M at 2x), four at maturity: 2 x 4 x $1.672M is rolled.
+    short = statement_of(on_contracts(16, 2.0), backend)
+    assert not any(line(short, "refinanced", month) for month in range(6, 12))
+    assert line(short, "refinanced", 12) == pytest.approx(2.0 * 4 * CONTRACTED_MONTH, abs=CENT)
+    assert line(short, "principal_0", 12) == pytest.approx(60e6 - 2.0 * 4 * CONTRACTED_MONTH, abs=CENT)
+
+
+def test_notes_secured_on_contracts_need_a_pool():
+    table = table_with(WINDOW)
+    table["debt"][0] |= {"secured_on": "contracts"}
+    with pytest.raises(Exception, match="secured_on"):
+        config_of(table)
+
+
 @pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_a_glut_shrinks_capacity_instead_of_shutting_the_market(backend):
     glut = {
@@ -187,6 +225,24 @@ def test_cpu_and_the_oracle_agree_path_by_path(model, layer):
     cpu = simulate(config, "cpu")
     assert_same_paths(cpu, simulate(config, "numpy"))
     assert (cpu["default_month"] > 0).any()
+
+
+def secured_on_contracts(model):
+    """CAPITAL_STRUCTURE with its first two tranches (pools "fleet" and "growth") refinanced on their pools'
+    contracted forward EBITDA, in an 18-month window, at most 3x."""
+    layer = {"refinancing": {"window_months": 18, "tests": "lender", "max_debt_to_ebitda": 3.0, "open_in_glut": True}}
+    table = table_with(model, RANDOM, layer)
+    for j in (0, 1):
+        table["debt"][j] = table["debt"][j] | {"secured_on": "contracts"}
+    return table
+
+
+def test_cpu_and_the_oracle_agree_path_by_path_on_contracts():
+    table = secured_on_contracts(CAPITAL_STRUCTURE)
+    cpu = simulate(config_of(table), "cpu")
+    assert_same_paths(cpu, simulate(config_of(table), "numpy"))
+    on_collateral = simulate(config_of(table_with(CAPITAL_STRUCTURE, RANDOM, {"refinancing": table["refinancing"]})))
+    assert not (cpu["default_month"] == on_collateral["default_month"]).all()  # what they are secured on matters
 
 
 def test_pd_falls_as_the_window_lengthens_on_common_random_numbers():

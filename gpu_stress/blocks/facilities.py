@@ -77,6 +77,9 @@ class Debt(Section):
     undrawn_fee: between(0, 0.2) = 0.0  # annual, on the undrawn commitment
     funds: list[str] = []  # names of the cohorts it funds (draws on their deliveries)
     pool: Name | None = None  # the pool that secures it; None: unsecured at the parent
+    # What lenders refinance it on ([refinancing] tests = "lender"): its pool's collateral (LTV), or the contracts
+    # on its pool's cohorts (max_debt_to_ebitda x their contracted forward EBITDA)
+    secured_on: Literal["collateral", "contracts"] = "collateral"
     rank: between(1, MAX_RANK, int) = 1  # seniority: 1 is paid first
     cash_sweep: Probability = 0.0  # share of the cash flow above sweep_dscr x debt service, prepaid each month
     sweep_dscr: between(0, 1000) = 1.0  # the cover of the month's scheduled debt service the firm keeps
@@ -115,6 +118,12 @@ class Debt(Section):
                 f"closing_end_month: {self.name}'s ({self.closing_end_month}) is after its draw_end_month "
                 f"({self.draw_end_month}): it could close when it can no longer draw"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _contracts_in_a_pool(self):
+        if self.secured_on == "contracts" and self.pool is None:
+            raise ValueError(f"secured_on: {self.name} is secured on contracts, so it needs the pool that holds them")
         return self
 
     @model_validator(mode="after")
@@ -305,6 +314,13 @@ SLOTS = (
         L.MAX_TRANCHES,
     ),
     Slot(
+        L.TRANCHE_ON_CONTRACTS,
+        "1 contracts / 0 collateral",
+        ("debt[].secured_on",),
+        per_tranche(lambda t: float(t.secured_on == "contracts")),
+        L.MAX_TRANCHES,
+    ),
+    Slot(
         L.TRANCHE_EXTENSIONS,
         "extensions",
         ("debt[].extensions",),
@@ -398,6 +414,7 @@ def debt_rule(f):
         "TRANCHE_TARGET_CASH",
         "TRANCHE_EXTENSIONS",
         "TRANCHE_EXTENSION_MONTHS",
+        "TRANCHE_ON_CONTRACTS",
         "TRANCHE_UNSIGNED",
         "TRANCHE_CLOSING_START",
         "TRANCHE_CLOSING_END",
@@ -452,7 +469,14 @@ def refinancing_rule(f):
     if not f.owed:
         return
     window = L.REFINANCING_WINDOW
-    if not refinanceable(f):
+    rolled = refinanceable(f)
+    read_on_contracts = [j for j in rolled if v[L.TRANCHE_POOL + j] >= 0 and v[L.REFINANCING_LENDER_TESTS] > 0]
+    if not rolled or v[L.REFINANCING_ENABLED] == 0 or not lenders_open(f):
+        read_on_contracts = []
+    unread = [L.TRANCHE_ON_CONTRACTS + j for j in f.owed if j not in read_on_contracts]
+    if unread:
+        yield unread, "what the tranche is secured on is read only by the lender's tests of a secured tranche rolled"
+    if not rolled:
         # window_months itself stays: a longer window could open within the horizon.
         slots = [k for k in REFINANCING_SLOTS if k != window]
         yield slots, f"no tranche falls due or enters its window within the horizon (month {f.horizon})"
@@ -472,14 +496,21 @@ def refinancing_rule(f):
     if v[L.REFINANCING_OPEN + 1] == 0:
         glut = [L.REFINANCING_SPREAD + 1, L.REFINANCING_CAPACITY + 1]
         yield glut, "refinancing.open_in_glut is false (lenders are shut in a glut)"
-    secured = [j for j in refinanceable(f) if v[L.TRANCHE_POOL + j] >= 0]
-    unsecured_tests = [L.REFINANCING_MAX_LEVERAGE, L.REFINANCING_MIN_COVER]
+    on_contracts = [j for j in rolled if v[L.TRANCHE_POOL + j] >= 0 and v[L.TRANCHE_ON_CONTRACTS + j] > 0]
+    on_collateral = [j for j in rolled if v[L.TRANCHE_POOL + j] >= 0 and v[L.TRANCHE_ON_CONTRACTS + j] == 0]
+    unsecured = [j for j in rolled if v[L.TRANCHE_POOL + j] < 0]
     if v[L.REFINANCING_LENDER_TESTS] == 0:
+        unsecured_tests = [L.REFINANCING_MAX_LEVERAGE, L.REFINANCING_MIN_COVER]
         yield unsecured_tests, 'refinancing.tests is "ltv" (the firm\'s LTV gate decides)'
-    elif len(secured) == len(refinanceable(f)):
-        yield unsecured_tests, "every tranche that can be refinanced is secured on a pool (its pool's LTV decides)"
-    elif not secured:
-        yield [L.REFINANCING_MAX_LTV], 'no tranche that can be refinanced is secured, and refinancing.tests is "lender"'
+    else:
+        if not unsecured:
+            why = "every tranche that can be refinanced is secured on a pool"
+            if not on_contracts:
+                yield [L.REFINANCING_MAX_LEVERAGE], why + " (its pool's LTV decides)"
+            yield [L.REFINANCING_MIN_COVER], why + " (no interest cover is tested)"
+        if not on_collateral:
+            why = "no tranche that can be refinanced is secured on a pool's collateral"
+            yield [L.REFINANCING_MAX_LTV], why + ', and refinancing.tests is "lender"'
     if v[window] == 0 and all(v[L.TRANCHE_MATURITY + j] == f.horizon for j in balloons(f)):
         terms = slot_indices("REFINANCING_SPREAD", size=2) + slot_indices(
             "REFINANCING_TERM", "REFINANCING_LEVERAGE_SPREAD"

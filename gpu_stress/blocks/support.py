@@ -15,7 +15,9 @@ class Equity(Section):
     investors are open, new shares cover the shortfall, within a yearly room of the equity, at book
     (``basis = "book"``: cash + GPUs + reserves - debt) or at market value (``"market"``: an EV of
     ``ebitda_multiple`` x annualized trailing EBITDA, ``glut_ebitda_multiple`` in a glut, plus cash and
-    reserves, less debt). The market value and ``shares`` also price a convertible's conversion."""
+    reserves, less debt; with ``ebitda = "forward"`` of contracted forward EBITDA: the next twelve months' take-or-pay
+    contracts less the cost of serving them and the fixed opex and charges). The market value and ``shares`` also
+    price a convertible's conversion."""
 
     enabled: bool = False
     max_raise_per_year: between(0, 10) = 0.25  # share of the equity at the raise, per year
@@ -24,6 +26,7 @@ class Equity(Section):
     basis: Literal["book", "market"] = "book"
     ebitda_multiple: between(0, 1000) = 10.0  # EV / annualized trailing EBITDA, in a shortage
     glut_ebitda_multiple: between(0, 1000) | None = None  # in a glut; None: as in a shortage
+    ebitda: Literal["trailing", "forward"] = "trailing"  # what the multiple is of: trailing or contracted forward
     shares: between(0, 1e13) = 0.0  # shares outstanding at month 0 (for a convertible's conversion)
 
 
@@ -88,6 +91,12 @@ SLOTS = (
     ),
     Slot(L.EQUITY_SHARES, "shares", ("equity.shares",), lambda c: c.equity.shares),
     Slot(
+        L.EQUITY_FORWARD,
+        "1 contracted forward / 0 trailing",
+        ("equity.ebitda",),
+        lambda c: float(c.equity.ebitda == "forward"),
+    ),
+    Slot(
         L.TRANCHE_CONVERSION_PRICE,
         "$ a share (0: none)",
         ("debt[].conversion_price",),
@@ -140,7 +149,7 @@ def equity_rule(f):
         + slot_indices("EQUITY_OPEN", size=2)
         + slot_indices("EQUITY_MAX_RAISE", "EQUITY_COST")
     )
-    multiples = slot_indices("EQUITY_MULTIPLE", size=2)
+    multiples = [*slot_indices("EQUITY_MULTIPLE", size=2), L.EQUITY_FORWARD]
     raises = False
     if v[L.EQUITY_ENABLED] == 0:
         yield every, "equity.enabled is false"

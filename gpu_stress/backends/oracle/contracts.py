@@ -61,6 +61,33 @@ def contracted(firm, s, m, cohort):
     return share, rate
 
 
+def contracted_forward_ebitda(firm, s, m, pool):
+    """Contracted forward EBITDA ($ a year, per path) of ``pool``'s share of its cohorts, or (``pool`` -1) of what
+    the firm owns less twelve months of fixed opex and charges (see the kernel's). After ``operating_cash_flow``."""
+    p, xp, dtype = firm.p, firm.xp, firm.dtype
+    zero, year = dtype(0.0), dtype(L.MONTHS_PER_YEAR)
+    total = firm.full(0.0)
+    for c in range(firm.cohort_count):
+        if pool >= 0 and c not in firm.pool_cohorts[pool]:
+            continue
+        held = p[L.POOL_SHARE + pool] if pool >= 0 else dtype(1.0) - s.sold[:, c]
+        gpus = m.in_service[c]
+        cost = p[L.COHORT_POWER_FULL + c] / p[L.COHORT_GPUS + c] + p[L.OPEX_PER_GPU]  # $ a GPU-month
+        for i, covers in enumerate(firm.customer_cohort):
+            if covers >= 0 and covers != c:
+                continue
+            paying = s.customer_alive[:, i] & (gpus > zero)
+            if covers >= 0:
+                paying = paying & (m.month_number >= s.delivery[:, covers])
+            months_left = xp.minimum(xp.maximum(s.contract_end[:, i] - m.month_number, zero), year)
+            margin = s.contract_price[:, i] * dtype(L.HOURS_PER_MONTH) - cost
+            contract = held * p[L.CUSTOMER_SHARE + i] * gpus * p[L.CUSTOMER_TAKE_OR_PAY + i] * margin * months_left
+            total = total + xp.where(paying, contract, zero)
+    if pool < 0:
+        total = total - year * (p[L.FIXED_OPEX] - m.opex_saved + m.charges)
+    return total
+
+
 def fixed_charges(firm, month):
     """Leases and power contracts due this month ($, the same on every path), each escalating from its first month."""
     p = firm.p

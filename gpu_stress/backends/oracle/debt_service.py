@@ -1,6 +1,7 @@
 """Debt service on every path (``kernels/debt_service.py``): interest, fees, amortization, balloons, refinancing."""
 
 from ...kernels import layout as L
+from .contracts import contracted_forward_ebitda
 
 
 def annual_interest(firm, s, base_rate):
@@ -22,6 +23,11 @@ def lender_capacity(firm, s, m, j, owed, annual_rate, new_rate, debt, interest, 
     pool = firm.tranche_pool[j]
     if pool >= 0:
         pool_debt = s.balance[:, firm.pool_tranches[pool]].sum(axis=1)
+        if p[L.TRANCHE_ON_CONTRACTS + j] > 0:
+            if p[L.REFINANCING_MAX_LEVERAGE] <= 0:
+                return owed  # the test is not made
+            forward = contracted_forward_ebitda(firm, s, m, pool)
+            return share * p[L.REFINANCING_MAX_LEVERAGE] * forward - (pool_debt - owed)
         return share * p[L.REFINANCING_MAX_LTV] * m.pool_value[:, pool] - (pool_debt - owed)
     capacity = owed
     if p[L.REFINANCING_MAX_LEVERAGE] > 0:

@@ -1,13 +1,18 @@
 """Equity on market value and convertible notes on every path (``kernels/equity.py``)."""
 
 from ...kernels import layout as L
+from .contracts import contracted_forward_ebitda
 from .debt_service import annualized_ebitda
 
 
 def market_equity(firm, s, m, cash, reserves, debt):
-    """E at market value ($) per path: the regime's multiple of annualized trailing EBITDA, plus cash and
-    reserves, less debt; at least 0."""
-    enterprise = m.by_regime(L.EQUITY_MULTIPLE) * annualized_ebitda(firm, s, m)
+    """E at market value ($) per path: the regime's multiple of annualized trailing (or contracted forward)
+    EBITDA, plus cash and reserves, less debt; at least 0."""
+    if firm.p[L.EQUITY_FORWARD] > 0:
+        ebitda = contracted_forward_ebitda(firm, s, m, -1)
+    else:
+        ebitda = annualized_ebitda(firm, s, m)
+    enterprise = m.by_regime(L.EQUITY_MULTIPLE) * ebitda
     return firm.xp.maximum(enterprise + cash + reserves - debt, firm.dtype(0.0))
 
 

@@ -367,7 +367,7 @@ def firm_step(params, state, month, regime, log_price, price_surprise, utilizati
 
     # The optional blocks are tested here, not only inside: a call the month does not need costs time.
     if state[HAS_REVOLVERS] > dtype(0.0):
-        cash = draw_revolvers(params, state, month, cash, service, value, dtype)
+        cash = draw_revolvers(params, state, month, regime, cash, service, value, dtype)
     debt = total_debt(state, dtype)  # before payment, without the tranches of pools that defaulted now
     if params[RESPONSE_SELL_UNPLEDGED] > dtype(0.0) and debt > dtype(0.0):
         cash, value = sell_unpledged(params, state, cash, service, value, dtype)

@@ -200,6 +200,7 @@ TRANCHE_MINIMUM_CASH = _param(MAX_TRANCHES, name="tranche_minimum_cash")  # $ a 
 TRANCHE_TARGET_CASH = _param(MAX_TRANCHES, name="tranche_target_cash")  # $ above which cash repays a revolver
 TRANCHE_EXTENSIONS = _param(MAX_TRANCHES, name="tranche_extensions")  # times a revolver's maturity can be extended
 TRANCHE_EXTENSION_MONTHS = _param(MAX_TRANCHES, name="tranche_extension_months")  # months each extension adds
+TRANCHE_UNCOMMITTED = _param(MAX_TRANCHES, name="tranche_uncommitted")  # 1: a line lent only while lenders are open
 TRANCHE_ON_CONTRACTS = _param(MAX_TRANCHES, name="tranche_on_contracts")  # 1: refinanced on its pool's contracts
 # --- the firm's response to stress ---
 RESPONSE_LIQUIDITY = _param(name="response_liquidity")  # $ of cash after service below which the firm acts

@@ -8,7 +8,10 @@ is undrawn and, with a borrowing base, within that multiple of its collateral;
 after a paid month, cash above ``TRANCHE_TARGET_CASH`` repays it, and what is
 repaid can be drawn again. It pays interest on what is drawn and the undrawn
 fee on the rest; what is drawn at maturity is a balloon, refinanced or due as
-any other. All money in $.
+any other. An uncommitted line (TRANCHE_UNCOMMITTED) lends only while lenders
+are open in the month's regime (``REFINANCING_OPEN``): with no pool and a
+borrowing base it is the firm's borrowing against its unpledged GPUs at that
+advance rate. All money in $.
 
 A revolver with ``TRANCHE_EXTENSIONS`` left is extended instead when it falls
 due, if lenders are open in the month's regime (``REFINANCING_OPEN``: shut in a
@@ -25,6 +28,7 @@ from .layout import (
     BALANCE,
     MATURITY,
     POOL_VALUE,
+    REFINANCING_OPEN,
     REVOLVER_NET,
     TRANCHE_BORROWING_BASE,
     TRANCHE_COUNT,
@@ -32,6 +36,7 @@ from .layout import (
     TRANCHE_POOL,
     TRANCHE_REVOLVING,
     TRANCHE_TARGET_CASH,
+    TRANCHE_UNCOMMITTED,
     UNDRAWN,
 )
 
@@ -49,15 +54,18 @@ def revolver_available(params, state, j, value, dtype):
 
 
 @device_function
-def draw_revolvers(params, state, month, cash, service, value, dtype):
+def draw_revolvers(params, state, month, regime, cash, service, value, dtype):
     """Cash ($, before the month's ``service``) once the revolvers are drawn to keep their minimum after it
-    (``firm_step`` calls it for a firm with revolvers, HAS_REVOLVERS)."""
+    (``firm_step`` calls it for a firm with revolvers, HAS_REVOLVERS). An uncommitted line lends only while
+    lenders are open in ``regime``."""
     month_number = dtype(month)
     for j in range(int(params[TRANCHE_COUNT])):
         if params[TRANCHE_REVOLVING + j] <= dtype(0.0):
             continue
         if month_number > draw_end(params, state, j) or month_number >= state[MATURITY + j]:
             continue  # its availability period is over
+        if params[TRANCHE_UNCOMMITTED + j] > dtype(0.0) and params[REFINANCING_OPEN + regime] <= dtype(0.0):
+            continue  # lenders are shut: an uncommitted line lends nothing
         needed = service + params[TRANCHE_MINIMUM_CASH + j] - cash
         if needed <= dtype(0.0):
             continue

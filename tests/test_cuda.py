@@ -110,8 +110,12 @@ def test_simulated_cuda_kernel_matches_cpu_refinancing_on_contracts(tmp_path):
 
 @pytest.mark.parametrize(
     "terms",
-    [{"maturity_month": 30, "draw_end_month": 24}, {"maturity_month": 12, "draw_end_month": 12, "extensions": 1}],
-    ids=["availability ends first", "extended"],
+    [
+        {"maturity_month": 30, "draw_end_month": 24},
+        {"maturity_month": 12, "draw_end_month": 12, "extensions": 1},
+        {"maturity_month": 30, "draw_end_month": 30, "borrowing_base": 0.5, "committed": False},
+    ],
+    ids=["availability ends first", "extended", "uncommitted"],
 )
 def test_simulated_cuda_kernel_matches_cpu_with_a_revolver(tmp_path, terms):
     table = table_with(CAPITAL_STRUCTURE, SMALL)

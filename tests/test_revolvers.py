@@ -171,10 +171,31 @@ def test_no_extension_while_lenders_are_shut_in_a_glut(backend):
     assert line(opened, "principal_1", 6) == 0.0
 
 
-def test_only_a_revolver_has_extensions():
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
+def test_borrowing_against_unpledged_gpus_at_an_advance_rate_stops_while_lenders_are_shut(backend):
+    # An uncommitted line on no pool with a 3 % borrowing base: 3 % of the $100M of GPUs no pool holds.
+    def drawn(table):
+        statement = statement_of(table, backend)
+        return np.nansum(statement[:, L.STATEMENT_NAMES.index("revolver")])
+
     table = table_with(FIRM)
-    table["debt"][0] = table["debt"][0] | {"extensions": 1}
-    with pytest.raises(Exception, match="extensions"):
+    table["debt"][1] = REVOLVER | {"borrowing_base": 0.03, "committed": False}
+    assert drawn(table) == pytest.approx(3e6, abs=CENT)
+    half = table_with(table) | {"pools": [{"name": "half", "cohorts": ["installed"], "share": 0.5}]}
+    half["debt"][0] = half["debt"][0] | {"pool": "half"}
+    assert drawn(half) == pytest.approx(1.5e6, abs=CENT)  # half the GPUs are pledged to the term loan
+    shut = table_with(table, {"overlay": {"regime": {"state": "glut", "start_month": 1, "end_month": 24}}})
+    assert drawn(shut) == 0.0
+    committed = table_with(shut)
+    committed["debt"][1]["committed"] = True
+    assert drawn(committed) == pytest.approx(3e6, abs=CENT)  # a committed line lends in a glut too
+
+
+@pytest.mark.parametrize("terms, named", [({"extensions": 1}, "extensions"), ({"committed": False}, "committed")])
+def test_only_a_revolver_has_extensions_or_is_uncommitted(terms, named):
+    table = table_with(FIRM)
+    table["debt"][0] = table["debt"][0] | terms
+    with pytest.raises(Exception, match=named):
         config_of(table)
 
 
@@ -194,8 +215,9 @@ def with_revolver(model, **terms):
         {"minimum_cash": 5e7, "target_cash": 2e8},
         {"minimum_cash": 0.0, "borrowing_base": 0.2, "rate_type": "floating"},
         {"minimum_cash": 5e7, "target_cash": 2e8, "maturity_month": 12, "draw_end_month": 12, "extensions": 2},
+        {"minimum_cash": 5e7, "target_cash": 1e8, "borrowing_base": 0.5, "committed": False},
     ],
-    ids=["targets", "borrowing base", "extensions"],
+    ids=["targets", "borrowing base", "extensions", "uncommitted"],
 )
 @pytest.mark.parametrize("model", [FULL_MODEL, CAPITAL_STRUCTURE], ids=["full", "capital structure"])
 def test_cpu_and_the_oracle_agree_path_by_path(model, terms):

@@ -90,6 +90,7 @@ class Debt(Section):
     # ``target_cash``; what is repaid can be drawn again. A bullet, funding no cohort.
     revolving: bool = False
     minimum_cash: Dollars = 0.0  # $ its draws keep after the month's service
+    committed: bool = True  # false: lends only while lenders are open in the month's regime ([refinancing])
     target_cash: Dollars = 0.0  # $ above which cash repays it (at least minimum_cash)
     # When it falls due, a revolver with extensions left is extended instead, by extension_months (its maturity
     # and availability), if lenders are open in the month's regime ([refinancing]) and no covenant is in breach.
@@ -130,6 +131,8 @@ class Debt(Section):
     def _a_revolver_is_a_line(self):
         if self.extensions and not self.revolving:
             raise ValueError(f"extensions: {self.name} is not revolving; only a revolver's maturity is extended")
+        if not self.committed and not self.revolving:
+            raise ValueError(f"committed: {self.name} is not revolving; only a line can be uncommitted")
         if self.revolving:
             if self.amortization != "bullet":
                 raise ValueError(f"revolving: {self.name} is a revolver, so its amortization must be bullet")
@@ -314,6 +317,13 @@ SLOTS = (
         L.MAX_TRANCHES,
     ),
     Slot(
+        L.TRANCHE_UNCOMMITTED,
+        "1 uncommitted / 0 committed",
+        ("debt[].committed",),
+        per_tranche(lambda t: float(not t.committed)),
+        L.MAX_TRANCHES,
+    ),
+    Slot(
         L.TRANCHE_ON_CONTRACTS,
         "1 contracts / 0 collateral",
         ("debt[].secured_on",),
@@ -361,6 +371,13 @@ def extended_in_horizon(f, j):
     v = f.v
     revolving = v[L.TRANCHE_REVOLVING + j] > 0 and v[L.TRANCHE_EXTENSIONS + j] > 0
     return revolving and v[L.TRANCHE_MATURITY + j] <= f.horizon
+
+
+def asks_if_lenders_are_open(f, j):
+    """Whether tranche ``j`` reads the regime's REFINANCING_OPEN outside refinancing: a revolver's extension, an
+    uncommitted line's draws."""
+    uncommitted = f.v[L.TRANCHE_REVOLVING + j] > 0 and f.v[L.TRANCHE_UNCOMMITTED + j] > 0
+    return uncommitted or extended_in_horizon(f, j)
 
 
 def lenders_open(f):
@@ -415,6 +432,7 @@ def debt_rule(f):
         "TRANCHE_EXTENSIONS",
         "TRANCHE_EXTENSION_MONTHS",
         "TRANCHE_ON_CONTRACTS",
+        "TRANCHE_UNCOMMITTED",
         "TRANCHE_UNSIGNED",
         "TRANCHE_CLOSING_START",
         "TRANCHE_CLOSING_END",
@@ -437,7 +455,10 @@ def debt_rule(f):
     for j in f.owed:
         revolving = v[L.TRANCHE_REVOLVING + j] > 0
         if not revolving:
-            yield [L.TRANCHE_MINIMUM_CASH + j, L.TRANCHE_TARGET_CASH + j], f"{f.tranche(j)}.revolving is false"
+            slots = [L.TRANCHE_MINIMUM_CASH + j, L.TRANCHE_TARGET_CASH + j, L.TRANCHE_UNCOMMITTED + j]
+            yield slots, f"{f.tranche(j)}.revolving is false"
+        elif all(is_open > 0 for is_open in f.by_regime(L.REFINANCING_OPEN)):
+            yield [L.TRANCHE_UNCOMMITTED + j], "lenders are open in every regime (refinancing.open_in_glut)"
         if not extended_in_horizon(f, j):
             yield (
                 [L.TRANCHE_EXTENSIONS + j, L.TRANCHE_EXTENSION_MONTHS + j],
@@ -481,17 +502,14 @@ def refinancing_rule(f):
         slots = [k for k in REFINANCING_SLOTS if k != window]
         yield slots, f"no tranche falls due or enters its window within the horizon (month {f.horizon})"
         return
+    slots = REFINANCING_SLOTS
+    if any(asks_if_lenders_are_open(f, j) for j in f.owed):  # an extension or an uncommitted line reads them
+        slots = [k for k in slots if k not in slot_indices("REFINANCING_OPEN", size=2)]
     if v[L.REFINANCING_ENABLED] == 0:
-        slots = REFINANCING_SLOTS
-        if any(extended_in_horizon(f, j) for j in f.owed):  # a revolver's extension asks whether lenders are open
-            slots = [k for k in slots if k not in slot_indices("REFINANCING_OPEN", size=2)]
         yield slots, "refinancing.enabled is false"
         return
     if not lenders_open(f):
-        yield (
-            REFINANCING_SLOTS,
-            "refinancing.open_in_glut is false and the market is always in glut (lenders are never open)",
-        )
+        yield slots, "refinancing.open_in_glut is false and the market is always in glut (lenders are never open)"
         return
     if v[L.REFINANCING_OPEN + 1] == 0:
         glut = [L.REFINANCING_SPREAD + 1, L.REFINANCING_CAPACITY + 1]

@@ -25,6 +25,8 @@ def draw_revolvers(firm, s, m):
         available = m.month_number <= p[L.TRANCHE_DRAW_END + j] + s.extended[:, j]  # its availability period
         needed = m.service + p[L.TRANCHE_MINIMUM_CASH + j] - m.cash_before_service
         can_draw = drawing & available & (m.month_number < s.maturity[:, j]) & (needed > 0)
+        if p[L.TRANCHE_UNCOMMITTED + j] > 0:  # an uncommitted line lends only while lenders are open
+            can_draw &= m.by_regime(L.REFINANCING_OPEN) > 0
         drawn = xp.where(can_draw, xp.minimum(needed, revolver_available(firm, s, m, j)), zero)
         drawn = xp.where(drawn > 0, drawn, zero)
         s.balance[:, j] = s.balance[:, j] + drawn

@@ -103,9 +103,9 @@ def cases():
         elif key == "debt.0.revolving":  # a revolver is a bullet line that funds no cohort
             line = [*set_("debt.0.amortization", "bullet"), *set_("debt.0.funds", [])]
             found[key] = ({key}, [*line, *sweep(key, "true", "false")])
-        elif key == "debt.0.extensions":  # only a revolver's maturity is extended
+        elif key in ("debt.0.extensions", "debt.0.committed"):  # only a revolver is extended or uncommitted
             line = [*set_("debt.0.amortization", "bullet"), *set_("debt.0.funds", []), *set_("debt.0.revolving", True)]
-            found[key] = ({key}, [*line, *sweep(key, 0, 100)])
+            found[key] = ({key}, [*line, *(sweep(key, 0, 100) if key.endswith("extensions") else sweep(key, "false"))])
         elif key == "debt.0.conversion_price":  # a convertible is priced by the shares outstanding
             found[key] = ({key}, [*set_("equity.shares", 1e6), *sweep(key, 0.0, 1e9)])
         elif key == "refinancing.window_months":  # shorter than the new loan's term

@@ -172,6 +172,7 @@ KERNEL = (
     "firm.init_firm",
     "fleet.deliveries",
     "debt_service.debt_service",
+    "debt_service.extend_revolver",
     "debt_service.lender_capacity",
     "debt_service.roll_over",
     "revolvers.draw_revolvers",
@@ -180,9 +181,14 @@ KERNEL = (
 )
 
 
+def tranche_slot(index, unit, attribute):
+    """The slot of one setting of every tranche, read as it is (``debt[].<attribute>``)."""
+    return Slot(index, unit, (f"debt[].{attribute}",), per_tranche(lambda t: getattr(t, attribute)), L.MAX_TRANCHES)
+
+
 SLOTS = (
     Slot(L.TRANCHE_COUNT, "tranches", ("debt",), lambda c: len(c.debt)),
-    Slot(L.TRANCHE_PRINCIPAL, "$", ("debt[].principal",), per_tranche(lambda t: t.principal), L.MAX_TRANCHES),
+    tranche_slot(L.TRANCHE_PRINCIPAL, "$", "principal"),
     Slot(
         L.TRANCHE_FLOATING,
         "1 floating / 0 fixed",
@@ -204,35 +210,11 @@ SLOTS = (
         per_tranche(lambda t: _AMORTIZATION_CODES[t.amortization]),
         L.MAX_TRANCHES,
     ),
-    Slot(
-        L.TRANCHE_MATURITY,
-        "month",
-        ("debt[].maturity_month",),
-        per_tranche(lambda t: t.maturity_month),
-        L.MAX_TRANCHES,
-    ),
-    Slot(L.TRANCHE_COMMITMENT, "$", ("debt[].commitment",), per_tranche(lambda t: t.commitment), L.MAX_TRANCHES),
-    Slot(
-        L.TRANCHE_DRAW_END,
-        "month",
-        ("debt[].draw_end_month",),
-        per_tranche(lambda t: t.draw_end_month),
-        L.MAX_TRANCHES,
-    ),
-    Slot(
-        L.TRANCHE_ADVANCE_RATE,
-        "share",
-        ("debt[].advance_rate",),
-        per_tranche(lambda t: t.advance_rate),
-        L.MAX_TRANCHES,
-    ),
-    Slot(
-        L.TRANCHE_UNDRAWN_FEE,
-        "annual",
-        ("debt[].undrawn_fee",),
-        per_tranche(lambda t: t.undrawn_fee),
-        L.MAX_TRANCHES,
-    ),
+    tranche_slot(L.TRANCHE_MATURITY, "month", "maturity_month"),
+    tranche_slot(L.TRANCHE_COMMITMENT, "$", "commitment"),
+    tranche_slot(L.TRANCHE_DRAW_END, "month", "draw_end_month"),
+    tranche_slot(L.TRANCHE_ADVANCE_RATE, "share", "advance_rate"),
+    tranche_slot(L.TRANCHE_UNDRAWN_FEE, "annual", "undrawn_fee"),
     Slot(
         L.TRANCHE_FUNDS,
         "bit mask of cohorts",
@@ -302,20 +284,8 @@ SLOTS = (
         per_tranche(lambda t: float(t.revolving)),
         L.MAX_TRANCHES,
     ),
-    Slot(
-        L.TRANCHE_MINIMUM_CASH,
-        "$",
-        ("debt[].minimum_cash",),
-        per_tranche(lambda t: t.minimum_cash),
-        L.MAX_TRANCHES,
-    ),
-    Slot(
-        L.TRANCHE_TARGET_CASH,
-        "$",
-        ("debt[].target_cash",),
-        per_tranche(lambda t: t.target_cash),
-        L.MAX_TRANCHES,
-    ),
+    tranche_slot(L.TRANCHE_MINIMUM_CASH, "$", "minimum_cash"),
+    tranche_slot(L.TRANCHE_TARGET_CASH, "$", "target_cash"),
     Slot(
         L.TRANCHE_UNCOMMITTED,
         "1 uncommitted / 0 committed",
@@ -330,20 +300,8 @@ SLOTS = (
         per_tranche(lambda t: float(t.secured_on == "contracts")),
         L.MAX_TRANCHES,
     ),
-    Slot(
-        L.TRANCHE_EXTENSIONS,
-        "extensions",
-        ("debt[].extensions",),
-        per_tranche(lambda t: t.extensions),
-        L.MAX_TRANCHES,
-    ),
-    Slot(
-        L.TRANCHE_EXTENSION_MONTHS,
-        "months",
-        ("debt[].extension_months",),
-        per_tranche(lambda t: t.extension_months),
-        L.MAX_TRANCHES,
-    ),
+    tranche_slot(L.TRANCHE_EXTENSIONS, "extensions", "extensions"),
+    tranche_slot(L.TRANCHE_EXTENSION_MONTHS, "months", "extension_months"),
 )
 
 

@@ -17,7 +17,10 @@ E / n_t is above its conversion price: its balance becomes balance / price new
 shares instead of a payment, and the holders of month 0 keep n_t / (n_t + new)
 of what they owned; n_t = EQUITY_SHARES / EQUITY_SHARE, the shares of month 0
 grown by every dilution since. Otherwise it is repaid or refinanced as any
-tranche. All money in $.
+tranche. From TRANCHE_CALL_MONTH (if not 0) until its maturity the issuer calls
+it as soon as E / n_t is at least TRANCHE_CALL_TRIGGER x its conversion price (a
+provisional redemption): the holders convert, shares being worth more than the
+call's par. All money in $.
 """
 
 from .contracts import contracted_forward_ebitda
@@ -32,6 +35,8 @@ from .layout import (
     EQUITY_SHARE,
     EQUITY_SHARES,
     MATURITY,
+    TRANCHE_CALL_MONTH,
+    TRANCHE_CALL_TRIGGER,
     TRANCHE_CONVERSION_PRICE,
     TRANCHE_COUNT,
     TRANCHE_MATURITY,
@@ -60,19 +65,24 @@ def equity_value(params, state, month, regime, cash, value, reserves, debt, dtyp
 
 @device_function
 def convert_notes(params, state, month, regime, cash, reserves, dtype):
-    """Convert the convertible tranches maturing this month whose conversion is in the money; returns the debt
-    left ($). ``firm_step`` calls it, before the month's service, for a firm with a convertible."""
+    """Convert the convertible tranches maturing this month whose conversion is in the money, and those the issuer
+    calls; returns the debt left ($). ``firm_step`` calls it, before the month's service, for a firm with a
+    convertible."""
     month_number = dtype(month)
     for j in range(int(params[TRANCHE_COUNT])):
         price = params[TRANCHE_CONVERSION_PRICE + j]
         maturity = params[TRANCHE_MATURITY + j]
-        if price <= dtype(0.0) or state[BALANCE + j] <= dtype(0.0) or month_number != maturity:
+        call = params[TRANCHE_CALL_MONTH + j]
+        at_maturity = month_number == maturity
+        callable_now = call > dtype(0.0) and call <= month_number and month_number < maturity
+        if price <= dtype(0.0) or state[BALANCE + j] <= dtype(0.0) or not (at_maturity or callable_now):
             continue
         if state[MATURITY + j] != maturity:
             continue  # refinanced into a new loan, which does not convert
         shares = params[EQUITY_SHARES] / state[EQUITY_SHARE]
         equity = market_equity(params, state, month, regime, cash, reserves, total_debt(state, dtype), dtype)
-        if equity <= price * shares:
+        trigger = dtype(1.0) if at_maturity else params[TRANCHE_CALL_TRIGGER + j]
+        if equity <= trigger * price * shares:
             continue
         issued = state[BALANCE + j] / price
         state[EQUITY_SHARE] *= shares / (shares + issued)

@@ -230,6 +230,8 @@ EQUITY_MULTIPLE = _param(2, name="equity_multiple")  # [regime] EV / annualized 
 EQUITY_SHARES = _param(name="equity_shares")  # shares outstanding at month 0 (the converts' share price)
 EQUITY_FORWARD = _param(name="equity_forward")  # 1: the multiple is of contracted forward EBITDA, 0: trailing
 TRANCHE_CONVERSION_PRICE = _param(MAX_TRANCHES, name="tranche_conversion_price")  # $ a share (0: not convertible)
+TRANCHE_CALL_MONTH = _param(MAX_TRANCHES, name="tranche_call_month")  # first month the issuer may call it (0: never)
+TRANCHE_CALL_TRIGGER = _param(MAX_TRANCHES, name="tranche_call_trigger")  # share price / conversion price to call
 BACKSTOP_CAP = _param(name="backstop_cap")  # $ in all (0: no backstop)
 BACKSTOP_PRICE = _param(name="backstop_price")  # $/GPU-hour paid for unused, uncontracted capacity
 BACKSTOP_START = _param(name="backstop_start")  # first month it buys

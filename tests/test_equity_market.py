@@ -7,6 +7,7 @@ import pytest
 
 from conftest import HOST_BACKENDS
 from gpu_stress.config.load import load_table
+from gpu_stress.kernels import layout as L
 from helpers import (
     CAPITAL_STRUCTURE,
     FLAT_FIRM,
@@ -91,6 +92,35 @@ def test_on_contracted_forward_ebitda_a_contract_running_out_values_the_shares_l
     assert line(statement_of(below, backend), "converted", 6) == pytest.approx(20e6, abs=CENT)
 
 
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
+def test_the_issuer_calls_a_convertible_once_its_shares_pass_the_trigger(backend):
+    # Notes due in month 12, callable from month 3 at 1.3x a $250 conversion price: $325M for 1M shares. From
+    # month 3 E = 10 x $28.032M + $50M + t x $2.336M - $20M = $310.32M + t x $2.336M: above $325M from month 7.
+    def converted(call_month):
+        table = with_notes(250.0)
+        table["debt"][0] |= {"maturity_month": 12, "call_month": call_month, "call_trigger": 1.3}
+        return np.nan_to_num(statement_of(table, backend)[:, L.STATEMENT_NAMES.index("converted")])
+
+    called = converted(3)
+    assert called[6] == pytest.approx(20e6, abs=CENT) and called.sum() == pytest.approx(20e6, abs=CENT)
+    held = converted(0)  # no call: it converts at maturity
+    assert held[11] == pytest.approx(20e6, abs=CENT) and held.sum() == pytest.approx(20e6, abs=CENT)
+    late = converted(9)  # callable only from month 9: called then
+    assert late[8] == pytest.approx(20e6, abs=CENT)
+
+
+@pytest.mark.parametrize(
+    "terms, named",
+    [({"call_month": 3, "conversion_price": 0.0}, "call_month"), ({"call_month": 6}, "call_month")],
+    ids=["not convertible", "not before maturity"],
+)
+def test_a_call_needs_a_convertible_and_comes_before_maturity(terms, named):
+    table = with_notes(10.0)
+    table["debt"][0] |= terms
+    with pytest.raises(Exception, match=named):
+        config_of(table)
+
+
 def test_a_convertible_needs_a_share_count():
     table = with_notes(10.0)
     table["equity"]["shares"] = 0.0
@@ -110,10 +140,12 @@ def market_value_model(model, paths=400):
     return table
 
 
-@pytest.mark.parametrize("ebitda", ["trailing", "forward"])
+@pytest.mark.parametrize("ebitda, call", [("trailing", 0), ("forward", 0), ("trailing", 6)])
 @pytest.mark.parametrize("model", [FULL_MODEL, CAPITAL_STRUCTURE], ids=["full", "capital structure"])
-def test_cpu_and_the_oracle_agree_path_by_path(model, ebitda):
-    config = config_of(table_with(market_value_model(model), {"equity": {"ebitda": ebitda}}))
+def test_cpu_and_the_oracle_agree_path_by_path(model, ebitda, call):
+    table = table_with(market_value_model(model), {"equity": {"ebitda": ebitda}})
+    table["debt"][2]["call_month"] = call
+    config = config_of(table)
     cpu = simulate(config, "cpu")
     assert_same_paths(cpu, simulate(config, "numpy"))
     assert (cpu["default_month"] > 0).any()
@@ -135,16 +167,19 @@ def test_pd_falls_as_the_ebitda_multiple_rises_on_common_random_numbers():
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("ebitda", ["trailing", "forward"])
-def test_the_cuda_kernels_agree_on_the_simulator(tmp_path, ebitda):
+@pytest.mark.parametrize("ebitda, call", [("trailing", 0), ("forward", 0), ("trailing", 6)])
+def test_the_cuda_kernels_agree_on_the_simulator(tmp_path, ebitda, call):
     from test_cuda import SMALL, as_outputs, run_on_simulator
 
     table = table_with(market_value_model(CAPITAL_STRUCTURE), SMALL, {"equity": {"ebitda": ebitda}})
+    table["debt"][2]["call_month"] = call
     simulated = as_outputs(run_on_simulator(tmp_path, table))
     reference = per_path(simulate(config_of(table), "cpu"))
     assert_same_paths(simulated, reference)
-    if ebitda == "trailing":
+    if ebitda == "trailing" and not call:
         assert np.any(reference["equity_raised"] > 0)
-    else:  # contracted forward EBITDA values the firm otherwise: some path ends otherwise
-        trailing = simulate(config_of(table_with(table, {"equity": {"ebitda": "trailing"}})), "cpu")
-        assert not np.array_equal(trailing["default_month"], reference["default_month"])
+    else:  # forward EBITDA or a call changes what the shares are worth or when the notes convert: some path
+        plain = table_with(table, {"equity": {"ebitda": "trailing"}})
+        plain["debt"][2]["call_month"] = 0
+        plain = simulate(config_of(plain), "cpu")
+        assert not np.array_equal(plain["equity_value"], reference["equity_value"])

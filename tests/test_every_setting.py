@@ -108,6 +108,10 @@ def cases():
             found[key] = ({key}, [*line, *(sweep(key, 0, 100) if key.endswith("extensions") else sweep(key, "false"))])
         elif key == "debt.0.conversion_price":  # a convertible is priced by the shares outstanding
             found[key] = ({key}, [*set_("equity.shares", 1e6), *sweep(key, 0.0, 1e9)])
+        elif key in ("debt.0.call_month", "debt.0.call_trigger"):  # a call is of a convertible, before maturity
+            convertible = [*set_("equity.shares", 1e6), *set_("debt.0.conversion_price", 10.0)]
+            ends = (0, 1) if key.endswith("month") else (1, 100)
+            found[key] = ({key}, [*convertible, *set_("debt.0.call_month", 1), *sweep(key, *ends)])
         elif key == "refinancing.window_months":  # shorter than the new loan's term
             found[key] = ({key}, [*set_("refinancing.term_months", 1200), *sweep(key, 0, 1199)])
         elif numeric:  # both ends, of the field's own type (ints for float keys: below)

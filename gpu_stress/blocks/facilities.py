@@ -101,6 +101,8 @@ class Debt(Section):
     # until it closes it lends nothing and the deliveries it funds wait; if it never closes they are cancelled.
     signed: bool = True
     conversion_price: between(0, 1e9) = 0.0  # $ a share: a convertible converts at maturity if above it ([equity])
+    call_month: between(0, 1200, int) = 0  # first month the issuer may call a convertible (0: never)
+    call_trigger: between(1, 100) = 1.3  # share price / conversion price at which it calls (the holders convert)
     closing_probability: Probability = 1.0
     closing_start_month: between(1, 1200, int) = 1
     closing_end_month: between(1, 1200, int) = 12
@@ -119,6 +121,17 @@ class Debt(Section):
                 f"closing_end_month: {self.name}'s ({self.closing_end_month}) is after its draw_end_month "
                 f"({self.draw_end_month}): it could close when it can no longer draw"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _a_call_before_maturity(self):
+        if self.call_month and not self.conversion_price:
+            raise ValueError(
+                f"call_month: {self.name} is not convertible (conversion_price is 0); only a convert is called"
+            )
+        if self.call_month and self.call_month >= self.maturity_month:
+            months = f"({self.call_month}) is not before its maturity_month ({self.maturity_month})"
+            raise ValueError(f"call_month: {self.name}'s {months}")
         return self
 
     @model_validator(mode="after")
@@ -396,6 +409,8 @@ def debt_rule(f):
         "TRANCHE_CLOSING_END",
         "TRANCHE_CLOSING_HAZARD",
         "TRANCHE_CONVERSION_PRICE",
+        "TRANCHE_CALL_MONTH",
+        "TRANCHE_CALL_TRIGGER",
     ]
     for j in range(f.tranches):
         if j not in f.owed:

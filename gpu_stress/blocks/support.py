@@ -103,6 +103,20 @@ SLOTS = (
         per_tranche(lambda t: t.conversion_price),
         L.MAX_TRANCHES,
     ),
+    Slot(
+        L.TRANCHE_CALL_MONTH,
+        "month (0: never)",
+        ("debt[].call_month",),
+        per_tranche(lambda t: t.call_month),
+        L.MAX_TRANCHES,
+    ),
+    Slot(
+        L.TRANCHE_CALL_TRIGGER,
+        "share price / conversion price",
+        ("debt[].call_trigger",),
+        per_tranche(lambda t: t.call_trigger),
+        L.MAX_TRANCHES,
+    ),
     Slot(L.BACKSTOP_CAP, "$", ("backstop.cap",), lambda c: c.backstop.cap),
     Slot(L.BACKSTOP_PRICE, "$/GPU-hour", ("backstop.price",), lambda c: c.backstop.price),
     Slot(L.BACKSTOP_START, "month", ("backstop.start_month",), lambda c: c.backstop.start_month),
@@ -134,10 +148,16 @@ SLOTS = (
 )
 
 
+def called_in_horizon(f, j):
+    """Whether tranche ``j`` has an issuer's call that opens within the horizon."""
+    return 0 < f.v[L.TRANCHE_CALL_MONTH + j] <= f.horizon
+
+
 def converting(f):
-    """Convertible tranches owed whose maturity falls within the horizon (the month they can convert)."""
+    """Convertible tranches owed that can convert within the horizon: at their maturity, or called."""
     v = f.v
-    return [j for j in f.owed if v[L.TRANCHE_CONVERSION_PRICE + j] > 0 and v[L.TRANCHE_MATURITY + j] <= f.horizon]
+    can = [j for j in f.owed if v[L.TRANCHE_MATURITY + j] <= f.horizon or called_in_horizon(f, j)]
+    return [j for j in can if v[L.TRANCHE_CONVERSION_PRICE + j] > 0]
 
 
 def equity_rule(f):
@@ -158,8 +178,12 @@ def equity_rule(f):
     else:
         raises = True
     for j in f.owed:
-        if v[L.TRANCHE_MATURITY + j] > f.horizon:  # it could convert only at its maturity
-            yield [L.TRANCHE_CONVERSION_PRICE + j], f"{f.tranche(j)} matures after the horizon (month {f.horizon})"
+        if v[L.TRANCHE_MATURITY + j] > f.horizon and not called_in_horizon(f, j):  # nothing to convert it
+            why = f"{f.tranche(j)} matures after the horizon (month {f.horizon}) and has no call within it"
+            yield [L.TRANCHE_CONVERSION_PRICE + j], why
+        if not called_in_horizon(f, j) or v[L.TRANCHE_CONVERSION_PRICE + j] == 0:
+            why = f"{f.tranche(j)} is not convertible or has no call within the horizon"
+            yield [L.TRANCHE_CALL_MONTH + j, L.TRANCHE_CALL_TRIGGER + j], why
     if converting(f):
         return
     yield [L.EQUITY_SHARES], "no convertible tranche matures within the horizon"

@@ -1,5 +1,5 @@
 """Run every preset at 1M paths and write the README's tables of PD and expected loss, with its funding risk and
-with every facility signed (the model of 0.8), and how each moved.
+with what issue 28 added turned off (the model of 0.8), and how each moved.
 
     python benchmarks/presets_table.py [--paths 1000000]
 
@@ -44,9 +44,21 @@ def run_preset(name, paths, folder, overrides=()):
     return json.loads(result.stdout)["scenarios"][0]
 
 
-def all_signed(name):
-    """--set overrides that sign every facility of the preset not signed at the cut-off (the model of 0.8)."""
-    return [f"debt.{j}.signed=true" for j, tranche in enumerate(load_config(preset=name).debt) if not tranche.signed]
+def model_of_0_8(name):
+    """--set overrides that turn off in the preset what issue 28 added (the model of 0.8): every facility
+    signed, raises on book equity, revolvers as drawn bullets, convertibles held to maturity."""
+    config = load_config(preset=name)
+    overrides = []
+    for j, tranche in enumerate(config.debt):
+        if not tranche.signed:
+            overrides.append(f"debt.{j}.signed=true")
+        if tranche.revolving:
+            overrides.append(f"debt.{j}.revolving=false")
+        if tranche.conversion_price:
+            overrides.append(f"debt.{j}.conversion_price=0")
+    if config.equity.basis != "book":
+        overrides.append('equity.basis="book"')
+    return overrides
 
 
 def peak_month(row):
@@ -64,7 +76,7 @@ def main():
     arguments = parser.parse_args()
     command = "gpu-stress run --preset {name} --paths {paths} --no-paths --json -o results/{name}"
     lines = [
-        "| preset | PD (5 years) | 95% interval | PD funded | PD, all signed (0.8) | expected loss | EL / debt | LGD "
+        "| preset | PD (5 years) | 95% interval | PD funded | PD, model of 0.8 | expected loss | EL / debt | LGD "
         "| CVaR 99% | main cause | insolvent, no debt |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -75,8 +87,8 @@ def main():
     with tempfile.TemporaryDirectory() as folder:
         for name in firm_preset_names():
             row = run_preset(name, arguments.paths, Path(folder) / name)
-            signing = all_signed(name)
-            before = run_preset(name, arguments.paths, Path(folder) / f"{name}-signed", signing) if signing else row
+            switched_off = model_of_0_8(name)
+            before = run_preset(name, arguments.paths, Path(folder) / f"{name}-0.8", switched_off) if switched_off else row
             if name == TRANCHE_PRESET:
                 tranche_lines = tranche_table(Path(folder) / name)
             causes = {cause: row[f"defaults_{cause}"] for cause in CAUSES}
@@ -100,12 +112,12 @@ def main():
             START,
             f"Produced by `python benchmarks/presets_table.py` on {cpu_description()}, each row by",
             f"`{command.format(name='NAME', paths=arguments.paths)}` (seed 2025, cpu backend, float64); "
-            "`PD, all signed (0.8)` is the same run with every facility signed (`--set debt.K.signed=true`), "
-            "the model of version 0.8:",
+            "`PD, model of 0.8` is the same run with what issue 28 added turned off by `--set` (every facility "
+            "signed, raises on book equity, revolvers as drawn bullets, convertibles held to maturity):",
             "",
             *lines,
             "",
-            "How each preset moved from 0.8 (every facility signed) to now (its funding risk):",
+            "How each preset moved from the model of 0.8 to now:",
             "",
             *moved,
             "",

@@ -88,7 +88,9 @@ def main():
         for name in firm_preset_names():
             row = run_preset(name, arguments.paths, Path(folder) / name)
             switched_off = model_of_0_8(name)
-            before = run_preset(name, arguments.paths, Path(folder) / f"{name}-0.8", switched_off) if switched_off else row
+            before = row
+            if switched_off:
+                before = run_preset(name, arguments.paths, Path(folder) / f"{name}-0.8", switched_off)
             if name == TRANCHE_PRESET:
                 tranche_lines = tranche_table(Path(folder) / name)
             causes = {cause: row[f"defaults_{cause}"] for cause in CAUSES}

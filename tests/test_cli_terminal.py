@@ -15,7 +15,7 @@ from gpu_stress.cli import main
 
 pexpect = pytest.importorskip("pexpect")  # in the test extra; not on the device machine's image
 
-SWEEP = ("firm.cash", ["3e+08", "6e+08", "1.2e+09"])  # three scenarios whose PDs differ
+SWEEP = ("firm.cash", ["3e+08", "1.2e+09", "2e+09"])  # three scenarios whose PDs and loss tails differ
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
@@ -28,7 +28,7 @@ def sweep_run(tmp_path_factory):
     directory = tmp_path_factory.mktemp("terminal") / "coreweave"
     result = invoke(
         "run", "--preset", "coreweave", "--paths", 200, "--horizon", 12, "--backend", "numpy",
-        "--sweep", "firm.cash=3e8,6e8,1.2e9", "-o", directory,
+        "--sweep", "firm.cash=3e8,1.2e9,2e9", "-o", directory,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     return directory

@@ -191,6 +191,9 @@ def equity_rule(f):
         yield multiples, "no equity is raised and no convertible tranche matures within the horizon"
     elif v[L.EQUITY_MARKET] == 0:
         yield multiples, 'equity.basis is "book" and no convertible tranche matures within the horizon'
+    elif v[L.EQUITY_OPEN + 1] == 0:
+        why = "equity.open_in_glut is false (no raise in a glut) and no convertible tranche converts within the horizon"
+        yield [L.EQUITY_MULTIPLE + 1], why
 
 
 def support_rule(f):

@@ -464,9 +464,8 @@ def refinancing_rule(f):
         return
     window = L.REFINANCING_WINDOW
     rolled = refinanceable(f)
-    read_on_contracts = [j for j in rolled if v[L.TRANCHE_POOL + j] >= 0 and v[L.REFINANCING_LENDER_TESTS] > 0]
-    if not rolled or v[L.REFINANCING_ENABLED] == 0 or not lenders_open(f):
-        read_on_contracts = []
+    tested = v[L.REFINANCING_ENABLED] > 0 and v[L.REFINANCING_LENDER_TESTS] > 0 and lenders_open(f)
+    read_on_contracts = [j for j in rolled if v[L.TRANCHE_POOL + j] >= 0] if tested else []
     unread = [L.TRANCHE_ON_CONTRACTS + j for j in f.owed if j not in read_on_contracts]
     if unread:
         yield unread, "what the tranche is secured on is read only by the lender's tests of a secured tranche rolled"

@@ -68,7 +68,7 @@ def debt_service(firm, s, m):
     for j in range(firm.tranches):
         if p[L.TRANCHE_EXTENSIONS + j] > 0:
             extend_revolver(firm, s, m, j)
-        in_window = month_number <= p[L.TRANCHE_DRAW_END + j] + s.extended[:, j]
+        in_window = month_number <= draw_end(firm, s, j)
         fee = xp.where(in_window, s.undrawn[:, j] * p[L.TRANCHE_UNDRAWN_FEE + j] / dtype(12.0), zero)
         s.undrawn[:, j] = xp.where(in_window, s.undrawn[:, j], zero)  # the commitment lapses after the draw window
         service = service + fee
@@ -139,6 +139,11 @@ def debt_service(firm, s, m):
     m.pool_balloon = [sum(balloon_by_tranche[j] for j in firm.pool_tranches[q]) + full(0.0) for q in range(firm.pools)]
     m.service, m.balloon, m.refinanced_now, m.new_balance = service, balloon, refinanced_now, new_balance
     m.interest_by_tranche, m.principal_by_tranche = interest_by_tranche, principal_by_tranche
+
+
+def draw_end(firm, s, j):
+    """The last month tranche ``j`` can draw, per path: its draw window's end, and a revolver's extensions."""
+    return firm.p[L.TRANCHE_DRAW_END + j] + s.extended[:, j]
 
 
 def extend_revolver(firm, s, m, j):

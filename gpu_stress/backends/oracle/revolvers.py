@@ -1,6 +1,7 @@
 """Revolving credit facilities on every path (``kernels/revolvers.py``): drawn when short, repaid when flush."""
 
 from ...kernels import layout as L
+from .debt_service import draw_end
 
 
 def revolver_available(firm, s, m, j):
@@ -22,7 +23,7 @@ def draw_revolvers(firm, s, m):
     m.revolver_net = firm.full(0.0)
     drawing = m.was_alive & ~m.cross_default
     for j in firm.revolvers:
-        available = m.month_number <= p[L.TRANCHE_DRAW_END + j] + s.extended[:, j]  # its availability period
+        available = m.month_number <= draw_end(firm, s, j)  # its availability period
         needed = m.service + p[L.TRANCHE_MINIMUM_CASH + j] - m.cash_before_service
         can_draw = drawing & available & (m.month_number < s.maturity[:, j]) & (needed > 0)
         if p[L.TRANCHE_UNCOMMITTED + j] > 0:  # an uncommitted line lends only while lenders are open
@@ -45,7 +46,7 @@ def repay_revolvers(firm, s, m):
         repaid = xp.minimum(owed, xp.maximum(s.cash - p[L.TRANCHE_TARGET_CASH + j], zero))
         repaid = xp.where(m.going & (owed > 0) & (repaid > 0), repaid, zero)
         s.balance[:, j] = owed - repaid
-        available = m.month_number <= p[L.TRANCHE_DRAW_END + j] + s.extended[:, j]
+        available = m.month_number <= draw_end(firm, s, j)
         s.undrawn[:, j] = s.undrawn[:, j] + xp.where(available, repaid, zero)
         m.revolver_net = m.revolver_net - repaid
         s.cash = s.cash - repaid

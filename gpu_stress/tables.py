@@ -148,6 +148,8 @@ COLUMN_TYPES = {
         [pa.field(L.CAUSE_NAMES[cause], pa.list_(pa.int64())) for cause in L.CREDIT_CAUSES]
     ),
     "pd_funded": pa.float64(),
+    "median_lease_adjusted_debt": pa.float64(),
+    "median_lease_adjusted_leverage": pa.float64(),
     "pd_funded_ci_low": pa.float64(),
     "pd_funded_ci_high": pa.float64(),
     "funding_failures": pa.int64(),

@@ -21,11 +21,14 @@ model they follow.
 
 import math
 
+from .claims import lease_claim
 from .device import device_function
 from .equity import equity_value
 from .layout import (
     BALANCE,
     BALLOON,
+    CLAIMS_ON,
+    CLAIMS_RANK,
     COHORT_CASH_FLOW,
     COHORT_COUNT,
     COHORT_IN_SERVICE,
@@ -43,6 +46,8 @@ from .layout import (
     HAS_PREPAYMENTS,
     HAS_RESERVES,
     INTEREST,
+    LEASE_CLAIM,
+    LEASE_RECOVERY,
     LTV_BREACH,
     MAX_RANK,
     NO_DEFAULT,
@@ -137,16 +142,23 @@ def share_by_rank(params, state, pool, month, assets, dtype):
 
     Claims are EAD - recovered so far. ``pool`` >= 0: that pool's tranches
     only; -1: every tranche defaulting now except those of ring-fenced
-    (non-recourse) pools. Rank 1 first, strictly; within a rank pro rata to
-    the remaining claims, and a rank paid in full recovers its claims exactly.
+    (non-recourse) pools, and with [claims] the fixed charges' counterparties
+    at CLAIMS_RANK (state[LEASE_CLAIM]). Rank 1 first, strictly; within a rank
+    pro rata to the remaining claims, and a rank paid in full recovers its
+    claims exactly.
     """
     month_number = dtype(month)
     tranches = int(params[TRANCHE_COUNT])
+    lease_rank = int(params[CLAIMS_RANK]) if pool < 0 and params[CLAIMS_ON] > dtype(0.0) else 0
     for rank in range(1, MAX_RANK + 1):
         claims = dtype(0.0)
         for j in range(tranches):
             if settles(params, state, j, pool, rank, month_number, dtype):
                 claims += state[TRANCHE_EAD + j] - state[TRANCHE_RECOVERY + j]
+        lease_owed = dtype(0.0)
+        if rank == lease_rank:
+            lease_owed = state[LEASE_CLAIM] - state[LEASE_RECOVERY]
+            claims += lease_owed
         if claims <= dtype(0.0):
             continue
         full = assets >= claims
@@ -158,6 +170,8 @@ def share_by_rank(params, state, pool, month, assets, dtype):
                 else:
                     claim = state[TRANCHE_EAD + j] - state[TRANCHE_RECOVERY + j]
                     state[TRANCHE_RECOVERY + j] += claim * paid / claims
+        if lease_owed > dtype(0.0):
+            state[LEASE_RECOVERY] = state[LEASE_CLAIM] if full else state[LEASE_RECOVERY] + lease_owed * paid / claims
         assets -= paid
     return assets
 
@@ -355,7 +369,8 @@ def settle_parent(params, state, month, cash, value, dtype):
     The estate is cash+ and the unpledged collateral at the fire-sale haircut;
     each pool not in default pays its tranches by rank from its collateral and
     reserve and adds what is left to the estate, which then pays every
-    remaining claim (secured shortfalls and unsecured tranches) by rank.
+    remaining claim (secured shortfalls, unsecured tranches and, with [claims],
+    the landlords' and suppliers', ``claims.lease_claim``) by rank.
     """
     month_number = dtype(month)
     owed = False
@@ -365,6 +380,10 @@ def settle_parent(params, state, month, cash, value, dtype):
             state[TRANCHE_EAD + j] = state[BALANCE + j]
             state[TRANCHE_RECOVERY + j] = dtype(0.0)
             owed = True
+    if params[CLAIMS_ON] > dtype(0.0):  # the firm rejects its leases and contracts: their counterparties claim
+        state[LEASE_CLAIM] = lease_claim(params, state, month, cash, dtype)
+        state[LEASE_RECOVERY] = dtype(0.0)
+        owed = owed or state[LEASE_CLAIM] > dtype(0.0)
     if owed:  # its lenders sell every GPU it still owns (a pool's sold this month among them); with none, nobody
         state[GPUS_SOLD] = state[GPUS]
     recovery = params[FIRE_SALE_RECOVERY]

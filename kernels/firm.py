@@ -36,7 +36,9 @@ sub-steps of month t in this order, each in the module of its concern
 5. ``cover_shortfall`` and ``unpaid_cause`` (``liquidity_test``): cash (with the reserves and an equity raise) < debt
    service due -> "refinancing" if only the balloon broke it, else
    "liquidity"; with no debt, "insolvent_no_debt", which is no credit
-   default. EAD = debt before payment.
+   default. EAD = debt before payment. With [claims] (``claims.lease_cause``)
+   a month whose cash fell short of its fixed charges is "lease", as is one
+   of a firm that owes no lender but still owes rent.
 6. ``covenant_tests``: on test months, while debt is outstanding, LTV = debt /
    V > max, or DSCR = trailing-quarter (EBITDA + fixed charges) / (scheduled
    debt service + fixed charges) (``trailing_coverage``; balloons excluded)
@@ -59,6 +61,7 @@ from .capital import (
     service_due,
     settle_parent,
 )
+from .claims import lease_cause
 from .contracts import contracts
 from .covenants import covenant_tests, loan_to_value, trailing_coverage, unpaid_cause
 from .debt_service import debt_service, pay_service, total_debt
@@ -80,6 +83,7 @@ from .layout import (
     CAPEX_DEFERRED,
     CASH,
     CASH_INITIAL,
+    CLAIMS_ON,
     CLOSING_FAILED,
     CLOSING_MONTH,
     COHORT_AGE_INITIAL,
@@ -120,6 +124,8 @@ from .layout import (
     INTEREST,
     LAUNCH_CREDIT,
     LAUNCHES,
+    LEASE_CLAIM,
+    LEASE_RECOVERY,
     LOG_BASIS,
     MATURITY,
     MAX_COHORTS,
@@ -272,6 +278,8 @@ def init_firm(params, state, dtype):
     state[RESERVE_DRAWN] = dtype(0.0)
     state[RAISED] = dtype(0.0)
     state[FLEET_VALUE] = dtype(0.0)
+    state[LEASE_CLAIM] = dtype(0.0)
+    state[LEASE_RECOVERY] = dtype(0.0)
     state[RESALE_INDEX] = dtype(1.0)
     state[LOG_BASIS] = dtype(0.0)
     state[PRICE_SURPRISE] = dtype(0.0)
@@ -377,7 +385,10 @@ def firm_step(params, state, month, regime, log_price, price_surprise, utilizati
     if not covered:
         state[CASH] = cash
         settle_parent(params, state, month, cash, value, dtype)
-        return unpaid_cause(cash + reserves, service, balloon, debt, dtype), ltv, dscr
+        cause = unpaid_cause(cash + reserves, service, balloon, debt, dtype)
+        if params[CLAIMS_ON] > dtype(0.0):
+            cause = lease_cause(params, state, month, cash, cause, dtype)
+        return cause, ltv, dscr
 
     cash = pay_service(params, state, cash, service, dtype)
     cash, cause = manage_cash(params, state, cash, value, ebitda, service - balloon, dtype)

@@ -125,6 +125,13 @@ OBLIGATION_AMOUNT = _param(MAX_OBLIGATIONS, name="obligation_amount")  # $ a mon
 OBLIGATION_START = _param(MAX_OBLIGATIONS, name="obligation_start")  # first month charged
 OBLIGATION_END = _param(MAX_OBLIGATIONS, name="obligation_end")  # last month charged
 OBLIGATION_LOG_ESCALATION = _param(MAX_OBLIGATIONS, name="obligation_log_escalation")  # ln(1 + g) / 12 a month
+# Their counterparties as creditors ([claims]): at the parent's default each claims what it is owed, and
+# a missed payment is a default of its own (LEASE). A real-property lease's damages are capped (CAPPED 1).
+CLAIMS_ON = _param(name="claims_on")  # 1: fixed charges are claims; 0: they are costs only
+CLAIMS_RANK = _param(name="claims_rank")  # their rank in the estate (1 .. MAX_RANK)
+LEASE_LOG_DISCOUNT = _param(name="lease_log_discount")  # ln(1 + rate) / 12: the lease liability's discount
+OBLIGATION_CAPPED = _param(MAX_OBLIGATIONS, name="obligation_capped")  # 1: real property (11 U.S.C. 502(b)(6))
+OBLIGATION_CLAIM_SHARE = _param(MAX_OBLIGATIONS, name="obligation_claim_share")  # of the damages, claimed
 
 # --- backlog contracts (take-or-pay) ---
 # A contract covers a share of one cohort's GPUs from that cohort's delivery, or (cohort -1) a share
@@ -289,6 +296,8 @@ REVENUE_SPOT = _state()
 POWER_COST = _state()
 OPEX_COST = _state()  # per-GPU and fixed opex
 FIXED_CHARGES = _state()  # leases and power contracts (also in DSCR's numerator and denominator)
+LEASE_CLAIM = _state()  # at the parent's default: what the fixed charges' counterparties claim, $
+LEASE_RECOVERY = _state()  # ... and what the waterfall pays them, $
 DELAY_PENALTIES = _state()  # paid to customers for late deliveries
 EBITDA = _state()
 CAPEX = _state()  # deposits and delivery payments, $
@@ -373,6 +382,10 @@ OUT_MEAN_UTILIZATION = _float_out(name="mean_utilization")
 OUT_EQUITY_VALUE = _float_out(name="equity_value")
 OUT_EQUITY_RAISED = _float_out(name="equity_raised")
 OUT_BACKSTOP_PAID = _float_out(name="backstop_paid")
+OUT_LEASE_CLAIM = _float_out(name="lease_claim")  # landlords' and power suppliers' claims at the default, $
+OUT_LEASE_RECOVERY = _float_out(name="lease_recovery")  # what the waterfall paid them, $
+OUT_LEASE_ADJUSTED_DEBT = _float_out(name="lease_adjusted_debt")  # debt + lease liability, last month alive, $
+OUT_LEASE_ADJUSTED_LEVERAGE = _float_out(name="lease_adjusted_leverage")  # / annualised trailing EBITDAR
 # Per tranche (kept out of the per-path table: they go to the tranche table, one row per path and tranche).
 OUT_TRANCHE_EAD = _float_out(MAX_TRANCHES, name="tranche_ead")
 OUT_TRANCHE_RECOVERY = _float_out(MAX_TRANCHES, name="tranche_recovery")
@@ -403,9 +416,10 @@ MARKET_OUTPUT_NAMES = tuple(_market_out.names)
 MAX_FIRMS = 16
 MAX_CLEARING_PASSES = MAX_FIRMS * (MAX_POOLS + 1) + 1
 
-# How a path ends, as stored in OUT_DEFAULT_CAUSE. The first four after NO_DEFAULT are credit
-# defaults (a loss to lenders is possible); a firm that runs out of cash with no debt left is
-# insolvent, which ends the path but is no credit default and is not counted in PD.
+# How a path ends, as stored in OUT_DEFAULT_CAUSE. All but NO_DEFAULT and INSOLVENT_NO_DEBT are credit
+# defaults; a firm that runs out of cash owing no one anything (no debt and, with [claims], no lease
+# or power contract left) is insolvent, which ends the path but is no credit default and not in PD.
+# LEASE: with [claims], a month whose cash fell short of its fixed charges (paid before the lenders).
 NO_DEFAULT = 0
 LIQUIDITY = 1
 LTV_BREACH = 2
@@ -413,8 +427,9 @@ DSCR_BREACH = 3
 REFINANCING = 4
 INSOLVENT_NO_DEBT = 5
 POOL_DEFAULT = 6  # a ring-fenced pool could not serve its tranches (the parent lives on without cross-default)
-CAUSE_NAMES = ("none", "liquidity", "ltv", "dscr", "refinancing", "insolvent_no_debt", "pool")
-CREDIT_CAUSES = (LIQUIDITY, LTV_BREACH, DSCR_BREACH, REFINANCING, POOL_DEFAULT)
+LEASE = 7
+CAUSE_NAMES = ("none", "liquidity", "ltv", "dscr", "refinancing", "insolvent_no_debt", "pool", "lease")
+CREDIT_CAUSES = (LIQUIDITY, LTV_BREACH, DSCR_BREACH, REFINANCING, POOL_DEFAULT, LEASE)
 
 # --- monthly trajectories of the first few paths (fan charts) ---
 # glut is the regime indicator, so its monthly mean is the share of paths in glut.
@@ -441,6 +456,7 @@ STATEMENT_POWER = _statement(name="power")
 STATEMENT_OPEX = _statement(name="opex")
 STATEMENT_EBITDA = _statement(name="ebitda")
 STATEMENT_FIXED_CHARGES = _statement(name="fixed_charges")  # leases and power contracts
+STATEMENT_LEASE_LIABILITY = _statement(name="lease_liability")  # PV of the fixed charges after this month, $
 STATEMENT_DELAY_PENALTIES = _statement(name="delay_penalties")
 STATEMENT_GPUS = _statement(name="gpus")  # GPUs in service (cohorts delivered and not yet retired)
 STATEMENT_CAPEX = _statement(name="capex")  # deposits and deliveries paid this month
@@ -462,6 +478,8 @@ STATEMENT_RESERVES = _statement(name="reserves")  # in the debt-service reserve 
 STATEMENT_EQUITY_RAISED = _statement(name="equity_raised")  # gross, this month
 STATEMENT_CASH = _statement(name="cash")
 STATEMENT_DEBT = _statement(name="debt")
+STATEMENT_LEASE_ADJUSTED_DEBT = _statement(name="lease_adjusted_debt")  # debt + lease liability, $
+STATEMENT_LEASE_ADJUSTED_LEVERAGE = _statement(name="lease_adjusted_leverage")  # / annualised trailing EBITDAR
 STATEMENT_FLEET_VALUE = _statement(name="fleet_value")
 STATEMENT_LTV = _statement(name="ltv")
 STATEMENT_DSCR = _statement(name="dscr")

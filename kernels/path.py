@@ -9,6 +9,7 @@ LTV are NaN once the firm has defaulted.
 import math
 
 from .capital import reserves_held
+from .claims import lease_adjusted
 from .debt_service import total_debt
 from .device import device_function
 from .draws import draws_column
@@ -58,6 +59,8 @@ from .layout import (
     INTEREST,
     LAST_LTV,
     LAUNCHES,
+    LEASE_CLAIM,
+    LEASE_RECOVERY,
     LOG_BASIS,
     MAX_COHORTS,
     MAX_CUSTOMERS,
@@ -80,6 +83,10 @@ from .layout import (
     OUT_FINAL_CASH,
     OUT_FINAL_PRICE,
     OUT_FUNDING_FAILED_MONTH,
+    OUT_LEASE_ADJUSTED_DEBT,
+    OUT_LEASE_ADJUSTED_LEVERAGE,
+    OUT_LEASE_CLAIM,
+    OUT_LEASE_RECOVERY,
     OUT_LOSS,
     OUT_MAX_LTV,
     OUT_MEAN_UTILIZATION,
@@ -125,6 +132,9 @@ from .layout import (
     STATEMENT_GPUS,
     STATEMENT_INTEREST,
     STATEMENT_LAUNCHES,
+    STATEMENT_LEASE_ADJUSTED_DEBT,
+    STATEMENT_LEASE_ADJUSTED_LEVERAGE,
+    STATEMENT_LEASE_LIABILITY,
     STATEMENT_LTV,
     STATEMENT_OPEX,
     STATEMENT_OPEX_SAVED,
@@ -216,7 +226,12 @@ def write_statement(
         if state[TRANCHE_DEFAULT_MONTH + j] == month_number:
             defaulted += state[TRANCHE_EAD + j]
             pool_defaulted = True
-    statement[row, STATEMENT_DEBT] = defaulted if cause != NO_DEFAULT else total_debt(state, dtype)
+    debt = defaulted if cause != NO_DEFAULT else total_debt(state, dtype)
+    statement[row, STATEMENT_DEBT] = debt
+    liability, adjusted, leverage = lease_adjusted(params, state, month, debt, dtype)
+    statement[row, STATEMENT_LEASE_LIABILITY] = liability
+    statement[row, STATEMENT_LEASE_ADJUSTED_DEBT] = adjusted
+    statement[row, STATEMENT_LEASE_ADJUSTED_LEVERAGE] = leverage
     statement[row, STATEMENT_GPUS] = state[GPUS]
     statement[row, STATEMENT_CAPEX] = state[CAPEX]
     statement[row, STATEMENT_DRAWS] = state[DRAWS]
@@ -362,6 +377,16 @@ def finish_firm(params, state, horizon, outputs_float, outputs_int, column, dtyp
     parent_end = int(state[PARENT_END])
     cause = int(state[END_CAUSE])
     default_month = parent_end
+    # Lease-adjusted debt in the path's last month: what it owed at the parent's end, or at the horizon.
+    last_month = horizon
+    owed = total_debt(state, dtype)
+    if parent_end > 0:
+        last_month = parent_end
+        owed = dtype(0.0)
+        for j in range(MAX_TRANCHES):
+            if state[TRANCHE_DEFAULT_MONTH + j] == dtype(parent_end):
+                owed += state[TRANCHE_EAD + j]
+    _, adjusted, leverage = lease_adjusted(params, state, last_month, owed, dtype)
     if first_tranche_default > 0 and (
         parent_end < 0
         or first_tranche_default < parent_end
@@ -374,6 +399,10 @@ def finish_firm(params, state, horizon, outputs_float, outputs_int, column, dtyp
     outputs_float[OUT_LOSS, column] = loss
     outputs_float[OUT_EQUITY_RAISED, column] = state[EQUITY_RAISED]
     outputs_float[OUT_BACKSTOP_PAID, column] = state[BACKSTOP_PAID]
+    outputs_float[OUT_LEASE_CLAIM, column] = state[LEASE_CLAIM]
+    outputs_float[OUT_LEASE_RECOVERY, column] = state[LEASE_RECOVERY]
+    outputs_float[OUT_LEASE_ADJUSTED_DEBT, column] = adjusted
+    outputs_float[OUT_LEASE_ADJUSTED_LEVERAGE, column] = leverage
     outputs_float[OUT_FINAL_PRICE, column] = math.exp(state[FINAL_LOG_PRICE])
     outputs_float[OUT_FINAL_CASH, column] = state[CASH]
     outputs_float[OUT_MIN_CASH, column] = state[MIN_CASH]

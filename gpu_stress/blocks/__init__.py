@@ -14,6 +14,7 @@ holds a block's knowledge. docs/architecture.md says what a new block needs
 
 from . import (
     capital,
+    claims,
     contracts,
     facilities,
     fleet,
@@ -45,6 +46,7 @@ BLOCKS = (
     funding,
     response,
     capital,
+    claims,
     support,
     portfolio,
     overlays,
@@ -71,6 +73,7 @@ RULE_ORDER = (
     "customers",
     "deliveries",
     "pools",
+    "claims",
     "horizon",  # months compared only with the month: past the horizon, any value is the same
     "overlay",
 )

@@ -6,6 +6,7 @@ charges (leases, power contracts).
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import model_validator
 
@@ -19,13 +20,17 @@ from .view import BASE_CASE_REASON
 
 
 class Obligation(Section):
-    """A fixed charge (data-centre lease, power contract): $ a month, escalating once a year's worth a month."""
+    """A fixed charge (data-centre lease, equipment lease, power contract): $ a month, escalating once a year's
+    worth a month. With ``[claims]`` its counterparty is a creditor (``blocks.claims``): ``kind`` sets how its
+    damages are bounded at a rejection, ``claim_share`` the share of them it claims."""
 
     name: Name = "lease"
     monthly: Dollars  # $ in its first month
     start_month: between(1, 1200, int) = 1
     end_month: between(1, 1200, int) = 1200
     escalation: Escalation = 0.0  # annual
+    kind: Literal["real_property", "equipment", "power"] = "real_property"
+    claim_share: Probability = 1.0  # of its damages: what its counterparty cannot re-let or resell
 
 
 class Customer(Section):
@@ -61,19 +66,23 @@ class Customer(Section):
 
 @dataclass(frozen=True)
 class FixedCharge:
-    """One fixed charge as the slots see it: $ a month from ``start`` to ``end``, escalating yearly."""
+    """One fixed charge as the slots see it: $ a month from ``start`` to ``end``, escalating yearly; its kind and
+    the share of its damages its counterparty claims (``blocks.claims``)."""
 
     monthly: float
     start: int
     end: int
     escalation: float  # annual
+    kind: str = "real_property"
+    claim_share: float = 1.0
 
 
 def fixed_charges(config):
     """The cohorts' data-centre leases (from their planned delivery, for their useful life), then [[obligations]].
 
     A cohort's lease is its IT load (GPUs x kW) x $ per kW-month: it is
-    committed, so it runs from the planned month even if the delivery slips.
+    committed, so it runs from the planned month even if the delivery slips;
+    it is a lease of real property (a data centre).
     """
     charges = []
     for cohort in cohorts(config)[1:]:
@@ -84,7 +93,14 @@ def fixed_charges(config):
             charges.append(FixedCharge(monthly, start, end, config.firm.lease_escalation))
     for obligation in config.obligations:
         charges.append(
-            FixedCharge(obligation.monthly, obligation.start_month, obligation.end_month, obligation.escalation)
+            FixedCharge(
+                obligation.monthly,
+                obligation.start_month,
+                obligation.end_month,
+                obligation.escalation,
+                obligation.kind,
+                obligation.claim_share,
+            )
         )
     return charges
 
@@ -283,22 +299,10 @@ def customers_rule(f):
             yield [L.CUSTOMER_DELAY_PENALTY + i], f"{who}.terminates_on_delay is true (it walks away: no penalty)"
 
 
-def horizon_rule(f):
-    """Fixed charges that start after the horizon, or run to it."""
-    v = f.v
-    horizon = f"the horizon (month {f.horizon})"
-    for k in range(int(v[L.OBLIGATION_COUNT])):
-        charge = [block + k for block in (L.OBLIGATION_AMOUNT, L.OBLIGATION_START, L.OBLIGATION_END)]
-        charge.append(L.OBLIGATION_LOG_ESCALATION + k)
-        if v[L.OBLIGATION_START + k] > f.horizon:
-            yield charge, f"fixed charge {k} starts after {horizon}"
-        elif v[L.OBLIGATION_END + k] >= f.horizon:
-            yield [L.OBLIGATION_END + k], f"fixed charge {k} runs to {horizon}"
-
-
 RULES = (
-    ("customers", customers_rule),  # renewals that never happen, delay remedies that never apply
-    ("horizon", horizon_rule),
+    # renewals that never happen, delay remedies that never apply; a fixed charge after the horizon still
+    # counts (the lease liability, a landlord's claim)
+    ("customers", customers_rule),
 )
 
 

@@ -563,8 +563,9 @@ EVENTS = (("maturities", maturity_events), ("draw ends", draw_end_events), ("cov
 
 # --- the per-path outputs it writes (name: (unit, description[, values])) and its statement lines ---
 _CAUSES = (
-    "how the path ended: liquidity, ltv, dscr, refinancing, pool (credit defaults), insolvent_no_debt (out of cash "
-    "owing nothing, not counted in PD); none is never stored: null = no end within the horizon"
+    "how the path ended: liquidity, ltv, dscr, refinancing, pool, lease (credit defaults; lease: a missed lease or "
+    "power-contract payment, with [claims]), insolvent_no_debt (out of cash owing nothing, not counted in PD); none "
+    "is never stored: null = no end within the horizon"
 )
 FIELDS = {
     "default_month": (

@@ -9,6 +9,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ..blocks.capital import Pool
+from ..blocks.claims import Claims
 from ..blocks.contracts import Customer, Obligation
 from ..blocks.facilities import Covenants, Debt, Refinancing
 from ..blocks.fleet import Cohort, Collateral, DeliveryDelays, Firm, Generation
@@ -90,6 +91,7 @@ class Config(Section):
     cohorts: Annotated[list[Cohort], Field(max_length=MAX_COHORTS - 1)] = []  # the installed fleet is cohort 0
     delivery_delays: DeliveryDelays = DeliveryDelays()
     obligations: list[Obligation] = []
+    claims: Claims = Claims()
     customers: Annotated[list[Customer], Field(max_length=MAX_CUSTOMERS)] = []
     pools: Annotated[list[Pool], Field(max_length=MAX_POOLS)] = []
     debt: Annotated[list[Debt], Field(max_length=MAX_TRANCHES)] = []

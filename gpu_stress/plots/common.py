@@ -31,6 +31,7 @@ CAUSE_COLORS = {
     "dscr": "tab:green",
     "refinancing": "tab:red",
     "pool": "tab:brown",
+    "lease": "tab:olive",
 }
 
 

@@ -19,7 +19,12 @@ TAIL_LEVELS = {"95": 0.95, "99": 0.99, "999": 0.999}
 HEADLINE_METRICS = ("pd", "expected_loss", "cvar_99")  # what sensitivities, reverse tests and charts measure
 EQUITY_LEVELS = {"05": 0.05, "50": 0.50, "95": 0.95}
 WILSON_Z = 1.959963984540054  # two-sided 95 %
-HISTOGRAMS = ("loss", "equity")  # summary entries that are :class:`Histogram` s
+HISTOGRAMS = (
+    "loss",
+    "equity",
+    "lease_adjusted_debt",
+    "lease_adjusted_leverage",
+)  # summary entries that are :class:`Histogram` s
 
 
 def years(horizon):
@@ -46,26 +51,47 @@ def summarize_chunk(outputs_float, outputs_int, horizon, xp=np, tranches=0):
     def total(values):
         return float(values.astype(xp.float64).sum())
 
-    summary = {
-        "paths": np.int64(loss.shape[0]),
-        "causes": to_host(xp.bincount(outputs_int[L.OUT_DEFAULT_CAUSE], minlength=len(L.CAUSE_NAMES))).astype(np.int64),
-        "defaults_by_year": to_host(xp.bincount(default_year, minlength=years(horizon) + 1))[:-1].astype(np.int64),
-        "defaults_by_month_cause": _by_month_and_cause(month, outputs_int[L.OUT_DEFAULT_CAUSE], defaulted, horizon, xp),
-        "loss_sum": total(loss),
-        "loss_squares": total(loss * loss),
-        "loss_max": float(to_host(loss.max())) if loss.shape[0] else 0.0,
-        "ead_sum": total(xp.where(defaulted, ead, 0)),
-        "lgd_sum": total(lgd),
-        "lgd_count": np.int64(to_host(with_exposure.sum())),
-        "equity_sum": total(equity),
-        "final_price_sum": total(outputs_float[L.OUT_FINAL_PRICE]),
-        "utilization_sum": total(outputs_float[L.OUT_MEAN_UTILIZATION]),
-        "loss": Histogram.of(loss, xp),
-        "equity": Histogram.of(equity, xp),
-        "equity_raised_sum": total(outputs_float[L.OUT_EQUITY_RAISED]),
-        "backstop_paid_sum": total(outputs_float[L.OUT_BACKSTOP_PAID]),
-    } | _funding_summary(outputs_int, defaulted, xp)
+    summary = (
+        {
+            "paths": np.int64(loss.shape[0]),
+            "causes": to_host(xp.bincount(outputs_int[L.OUT_DEFAULT_CAUSE], minlength=len(L.CAUSE_NAMES))).astype(
+                np.int64
+            ),
+            "defaults_by_year": to_host(xp.bincount(default_year, minlength=years(horizon) + 1))[:-1].astype(np.int64),
+            "defaults_by_month_cause": _by_month_and_cause(
+                month, outputs_int[L.OUT_DEFAULT_CAUSE], defaulted, horizon, xp
+            ),
+            "loss_sum": total(loss),
+            "loss_squares": total(loss * loss),
+            "loss_max": float(to_host(loss.max())) if loss.shape[0] else 0.0,
+            "ead_sum": total(xp.where(defaulted, ead, 0)),
+            "lgd_sum": total(lgd),
+            "lgd_count": np.int64(to_host(with_exposure.sum())),
+            "equity_sum": total(equity),
+            "final_price_sum": total(outputs_float[L.OUT_FINAL_PRICE]),
+            "utilization_sum": total(outputs_float[L.OUT_MEAN_UTILIZATION]),
+            "loss": Histogram.of(loss, xp),
+            "equity": Histogram.of(equity, xp),
+            "equity_raised_sum": total(outputs_float[L.OUT_EQUITY_RAISED]),
+            "backstop_paid_sum": total(outputs_float[L.OUT_BACKSTOP_PAID]),
+        }
+        | _funding_summary(outputs_int, defaulted, xp)
+        | _lease_summary(outputs_float, xp)
+    )
     return summary | _tranche_summary(outputs_float, outputs_int, horizon, tranches, xp)
+
+
+def _lease_summary(outputs_float, xp):
+    """The fixed charges' counterparties' claims and losses (sums), and histograms of lease-adjusted debt and
+    leverage in each path's last month."""
+    claim = outputs_float[L.OUT_LEASE_CLAIM].astype(xp.float64)
+    recovery = outputs_float[L.OUT_LEASE_RECOVERY].astype(xp.float64)
+    return {
+        "lease_claim_sum": float(claim.sum()),
+        "lease_loss_sum": float((claim - recovery).sum()),
+        "lease_adjusted_debt": Histogram.of(outputs_float[L.OUT_LEASE_ADJUSTED_DEBT].astype(xp.float64), xp),
+        "lease_adjusted_leverage": Histogram.of(outputs_float[L.OUT_LEASE_ADJUSTED_LEVERAGE].astype(xp.float64), xp),
+    }
 
 
 def _funding_summary(outputs_int, defaulted, xp):
@@ -121,7 +147,16 @@ def _tranche_summary(outputs_float, outputs_int, horizon, tranches, xp):
 
 # Entries that chunk summaries written by older versions lack (``firmK.`` prefixed in a portfolio's): a total
 # over chunks of which one lacks it has none, and :func:`finalize` publishes null (so such a run still resumes).
-LATER_ENTRIES = ("defaults_by_month_cause", "funded_paths", "funded_defaults", "funding_defaults_by_cause")
+LATER_ENTRIES = (
+    "defaults_by_month_cause",
+    "funded_paths",
+    "funded_defaults",
+    "funding_defaults_by_cause",
+    "lease_claim_sum",
+    "lease_loss_sum",
+    "lease_adjusted_debt",
+    "lease_adjusted_leverage",
+)
 
 
 def _later_entry(key):
@@ -222,7 +257,22 @@ def finalize(summary, initial_debt):
     row["mean_utilization"] = summary["utilization_sum"] / paths
     row["mean_equity_raised"] = summary["equity_raised_sum"] / paths
     row["mean_backstop_paid"] = summary["backstop_paid_sum"] / paths
-    return row
+    return row | lease_statistics(summary)
+
+
+def lease_statistics(summary):
+    """Medians of lease-adjusted debt and leverage, the counterparties' mean claim and loss per path (null where
+    the chunks predate them)."""
+    if "lease_claim_sum" not in summary:
+        names = ("median_lease_adjusted_debt", "median_lease_adjusted_leverage", "mean_lease_claim", "mean_lease_loss")
+        return dict.fromkeys(names)
+    paths = int(summary["paths"])
+    return {
+        "median_lease_adjusted_debt": summary["lease_adjusted_debt"].quantile(0.5),
+        "median_lease_adjusted_leverage": summary["lease_adjusted_leverage"].quantile(0.5),
+        "mean_lease_claim": summary["lease_claim_sum"] / paths,
+        "mean_lease_loss": summary["lease_loss_sum"] / paths,
+    }
 
 
 def funding_statistics(summary):

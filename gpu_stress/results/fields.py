@@ -129,6 +129,10 @@ FIELDS = {
     "mean_utilization": ("share", "mean over the paths of each path's mean utilization while the firm lived"),
     "mean_equity_raised": ("USD", "mean of equity_raised over the paths"),
     "mean_backstop_paid": ("USD", "mean of backstop_paid over the paths"),
+    "median_lease_adjusted_debt": ("USD", "median of lease_adjusted_debt over the paths (histogram estimate)"),
+    "median_lease_adjusted_leverage": ("1", "median of lease_adjusted_leverage over the paths (histogram estimate)"),
+    "mean_lease_claim": ("USD", "mean of lease_claim over the paths: the fixed charges' counterparties' claims"),
+    "mean_lease_loss": ("USD", "mean of lease_claim - lease_recovery over the paths: what those claims lost"),
     # portfolios: the book (scenarios.arrow), its firms and exposures
     "exposure": ("USD", "the book's exposure: the sum of its [[book]] amounts"),
     "expected_defaults": ("count", "mean number of firms in credit default within the horizon"),

@@ -6,29 +6,37 @@ from ...kernels import layout as L
 from .equity import equity_value
 
 
-def share_by_rank(firm, claims, assets, members):
+def share_by_rank(firm, claims, assets, members, lease=None):
     """Pay the ``claims`` (paths x tranches) of tranches ``members`` from ``assets`` (paths).
 
     Rank by rank, strictly (a rank gets nothing until the ranks above it are
-    paid in full), pro rata to the claims within a rank. Returns (payments,
-    assets left over).
+    paid in full), pro rata to the claims within a rank. ``lease``: the fixed
+    charges' counterparties' claims (paths), at CLAIMS_RANK. Returns
+    (payments, assets left over), and with ``lease`` what it was paid.
     """
     xp, zero = firm.xp, firm.dtype(0.0)
     payments = xp.zeros_like(claims)
+    lease_paid = None if lease is None else xp.zeros_like(lease)
+    lease_rank = int(firm.p[L.CLAIMS_RANK]) if lease is not None else 0
     for rank in range(1, L.MAX_RANK + 1):
         ranked = [j for j in members if firm.tranche_rank[j] == rank]
-        if not ranked:
+        if not ranked and rank != lease_rank:
             continue
         total = firm.full(0.0)
         for j in ranked:
             total = total + claims[:, j]
+        if rank == lease_rank:
+            total = total + lease
         paid = xp.minimum(assets, total)
         for j in ranked:
             pro_rata = xp.where(total > 0, paid * (claims[:, j] / total), zero)
             # A rank paid in full gets exactly its claims: no rounding is left over as a loss.
             payments[:, j] = xp.where(paid >= total, claims[:, j], pro_rata)
+        if rank == lease_rank:
+            pro_rata = xp.where(total > 0, paid * (lease / total), zero)
+            lease_paid = xp.where(paid >= total, lease, pro_rata)
         assets = assets - paid
-    return payments, assets
+    return (payments, assets) if lease is None else (payments, assets, lease_paid)
 
 
 def pool_values(firm, s, m):
@@ -229,7 +237,8 @@ def settle_parent(firm, s, m):
     """At the parent's end (``m.ends``) every tranche still owed defaults: its pool's lenders first, then the estate.
 
     The estate (cash, what no pool holds at the fire-sale recovery, each pool's
-    surplus) pays the unsecured tranches and those of pools with recourse, by rank.
+    surplus) pays the unsecured tranches and those of pools with recourse, by rank,
+    and with [claims] the fixed charges' counterparties at theirs (``s.lease_claim``).
     """
     p, xp, dtype = firm.p, firm.xp, firm.dtype
     zero = dtype(0.0)
@@ -248,6 +257,11 @@ def settle_parent(firm, s, m):
         recovered = recovered + paid_q
         claims = claims - paid_q
         estate = estate + left  # a pool's surplus joins the estate
-    paid_estate, _ = share_by_rank(firm, claims, estate, firm.recourse_tranches)
+    if p[L.CLAIMS_ON] > 0:
+        lease = xp.where(ends, s.lease_claim, zero)
+        paid_estate, _, lease_paid = share_by_rank(firm, claims, estate, firm.recourse_tranches, lease)
+        s.lease_recovery = xp.where(ends, lease_paid, s.lease_recovery)
+    else:
+        paid_estate, _ = share_by_rank(firm, claims, estate, firm.recourse_tranches)
     recovered = recovered + paid_estate
     s.tranche_recovery = xp.where(in_default, recovered, s.tranche_recovery)

@@ -9,6 +9,7 @@ import numpy as np
 
 from ...kernels import layout as L
 from .capital import cover_shortfall, manage_cash, pay_service, pool_tests, pool_values, settle_parent
+from .claims import lease_adjusted, lease_cause, lease_claim
 from .contracts import contracts
 from .covenants import covenant_tests, loan_to_value, trailing_coverage, unpaid_cause
 from .debt_service import debt_service
@@ -175,6 +176,8 @@ class ArrayFirm:
             tranche_default_month=xp.full((paths, tranches), -1, np.int32),
             tranche_ead=xp.zeros((paths, tranches), dtype),
             tranche_recovery=xp.zeros((paths, tranches), dtype),
+            lease_claim=full(0.0),  # the fixed charges' counterparties' claims at the parent's default
+            lease_recovery=full(0.0),
             equity_share=full(1.0),  # of the firm, still held by the holders of month 0
             equity_raised=full(0.0),
             raised_this_year=full(0.0),
@@ -189,6 +192,7 @@ class ArrayFirm:
             alive=xp.ones(paths, bool),
             cause=full(L.NO_DEFAULT, np.int32),
             default_month=full(-1, np.int32),
+            end_month=full(-1, np.int32),  # the month the parent ended (-1: alive at the horizon)
             min_cash=cash.copy(),
             max_ltv=full(0.0),
             last_ltv=full(0.0),
@@ -234,6 +238,8 @@ class ArrayFirm:
         sell_unpledged(self, s, m)
         cover_shortfall(self, s, m)
         m.unpaid_cause = unpaid_cause(self, m)
+        if self.p[L.CLAIMS_ON] > 0:
+            m.unpaid_cause = lease_cause(self, m, m.unpaid_cause)
         pay_service(self, s, m)
         manage_cash(self, s, m)
         repay_revolvers(self, s, m)
@@ -274,6 +280,17 @@ class ArrayFirm:
         outputs_float[L.OUT_EQUITY_VALUE] = equity
         outputs_float[L.OUT_EQUITY_RAISED] = s.equity_raised
         outputs_float[L.OUT_BACKSTOP_PAID] = s.backstop_paid
+        outputs_float[L.OUT_LEASE_CLAIM] = s.lease_claim
+        outputs_float[L.OUT_LEASE_RECOVERY] = s.lease_recovery
+        # Lease-adjusted debt in the path's last month: what it owed at the parent's end, or at the horizon.
+        ended = s.end_month > 0
+        at_end = s.tranche_default_month == s.end_month[:, None]
+        owed_at_end = xp.where(at_end, s.tranche_ead, zero).sum(axis=1)
+        last_month = xp.where(ended, s.end_month, horizon).astype(dtype)
+        debt_last = xp.where(ended, owed_at_end, s.balance.sum(axis=1))
+        _, adjusted, leverage = lease_adjusted(self, s, last_month, debt_last)
+        outputs_float[L.OUT_LEASE_ADJUSTED_DEBT] = adjusted
+        outputs_float[L.OUT_LEASE_ADJUSTED_LEVERAGE] = leverage
         outputs_float[L.OUT_TRANCHE_EAD : L.OUT_TRANCHE_EAD + tranches] = s.tranche_ead.T
         outputs_float[L.OUT_TRANCHE_RECOVERY : L.OUT_TRANCHE_RECOVERY + tranches] = s.tranche_recovery.T
         outputs_int = xp.full((L.INT_OUTPUT_COUNT, self.paths), -1, np.int32)  # unused tranche slots: not in default
@@ -326,6 +343,9 @@ def parent_end(firm, s, m, covenant_default, covenant_cause):
     parent_cause = xp.where(m.base_breach, L.LTV_BREACH, parent_cause)
     m.parent_cause = xp.where(covenant_default, covenant_cause, parent_cause).astype(np.int32)
     owes = (s.balance > 0).any(axis=1) if firm.tranches else xp.zeros(firm.paths, dtype=bool)
+    if firm.p[L.CLAIMS_ON] > 0:  # the firm rejects its leases and contracts: their counterparties claim
+        s.lease_claim = xp.where(ends, lease_claim(firm, s, m), s.lease_claim)
+        owes = owes | (ends & (s.lease_claim > 0))
     m.gpus_sold = xp.where(ends & owes, m.gpus, m.gpus_sold)
     m.ends = ends
 
@@ -348,4 +368,5 @@ def record_month(firm, s, m):
     # A parent left with no debt by a pool's default this month is no insolvency without lenders: the pool's.
     parent_first = ends & ~(pool_event & (m.parent_cause == L.INSOLVENT_NO_DEBT))
     s.cause = xp.where(first_event, xp.where(parent_first, m.parent_cause, L.POOL_DEFAULT), s.cause).astype(np.int32)
+    s.end_month = xp.where(was_alive & ends, m.month, s.end_month).astype(np.int32)
     s.alive = was_alive & ~ends

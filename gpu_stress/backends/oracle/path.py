@@ -3,6 +3,7 @@
 import numpy as np
 
 from ...kernels import layout as L
+from .claims import lease_adjusted
 from .firm import ArrayFirm
 from .market import ArrayMarket
 
@@ -79,9 +80,14 @@ def write_statement(firm, s, m, lines, row):
     lines[L.STATEMENT_EQUITY_RAISED] = m.raised[row]
     lines[L.STATEMENT_CASH] = s.cash[row]
     # At the parent's end the exposure is the debt: what the tranches that defaulted this month owed.
-    defaulted_here = s.tranche_default_month[row] == m.month
-    exposure = xp.where(defaulted_here, s.tranche_ead[row], zero).sum()
-    lines[L.STATEMENT_DEBT] = exposure if m.ends[row] else m.debt_after[row]
+    defaulted_here = s.tranche_default_month == m.month
+    exposure = xp.where(defaulted_here, s.tranche_ead, zero).sum(axis=1)
+    debt = xp.where(m.ends, exposure, m.debt_after)
+    lines[L.STATEMENT_DEBT] = debt[row]
+    liability, adjusted, leverage = lease_adjusted(firm, s, m.month_number, debt)
+    lines[L.STATEMENT_LEASE_LIABILITY] = liability
+    lines[L.STATEMENT_LEASE_ADJUSTED_DEBT] = adjusted[row]
+    lines[L.STATEMENT_LEASE_ADJUSTED_LEVERAGE] = leverage[row]
     lines[L.STATEMENT_FLEET_VALUE] = m.value[row]
     lines[L.STATEMENT_LTV] = m.ltv[row]
     lines[L.STATEMENT_DSCR] = m.dscr[row]

@@ -13,13 +13,16 @@ intended and explained); ``python tests/golden.py --cases CASE,...`` prints a ca
 Each case runs with the settings of LEGACY, which switch off what came after the file was written
 (issue 29: leases and power contracts as claims), and what those additions output (ADDED_COLUMNS,
 struct fields ADDED_FIELDS) is left out of the digests: with them off, every output that was there
-before is bit for bit what it was.
+before is bit for bit what it was. The presets run as they were then (``data/golden/presets``, the
+presets of issue 28): the golden file checks the model's code, not the presets' later calibration.
 """
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
+from unittest import mock
 
 import xxhash
 
@@ -29,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).parent.parent))
 from helpers import CAPITAL_STRUCTURE, EVERY_EVENT, FULL_MODEL, table_with
 
 GOLDEN_FILE = Path(__file__).parent / "data" / "golden" / "outputs.json"
+FROZEN_PRESETS = GOLDEN_FILE.parent / "presets"  # the presets as the golden file was written with them
 TABLES = ("scenarios", "bands", "tranches", "firms", "exposures", "paths", "tranche_paths", "portfolio_paths")
 PRESETS = ("coreweave", "crusoe", "lambda", "nebius", "nscale", "neoclouds")
 MODELS = {
@@ -73,6 +77,15 @@ def without_added_settings(text):
     for firm in config.get("firms", []):  # a portfolio's firms: the LEGACY layer on each
         firm["config"].pop("claims", None)
     return json.dumps(config)
+
+
+@contextlib.contextmanager
+def frozen_presets():
+    """Presets read from FROZEN_PRESETS while in the block (a portfolio's firms name theirs)."""
+    from gpu_stress.config import load
+
+    with mock.patch.object(load, "preset_text", lambda name: (FROZEN_PRESETS / f"{name}.toml").read_text()):
+        yield
 
 
 def legacy_source(case):
@@ -129,9 +142,9 @@ def digests(case, run):
     import gpu_stress
 
     backend, precision, paths = RUNS[run]
-    results = gpu_stress.run(
-        **legacy_source(case), paths=paths, seed=7, precision=precision, backend=backend, warn=False
-    )
+    with frozen_presets():
+        source = legacy_source(case)
+        results = gpu_stress.run(**source, paths=paths, seed=7, precision=precision, backend=backend, warn=False)
     found = {}
     for name in TABLES:
         table = getattr(results, name)

@@ -300,17 +300,30 @@ def test_summarize_flags_a_book_has_no_use_for_are_one_line(book_run):
     assert result.exit_code == 0 and "Nscale" in result.output  # a firm column tells the tranches apart
 
 
-def test_a_firm_owing_nothing_sells_no_gpus():
-    """An insolvency with no debt (Lambda's after repaying) puts no GPU on the secondary market."""
+@pytest.mark.parametrize("claims", [False, True])
+def test_a_firm_owing_nothing_sells_no_gpus_and_one_owing_rent_sells_them(claims):
+    """An insolvency with no debt (Lambda's after repaying, its leases costs only) puts no GPU on the secondary
+    market; with its leases as claims the same paths are lease defaults, and its estate sells its GPUs."""
     table = {"simulation": {"paths": 2000}, "fire_sales": {"impact": 0.4}}
-    config = validate(table | {"firms": [{"preset": "lambda"}, {"preset": "nebius"}]})
+    lambda_entry = {"preset": "lambda", "config": {"claims": {"fixed_charges": claims}}}
+    config = validate(table | {"firms": [lambda_entry, {"preset": "nebius"}]})
     _, outputs_int, market = run_portfolio("cpu", config, 2000)
     lambda_firm = config.firm_names().index("Lambda")
-    insolvent = outputs_int[lambda_firm, L.OUT_DEFAULT_CAUSE] == L.INSOLVENT_NO_DEBT
+    cause = outputs_int[lambda_firm, L.OUT_DEFAULT_CAUSE]
+    owing_no_lender = cause == (L.LEASE if claims else L.INSOLVENT_NO_DEBT)
+    if claims:  # a lease default owing no lender (no tranche of Lambda's defaulted), while it still has GPUs:
+        # its installed fleet (15 months old, 72 months' life) retires after month 57
+        tranche_months = outputs_int[lambda_firm, L.OUT_TRANCHE_DEFAULT_MONTH : L.OUT_TRANCHE_DEFAULT_MONTH + 4]
+        owing_no_lender &= (tranche_months < 0).all(axis=0)
+        owing_no_lender &= outputs_int[lambda_firm, L.OUT_DEFAULT_MONTH] <= 57
     others = np.delete(np.arange(len(config.firms)), lambda_firm)
     nobody_else = ~credit_default(outputs_int[others, L.OUT_DEFAULT_CAUSE]).any(axis=0)
-    assert (insolvent & nobody_else).sum() > 10
-    np.testing.assert_array_equal(market[L.OUT_GPUS_SOLD][insolvent & nobody_else], 0.0)
+    alone = owing_no_lender & nobody_else
+    assert alone.sum() > 10
+    if claims:
+        assert (market[L.OUT_GPUS_SOLD][alone] > 0).all()
+    else:
+        np.testing.assert_array_equal(market[L.OUT_GPUS_SOLD][alone], 0.0)
 
 
 def test_summarize_portfolio_of_a_single_firm_run_is_refused(tmp_path):

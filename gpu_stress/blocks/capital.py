@@ -97,8 +97,10 @@ SLOTS = (
 
 
 def ranks_rule(f):
-    """A tranche's rank matters only against another tranche it shares a round of the waterfall with."""
+    """A tranche's rank matters only against another tranche it shares a round of the waterfall with, or against
+    the fixed charges' counterparties ([claims]) in the estate."""
     v = f.v
+    landlords = v[L.CLAIMS_ON] > 0 and v[L.OBLIGATION_COUNT] > 0
 
     def ring_fenced(j):
         pool = int(v[L.TRANCHE_POOL + j])
@@ -111,7 +113,7 @@ def ranks_rule(f):
             for k in f.owed
             if k != j and ((pool >= 0 and int(v[L.TRANCHE_POOL + k]) == pool) or not (ring_fenced(j) or ring_fenced(k)))
         ]
-        if not rivals:
+        if not rivals and not (landlords and not ring_fenced(j)):
             yield [L.TRANCHE_RANK + j], f"{f.tranche(j)} shares no round of the waterfall with another tranche"
 
 

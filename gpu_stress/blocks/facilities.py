@@ -420,7 +420,10 @@ def debt_rule(f):
             )
     if not f.owed:
         covenants = [L.LTV_MAX, L.DSCR_MIN, L.TEST_EVERY, L.CURE_TESTS]
-        yield covenants + REFINANCING_SLOTS + [L.RATE_FLOOR, L.FIRE_SALE_RECOVERY], "the firm has no debt"
+        # With [claims] the landlords still sell the estate's GPUs at the fire-sale recovery.
+        landlords = v[L.CLAIMS_ON] > 0 and v[L.OBLIGATION_COUNT] > 0
+        fire_sale = [] if landlords else [L.FIRE_SALE_RECOVERY]
+        yield covenants + REFINANCING_SLOTS + [L.RATE_FLOOR, *fire_sale], "the firm has no debt"
         return
     if v[L.LTV_MAX] == 0 and v[L.DSCR_MIN] == 0:
         covenants = [L.LTV_MAX, L.DSCR_MIN, L.TEST_EVERY, L.CURE_TESTS]

@@ -95,7 +95,9 @@ class Results:
             document = portfolio_document(self.record, book, firms, exposures, clusters)
         else:
             rows = scenario_rows(self.record, self.scenarios)
-            document = scenarios_document(self.record, rows, default_clusters(rows, scenario_configs(self.scenarios)))
+            tranches = scenario_rows(self.record, self.tranches) if self.tranches is not None else ()
+            clusters = default_clusters(rows, scenario_configs(self.scenarios))
+            document = scenarios_document(self.record, rows, clusters, tranches)
         return json.loads(json.dumps(document))
 
     def view(self, **options):

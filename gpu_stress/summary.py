@@ -11,6 +11,7 @@ from .config.load import did_you_mean
 from .kernels.layout import CAUSE_NAMES, CREDIT_CAUSES
 from .results import fields, store
 from .results.store import ResultsError, sweep_column
+from .results.term_structure import term_structures
 from .results.verify import open_results
 
 CAUSE_COLUMNS = tuple(f"defaults_{CAUSE_NAMES[cause]}" for cause in CREDIT_CAUSES)
@@ -279,16 +280,22 @@ def format_base_case(row):
     return f"month {row['base_case_default_month']}: {row['base_case_default_cause']}"
 
 
-def pd_by_year_rows(rows, sweep_keys, all_columns=False):
-    """(labels, rows of strings): cumulative PD at the end of each year."""
+TERM_MEASURES = (("cumulative PD", "cumulative_pd"), ("marginal PD", "marginal_pd"), ("hazard", "hazard"))
+
+
+def pd_by_year_rows(rows, sweep_keys, all_columns=False, tranche_rows=()):
+    """(labels, rows of strings): the term structure by year (cumulative and marginal PD, the hazard) of each
+    scenario's firm and tranches, three rows each."""
     years = len(rows[0]["pd_by_year"])
-    labels = ["scenario", *(sweep_label(key) for key in sweep_keys)]
+    labels = ["scenario", *(sweep_label(key) for key in sweep_keys), "of", "measure"]
     labels += [f"year {year}" for year in range(1, years + 1)]
-    cells = [
-        [str(row["scenario_id"]), *(format_cell(key, swept_value(row, key)) for key in sweep_keys)]
-        + [format_share(share) for share in row["pd_by_year"]]
-        for row in rows
-    ]
+    swept = {row["scenario_id"]: row for row in rows}
+    cells = []
+    for entry in term_structures(rows, tranche_rows):
+        row = swept[entry["scenario_id"]]
+        named = [str(row["scenario_id"]), *(format_cell(key, swept_value(row, key)) for key in sweep_keys)]
+        for label, measure in TERM_MEASURES:
+            cells.append([*named, entry["of"], label, *(format_share(value) for value in entry[measure])])
     return labels, cells
 
 
@@ -427,13 +434,14 @@ def portfolio_tables(book_rows, firm_rows, exposure_rows, sweep_keys, detail=Fal
 
 # Each credit cause by the step of the firm's month that failed: a balloon lenders would not roll
 # (refinancing), cash short of the service due (liquidity), a covenant test (an LTV or DSCR breach), a
-# ring-fenced pool that could not serve its own debt (pool). A default in or after the month a facility
-# failed to close is funding's, whatever its cause (``funding_defaults``).
+# ring-fenced pool that could not serve its own debt (pool), cash short of the rent (lease). A default in or
+# after the month a facility failed to close is funding's, whatever its cause (``funding_defaults``).
 DRIVER_STEPS = {
     "refinancing": ("refinancing",),
     "liquidity": ("liquidity",),
     "covenant": ("ltv", "dscr"),
     "pool": ("pool",),
+    "lease": ("lease",),
 }
 
 

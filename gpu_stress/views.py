@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from .errors import UserError
 from .results.store import without_nan
+from .results.term_structure import term_structures
 from .results.verify import open_results
 from .summary import (
     TRANCHE_DISPLAY,
@@ -71,7 +72,8 @@ def summary_view(
 ):
     """The summary of a results directory (a path, or an opened ``ResultsDirectory``) as a :class:`View`.
 
-    ``by_year``: cumulative PD by year; ``by_tranche``: each debt tranche's PD, EL, LGD and tails;
+    ``by_year``: the term structure by year (cumulative and marginal PD, hazard) of the firm and each tranche;
+    ``by_tranche``: each debt tranche's PD, EL, LGD and tails;
     ``portfolio``: a portfolio run's book in full (the default view of a portfolio run);
     ``sort_by``/``descending``: the rows' order; ``all_columns``: every column, not the headline ones.
     """
@@ -94,8 +96,12 @@ def summary_view(
         return View([(title, labels, cells)], sweep_keys, [], without_nan(document))
     rows = scenario_rows(record, table, sort_by, descending)
     clusters = default_clusters(rows, scenario_configs(table))
-    labels, cells = (pd_by_year_rows if by_year else display_rows)(rows, sweep_keys, all_columns)
-    document = scenarios_document(record, rows, clusters)
+    tranches = scenario_rows(record, load_tranches(directory))
+    if by_year:
+        labels, cells = pd_by_year_rows(rows, sweep_keys, all_columns, tranches)
+    else:
+        labels, cells = display_rows(rows, sweep_keys, all_columns)
+    document = scenarios_document(record, rows, clusters, tranches)
     return View([(title, labels, cells)], sweep_keys, clusters, document, document["drivers"])
 
 
@@ -114,11 +120,11 @@ def portfolio_view(directory, detail=False):
     return View(tables, sweep_keys, clusters, document, document["drivers"])
 
 
-def scenarios_document(record, rows, clusters):
-    """The JSON document of a single-firm run's summary: the run, its scenario rows, its default clusters."""
-    return without_nan(
-        run_document(record) | {"scenarios": rows, "drivers": default_drivers(rows), "clusters": clusters}
-    )
+def scenarios_document(record, rows, clusters, tranches=()):
+    """The JSON document of a single-firm run's summary: the run, its scenario rows, its default clusters, and the
+    term structure by year of each scenario's firm and tranches (``results.term_structure``)."""
+    document = {"scenarios": rows, "drivers": default_drivers(rows), "clusters": clusters}
+    return without_nan(run_document(record) | document | {"term_structure": term_structures(rows, tranches)})
 
 
 def portfolio_document(record, book_rows, firm_rows, exposure_rows, clusters):

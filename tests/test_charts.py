@@ -187,6 +187,29 @@ def test_the_term_structure_has_one_line_per_scenario_ending_at_its_pd(grid, tmp
     assert lines[0].get_ydata()[12::12] == pytest.approx([100 * share for share in first["pd_by_year"]])
 
 
+def test_the_term_structure_shows_each_scenarios_hazard_by_year(grid, tmp_path, drawn):
+    draw(grid, tmp_path, "term-structure")
+    hazard_ax = drawn[0].axes[1]
+    rows = scenarios(grid)
+    bars = hazard_ax.patches
+    years = len(rows[0]["pd_by_year"])
+    assert len(bars) == len(rows) * years
+    for index, row in enumerate(rows):
+        cumulative = [0.0, *row["pd_by_year"]]
+        hazard = [(cumulative[y + 1] - cumulative[y]) / (1 - cumulative[y]) for y in range(years)]
+        heights = [bar.get_height() for bar in bars[index * years : (index + 1) * years]]
+        assert heights == pytest.approx([100 * h for h in hazard])
+
+
+def test_the_term_structure_of_one_scenario_has_its_tranches(single, tmp_path, drawn):
+    draw(single, tmp_path, "term-structure", "--scenario", 0)
+    cumulative_ax, hazard_ax = drawn[0].axes[:2]
+    tranches = open_results(single).table(store.TRANCHES_FILE).to_pylist()
+    labels = [line.get_label() for line in cumulative_ax.get_lines()]
+    assert len(labels) == 1 + len(tranches) and all(f"tranche {t['name']}" in " ".join(labels) for t in tranches)
+    assert len(hazard_ax.patches) == (1 + len(tranches)) * len(tranches[0]["pd_by_year"])
+
+
 def test_the_swept_chart_draws_pd_el_and_cvar_with_their_intervals(grid, tmp_path, drawn):
     draw(grid, tmp_path, "swept", "--x", "market.price.drift")
     figure = drawn[0]

@@ -115,6 +115,12 @@ class Run:
         row = self.row(0 if scenario_id is None else scenario_id)
         return [(self.label(row), row)]
 
+    def tranche_rows(self, scenario_id):
+        """[(label, row)] of one scenario's tranches (tranches.arrow; none for a portfolio or a firm without debt)."""
+        table = None if self.portfolio else self.results.table(store.TRANCHES_FILE)
+        rows = [] if table is None else table.to_pylist()
+        return [(f"tranche {row['name']}", row) for row in rows if row["scenario_id"] == scenario_id]
+
     def title(self, subject):
         simulation = self.record.simulation
         firm = "portfolio" if self.portfolio else self.record.table.get("firm", {}).get("name", "")

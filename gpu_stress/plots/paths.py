@@ -186,16 +186,38 @@ def term_structure(ax, plt, entries, horizon, pd_label="PD"):
     ax.legend(fontsize=7, ncol=1 if len(entries) <= 12 else 2, title=f"{pd_label} by the horizon", title_fontsize=7)
 
 
+def hazard_by_year(ax, plt, entries):
+    """The annual hazard (``results.term_structure``: the PD of a firm alive at the start of each year), grouped
+    bars by year, one colour per (label, row) of ``entries``."""
+    from ..results.term_structure import term_structure as by_year
+
+    width = 0.8 / max(len(entries), 1)
+    for index, ((label, row), color) in enumerate(zip(entries, series_colors(plt, len(entries)), strict=True)):
+        hazard = by_year(row.get("pd_by_year"))["hazard"]
+        years = np.arange(1, len(hazard) + 1) - 0.4 + (index + 0.5) * width
+        ax.bar(years, [100 * (h or 0.0) for h in hazard], width=width, color=color, label=label)
+    ax.set_xticks(range(1, len(entries[0][1].get("pd_by_year") or []) + 1) if entries else [])
+    percent_axis(ax)
+    ax.set_xlabel("year")
+    ax.set_ylabel("hazard: PD within the year of a firm alive at its start (%)")
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=7)
+
+
 def term_structure_figure(plt, run, scenario_id, **_):
     entries = run.credit_rows(scenario_id)
-    figure, ax = plt.subplots(figsize=(10, 5.5), constrained_layout=True)
-    term_structure(ax, plt, entries, run.horizon, "PD")
+    if len(entries) == 1 and not run.portfolio:  # one firm's scenario: its tranches beside it
+        entries = entries + run.tranche_rows(entries[0][1]["scenario_id"])
+    figure, (cumulative, hazard) = plt.subplots(1, 2, figsize=(14, 5.5), constrained_layout=True)
+    term_structure(cumulative, plt, entries, run.horizon, "PD")
+    hazard_by_year(hazard, plt, entries)
     about = (
         run.subject(0 if scenario_id is None else scenario_id) + ", by firm"
         if run.portfolio
         else ("by scenario" if scenario_id is None else run.subject(scenario_id))
     )
-    ax.set_title("cumulative probability of default by month", fontsize=10)
+    cumulative.set_title("cumulative probability of default by month", fontsize=10)
+    hazard.set_title("marginal default probability by year (hazard)", fontsize=10)
     figure.suptitle(run.title(about), fontsize=11)
     return figure
 

@@ -8,6 +8,7 @@ so that no wrongly typed argument surfaces as a ``TypeError`` or ``AttributeErro
 import os
 from collections.abc import Mapping
 
+from .blocks.run import TO_LAST_MATURITY
 from .errors import ArgumentError, excerpt
 
 FLAG = (bool,)
@@ -87,7 +88,8 @@ def expect_run_settings(config, preset, overrides, paths, horizon, seed, backend
     expect("preset", preset, TEXT, "a preset name (gpu-stress presets)")
     expect_settings("overrides", overrides)
     expect("paths", paths, (int, float, str), "a whole number of paths (1e6 too)")
-    expect("horizon", horizon, WHOLE, "a whole number of months")
+    if horizon != TO_LAST_MATURITY:
+        expect("horizon", horizon, WHOLE, 'a whole number of months or "to-last-maturity"')
     expect("seed", seed, WHOLE, "a whole number")
     expect("backend", backend, TEXT, '"auto", "cpu", "cuda" or "numpy"', none=False)
     expect_callable("log", log)

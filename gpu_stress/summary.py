@@ -43,6 +43,8 @@ TRANCHE_DISPLAY = (
     ("rank", "rank"),
     ("PD", "pd"),
     ("PD 95% CI", "pd_ci"),
+    ("maturity", "maturity_month"),
+    ("PD to maturity", "pd_to_maturity"),
     ("EL", "expected_loss"),
     ("EL / commitment", "expected_loss_rate"),
     ("LGD", "mean_lgd"),

@@ -107,7 +107,8 @@ def _tranches_table(scenarios, totals, provenance):
                 summary = firm_summary(summary, firm)
             debt = config.debt
             commitments = [tranche.principal + tranche.commitment for tranche in debt]
-            for index, row in enumerate(aggregates.finalize_tranches(summary, commitments)):
+            maturities = [tranche.maturity_month for tranche in debt]
+            for index, row in enumerate(aggregates.finalize_tranches(summary, commitments, maturities)):
                 tranche = debt[index]
                 about = {"scenario_id": scenario.scenario_id, "firm": firm, "firm_name": config.firm.name}
                 about["tranche"] = index
@@ -190,6 +191,9 @@ def tranches_schema():
         *(pa.field(name, pa.float64()) for name in money[:3]),
         *(pa.field(name, pa.float64()) for name in ("expected_loss_rate", "mean_ead", "mean_lgd")),
         *(pa.field(name, pa.float64()) for name in money[3:]),
+        pa.field("maturity_month", pa.int32()),
+        *(pa.field(name, pa.float64()) for name in ("pd_to_maturity", "expected_loss_to_maturity")),
+        pa.field("mean_lgd_to_maturity", pa.float64()),
     ]
     return pa.schema(fields)
 

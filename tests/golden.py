@@ -11,10 +11,11 @@ Written with ``python tests/golden.py --write`` (only when a change of the model
 intended and explained); ``python tests/golden.py --cases CASE,...`` prints a case's digests.
 
 Each case runs with the settings of LEGACY, which switch off what came after the file was written
-(issue 29: leases and power contracts as claims), and what those additions output (ADDED_COLUMNS,
-struct fields ADDED_FIELDS) is left out of the digests: with them off, every output that was there
-before is bit for bit what it was. The presets run as they were then (``data/golden/presets``, the
-presets of issue 28): the golden file checks the model's code, not the presets' later calibration.
+(issue 29: leases and power contracts as claims), and what the additions since output (ADDED_COLUMNS,
+struct fields ADDED_FIELDS: the claims' outputs, a tranche's statistics to its own maturity) is left
+out of the digests: with them off, every output that was there before is bit for bit what it was.
+The presets run as they were then (``data/golden/presets``, the presets of issue 28): the golden
+file checks the model's code, not the presets' later calibration.
 """
 
 import argparse
@@ -59,6 +60,10 @@ ADDED_COLUMNS = {
     "mean_lease_loss",
     "median_lease_adjusted_debt",
     "median_lease_adjusted_leverage",
+    "maturity_month",
+    "pd_to_maturity",
+    "expected_loss_to_maturity",
+    "mean_lgd_to_maturity",
 }
 ADDED_FIELDS = {"lease"}  # a credit cause's entry in struct columns (funding_defaults, defaults_by_month_cause)
 ADDED_SETTINGS = {"claims": None, "obligations": ("kind", "claim_share")}  # in the "config" column's JSON

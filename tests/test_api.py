@@ -272,9 +272,11 @@ def test_trace_reads_a_parquet_run(nebius_cli):
 
 def test_summary_names_the_months_defaults_cluster_in():
     """The summary document carries the notes ``summarize`` prints: coreweave's 2030 notes mature in month 60
-    (its contract DDTLs signed, as in 0.8)."""
+    (its contract DDTLs signed and 60 months, as in 0.8)."""
     signed = ["debt.9.signed=true"]
-    runs = gpu_stress.run(preset="coreweave", paths=5000, seed=1, backend="cpu", keep_paths=False, overrides=signed)
+    runs = gpu_stress.run(
+        preset="coreweave", paths=5000, horizon=60, seed=1, backend="cpu", keep_paths=False, overrides=signed
+    )
     document = runs.summary()
     (cluster, *_) = document["clusters"]
     assert cluster["month"] == 60 and cluster["cause"] == "refinancing"

@@ -30,7 +30,7 @@ def invoke(*arguments):
     return result
 
 
-SIGNED = ("--set", "debt.9.signed=true")  # every facility signed, as in 0.8
+SIGNED = ("--set", "debt.9.signed=true", "--horizon", "60")  # every facility signed, 60 months: as in 0.8
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import re
 import types
 import typing
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from click.testing import CliRunner
@@ -35,9 +36,10 @@ def leaf_fields(model=Config, prefix=""):
 
 
 def base_type(annotation):
-    """int for ``Annotated[int, ...] | None`` and the like."""
+    """int for ``Annotated[int, ...] | None`` and the like (``| Literal[...]``: a word a number may be instead)."""
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        (annotation,) = [arg for arg in typing.get_args(annotation) if arg is not type(None)]
+        arguments = typing.get_args(annotation)
+        (annotation,) = [arg for arg in arguments if arg is not type(None) and typing.get_origin(arg) is not Literal]
     if typing.get_origin(annotation) is typing.Annotated:
         annotation = typing.get_args(annotation)[0]
     return annotation

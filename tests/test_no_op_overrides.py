@@ -30,6 +30,7 @@ from gpu_stress.backends import get_backend
 from gpu_stress.backends.launch import Launch
 from gpu_stress.backends.oracle import rng
 from gpu_stress.blocks.facilities import initial_debt
+from gpu_stress.blocks.run import TO_LAST_MATURITY
 from gpu_stress.config import effects, run_warnings
 from gpu_stress.config.load import (
     REGIME_SHADOWS,
@@ -186,13 +187,14 @@ def paths_of(resolved):
 # The closing hazard's leverage term bites only where last month's LTV is above funding.ltv_threshold (1.0) within
 # a closing window (months 1-9), which no sampled path of a preset shows. Nebius's only balloon within the horizon,
 # the 2029 notes, converts on every sampled path (its share price is above $61.74 in month 48): refinancing
-# matters only where it is not.
+# matters only where it is not. Its 2030-2032 converts, within its horizon to their maturity (87 months), are
+# out of the money at maturity on every sampled path: a higher conversion price changes nothing there.
 LEVERAGE = "funding.leverage_sensitivity"
 RARE = {
     "coreweave": (LEVERAGE,),
     "crusoe": (".rank",),
     "lambda": (".rank", LEVERAGE),
-    "nebius": ("equity.", "refinancing.", LEVERAGE),
+    "nebius": ("equity.", "refinancing.", ".conversion_price", LEVERAGE),
     "nscale": ("equity.", LEVERAGE),
 }
 
@@ -203,6 +205,9 @@ def walk(table, rare=(), both_ways=True):
     Every no-op verdict must leave every output unchanged; with ``both_ways``, every other verdict must
     change one, for some probe (keys matching ``rare`` excepted).
     """
+    if table.get("simulation", {}).get("horizon_months") == TO_LAST_MATURITY:  # judged at the months it resolves to
+        months = validate(table).simulation.horizon_months
+        table = apply_layer(copy.deepcopy(table), [("simulation.horizon_months", months)])
     base = effects.resolve(validate(table))
     path_ids = paths_of(base)
     base_outputs = outputs(base, path_ids)

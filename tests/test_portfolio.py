@@ -70,7 +70,7 @@ def test_the_first_firm_alone_is_its_own_configuration_run():
     """Firm 0 draws firm 0's blocks in its own market: its row is its plain config's parameter vector,
     with the portfolio's secondary market (which the single-firm kernel never reads)."""
     config = neoclouds(100)
-    alone = load_config(preset="coreweave", overrides=["price_basis.volatility=0.10"])
+    alone = load_config(preset="coreweave", overrides=["price_basis.volatility=0.10", "simulation.horizon_months=60"])
     row, vector = portfolio_matrix(config)[0], parameter_vector(alone)
     market = [L.FIRE_SALE_IMPACT, L.FIRE_SALE_RETENTION]
     np.testing.assert_array_equal(np.delete(row, market), np.delete(vector, market))

@@ -94,6 +94,9 @@ def resolve(schema, root):
             schema = root["$defs"][schema["$ref"].removeprefix("#/$defs/")]
         elif "anyOf" in schema:
             objects = [option for option in schema["anyOf"] if option.get("type") != "null"]
+            scalars = all(option.get("type") not in ("object", "array", None) for option in objects)
+            if scalars and len(objects) > 1:  # a number or a word ("to-last-maturity"): the leaf check sees both
+                return schema
             schema = objects[0]
         else:
             return schema

@@ -234,7 +234,7 @@ def test_pd_falls_as_the_revolver_grows_on_common_random_numbers():
     defers defaults to its maturity, as a revolver that is not extended does.)"""
     defaults = {}
     for commitment in (0.0, 1e8, 2.5e8):
-        table = load_table(preset="lambda", overrides=["simulation.paths=8000"])
+        table = load_table(preset="lambda", overrides=["simulation.paths=8000", "simulation.horizon_months=60"])
         revolver = {"name": "rcf", "revolving": True, "commitment": commitment, "rate": 0.09}
         table["debt"] = [
             *table["debt"],

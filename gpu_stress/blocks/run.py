@@ -9,15 +9,39 @@ from .slots import Slot
 # --- the config sections (schema) ---
 
 
+TO_LAST_MATURITY = "to-last-maturity"
+MAX_HORIZON_TO_MATURITY = 240  # months: to-last-maturity runs at most 20 years
+DEFAULT_HORIZON = 60  # months: also to-last-maturity's for a firm with no debt
+
+
 class Simulation(Section):
     paths: Paths = 100_000
-    horizon_months: Months = 60
+    # months, or "to-last-maturity": to the last scheduled maturity of the firm's debt (``horizon_to_maturity``)
+    horizon_months: Months | Literal["to-last-maturity"] = DEFAULT_HORIZON
     seed: between(0, 2**64 - 1, int) = 2025
     precision: Literal["float64", "float32"] = "float64"
     independent_scenarios: bool = False
     chunk_paths: Paths | None = None
     band_paths: between(0, 10**12, int) = 10_000
     base_case: bool = False  # every shock zero and no random event: the deterministic plan
+
+
+def last_maturity(config):
+    """The last month a tranche of ``config`` is due: its maturity, after every extension a revolver has (signed or
+    not, any tranche with something to lend); None without debt."""
+    months = [
+        tranche.maturity_month + (tranche.extensions * tranche.extension_months if tranche.revolving else 0)
+        for tranche in config.debt
+        if tranche.principal + tranche.commitment > 0
+    ]
+    return max(months, default=None)
+
+
+def horizon_to_maturity(configs):
+    """The horizon of "to-last-maturity" for firms ``configs``: the last of their maturities, at most
+    MAX_HORIZON_TO_MATURITY months (DEFAULT_HORIZON with no debt at all)."""
+    months = [month for month in map(last_maturity, configs) if month is not None]
+    return min(max(months), MAX_HORIZON_TO_MATURITY) if months else DEFAULT_HORIZON
 
 
 # --- its home in the config, and the kernel functions that read its slots (kernels/<module>.py) ---

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from ..backends import BACKENDS
 from ..results.aggregates import HEADLINE_METRICS as METRICS
-from .main import PathCount, main, stderr_console
+from .main import Horizon, PathCount, main, stderr_console
 from .render import print_plain_table
 
 ANALYSIS_METRICS = METRICS
@@ -54,7 +54,7 @@ Examples:
     help="Sort by the larger change of this metric.",
 )
 @click.option("--paths", type=PathCount(), help="Paths per run (e.g. 1e5).  [default: the config's]")
-@click.option("--horizon", type=click.IntRange(min=1), help="Horizon in months.  [default: the config's]")
+@click.option("--horizon", type=Horizon(), help="Horizon in months or to-last-maturity.  [default: the config's]")
 @click.option("--seed", type=click.IntRange(min=0, max=2**64 - 1), help="Random seed.  [default: the config's]")
 @click.option("--backend", type=click.Choice(["auto", *BACKENDS]), default="auto", show_default=True)
 @click.option("--include-overlays", is_flag=True, help="Also bump the stress overlay's settings (overlay.*).")
@@ -163,7 +163,7 @@ Examples:
 @click.option("--param", "parameter", required=True, metavar="KEY", help="The setting to solve for (dotted key).")
 @click.option("--range", "value_range", required=True, metavar="LO,HI", help="Where to look (e.g. -0.8,0).")
 @click.option("--paths", type=PathCount(), help="Paths per evaluation (e.g. 1e5).  [default: the config's]")
-@click.option("--horizon", type=click.IntRange(min=1), help="Horizon in months.  [default: the config's]")
+@click.option("--horizon", type=Horizon(), help="Horizon in months or to-last-maturity.  [default: the config's]")
 @click.option("--seed", type=click.IntRange(min=0, max=2**64 - 1), help="Random seed.  [default: the config's]")
 @click.option("--backend", type=click.Choice(["auto", *BACKENDS]), default="auto", show_default=True)
 @click.option(

@@ -7,6 +7,7 @@ import click
 from rich.console import Console
 
 from .. import __version__
+from ..blocks.run import TO_LAST_MATURITY
 from ..config.load import whole_count
 from ..errors import UserError, one_line
 
@@ -93,6 +94,23 @@ class PathCount(click.ParamType):
         if number < 1:
             self.fail(f"{value!r} is below 1", param, ctx)
         return number
+
+
+class Horizon(click.ParamType):
+    """Months (a whole number of at least 1), or "to-last-maturity": to the firm's last scheduled maturity."""
+
+    name = "months|to-last-maturity"
+
+    def convert(self, value, param, ctx):
+        if value == TO_LAST_MATURITY:
+            return value
+        try:
+            months = int(value)
+        except (TypeError, ValueError):
+            self.fail(f'{value!r} is neither a whole number of months nor "{TO_LAST_MATURITY}"', param, ctx)
+        if months < 1:
+            self.fail(f"{value!r} is below 1", param, ctx)
+        return months
 
 
 def no_verify_option(command):

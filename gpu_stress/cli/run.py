@@ -8,7 +8,7 @@ import click
 from ..backends import BACKENDS
 from ..config.schema import Simulation
 from ..results import store
-from .main import INTERRUPTED, BadInput, PathCount, main, stderr_console
+from .main import INTERRUPTED, BadInput, Horizon, PathCount, main, stderr_console
 from .render import print_summary, run_progress
 
 _DEFAULTS = Simulation()  # what a config that does not say runs with
@@ -39,8 +39,9 @@ Examples:
 )
 @click.option(
     "--horizon",
-    type=click.IntRange(min=1),
-    help=f"Horizon in months.  [default: the config's; {_DEFAULTS.horizon_months}]",
+    type=Horizon(),
+    help="Horizon in months, or to-last-maturity (the firm's last scheduled maturity, at most 240).  "
+    f"[default: the config's; {_DEFAULTS.horizon_months}]",
 )
 @click.option(
     "--seed", type=click.IntRange(min=0, max=2**64 - 1), help=f"Random seed.  [default: the config's; {_DEFAULTS.seed}]"

@@ -15,11 +15,12 @@ import re
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import get_args
+from typing import Literal, get_args, get_origin
 
 import pydantic
 
 from ..blocks.regimes import REGIME_SHADOWS
+from ..blocks.run import TO_LAST_MATURITY, horizon_to_maturity
 from ..errors import UserError, excerpt
 from .portfolio import PortfolioConfig, held_against, is_portfolio
 from .schema import Config, Market, Overlay, numeric_range
@@ -258,6 +259,11 @@ def merge_layer(base, layer):
 SCALAR_TAGS = ("bool", "int", "float", "str")  # how pydantic names the members of a union in a location
 
 
+def _union_tag(part):
+    """Is ``part`` of a location pydantic's name of a union member (``int``, ``constrained-int``, ``literal[...]``)?"""
+    return isinstance(part, str) and (part in SCALAR_TAGS or part.startswith(("constrained-", "literal[")))
+
+
 def describe_error(error: pydantic.ValidationError, prefix="", model=Config):
     """One line for the first problem pydantic found.
 
@@ -268,7 +274,7 @@ def describe_error(error: pydantic.ValidationError, prefix="", model=Config):
     problems = error.errors()
     first = problems[0]
     loc = first["loc"]
-    if len(loc) > 1 and loc[-1] in SCALAR_TAGS:  # a sweep value fails each of bool | int | float | str
+    if len(loc) > 1 and _union_tag(loc[-1]):  # a sweep value fails each of bool | int | float | str
         loc = loc[:-1]
         same = [problem for problem in problems if problem["loc"][:-1] == loc]
         first = next((problem for problem in same if problem["type"] == "finite_number"), first)
@@ -359,7 +365,10 @@ def _allowed_range(loc, model=Config):
         field = model.model_fields[part]
         model = next((arg for arg in (field.annotation, *get_args(field.annotation)) if _is_model(arg)), None)
     numeric = numeric_range(field) if field is not None else None
-    return describe_range(*numeric) if numeric else None
+    if not numeric:
+        return None
+    words = [repr(word) for arg in get_args(field.annotation) if get_origin(arg) is Literal for word in get_args(arg)]
+    return describe_range(*numeric) + "".join(f" or {word}" for word in words)  # "to-last-maturity" too
 
 
 def _is_model(annotation):
@@ -380,6 +389,10 @@ def validate_portfolio(table, prefix=""):
     _validated(Overlay, portfolio.overlay, f"{prefix}overlay.")
     firms = range(len(portfolio.firms))
     configs = [_firm_config(table, portfolio, index, f"{prefix}firms[{index}]") for index in firms]
+    if portfolio.simulation.horizon_months == TO_LAST_MATURITY:  # one horizon: the last maturity of any firm's
+        portfolio.simulation.horizon_months = horizon_to_maturity(configs)
+        for config in configs:
+            config.simulation.horizon_months = portfolio.simulation.horizon_months
     names = [config.firm.name for config in configs]
     for index, name in enumerate(names):
         if names.index(name) != index:

@@ -28,7 +28,7 @@ from ..blocks.price import Price, PriceBasis
 from ..blocks.rates import Rates
 from ..blocks.regimes import Regime, RegimeDynamics  # noqa: F401
 from ..blocks.response import Response
-from ..blocks.run import Simulation
+from ..blocks.run import TO_LAST_MATURITY, Simulation, horizon_to_maturity
 from ..blocks.shocks import CorrelationMatrix
 from ..blocks.support import Backstop, Equity, Vendor
 from ..blocks.utilization import Utilization
@@ -138,6 +138,13 @@ class Config(Section):
             if total > 1.0 + 1e-12:
                 raise ValueError(f"customer shares of cohort {name!r} sum to {total:.4g}, more than all of it (1)")
         return customers
+
+    @model_validator(mode="after")
+    def _horizon_to_last_maturity(self):
+        """``simulation.horizon_months = "to-last-maturity"``: the months to the firm's last maturity."""
+        if self.simulation.horizon_months == TO_LAST_MATURITY:
+            self.simulation.horizon_months = horizon_to_maturity([self])
+        return self
 
     @model_validator(mode="after")
     def _references_resolve(self):

@@ -48,8 +48,15 @@ def between(low, high, kind=float):
 def numeric_range(field):
     """(kind, low, high) of a pydantic field declared with :func:`between`, else None."""
     kind, metadata = field.annotation, list(field.metadata)
-    if typing.get_origin(kind) in (typing.Union, types.UnionType):  # ``between(...) | None``
-        (kind,) = [arg for arg in typing.get_args(kind) if arg is not type(None)]
+    if typing.get_origin(kind) in (typing.Union, types.UnionType):  # ``between(...) | None`` (or | a Literal word)
+        numbers = [
+            arg
+            for arg in typing.get_args(kind)
+            if arg is not type(None) and typing.get_origin(arg) is not typing.Literal
+        ]
+        if len(numbers) != 1:
+            return None
+        (kind,) = numbers
         if typing.get_origin(kind) is Annotated:
             kind, *extra = typing.get_args(kind)
             metadata += [item for info in extra for item in getattr(info, "metadata", [info])]

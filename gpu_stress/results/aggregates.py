@@ -24,6 +24,9 @@ HISTOGRAMS = (
     "equity",
     "lease_adjusted_debt",
     "lease_adjusted_leverage",
+    "tranche_defaults_by_month",
+    "tranche_ead_by_month",
+    "tranche_loss_by_month",
 )  # summary entries that are :class:`Histogram` s
 
 
@@ -142,7 +145,25 @@ def _tranche_summary(outputs_float, outputs_int, horizon, tranches, xp):
     }
     for j in range(tranches):
         summary[f"tranche_loss_{j}"] = Histogram.of(loss[j], xp)
-    return summary
+    return summary | _tranche_months(month, ead, loss, defaulted, horizon, xp)
+
+
+def _tranche_months(month, ead, loss, defaulted, horizon, xp):
+    """Each tranche's defaults, EAD and loss by its default month (tranche x month, column 0: month 1): what its PD,
+    EL and LGD to its own maturity are read from."""
+    tranches = month.shape[0]
+    cells = tranches * horizon
+    code = xp.where(defaulted, xp.arange(tranches)[:, None] * horizon + xp.clip(month, 1, horizon) - 1, cells).ravel()
+
+    def by_month(weights=None):
+        counts = xp.bincount(code, weights=None if weights is None else weights.ravel(), minlength=cells + 1)
+        return to_host(counts)[:-1].reshape(tranches, horizon)
+
+    return {
+        "tranche_defaults_by_month": by_month().astype(np.int64),
+        "tranche_ead_by_month": by_month(xp.where(defaulted, ead, 0)).astype(np.float64),
+        "tranche_loss_by_month": by_month(xp.where(defaulted, loss, 0)).astype(np.float64),
+    }
 
 
 # Entries that chunk summaries written by older versions lack (``firmK.`` prefixed in a portfolio's): a total
@@ -156,6 +177,9 @@ LATER_ENTRIES = (
     "lease_loss_sum",
     "lease_adjusted_debt",
     "lease_adjusted_leverage",
+    "tranche_defaults_by_month",
+    "tranche_ead_by_month",
+    "tranche_loss_by_month",
 )
 
 
@@ -302,8 +326,9 @@ def by_month_cause_row(counts):
     return {L.CAUSE_NAMES[cause]: [int(count) for count in counts[cause]] for cause in L.CREDIT_CAUSES}
 
 
-def finalize_tranches(summary, commitments):
-    """Published aggregates of each tranche of one scenario; ``commitments``: $ committed at month 0, by tranche."""
+def finalize_tranches(summary, commitments, maturities=None):
+    """Published aggregates of each tranche of one scenario; ``commitments``: $ committed at month 0, by tranche;
+    ``maturities``: their scheduled maturity months, for PD, EL and LGD to each one's own maturity."""
     paths = int(summary["paths"])
     rows = []
     for j, commitment in enumerate(commitments):
@@ -319,5 +344,25 @@ def finalize_tranches(summary, commitments):
         )
         row["commitment"] = float(commitment)
         row["expected_loss_rate"] = row["expected_loss"] / commitment if commitment > 0 else None
+        row |= to_maturity(summary, j, None if maturities is None else maturities[j])
         rows.append(row | loss_tails(summary[f"tranche_loss_{j}"]))
     return rows
+
+
+def to_maturity(summary, tranche, maturity):
+    """PD, EL and LGD of ``tranche`` to its own ``maturity`` (months): its defaults in months 1 .. maturity; null
+    where the run ends before it (or its chunks predate the monthly counts)."""
+    names = ("maturity_month", "pd_to_maturity", "expected_loss_to_maturity", "mean_lgd_to_maturity")
+    counts = summary.get("tranche_defaults_by_month")
+    if maturity is None or counts is None or maturity > counts.shape[1]:
+        return dict.fromkeys(names) | {"maturity_month": maturity}
+    paths = int(summary["paths"])
+    defaults = int(counts[tranche, :maturity].sum())
+    ead = float(summary["tranche_ead_by_month"][tranche, :maturity].sum())
+    loss = float(summary["tranche_loss_by_month"][tranche, :maturity].sum())
+    return {
+        "maturity_month": maturity,
+        "pd_to_maturity": defaults / paths,
+        "expected_loss_to_maturity": loss / paths,
+        "mean_lgd_to_maturity": loss / ead if ead > 0 else None,
+    }

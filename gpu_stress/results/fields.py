@@ -133,6 +133,21 @@ FIELDS = {
     "median_lease_adjusted_leverage": ("1", "median of lease_adjusted_leverage over the paths (histogram estimate)"),
     "mean_lease_claim": ("USD", "mean of lease_claim over the paths: the fixed charges' counterparties' claims"),
     "mean_lease_loss": ("USD", "mean of lease_claim - lease_recovery over the paths: what those claims lost"),
+    # a tranche's statistics to its own maturity (tranches.arrow)
+    "maturity_month": ("month", "the tranche's scheduled maturity (debt[].maturity_month)"),
+    "pd_to_maturity": (
+        "share",
+        "probability that the tranche goes into default by its own maturity (months 1 .. maturity_month); null: "
+        "the run ends before it",
+    ),
+    "expected_loss_to_maturity": (
+        "USD",
+        "the tranche's mean loss over the paths from its defaults by its maturity; null: the run ends before it",
+    ),
+    "mean_lgd_to_maturity": (
+        "share",
+        "loss / EAD of its defaults by its maturity; null: none with exposure, or the run ends before it",
+    ),
     # portfolios: the book (scenarios.arrow), its firms and exposures
     "exposure": ("USD", "the book's exposure: the sum of its [[book]] amounts"),
     "expected_defaults": ("count", "mean number of firms in credit default within the horizon"),

@@ -85,18 +85,21 @@ class Results:
 
     def summary(self):
         """The document ``gpu-stress summarize --json`` prints (a dict; no value is None)."""
+        from .results.dates import first_month_of
         from .summary import default_clusters, firm_configs, scenario_configs, scenario_rows
         from .views import portfolio_document, scenarios_document
 
         if self.record.is_portfolio:
             firms, exposures = self.firms.to_pylist(), self.exposures.to_pylist()
-            clusters = default_clusters(firms, firm_configs(firms))
+            clusters = default_clusters(firms, firm_configs(firms), first_month=first_month_of(self.record.table))
             book = scenario_rows(self.record, self.scenarios)
             document = portfolio_document(self.record, book, firms, exposures, clusters)
         else:
             rows = scenario_rows(self.record, self.scenarios)
             tranches = scenario_rows(self.record, self.tranches) if self.tranches is not None else ()
-            clusters = default_clusters(rows, scenario_configs(self.scenarios))
+            clusters = default_clusters(
+                rows, scenario_configs(self.scenarios), first_month=first_month_of(self.record.table)
+            )
             document = scenarios_document(self.record, rows, clusters, tranches)
         return json.loads(json.dumps(document))
 

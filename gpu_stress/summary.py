@@ -10,6 +10,7 @@ from .blocks import all_events
 from .config.load import did_you_mean
 from .kernels.layout import CAUSE_NAMES, CREDIT_CAUSES
 from .results import fields, store
+from .results.dates import calendar_month, year_span
 from .results.store import ResultsError, sweep_column
 from .results.term_structure import term_structures
 from .results.verify import open_results
@@ -285,12 +286,14 @@ def format_base_case(row):
 TERM_MEASURES = (("cumulative PD", "cumulative_pd"), ("marginal PD", "marginal_pd"), ("hazard", "hazard"))
 
 
-def pd_by_year_rows(rows, sweep_keys, all_columns=False, tranche_rows=()):
+def pd_by_year_rows(rows, sweep_keys, all_columns=False, tranche_rows=(), first_month=None, horizon=None):
     """(labels, rows of strings): the term structure by year (cumulative and marginal PD, the hazard) of each
-    scenario's firm and tranches, three rows each."""
+    scenario's firm and tranches, three rows each; with ``first_month`` each year's label has its months."""
     years = len(rows[0]["pd_by_year"])
     labels = ["scenario", *(sweep_label(key) for key in sweep_keys), "of", "measure"]
-    labels += [f"year {year}" for year in range(1, years + 1)]
+    for year in range(1, years + 1):
+        span = year_span(first_month, year, horizon) if horizon else None
+        labels.append(f"year {year}" + (f" ({span[0]} to {span[1]})" if span else ""))
     swept = {row["scenario_id"]: row for row in rows}
     cells = []
     for entry in term_structures(rows, tranche_rows):
@@ -491,14 +494,15 @@ CLUSTER_SHARE = 0.25  # a month with at least this share of a scenario's credit 
 CLUSTER_MIN_DEFAULTS = 20  # ... if it holds at least this many of them
 
 
-def default_clusters(rows, configs=None, share=CLUSTER_SHARE, minimum=CLUSTER_MIN_DEFAULTS):
+def default_clusters(rows, configs=None, share=CLUSTER_SHARE, minimum=CLUSTER_MIN_DEFAULTS, first_month=None):
     """The months holding at least ``share`` of a row's credit defaults (and ``minimum`` of them), largest first.
 
     ``rows``: scenario (or a portfolio's firm) rows with ``defaults_by_month_cause``; ``configs``:
     {scenario_id or (scenario_id, firm): its config (dict)}, to say what the month is in it. Each cluster is
-    a dict: scenario_id (stress, firm, firm_name where the row has them), month, defaults (that month),
-    share (of the row's credit defaults), cause (that month's most frequent) and cause_share, events (what
-    the config has happen then) and note (one line).
+    a dict: scenario_id (stress, firm, firm_name where the row has them), month, date (its calendar month with
+    ``first_month``, the calendar month of month 1; else None), defaults (that month), share (of the row's
+    credit defaults), cause (that month's most frequent) and cause_share, events (what the config has happen
+    then) and note (one line).
     """
     configs = configs or {}
     clusters = []
@@ -524,7 +528,8 @@ def default_clusters(rows, configs=None, share=CLUSTER_SHARE, minimum=CLUSTER_MI
                 cluster["stress"] = row["stress"]
             if "firm" in row:
                 cluster |= {"firm": row["firm"], "firm_name": row.get("name")}
-            cluster |= {"month": month, "defaults": total, "share": total / defaults, "cause": cause}
+            cluster |= {"month": month, "date": calendar_month(first_month, month)}
+            cluster |= {"defaults": total, "share": total / defaults, "cause": cause}
             cluster["cause_share"] = counts[cause] / total
             cluster["events"] = month_events(configs.get(key), month, cause, horizon)
             cluster["note"] = cluster_note(cluster)
@@ -540,7 +545,8 @@ def cluster_note(cluster):
         who += f", {cluster['firm_name']}"
     share = cluster["cause_share"]
     cause = cluster["cause"] if share > 0.999 else f"{cluster['cause']}, {100 * share:.0f} % of them"
-    text = f"{who}: {100 * cluster['share']:.1f} % of defaults in month {cluster['month']} ({cause})"
+    when = f"month {cluster['month']}" + (f" [{cluster['date']}]" if cluster.get("date") else "")
+    text = f"{who}: {100 * cluster['share']:.1f} % of defaults in {when} ({cause})"
     return text + (": " + "; ".join(cluster["events"]) if cluster["events"] else "")
 
 

@@ -42,7 +42,7 @@ def result_tables(spec, scenarios, sweep_keys, totals):
             for scenario in scenarios
         ]
     tables[store.SCENARIOS_FILE] = _scenarios_table(spec, scenarios, sweep_keys, rows)
-    bands_table = bands.bands_table(totals.band_stats)
+    bands_table = bands.bands_table(totals.band_stats, scenarios[0].config.about.first_month if scenarios else None)
     tables[store.BANDS_FILE] = store.table_with_provenance(bands_table, provenance, name=store.BANDS_FILE)
     tables[store.TRANCHES_FILE] = _tranches_table(scenarios, totals.summaries, provenance)
     return tables

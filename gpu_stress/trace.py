@@ -23,6 +23,7 @@ from .errors import UserError
 from .kernels import layout as L
 from .params import parameter_vector
 from .results import store
+from .results.dates import calendar_month
 from .results.verify import open_results
 from .scenarios import expand_recorded
 
@@ -138,7 +139,7 @@ def trace_path(directory, scenario_id, path_id, backend=None, base_case=False):
         path_id,
         backend,
         tranches,
-        _statement_table(statement, len(tranches)),
+        _statement_table(statement, len(tranches), config.about.first_month),
         row.to_pylist()[0],
         matches,
         base_case,
@@ -182,9 +183,13 @@ def _stored_row(directory, record, unit, path_id, schema):
     return row.select(schema.names).cast(schema)
 
 
-def _statement_table(statement, tranches):
+def _statement_table(statement, tranches, first_month=None):
+    """The statement's months lived: month, its calendar month (with ``first_month``: "YYYY-MM"), then its lines."""
     lived = ~np.isnan(statement[:, L.STATEMENT_PRICE])
-    columns = {"month": pa.array(np.flatnonzero(lived) + 1, pa.int32())}
+    months = np.flatnonzero(lived) + 1
+    columns = {"month": pa.array(months, pa.int32())}
+    if first_month:
+        columns["date"] = pa.array([calendar_month(first_month, int(month)) for month in months], pa.string())
     for index, name in enumerate(L.STATEMENT_NAMES):
         kind, _, tranche = name.rpartition("_")
         if kind in ("interest", "principal") and int(tranche) >= tranches:

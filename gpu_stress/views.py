@@ -14,6 +14,7 @@ Example::
 from dataclasses import dataclass, field
 
 from .errors import UserError
+from .results.dates import first_month_of
 from .results.store import without_nan
 from .results.term_structure import term_structures
 from .results.verify import open_results
@@ -95,10 +96,12 @@ def summary_view(
         document = run_document(record) | {"tranches": tranches}
         return View([(title, labels, cells)], sweep_keys, [], without_nan(document))
     rows = scenario_rows(record, table, sort_by, descending)
-    clusters = default_clusters(rows, scenario_configs(table))
+    first_month = first_month_of(record.table)
+    clusters = default_clusters(rows, scenario_configs(table), first_month=first_month)
     tranches = scenario_rows(record, load_tranches(directory))
+    horizon = record.simulation["horizon_months"]
     if by_year:
-        labels, cells = pd_by_year_rows(rows, sweep_keys, all_columns, tranches)
+        labels, cells = pd_by_year_rows(rows, sweep_keys, all_columns, tranches, first_month, horizon)
     else:
         labels, cells = display_rows(rows, sweep_keys, all_columns)
     document = scenarios_document(record, rows, clusters, tranches)
@@ -108,7 +111,7 @@ def summary_view(
 def portfolio_view(directory, detail=False):
     """A portfolio run's book, its firms and (``detail``) its exposures, as a :class:`View`."""
     record, book_rows, firm_rows, exposure_rows = load_portfolio(directory)
-    clusters = default_clusters(firm_rows, firm_configs(firm_rows))
+    clusters = default_clusters(firm_rows, firm_configs(firm_rows), first_month=first_month_of(record.table))
     simulation = record.simulation
     about = f"{simulation['paths']:,} paths x {simulation['horizon_months']} months, seed {simulation['seed']}"
     sweep_keys = record.sweep_keys
@@ -124,7 +127,9 @@ def scenarios_document(record, rows, clusters, tranches=()):
     """The JSON document of a single-firm run's summary: the run, its scenario rows, its default clusters, and the
     term structure by year of each scenario's firm and tranches (``results.term_structure``)."""
     document = {"scenarios": rows, "drivers": default_drivers(rows), "clusters": clusters}
-    return without_nan(run_document(record) | document | {"term_structure": term_structures(rows, tranches)})
+    first_month, horizon = first_month_of(record.table), record.simulation["horizon_months"]
+    structure = term_structures(rows, tranches, first_month, horizon)
+    return without_nan(run_document(record) | document | {"term_structure": structure})
 
 
 def portfolio_document(record, book_rows, firm_rows, exposure_rows, clusters):

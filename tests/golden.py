@@ -64,6 +64,7 @@ ADDED_COLUMNS = {
     "pd_to_maturity",
     "expected_loss_to_maturity",
     "mean_lgd_to_maturity",
+    "date",  # the bands' calendar month (null: the frozen presets have no about.first_month)
 }
 ADDED_FIELDS = {"lease"}  # a credit cause's entry in struct columns (funding_defaults, defaults_by_month_cause)
 ADDED_SETTINGS = {"claims": None, "obligations": ("kind", "claim_share")}  # in the "config" column's JSON

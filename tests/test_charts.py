@@ -208,6 +208,8 @@ def test_the_term_structure_of_one_scenario_has_its_tranches(single, tmp_path, d
     labels = [line.get_label() for line in cumulative_ax.get_lines()]
     assert len(labels) == 1 + len(tranches) and all(f"tranche {t['name']}" in " ".join(labels) for t in tranches)
     assert len(hazard_ax.patches) == (1 + len(tranches)) * len(tranches[0]["pd_by_year"])
+    ticks = [label.get_text() for label in cumulative_ax.get_xticklabels()]
+    assert ticks[:2] == ["0\n2025-06", "12\n2026-06"]  # the preset's month 1 is July 2025
 
 
 def test_the_swept_chart_draws_pd_el_and_cvar_with_their_intervals(grid, tmp_path, drawn):

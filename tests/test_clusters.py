@@ -96,7 +96,10 @@ def test_summarize_names_the_month_its_cause_and_the_maturing_tranche(coreweave)
     notes = [line for line in output.splitlines() if line.startswith("note: ")]
     assert len(notes) == 1, output
     note = notes[0]
-    assert re.match(r"note: scenario 0( \(baseline\))?: ", note) and "% of defaults in month 60 (refinancing" in note
+    assert (
+        re.match(r"note: scenario 0( \(baseline\))?: ", note)
+        and "% of defaults in month 60 [2030-06] (refinancing" in note
+    )
     assert "tranche '2030 senior notes' matures then (its balloon falls due)" in note
     assert note.endswith("the last month of the horizon")
     share = float(note.split(": ")[2].split(" %")[0])

@@ -51,6 +51,7 @@ def test_the_json_term_structure_counts_the_paths_that_default_each_year(results
         assert firm["hazard"][y] == pytest.approx(defaults / alive, abs=1e-12)
         alive -= defaults
     assert firm["cumulative_pd"][-1] == pytest.approx(document["scenarios"][0]["pd"])
+    assert firm["years"][0] == ["2025-07", "2026-06"] and firm["years"][-1] == ["2028-07", "2029-06"]
 
 
 def test_each_tranche_has_its_own_term_structure(results):
@@ -72,7 +73,9 @@ def test_each_tranche_has_its_own_term_structure(results):
 def test_summarize_by_year_shows_three_measures_for_the_firm_and_each_tranche(results):
     rows = list(csv.reader(io.StringIO(summarize(results, "--by-year", "--format", "csv"))))
     labels, cells = rows[0], rows[1:]
-    assert labels[:3] == ["scenario", "of", "measure"] and labels[3:] == [f"year {y}" for y in range(1, 5)]
+    assert labels[:3] == ["scenario", "of", "measure"]
+    spans = ["2025-07 to 2026-06", "2026-07 to 2027-06", "2027-07 to 2028-06", "2028-07 to 2029-06"]  # July 2025 on
+    assert labels[3:] == [f"year {y} ({span})" for y, span in enumerate(spans, start=1)]
     tranches = len(results.tranches)
     assert len(cells) == 3 * (1 + tranches)
     assert [line[2] for line in cells[:3]] == ["cumulative PD", "marginal PD", "hazard"]

@@ -87,7 +87,9 @@ def test_trace_command_table_csv_json_and_worst(run, tmp_path):
     assert "matches the stored row: yes, bit for bit" in result.output
     csv_file = tmp_path / "statement.csv"
     assert invoke("trace", run, "--path", 1, "--csv", csv_file).exit_code == 0
-    assert pyarrow.csv.read_csv(csv_file).column_names[:3] == ["month", "price", "planned_price"]
+    statement = pyarrow.csv.read_csv(csv_file)
+    assert statement.column_names[:4] == ["month", "date", "price", "planned_price"]
+    assert statement["date"].to_pylist()[:2] == ["2025-07", "2025-08"]  # crusoe's month 1 is July 2025
     document = json.loads(invoke("trace", run, "--path", 1, "--json").output)
     assert document["matches_stored_row"] is True and len(document["statement"]) >= 1
     worst = json.loads(invoke("trace", run, "--worst", 4, "--json").output)

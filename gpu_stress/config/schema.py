@@ -59,10 +59,12 @@ from .types import (  # noqa: F401 (the schema's names)
 
 
 class About(Section):
-    """Free text shown by ``gpu-stress presets``; not used by the model."""
+    """Free text shown by ``gpu-stress presets``, and the calendar of the months; not used by the model."""
 
     description: Text = ""
     sources: list[str] = []
+    as_of: Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")] | None = None  # the information cut-off date
+    first_month: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] | None = None  # month 1, YYYY-MM
 
 
 class Market(Section):

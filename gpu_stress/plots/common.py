@@ -5,6 +5,7 @@ import numpy as np
 from ..errors import UserError
 from ..kernels.layout import CAUSE_NAMES, CREDIT_CAUSES
 from ..results import store
+from ..results.dates import calendar_month, first_month_of
 from ..summary import format_money, sweep_label
 
 FAN_VARIABLES = (
@@ -84,6 +85,7 @@ class Run:
         simulation = self.record.simulation
         self.horizon = int(simulation["horizon_months"])
         self.pd_label = "P(any default)" if self.portfolio else "PD"
+        self.first_month = first_month_of(self.record.table)  # month 1's calendar month, for the axes
         self._firms = None
 
     def row(self, scenario_id):
@@ -139,9 +141,14 @@ def series_colors(plt, count):
     return [colormap(index / max(count - 1, 1)) for index in range(count)]
 
 
-def month_ticks(ax, horizon):
+def month_ticks(ax, horizon, first_month=None):
+    """Ticks every year (every two beyond ten years); with ``first_month`` (month 1's "YYYY-MM") each shows its
+    calendar month under the month."""
     step = 12 if horizon <= 120 else 24
-    ax.set_xticks(range(0, horizon + 1, step))
+    ticks = list(range(0, horizon + 1, step))
+    ax.set_xticks(ticks)
+    if first_month:
+        ax.set_xticklabels([f"{month}\n{calendar_month(first_month, month)}" for month in ticks], fontsize=8)
     ax.set_xlim(0, horizon)
 
 

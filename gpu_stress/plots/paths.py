@@ -151,7 +151,7 @@ def monthly_defaults(row):
     return {cause: np.asarray(counts, dtype=float) for cause, counts in by_month.items() if counts is not None}
 
 
-def term_structure(ax, plt, entries, horizon, pd_label="PD"):
+def term_structure(ax, plt, entries, horizon, pd_label="PD", first_month=None):
     """Cumulative PD by month, one line per (label, row) of ``entries``; results without monthly counts: by year."""
     for (label, row), color in zip(entries, series_colors(plt, len(entries)), strict=True):
         by_month = monthly_defaults(row)
@@ -177,7 +177,7 @@ def term_structure(ax, plt, entries, horizon, pd_label="PD"):
                 lw=1.6,
                 label=f"{label}: {format_share(shares[-1])} (by year)",
             )
-    month_ticks(ax, horizon)
+    month_ticks(ax, horizon, first_month)
     percent_axis(ax)
     ax.set_ylim(bottom=0)
     ax.set_xlabel("month")
@@ -209,7 +209,7 @@ def term_structure_figure(plt, run, scenario_id, **_):
     if len(entries) == 1 and not run.portfolio:  # one firm's scenario: its tranches beside it
         entries = entries + run.tranche_rows(entries[0][1]["scenario_id"])
     figure, (cumulative, hazard) = plt.subplots(1, 2, figsize=(14, 5.5), constrained_layout=True)
-    term_structure(cumulative, plt, entries, run.horizon, "PD")
+    term_structure(cumulative, plt, entries, run.horizon, "PD", run.first_month)
     hazard_by_year(hazard, plt, entries)
     about = (
         run.subject(0 if scenario_id is None else scenario_id) + ", by firm"
@@ -227,7 +227,7 @@ NO_MONTHLY_DEFAULTS = (
 )
 
 
-def causes_chart(ax, row, horizon):
+def causes_chart(ax, row, horizon, first_month=None):
     """The paths defaulting each month (each year beyond 10 years), stacked by credit cause, as shares of paths."""
     by_month = monthly_defaults(row)
     if by_month is None:
@@ -253,7 +253,7 @@ def causes_chart(ax, row, horizon):
         ax.legend(fontsize=7, loc="upper left", title="credit defaults by cause", title_fontsize=7)
     else:
         ax.text(0.5, 0.5, "no credit default within the horizon", transform=ax.transAxes, ha="center", va="center")
-    month_ticks(ax, months)
+    month_ticks(ax, months, first_month)
     percent_axis(ax)
     ax.set_xlabel("month")
     ax.set_ylabel(f"paths defaulting that {'year' if yearly else 'month'} (% of paths)")
@@ -275,7 +275,7 @@ def causes_figure(plt, run, scenario_id, **_):
         squeeze=False,
     )
     for ax, (label, row) in zip(axes.flat, entries, strict=False):
-        causes_chart(ax, row, run.horizon)
+        causes_chart(ax, row, run.horizon, run.first_month)
         ax.set_title(
             f"{label}: {format_share(row['pd'])} PD" if run.portfolio else "credit defaults by month and cause",
             fontsize=10,

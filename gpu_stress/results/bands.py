@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..kernels.layout import TRACK_NAMES
+from .dates import calendar_month
 
 QUANTILES = {"q05": 0.05, "q25": 0.25, "q50": 0.50, "q75": 0.75, "q95": 0.95}
 COLUMNS = ("paths", "mean", "std", *QUANTILES)
@@ -33,8 +34,9 @@ def band_statistics(tracks):
     return result
 
 
-def bands_table(statistics_by_scenario):
-    """Long Arrow table: scenario_id, variable, month, then COLUMNS; null where a month has no value."""
+def bands_table(statistics_by_scenario, first_month=None):
+    """Long Arrow table: scenario_id, variable, month, date (its calendar month "YYYY-MM" with ``first_month``, the
+    calendar month of month 1; else null), then COLUMNS; null where a month has no value."""
     columns = {"scenario_id": [], "variable": [], "month": []} | {name: [] for name in COLUMNS}
     for scenario_id, statistics in sorted(statistics_by_scenario.items()):
         variables, horizon, _ = statistics.shape
@@ -56,4 +58,6 @@ def bands_table(statistics_by_scenario):
             values = values.astype(np.int64)
         # NaN (no live path that month, or one path's std) becomes null.
         arrays.append(pa.array(values if len(values) else [], field.type, from_pandas=True))
-    return pa.Table.from_arrays(arrays, schema=schema)
+    table = pa.Table.from_arrays(arrays, schema=schema)
+    dates = [calendar_month(first_month, int(month)) for month in table["month"].to_numpy()]
+    return table.add_column(3, "date", pa.array(dates, pa.string()))

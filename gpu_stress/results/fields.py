@@ -210,6 +210,7 @@ TABLE_FIELDS = {
     },
     "bands": {
         "paths": ("count", "tracked paths with a value that month (cash and ltv: the firms still alive)"),
+        "date": ("text", "the calendar month of the month, YYYY-MM (about.first_month is month 1); null without it"),
     },
 }
 

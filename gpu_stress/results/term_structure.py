@@ -4,6 +4,8 @@ What ``gpu-stress summarize --by-year`` shows and its JSON's ``term_structure`` 
 ("Outputs") gives the definitions.
 """
 
+from .dates import year_span
+
 
 def term_structure(pd_by_year):
     """The PD term structure of one cumulative PD by year: {"cumulative_pd", "marginal_pd", "hazard"}, lists by year.
@@ -23,9 +25,11 @@ def term_structure(pd_by_year):
     return {"cumulative_pd": cumulative, "marginal_pd": marginal, "hazard": hazard}
 
 
-def term_structures(rows, tranche_rows=()):
+def term_structures(rows, tranche_rows=(), first_month=None, horizon=None):
     """[{scenario_id, of ("firm" or a tranche's name), tranche (index or None), cumulative_pd, marginal_pd,
-    hazard}]: the term structure of each scenario's firm, then of each of its tranches."""
+    hazard, and with ``first_month`` (the calendar month of month 1) and ``horizon`` the calendar months each
+    year spans, years: [[first, last], ...]}]: the term structure of each scenario's firm, then of each of its
+    tranches."""
     by_scenario = {}
     for tranche in tranche_rows:
         by_scenario.setdefault(tranche["scenario_id"], []).append(tranche)
@@ -36,4 +40,7 @@ def term_structures(rows, tranche_rows=()):
         for tranche in by_scenario.get(row["scenario_id"], []):
             entries.append({"scenario_id": row["scenario_id"], "of": tranche["name"], "tranche": tranche["tranche"]})
             entries[-1] |= term_structure(tranche.get("pd_by_year"))
+    if first_month and horizon:
+        for entry in entries:
+            entry["years"] = [list(year_span(first_month, y, horizon)) for y in range(1, len(entry["hazard"]) + 1)]
     return entries

@@ -144,14 +144,16 @@ def tranche_table(directory):
         check=True,
     )
     lines = [
-        "| tranche | pool | rank | commitment | PD | expected loss | EL / commitment | LGD | CVaR 99% |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| tranche | pool | rank | commitment | maturity | PD to maturity | PD | expected loss | EL to maturity "
+        "| EL / commitment | LGD | CVaR 99% |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in json.loads(result.stdout)["tranches"]:
         lines.append(
             f"| {row['name']} | {row['pool'] or 'unsecured'} | {row['rank']} | {money(row['commitment'])} "
-            f"| {100 * row['pd']:.2f}% | {money(row['expected_loss'])} | {share(row['expected_loss_rate'], 2)} "
-            f"| {share(row['mean_lgd'], 1)} | {money(row['loss_cvar_99'])} |"
+            f"| {row['maturity_month']} | {share(row['pd_to_maturity'], 2)} "
+            f"| {100 * row['pd']:.2f}% | {money(row['expected_loss'])} | {money(row['expected_loss_to_maturity'])} "
+            f"| {share(row['expected_loss_rate'], 2)} | {share(row['mean_lgd'], 1)} | {money(row['loss_cvar_99'])} |"
         )
     return lines
 

@@ -8,6 +8,7 @@ import pyarrow as pa
 from .arrays import to_host
 from .backends import get_backend
 from .blocks.facilities import initial_debt
+from .blocks.run import final_maturity
 from .chunks import firm_summary
 from .kernels import layout as L
 from .results import aggregates, bands, book, store
@@ -107,7 +108,7 @@ def _tranches_table(scenarios, totals, provenance):
                 summary = firm_summary(summary, firm)
             debt = config.debt
             commitments = [tranche.principal + tranche.commitment for tranche in debt]
-            maturities = [tranche.maturity_month for tranche in debt]
+            maturities = [final_maturity(tranche) for tranche in debt]
             for index, row in enumerate(aggregates.finalize_tranches(summary, commitments, maturities)):
                 tranche = debt[index]
                 about = {"scenario_id": scenario.scenario_id, "firm": firm, "firm_name": config.firm.name}

@@ -9,11 +9,11 @@ obligation to a counterparty, not only a cost:
   lender but still owes rent defaults on its leases, not "insolvent, no debt".
 - ``lease_claim``: at the parent's default the firm is liquidated and rejects
   every lease and contract. Each counterparty claims what this month's cash
-  left unpaid plus its damages: a real-property lease the rent of the greater
-  of one year or 15 % of what is left, at most three years (11 U.S.C. §
-  502(b)(6)); an equipment lease or power contract its remaining payments, times
-  the share a counterparty cannot re-let or resell (``claim_share``). Their
-  claims rank in the estate at CLAIMS_RANK (``capital.share_by_rank``).
+  left unpaid plus its damages, the share of its remaining payments it cannot
+  re-let or resell (``claim_share``); a real-property lease's are capped at the
+  rent of the greater of one year or 15 % of what is left, at most three years,
+  after the default (11 U.S.C. § 502(b)(6)). Their claims rank in the estate at
+  CLAIMS_RANK (``capital.share_by_rank``).
 - ``lease_liability``: the present value of the fixed charges after this
   month, as rating agencies add it to debt (lease-adjusted debt).
 
@@ -68,6 +68,12 @@ def after_month(params, k, month_number, dtype):
 
 
 @device_function
+def months_within(window, month_number, first, months, dtype):
+    """Of a charge's ``months`` left from month ``first``, those in the ``window`` months after ``month_number``."""
+    return min(months, max(month_number + dtype(window) - first + dtype(1.0), dtype(0.0)))
+
+
+@device_function
 def charges_remain(params, month, dtype):
     """Does any fixed charge fall due after ``month``?"""
     month_number = dtype(month)
@@ -93,19 +99,28 @@ def lease_claim(params, state, month, cash, dtype):
     """What the fixed charges' counterparties claim at a default in ``month`` ($), ``cash`` as the month left it.
 
     Arrears (the part of this month's charges that ``cash`` < 0 did not cover)
-    plus each charge's rejection damages on what falls due after this month.
+    plus each charge's rejection damages: ``claim_share`` of what falls due
+    after this month, a real-property lease's capped at the rent due in the
+    year after the default, or 15 % of what is left if more, but no more than
+    the rent due in the three years after it (a lease not yet commenced: what
+    of those years it runs).
     """
     claim = min(max(-cash, dtype(0.0)), state[FIXED_CHARGES])
     month_number = dtype(month)
     for k in range(int(params[OBLIGATION_COUNT])):
-        payment, months, _ = after_month(params, k, month_number, dtype)
+        payment, months, first = after_month(params, k, month_number, dtype)
         growth = params[OBLIGATION_LOG_ESCALATION + k]
-        damages = payments_over(payment, growth, months, dtype)
+        damages = params[OBLIGATION_CLAIM_SHARE + k] * payments_over(payment, growth, months, dtype)
         if params[OBLIGATION_CAPPED + k] > dtype(0.0):
-            floor = payments_over(payment, growth, min(months, dtype(CAP_FLOOR_MONTHS)), dtype)
-            ceiling = payments_over(payment, growth, min(months, dtype(CAP_CEILING_MONTHS)), dtype)
-            damages = min(damages, max(floor, min(dtype(CAP_SHARE) * damages, ceiling)))
-        claim += params[OBLIGATION_CLAIM_SHARE + k] * damages
+            floor = payments_over(
+                payment, growth, months_within(CAP_FLOOR_MONTHS, month_number, first, months, dtype), dtype
+            )
+            ceiling = payments_over(
+                payment, growth, months_within(CAP_CEILING_MONTHS, month_number, first, months, dtype), dtype
+            )
+            remaining = payments_over(payment, growth, months, dtype)
+            damages = min(damages, max(floor, min(dtype(CAP_SHARE) * remaining, ceiling)))
+        claim += damages
     return claim
 
 

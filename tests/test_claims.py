@@ -30,10 +30,16 @@ def rent_over(months):
     return RENT * months
 
 
-def capped_damages(months_left):
-    """11 U.S.C. 502(b)(6): the rent of the greater of one year or 15 % of the rest, at most three years."""
+def capped_damages(months_left, share=1.0, starts_in=1):
+    """11 U.S.C. 502(b)(6): ``share`` of the rent left, capped at the rent of the greater of the year after the
+    default or 15 % of the rest, at most the three years after it; the lease's first rent ``starts_in`` months
+    after the default."""
     left = rent_over(months_left)
-    return min(left, max(rent_over(min(months_left, 12)), min(0.15 * left, rent_over(min(months_left, 36)))))
+
+    def within(window):  # the months of the window after the default that the lease runs
+        return rent_over(min(months_left, max(window - starts_in + 1, 0)))
+
+    return min(share * left, max(within(12), min(0.15 * left, within(36))))
 
 
 def estate_of(table, backend):
@@ -109,8 +115,25 @@ def test_rejection_damages_of_long_leases_and_power_contracts(backend, end_month
     outputs = simulate(config_of(table), backend)
     _, cash, _ = estate_of(table, backend)
     left = end_month - 1
-    damages = capped_damages(left) if kind == "real_property" else rent_over(left)
-    np.testing.assert_allclose(outputs["lease_claim"], -cash + 0.5 * damages, rtol=1e-12)
+    damages = capped_damages(left, share=0.5) if kind == "real_property" else 0.5 * rent_over(left)
+    if end_month == 420 and kind == "real_property":  # the cap binds after the share: three years' rent
+        assert damages == rent_over(36) < 0.5 * rent_over(left)
+    np.testing.assert_allclose(outputs["lease_claim"], -cash + damages, rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["cpu", "numpy"])
+def test_a_lease_not_yet_commenced_is_capped_by_the_years_after_the_default(backend):
+    table = table_with(LEASED)
+    table["obligations"].append(
+        {"name": "new campus", "monthly": RENT, "start_month": 21, "end_month": 200, "kind": "real_property"}
+    )
+    outputs = simulate(config_of(table), backend)
+    _, cash, _ = estate_of(table, backend)
+    # Its first rent is in month 21, 20 months after the month-1 default: it runs 17 of the 36 months after the
+    # default (months 21-37) and none of the first 12.
+    new_campus = capped_damages(180, starts_in=20)
+    assert new_campus == min(0.15 * rent_over(180), rent_over(17)) == rent_over(17)
+    np.testing.assert_allclose(outputs["lease_claim"], -cash + capped_damages(5) + new_campus, rtol=1e-12)
 
 
 @pytest.mark.parametrize("backend", ["cpu", "numpy"])

@@ -73,6 +73,8 @@ def cases():
             continue  # run-level: below
         if key == "sweep":
             found[key] = ({key}, set_("sweep", {"firm.cash": [1e9, 2e9]}))
+        elif key in ("about.as_of", "about.first_month"):  # a date, a calendar month
+            found[key] = ({key}, set_(key, "2025-09-30" if key.endswith("as_of") else "2025-07"))
         elif key.startswith("about."):
             found[key] = ({key}, set_(key, ["a source", "another"] if key.endswith("sources") else "a firm"))
         elif key.startswith("market.correlation."):  # +-1 is positive semi-definite with the others at 0
@@ -131,7 +133,7 @@ def cases():
     # Run-level settings, one run per value.
     simulation = {
         "simulation.paths": [1, 100],
-        "simulation.horizon_months": [1, 1200],
+        "simulation.horizon_months": [1, 1200, "to-last-maturity"],
         "simulation.seed": [0, 2**64 - 1],
         "simulation.precision": ["float32"],
         "simulation.independent_scenarios": [True],

@@ -94,7 +94,11 @@ def assignments(draw):
 
 
 # A renamed entry breaks the references to its old name: the error names the reference, which is right.
-REFERENCED_BY = {"cohorts": ("customers[", "pools[", "debt["), "pools": ("debt[",)}
+REFERENCED_BY = {
+    "cohorts": ("customers[", "pools[", "debt["),
+    "pools": ("debt[",),
+    "generations": ("firm.generation", "cohorts["),
+}
 
 
 def names_a_key(line, keys):

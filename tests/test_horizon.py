@@ -57,7 +57,7 @@ def test_pd_to_maturity_counts_each_tranches_defaults_by_its_own_maturity(tmp_pa
     results = gpu_stress.run(config=LOANS, seed=5, backend="cpu", output=tmp_path / "loans", warn=False)
     tranche_paths = results.tranche_paths.to_pydict()
     rows = results.tranches.to_pylist()
-    assert [row["maturity_month"] for row in rows] == [18, 44, 20]
+    assert [row["maturity_month"] for row in rows] == [18, 44, 44]  # the line with both its extensions
     for index, row in enumerate(rows):
         mine = np.array(tranche_paths["tranche"]) == index
         months = np.array([-1 if m is None else m for m in tranche_paths["default_month"]])[mine]
@@ -68,7 +68,7 @@ def test_pd_to_maturity_counts_each_tranches_defaults_by_its_own_maturity(tmp_pa
         assert row["expected_loss_to_maturity"] == pytest.approx(loss[by_maturity].sum() / 3000, rel=1e-12)
         if ead[by_maturity].sum() > 0:
             assert row["mean_lgd_to_maturity"] == pytest.approx(loss[by_maturity].sum() / ead[by_maturity].sum())
-    assert any(row["pd_to_maturity"] < row["pd"] for row in rows)  # an extended line defaults after its maturity
+    assert any(0 < row["pd_to_maturity"] for row in rows)  # the counts are of defaults, not all zero
     short_horizon = gpu_stress.run(config=LOANS, horizon=30, paths=200, seed=5, backend="cpu", warn=False)
     long_row = short_horizon.tranches.to_pylist()[1]
     assert long_row["maturity_month"] == 44 and long_row["pd_to_maturity"] is None  # not observed by month 30
@@ -93,3 +93,13 @@ def test_a_sweep_of_maturities_runs_every_scenario_to_the_base_last_maturity():
     assert results.record.simulation["horizon_months"] == 44
     with pytest.raises(ConfigError, match="horizon_months"):
         validate(table_with(LOANS, {"simulation": {"horizon_months": "forever"}}))
+
+
+def test_a_sensitivity_bumps_a_maturity_at_the_base_horizon():
+    from gpu_stress.analysis.sensitivity import fixed_horizon
+
+    assert fixed_horizon(LOANS, None) == 44 and fixed_horizon(LOANS, "to-last-maturity") == 44
+    assert fixed_horizon(LOANS, 30) == 30
+    bumped = table_with(LOANS)
+    bumped["debt"][1]["maturity_month"] = 50  # what a bump of the last maturity would be run as
+    assert validate(bumped).simulation.horizon_months == 50 != fixed_horizon(LOANS, None)

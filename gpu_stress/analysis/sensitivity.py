@@ -36,6 +36,7 @@ are left out (the analysis is of one configuration; an ``[overlay]`` stays, and 
 settings can be bumped with ``include_overlays``).
 """
 
+import copy
 import math
 import time
 import uuid
@@ -45,6 +46,7 @@ import numpy as np
 import pyarrow as pa
 
 from .. import __version__, arguments
+from ..blocks.run import TO_LAST_MATURITY
 from ..config.effects import resolve
 from ..config.load import ConfigError, with_value
 from ..errors import UserError
@@ -231,6 +233,19 @@ def resolve_table(config=None, preset=None, overrides=None, log=None):
     return table
 
 
+def fixed_horizon(table, horizon):
+    """The months a bumped run of ``table`` runs: ``horizon`` ("to-last-maturity", or the table's) resolved on the
+    base configuration, so that a bumped maturity does not move the horizon with it."""
+    requested = horizon if horizon is not None else table.get("simulation", {}).get("horizon_months")
+    if requested != TO_LAST_MATURITY:
+        return horizon
+    from ..config.load import apply_layer, validate
+
+    return validate(
+        apply_layer(copy.deepcopy(table), [("simulation.horizon_months", requested)])
+    ).simulation.horizon_months
+
+
 def run_outcomes(table, sweep, paths, horizon, seed, backend, log=None):
     """[:class:`metrics.Outcomes` per scenario] of an in-memory run of ``table`` with ``sweep`` ({key: values}), and
     its record. Bands are off, and scenarios share their paths (common random numbers)."""
@@ -312,6 +327,7 @@ def sensitivity(
     if output is not None:
         check_output(output, overwrite)
     table = resolve_table(config, preset, overrides, log)
+    horizon = fixed_horizon(table, horizon)
     parameters = [parameters] if isinstance(parameters, str) else list(parameters or ())
     groups = [groups] if isinstance(groups, str) else list(groups or ())
     chosen = _chosen_settings(validated(table), parameters, groups, include_overlays)

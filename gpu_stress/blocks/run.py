@@ -26,14 +26,15 @@ class Simulation(Section):
     base_case: bool = False  # every shock zero and no random event: the deterministic plan
 
 
+def final_maturity(tranche):
+    """The last month ``tranche`` can be due: its maturity, after every extension if it is a revolver."""
+    return tranche.maturity_month + (tranche.extensions * tranche.extension_months if tranche.revolving else 0)
+
+
 def last_maturity(config):
-    """The last month a tranche of ``config`` is due: its maturity, after every extension a revolver has (signed or
-    not, any tranche with something to lend); None without debt."""
-    months = [
-        tranche.maturity_month + (tranche.extensions * tranche.extension_months if tranche.revolving else 0)
-        for tranche in config.debt
-        if tranche.principal + tranche.commitment > 0
-    ]
+    """The last month a tranche of ``config`` is due (``final_maturity``; signed or not, any tranche with something to
+    lend); None without debt."""
+    months = [final_maturity(tranche) for tranche in config.debt if tranche.principal + tranche.commitment > 0]
     return max(months, default=None)
 
 

@@ -28,6 +28,12 @@ def after_month(firm, k, month_number):
     return payment, months, first
 
 
+def months_within(firm, window, month_number, first, months):
+    """Of a charge's ``months`` left from month ``first``, those in the ``window`` months after ``month_number``."""
+    dtype = firm.dtype
+    return firm.xp.minimum(months, firm.xp.maximum(month_number + dtype(window) - first + dtype(1.0), dtype(0.0)))
+
+
 def charges_remain(firm, month_number):
     p = firm.p
     return any(p[L.OBLIGATION_END + k] > month_number for k in range(int(p[L.OBLIGATION_COUNT])))
@@ -45,15 +51,21 @@ def lease_claim(firm, s, m):
     """What the counterparties claim at a default this month ($ per path): arrears plus rejection damages."""
     p, xp, dtype = firm.p, firm.xp, firm.dtype
     claim = xp.minimum(xp.maximum(-s.cash, dtype(0.0)), m.charges)
+    month = m.month_number
     for k in range(int(p[L.OBLIGATION_COUNT])):
-        payment, months, _ = after_month(firm, k, m.month_number)
+        payment, months, first = after_month(firm, k, month)
         growth = p[L.OBLIGATION_LOG_ESCALATION + k]
-        damages = payments_over(firm, payment, growth, months)
+        remaining = payments_over(firm, payment, growth, months)
+        damages = p[L.OBLIGATION_CLAIM_SHARE + k] * remaining
         if p[L.OBLIGATION_CAPPED + k] > 0:
-            floor = payments_over(firm, payment, growth, xp.minimum(months, dtype(CAP_FLOOR_MONTHS)))
-            ceiling = payments_over(firm, payment, growth, xp.minimum(months, dtype(CAP_CEILING_MONTHS)))
-            damages = xp.minimum(damages, xp.maximum(floor, xp.minimum(dtype(CAP_SHARE) * damages, ceiling)))
-        claim = claim + p[L.OBLIGATION_CLAIM_SHARE + k] * damages
+            in_year = xp.minimum(months, xp.maximum(month + dtype(CAP_FLOOR_MONTHS) - first + dtype(1.0), dtype(0.0)))
+            in_three = xp.minimum(
+                months, xp.maximum(month + dtype(CAP_CEILING_MONTHS) - first + dtype(1.0), dtype(0.0))
+            )
+            floor = payments_over(firm, payment, growth, in_year)
+            ceiling = payments_over(firm, payment, growth, in_three)
+            damages = xp.minimum(damages, xp.maximum(floor, xp.minimum(dtype(CAP_SHARE) * remaining, ceiling)))
+        claim = claim + damages
     return claim
 
 

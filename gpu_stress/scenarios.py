@@ -19,8 +19,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from .blocks.facilities import initial_debt
-from .blocks.run import TO_LAST_MATURITY
-from .config.load import ConfigError, apply_layer, merge, parse_value, set_dotted, split_assignment, validate
+from .config.load import (
+    ConfigError,
+    apply_layer,
+    merge,
+    parse_value,
+    pin_horizon,
+    set_dotted,
+    split_assignment,
+    validate,
+)
 from .config.portfolio import PortfolioConfig
 from .config.schema import BASELINE
 from .errors import excerpt
@@ -85,9 +93,8 @@ def expand(table, extra_sweeps=(), layered=True, max_scenarios=MAX_SCENARIOS):
     base = validate(table)
     sweep = dict(base.sweep)
     sweep.update(extra_sweeps)
-    base_table = {key: value for key, value in table.items() if key not in ("sweep", STRESS_KEY)}
-    if table.get("simulation", {}).get("horizon_months") == TO_LAST_MATURITY:  # every scenario: the base's months
-        base_table["simulation"] = table["simulation"] | {"horizon_months": base.simulation.horizon_months}
+    # every scenario runs the base's months, whatever it sets
+    base_table = pin_horizon({key: value for key, value in table.items() if key not in ("sweep", STRESS_KEY)}, base)
     for key, values in sweep.items():
         if key.startswith(RUN_LEVEL) or key == "sweep" or key.startswith("sweep."):
             raise ConfigError(f"sweep.{key}: run-level settings cannot be swept")

@@ -23,6 +23,7 @@ Payments escalate continuously: a charge of ``a`` in its first month pays
 
 import math
 
+from .contracts import charge_in
 from .covenants import loan_to_value
 from .device import device_function
 from .layout import (
@@ -32,7 +33,6 @@ from .layout import (
     LEASE,
     LEASE_LOG_DISCOUNT,
     MONTHS_PER_YEAR,
-    OBLIGATION_AMOUNT,
     OBLIGATION_CAPPED,
     OBLIGATION_CLAIM_SHARE,
     OBLIGATION_COUNT,
@@ -60,11 +60,9 @@ def payments_over(first_payment, log_growth, months, dtype):
 @device_function
 def after_month(params, k, month_number, dtype):
     """(first payment $, months, first month) of fixed charge ``k`` after ``month_number``; 0 months once it ends."""
-    start = params[OBLIGATION_START + k]
-    first = max(start, month_number + dtype(1.0))
+    first = max(params[OBLIGATION_START + k], month_number + dtype(1.0))
     months = params[OBLIGATION_END + k] - first + dtype(1.0)
-    payment = params[OBLIGATION_AMOUNT + k] * math.exp(params[OBLIGATION_LOG_ESCALATION + k] * (first - start))
-    return payment, max(months, dtype(0.0)), first
+    return charge_in(params, k, first), max(months, dtype(0.0)), first
 
 
 @device_function
@@ -110,7 +108,8 @@ def lease_claim(params, state, month, cash, dtype):
     for k in range(int(params[OBLIGATION_COUNT])):
         payment, months, first = after_month(params, k, month_number, dtype)
         growth = params[OBLIGATION_LOG_ESCALATION + k]
-        damages = params[OBLIGATION_CLAIM_SHARE + k] * payments_over(payment, growth, months, dtype)
+        remaining = payments_over(payment, growth, months, dtype)
+        damages = params[OBLIGATION_CLAIM_SHARE + k] * remaining
         if params[OBLIGATION_CAPPED + k] > dtype(0.0):
             floor = payments_over(
                 payment, growth, months_within(CAP_FLOOR_MONTHS, month_number, first, months, dtype), dtype
@@ -118,7 +117,6 @@ def lease_claim(params, state, month, cash, dtype):
             ceiling = payments_over(
                 payment, growth, months_within(CAP_CEILING_MONTHS, month_number, first, months, dtype), dtype
             )
-            remaining = payments_over(payment, growth, months, dtype)
             damages = min(damages, max(floor, min(dtype(CAP_SHARE) * remaining, ceiling)))
         claim += damages
     return claim

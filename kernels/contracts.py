@@ -151,13 +151,18 @@ def contracted_forward_ebitda(params, state, month, pool, dtype):
 
 
 @device_function
+def charge_in(params, k, month_number):
+    """What fixed charge ``k`` pays in month ``month_number`` if it runs then ($): escalating from its first month."""
+    start = params[OBLIGATION_START + k]
+    return params[OBLIGATION_AMOUNT + k] * math.exp(params[OBLIGATION_LOG_ESCALATION + k] * (month_number - start))
+
+
+@device_function
 def fixed_charges(params, month, dtype):
     """Leases and power contracts due this month ($), each escalating from its first month."""
     month_number = dtype(month)
     total = dtype(0.0)
     for k in range(int(params[OBLIGATION_COUNT])):
-        start = params[OBLIGATION_START + k]
-        if start <= month_number <= params[OBLIGATION_END + k]:
-            escalation = math.exp(params[OBLIGATION_LOG_ESCALATION + k] * (month_number - start))
-            total += params[OBLIGATION_AMOUNT + k] * escalation
+        if params[OBLIGATION_START + k] <= month_number <= params[OBLIGATION_END + k]:
+            total += charge_in(params, k, month_number)
     return total

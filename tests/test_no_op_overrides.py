@@ -30,12 +30,12 @@ from gpu_stress.backends import get_backend
 from gpu_stress.backends.launch import Launch
 from gpu_stress.backends.oracle import rng
 from gpu_stress.blocks.facilities import initial_debt
-from gpu_stress.blocks.run import TO_LAST_MATURITY
 from gpu_stress.config import effects, run_warnings
 from gpu_stress.config.load import (
     REGIME_SHADOWS,
     apply_layer,
     load_table,
+    pin_horizon,
     preset_names,
     preset_text,
     read_preset,
@@ -205,9 +205,7 @@ def walk(table, rare=(), both_ways=True):
     Every no-op verdict must leave every output unchanged; with ``both_ways``, every other verdict must
     change one, for some probe (keys matching ``rare`` excepted).
     """
-    if table.get("simulation", {}).get("horizon_months") == TO_LAST_MATURITY:  # judged at the months it resolves to
-        months = validate(table).simulation.horizon_months
-        table = apply_layer(copy.deepcopy(table), [("simulation.horizon_months", months)])
+    table = pin_horizon(table)  # judged at the months "to-last-maturity" resolves to
     base = effects.resolve(validate(table))
     path_ids = paths_of(base)
     base_outputs = outputs(base, path_ids)

@@ -46,7 +46,6 @@ import numpy as np
 import pyarrow as pa
 
 from .. import __version__, arguments
-from ..blocks.run import TO_LAST_MATURITY
 from ..config.effects import resolve
 from ..config.load import ConfigError, with_value
 from ..errors import UserError
@@ -234,16 +233,13 @@ def resolve_table(config=None, preset=None, overrides=None, log=None):
 
 
 def fixed_horizon(table, horizon):
-    """The months a bumped run of ``table`` runs: ``horizon`` ("to-last-maturity", or the table's) resolved on the
-    base configuration, so that a bumped maturity does not move the horizon with it."""
-    requested = horizon if horizon is not None else table.get("simulation", {}).get("horizon_months")
-    if requested != TO_LAST_MATURITY:
-        return horizon
-    from ..config.load import apply_layer, validate
+    """The months a bumped run of ``table`` runs: ``horizon`` (default the table's; "to-last-maturity" resolved on
+    the base configuration), so that a bumped maturity does not move the horizon with it."""
+    from ..config.load import apply_layer, pin_horizon
 
-    return validate(
-        apply_layer(copy.deepcopy(table), [("simulation.horizon_months", requested)])
-    ).simulation.horizon_months
+    if horizon is not None:
+        table = apply_layer(copy.deepcopy(table), [("simulation.horizon_months", horizon)])
+    return pin_horizon(table).get("simulation", {}).get("horizon_months")
 
 
 def run_outcomes(table, sweep, paths, horizon, seed, backend, log=None):

@@ -121,6 +121,7 @@ KERNEL = (
     "contracts.contracts",
     "contracts.contracted",
     "contracts.fixed_charges",
+    "contracts.charge_in",
     "firm.init_firm",
 )
 

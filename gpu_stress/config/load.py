@@ -375,6 +375,17 @@ def _is_model(annotation):
     return isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel)
 
 
+def pin_horizon(table, config=None):
+    """``table`` with ``simulation.horizon_months = "to-last-maturity"`` as the months it resolves to (``config``: the
+    table validated, if at hand), so that a setting changed on it (a swept or bumped maturity) leaves the horizon
+    where it was; any other table as it is."""
+    simulation = table.get("simulation", {})
+    if simulation.get("horizon_months") != TO_LAST_MATURITY:
+        return table
+    months = (config or validate(table)).simulation.horizon_months
+    return {**table, "simulation": {**simulation, "horizon_months": months}}
+
+
 def validate(table, prefix=""):
     """A :class:`Config`, or a :class:`PortfolioConfig` for a table with ``[[firms]]``."""
     if is_portfolio(table):

@@ -11,6 +11,7 @@ import warnings
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..kernels.layout import TRACK_NAMES
 from .dates import calendar_month
@@ -59,5 +60,7 @@ def bands_table(statistics_by_scenario, first_month=None):
         # NaN (no live path that month, or one path's std) becomes null.
         arrays.append(pa.array(values if len(values) else [], field.type, from_pandas=True))
     table = pa.Table.from_arrays(arrays, schema=schema)
-    dates = [calendar_month(first_month, int(month)) for month in table["month"].to_numpy()]
-    return table.add_column(3, "date", pa.array(dates, pa.string()))
+    months = table["month"].combine_chunks()
+    longest = int(pc.max(months).as_py() or 0)
+    by_month = pa.array([calendar_month(first_month, month) for month in range(longest + 1)], pa.string())
+    return table.add_column(3, "date", by_month.take(months))  # each month's date once, not each row's

@@ -1,5 +1,6 @@
-"""Run every preset at 1M paths and write the README's tables of PD and expected loss, with its funding risk and
-with its leases and power contracts as costs only (``claims.fixed_charges = false``), and how each moved.
+"""Run every preset at 1M paths and write the README's tables of PD and expected loss, with its funding risk, at
+60 months with the terminal test, its central case's first two quarters beside the guidance, and how each moved
+from the model before (the planned path in the initial regime; CoreWeave's first cohort from October).
 
     python benchmarks/presets_table.py [--paths 1000000]
 
@@ -26,7 +27,12 @@ TRANCHE_END = "<!-- end of tranche table -->"
 TRANCHE_PRESET = "coreweave"
 CAUSES = ("liquidity", "ltv", "dscr", "refinancing", "pool", "lease")
 FIVE_YEARS = ("simulation.horizon_months=60",)  # the horizon of every preset before issue 29
-CLAIMS_OFF = ("claims.fixed_charges=false",)  # leases and power contracts as costs only, as before issue 29
+# The model before the central case: the planned path kept the initial regime, and CoreWeave's first Blackwell
+# cohort came from October 2025 in four tranches (before its first quarter was re-based to the guidance).
+BEFORE = ('market.regime.planned_path="initial"',)
+BEFORE_BY_PRESET = {"coreweave": ("cohorts.0.delivery_month=4", "cohorts.0.delivery_months=4")}
+# $ of revenue guided for July-September and October-December 2025 (docs/calibration.md, "The first quarter").
+GUIDANCE = {"coreweave": ((1.26e9, 1.30e9), (1.656e9, 1.896e9))}
 
 
 def money(value):
@@ -55,26 +61,53 @@ def peak_month(row):
     return f"{month + 1} ({100 * totals[month] / row['defaults']:.0f} %)"
 
 
+def central_quarters(name, folder):
+    """The central case's revenue ($) in months 1-3 and 4-6 (``run --central-case``, ``trace --central-case``)."""
+    output = Path(folder) / f"{name}-central"
+    run = [sys.executable, "-m", "gpu_stress", "run", "--preset", name, "--central-case", "-o", str(output)]
+    subprocess.run(run, capture_output=True, text=True, check=True)
+    trace = [sys.executable, "-m", "gpu_stress", "trace", str(output), "--central-case", "--json"]
+    rows = json.loads(subprocess.run(trace, capture_output=True, text=True, check=True).stdout)["statement"]
+    revenue = [row["revenue_contracted"] + row["revenue_spot"] for row in rows]
+    return sum(revenue[0:3]), sum(revenue[3:6])
+
+
+def guided(name, quarter):
+    ranges = GUIDANCE.get(name)
+    return "none public" if ranges is None else "-".join(money(value) for value in ranges[quarter])
+
+
+def case(row, prefix):
+    month = row[f"{prefix}_default_month"]
+    return "survives" if month is None else f"month {month}: {row[f'{prefix}_default_cause']}"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--paths", type=int, default=1_000_000)
     arguments = parser.parse_args()
     command = "gpu-stress run --preset {name} --paths {paths} --no-paths --json -o results/{name}"
     lines = [
-        "| preset | months | PD | 95% interval | PD funded | PD, 60 months | PD, leases as costs | expected loss "
-        "| EL / debt | LGD | CVaR 99% | main cause | lease defaults | insolvent, no debt |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| preset | months | PD | 95% interval | PD funded | PD, 60 months | terminal, 60 months | expected loss "
+        "| EL / debt | LGD | CVaR 99% | main cause | lease defaults | central case | no-shock case |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    quarters = [
+        "| preset | central case, Jul-Sep 2025 | guidance | central case, Oct-Dec 2025 | guidance |",
+        "|---|---|---|---|---|",
     ]
     moved = [
-        "| preset | PD: costs -> claims | EL: costs -> claims | landlords' mean claim, loss | month with most "
-        "defaults: costs -> claims |",
+        "| preset | PD: before -> now | EL: before -> now | PD at 60 months: before -> now | month with most "
+        "defaults: before -> now |",
         "|---|---|---|---|---|",
     ]
     with tempfile.TemporaryDirectory() as folder:
         for name in firm_preset_names():
             row = run_preset(name, arguments.paths, Path(folder) / name)
-            before = run_preset(name, arguments.paths, Path(folder) / f"{name}-costs", CLAIMS_OFF)
+            before_settings = BEFORE + BEFORE_BY_PRESET.get(name, ())
+            before = run_preset(name, arguments.paths, Path(folder) / f"{name}-before", before_settings)
             five_years = run_preset(name, arguments.paths, Path(folder) / f"{name}-60", FIVE_YEARS)
+            five_before = run_preset(name, arguments.paths, Path(folder) / f"{name}-60b", FIVE_YEARS + before_settings)
             months = load_config(preset=name).simulation.horizon_months
             if name == TRANCHE_PRESET:
                 tranche_lines = tranche_table(Path(folder) / name)
@@ -83,19 +116,22 @@ def main():
             lines.append(
                 f"| {name} | {months} | {100 * row['pd']:.2f}% "
                 f"| {100 * row['pd_ci_low']:.2f}-{100 * row['pd_ci_high']:.2f}% "
-                f"| {share(row['pd_funded'], 2)} | {100 * five_years['pd']:.2f}% | {100 * before['pd']:.2f}% "
+                f"| {share(row['pd_funded'], 2)} | {100 * five_years['pd']:.2f}% "
+                f"| {share(five_years['pd_terminal'], 2)} "
                 f"| {money(row['expected_loss'])} | {share(row['expected_loss_rate'], 2)} "
                 f"| {share(row['mean_lgd'], 1)} | {money(row['loss_cvar_99'])} | {main_cause} "
                 f"| {share(row['defaults_lease'] / row['paths'], 2)} "
-                f"| {share(row['insolvent_no_debt'] / row['paths'], 2)} |"
+                f"| {case(row, 'central_case')} | {case(row, 'base_case')} |"
             )
+            first, second = central_quarters(name, folder)
+            quarters.append(f"| {name} | {money(first)} | {guided(name, 0)} | {money(second)} | {guided(name, 1)} |")
             moved.append(
                 f"| {name} | {100 * before['pd']:.2f}% -> {100 * row['pd']:.2f}% "
                 f"| {money(before['expected_loss'])} -> {money(row['expected_loss'])} "
-                f"| {money(row['mean_lease_claim'])}, {money(row['mean_lease_loss'])} "
+                f"| {100 * five_before['pd']:.2f}% -> {100 * five_years['pd']:.2f}% "
                 f"| {peak_month(before)} -> {peak_month(row)} |"
             )
-            print(lines[-1], moved[-1], sep="\n", flush=True)
+            print(lines[-1], quarters[-1], moved[-1], sep="\n", flush=True)
     descriptions = "\n".join(f"- `{name}`: {read_preset(name)['about']['description']}" for name in firm_preset_names())
     block = "\n".join(
         [
@@ -103,14 +139,19 @@ def main():
             f"Produced by `python benchmarks/presets_table.py` on {cpu_description()}, each row by",
             f"`{command.format(name='NAME', paths=arguments.paths)}` (seed 2025, cpu backend, float64); "
             'each to its last maturity (`months`: `horizon_months = "to-last-maturity"`); `PD, 60 months` is the '
-            "same run to month 60 (`--set simulation.horizon_months=60`), as the presets ran before issue 29; "
-            "`PD, leases as costs` is the same run with `--set claims.fixed_charges=false` (leases and power "
-            "contracts as costs only, not claims: the model before issue 29); `lease defaults` are the paths "
-            "that defaulted on a lease (in PD):",
+            "same run to month 60 (`--set simulation.horizon_months=60`), and `terminal, 60 months` the share of "
+            "its paths that live to month 60 but fail the terminal test there (not in PD); `lease defaults` are "
+            "the paths that defaulted on a lease (in PD); the central and no-shock cases are the deterministic "
+            "paths of the run:",
             "",
             *lines,
             "",
-            "How each preset moved when its leases became claims (the landlords' claim and loss are means per path):",
+            "The central case's revenue in the first two quarters, beside the guidance public at the cut-off:",
+            "",
+            *quarters,
+            "",
+            "How each preset moved from the model before the central case (`before`: "
+            '`--set market.regime.planned_path="initial"`, and for CoreWeave its first cohort from October):',
             "",
             *moved,
             "",

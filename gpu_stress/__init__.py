@@ -7,7 +7,7 @@ reads a results directory; both return :class:`gpu_stress.api.Results`.
 
 from pathlib import Path
 
-__version__ = "0.10.0"
+__version__ = "0.11.0"
 __all__ = ["NoEffectWarning", "Results", "RunInterrupted", "View", "load", "resume", "run", "summary_view"]
 
 # In a source checkout (PYTHONPATH=.) the device code sits beside this package

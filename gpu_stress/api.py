@@ -51,7 +51,8 @@ class Results:
 
     Attributes (``pyarrow.Table``, or None where a run has none):
 
-    - ``scenarios``: one row per scenario: swept values, aggregates (PD, EL, VaR, CVaR, ...), base case.
+    - ``scenarios``: one row per scenario: swept values, aggregates (PD, EL, VaR, CVaR, ...), the no-shock and
+      central cases.
     - ``bands``: fan-chart bands (scenario, variable, month).
     - ``tranches``: one row per scenario and debt tranche.
     - ``paths``: per-path outputs (None for a run with ``keep_paths=False``).
@@ -152,6 +153,7 @@ def run(
     keep_paths=True,
     independent_scenarios=False,
     base_case=False,
+    central_case=False,
     format="arrow",
     cluster=None,
     scheduler=None,
@@ -180,10 +182,10 @@ def run(
       overwrite: replace an existing results directory ``output`` (only one gpu-stress wrote).
       keep_paths: False keeps aggregates only (``paths`` is then None; the CLI's ``--no-paths``).
       independent_scenarios: fresh random numbers per scenario (default: common random numbers).
-      base_case: run only the deterministic plan (one path, no shock, no random event).
+      base_case, central_case: run only the no-shock case (one path, no shock, no random event) or the central
+        case (the same, the market on its planned path).
       format: "arrow" (IPC files) or "parquet" (a hive-partitioned dataset); ``output`` runs only.
-      cluster, scheduler: spread the chunks over a local Dask cluster (``"local:4"``) or an existing one
-        (``output`` runs only).
+      cluster, scheduler: a local Dask cluster (``"local:4"``) or an existing one for the chunks (``output`` runs).
       progress: called as ``progress(paths_done, paths_total)`` after each chunk.
       log: called with each status line (backend chosen, chunks recomputed, cluster size).
       warn: called with each warning line (an override, swept key or key of ``config`` that changes
@@ -205,7 +207,7 @@ def run(
 
     _check_arguments(locals())
     user_overrides = list(_override_settings(overrides))
-    run_settings = _run_settings(paths, horizon, seed, precision, independent_scenarios, base_case)
+    run_settings = _run_settings(paths, horizon, seed, precision, independent_scenarios, (base_case, central_case))
     # The run's settings and stresses, then the user's overrides as one layer over the config.
     stresses = [stress] if isinstance(stress, str) else list(stress or ())
     judged = with_stresses(apply_layer(_table_of(config, preset), run_settings), stresses)
@@ -296,8 +298,12 @@ def _finish(job, cluster, scheduler, progress, log, overwrite):
     return load(final)
 
 
-def _run_settings(paths, horizon, seed, precision, independent_scenarios, base_case):
-    """[(simulation key, value)] of ``run``'s own arguments, in the order they are applied."""
+def _run_settings(paths, horizon, seed, precision, independent_scenarios, cases):
+    """[(simulation key, value)] of ``run``'s own arguments, in the order they are applied (``cases``: its
+    base_case and central_case)."""
+    if all(cases):
+        raise arguments.ArgumentError("central_case: the central case and the no-shock case (base_case) are two runs")
+    case = "base_case" if cases[0] else "central_case" if cases[1] else None
     settings = []
     if paths is not None:
         try:
@@ -309,8 +315,8 @@ def _run_settings(paths, horizon, seed, precision, independent_scenarios, base_c
             settings.append((f"simulation.{key}", value))
     if independent_scenarios:
         settings.append(("simulation.independent_scenarios", True))
-    if base_case:  # every path would be the same one
-        settings += [("simulation.base_case", True), ("simulation.paths", paths or 1), ("simulation.band_paths", 1)]
+    if case is not None:  # a deterministic case (simulation.base_case or central_case): every path the same one
+        settings += [(f"simulation.{case}", True), ("simulation.paths", paths or 1), ("simulation.band_paths", 1)]
     return settings
 
 
@@ -322,7 +328,7 @@ def _check_arguments(given):
     arguments.expect_sweep("sweep", given["sweep"])
     arguments.expect_names("stress", given["stress"], "a stress name or a list of them (gpu-stress stresses)")
     arguments.expect_path("output", given["output"], "a directory (str or pathlib.Path)")
-    for name in ("overwrite", "keep_paths", "independent_scenarios", "base_case", "strict"):
+    for name in ("overwrite", "keep_paths", "independent_scenarios", "base_case", "central_case", "strict"):
         arguments.expect(name, given[name], arguments.FLAG, "True or False", none=False)
     arguments.expect("format", given["format"], arguments.TEXT, '"arrow" or "parquet"', none=False)
     for name in ("cluster", "scheduler"):

@@ -104,7 +104,7 @@ def scenario_rows(record, table, sort=None, descending=False, display=None):
 
 
 # The column that a cell showing several sorts by.
-SORTED_BY = {"pd_ci": "pd_ci_low", "base_case": "base_case_default_month"}
+SORTED_BY = {"pd_ci": "pd_ci_low", "base_case": "base_case_default_month", "central_case": "central_case_default_month"}
 
 
 def sort_column(name, row, sweep_keys, display):
@@ -238,7 +238,9 @@ DISPLAY = (
     ("CVaR 99%", "loss_cvar_99"),
     *((column.removeprefix("defaults_"), column) for column in CAUSE_COLUMNS),
     ("insolvent, no debt", "insolvent_no_debt"),
-    ("base case", "base_case"),
+    ("terminal", "terminal_failures"),
+    ("no shock", "base_case"),
+    ("central case", "central_case"),
 )
 
 
@@ -256,8 +258,8 @@ def display_rows(rows, sweep_keys, all_columns=False):
         for _, column in shown:
             if column == "pd_ci":
                 line.append(format_pd_interval(row))
-            elif column == "base_case":
-                line.append(format_base_case(row))
+            elif column in ("base_case", "central_case"):
+                line.append(format_case(row, column))
             else:
                 line.append(format_cell(column, row.get(column)))  # results of older versions lack some
         cells.append(line)
@@ -274,13 +276,14 @@ def format_peak_month(by_month):
     return f"most in month {peak + 1}: {totals[peak]:,}"
 
 
-def format_base_case(row):
-    """The deterministic plan's outcome: "survives" or "month 27: liquidity" ("-" in results without it)."""
-    if "base_case_final_cash" not in row:
+def format_case(row, case="base_case"):
+    """A deterministic path's outcome (``case``: base_case, the no-shock case, or central_case): "survives" or
+    "month 27: liquidity" ("-" in results without it)."""
+    if f"{case}_final_cash" not in row:
         return "-"
-    if row["base_case_default_month"] is None:
+    if row[f"{case}_default_month"] is None:
         return "survives"
-    return f"month {row['base_case_default_month']}: {row['base_case_default_cause']}"
+    return f"month {row[f'{case}_default_month']}: {row[f'{case}_default_cause']}"
 
 
 TERM_MEASURES = (("cumulative PD", "cumulative_pd"), ("marginal PD", "marginal_pd"), ("hazard", "hazard"))

@@ -8,7 +8,7 @@ import pyarrow as pa
 from .arrays import to_host
 from .backends import get_backend
 from .blocks.facilities import initial_debt
-from .blocks.run import final_maturity
+from .blocks.run import CASE_OUTPUTS, CASES, case_parameters, final_maturity
 from .chunks import firm_summary
 from .kernels import layout as L
 from .results import aggregates, bands, book, store
@@ -39,7 +39,7 @@ def result_tables(spec, scenarios, sweep_keys, totals):
     else:
         rows = [
             aggregates.finalize(totals.summaries[scenario.scenario_id], scenario.initial_debt)
-            | _base_case(spec, scenario)
+            | _deterministic_cases(spec, scenario)
             for scenario in scenarios
         ]
     tables[store.SCENARIOS_FILE] = _scenarios_table(spec, scenarios, sweep_keys, rows)
@@ -49,21 +49,21 @@ def result_tables(spec, scenarios, sweep_keys, totals):
     return tables
 
 
-def _base_case(spec, scenario):  # single-firm runs only
-    """The scenario's deterministic plan (one path, every shock zero, no random event), as base_case_* columns."""
-    params = spec.params[scenario.scenario_id].copy()
-    params[L.BASE_CASE] = 1.0
-    outputs_float, outputs_int, _ = get_backend(spec.backend).simulate(
-        spec.launch(scenario.scenario_id, 0, 1, params=params)
-    )
-    outputs_float, outputs_int = to_host(outputs_float)[:, 0], to_host(outputs_int)[:, 0]
-    month, cause = int(outputs_int[L.OUT_DEFAULT_MONTH]), int(outputs_int[L.OUT_DEFAULT_CAUSE])
-    columns = {
-        "base_case_default_month": month if month > 0 else None,
-        "base_case_default_cause": L.CAUSE_NAMES[cause] if month > 0 else None,
-    }
-    for name in ("loss", "final_cash", "min_cash", "equity_value"):
-        columns[f"base_case_{name}"] = float(outputs_float[L.FLOAT_OUTPUT_NAMES.index(name)])
+def _deterministic_cases(spec, scenario):  # single-firm runs only
+    """The scenario's deterministic paths (one path each, every shock zero, no random event: CASES), as
+    <case>_* columns: its default month and cause, loss, final and minimum cash, equity value."""
+    columns = {}
+    for case in CASES:
+        params = case_parameters(spec.params[scenario.scenario_id], case)
+        outputs_float, outputs_int, _ = get_backend(spec.backend).simulate(
+            spec.launch(scenario.scenario_id, 0, 1, params=params)
+        )
+        outputs_float, outputs_int = to_host(outputs_float)[:, 0], to_host(outputs_int)[:, 0]
+        month, cause = int(outputs_int[L.OUT_DEFAULT_MONTH]), int(outputs_int[L.OUT_DEFAULT_CAUSE])
+        columns[f"{case}_default_month"] = month if month > 0 else None
+        columns[f"{case}_default_cause"] = L.CAUSE_NAMES[cause] if month > 0 else None
+        for name in CASE_OUTPUTS:
+            columns[f"{case}_{name}"] = float(outputs_float[L.FLOAT_OUTPUT_NAMES.index(name)])
     return columns
 
 
@@ -133,7 +133,7 @@ def _scenarios_table(spec, scenarios, sweep_keys, rows):
         # No value (None or NaN) is an Arrow null; a column of nothing but nulls is still float64.
         column_type = COLUMN_TYPES.get(name) or (pa.float64() if all(v is None for v in values) else None)
         array = pa.array(values, column_type, from_pandas=True)
-        if name == "base_case_default_cause":  # a category, coded as the per-path default_cause is
+        if name in CAUSE_CATEGORIES:  # a category, coded as the per-path default_cause is
             codes = pa.array([None if v is None else L.CAUSE_NAMES.index(v) for v in values], pa.int8())
             array = pa.DictionaryArray.from_arrays(codes, pa.array(L.CAUSE_NAMES, pa.string()))
         fields.append(pa.field(name, array.type))
@@ -141,9 +141,10 @@ def _scenarios_table(spec, scenarios, sweep_keys, rows):
     return pa.Table.from_arrays(arrays, schema=store.with_provenance(pa.schema(fields), spec.provenance))
 
 
+CAUSE_CATEGORIES = {f"{case}_default_cause" for case in CASES}
 COLUMN_TYPES = {
-    "base_case_default_month": pa.int32(),
-    "base_case_default_cause": pa.string(),
+    **{f"{case}_default_month": pa.int32() for case in CASES},
+    **{f"{case}_default_cause": pa.string() for case in CASES},
     "pd_by_year": pa.list_(pa.float64()),
     # {cause: [credit defaults in month 1, 2, ... the horizon]}, one field per credit cause (null: not recorded)
     "defaults_by_month_cause": pa.struct(
@@ -155,6 +156,10 @@ COLUMN_TYPES = {
     "pd_funded_ci_low": pa.float64(),
     "pd_funded_ci_high": pa.float64(),
     "funding_failures": pa.int64(),
+    "terminal_failures": pa.int64(),
+    "pd_terminal": pa.float64(),
+    "pd_with_terminal": pa.float64(),
+    "mean_terminal_shortfall": pa.float64(),
     # {credit cause: defaults that came at or after a facility failed to close} (null: not recorded)
     "funding_defaults": pa.struct([pa.field(L.CAUSE_NAMES[cause], pa.int64()) for cause in L.CREDIT_CAUSES]),
     "loss_histogram_lower": pa.list_(pa.float64()),

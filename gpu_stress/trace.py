@@ -18,6 +18,7 @@ import pyarrow.dataset as ds
 
 from .backends import get_backend
 from .backends.launch import Launch
+from .blocks.run import CASE_OUTPUTS, CASES, case_parameters
 from .chunks import stream_of, unit_holding
 from .errors import UserError
 from .kernels import layout as L
@@ -51,8 +52,8 @@ class Trace:
     tranche_names: list  # debt tranches, in the order of interest_0, principal_0, ...
     statement: pa.Table  # one row per month the firm lived: month, then the statement's lines
     outputs: dict  # the path's per-path outputs, as stored (null default month and cause if none)
-    matches_stored_row: bool | None  # None: the run kept no per-path files (or no base case)
-    base_case: bool = False
+    matches_stored_row: bool | None  # None: the run kept no per-path files (or no stored deterministic case)
+    case: str | None = None  # a deterministic path (a key of blocks.run.CASES), or None: a Monte Carlo path
     tranche_outcomes: list = None  # per tranche: name, default_month (None: not in default), ead, recovery, loss
 
     def debt_service(self):
@@ -76,6 +77,7 @@ class Trace:
             "outputs": self.outputs,
             "tranche_outcomes": self.tranche_outcomes,
             "matches_stored_row": self.matches_stored_row,
+            "case": self.case,
             "statement": self.statement.to_pylist(),
         }
         return without_nan(document)
@@ -87,18 +89,24 @@ class Trace:
         store.write_atomic(path, lambda target: pyarrow.csv.write_csv(self.statement, str(target)))
 
 
-def trace_path(directory, scenario_id, path_id, backend=None, base_case=False):
+def trace_path(directory, scenario_id, path_id, backend=None, base_case=False, case=None):
     """The :class:`Trace` of path ``path_id`` of scenario ``scenario_id`` of the results in ``directory``.
 
-    With ``base_case`` it is the scenario's deterministic plan instead (every
-    shock zero, no random event), checked against its base_case_* columns.
+    With ``case`` (a key of ``blocks.run.CASES``) it is one of the scenario's
+    deterministic paths instead, checked against its <case>_* columns:
+    "base_case" the no-shock case (every shock zero, no random event; also
+    ``base_case=True``), "central_case" the central case (no shock, no random
+    event, the market on its planned path).
     """
+    case = "base_case" if base_case and case is None else case
+    if case is not None and case not in CASES:
+        raise TraceError(f"case: {case!r} is not one of {', '.join(CASES)}")
     record = _single_firm_record(directory)
     _, scenarios = expand_recorded(record)
     simulation = record.simulation
     if not 0 <= scenario_id < len(scenarios):
         raise TraceError(f"--scenario: no scenario {scenario_id} (the run has {len(scenarios)})")
-    if base_case:
+    if case is not None:
         path_id, unit = 0, unit_holding(scenario_id, 0, 1, 1)  # one path, as the engine computes it
     elif not 0 <= path_id < simulation["paths"]:
         raise TraceError(f"--path: no path {path_id} (the run has paths 0 to {simulation['paths'] - 1})")
@@ -106,7 +114,7 @@ def trace_path(directory, scenario_id, path_id, backend=None, base_case=False):
         unit = unit_holding(scenario_id, path_id, record.paths, record.chunk_paths)
     config = scenarios[scenario_id].config
     params = parameter_vector(config)
-    params[L.BASE_CASE] = 1.0 if base_case else params[L.BASE_CASE]
+    params = case_parameters(params, case) if case is not None else params
     stream = stream_of(scenario_id, simulation["independent_scenarios"])
     backend = backend or record.backend
     launch = Launch(
@@ -128,8 +136,8 @@ def trace_path(directory, scenario_id, path_id, backend=None, base_case=False):
         outputs_int[:, column : column + 1],
         store.paths_schema(pa.from_numpy_dtype(outputs_float.dtype), {}),
     )
-    if base_case:
-        matches = _matches_base_case(directory, scenario_id, row.to_pylist()[0])
+    if case is not None:
+        matches = _matches_case(directory, scenario_id, row.to_pylist()[0], case)
     else:
         stored = _stored_row(directory, record, unit, path_id, row.schema)
         matches = None if stored is None else stored.equals(row)
@@ -142,7 +150,7 @@ def trace_path(directory, scenario_id, path_id, backend=None, base_case=False):
         _statement_table(statement, len(tranches), config.about.first_month),
         row.to_pylist()[0],
         matches,
-        base_case,
+        case,
         _tranche_outcomes(outputs_float[:, column], outputs_int[:, column], tranches),
     )
 
@@ -159,13 +167,13 @@ def _tranche_outcomes(outputs_float, outputs_int, names):
     return outcomes
 
 
-def _matches_base_case(directory, scenario_id, outputs):
+def _matches_case(directory, scenario_id, outputs, case):
     table = open_results(directory).table(store.SCENARIOS_FILE)
-    if table is None or "base_case_final_cash" not in table.column_names:
+    if table is None or f"{case}_final_cash" not in table.column_names:
         return None
     stored = table.filter(pc.equal(table["scenario_id"], scenario_id)).to_pylist()[0]
-    names = ("loss", "final_cash", "min_cash", "equity_value", "default_month", "default_cause")
-    return all(stored[f"base_case_{name}"] == outputs[name] for name in names)
+    names = (*CASE_OUTPUTS, "default_month", "default_cause")
+    return all(stored[f"{case}_{name}"] == outputs[name] for name in names)
 
 
 def _stored_row(directory, record, unit, path_id, schema):

@@ -51,7 +51,8 @@ class _Slots:
 _param = _Slots()
 
 # --- the run ---
-BASE_CASE = _param(name="base_case")  # 1: every shock zero and no random event (the deterministic plan), 0: Monte Carlo
+BASE_CASE = _param(name="base_case")  # 1: every shock zero and no random event (a deterministic path), 0: Monte Carlo
+CENTRAL_CASE = _param(name="central_case")  # 1 (with BASE_CASE): the market follows the planned path (the central case)
 
 # --- market (all rates per month, already multiplied by dt on the host) ---
 LOG_PRICE_INITIAL = _param(name="log_price_initial")  # ln P(0), P in $/GPU-hour
@@ -63,6 +64,10 @@ JUMP_PROBABILITY = _param(name="jump_probability")  # lambda dt: a new GPU gener
 LOG_JUMP = _param(name="log_jump")  # ln(1 - d)
 # planned ln P drift a month: the initial regime's (mu - sigma^2/2) dt + lambda dt ln(1 - d)
 REFERENCE_LOG_DRIFT = _param(name="reference_log_drift")
+# the planned path's regime: [0] long-run P(glut), [1] the chain's decay 1 - p_sg - p_gs, [2] glut's log drift less
+# shortage's (P(glut) after m months = [0] + (initial - [0]) [1]^m; a chain that cannot leave its initial regime:
+# initial, 1, 0)
+PLANNED_REGIME = _param(3, name="planned_regime")
 FLOOR_ENABLED = _param(name="floor_enabled")
 LOG_PRICE_FLOOR = _param(name="log_price_floor")  # ln(phi x cash cost per GPU-hour)
 RATE_INITIAL = _param(name="rate_initial")  # annual short rate
@@ -160,6 +165,8 @@ TRANCHE_FLOATING = _param(MAX_TRANCHES, name="tranche_floating")  # 0 fixed, 1 f
 TRANCHE_RATE = _param(MAX_TRANCHES, name="tranche_rate")  # annual: the coupon if fixed, the spread if floating
 TRANCHE_AMORTIZATION = _param(MAX_TRANCHES, name="tranche_amortization")  # BULLET | LINEAR | ANNUITY
 TRANCHE_MATURITY = _param(MAX_TRANCHES, name="tranche_maturity")  # month the last payment is due
+# 1: its last scheduled maturity (a revolver's with every extension) is after the horizon (the terminal test's)
+TRANCHE_CUT_OFF = _param(MAX_TRANCHES, name="tranche_cut_off")
 # Delayed-draw term loans: an undrawn commitment drawn at the deliveries of the cohorts it funds until
 # the end of its draw window (interest only until then), then it lapses and the drawn balance amortizes.
 TRANCHE_COMMITMENT = _param(MAX_TRANCHES, name="tranche_commitment")  # $ undrawn at month 0
@@ -386,6 +393,7 @@ OUT_LEASE_CLAIM = _float_out(name="lease_claim")  # landlords' and power supplie
 OUT_LEASE_RECOVERY = _float_out(name="lease_recovery")  # what the waterfall paid them, $
 OUT_LEASE_ADJUSTED_DEBT = _float_out(name="lease_adjusted_debt")  # debt + lease liability, last month alive, $
 OUT_LEASE_ADJUSTED_LEVERAGE = _float_out(name="lease_adjusted_leverage")  # / annualised trailing EBITDAR
+OUT_TERMINAL_SHORTFALL = _float_out(name="terminal_shortfall")  # the terminal test's, $ (kernels/terminal.py)
 # Per tranche (kept out of the per-path table: they go to the tranche table, one row per path and tranche).
 OUT_TRANCHE_EAD = _float_out(MAX_TRANCHES, name="tranche_ead")
 OUT_TRANCHE_RECOVERY = _float_out(MAX_TRANCHES, name="tranche_recovery")

@@ -9,7 +9,11 @@ launches so far, r = annual short rate. With dt = 1/12 year:
     ln P   = max(ln P, ln floor)                      (capacity withdrawn below cost)
     r      = b + (r - b) e^{-a dt} + s sqrt((1 - e^{-2 a dt}) / (2 a)) Z_r
 
-(the exact Vasicek transition; the host folds the constants). A stress
+(the exact Vasicek transition; the host folds the constants). In the
+central case (CENTRAL_CASE) nothing is drawn: R is the more probable regime
+of the chain from month 0 and ln P takes the planned path's step (the
+regimes' expected log drift and the launches' expected log cut), so the
+price is the planned price that collateral is valued against. A stress
 overlay then adds its deterministic events of the month (``stress_events``).
 The market has
 its own parameters, state and random block. A launch cuts the price of every
@@ -21,6 +25,7 @@ Cholesky factor of the (price, rate, utilization) correlation matrix.
 
 from .device import device_function
 from .layout import (
+    CENTRAL_CASE,
     CHOLESKY,
     FLOOR_ENABLED,
     JUMP_PROBABILITY,
@@ -29,6 +34,7 @@ from .layout import (
     LOG_PRICE_FLOOR,
     LOG_PRICE_INITIAL,
     LOG_VOLATILITY,
+    PLANNED_REGIME,
     RATE_DECAY,
     RATE_INITIAL,
     RATE_MEAN,
@@ -55,15 +61,48 @@ def initial_market(params):
 
 
 @device_function
-def reference_step(params, reference_log_price, dtype):
-    """The planned ln P one month on: the initial regime persists, launches cut at their expected rate.
+def glut_probability(params, month_number):
+    """P(the market is in glut in month m) from month 0's regime: the two-state chain's expectation.
+
+    With p = P(shortage -> glut) and q = P(glut -> shortage) a month, the
+    chance of glut after m months is pi + (pi_0 - pi) k^m, pi = p / (p + q)
+    the long-run share of glut and k = 1 - p - q (PLANNED_REGIME). A chain that
+    cannot leave its initial regime has pi = pi_0 and k = 1: pi_0, exactly.
+    """
+    long_run = params[PLANNED_REGIME]
+    return long_run + (params[REGIME_INITIAL] - long_run) * params[PLANNED_REGIME + 1] ** month_number
+
+
+@device_function
+def planned_log_drift(params, month_number):
+    """The planned ln P's step into month m: E[ln P(m) - ln P(m - 1)] without the floor.
+
+    REFERENCE_LOG_DRIFT is the initial regime's log drift plus the expected
+    log cut of launches (lambda dt ln(1 - d)); the regime's expectation adds
+    (glut's log drift - shortage's) x (P(glut in m) - P(glut in month 0)),
+    which is 0 (to the last bit) for a market that stays in one regime.
+    """
+    shift = glut_probability(params, month_number) - params[REGIME_INITIAL]
+    return params[REFERENCE_LOG_DRIFT] + params[PLANNED_REGIME + 2] * shift
+
+
+@device_function
+def central_regime(params, month_number, dtype):
+    """The central case's regime in month m: glut while it is the more probable of the two (``glut_probability``)."""
+    return 1 if glut_probability(params, month_number) > dtype(0.5) else 0
+
+
+@device_function
+def reference_step(params, month, reference_log_price, dtype):
+    """The planned ln P in month ``month``: one planned step (``planned_log_drift``) on, at least the floor.
 
     Collateral is valued against this path, since the residual-value curve
     already holds the expected decline of GPU values: only the surprise
-    ln P - reference moves them. With no volatility, jumps or regime switches
-    the market's ln P follows this path exactly (the same additions).
+    ln P - reference moves them. The central case's ln P follows this path
+    exactly (the same additions); with no volatility, jumps or regime switches
+    so does every path's.
     """
-    reference_log_price = reference_log_price + params[REFERENCE_LOG_DRIFT]
+    reference_log_price = reference_log_price + planned_log_drift(params, dtype(month))
     if params[FLOOR_ENABLED] > dtype(0.0) and reference_log_price < params[LOG_PRICE_FLOOR]:
         reference_log_price = params[LOG_PRICE_FLOOR]
     return reference_log_price
@@ -80,17 +119,24 @@ def market_step(params, month, regime, log_price, rate, launches, e_price, e_rat
     market needs no firm's draw; a firm's utilization loads on both. A stress
     overlay's events of the month come before the floor (``stress_events``).
     """
-    if u_regime < params[SWITCH_PROBABILITY + regime]:
-        regime = 1 - regime
     month_number = dtype(month)
+    central = params[CENTRAL_CASE] > dtype(0.0)
+    if central:
+        regime = central_regime(params, month_number, dtype)
+    elif u_regime < params[SWITCH_PROBABILITY + regime]:
+        regime = 1 - regime
     forced = int(params[STRESS_REGIME])
-    if forced >= 0 and params[STRESS_REGIME_START] <= month_number <= params[STRESS_REGIME_END]:
+    forced_now = forced >= 0 and params[STRESS_REGIME_START] <= month_number <= params[STRESS_REGIME_END]
+    if forced_now:
         regime = forced  # the chain's draw is still used, so the paths stay paired with the baseline's
 
     z_price = params[CHOLESKY] * e_price
     z_rate = params[CHOLESKY + 1] * e_price + params[CHOLESKY + 2] * e_rate
 
-    log_price = log_price + params[LOG_DRIFT + regime] + params[LOG_VOLATILITY + regime] * z_price
+    log_drift = params[LOG_DRIFT + regime]
+    if central and not forced_now:  # the planned step: the regimes' expectation and launches' expected cut
+        log_drift = planned_log_drift(params, month_number)
+    log_price = log_price + log_drift + params[LOG_VOLATILITY + regime] * z_price
     if u_jump < params[JUMP_PROBABILITY]:
         log_price = log_price + params[LOG_JUMP]
         launches += 1

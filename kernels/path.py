@@ -92,6 +92,7 @@ from .layout import (
     OUT_MEAN_UTILIZATION,
     OUT_MIN_CASH,
     OUT_MIN_DSCR,
+    OUT_TERMINAL_SHORTFALL,
     OUT_TRANCHE_CLOSING_FAILED,
     OUT_TRANCHE_CLOSING_MONTH,
     OUT_TRANCHE_DEFAULT_MONTH,
@@ -168,6 +169,7 @@ from .layout import (
 )
 from .market import initial_market, market_step, reference_step
 from .operations import utilization_step
+from .terminal import terminal_shortfall
 
 
 @device_function
@@ -288,7 +290,7 @@ def market_month(params, month, regime, log_price, reference_log_price, rate, la
         draws[DRAW_U_REGIME, column],
         dtype,
     )
-    reference_log_price = reference_step(params, reference_log_price, dtype)
+    reference_log_price = reference_step(params, month, reference_log_price, dtype)
     return regime, log_price, reference_log_price, rate, launches, e_price, e_rate
 
 
@@ -345,11 +347,14 @@ def firm_month(params, state, month, market, draws, column, dtype):
 
 
 @device_function
-def finish_firm(params, state, horizon, outputs_float, outputs_int, column, dtype):
-    """Write the firm's per-path outputs into column ``column`` (rows as in ``layout``)."""
+def finish_firm(params, state, horizon, regime, rate, outputs_float, outputs_int, column, dtype):
+    """Write the firm's per-path outputs into column ``column`` (rows as in ``layout``); ``regime`` and ``rate``:
+    the market's in the last month simulated (the terminal test's, ``terminal.terminal_shortfall``)."""
     equity = dtype(0.0)
+    value = dtype(0.0)
     if state[ALIVE] > dtype(0.0):
-        net_worth = state[CASH] + fleet_value(params, state, horizon, state[PRICE_SURPRISE], dtype)
+        value = fleet_value(params, state, horizon, state[PRICE_SURPRISE], dtype)
+        net_worth = state[CASH] + value
         net_worth += reserves_held(params, state, dtype)
         net_worth -= total_debt(state, dtype)
         discount = math.exp(-state[RATE_SUM] / dtype(MONTHS_PER_YEAR))
@@ -403,6 +408,8 @@ def finish_firm(params, state, horizon, outputs_float, outputs_int, column, dtyp
     outputs_float[OUT_LEASE_RECOVERY, column] = state[LEASE_RECOVERY]
     outputs_float[OUT_LEASE_ADJUSTED_DEBT, column] = adjusted
     outputs_float[OUT_LEASE_ADJUSTED_LEVERAGE, column] = leverage
+    shortfall = terminal_shortfall(params, state, horizon, regime, rate, value, dtype)
+    outputs_float[OUT_TERMINAL_SHORTFALL, column] = shortfall
     outputs_float[OUT_FINAL_PRICE, column] = math.exp(state[FINAL_LOG_PRICE])
     outputs_float[OUT_FINAL_CASH, column] = state[CASH]
     outputs_float[OUT_MIN_CASH, column] = state[MIN_CASH]
@@ -484,4 +491,4 @@ def simulate_path(
         elif not alive:
             break
 
-    finish_firm(params, state, horizon, outputs_float, outputs_int, column, dtype)
+    finish_firm(params, state, horizon, regime, rate, outputs_float, outputs_int, column, dtype)

@@ -142,6 +142,6 @@ def simulate_portfolio_path(
         sold_in_all += sold
 
     for f in range(firms):
-        finish_firm(params[f], states[f], horizon, outputs_float[f], outputs_int[f], column, dtype)
+        finish_firm(params[f], states[f], horizon, regime, rate, outputs_float[f], outputs_int[f], column, dtype)
     market_outputs[OUT_MIN_RESALE_INDEX, column] = min_index
     market_outputs[OUT_GPUS_SOLD, column] = sold_in_all

@@ -11,7 +11,8 @@ Written with ``python tests/golden.py --write`` (only when a change of the model
 intended and explained); ``python tests/golden.py --cases CASE,...`` prints a case's digests.
 
 Each case runs with the settings of LEGACY, which switch off what came after the file was written
-(issue 29: leases and power contracts as claims), and what the additions since output (ADDED_COLUMNS,
+(issue 29: leases and power contracts as claims;
+the planned path's expected regime), and what the additions since output (ADDED_COLUMNS,
 struct fields ADDED_FIELDS: the claims' outputs, a tranche's statistics to its own maturity) is left
 out of the digests: with them off, every output that was there before is bit for bit what it was.
 The presets run as they were then (``data/golden/presets``, the presets of issue 28): the golden
@@ -30,6 +31,7 @@ import xxhash
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
+from gpu_stress.blocks.run import CASE_OUTPUTS
 from helpers import CAPITAL_STRUCTURE, EVERY_EVENT, FULL_MODEL, table_with
 
 GOLDEN_FILE = Path(__file__).parent / "data" / "golden" / "outputs.json"
@@ -49,7 +51,9 @@ RUNS = {
     "cuda_simulator": ("cuda", "float64", 24),
 }
 CASES = PRESETS + tuple(MODELS)
-LEGACY = {"claims": {"fixed_charges": False}}  # issue 29's claims off
+# issue 29's claims off, and its planned path's regime as it was (the initial regime persists)
+LEGACY = {"claims": {"fixed_charges": False}, "market": {"regime": {"planned_path": "initial"}}}
+CASE_COLUMNS = {f"central_case_{name}" for name in ("default_month", "default_cause", *CASE_OUTPUTS)}
 ADDED_COLUMNS = {
     "lease_claim",
     "lease_recovery",
@@ -65,23 +69,44 @@ ADDED_COLUMNS = {
     "expected_loss_to_maturity",
     "mean_lgd_to_maturity",
     "date",  # the bands' calendar month (null: the frozen presets have no about.first_month)
+    *CASE_COLUMNS,  # the central case beside the no-shock case
+    "terminal_shortfall",  # the terminal test at the horizon, and its aggregates
+    "terminal_failures",
+    "pd_terminal",
+    "pd_with_terminal",
+    "mean_terminal_shortfall",
 }
 ADDED_FIELDS = {"lease"}  # a credit cause's entry in struct columns (funding_defaults, defaults_by_month_cause)
-ADDED_SETTINGS = {"claims": None, "obligations": ("kind", "claim_share")}  # in the "config" column's JSON
+# Settings in the "config" column's JSON (dotted; "*": every entry of a list) added since.
+ADDED_SETTINGS = (
+    "claims",
+    "obligations.*.kind",
+    "obligations.*.claim_share",
+    "simulation.central_case",
+    "market.regime.planned_path",
+)
+
+
+def _drop(config, parts):
+    """Remove the setting at dotted path ``parts`` from ``config`` (a dict of dicts and lists), where present,
+    and a table that held nothing else (a portfolio firm's LEGACY layer)."""
+    head, *rest = parts
+    if not rest:
+        config.pop(head, None)
+        return
+    for key, entry in enumerate(config) if head == "*" else [(head, config.get(head))]:
+        if isinstance(entry, dict | list) and entry:
+            _drop(entry, rest)
+            if not entry and isinstance(config, dict):
+                config.pop(key)
 
 
 def without_added_settings(text):
     """A "config" column's JSON as it was: the settings added since left out (``json.dumps`` as tables.py)."""
     config = json.loads(text)
-    for key, fields in ADDED_SETTINGS.items():
-        if fields is None:
-            config.pop(key, None)
-        else:
-            for entry in config.get(key, []):
-                for field in fields:
-                    entry.pop(field, None)
-    for firm in config.get("firms", []):  # a portfolio's firms: the LEGACY layer on each
-        firm["config"].pop("claims", None)
+    for firm in [config, *(firm["config"] for firm in config.get("firms", []))]:  # a portfolio's firms too
+        for setting in ADDED_SETTINGS:
+            _drop(firm, setting.split("."))
     return json.dumps(config)
 
 

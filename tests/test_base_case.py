@@ -1,4 +1,4 @@
-"""The base case: one path with every shock zero and no random event, the plan an analyst checks by hand."""
+"""The no-shock case (simulation.base_case): one path with every shock zero and no random event."""
 
 import numpy as np
 import pyarrow.dataset as ds
@@ -28,7 +28,9 @@ def statement_of(table, backend="cpu"):
 
 @pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_no_regime_switch_no_launch_no_shock_the_price_is_the_planned_path(backend):
-    statement = statement_of(table_with(PLAN, {"market": {"price": {"jump_intensity": 0.0}}}), backend)
+    # The planned path with the initial regime's drift: the one the no-shock market follows, having no switch.
+    market = {"price": {"jump_intensity": 0.0}, "regime": {"planned_path": "initial"}}
+    statement = statement_of(table_with(PLAN, {"market": market}), backend)
     lived = ~np.isnan(statement[:, L.STATEMENT_PRICE])
     assert lived.sum() > 12
     np.testing.assert_array_equal(statement[lived, L.STATEMENT_PRICE], statement[lived, L.STATEMENT_PLANNED_PRICE])
@@ -71,7 +73,7 @@ def test_every_run_reports_its_base_case_and_trace_reproduces_it(tmp_path):
     output = tmp_path / "out"
     arguments = ["run", "--preset", "lambda", "--paths", "500", "--sweep", "firm.cash=1e7,1e9", "-o", str(output)]
     result = CliRunner().invoke(main, arguments)
-    assert result.exit_code == 0 and "base case" in result.stdout
+    assert result.exit_code == 0 and "no shock" in result.stdout
     scenarios = ds.dataset(output / "scenarios.arrow", format="ipc").to_table().to_pylist()
     plan = tmp_path / "plan"
     alone = ["run", "--preset", "lambda", "--base-case", "--set", "firm.cash=1e9", "-o", str(plan)]
@@ -81,4 +83,4 @@ def test_every_run_reports_its_base_case_and_trace_reproduces_it(tmp_path):
     assert scenarios[1]["base_case_final_cash"] == row[0]["final_cash"]
     assert scenarios[1]["base_case_default_month"] == row[0]["default_month"]
     traced = CliRunner().invoke(main, ["trace", str(output), "--scenario", "0", "--base-case"])
-    assert traced.exit_code == 0 and "matches the stored base case: yes, bit for bit" in traced.output
+    assert traced.exit_code == 0 and "matches the stored no-shock case: yes, bit for bit" in traced.output

@@ -97,7 +97,7 @@ def test_summarize_fits_an_80_column_terminal_and_keeps_every_row_whole(sweep_ru
         if "PD" in labels:  # its scenario number and its PD on one line
             column = labels.index("PD")
             assert [line[column] for line in cells] == [f"{100 * row['pd']:.2f}%" for row in rows]
-    assert {"PD", "PD 95% CI", "EL", "LGD", "VaR 99%", "CVaR 99%", "base case"} <= shown
+    assert {"PD", "PD 95% CI", "EL", "LGD", "VaR 99%", "CVaR 99%", "no shock", "central case"} <= shown
     assert len({row["pd"] for row in rows}) == 3  # the check above tells the scenarios apart
 
 
@@ -107,7 +107,7 @@ def test_a_pipe_gets_one_whole_table(sweep_run):
     assert sum(line.startswith("┏") for line in lines) == 1
     assert max(len(line) for line in lines) > 80  # never squeezed
     ((labels, cells),) = tables(lines)
-    assert "PD" in labels and "base case" in labels and len(cells) == 3
+    assert "PD" in labels and "no shock" in labels and "central case" in labels and len(cells) == 3
 
 
 def test_width_splits_a_table_for_any_output(sweep_run):

@@ -33,7 +33,7 @@ def collateral_by_month(params, horizon, normals, dtype):
         regime, log_price, rate, launches = market_step(
             params, month, regime, log_price, rate, launches, e0, e1, dtype(0.5), dtype(0.5), dtype
         )
-        planned = reference_step(params, planned, dtype)
+        planned = reference_step(params, month, planned, dtype)
         values[month - 1] = fleet_value(params, state, month, log_price - planned, dtype)
     return values
 
@@ -76,10 +76,11 @@ def test_a_price_surprise_moves_value_by_its_elasticity():
 
 @pytest.mark.parametrize("backend", HOST_BACKENDS)
 def test_with_no_surprise_every_cohort_is_worth_its_cost_times_residual(backend):
+    """The central case (the market on its planned path: regimes, launches) values each cohort on the curve."""
     from gpu_stress.backends import get_backend
     from helpers import FULL_MODEL, config_of, table_with
 
-    table = table_with(FULL_MODEL, {"simulation": {"base_case": True}, "market": {"price": {"jump_intensity": 0.0}}})
+    table = table_with(FULL_MODEL, {"simulation": {"central_case": True}})
     table = table_with(table, {"firm": {"cash": 1e10}, "covenants": {"ltv_max": 0.0, "dscr_min": 0.0}})  # lives on
     config = config_of(table)
     _, _, statement = get_backend(backend).trace(

@@ -138,6 +138,7 @@ def cases():
         "simulation.precision": ["float32"],
         "simulation.independent_scenarios": [True],
         "simulation.base_case": [True],
+        "simulation.central_case": [True],
         "simulation.chunk_paths": [10**12],
         "simulation.band_paths": [0, 1, 10**12],
     }

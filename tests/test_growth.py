@@ -23,7 +23,8 @@ def column(statement, name):
 
 
 def static_fleet_table(name):
-    """A config of the static-fleet model; its refinancing all or nothing, as it was then."""
+    """A config of the static-fleet model; its refinancing all or nothing and its planned path's regime the
+    initial one, as they were then."""
     if name == "full_model":
         import json
 
@@ -31,6 +32,7 @@ def static_fleet_table(name):
     else:
         table = tomllib.loads((STATIC_FLEET / f"{name}.toml").read_text())
     table.setdefault("refinancing", {})["partial"] = False
+    table.setdefault("market", {}).setdefault("regime", {})["planned_path"] = "initial"
     return table
 
 

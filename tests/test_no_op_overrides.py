@@ -284,16 +284,18 @@ def test_the_no_op_verdict_of_every_setting_of_more_firms_is_the_simulations(fir
     assert no_ops
 
 
-def test_every_no_op_verdict_of_the_base_case_is_the_simulations():
-    """The plan draws nothing: hazards, switches, slips, renewals and shocks are unread. On its one path a
-    setting can matter and change nothing (a default's settings, when the plan does not default): only the
-    no-op verdicts are checked."""
-    table = apply_layer(read_preset("coreweave"), [("simulation.base_case", True)])
+@pytest.mark.parametrize("case", ["base_case", "central_case"])
+def test_every_no_op_verdict_of_the_base_case_is_the_simulations(case):
+    """A deterministic path (the no-shock case, the central case) draws nothing: hazards, switches, slips,
+    renewals and shocks are unread. On its one path a setting can matter and change nothing (a default's
+    settings, when the path does not default): only the no-op verdicts are checked."""
+    table = apply_layer(read_preset("coreweave"), [(f"simulation.{case}", True)])
     mismatches, no_ops = walk(table, both_ways=False)
     assert mismatches == [], "\n".join(mismatches)
-    drawn = ["customers.0.annual_default_probability", "market.regime.shortage_to_glut", "market.rates.volatility"]
+    # (the switching probabilities are read: they set the planned path's expected regime)
+    drawn = ["customers.0.annual_default_probability", "market.rates.volatility"]
     for key in [*drawn, "market.utilization.volatility", "delivery_delays.slip_probability"]:
-        assert any(line.startswith(f"{key} has no effect: simulation.base_case") for line in no_ops), key
+        assert any(line.startswith(f"{key} has no effect: the run is one deterministic path") for line in no_ops), key
 
 
 # --- the cascade: a later layer's base value moves every regime ---------------------------------------

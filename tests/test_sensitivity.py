@@ -51,6 +51,7 @@ def black_cox_config(glut_drift=GLUT[0], glut_volatility=GLUT[1]):
                 "glut_to_shortage": 0.0,
                 "shortage": {"drift": SHORTAGE[0], "volatility": SHORTAGE[1]},
                 "glut": {"drift": glut_drift, "volatility": glut_volatility},
+                "planned_path": "initial",  # the barrier moves with the shortage's drift, not the glut's
             },
             "rates": {"enabled": False},
         },

@@ -28,6 +28,7 @@ from . import (
     run,
     shocks,
     support,
+    terminal,
     utilization,
 )
 
@@ -47,6 +48,7 @@ BLOCKS = (
     response,
     capital,
     claims,
+    terminal,
     support,
     portfolio,
     overlays,

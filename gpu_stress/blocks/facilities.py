@@ -12,6 +12,7 @@ from ..config.types import Coupon, Dollars, Months, Name, Probability, Ratio, Se
 from ..kernels import layout as L
 from ..kernels.layout import MAX_RANK
 from .slots import Slot, month_of, open_by_regime, per_tranche
+from .terminal import balloons, cut_off_tranches, extended_in_horizon, refinanceable, terminal_cover_test
 from .view import slot_indices
 
 # --- the config sections (schema) ---
@@ -318,32 +319,6 @@ SLOTS = (
 )
 
 
-def balloons(f):
-    """Tranches whose bullet falls due within the horizon (``f``: a ``view.FirmView``)."""
-    v = f.v
-    bullets = [j for j in f.owed if v[L.TRANCHE_AMORTIZATION + j] == L.BULLET]
-    return [j for j in bullets if v[L.TRANCHE_MATURITY + j] <= f.horizon]
-
-
-def in_a_window(f, window):
-    """Tranches whose refinancing window of ``window`` months (before their maturity month) opens within the
-    horizon: a month t <= horizon with 2 <= maturity - t + 1 <= window + 1."""
-    v = f.v
-    return [j for j in f.owed if window > 0 and 2 <= v[L.TRANCHE_MATURITY + j] <= f.horizon + window]
-
-
-def refinanceable(f):
-    """Tranches that can be refinanced within the horizon: balloons due, and those in a window."""
-    return sorted(set(balloons(f)) | set(in_a_window(f, f.v[L.REFINANCING_WINDOW])))
-
-
-def extended_in_horizon(f, j):
-    """Whether tranche ``j`` is a revolver with an extension that can fall due within the horizon."""
-    v = f.v
-    revolving = v[L.TRANCHE_REVOLVING + j] > 0 and v[L.TRANCHE_EXTENSIONS + j] > 0
-    return revolving and v[L.TRANCHE_MATURITY + j] <= f.horizon
-
-
 def asks_if_lenders_are_open(f, j):
     """Whether tranche ``j`` reads the regime's REFINANCING_OPEN outside refinancing: a revolver's extension, an
     uncommitted line's draws."""
@@ -358,11 +333,12 @@ def lenders_open(f):
 
 
 def floats(f):
-    """True if some tranche can pay a floating rate (floating, or refinanced into a floating loan)."""
+    """True if the base rate's floor can matter: a tranche pays a floating rate (floating, or refinanced into a
+    floating loan), or the terminal test's interest cover prices a new floating loan."""
     v = f.v
     if any(v[L.TRANCHE_FLOATING + j] > 0 for j in f.owed):
         return True
-    return bool(refinanceable(f)) and lenders_open(f)
+    return (bool(refinanceable(f)) or terminal_cover_test(f)) and lenders_open(f)
 
 
 REFINANCING_SLOTS = slot_indices(
@@ -466,7 +442,8 @@ def refinancing_rule(f):
     if not f.owed:
         return
     window = L.REFINANCING_WINDOW
-    rolled = refinanceable(f)
+    in_horizon = refinanceable(f)
+    rolled = sorted(set(in_horizon) | set(cut_off_tranches(f)))  # the terminal test's tranches are tested too
     tested = v[L.REFINANCING_ENABLED] > 0 and v[L.REFINANCING_LENDER_TESTS] > 0 and lenders_open(f)
     read_on_contracts = [j for j in rolled if v[L.TRANCHE_POOL + j] >= 0] if tested else []
     unread = [L.TRANCHE_ON_CONTRACTS + j for j in f.owed if j not in read_on_contracts]
@@ -477,6 +454,9 @@ def refinancing_rule(f):
         slots = [k for k in REFINANCING_SLOTS if k != window]
         yield slots, f"no tranche falls due or enters its window within the horizon (month {f.horizon})"
         return
+    if not in_horizon:
+        why = f"no tranche falls due or enters its window within the horizon (month {f.horizon}): only the terminal"
+        yield _new_loan_terms(f), why + " test refinances, and it services no new loan"
     slots = REFINANCING_SLOTS
     if any(asks_if_lenders_are_open(f, j) for j in f.owed):  # an extension or an uncommitted line reads them
         slots = [k for k in slots if k not in slot_indices("REFINANCING_OPEN", size=2)]
@@ -505,10 +485,16 @@ def refinancing_rule(f):
             why = "no tranche that can be refinanced is secured on a pool's collateral"
             yield [L.REFINANCING_MAX_LTV], why + ', and refinancing.tests is "lender"'
     if v[window] == 0 and all(v[L.TRANCHE_MATURITY + j] == f.horizon for j in balloons(f)):
-        terms = slot_indices("REFINANCING_SPREAD", size=2) + slot_indices(
-            "REFINANCING_TERM", "REFINANCING_LEVERAGE_SPREAD"
-        )
-        yield terms, f"every balloon falls due in the last month (month {f.horizon}): a new loan is never serviced"
+        why = f"every balloon falls due in the last month (month {f.horizon}): a new loan is never serviced"
+        yield _new_loan_terms(f), why
+
+
+def _new_loan_terms(f):
+    """A new loan's settings that no refinancing reads when none is serviced (the terminal test's cover prices one)."""
+    terms = [L.REFINANCING_TERM]
+    if not terminal_cover_test(f):
+        terms += [*slot_indices("REFINANCING_SPREAD", size=2), L.REFINANCING_LEVERAGE_SPREAD]
+    return terms
 
 
 def horizon_rule(f):

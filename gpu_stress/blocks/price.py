@@ -9,7 +9,7 @@ import math
 from ..config.types import Drift, MeanReversion, Section, Volatility, between
 from ..kernels import layout as L
 from .fleet import cash_cost_per_gpu_hour, delivery_window
-from .regimes import REGIME_KEYS, initial_regime, regime_value
+from .regimes import REGIME_KEYS, initial_regime, log_drift, regime_value
 from .slots import MONTH, REGIMES, Slot, ou_step
 from .view import BASE_CASE_REASON, slot_indices
 
@@ -38,16 +38,8 @@ class PriceBasis(Section):
     mean_reversion: MeanReversion = 1.0  # per year
 
 
-def _drift(config, regime):
-    return regime_value(config, regime, "drift")
-
-
 def _volatility(config, regime):
     return regime_value(config, regime, "volatility")
-
-
-def _log_drift(config, regime):
-    return (_drift(config, regime) - 0.5 * _volatility(config, regime) ** 2) * MONTH
 
 
 def _price_floor(config):
@@ -63,6 +55,7 @@ KERNEL = (
     "market.initial_market",
     "market.market_step",
     "market.reference_step",
+    "market.planned_log_drift",
     "fleet.cohort_log_price",
     "path.firm_month",
 )
@@ -74,7 +67,7 @@ SLOTS = (
         L.LOG_DRIFT,
         "ln price per month",
         ("market.price.drift", "market.price.volatility", *REGIME_KEYS),
-        lambda c: [_log_drift(c, regime) for regime in REGIMES],
+        lambda c: [log_drift(c, regime) for regime in REGIMES],
         2,
         by_regime=1,
     ),
@@ -99,7 +92,7 @@ SLOTS = (
         ("market.price.drift", "market.price.jump_intensity", "market.price.jump_size", *REGIME_KEYS),
         # The planned price path: the initial regime's log drift and the expected log cut of launches.
         lambda c: (
-            _log_drift(c, REGIMES[initial_regime(c)])
+            log_drift(c, REGIMES[initial_regime(c)])
             + c.market.price.jump_intensity * MONTH * math.log1p(-c.market.price.jump_size)
         ),
     ),

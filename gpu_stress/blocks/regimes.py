@@ -4,7 +4,7 @@ from typing import Literal
 
 from ..config.types import Drift, OpenUnit, Probability, Section, Volatility
 from ..kernels import layout as L
-from .slots import REGIMES, Slot
+from .slots import MONTH, REGIMES, Slot
 from .view import BASE_CASE_REASON, slot_indices
 
 # --- the config sections (schema) ---
@@ -25,6 +25,8 @@ class Regime(Section):
     glut_to_shortage: Probability = 0.0
     shortage: RegimeDynamics = RegimeDynamics()
     glut: RegimeDynamics = RegimeDynamics()
+    # the planned price path's regime: "expected" the chain's expectation from the initial regime, "initial" it persists
+    planned_path: Literal["expected", "initial"] = "expected"
 
 
 # The regime fallback rule, the one place it is stated: while regimes are on, a regime's own drift,
@@ -55,6 +57,42 @@ def initial_regime(config):
     return 0 if not config.market.regime.enabled or config.market.regime.initial == "shortage" else 1
 
 
+def planned_regime(config):
+    """[long-run P(glut), the chain's monthly decay, glut's log drift - shortage's] of the planned path.
+
+    The planned path's regime is the two-state chain's expectation: P(glut
+    after m months) = pi + (pi_0 - pi) k^m with pi = p / (p + q) and k = 1 - p - q
+    (p, q the monthly switching probabilities). Where that never moves from
+    pi_0 (regimes off, no switching, ``planned_path = "initial"``, or a chain that
+    cannot leave its initial regime) the slots are (pi_0, 1, 0): the initial
+    regime's drift, exactly.
+    """
+    regime = config.market.regime
+    initial = float(initial_regime(config))
+    to_glut, to_shortage = regime.shortage_to_glut, regime.glut_to_shortage
+    leaves = to_glut if initial == 0.0 else to_shortage
+    if not regime.enabled or regime.planned_path == "initial" or leaves == 0.0:
+        return [initial, 1.0, 0.0]
+    gap = log_drift(config, "glut") - log_drift(config, "shortage")
+    return [to_glut / (to_glut + to_shortage), 1.0 - to_glut - to_shortage, gap]
+
+
+def glut_probability(config, month):
+    """P(the market is in glut in ``month``) on the planned path (``kernels/market.glut_probability``, in Python)."""
+    long_run, decay, _ = planned_regime(config)
+    return long_run + (float(initial_regime(config)) - long_run) * decay**month
+
+
+def central_regimes(config, horizon):
+    """The regimes the central case's market is in over months 1 .. ``horizon``: glut while it is the more probable."""
+    return {int(glut_probability(config, month) > 0.5) for month in range(1, horizon + 1)}
+
+
+def log_drift(config, regime):
+    """A regime's (mu - sigma^2 / 2) dt, ln price per month."""
+    return (regime_value(config, regime, "drift") - 0.5 * regime_value(config, regime, "volatility") ** 2) * MONTH
+
+
 # --- its home in the config, and the kernel functions that read its slots (kernels/<module>.py) ---
 SECTIONS = {
     "market.regime": Regime,
@@ -62,6 +100,8 @@ SECTIONS = {
 KERNEL = (
     "market.initial_market",
     "market.market_step",
+    "market.glut_probability",
+    "market.planned_log_drift",
 )
 
 
@@ -78,6 +118,23 @@ SLOTS = (
         ),
         2,
         by_regime=1,
+    ),
+    Slot(
+        L.PLANNED_REGIME,
+        "P(glut); per month; ln price per month",
+        (
+            "market.regime.enabled",
+            "market.regime.initial",
+            "market.regime.planned_path",
+            "market.regime.shortage_to_glut",
+            "market.regime.glut_to_shortage",
+            "market.price.drift",
+            "market.price.volatility",
+            "market.regime.shortage",
+            "market.regime.glut",
+        ),
+        planned_regime,
+        3,
     ),
 )
 

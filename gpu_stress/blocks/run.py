@@ -1,6 +1,8 @@
-"""The run: Monte Carlo or the deterministic plan (``simulation.base_case``)."""
+"""The run: Monte Carlo, or one deterministic path (``simulation.base_case``: no shock; ``central_case``)."""
 
 from typing import Literal
+
+from pydantic import model_validator
 
 from ..config.types import Months, Paths, Section, between
 from ..kernels import layout as L
@@ -23,7 +25,15 @@ class Simulation(Section):
     independent_scenarios: bool = False
     chunk_paths: Paths | None = None
     band_paths: between(0, 10**12, int) = 10_000
-    base_case: bool = False  # every shock zero and no random event: the deterministic plan
+    base_case: bool = False  # the no-shock case: every shock zero and no random event
+    # the central case: no shock, no random event, and the market on its planned path (expected launches and regimes)
+    central_case: bool = False
+
+    @model_validator(mode="after")
+    def _one_deterministic_case(self):
+        if self.base_case and self.central_case:
+            raise ValueError("base_case and central_case are two different paths: set one")
+        return self
 
 
 def final_maturity(tranche):
@@ -49,11 +59,36 @@ def horizon_to_maturity(configs):
 SECTIONS = {
     "simulation": Simulation,
 }
-KERNEL = ("draws.fill_market_draws",)
+KERNEL = ("draws.fill_market_draws", "market.market_step")
+
+
+# The deterministic paths every single-firm run reports beside its Monte Carlo (scenarios.arrow's <case>_* columns),
+# by column prefix: the no-shock case keeps the name it had before the central case came.
+CASES = {"base_case": "no-shock case", "central_case": "central case"}
+CASE_OUTPUTS = ("loss", "final_cash", "min_cash", "equity_value")  # the float outputs each case reports
+
+
+def case_parameters(params, case):
+    """A copy of parameter vector ``params`` for deterministic path ``case`` (a key of CASES)."""
+    params = params.copy()
+    params[L.BASE_CASE] = 1.0
+    params[L.CENTRAL_CASE] = float(case == "central_case")
+    return params
+
+
+def deterministic(config):
+    """Whether the run is one deterministic path: the no-shock case or the central case."""
+    return config.simulation.base_case or config.simulation.central_case
 
 
 SLOTS = (
-    Slot(L.BASE_CASE, "1 plan / 0 Monte Carlo", ("simulation.base_case",), lambda c: float(c.simulation.base_case)),
+    Slot(
+        L.BASE_CASE,
+        "1 deterministic / 0 Monte Carlo",
+        ("simulation.base_case", "simulation.central_case"),
+        lambda c: float(deterministic(c)),
+    ),
+    Slot(L.CENTRAL_CASE, "1 central / 0 not", ("simulation.central_case",), lambda c: float(c.simulation.central_case)),
 )
 
 

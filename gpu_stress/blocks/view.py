@@ -8,7 +8,7 @@ for the slots of the parameter vector the kernels cannot read under the configur
 from ..kernels import layout as L
 from .slots import REGIMES
 
-BASE_CASE_REASON = "simulation.base_case is true (no shock and no random event)"
+BASE_CASE_REASON = "the run is one deterministic path (simulation.base_case or central_case: no shock, no random event)"
 
 
 def slot_indices(*names, size=1):
@@ -22,7 +22,8 @@ class FirmView:
     def __init__(self, config, vector):
         v = self.v = vector
         self.config = config
-        self.base_case = v[L.BASE_CASE] > 0
+        self.base_case = v[L.BASE_CASE] > 0  # a deterministic path: the no-shock case or the central case
+        self.central_case = v[L.CENTRAL_CASE] > 0
         self.horizon = config.simulation.horizon_months
         self.regimes = self._reached_regimes()
         self.cohorts = int(v[L.COHORT_COUNT])
@@ -36,7 +37,11 @@ class FirmView:
         reached = {int(v[L.REGIME_INITIAL])}
         if v[L.STRESS_REGIME] >= 0:  # a stress overlay forces a regime for some months
             reached.add(int(v[L.STRESS_REGIME]))
-        if not self.base_case:  # the base case draws no switch
+        if self.central_case:  # the more probable regime of each month
+            from .regimes import central_regimes  # the regimes block's rules import this module
+
+            reached |= central_regimes(self.config, self.horizon)
+        if not self.base_case:  # a deterministic path draws no switch
             for _ in REGIMES:
                 reached |= {1 - r for r in tuple(reached) if v[L.SWITCH_PROBABILITY + r] > 0}
         return reached

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
+from ..blocks.run import CASES
 from ..summary import (
     table_layout,
     table_width,
@@ -179,7 +180,8 @@ def print_statement(result):
             )
     if result.matches_stored_row is not None:
         verdict = "yes, bit for bit" if result.matches_stored_row else "NO"
-        click.echo(f"matches the stored {'base case' if result.base_case else 'row'}: {verdict}")
+        stored = "row" if result.case is None else CASES[result.case]
+        click.echo(f"matches the stored {stored}: {verdict}")
 
 
 def print_worst(table, as_json):

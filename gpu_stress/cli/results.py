@@ -141,9 +141,18 @@ def plot(directory, output, kind, scenario_id, x_key, y_key, metric, dpi, no_ver
 @click.option("--csv", "csv_file", type=click.Path(dir_okay=False), help="Write the statement as CSV.")
 @click.option("--json", "as_json", is_flag=True, help="Print the statement and outcome as JSON.")
 @click.option("--backend", type=click.Choice(BACKENDS), help="Re-simulate on this backend (default: the run's).")
-@click.option("--base-case", is_flag=True, help="Trace the scenario's deterministic plan (no shock, no random event).")
+@click.option(
+    "--no-shock",
+    "--base-case",
+    "base_case",
+    is_flag=True,
+    help="Trace the scenario's no-shock case (every shock zero, no random event).",
+)
+@click.option(
+    "--central-case", is_flag=True, help="Trace the scenario's central case (no shock, the market on its planned path)."
+)
 @no_verify_option
-def trace(directory, scenario_id, path_id, worst, csv_file, as_json, backend, base_case, no_verify):
+def trace(directory, scenario_id, path_id, worst, csv_file, as_json, backend, base_case, central_case, no_verify):
     """One stored path month by month: market, revenue, costs, debt service, cash, collateral, covenants, default.
 
     The path is re-simulated from its random-number counters with the run's own
@@ -156,9 +165,12 @@ def trace(directory, scenario_id, path_id, worst, csv_file, as_json, backend, ba
     if worst:
         print_worst(worst_paths(directory, worst, scenario_id if path_id is None else None), as_json)
         return
-    if path_id is None and not base_case:
-        raise BadInput("--path: give the path to trace (or --worst K to find one, or --base-case)")
-    result = trace_path(directory, scenario_id, path_id, backend, base_case)
+    if base_case and central_case:
+        raise BadInput("--central-case: trace one deterministic case at a time (not with --no-shock)")
+    case = "base_case" if base_case else "central_case" if central_case else None
+    if path_id is None and case is None:
+        raise BadInput("--path: give the path to trace (or --worst K to find one, or --no-shock, or --central-case)")
+    result = trace_path(directory, scenario_id, path_id, backend, case=case)
     if csv_file:
         if Path(csv_file).suffix.lower() != ".csv":
             raise BadInput(f"--csv: {csv_file}: name the file .csv")

@@ -84,7 +84,18 @@ Examples:
 @click.option("--cluster", metavar="local[:N]", help="Spread chunks over a local Dask cluster of N workers.")
 @click.option("--scheduler", metavar="ADDRESS", help="Spread chunks over an existing Dask cluster.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
-@click.option("--base-case", is_flag=True, help="Run only the deterministic plan: one path, no shock, no random event.")
+@click.option(
+    "--no-shock",
+    "--base-case",
+    "base_case",
+    is_flag=True,
+    help="Run only the no-shock case: one path, every shock zero, no random event.",
+)
+@click.option(
+    "--central-case",
+    is_flag=True,
+    help="Run only the central case: one path, no shock, the market on its planned path (expected launches, regimes).",
+)
 @click.option(
     "--strict", is_flag=True, help="An override, swept key or config key that changes nothing is an error (exit 2)."
 )
@@ -109,6 +120,7 @@ def run(
     scheduler,
     as_json,
     base_case,
+    central_case,
     strict,
     max_scenarios,
 ):
@@ -141,7 +153,8 @@ def run(
                     "--no-paths": no_paths,
                     "--format": None if file_format == "arrow" else file_format,
                     "-o": output,
-                    "--base-case": base_case,
+                    "--no-shock": base_case,
+                    "--central-case": central_case,
                     "--strict": strict,
                 }
                 given = [name for name, value in settings.items() if value not in (None, False, ())]
@@ -169,6 +182,7 @@ def run(
                     keep_paths=not no_paths,
                     independent_scenarios=independent_scenarios,
                     base_case=base_case,
+                    central_case=central_case,
                     format=file_format,
                     warn=lambda message: click.echo(message, err=True),
                     strict=strict,

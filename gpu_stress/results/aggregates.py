@@ -24,6 +24,8 @@ HISTOGRAMS = (
     "equity",
     "lease_adjusted_debt",
     "lease_adjusted_leverage",
+    "terminal_failures",
+    "terminal_shortfall_sum",
     "tranche_defaults_by_month",
     "tranche_ead_by_month",
     "tranche_loss_by_month",
@@ -80,6 +82,7 @@ def summarize_chunk(outputs_float, outputs_int, horizon, xp=np, tranches=0):
         }
         | _funding_summary(outputs_int, defaulted, xp)
         | _lease_summary(outputs_float, xp)
+        | _terminal_summary(outputs_float, xp)
     )
     return summary | _tranche_summary(outputs_float, outputs_int, horizon, tranches, xp)
 
@@ -94,6 +97,15 @@ def _lease_summary(outputs_float, xp):
         "lease_loss_sum": float((claim - recovery).sum()),
         "lease_adjusted_debt": Histogram.of(outputs_float[L.OUT_LEASE_ADJUSTED_DEBT].astype(xp.float64), xp),
         "lease_adjusted_leverage": Histogram.of(outputs_float[L.OUT_LEASE_ADJUSTED_LEVERAGE].astype(xp.float64), xp),
+    }
+
+
+def _terminal_summary(outputs_float, xp):
+    """The survivors that fail the terminal test at the horizon (a shortfall above 0) and their shortfalls' sum."""
+    shortfall = outputs_float[L.OUT_TERMINAL_SHORTFALL].astype(xp.float64)
+    return {
+        "terminal_failures": np.int64(to_host((shortfall > 0).sum())),
+        "terminal_shortfall_sum": float(shortfall.sum()),
     }
 
 
@@ -177,6 +189,8 @@ LATER_ENTRIES = (
     "lease_loss_sum",
     "lease_adjusted_debt",
     "lease_adjusted_leverage",
+    "terminal_failures",
+    "terminal_shortfall_sum",
     "tranche_defaults_by_month",
     "tranche_ead_by_month",
     "tranche_loss_by_month",
@@ -281,7 +295,24 @@ def finalize(summary, initial_debt):
     row["mean_utilization"] = summary["utilization_sum"] / paths
     row["mean_equity_raised"] = summary["equity_raised_sum"] / paths
     row["mean_backstop_paid"] = summary["backstop_paid_sum"] / paths
-    return row | lease_statistics(summary)
+    return row | lease_statistics(summary) | terminal_statistics(summary, row["pd"])
+
+
+def terminal_statistics(summary, pd):
+    """The terminal test at the horizon: the survivors that fail it, as a count and a share of the paths, PD with
+    them, and the mean shortfall per path ($); null where the chunks predate it."""
+    names = ("terminal_failures", "pd_terminal", "pd_with_terminal", "mean_terminal_shortfall")
+    if "terminal_failures" not in summary:
+        return dict.fromkeys(names)
+    paths, failures = int(summary["paths"]), int(summary["terminal_failures"])
+    if not paths:
+        return dict.fromkeys(names) | {"terminal_failures": failures}
+    return {
+        "terminal_failures": failures,
+        "pd_terminal": failures / paths,
+        "pd_with_terminal": pd + failures / paths,
+        "mean_terminal_shortfall": summary["terminal_shortfall_sum"] / paths,
+    }
 
 
 def lease_statistics(summary):

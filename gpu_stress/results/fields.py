@@ -100,6 +100,14 @@ FIELDS = {
     "pd_funded_ci_low": ("share", "lower end of the 95 % Wilson score interval of pd_funded"),
     "pd_funded_ci_high": ("share", "upper end of the 95 % Wilson score interval of pd_funded"),
     "funding_failures": ("count", "paths on which some facility not signed at the cut-off failed to close"),
+    "terminal_failures": (
+        "count",
+        "paths that live to the horizon but fail the terminal test: the debt due after it is not covered there "
+        "by refinancing, cash and new equity (not counted in PD)",
+    ),
+    "pd_terminal": ("share", "terminal_failures / paths"),
+    "pd_with_terminal": ("share", "PD plus pd_terminal: the defaults within the horizon and the survivors failing it"),
+    "mean_terminal_shortfall": ("USD", "mean of terminal_shortfall over the paths"),
     "funding_defaults": (
         "count",
         "credit defaults in or after the month a facility failed to close (the first failed step: funding), a "
@@ -247,7 +255,10 @@ PATTERNS = (
     (rf"q{_LEVEL}", "of variable", "the {level} quantile of the variable over the tracked paths that month"),
 )
 _PATTERNS = tuple((re.compile(pattern), unit, text) for pattern, unit, text in PATTERNS)
-_BASE_CASE = "base_case_"
+_CASES = {
+    "base_case_": "no-shock case (one path: every shock zero, no random event)",
+    "central_case_": "central case (one path: no shock, no random event, the market on its planned path)",
+}
 
 
 def _table_key(table):
@@ -269,11 +280,11 @@ def lookup(name, table=None):
             if parts.get("level"):
                 parts["level"], parts["tail"] = _levels(parts["level"])
             return unit, text.format(**parts), None
-    if name.startswith(_BASE_CASE):  # the deterministic plan's per-path outputs
-        found = lookup(name.removeprefix(_BASE_CASE), "paths/")
+    for prefix, case in _CASES.items():  # a deterministic path's per-path outputs
+        found = lookup(name.removeprefix(prefix), "paths/") if name.startswith(prefix) else None
         if found is not None:
             unit, text, values = found
-            return unit, f"base case (the deterministic plan: every shock zero, no random event): {text}", values
+            return unit, f"{case}: {text}", values
     return None
 
 

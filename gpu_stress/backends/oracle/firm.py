@@ -20,6 +20,7 @@ from .operations import operating_cash_flow, utilization_step
 from .response import count_short_months, sell_unpledged
 from .revolvers import draw_revolvers, repay_revolvers
 from .support import support_counterparties
+from .terminal import terminal_shortfall
 
 
 class FirmArrays:
@@ -253,8 +254,9 @@ class ArrayFirm:
         record_month(self, s, m)
         return MonthResult(m.utilization, m.log_price, m.ltv, m.dscr, m.gpus_sold, m)
 
-    def finish(self, s, horizon):
-        """(outputs_float, outputs_int) of state ``s`` after ``horizon`` months, laid out as in ``layout``."""
+    def finish(self, s, horizon, m):
+        """(outputs_float, outputs_int) of state ``s`` after ``horizon`` months, laid out as in ``layout``; ``m``: the
+        last month's working values (the terminal test's)."""
         xp, dtype, tranches = self.xp, self.dtype, self.tranches
         zero = dtype(0.0)
         # A firm alive at the horizon is valued at its last month's price surprise and resale-value index.
@@ -291,6 +293,7 @@ class ArrayFirm:
         _, adjusted, leverage = lease_adjusted(self, s, last_month, debt_last)
         outputs_float[L.OUT_LEASE_ADJUSTED_DEBT] = adjusted
         outputs_float[L.OUT_LEASE_ADJUSTED_LEVERAGE] = leverage
+        outputs_float[L.OUT_TERMINAL_SHORTFALL] = terminal_shortfall(self, s, m, value)
         outputs_float[L.OUT_TRANCHE_EAD : L.OUT_TRANCHE_EAD + tranches] = s.tranche_ead.T
         outputs_float[L.OUT_TRANCHE_RECOVERY : L.OUT_TRANCHE_RECOVERY + tranches] = s.tranche_recovery.T
         outputs_int = xp.full((L.INT_OUTPUT_COUNT, self.paths), -1, np.int32)  # unused tranche slots: not in default

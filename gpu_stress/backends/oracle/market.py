@@ -26,6 +26,18 @@ class ArrayMarket:
     def _by_regime(self, index):
         return self.xp.where(self.regime == 1, self.p[index + 1], self.p[index])
 
+    def _glut_probability(self, month):
+        """P(glut in month ``month``) from month 0's regime, the chain's expectation (``market.glut_probability``)."""
+        p = self.p
+        long_run = p[L.PLANNED_REGIME]
+        return long_run + (p[L.REGIME_INITIAL] - long_run) * p[L.PLANNED_REGIME + 1] ** self.dtype(month)
+
+    def _planned_log_drift(self, month):
+        """The planned ln P's step into ``month`` (``market.planned_log_drift``)."""
+        p = self.p
+        shift = self._glut_probability(month) - p[L.REGIME_INITIAL]
+        return p[L.REFERENCE_LOG_DRIFT] + p[L.PLANNED_REGIME + 2] * shift
+
     def step(self, draws_now):
         """One month on, from the market's part of ``draws_now`` (see ``philox_draws``)."""
         p, xp = self.p, self.xp
@@ -35,14 +47,22 @@ class ArrayMarket:
             u_jump = u_regime = xp.ones_like(self.log_price)
         self.month += 1
         month = self.month
-        self.regime = xp.where(u_regime < self._by_regime(L.SWITCH_PROBABILITY), 1 - self.regime, self.regime)
+        planned_drift = self._planned_log_drift(month)
+        central = p[L.CENTRAL_CASE] > 0
+        if central:  # the more probable regime of the chain from month 0
+            glut = self._glut_probability(month) > self.dtype(0.5)
+            self.regime = xp.full_like(self.regime, int(glut))
+        else:
+            self.regime = xp.where(u_regime < self._by_regime(L.SWITCH_PROBABILITY), 1 - self.regime, self.regime)
         # A stress overlay's forced regime, launch, price ramp and rate shift (docs/model.md, "Stress overlays").
-        if p[L.STRESS_REGIME] >= 0 and p[L.STRESS_REGIME_START] <= month <= p[L.STRESS_REGIME_END]:
+        forced_now = p[L.STRESS_REGIME] >= 0 and p[L.STRESS_REGIME_START] <= month <= p[L.STRESS_REGIME_END]
+        if forced_now:
             self.regime = xp.full_like(self.regime, int(p[L.STRESS_REGIME]))
         cholesky = p[L.CHOLESKY : L.CHOLESKY + 3]
         z_price = cholesky[0] * e_price
         z_rate = cholesky[1] * e_price + cholesky[2] * e_rate
-        log_price = self.log_price + self._by_regime(L.LOG_DRIFT) + self._by_regime(L.LOG_VOLATILITY) * z_price
+        log_drift = planned_drift if central and not forced_now else self._by_regime(L.LOG_DRIFT)
+        log_price = self.log_price + log_drift + self._by_regime(L.LOG_VOLATILITY) * z_price
         launched = u_jump < p[L.JUMP_PROBABILITY]
         log_price = xp.where(launched, log_price + p[L.LOG_JUMP], log_price)
         self.launches = self.launches + launched
@@ -51,7 +71,7 @@ class ArrayMarket:
             self.launches = self.launches + 1
         if p[L.STRESS_PRICE_START] <= month <= p[L.STRESS_PRICE_END]:
             log_price = log_price + p[L.STRESS_PRICE_LOG_STEP]
-        planned_log_price = self.planned_log_price + p[L.REFERENCE_LOG_DRIFT]
+        planned_log_price = self.planned_log_price + planned_drift
         if p[L.FLOOR_ENABLED] > 0:
             log_price = xp.maximum(log_price, p[L.LOG_PRICE_FLOOR])
             planned_log_price = xp.maximum(planned_log_price, p[L.LOG_PRICE_FLOOR])

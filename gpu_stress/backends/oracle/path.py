@@ -40,7 +40,7 @@ def simulate_paths(params, horizon, paths, tracked, dtype, draws, xp=np, stateme
                 tracks[:, step, L.TRACK_LTV] = xp.where(state.alive[rows], result.ltv[rows], np.nan)
             elif not bool(state.alive.any()):
                 break
-        outputs_float, outputs_int = firm.finish(state, horizon)
+        outputs_float, outputs_int = firm.finish(state, horizon, result.values)
     return outputs_float, outputs_int, tracks, statement
 
 

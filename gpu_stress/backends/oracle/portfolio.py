@@ -60,6 +60,7 @@ def _simulate_portfolio(params, horizon, paths, dtype, draws_by_firm, xp):
     overhang = xp.zeros(paths, dtype)
     min_index = xp.ones(paths, dtype)
     sold_in_all = xp.zeros(paths, dtype)
+    last_values = [None] * firms  # each firm's last month's working values (the terminal test's)
     for month in range(1, horizon + 1):
         # A path whose firms have all ended stops: its market outputs are final.
         going = xp.zeros(paths, bool)
@@ -92,9 +93,13 @@ def _simulate_portfolio(params, horizon, paths, dtype, draws_by_firm, xp):
                 result = models[f].month(trial, month, market, draws_now[f], index)
                 states[f].take(again, trial)
                 results[f].gpus_sold = xp.where(again, result.gpus_sold, results[f].gpus_sold)
+                take_values(xp, results[f].values, again, result.values)
             sold = xp.where(again, sold_by(result for result in results if result is not None), sold)
             passes += 1
             again &= sold > assumed
+        for f in range(firms):
+            if results[f] is not None:
+                last_values[f] = results[f].values
         overhang = carried + sold
         min_index = xp.where(going, xp.minimum(min_index, index), min_index)
         sold_in_all = sold_in_all + sold
@@ -102,8 +107,17 @@ def _simulate_portfolio(params, horizon, paths, dtype, draws_by_firm, xp):
     outputs_float = xp.zeros((firms, L.FLOAT_OUTPUT_COUNT, paths), dtype)
     outputs_int = xp.zeros((firms, L.INT_OUTPUT_COUNT, paths), np.int32)
     for f, (model, state) in enumerate(zip(models, states, strict=True)):
-        outputs_float[f], outputs_int[f] = model.finish(state, horizon)
+        outputs_float[f], outputs_int[f] = model.finish(state, horizon, last_values[f])
     market_outputs = xp.zeros((L.MARKET_OUTPUT_COUNT, paths), dtype)
     market_outputs[L.OUT_MIN_RESALE_INDEX] = min_index
     market_outputs[L.OUT_GPUS_SOLD] = sold_in_all
     return outputs_float, outputs_int, market_outputs
+
+
+def take_values(xp, values, rows, other):
+    """Month values ``values`` with rows ``rows`` of every per-path array taken from ``other`` (a re-cleared month)."""
+    for name, array in vars(other).items():
+        mine = getattr(values, name, None)
+        per_path = isinstance(array, xp.ndarray) and array.ndim and array.shape[0] == rows.shape[0]
+        if per_path and isinstance(mine, xp.ndarray) and mine.shape == array.shape:
+            setattr(values, name, xp.where(rows.reshape(-1, *([1] * (array.ndim - 1))), array, mine))

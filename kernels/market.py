@@ -88,8 +88,14 @@ def planned_log_drift(params, month_number):
 
 @device_function
 def central_regime(params, month_number, dtype):
-    """The central case's regime in month m: glut while it is the more probable of the two (``glut_probability``)."""
-    return 1 if glut_probability(params, month_number) > dtype(0.5) else 0
+    """The central case's regime in month m: glut while it is the more probable of the two (``glut_probability``).
+
+    Compared as (pi_0 - pi) k^m > 1/2 - pi, not as P(glut) > 1/2: with pi = 1/2 the sum rounds to
+    1/2 long before the departure vanishes, at a month that depends on the precision.
+    """
+    long_run = params[PLANNED_REGIME]
+    departure = (params[REGIME_INITIAL] - long_run) * params[PLANNED_REGIME + 1] ** month_number
+    return 1 if departure > dtype(0.5) - long_run else 0
 
 
 @device_function

@@ -168,3 +168,13 @@ def test_central_case_reaches_the_horizon_of_to_last_maturity():
     config = config_of(pin_horizon(table))
     assert config.simulation.horizon_months == 68
     assert simulate(config, "cpu")["default_month"].shape == (1,)
+
+
+@pytest.mark.parametrize("backend", HOST_BACKENDS)
+def test_an_even_chain_from_a_glut_stays_in_glut_whatever_the_rounding(backend):
+    # p = q: P(glut) = 1/2 + (1/2) 0.8^m stays above 1/2, though the sum rounds to 1/2 by month 165.
+    even = {"enabled": True, "initial": "glut", "shortage_to_glut": 0.1, "glut_to_shortage": 0.1}
+    table = table_with(MARKET_ONLY, {"market": {"regime": even}, "simulation": {"central_case": True, "paths": 1}})
+    table = table_with(table, {"simulation": {"horizon_months": 200}, "firm": {"cash": 1e12}})
+    statement = statement_of(table, backend)
+    assert set(statement[:, L.STATEMENT_REGIME]) == {1.0}

@@ -456,7 +456,7 @@ def refinancing_rule(f):
         return
     if not in_horizon:
         why = f"no tranche falls due or enters its window within the horizon (month {f.horizon}): only the terminal"
-        yield _new_loan_terms(f), why + " test refinances, and it services no new loan"
+        yield _new_loan_terms(f, rolled), why + " test refinances, and it services no new loan"
     slots = REFINANCING_SLOTS
     if any(asks_if_lenders_are_open(f, j) for j in f.owed):  # an extension or an uncommitted line reads them
         slots = [k for k in slots if k not in slot_indices("REFINANCING_OPEN", size=2)]
@@ -486,13 +486,16 @@ def refinancing_rule(f):
             yield [L.REFINANCING_MAX_LTV], why + ', and refinancing.tests is "lender"'
     if v[window] == 0 and all(v[L.TRANCHE_MATURITY + j] == f.horizon for j in balloons(f)):
         why = f"every balloon falls due in the last month (month {f.horizon}): a new loan is never serviced"
-        yield _new_loan_terms(f), why
+        yield _new_loan_terms(f, rolled), why
 
 
-def _new_loan_terms(f):
-    """A new loan's settings that no refinancing reads when none is serviced (the terminal test's cover prices one)."""
+def _new_loan_terms(f, rolled):
+    """A new loan's settings that no refinancing reads when none is serviced: its term, and its spreads unless the
+    lenders' interest cover prices a new loan for an unsecured tranche of ``rolled`` (within the horizon or at it)."""
+    v = f.v
+    cover = v[L.REFINANCING_LENDER_TESTS] > 0 and v[L.REFINANCING_MIN_COVER] > 0
     terms = [L.REFINANCING_TERM]
-    if not terminal_cover_test(f):
+    if not (cover and any(v[L.TRANCHE_POOL + j] < 0 for j in rolled)):
         terms += [*slot_indices("REFINANCING_SPREAD", size=2), L.REFINANCING_LEVERAGE_SPREAD]
     return terms
 

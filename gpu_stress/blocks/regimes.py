@@ -84,8 +84,11 @@ def glut_probability(config, month):
 
 
 def central_regimes(config, horizon):
-    """The regimes the central case's market is in over months 1 .. ``horizon``: glut while it is the more probable."""
-    return {int(glut_probability(config, month) > 0.5) for month in range(1, horizon + 1)}
+    """The regimes the central case's market is in over months 1 .. ``horizon``: glut while it is the more probable
+    (``kernels/market.central_regime``, its comparison)."""
+    long_run, decay, _ = planned_regime(config)
+    departure = float(initial_regime(config)) - long_run
+    return {int(departure * decay**month > 0.5 - long_run) for month in range(1, horizon + 1)}
 
 
 def log_drift(config, regime):

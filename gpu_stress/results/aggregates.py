@@ -24,8 +24,6 @@ HISTOGRAMS = (
     "equity",
     "lease_adjusted_debt",
     "lease_adjusted_leverage",
-    "terminal_failures",
-    "terminal_shortfall_sum",
     "tranche_defaults_by_month",
     "tranche_ead_by_month",
     "tranche_loss_by_month",

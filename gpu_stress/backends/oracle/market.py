@@ -49,8 +49,10 @@ class ArrayMarket:
         month = self.month
         planned_drift = self._planned_log_drift(month)
         central = p[L.CENTRAL_CASE] > 0
-        if central:  # the more probable regime of the chain from month 0
-            glut = self._glut_probability(month) > self.dtype(0.5)
+        if central:  # the more probable regime of the chain from month 0 (``market.central_regime``)
+            long_run = p[L.PLANNED_REGIME]
+            departure = (p[L.REGIME_INITIAL] - long_run) * p[L.PLANNED_REGIME + 1] ** self.dtype(month)
+            glut = departure > self.dtype(0.5) - long_run
             self.regime = xp.full_like(self.regime, int(glut))
         else:
             self.regime = xp.where(u_regime < self._by_regime(L.SWITCH_PROBABILITY), 1 - self.regime, self.regime)

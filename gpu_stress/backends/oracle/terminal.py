@@ -21,7 +21,7 @@ def terminal_refinancing(firm, s, m, value):
     debt = s.balance.sum(axis=1)
     if p[L.REFINANCING_LENDER_TESTS] > 0:
         base_rate = xp.maximum(m.rate, p[L.RATE_FLOOR])
-        new_rate = base_rate + m.by_regime(L.REFINANCING_SPREAD) + p[L.REFINANCING_LEVERAGE_SPREAD] * s.last_ltv
+        new_rate = base_rate + (m.by_regime(L.REFINANCING_SPREAD) + p[L.REFINANCING_LEVERAGE_SPREAD] * s.last_ltv)
         interest = annual_interest(firm, s, base_rate)
         ebitda = annualized_ebitda(firm, s, m)
         for j in cut:

@@ -67,6 +67,7 @@ def test_the_drivers_of_pd_are_the_shares_of_defaults_by_the_step_that_failed(de
     (driver,) = view.drivers
     assert view.document["drivers"] == view.drivers
     causes = {"refinancing": ["refinancing"], "liquidity": ["liquidity"], "covenant": ["ltv", "dscr"], "pool": ["pool"]}
+    causes["lease"] = ["lease"]
     after_failure = row["funding_defaults"]  # a default in or after a failure to close is funding's
     expected = {
         step: sum(row[f"defaults_{cause}"] - after_failure[cause] for cause in names) / row["defaults"]

@@ -61,6 +61,12 @@ def initial_market(params):
 
 
 @device_function
+def regime_departure(params, month_number):
+    """(pi_0 - pi) k^m: how far P(glut in month m) still is from its long-run pi (``glut_probability``)."""
+    return (params[REGIME_INITIAL] - params[PLANNED_REGIME]) * params[PLANNED_REGIME + 1] ** month_number
+
+
+@device_function
 def glut_probability(params, month_number):
     """P(the market is in glut in month m) from month 0's regime: the two-state chain's expectation.
 
@@ -69,8 +75,7 @@ def glut_probability(params, month_number):
     the long-run share of glut and k = 1 - p - q (PLANNED_REGIME). A chain that
     cannot leave its initial regime has pi = pi_0 and k = 1: pi_0, exactly.
     """
-    long_run = params[PLANNED_REGIME]
-    return long_run + (params[REGIME_INITIAL] - long_run) * params[PLANNED_REGIME + 1] ** month_number
+    return params[PLANNED_REGIME] + regime_departure(params, month_number)
 
 
 @device_function
@@ -93,9 +98,7 @@ def central_regime(params, month_number, dtype):
     Compared as (pi_0 - pi) k^m > 1/2 - pi, not as P(glut) > 1/2: with pi = 1/2 the sum rounds to
     1/2 long before the departure vanishes, at a month that depends on the precision.
     """
-    long_run = params[PLANNED_REGIME]
-    departure = (params[REGIME_INITIAL] - long_run) * params[PLANNED_REGIME + 1] ** month_number
-    return 1 if departure > dtype(0.5) - long_run else 0
+    return 1 if regime_departure(params, month_number) > dtype(0.5) - params[PLANNED_REGIME] else 0
 
 
 @device_function

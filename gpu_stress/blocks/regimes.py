@@ -77,18 +77,22 @@ def planned_regime(config):
     return [to_glut / (to_glut + to_shortage), 1.0 - to_glut - to_shortage, gap]
 
 
+def regime_departure(config, month):
+    """(pi_0 - pi) k^m: how far P(glut in ``month``) still is from its long run (``kernels/market``'s, in Python)."""
+    long_run, decay, _ = planned_regime(config)
+    return (float(initial_regime(config)) - long_run) * decay**month
+
+
 def glut_probability(config, month):
     """P(the market is in glut in ``month``) on the planned path (``kernels/market.glut_probability``, in Python)."""
-    long_run, decay, _ = planned_regime(config)
-    return long_run + (float(initial_regime(config)) - long_run) * decay**month
+    return planned_regime(config)[0] + regime_departure(config, month)
 
 
 def central_regimes(config, horizon):
     """The regimes the central case's market is in over months 1 .. ``horizon``: glut while it is the more probable
     (``kernels/market.central_regime``, its comparison)."""
-    long_run, decay, _ = planned_regime(config)
-    departure = float(initial_regime(config)) - long_run
-    return {int(departure * decay**month > 0.5 - long_run) for month in range(1, horizon + 1)}
+    long_run = planned_regime(config)[0]
+    return {int(regime_departure(config, month) > 0.5 - long_run) for month in range(1, horizon + 1)}
 
 
 def log_drift(config, regime):
@@ -104,6 +108,7 @@ KERNEL = (
     "market.initial_market",
     "market.market_step",
     "market.glut_probability",
+    "market.regime_departure",
     "market.planned_log_drift",
 )
 

@@ -26,11 +26,14 @@ class ArrayMarket:
     def _by_regime(self, index):
         return self.xp.where(self.regime == 1, self.p[index + 1], self.p[index])
 
+    def _departure(self, month):
+        """(pi_0 - pi) k^m: how far P(glut in ``month``) is from its long run (``market.regime_departure``)."""
+        p = self.p
+        return (p[L.REGIME_INITIAL] - p[L.PLANNED_REGIME]) * p[L.PLANNED_REGIME + 1] ** self.dtype(month)
+
     def _glut_probability(self, month):
         """P(glut in month ``month``) from month 0's regime, the chain's expectation (``market.glut_probability``)."""
-        p = self.p
-        long_run = p[L.PLANNED_REGIME]
-        return long_run + (p[L.REGIME_INITIAL] - long_run) * p[L.PLANNED_REGIME + 1] ** self.dtype(month)
+        return self.p[L.PLANNED_REGIME] + self._departure(month)
 
     def _planned_log_drift(self, month):
         """The planned ln P's step into ``month`` (``market.planned_log_drift``)."""
@@ -50,9 +53,7 @@ class ArrayMarket:
         planned_drift = self._planned_log_drift(month)
         central = p[L.CENTRAL_CASE] > 0
         if central:  # the more probable regime of the chain from month 0 (``market.central_regime``)
-            long_run = p[L.PLANNED_REGIME]
-            departure = (p[L.REGIME_INITIAL] - long_run) * p[L.PLANNED_REGIME + 1] ** self.dtype(month)
-            glut = departure > self.dtype(0.5) - long_run
+            glut = self._departure(month) > self.dtype(0.5) - p[L.PLANNED_REGIME]
             self.regime = xp.full_like(self.regime, int(glut))
         else:
             self.regime = xp.where(u_regime < self._by_regime(L.SWITCH_PROBABILITY), 1 - self.regime, self.regime)

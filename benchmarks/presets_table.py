@@ -27,12 +27,19 @@ TRANCHE_END = "<!-- end of tranche table -->"
 TRANCHE_PRESET = "coreweave"
 CAUSES = ("liquidity", "ltv", "dscr", "refinancing", "pool", "lease")
 FIVE_YEARS = ("simulation.horizon_months=60",)  # the horizon of every preset before issue 29
-# The model before the central case: the planned path kept the initial regime, and CoreWeave's first Blackwell
-# cohort came from October 2025 in four tranches (before its first quarter was re-based to the guidance).
+# The model before the central case: the planned path kept the initial regime, and the first cohorts of CoreWeave
+# and Nebius came from October 2025 (before their first quarters were re-based to the guidance).
 BEFORE = ('market.regime.planned_path="initial"',)
-BEFORE_BY_PRESET = {"coreweave": ("cohorts.0.delivery_month=4", "cohorts.0.delivery_months=4")}
-# $ of revenue guided for July-September and October-December 2025 (docs/calibration.md, "The first quarter").
-GUIDANCE = {"coreweave": ((1.26e9, 1.30e9), (1.656e9, 1.896e9))}
+BEFORE_BY_PRESET = {
+    "coreweave": ("cohorts.0.delivery_month=4", "cohorts.0.delivery_months=4"),
+    "nebius": ("cohorts.0.delivery_month=4", "cohorts.0.delivery_months=1"),
+}
+# Revenue guided for July-September and October-December 2025 (docs/calibration.md, "The first quarter"):
+# a range of $ for the quarter, or the words of what was guided instead.
+GUIDANCE = {
+    "coreweave": ((1.26e9, 1.30e9), (1.656e9, 1.896e9)),
+    "nebius": ("none for a quarter (N3)", "ARR $0.9-1.1B in December, before Vineland (N3)"),
+}
 
 
 def money(value):
@@ -61,20 +68,25 @@ def peak_month(row):
     return f"{month + 1} ({100 * totals[month] / row['defaults']:.0f} %)"
 
 
-def central_quarters(name, folder):
-    """The central case's revenue ($) in months 1-3 and 4-6 (``run --central-case``, ``trace --central-case``)."""
+def central_revenue(name, folder):
+    """The central case's revenue ($) month by month (``run --central-case``, ``trace --central-case``)."""
     output = Path(folder) / f"{name}-central"
     run = [sys.executable, "-m", "gpu_stress", "run", "--preset", name, "--central-case", "-o", str(output)]
     subprocess.run(run, capture_output=True, text=True, check=True)
     trace = [sys.executable, "-m", "gpu_stress", "trace", str(output), "--central-case", "--json"]
     rows = json.loads(subprocess.run(trace, capture_output=True, text=True, check=True).stdout)["statement"]
-    revenue = [row["revenue_contracted"] + row["revenue_spot"] for row in rows]
-    return sum(revenue[0:3]), sum(revenue[3:6])
+    return [row["revenue_contracted"] + row["revenue_spot"] for row in rows]
 
 
 def guided(name, quarter):
-    ranges = GUIDANCE.get(name)
-    return "none public" if ranges is None else "-".join(money(value) for value in ranges[quarter])
+    guidance = GUIDANCE.get(name, ("none public", "none public"))[quarter]
+    return guidance if isinstance(guidance, str) else "-".join(money(value) for value in guidance)
+
+
+def second_quarter(name, revenue):
+    """Months 4-6; for Nebius also November x 12, the core cloud's run-rate before Vineland's first month."""
+    text = money(sum(revenue[3:6]))
+    return f"{text} (November x 12: {money(12 * revenue[4])})" if name == "nebius" else text
 
 
 def case(row, prefix):
@@ -123,8 +135,11 @@ def main():
                 f"| {share(row['defaults_lease'] / row['paths'], 2)} "
                 f"| {case(row, 'central_case')} | {case(row, 'base_case')} |"
             )
-            first, second = central_quarters(name, folder)
-            quarters.append(f"| {name} | {money(first)} | {guided(name, 0)} | {money(second)} | {guided(name, 1)} |")
+            revenue = central_revenue(name, folder)
+            quarters.append(
+                f"| {name} | {money(sum(revenue[0:3]))} | {guided(name, 0)} | {second_quarter(name, revenue)} "
+                f"| {guided(name, 1)} |"
+            )
             moved.append(
                 f"| {name} | {100 * before['pd']:.2f}% -> {100 * row['pd']:.2f}% "
                 f"| {money(before['expected_loss'])} -> {money(row['expected_loss'])} "
@@ -151,7 +166,8 @@ def main():
             *quarters,
             "",
             "How each preset moved from the model before the central case (`before`: "
-            '`--set market.regime.planned_path="initial"`, and for CoreWeave its first cohort from October):',
+            '`--set market.regime.planned_path="initial"`, and for CoreWeave and Nebius their first cohorts from '
+            "October):",
             "",
             *moved,
             "",

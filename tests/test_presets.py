@@ -1,6 +1,7 @@
 """The presets against the public figures they are calibrated to (docs/calibration.md), through
 ``gpu-stress trace --base-case``: the plan an analyst would check by hand."""
 
+import itertools
 import json
 
 import numpy as np
@@ -24,6 +25,8 @@ Q2_2025_REVENUE = 1_212_788e3  # $, CoreWeave Q2 2025 results release
 # $, guided with the Q2 2025 results (docs/calibration.md, C17): Q3 2025, and Q4 through the full year's range
 GUIDANCE = {"Q3 2025": (1.26e9, 1.30e9), "Q4 2025": (5.15e9 - 2_194_388e3 - 1.30e9, 5.35e9 - 2_194_388e3 - 1.26e9)}
 CAPEX_GUIDANCE = (20e9, 23e9)  # $ a year, 2025 guidance given with Q1 and Q2 2025 results
+NEBIUS_Q2_2025_REVENUE = 105.1e6  # $, Nebius Q2 2025 results release (7 Aug 2025)
+NEBIUS_YEAR_END_ARR = (0.9e9, 1.1e9)  # $ a year: December 2025 revenue x 12, guided on 7 Aug 2025
 
 
 def base_case_statement(tmp_path, preset, *settings):
@@ -66,15 +69,33 @@ def test_coreweave_plan_first_quarter_revenue_and_first_year_capex_match_what_wa
     assert CAPEX_GUIDANCE[0] <= capex <= CAPEX_GUIDANCE[1]
 
 
-def test_coreweave_central_case_earns_its_guidance_in_its_first_two_quarters(tmp_path):
+def central_case_revenue(tmp_path, preset):
+    """Revenue ($) month by month of ``gpu-stress run --central-case`` through ``trace --central-case --json``."""
     runner = CliRunner()
-    output = tmp_path / "central"
-    assert runner.invoke(main, ["run", "--preset", "coreweave", "--central-case", "-o", str(output)]).exit_code == 0
+    output = tmp_path / preset
+    assert runner.invoke(main, ["run", "--preset", preset, "--central-case", "-o", str(output)]).exit_code == 0
     result = runner.invoke(main, ["trace", str(output), "--central-case", "--json"])
-    rows = json.loads(result.output)["statement"]
-    for (quarter, (low, high)), months in zip(GUIDANCE.items(), (rows[0:3], rows[3:6]), strict=True):
-        revenue = sum(row["revenue_contracted"] + row["revenue_spot"] for row in months)
-        assert low <= revenue <= high, (quarter, revenue)
+    assert result.exit_code == 0, result.output
+    return [row["revenue_contracted"] + row["revenue_spot"] for row in json.loads(result.output)["statement"]]
+
+
+def test_coreweave_central_case_earns_its_guidance_in_its_first_two_quarters(tmp_path):
+    revenue = central_case_revenue(tmp_path, "coreweave")
+    for (quarter, (low, high)), months in zip(GUIDANCE.items(), (slice(0, 3), slice(3, 6)), strict=True):
+        assert low <= sum(revenue[months]) <= high, (quarter, sum(revenue[months]))
+
+
+def test_nebius_central_case_climbs_from_its_june_run_rate_to_its_year_end_guidance(tmp_path):
+    revenue = central_case_revenue(tmp_path, "nebius")
+    # The guidance (set before the Microsoft contract) is December's revenue x 12; the core cloud's
+    # last delivery is in November and Vineland's first in December, so November x 12 is the core cloud's.
+    low, high = NEBIUS_YEAR_END_ARR
+    assert low <= 12 * revenue[4] <= high and revenue[5] > revenue[4]
+    # No quarter was guided: Q3 lies between the geometric paths from June's run-rate to either end of the range.
+    june = NEBIUS_Q2_2025_REVENUE / 3
+    bounds = [june * sum((arr / 12 / june) ** (month / 6) for month in (1, 2, 3)) for arr in (low, high)]
+    assert bounds[0] <= sum(revenue[0:3]) <= bounds[1], (sum(revenue[0:3]), bounds)
+    assert all(later > earlier for earlier, later in itertools.pairwise(revenue[0:5]))
 
 
 @pytest.mark.parametrize("preset", firm_preset_names())

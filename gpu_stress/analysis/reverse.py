@@ -337,7 +337,8 @@ def _at_answer(measure, search, low, high):
     """The metric at the answer and its slope over the interval's estimated half-width, in one run; the
     answer's 95 % interval, SE_m / |slope| either side."""
     answer = search.answer
-    h = min(max(search.width, 2 * search.tolerance), (high - low) / 4)
+    # At least a billionth of the interval: a tolerance below the answer's rounding would leave no step to measure.
+    h = min(max(search.width, 2 * search.tolerance, 1e-9 * (high - low)), (high - low) / 4)
     points = sorted({max(answer - h, low), answer, min(answer + h, high)})
     measured, _ = measure(points)
     value, se, _ = measured[points.index(answer)]

@@ -11,6 +11,7 @@ markers.
 """
 
 import argparse
+import calendar
 import json
 import subprocess
 import sys
@@ -40,6 +41,9 @@ GUIDANCE = {
     "coreweave": ((1.26e9, 1.30e9), (1.656e9, 1.896e9)),
     "nebius": ("none for a quarter (N3)", "ARR $0.9-1.1B in December, before Vineland (N3)"),
 }
+# Where the guidance is a run-rate: the month (1-based) whose revenue x 12 is held against it (Nebius: November,
+# the core cloud's last month before Vineland's first).
+RUN_RATE_MONTH = {"nebius": 5}
 
 
 def money(value):
@@ -84,9 +88,12 @@ def guided(name, quarter):
 
 
 def second_quarter(name, revenue):
-    """Months 4-6; for Nebius also November x 12, the core cloud's run-rate before Vineland's first month."""
+    """Months 4-6, and the run-rate month's revenue x 12 where the guidance is a run-rate (RUN_RATE_MONTH)."""
     text = money(sum(revenue[3:6]))
-    return f"{text} (November x 12: {money(12 * revenue[4])})" if name == "nebius" else text
+    month = RUN_RATE_MONTH.get(name)
+    if month is None:
+        return text
+    return f"{text} ({calendar.month_name[6 + month]} x 12: {money(12 * revenue[month - 1])})"  # month 1: July
 
 
 def case(row, prefix):

@@ -29,16 +29,22 @@ NEBIUS_Q2_2025_REVENUE = 105.1e6  # $, Nebius Q2 2025 results release (7 Aug 202
 NEBIUS_YEAR_END_ARR = (0.9e9, 1.1e9)  # $ a year: December 2025 revenue x 12, guided on 7 Aug 2025
 
 
-def base_case_statement(tmp_path, preset, *settings):
-    """``gpu-stress run --base-case`` then ``gpu-stress trace --base-case --json``: the plan, month by month."""
+def case_statement(tmp_path, preset, case, *settings):
+    """``gpu-stress run CASE`` then ``gpu-stress trace CASE --json`` (CASE: --base-case or --central-case): the
+    deterministic path, month by month."""
     runner = CliRunner()
     output = tmp_path / preset
     options = [part for setting in settings for part in ("--set", setting)]
-    result = runner.invoke(main, ["run", "--preset", preset, "--base-case", *options, "-o", str(output)])
+    result = runner.invoke(main, ["run", "--preset", preset, case, *options, "-o", str(output)])
     assert result.exit_code == 0, result.output
-    result = runner.invoke(main, ["trace", str(output), "--base-case", "--json"])
+    result = runner.invoke(main, ["trace", str(output), case, "--json"])
     assert result.exit_code == 0, result.output
     return json.loads(result.output)["statement"]
+
+
+def base_case_statement(tmp_path, preset, *settings):
+    """The plan (the no-shock case), month by month."""
+    return case_statement(tmp_path, preset, "--base-case", *settings)
 
 
 @pytest.fixture(scope="module")
@@ -70,13 +76,9 @@ def test_coreweave_plan_first_quarter_revenue_and_first_year_capex_match_what_wa
 
 
 def central_case_revenue(tmp_path, preset):
-    """Revenue ($) month by month of ``gpu-stress run --central-case`` through ``trace --central-case --json``."""
-    runner = CliRunner()
-    output = tmp_path / preset
-    assert runner.invoke(main, ["run", "--preset", preset, "--central-case", "-o", str(output)]).exit_code == 0
-    result = runner.invoke(main, ["trace", str(output), "--central-case", "--json"])
-    assert result.exit_code == 0, result.output
-    return [row["revenue_contracted"] + row["revenue_spot"] for row in json.loads(result.output)["statement"]]
+    """The central case's revenue ($), month by month."""
+    statement = case_statement(tmp_path, preset, "--central-case")
+    return [row["revenue_contracted"] + row["revenue_spot"] for row in statement]
 
 
 def test_coreweave_central_case_earns_its_guidance_in_its_first_two_quarters(tmp_path):

@@ -1,11 +1,15 @@
-"""Run the neoclouds portfolio with and without fire-sale price impact and write the README's tables.
+"""Run the neoclouds portfolio with and without fire-sale price impact, and with its firms' obligors shared
+and independent, and write the README's tables.
 
     python benchmarks/portfolio_table.py [--paths 1000000]
 
 One run, `gpu-stress run --preset neoclouds --paths N --sweep fire_sales.impact=0,0.4 --no-paths
 --json -o DIR`: the two scenarios share their random numbers, so every difference between them
-is the fire sales'. The tables go between the README's portfolio-table markers, with the
-command and the machine.
+is the fire sales'. Then four runs of the same seed (``gpu_stress.run``): the preset's obligors
+shared (one Microsoft, one Nvidia for every firm, as the model has them) and independent (each
+firm's obligors renamed as its own, so each draws its own default time, as before named obligors),
+each with the obligors' market impacts (wrong-way risk) and without them. The tables go between
+the README's portfolio-table markers, with the command and the machine.
 """
 
 import argparse
@@ -15,6 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import gpu_stress
+from gpu_stress.config.load import merge_layer, read_preset
 from gpu_stress.machine import cpu_description
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -28,6 +34,74 @@ def money(value):
 
 def share(value):
     return "-" if value is None else f"{100 * value:.2f}%"
+
+
+PORTFOLIO_WIDE = ("simulation", "overlay", "stress", "sweep")  # a portfolio's own, not its firms'
+
+
+def spelled_out(portfolio):
+    """``portfolio`` (a table) with each firm's preset merged into its config: [{name, config}]."""
+    firms = []
+    for entry in portfolio["firms"]:
+        firm = entry.get("config", {})
+        if "preset" in entry:
+            firm = merge_layer(read_preset(entry["preset"]), firm)
+        firm = {key: value for key, value in firm.items() if key not in PORTFOLIO_WIDE}
+        firms.append({"name": entry.get("name") or firm["firm"]["name"], "config": firm})
+    return portfolio | {"firms": firms}
+
+
+def independent(portfolio):
+    """``portfolio`` with each firm's obligors its own: renamed "NAME (FIRM)", its references too."""
+    portfolio = spelled_out(portfolio)
+    for entry in portfolio["firms"]:
+        firm, own = entry["config"], entry["name"]
+        for obligor in firm.get("obligors", []):
+            obligor["name"] = f"{obligor['name']} ({own})"
+        for named in [*firm.get("customers", []), firm.get("backstop", {}), firm.get("vendor", {})]:
+            if named.get("obligor") is not None:
+                named["obligor"] = f"{named['obligor']} ({own})"
+    return portfolio
+
+
+def without_market_impacts(portfolio):
+    """``portfolio`` with no obligor's default moving the market."""
+    portfolio = spelled_out(portfolio)
+    for entry in portfolio["firms"]:
+        obligors = entry["config"].get("obligors", [])
+        entry["config"]["obligors"] = [obligor | {"market_impact_probability": 0.0} for obligor in obligors]
+    return portfolio
+
+
+def obligor_table(paths):
+    """The book with shared and independent obligors, with and without their market impacts (same seed)."""
+    shared = read_preset("neoclouds")
+    cases = {
+        "shared": shared,
+        "independent": independent(shared),
+        "shared, no market impact": without_market_impacts(shared),
+        "independent, no market impact": without_market_impacts(independent(shared)),
+    }
+    lines = [
+        "| obligors | expected loss | CVaR 99% | expected defaults | P(2+ defaults) | mean default correlation "
+        "| CoreWeave-Nebius | CoreWeave-Nscale |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for label, table in cases.items():
+        results = gpu_stress.run(config=table, paths=paths, keep_paths=False, warn=False)
+        document = results.summary()  # as `gpu-stress summarize --json`
+        (book,), firms = document["portfolio"], document["firms"]
+        names = [row["name"] for row in firms]
+        correlation = [row["default_correlation"] for row in firms]
+        pairs = [c for f, row in enumerate(correlation) for g, c in enumerate(row) if g > f and c is not None]
+        mean = sum(pairs) / len(pairs)
+        nebius, nscale = names.index("Nebius"), names.index("Nscale")
+        lines.append(
+            f"| {label} | {money(book['expected_loss'])} | {money(book['loss_cvar_99'])} "
+            f"| {book['expected_defaults']:.3f} | {share(sum(book['default_count_distribution'][2:]))} "
+            f"| {mean:.3f} | {correlation[0][nebius]:.3f} | {correlation[0][nscale]:.3f} |"
+        )
+    return lines
 
 
 def main():
@@ -71,6 +145,14 @@ def main():
             f"| {money(calm['book_expected_loss'])} | {money(stressed['book_expected_loss'])} "
             f"| {money(stressed['book_cvar_contribution_99'])} |"
         )
+    obligors = obligor_table(arguments.paths)
+    lines += [
+        "",
+        f"Obligors shared against independent (`python benchmarks/portfolio_table.py`, {arguments.paths:,} paths, "
+        "the preset's seed, fire-sale impact 0.4):",
+        "",
+        *obligors,
+    ]
     text = README.read_text()
     head, rest = text.split(START)
     _, tail = rest.split(END)

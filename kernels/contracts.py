@@ -20,6 +20,7 @@ from .layout import (
     CUSTOMER_DELAY_PENALTY,
     CUSTOMER_DRAW,
     CUSTOMER_HAZARD,
+    CUSTOMER_OBLIGOR,
     CUSTOMER_RENEWAL,
     CUSTOMER_RENEWAL_DISCOUNT,
     CUSTOMER_SHARE,
@@ -44,6 +45,7 @@ from .layout import (
     RENEWAL_DRAW,
     SOLD,
 )
+from .obligors import obligor_defaulted
 
 
 @device_function
@@ -51,18 +53,22 @@ def contracts(params, state, month, regime, log_price, dtype):
     """Expire, renew or lose the backlog contracts this month; returns the delay penalties due ($).
 
     Uses this month's uniforms state[RENEWAL_DRAW] (renewal at expiry) and
-    state[CUSTOMER_DRAW] (default). A contract on a cohort not yet delivered
-    waits; once the cohort is later than planned by more than the contract's
-    limit, the customer walks away (if it may) or is owed its penalty share of
-    the contract's monthly value, each month.
+    state[CUSTOMER_DRAW] (default); a contract with a named obligor ends in the
+    month its obligor defaults (``obligors.obligor_step``), waiting for its
+    cohort or not. A contract on a cohort not yet delivered waits; once the
+    cohort is later than planned by more than the contract's limit, the
+    customer walks away (if it may) or is owed its penalty share of the
+    contract's monthly value, each month.
     """
     month_number = dtype(month)
     penalties = dtype(0.0)
     for i in range(int(params[CUSTOMER_COUNT])):
         if state[CUSTOMER_ALIVE + i] <= dtype(0.0):
             continue
-        if month_number == params[CUSTOMER_DEFAULT_MONTH + i]:  # a stress overlay's default
-            state[CUSTOMER_ALIVE + i] = dtype(0.0)
+        if month_number == params[CUSTOMER_DEFAULT_MONTH + i] or obligor_defaulted(
+            params, state, CUSTOMER_OBLIGOR + i, dtype
+        ):
+            state[CUSTOMER_ALIVE + i] = dtype(0.0)  # a stress overlay's default, or its obligor's
             continue
         cohort = int(params[CUSTOMER_COHORT + i])
         if cohort >= 0 and month_number < state[DELIVERY + cohort]:

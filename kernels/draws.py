@@ -22,6 +22,7 @@ from .layout import (
     BASE_CASE,
     BLOCKS_PER_ENTITY,
     DRAW_E_BASIS,
+    DRAW_E_CREDIT_FACTOR,
     DRAW_E_PRICE,
     DRAW_E_RATE,
     DRAW_E_UTILIZATION,
@@ -29,6 +30,7 @@ from .layout import (
     DRAW_U_CLOSING,
     DRAW_U_CUSTOMER,
     DRAW_U_JUMP,
+    DRAW_U_OBLIGOR,
     DRAW_U_REGIME,
     DRAW_U_RENEWAL,
     DRAW_U_SLIP,
@@ -40,7 +42,10 @@ from .layout import (
     FIRM_SLIP_BLOCK,
     FIRM_STREAM,
     MARKET_BLOCK,
+    MARKET_CREDIT_FACTOR_BLOCK,
+    MARKET_OBLIGOR_BLOCK,
 )
+from .obligors import obligor_blocks
 from .rng import box_muller, draw_block, to_uniform
 
 
@@ -78,9 +83,18 @@ def _fill_block(seed, stream, path_id, first_month, months, block, drawn, normal
 
 @device_function
 def fill_market_draws(params, seed, stream, path_id, first_month, months, draws, dtype):
-    """The market's draws (DRAW_E_PRICE, DRAW_E_RATE, DRAW_U_JUMP, DRAW_U_REGIME) of ``months`` months."""
+    """The market's draws of ``months`` months: DRAW_E_PRICE, DRAW_E_RATE, DRAW_U_JUMP, DRAW_U_REGIME, and the
+    named obligors' uniforms (DRAW_U_OBLIGOR, blocks 1 and 2) and common credit factor (DRAW_E_CREDIT_FACTOR,
+    block 3), drawn only for a run with obligors (``obligors.obligor_blocks``)."""
     drawn = params[BASE_CASE] <= dtype(0.0)
     _fill_block(seed, stream, path_id, first_month, months, MARKET_BLOCK, drawn, True, draws, DRAW_E_PRICE, dtype)
+    obligors, factor = obligor_blocks(params)
+    for half in range(2):  # obligors 0-3, then 4-7: a block only where an obligor of it is named
+        block, row = MARKET_OBLIGOR_BLOCK + half, DRAW_U_OBLIGOR + 4 * half
+        wanted = drawn and obligors > 4 * half
+        _fill_block(seed, stream, path_id, first_month, months, block, wanted, False, draws, row, dtype)
+    block, row = MARKET_CREDIT_FACTOR_BLOCK, DRAW_E_CREDIT_FACTOR
+    _fill_block(seed, stream, path_id, first_month, months, block, drawn and factor, True, draws, row, dtype)
 
 
 @device_function

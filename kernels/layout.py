@@ -19,6 +19,7 @@ MAX_TRANCHES = 10
 MAX_UNSIGNED = 4  # facilities not yet signed at the cut-off (one closing uniform each)
 MAX_OBLIGATIONS = 8  # fixed charges: the cohorts' data-centre leases and [[obligations]] together
 MAX_POOLS = 4  # security pools: a share of some cohorts (and their contracts' cash flows) pledged to tranches
+MAX_OBLIGORS = 8  # named obligors (a run's, shared by every firm of a portfolio): two market blocks of uniforms
 MAX_RANK = 4  # seniority ranks, 1 (most senior) .. MAX_RANK
 TRAILING_MONTHS = 3  # DSCR looks at a trailing quarter
 
@@ -266,6 +267,23 @@ FIRM_STREAM = _param(name="firm_stream")
 FIRE_SALE_IMPACT = _param(name="fire_sale_impact")  # per GPU of overhang
 FIRE_SALE_RETENTION = _param(name="fire_sale_retention")  # share of the overhang left after a month
 
+# --- named obligors: one default time per obligor and path, shared by every contract (of every firm) naming it ---
+# In month t an obligor alive defaults if u < p_t, with p_t its monthly hazard in the regime, or, with a loading
+# on the common credit factor Z_t (one-factor Gaussian copula), p_t = Phi((Phi^-1(h) - sqrt(rho) Z_t) / sqrt(1 - rho)).
+OBLIGOR_COUNT = _param(name="obligor_count")
+OBLIGOR_HAZARD = _param(2 * MAX_OBLIGORS, name="obligor_hazard")  # [MAX_OBLIGORS x regime + obligor] per month
+OBLIGOR_THRESHOLD = _param(2 * MAX_OBLIGORS, name="obligor_threshold")  # Phi^-1 of the hazard (+-1e30 at 1, 0)
+OBLIGOR_LOADING = _param(MAX_OBLIGORS, name="obligor_loading")  # sqrt(rho): on the common credit factor
+OBLIGOR_IDIOSYNCRATIC = _param(MAX_OBLIGORS, name="obligor_idiosyncratic")  # sqrt(1 - rho)
+CUSTOMER_OBLIGOR = _param(MAX_CUSTOMERS, name="customer_obligor")  # the contract's obligor's index, -1: its own draw
+BACKSTOP_OBLIGOR = _param(name="backstop_obligor")  # the backstop counterparty's obligor index, -1: its own draw
+VENDOR_OBLIGOR = _param(name="vendor_obligor")  # the vendor's obligor index, -1: its own draw
+OBLIGOR_FORCED_DEFAULT = _param(MAX_OBLIGORS, name="obligor_forced_default")  # a stress: it defaults then (0: no)
+# Wrong-way risk: with probability OBLIGOR_IMPACT_PROBABILITY an obligor's default moves the market in its month.
+OBLIGOR_IMPACT_PROBABILITY = _param(MAX_OBLIGORS, name="obligor_impact_probability")
+OBLIGOR_LOG_PRICE_JUMP = _param(MAX_OBLIGORS, name="obligor_log_price_jump")  # ln(1 - cut) added to ln P then
+OBLIGOR_GLUT_SWITCH = _param(MAX_OBLIGORS, name="obligor_glut_switch")  # 1: the market turns to glut then
+
 PARAMETER_COUNT = _param.count
 PARAMETER_NAMES = tuple(_param.names)
 
@@ -374,6 +392,7 @@ UTILIZATION_SUM = _state()
 MONTHS_ALIVE = _state()
 RATE_SUM = _state()  # sum of monthly short rates while alive, for the discount factor
 FINAL_LOG_PRICE = _state()  # the firm's ln P in its last month alive
+OBLIGOR_DEFAULT_MONTH = _state(MAX_OBLIGORS)  # the month each named obligor defaulted, 0: not (yet)
 STATE_SIZE = _state.count
 
 # --- per-path outputs ---
@@ -408,6 +427,7 @@ OUT_FUNDING_FAILED_MONTH = _int_out(name="funding_failed_month")  # -1 = every f
 OUT_TRANCHE_DEFAULT_MONTH = _int_out(MAX_TRANCHES, name="tranche_default_month")  # -1 = none
 OUT_TRANCHE_CLOSING_MONTH = _int_out(MAX_TRANCHES, name="tranche_closing_month")  # 0 signed, -1 never closed
 OUT_TRANCHE_CLOSING_FAILED = _int_out(MAX_TRANCHES, name="tranche_closing_failed")  # -1 = did not fail
+OUT_OBLIGOR_DEFAULT_MONTH = _int_out(MAX_OBLIGORS, name="obligor_default_month")  # while the firm lived; -1: none
 INT_OUTPUT_COUNT = _int_out.count
 INT_OUTPUT_NAMES = tuple(_int_out.names)
 PATH_INT_OUTPUT_NAMES = INT_OUTPUT_NAMES[:OUT_TRANCHE_DEFAULT_MONTH]  # the per-path table's integer columns
@@ -512,6 +532,10 @@ FIRM_MORE_CUSTOMERS_BLOCK = 1
 FIRM_RENEWAL_BLOCK = 2  # words 0-3: renewal of customers 0-3 (drawn only if some contract can renew)
 FIRM_SLIP_BLOCK = 3  # words 0-3: slip of cohorts 0-3 (drawn only if some delivery can slip)
 FIRM_FUNDING_BLOCK = 4  # words 0-3: closing of unsigned facilities 0-3 (drawn only if some facility is unsigned)
+# The market's blocks 1 and 2: the uniforms of obligors 0-3 and 4-7; block 3, words 0, 1: a Box-Muller pair whose
+# first normal is the common credit factor (drawn only with a named obligor, the factor only with a loading).
+MARKET_OBLIGOR_BLOCK = 1
+MARKET_CREDIT_FACTOR_BLOCK = 3
 
 # --- a month's random inputs, as the model reads them: rows of a draws array (slot x month) ---
 # (``draws.fill_draws``: a uniform a firm does not draw is 1, which triggers nothing)
@@ -527,4 +551,6 @@ DRAW_U_VENDOR = 11  # the vendor's default
 DRAW_U_RENEWAL = 12  # [MAX_CUSTOMERS] a contract's renewal
 DRAW_U_SLIP = 16  # [MAX_COHORTS] a delivery's slip
 DRAW_U_CLOSING = 20  # [MAX_UNSIGNED] an unsigned facility's closing
-DRAW_COUNT = 24
+DRAW_U_OBLIGOR = 24  # [MAX_OBLIGORS] a named obligor's default
+DRAW_E_CREDIT_FACTOR = 32  # the common credit factor (rows 33-35: the rest of its block, unused)
+DRAW_COUNT = 36

@@ -118,6 +118,30 @@ def reference_step(params, month, reference_log_price, dtype):
 
 
 @device_function
+def forced_regime(params, month_number):
+    """The regime a stress overlay forces in month m (0 shortage, 1 glut), or -1: none."""
+    forced = int(params[STRESS_REGIME])
+    if forced >= 0 and params[STRESS_REGIME_START] <= month_number <= params[STRESS_REGIME_END]:
+        return forced
+    return -1
+
+
+@device_function
+def market_impacts(params, month_number, regime, log_price, log_jump, glut, dtype):
+    """(regime, ln P) after the market impacts of the month's obligor defaults (``obligors.obligor_step``).
+
+    The jump is a surprise (the planned path keeps its course), floored like every move of ln P; the
+    glut switch gives way to a regime a stress overlay forces.
+    """
+    log_price = log_price + log_jump
+    if params[FLOOR_ENABLED] > dtype(0.0) and log_price < params[LOG_PRICE_FLOOR]:
+        log_price = params[LOG_PRICE_FLOOR]
+    if glut and forced_regime(params, month_number) < 0:
+        regime = 1
+    return regime, log_price
+
+
+@device_function
 def market_step(params, month, regime, log_price, rate, launches, e_price, e_rate, u_jump, u_regime, dtype):
     """Advance the market to month ``month``; e_price and e_rate are its independent standard normals.
 
@@ -134,8 +158,8 @@ def market_step(params, month, regime, log_price, rate, launches, e_price, e_rat
         regime = central_regime(params, month_number, dtype)
     elif u_regime < params[SWITCH_PROBABILITY + regime]:
         regime = 1 - regime
-    forced = int(params[STRESS_REGIME])
-    forced_now = forced >= 0 and params[STRESS_REGIME_START] <= month_number <= params[STRESS_REGIME_END]
+    forced = forced_regime(params, month_number)
+    forced_now = forced >= 0
     if forced_now:
         regime = forced  # the chain's draw is still used, so the paths stay paired with the baseline's
 

@@ -65,6 +65,7 @@ from .layout import (
     MAX_COHORTS,
     MAX_CUSTOMERS,
     MAX_LTV,
+    MAX_OBLIGORS,
     MAX_TRANCHES,
     MAX_UNSIGNED,
     MIN_CASH,
@@ -72,6 +73,7 @@ from .layout import (
     MONTHS_ALIVE,
     MONTHS_PER_YEAR,
     NO_DEFAULT,
+    OBLIGOR_DEFAULT_MONTH,
     OPEX_COST,
     OPEX_SAVED,
     OUT_BACKSTOP_PAID,
@@ -92,6 +94,7 @@ from .layout import (
     OUT_MEAN_UTILIZATION,
     OUT_MIN_CASH,
     OUT_MIN_DSCR,
+    OUT_OBLIGOR_DEFAULT_MONTH,
     OUT_TERMINAL_SHORTFALL,
     OUT_TRANCHE_CLOSING_FAILED,
     OUT_TRANCHE_CLOSING_MONTH,
@@ -167,7 +170,8 @@ from .layout import (
     UTILIZATION_SUM,
     VENDOR_DRAW,
 )
-from .market import initial_market, market_step, reference_step
+from .market import initial_market, market_impacts, market_step, reference_step
+from .obligors import obligor_step, record_obligor_defaults
 from .operations import utilization_step
 from .terminal import terminal_shortfall
 
@@ -255,6 +259,8 @@ def write_statement(
 def start_firm(params, state, log_price, dtype):
     """The firm's state at month 0, with the path's running statistics; ``log_price``: the market's ln P(0)."""
     init_firm(params, state, dtype)
+    for obligor in range(MAX_OBLIGORS):
+        state[OBLIGOR_DEFAULT_MONTH + obligor] = dtype(0.0)  # every named obligor alive
     state[ALIVE] = dtype(1.0)
     state[PARENT_END] = dtype(-1.0)
     state[END_CAUSE] = dtype(NO_DEFAULT)
@@ -269,11 +275,14 @@ def start_firm(params, state, log_price, dtype):
 
 
 @device_function
-def market_month(params, month, regime, log_price, reference_log_price, rate, launches, draws, column, dtype):
-    """The market's month: its step on its draws (column ``column`` of ``draws``), the planned price's step.
+def market_month(
+    params, month, regime, log_price, reference_log_price, rate, launches, defaulted, draws, column, dtype
+):
+    """The market's month: its step on its draws (column ``column`` of ``draws``), its named obligors' defaults
+    and their impacts (``obligors.obligor_step``), the planned price's step.
 
-    Returns ``market`` = (regime, ln P, planned ln P, r, launches, e_price, e_rate), as
-    ``firm_month`` takes it.
+    Returns ``market`` = (regime, ln P, planned ln P, r, launches, e_price, e_rate, defaulted), as
+    ``firm_month`` takes it (``defaulted``: a bit per named obligor that has defaulted).
     """
     e_price = draws[DRAW_E_PRICE, column]
     e_rate = draws[DRAW_E_RATE, column]
@@ -290,13 +299,16 @@ def market_month(params, month, regime, log_price, reference_log_price, rate, la
         draws[DRAW_U_REGIME, column],
         dtype,
     )
+    defaulted, log_jump, glut = obligor_step(params, defaulted, month, regime, draws, column, dtype)
+    regime, log_price = market_impacts(params, dtype(month), regime, log_price, log_jump, glut, dtype)
     reference_log_price = reference_step(params, month, reference_log_price, dtype)
-    return regime, log_price, reference_log_price, rate, launches, e_price, e_rate
+    return regime, log_price, reference_log_price, rate, launches, e_price, e_rate, defaulted
 
 
 @device_function
 def firm_month(params, state, month, market, draws, column, dtype):
-    """One month of one firm in the market ``market`` = (regime, ln P, planned ln P, r, launches, e_price, e_rate).
+    """One month of one firm in the market ``market`` = (regime, ln P, planned ln P, r, launches, e_price, e_rate,
+    defaulted obligors).
 
     Its own shocks are column ``column`` of ``draws`` (``draws.fill_firm_draws``
     for its entity: 1 + params[FIRM_STREAM]). Steps its utilization (also
@@ -308,13 +320,14 @@ def firm_month(params, state, month, market, draws, column, dtype):
     Returns (utilization, ln P_f, cause, ltv, dscr); cause is how the parent
     ended this month (NO_DEFAULT: it did not, or it was not alive).
     """
-    regime, log_price, reference_log_price, rate, launches, e_price, e_rate = market
+    regime, log_price, reference_log_price, rate, launches, e_price, e_rate, defaulted = market
     alive = state[ALIVE] > dtype(0.0)
     e_utilization = draws[DRAW_E_UTILIZATION, column]
     utilization = utilization_step(params, state, regime, e_price, e_rate, e_utilization, dtype)
     if not alive:
         return utilization, log_price, NO_DEFAULT, state[LAST_LTV], dtype(RATIO_CAP)
 
+    record_obligor_defaults(params, state, defaulted, month, dtype)
     for i in range(MAX_CUSTOMERS):
         state[CUSTOMER_DRAW + i] = draws[DRAW_U_CUSTOMER + i, column]
         state[RENEWAL_DRAW + i] = draws[DRAW_U_RENEWAL + i, column]
@@ -418,6 +431,9 @@ def finish_firm(params, state, horizon, regime, rate, outputs_float, outputs_int
     outputs_float[OUT_MEAN_UTILIZATION, column] = state[UTILIZATION_SUM] / state[MONTHS_ALIVE]
     outputs_float[OUT_EQUITY_VALUE, column] = equity
     outputs_int[OUT_DEFAULT_MONTH, column] = default_month
+    for j in range(MAX_OBLIGORS):
+        obligor_month = int(state[OBLIGOR_DEFAULT_MONTH + j])
+        outputs_int[OUT_OBLIGOR_DEFAULT_MONTH + j, column] = obligor_month if obligor_month > 0 else -1
     outputs_int[OUT_DEFAULT_CAUSE, column] = cause
     outputs_int[OUT_FUNDING_FAILED_MONTH, column] = first_funding_failure
 
@@ -451,14 +467,15 @@ def simulate_path(
     """
     regime, log_price, rate, launches = initial_market(params)
     reference_log_price = log_price  # the planned price path that collateral is valued against
+    defaulted = 0  # no named obligor has defaulted
     start_firm(params, state, log_price, dtype)
 
     for month in range(1, horizon + 1):
         draw_column = draws_column(params, seed, stream, path_id, month, horizon, draws, dtype)
         market = market_month(
-            params, month, regime, log_price, reference_log_price, rate, launches, draws, draw_column, dtype
+            params, month, regime, log_price, reference_log_price, rate, launches, defaulted, draws, draw_column, dtype
         )
-        regime, log_price, reference_log_price, rate, launches, _, _ = market
+        regime, log_price, reference_log_price, rate, launches, _, _, defaulted = market
         was_alive = state[ALIVE] > dtype(0.0)
         utilization, firm_log_price, cause, ltv, dscr = firm_month(
             params, state, month, market, draws, draw_column, dtype

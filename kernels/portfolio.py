@@ -98,6 +98,7 @@ def simulate_portfolio_path(
     retention = market_params[FIRE_SALE_RETENTION]
     regime, log_price, rate, launches = initial_market(market_params)
     reference_log_price = log_price
+    defaulted = 0  # no named obligor has defaulted (the run's obligors, one list for every firm)
     for f in range(firms):
         start_firm(params[f], states[f], log_price, dtype)
     overhang = dtype(0.0)
@@ -108,9 +109,9 @@ def simulate_portfolio_path(
     for month in range(1, horizon + 1):
         fill_market_draws(market_params, seed, stream, path_id, month, 1, draws, dtype)
         market = market_month(
-            market_params, month, regime, log_price, reference_log_price, rate, launches, draws, 0, dtype
+            market_params, month, regime, log_price, reference_log_price, rate, launches, defaulted, draws, 0, dtype
         )
-        regime, log_price, reference_log_price, rate, launches, _, _ = market
+        regime, log_price, reference_log_price, rate, launches, _, _, defaulted = market
 
         alive = 0
         for f in range(firms):

@@ -7,6 +7,7 @@ from .layout import (
     BACKSTOP_DRAW,
     BACKSTOP_END,
     BACKSTOP_HAZARD,
+    BACKSTOP_OBLIGOR,
     BACKSTOP_PAID,
     BACKSTOP_PRICE,
     BACKSTOP_START,
@@ -16,7 +17,9 @@ from .layout import (
     VENDOR_ALIVE,
     VENDOR_DRAW,
     VENDOR_HAZARD,
+    VENDOR_OBLIGOR,
 )
+from .obligors import obligor_defaulted
 
 
 @device_function
@@ -38,14 +41,20 @@ def backstop_payment(params, state, month, unused_hours, dtype):
 
 @device_function
 def support_counterparties(params, state, regime, dtype):
-    """The backstop's counterparty and the vendor default with their regime's monthly hazard.
+    """The backstop's counterparty and the vendor default with their regime's monthly hazard, or with their named
+    obligor (``obligors.obligor_step``).
 
     Once the vendor has stopped financing, the undrawn commitments of every
     vendor-financed tranche lapse.
     """
-    if state[BACKSTOP_ALIVE] > dtype(0.0) and state[BACKSTOP_DRAW] < params[BACKSTOP_HAZARD + regime]:
+    if state[BACKSTOP_ALIVE] > dtype(0.0) and (
+        state[BACKSTOP_DRAW] < params[BACKSTOP_HAZARD + regime]
+        or obligor_defaulted(params, state, BACKSTOP_OBLIGOR, dtype)
+    ):
         state[BACKSTOP_ALIVE] = dtype(0.0)
-    if state[VENDOR_ALIVE] > dtype(0.0) and state[VENDOR_DRAW] < params[VENDOR_HAZARD + regime]:
+    if state[VENDOR_ALIVE] > dtype(0.0) and (
+        state[VENDOR_DRAW] < params[VENDOR_HAZARD + regime] or obligor_defaulted(params, state, VENDOR_OBLIGOR, dtype)
+    ):
         state[VENDOR_ALIVE] = dtype(0.0)
     if state[VENDOR_ALIVE] <= dtype(0.0):
         for j in range(int(params[TRANCHE_COUNT])):

@@ -84,6 +84,12 @@ ADDED_SETTINGS = (
     "obligations.*.claim_share",
     "simulation.central_case",
     "market.regime.planned_path",
+    "obligors",  # issue 30: named obligors (none in the frozen presets)
+    "customers.*.obligor",
+    "backstop.obligor",
+    "vendor.obligor",
+    "overlay.obligor_default",
+    "stress.*.obligor_default",
 )
 
 
@@ -168,13 +174,16 @@ def _sorted(table):
     return table.sort_by([(key, "ascending") for key in keys]) if keys else table
 
 
-def digests(case, run):
-    """{table: {column: digest}} of ``case`` (a preset or a model above) on ``run`` (a key of RUNS)."""
+def digests(case, run, added=None):
+    """{table: {column: digest}} of ``case`` (a preset or a model above) on ``run`` (a key of RUNS), its table
+    merged with ``added`` (settings that are to change nothing) if given."""
     import gpu_stress
 
     backend, precision, paths = RUNS[run]
     with frozen_presets():
         source = legacy_source(case)
+        if added:
+            source["config"] = table_with(source["config"], added)
         results = gpu_stress.run(**source, paths=paths, seed=7, precision=precision, backend=backend, warn=False)
     found = {}
     for name in TABLES:

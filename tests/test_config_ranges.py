@@ -63,6 +63,7 @@ SEEDS = {
     "cohorts": "cohorts=[{gpus = 10, gpu_cost = 1000.0, delivery_month = 3}]",
     "generations": 'generations=[{name = "H100"}]',
     "obligations": "obligations=[{monthly = 1000.0}]",
+    "obligors": 'obligors=[{name = "Lab"}]',
 }
 
 

@@ -62,8 +62,14 @@ def test_unused_blocks_are_ones_and_the_base_case_is_the_plan():
     customers = int(_params("coreweave")[L.CUSTOMER_COUNT])
     assert (draws[L.DRAW_U_CUSTOMER + customers : L.DRAW_U_CUSTOMER + 4] == 1.0).all()
     plan = _path_draws(_params("base case"), np.uint64(1), 3, HORIZON, 1, np.float64)
-    normals = [L.DRAW_E_PRICE, L.DRAW_E_RATE, L.DRAW_E_UTILIZATION, L.DRAW_E_BASIS]
+    credit_pair = [L.DRAW_E_CREDIT_FACTOR, L.DRAW_E_CREDIT_FACTOR + 1]  # a Box-Muller pair's rows: normals
+    normals = [L.DRAW_E_PRICE, L.DRAW_E_RATE, L.DRAW_E_UTILIZATION, L.DRAW_E_BASIS, *credit_pair]
     assert (plan[normals] == 0.0).all()
+    assert (draws[L.DRAW_U_OBLIGOR : L.DRAW_U_OBLIGOR + 4] < 1.0).all()  # coreweave names four: one block
+    assert (draws[L.DRAW_U_OBLIGOR + 4 : L.DRAW_U_OBLIGOR + L.MAX_OBLIGORS] == 1.0).all()
+    unnamed = _path_draws(parameter_vector(config_of(FULL_MODEL)), np.uint64(1), 3, HORIZON, 1, np.float64)
+    assert (unnamed[L.DRAW_U_OBLIGOR : L.DRAW_U_OBLIGOR + L.MAX_OBLIGORS] == 1.0).all()  # no obligor: no block
+    assert (unnamed[credit_pair] == 0.0).all()
     assert (np.delete(plan, normals, axis=0) == 1.0).all()
 
 

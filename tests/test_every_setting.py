@@ -116,6 +116,27 @@ def cases():
             found[key] = ({key}, [*convertible, *set_("debt.0.call_month", 1), *sweep(key, *ends)])
         elif key == "refinancing.window_months":  # shorter than the new loan's term
             found[key] = ({key}, [*set_("refinancing.term_months", 1200), *sweep(key, 0, 1199)])
+        elif key.startswith("overlay.obligor_default."):  # an obligor FULL_MODEL's first contract names
+            obligor = [*set_("obligors", [{"name": "Lab", "annual_default_probability": 0.2}])]
+            obligor += [*set_("customers.0.annual_default_probability", 0.0), *set_("customers.0.obligor", "Lab")]
+            obligor += set_("customers.0.glut_annual_default_probability", 0.0)
+            if key.endswith(".obligor"):
+                named = [*set_(key, "Lab"), *set_("overlay.obligor_default.month", 4)]
+                found[key] = ({key}, [*obligor, *named, *sweep(key, "Lab")])
+            else:
+                found[key] = ({key}, [*obligor, *set_("overlay.obligor_default.obligor", "Lab"), *sweep(key, 0, 1200)])
+        elif key.startswith("obligors.0.") or key.endswith(".obligor"):  # FULL_MODEL names no obligor: one
+            named = key.rsplit(".", 1)[0] if key.endswith(".obligor") else "customers.0"
+            obligor = [*set_("obligors", [{"name": "Lab", "annual_default_probability": 0.2}])]
+            obligor += [*set_(f"{named}.annual_default_probability", 0.0), *set_(f"{named}.obligor", "Lab")]
+            obligor += set_(f"{named}.glut_annual_default_probability", 0.0)
+            if key.endswith(".obligor") or key.endswith(".name"):
+                found[key] = ({key}, [*obligor, *sweep(key, "Lab")])
+            elif field.annotation is bool:
+                found[key] = ({key}, [*obligor, *sweep(key, "true", "false")])
+            else:
+                kind, low, high = numeric
+                found[key] = ({key}, [*obligor, *sweep(key, kind(low), kind(high))])
         elif numeric:  # both ends, of the field's own type (ints for float keys: below)
             kind, low, high = numeric
             found[key] = ({key}, sweep(key, kind(low), kind(high)))

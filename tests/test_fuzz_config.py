@@ -98,6 +98,7 @@ REFERENCED_BY = {
     "cohorts": ("customers[", "pools[", "debt["),
     "pools": ("debt[",),
     "generations": ("firm.generation", "cohorts["),
+    "obligors": ("customers[", "backstop.", "vendor."),
 }
 
 

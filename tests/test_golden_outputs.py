@@ -35,6 +35,21 @@ def test_outputs_are_bit_for_bit_the_golden_ones(case, run):
     assert_same_digests(digests(case, run), GOLDEN[run][case], f"{case} on {run}")
 
 
+# Obligors of zero intensity, correlated through the credit factor: their draws are drawn (their own streams)
+# and their step runs every month, and no output moves.
+ZERO_INTENSITY_OBLIGORS = {
+    "obligors": [
+        {"name": name, "annual_default_probability": 0.0, "factor_loading": 0.24} for name in ("Microsoft", "OpenAI")
+    ]
+}
+
+
+@pytest.mark.parametrize("case", ["coreweave", "neoclouds", "full_model"])
+def test_obligors_of_zero_intensity_leave_every_output_bit_for_bit_the_golden_one(case):
+    found = digests(case, "cpu", added=ZERO_INTENSITY_OBLIGORS)
+    assert_same_digests(found, GOLDEN["cpu"][case], f"{case} with obligors of zero intensity")
+
+
 @pytest.mark.slow
 def test_cuda_kernels_on_the_simulator_give_the_golden_outputs(tmp_path):
     target = tmp_path / "simulated.json"

@@ -189,13 +189,16 @@ def paths_of(resolved):
 # the 2029 notes, converts on every sampled path (its share price is above $61.74 in month 48): refinancing
 # matters only where it is not. Its 2030-2032 converts, within its horizon to their maturity (87 months), are
 # out of the money at maturity on every sampled path: a higher conversion price changes nothing there.
+# A hyperscaler's market impact matters only on a path where it defaults (0.05 % a year): Microsoft, Meta and
+# Nvidia (obligors 0, 2, 3 of CoreWeave, the first of Nebius and Nscale) default on no sampled path.
 LEVERAGE = "funding.leverage_sensitivity"
+HYPERSCALER = ("obligors.0.", "obligors.2.", "obligors.3.")
 RARE = {
-    "coreweave": (LEVERAGE,),
+    "coreweave": (LEVERAGE, *HYPERSCALER),
     "crusoe": (".rank",),
-    "lambda": (".rank", LEVERAGE),
-    "nebius": ("equity.", "refinancing.", ".conversion_price", LEVERAGE),
-    "nscale": ("equity.", LEVERAGE),
+    "lambda": (".rank", LEVERAGE, "obligors."),
+    "nebius": ("equity.", "refinancing.", ".conversion_price", LEVERAGE, "obligors.0."),
+    "nscale": ("equity.", LEVERAGE, "obligors."),
 }
 
 
@@ -293,7 +296,7 @@ def test_every_no_op_verdict_of_the_base_case_is_the_simulations(case):
     mismatches, no_ops = walk(table, both_ways=False)
     assert mismatches == [], "\n".join(mismatches)
     # (the switching probabilities are read: they set the planned path's expected regime)
-    drawn = ["customers.0.annual_default_probability", "market.rates.volatility"]
+    drawn = ["obligors.1.annual_default_probability", "market.rates.volatility"]
     for key in [*drawn, "market.utilization.volatility", "delivery_delays.slip_probability"]:
         assert any(line.startswith(f"{key} has no effect: the run is one deterministic path") for line in no_ops), key
 

@@ -68,7 +68,20 @@ def stacked(rows):
 
 
 def preset_rows(presets, *overrides):
-    return [parameter_vector(preset_config(preset, *overrides)) for preset in presets]
+    """Each preset's parameter row, with the obligors of them all merged by name, as a portfolio of them has it
+    (an obligor is one list for every firm: its index is the same in every row)."""
+    from gpu_stress.config.load import load_table, validate
+    from gpu_stress.params import portfolio_matrix
+
+    tables = [load_table(preset=preset, overrides=overrides) for preset in presets]
+    overlay = tables[0].get("overlay", {})  # the overrides' overlay, the portfolio's
+    firms = [{"name": table["firm"]["name"], "config": table} for table in tables]
+    for table in tables:
+        for portfolio_wide in ("simulation", "about", "overlay", "stress", "sweep"):
+            table.pop(portfolio_wide, None)
+    portfolio = {"simulation": {"horizon_months": HORIZON}, "overlay": overlay, "firms": firms}
+    rows = portfolio_matrix(validate(portfolio))
+    return list(rows)
 
 
 def total_gpus(params):
@@ -222,7 +235,7 @@ _SIMULATOR_SCRIPT = textwrap.dedent(
 
 @pytest.mark.slow
 def test_the_simulated_cuda_portfolio_kernel_matches_cpu(tmp_path):
-    # Paths 0-31 of this portfolio hold fire sales, and on path 3 they change when a firm defaults: CoreWeave's
+    # Paths 0-39 of this portfolio hold fire sales, and on path 37 they change when a firm defaults: CoreWeave's
     # raises are sized on book equity here, as raises on market value would absorb that default (and the planned
     # path keeps the initial regime's drift, as when these paths were picked).
     settings = (
@@ -233,7 +246,7 @@ def test_the_simulated_cuda_portfolio_kernel_matches_cpu(tmp_path):
     )
     params = stacked(preset_rows(["crusoe", "coreweave", "lambda"], *settings))
     impact = 10.0 / total_gpus(params)
-    paths = 32
+    paths = 40
     inputs, outputs = tmp_path / "inputs.npz", tmp_path / "outputs.npz"
     np.savez(inputs, params=with_fire_sales(params, impact, 0.9), horizon=HORIZON, seed=SEED, paths=paths)
     environment = dict(os.environ, NUMBA_ENABLE_CUDASIM="1")

@@ -52,6 +52,7 @@ class Customer(Section):
     delay_limit_months: between(0, 1200, int) = 1200  # months its cohort may be late before the remedy
     terminates_on_delay: bool = False  # past the limit: the customer walks away (else it is paid a penalty)
     delay_penalty: between(0, 10) = 0.0  # share of the contract's monthly value, each month past the limit
+    obligor: Name | None = None  # an obligor of [[obligors]]: its default ends the contract (no probability of its own)
 
     @model_validator(mode="after")
     def _has_a_term(self):

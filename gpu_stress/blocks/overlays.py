@@ -1,4 +1,4 @@
-"""Stress overlays: forced regimes, price paths, rate shifts, launches, customer defaults and delivery delays."""
+"""Stress overlays: forced regimes, price paths, rate shifts, launches, customer and obligor defaults, delays."""
 
 import math
 from typing import Literal
@@ -55,6 +55,14 @@ class CustomerDefaultOverlay(Section):
     month: between(0, 1200, int) = 0
 
 
+class ObligorDefaultOverlay(Section):
+    """``obligor`` (an [[obligors]] name) defaults in ``month`` (0: none): every contract, backstop and vendor
+    facility naming it ends then, in every firm of a portfolio alike."""
+
+    obligor: Name | None = None
+    month: between(0, 1200, int) = 0
+
+
 class Overlay(Section):
     """A stress overlay: deterministic events by month on top of the random model, each inert by default.
 
@@ -70,6 +78,7 @@ class Overlay(Section):
     rates: RatesOverlay = RatesOverlay()
     launch: LaunchOverlay = LaunchOverlay()
     customer_default: CustomerDefaultOverlay = CustomerDefaultOverlay()
+    obligor_default: ObligorDefaultOverlay = ObligorDefaultOverlay()
     delivery_delay_months: between(0, 120, int) = 0  # every planned delivery arrives this much later
 
     @property
@@ -81,6 +90,7 @@ class Overlay(Section):
             and self.rates.shift == 0
             and self.launch.month == 0
             and self.customer_default.month == 0
+            and self.obligor_default.month == 0
             and self.delivery_delay_months == 0
         )
 
@@ -115,6 +125,16 @@ def _forced_defaults(config):
     return months
 
 
+def _forced_obligor_defaults(config):
+    """Per obligor, the month a stress overlay makes it default (0: none)."""
+    default = config.overlay.obligor_default
+    names = [obligor.name for obligor in config.obligors]
+    months = [0.0] * L.MAX_OBLIGORS
+    if default.month > 0 and default.obligor in names:
+        months[names.index(default.obligor)] = float(default.month)
+    return months
+
+
 # --- its home in the config, and the kernel functions that read its slots (kernels/<module>.py) ---
 SECTIONS = {
     "overlay": Overlay,
@@ -122,8 +142,10 @@ SECTIONS = {
 }
 KERNEL = (
     "market.market_step",
+    "market.forced_regime",
     "market.stress_events",
     "contracts.contracts",
+    "obligors.obligor_step",
 )
 
 
@@ -164,6 +186,13 @@ SLOTS = (
         lambda c: _forced_defaults(c),
         L.MAX_CUSTOMERS,
     ),
+    Slot(
+        L.OBLIGOR_FORCED_DEFAULT,
+        "month (0 none)",
+        ("overlay.obligor_default.obligor", "overlay.obligor_default.month", "obligors[].name"),
+        _forced_obligor_defaults,
+        L.MAX_OBLIGORS,
+    ),
 )
 
 
@@ -190,6 +219,8 @@ def overlay_events(config, month, cause):
         events.append(f"{stress} launches a GPU generation then")
     if (overlay.get("customer_default") or {}).get("month") == month:
         events.append(f"{stress} has customer {overlay['customer_default'].get('customer')!r} default then")
+    if (overlay.get("obligor_default") or {}).get("month") == month:
+        events.append(f"{stress} has obligor {overlay['obligor_default'].get('obligor')!r} default then")
     regime = overlay.get("regime") or {}
     if regime.get("state") not in (None, "none") and regime.get("start_month") == month:
         events.append(f"{stress} forces a {regime['state']} from then")

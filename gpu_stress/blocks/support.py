@@ -41,6 +41,7 @@ class Backstop(Section):
     end_month: between(1, 1200, int) = 1200
     annual_default_probability: Probability = 0.0  # of the counterparty, in shortage
     glut_annual_default_probability: Probability | None = None  # None: as in shortage
+    obligor: Name | None = None  # an obligor of [[obligors]] the counterparty is (then no probability of its own)
 
 
 class Vendor(Section):
@@ -50,6 +51,7 @@ class Vendor(Section):
     name: Name = "vendor"
     annual_default_probability: Probability = 0.0  # in shortage
     glut_annual_default_probability: Probability | None = None  # None: as in shortage
+    obligor: Name | None = None  # an obligor of [[obligors]] the vendor is (then no probability of its own)
 
 
 # --- its home in the config, and the kernel functions that read its slots (kernels/<module>.py) ---

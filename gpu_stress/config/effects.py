@@ -257,7 +257,7 @@ UNCHECKED = (
     *(f"equity.{name}" for name in ("enabled", "max_raise_per_year", "cost", "open_in_glut", "basis")),
     "equity.ebitda_multiple",
     "equity.glut_ebitda_multiple",
-    "backstop.",
+    "backstop.",  # but CHECKED
     "vendor.",
     "delivery_delays.",
     # a tranche's but those its validators read together (a revolver is a bullet line funding no cohort; an
@@ -281,9 +281,14 @@ def _updated(node, parts, value):
     return node.model_copy(update={head: _updated(getattr(node, head), rest, value) if rest else value})
 
 
+# ... but a counterparty's own default probability and its obligor, which Config's obligor check reads together.
+CHECKED = ("annual_default_probability", ".obligor")
+
+
 def _probe_config(table, key, value, base, probe_table):
     """The validated config of ``probe_table`` (``key`` set to ``value``), or None if it is not valid."""
-    if not isinstance(base.config, PortfolioConfig) and _pattern(key)[0].startswith(UNCHECKED):
+    pattern = _pattern(key)[0]
+    if not isinstance(base.config, PortfolioConfig) and pattern.startswith(UNCHECKED) and not pattern.endswith(CHECKED):
         return _updated(base.config, key.split("."), value)
     try:
         return validate(probe_table)

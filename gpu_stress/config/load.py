@@ -19,6 +19,7 @@ from typing import Literal, get_args, get_origin
 
 import pydantic
 
+from ..blocks.obligors import Obligor
 from ..blocks.regimes import REGIME_SHADOWS
 from ..blocks.run import TO_LAST_MATURITY, horizon_to_maturity
 from ..errors import UserError, excerpt
@@ -286,7 +287,7 @@ def describe_error(error: pydantic.ValidationError, prefix="", model=Config):
         message += _unknown_key_hint(loc, first.get("input"), model, prefix)
     message = message.removeprefix("Value error, ")
     allowed = _allowed_range(loc, model)
-    if allowed and first["type"] != "missing":
+    if allowed and first["type"] not in ("missing", "reference"):  # a reference error's message is its own
         message = f"must be {allowed}"
     if first["type"] not in ("extra_forbidden", "missing") and not isinstance(first.get("input"), dict | list):
         message += f" (got {excerpt(first['input'])})"
@@ -399,7 +400,14 @@ def validate_portfolio(table, prefix=""):
     _validated(Market, portfolio.market, f"{prefix}market.")  # its own errors name its own keys
     _validated(Overlay, portfolio.overlay, f"{prefix}overlay.")
     firms = range(len(portfolio.firms))
-    configs = [_firm_config(table, portfolio, index, f"{prefix}firms[{index}]") for index in firms]
+    tables = [_firm_table(table, portfolio, index, f"{prefix}firms[{index}]") for index in firms]
+    obligors = _shared_obligors(portfolio, tables, prefix)
+    configs = [
+        validate(
+            {**firm_table, **({"obligors": obligors} if obligors else {})}, prefix=f"{prefix}firms[{index}].config."
+        )
+        for index, firm_table in enumerate(tables)
+    ]
     if portfolio.simulation.horizon_months == TO_LAST_MATURITY:  # one horizon: the last maturity of any firm's
         portfolio.simulation.horizon_months = horizon_to_maturity(configs)
         for config in configs:
@@ -428,8 +436,40 @@ def _validated(model, table, prefix):
         raise ConfigError(describe_error(error, prefix, model)) from None
 
 
-def _firm_config(table, portfolio, index, where):
-    """Firm ``index``'s validated Config: its preset, its config table, the portfolio's market and simulation."""
+def _shared_obligors(portfolio, tables, prefix):
+    """The run's obligors, one list for every firm: the portfolio's [[obligors]], then each firm's by name.
+
+    A portfolio has one of each: an obligor two firms define alike is one obligor (its default time shared);
+    defined apart, the portfolio's definition is the one, else the definitions must agree.
+    """
+    shared = {obligor.get("name"): ("portfolio", obligor) for obligor in portfolio.obligors}
+    for index, firm_table in enumerate(tables):
+        for k, obligor in enumerate(firm_table.get("obligors") or []):
+            name = obligor.get("name") if isinstance(obligor, dict) else None
+            if name not in shared:
+                shared[name] = (f"firms[{index}]", obligor)
+                continue
+            where, first = shared[name]
+            if where != "portfolio" and _as_obligor(first) != _as_obligor(obligor):
+                raise ConfigError(
+                    f"{prefix}firms[{index}].config.obligors[{k}]: obligor {name!r} differs from {where}'s; a "
+                    f"portfolio has one {name!r} (define it once, in the portfolio's [[obligors]])"
+                )
+    return [obligor for _, obligor in shared.values()]
+
+
+def _as_obligor(table):
+    """An obligor's table as validated (its defaults filled), or the table itself if it is not valid (its own
+    firm's validation names the error)."""
+    try:
+        return Obligor.model_validate(table)
+    except pydantic.ValidationError:
+        return table
+
+
+def _firm_table(table, portfolio, index, where):
+    """Firm ``index``'s settings before validation: its preset, its config table, the portfolio's market and
+    simulation."""
     entry = portfolio.firms[index]
     for key in ("simulation", "sweep", "firms", "overlay", "stress"):
         if key in entry.config:
@@ -445,7 +485,7 @@ def _firm_config(table, portfolio, index, where):
     firm_table["overlay"] = _firm_overlay(portfolio.overlay, firm_table)
     if entry.name is not None:
         firm_table = merge(firm_table, {"firm": {"name": entry.name}})
-    return validate(firm_table, prefix=f"{where}.config.")
+    return firm_table
 
 
 def _firm_overlay(overlay, firm_table):

@@ -5,7 +5,8 @@ inline ``config`` table of firm settings merged over it), one ``[simulation]``
 and ``[market]`` for all (the market table is merged over every firm's, so
 every firm sees one market path), ``[fire_sales]`` (the secondary market's
 depth and price impact) and ``[[book]]`` (the lender's exposures: an amount
-of one firm's tranche, or pro rata of all its debt).
+of one firm's tranche, or pro rata of all its debt) and ``[[obligors]]`` (named credits
+for every firm: a firm's obligor of the same name is this one, so its default is one event).
 
 Example::
 
@@ -48,6 +49,7 @@ class PortfolioConfig(Section):
     fire_sales: FireSales = FireSales()
     firms: Annotated[list[FirmEntry], Field(min_length=1, max_length=MAX_FIRMS)]
     book: list[Exposure] = Field(default_factory=list)
+    obligors: list[dict] = Field(default_factory=list)  # obligors for every firm (as a firm's [[obligors]]), by name
     overlay: dict = Field(default_factory=dict)  # the stress overlay in effect, for every firm (as a firm's [overlay])
     stress: list[Stress] = Field(default_factory=list)  # named stress scenarios, each run beside the baseline
     sweep: dict[str, list[bool | int | float | str]] = Field(default_factory=dict)

@@ -14,6 +14,7 @@ from ..blocks.contracts import Customer, Obligation
 from ..blocks.facilities import Covenants, Debt, Refinancing
 from ..blocks.fleet import Cohort, Collateral, DeliveryDelays, Firm, Generation
 from ..blocks.funding import Funding, to_sign
+from ..blocks.obligors import Obligor
 from ..blocks.overlays import (  # noqa: F401
     BASELINE,
     CustomerDefaultOverlay,
@@ -32,7 +33,15 @@ from ..blocks.run import TO_LAST_MATURITY, Simulation, horizon_to_maturity
 from ..blocks.shocks import CorrelationMatrix
 from ..blocks.support import Backstop, Equity, Vendor
 from ..blocks.utilization import Utilization
-from ..kernels.layout import MAX_COHORTS, MAX_CUSTOMERS, MAX_OBLIGATIONS, MAX_POOLS, MAX_TRANCHES, MAX_UNSIGNED
+from ..kernels.layout import (
+    MAX_COHORTS,
+    MAX_CUSTOMERS,
+    MAX_OBLIGATIONS,
+    MAX_OBLIGORS,
+    MAX_POOLS,
+    MAX_TRANCHES,
+    MAX_UNSIGNED,
+)
 from .types import (  # noqa: F401 (the schema's names)
     INSTALLED_FLEET,
     MAX_NAME_LENGTH,
@@ -94,6 +103,7 @@ class Config(Section):
     delivery_delays: DeliveryDelays = DeliveryDelays()
     obligations: list[Obligation] = []
     claims: Claims = Claims()
+    obligors: Annotated[list[Obligor], Field(max_length=MAX_OBLIGORS)] = []
     customers: Annotated[list[Customer], Field(max_length=MAX_CUSTOMERS)] = []
     pools: Annotated[list[Pool], Field(max_length=MAX_POOLS)] = []
     debt: Annotated[list[Debt], Field(max_length=MAX_TRANCHES)] = []
@@ -108,6 +118,7 @@ class Config(Section):
             "generations": Generation,
             "cohorts": Cohort,
             "obligations": Obligation,
+            "obligors": Obligor,
             "customers": Customer,
             "pools": Pool,
             "debt": Debt,
@@ -185,9 +196,30 @@ class Config(Section):
             if name not in names:
                 _fail(location, f"no cohort named {name!r} (cohorts: {', '.join(names)})", name)
         self._pools_resolve(names)
+        self._obligors_resolve()
         self._facilities_resolve()
         self._stresses_resolve()
         return self
+
+    def _obligors_resolve(self):
+        """Obligors have unique names; a contract, backstop or vendor names one that exists, and then has no default
+        probability of its own (the obligor's is the one)."""
+        listed = [obligor.name for obligor in self.obligors]
+        for index, name in enumerate(listed):
+            if listed.index(name) != index:
+                _fail(("obligors", index, "name"), f"obligor {name!r} is listed twice", name)
+        named = [(("customers", i), customer) for i, customer in enumerate(self.customers)]
+        named += [(("backstop",), self.backstop), (("vendor",), self.vendor)]
+        for location, who in named:
+            if who.obligor is None:
+                continue
+            if who.obligor not in listed:
+                message = f"no obligor named {who.obligor!r} (obligors: {', '.join(listed) or 'none'})"
+                _fail((*location, "obligor"), message, who.obligor)
+            for key in ("annual_default_probability", "glut_annual_default_probability"):
+                if getattr(who, key):
+                    message = f"set by its obligor {who.obligor!r} ([[obligors]]): leave it out"
+                    _fail((*location, key), message, getattr(who, key))
 
     def _facilities_resolve(self):
         """A convertible has a share count to price it; at most MAX_UNSIGNED facilities are still to be signed."""
@@ -201,7 +233,7 @@ class Config(Section):
             _fail(("debt", unsigned[MAX_UNSIGNED], "signed"), message, False)
 
     def _stresses_resolve(self):
-        """Stress names are unique (and not "baseline"); a customer a default overlay names exists."""
+        """Stress names are unique (and not "baseline"); a customer or obligor a default overlay names exists."""
         stress_names = [stress.name for stress in self.stress]
         for index, name in enumerate(stress_names):
             if name == BASELINE or stress_names.index(name) != index:
@@ -210,6 +242,11 @@ class Config(Section):
         customers = [customer.name for customer in self.customers]
         overlays = [(("overlay",), self.overlay)] + [(("stress", i), stress) for i, stress in enumerate(self.stress)]
         for location, overlay in overlays:
+            obligor = overlay.obligor_default.obligor
+            if overlay.obligor_default.month > 0 and obligor not in [named.name for named in self.obligors]:
+                listed = ", ".join(named.name for named in self.obligors) or "none"
+                message = f"no obligor named {obligor!r} (obligors: {listed})"
+                _fail((*location, "obligor_default", "obligor"), message, obligor)
             default = overlay.customer_default
             if default.month == 0 or default.customer == "largest":
                 continue

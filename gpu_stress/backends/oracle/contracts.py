@@ -4,6 +4,7 @@ import numpy as np
 
 from ...kernels import layout as L
 from .fleet import cohort_log_price
+from .obligors import obligor_defaulted
 
 
 def contracts(firm, s, m):
@@ -15,6 +16,7 @@ def contracts(firm, s, m):
     for i, c in enumerate(firm.customer_cohort):
         if month_number == p[L.CUSTOMER_DEFAULT_MONTH + i]:  # a stress overlay's default
             s.customer_alive[:, i] &= ~was_alive
+        s.customer_alive[:, i] &= ~(was_alive & obligor_defaulted(firm, s, L.CUSTOMER_OBLIGOR + i))  # its obligor's
         active = s.customer_alive[:, i] & was_alive
         if c >= 0:
             waiting = active & (month_number < s.delivery[:, c])

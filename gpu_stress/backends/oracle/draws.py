@@ -7,7 +7,7 @@ from . import rng
 
 
 def philox_draws(seed, stream, path_start, paths, params, dtype):
-    """Draws of the random-number contract: ``draws(month)`` -> (normals, uniforms, renewals, slips, closings).
+    """Draws of the random-number contract: ``draws(month)`` -> (normals, uniforms, renewals, slips, closings, credit).
 
     normals = (e_price, e_utilization, e_rate, e_basis) and uniforms = (u_jump,
     u_regime, u_customer0..3, u_backstop, u_vendor): the market's block gives
@@ -20,7 +20,10 @@ def philox_draws(seed, stream, path_start, paths, params, dtype):
     (one per contract) and slips (one per cohort) come from the firm's renewal
     and slip blocks, drawn only for a firm that can use them, and closings (one
     per unsigned facility) from its funding block, drawn only for a firm with
-    one. A uniform that is not drawn is 1, which triggers nothing.
+    one. credit = (the named obligors' uniforms, the common credit factor) are
+    the market's blocks 1 and 2 (drawn with an obligor) and 3 (a Box-Muller pair,
+    drawn with a factor loading). A uniform that is not drawn is 1, which triggers
+    nothing; a normal that is not drawn is 0.
     """
     path_ids = np.uint64(path_start) + np.arange(paths, dtype=np.uint64)
     firm_blocks = L.BLOCKS_PER_ENTITY * (1 + int(params[L.FIRM_STREAM]))  # firm f is entity 1 + f
@@ -32,6 +35,21 @@ def philox_draws(seed, stream, path_start, paths, params, dtype):
     slips = params[L.SLIP_PROBABILITY] + params[L.SLIP_PROBABILITY + 1] > 0
     counterparties = any(params[L.BACKSTOP_HAZARD + r] > 0 or params[L.VENDOR_HAZARD + r] > 0 for r in (0, 1))
     unsigned = any(params[L.TRANCHE_UNSIGNED + j] > 0 for j in range(int(params[L.TRANCHE_COUNT])))
+    obligors = int(params[L.OBLIGOR_COUNT])
+    correlated = any(params[L.OBLIGOR_LOADING + j] > 0 for j in range(int(params[L.OBLIGOR_COUNT])))
+
+    def obligor_draws(month):
+        """(the obligors' uniforms, the common credit factor): the market's blocks 1-3, drawn only with obligors."""
+        uniforms = [np.ones(paths, dtype)] * L.MAX_OBLIGORS
+        factor = np.zeros(paths, dtype)
+        for half in range(2):  # obligors 0-3, then 4-7: a block only where an obligor of it is named
+            if obligors > 4 * half:
+                words = rng.draw_block(seed, stream, path_ids, month, L.MARKET_OBLIGOR_BLOCK + half)
+                uniforms[4 * half : 4 * half + 4] = [rng.to_uniform(word, dtype) for word in words]
+        if correlated:
+            bits0, bits1, _, _ = rng.draw_block(seed, stream, path_ids, month, L.MARKET_CREDIT_FACTOR_BLOCK)
+            factor, _ = rng.box_muller(bits0, bits1, dtype)
+        return uniforms, factor
 
     def firm_uniforms(month, block, wanted):
         if not wanted:
@@ -51,7 +69,15 @@ def philox_draws(seed, stream, path_start, paths, params, dtype):
         renewal_uniforms = firm_uniforms(month, L.FIRM_RENEWAL_BLOCK, renewals)
         slip_uniforms = firm_uniforms(month, L.FIRM_SLIP_BLOCK, slips)
         closing_uniforms = firm_uniforms(month, L.FIRM_FUNDING_BLOCK, unsigned)
-        return (e_price, e_utilization, e_rate, e_basis), uniforms, renewal_uniforms, slip_uniforms, closing_uniforms
+        credit = obligor_draws(month)
+        return (
+            (e_price, e_utilization, e_rate, e_basis),
+            uniforms,
+            renewal_uniforms,
+            slip_uniforms,
+            closing_uniforms,
+            credit,
+        )
 
     return draws
 
@@ -63,6 +89,7 @@ def library_draws(generator, paths, dtype):
         normals = generator.standard_normal((4, paths), dtype=dtype)
         uniforms = generator.random((16, paths), dtype=dtype)
         closings = [np.ones(paths, dtype)] * L.MAX_UNSIGNED  # as not drawn: facilities close when their window opens
-        return tuple(normals), list(uniforms[:8]), list(uniforms[8:12]), list(uniforms[12:]), closings
+        credit = list(generator.random((L.MAX_OBLIGORS, paths), dtype=dtype)), generator.standard_normal(paths, dtype)
+        return tuple(normals), list(uniforms[:8]), list(uniforms[8:12]), list(uniforms[12:]), closings, credit
 
     return draws

@@ -16,6 +16,7 @@ from .debt_service import debt_service
 from .equity import convert_notes
 from .fleet import deliveries, fleet, fleet_value
 from .funding import close_facilities
+from .obligors import record_obligor_defaults
 from .operations import operating_cash_flow, utilization_step
 from .response import count_short_months, sell_unpledged
 from .revolvers import draw_revolvers, repay_revolvers
@@ -58,8 +59,9 @@ class Month:
         self.month, self.month_number = month, firm.dtype(month)
         self.regime, self.rate, self.launches = market.regime, market.rate, market.launches
         self.planned_log_price = market.planned_log_price
-        (_, self.e_utilization, _, self.e_basis), uniforms, self.renewal_draws, self.slip_draws, closings = draws_now
+        (_, self.e_utilization, _, self.e_basis), uniforms, self.renewal_draws, self.slip_draws, closings, _ = draws_now
         self.closing_draws = closings
+        self.obligors_defaulted = market.defaulted  # paths x obligors (``market.obligor_step``)
         _, _, *self.customer_draws, self.u_backstop, self.u_vendor = uniforms
         if p[L.BASE_CASE] > 0:  # the plan: no shock, and a uniform of 1 is below no probability
             self.e_utilization = self.e_basis = full(0.0)
@@ -98,6 +100,7 @@ class ArrayFirm:
         p = self.p = np.asarray(params, dtype=dtype)
         self.paths, self.dtype, self.xp = paths, dtype, xp
         self.customers = int(p[L.CUSTOMER_COUNT])
+        self.obligors = int(p[L.OBLIGOR_COUNT])
         self.tranches = tranches = int(p[L.TRANCHE_COUNT])
         self.pools = pools = int(p[L.POOL_COUNT])
         self.cohort_count = cohort_count = int(p[L.COHORT_COUNT])
@@ -158,6 +161,7 @@ class ArrayFirm:
             delivery=delivery,
             launch_credit=xp.zeros((paths, cohort_count), dtype),
             customer_alive=xp.ones((paths, self.customers), bool),
+            obligor_default_month=xp.zeros((paths, self.obligors), np.int32),  # 0: not (yet)
             contract_price=xp.tile(xp.asarray(p[L.CUSTOMER_PRICE : L.CUSTOMER_PRICE + self.customers]), (paths, 1)),
             contract_end=contract_end,
             balance=xp.where(signed, tranche_values(L.TRANCHE_PRINCIPAL), dtype(0.0)),
@@ -216,6 +220,7 @@ class ArrayFirm:
         the firm is not alive keep their outputs. Returns a ``MonthResult``.
         """
         m = Month(self, s, month, market, draws_now)
+        record_obligor_defaults(self, s, m)
         m.utilization = utilization_step(self, s, m, market.e_price, market.e_rate, m.e_utilization)
         firm_price(self, s, m, market, index)
         open_month(self, s, m)
@@ -309,6 +314,8 @@ class ArrayFirm:
         outputs_int[L.OUT_TRANCHE_CLOSING_MONTH : L.OUT_TRANCHE_CLOSING_MONTH + L.MAX_TRANCHES] = 0  # as signed
         outputs_int[L.OUT_TRANCHE_CLOSING_MONTH : L.OUT_TRANCHE_CLOSING_MONTH + tranches] = s.closing_month.T
         outputs_int[L.OUT_TRANCHE_CLOSING_FAILED : L.OUT_TRANCHE_CLOSING_FAILED + tranches] = s.closing_failed.T
+        obligor_months = xp.where(s.obligor_default_month > 0, s.obligor_default_month, -1)
+        outputs_int[L.OUT_OBLIGOR_DEFAULT_MONTH : L.OUT_OBLIGOR_DEFAULT_MONTH + self.obligors] = obligor_months.T
         return outputs_float, outputs_int
 
 

@@ -3,6 +3,7 @@
 import numpy as np
 
 from ...kernels import layout as L
+from .obligors import obligor_step
 
 
 class ArrayMarket:
@@ -22,6 +23,7 @@ class ArrayMarket:
         self.launches = xp.zeros(paths, dtype)
         self.month = 0
         self.e_price = self.e_rate = None
+        self.defaulted = xp.zeros((paths, int(p[L.OBLIGOR_COUNT])), bool)  # the named obligors that have defaulted
 
     def _by_regime(self, index):
         return self.xp.where(self.regime == 1, self.p[index + 1], self.p[index])
@@ -44,10 +46,11 @@ class ArrayMarket:
     def step(self, draws_now):
         """One month on, from the market's part of ``draws_now`` (see ``philox_draws``)."""
         p, xp = self.p, self.xp
-        (e_price, _, e_rate, _), (u_jump, u_regime, *_), *_ = draws_now
+        (e_price, _, e_rate, _), (u_jump, u_regime, *_), *_, (obligor_draws, credit_factor) = draws_now
         if p[L.BASE_CASE] > 0:  # the plan: no shock, and a uniform of 1 is below no probability
-            e_price = e_rate = xp.zeros_like(self.log_price)
+            e_price = e_rate = credit_factor = xp.zeros_like(self.log_price)
             u_jump = u_regime = xp.ones_like(self.log_price)
+            obligor_draws = [u_jump] * len(obligor_draws)
         self.month += 1
         month = self.month
         planned_drift = self._planned_log_drift(month)
@@ -78,6 +81,13 @@ class ArrayMarket:
         if p[L.FLOOR_ENABLED] > 0:
             log_price = xp.maximum(log_price, p[L.LOG_PRICE_FLOOR])
             planned_log_price = xp.maximum(planned_log_price, p[L.LOG_PRICE_FLOOR])
+        # The named obligors' defaults and their market impacts (``obligors.obligor_step``, ``market.market_impacts``).
+        log_jump, glut = obligor_step(self, obligor_draws, credit_factor)
+        log_price = log_price + log_jump
+        if p[L.FLOOR_ENABLED] > 0:
+            log_price = xp.maximum(log_price, p[L.LOG_PRICE_FLOOR])
+        if not forced_now:
+            self.regime = xp.where(glut, 1, self.regime)
         self.log_price, self.planned_log_price = log_price, planned_log_price
         rate, rate_mean = self.rate, p[L.RATE_MEAN]
         if month >= p[L.STRESS_RATE_START]:

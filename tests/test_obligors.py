@@ -102,6 +102,11 @@ def test_a_portfolio_sees_one_default_month_per_obligor_in_every_firm():
         validate(portfolio)
     config = validate(portfolio | {"obligors": [lab]})
     assert {firm.obligors[0].annual_default_probability for firm in config.firm_configs} == {0.3}
+    with pytest.raises(ConfigError, match=r"^obligors\[1\]\.name: obligor 'Lab' is listed twice"):
+        validate(portfolio | {"obligors": [lab, lab]})
+    portfolio["firms"][1]["config"]["obligors"] = [lab, lab]
+    with pytest.raises(ConfigError, match=r"firms\[1\]\.config\.obligors\[1\]\.name: obligor 'Lab' is listed twice"):
+        validate(portfolio)
 
 
 def joint_default_probability(hazard, loading):

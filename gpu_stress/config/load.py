@@ -437,30 +437,29 @@ def _validated(model, table, prefix):
 
 
 def _shared_obligors(portfolio, tables, prefix):
-    """The run's obligors, one list for every firm: the portfolio's [[obligors]], then each firm's by name.
-
-    A portfolio has one of each: an obligor two firms define alike is one obligor (its default time shared);
-    defined apart, the portfolio's definition is the one, else the definitions must agree.
-    """
-    shared = {obligor.get("name"): ("portfolio", obligor) for obligor in portfolio.obligors}
-    for index, firm_table in enumerate(tables):
-        for k, obligor in enumerate(firm_table.get("obligors") or []):
+    """The run's obligors, one list for every firm: the portfolio's [[obligors]], then each firm's by name (one
+    default time each; defined apart, the portfolio's definition is the one, else the definitions must agree)."""
+    shared = {}
+    lists = [("", "portfolio", portfolio.obligors)]
+    lists += [(f"firms[{i}].config.", f"firms[{i}]", table.get("obligors") or []) for i, table in enumerate(tables)]
+    for where, owner, obligors in lists:
+        names = []
+        for k, obligor in enumerate(obligors):
             name = obligor.get("name") if isinstance(obligor, dict) else None
-            if name not in shared:
-                shared[name] = (f"firms[{index}]", obligor)
-                continue
-            where, first = shared[name]
-            if where != "portfolio" and _as_obligor(first) != _as_obligor(obligor):
+            if name in names:
+                raise ConfigError(f"{prefix}{where}obligors[{k}].name: obligor {name!r} is listed twice")
+            names.append(name)
+            first_owner, first = shared.setdefault(name, (owner, obligor))
+            if first_owner not in ("portfolio", owner) and _as_obligor(first) != _as_obligor(obligor):
                 raise ConfigError(
-                    f"{prefix}firms[{index}].config.obligors[{k}]: obligor {name!r} differs from {where}'s; a "
-                    f"portfolio has one {name!r} (define it once, in the portfolio's [[obligors]])"
+                    f"{prefix}{where}obligors[{k}]: obligor {name!r} differs from {first_owner}'s; a portfolio "
+                    f"has one {name!r} (define it once, in the portfolio's [[obligors]])"
                 )
     return [obligor for _, obligor in shared.values()]
 
 
 def _as_obligor(table):
-    """An obligor's table as validated (its defaults filled), or the table itself if it is not valid (its own
-    firm's validation names the error)."""
+    """An obligor's table as validated (defaults filled), or itself if invalid (its firm's validation says so)."""
     try:
         return Obligor.model_validate(table)
     except pydantic.ValidationError:

@@ -19,7 +19,9 @@ def default_probability(market, j, credit_factor):
 
 
 def erfc(xp, x):
-    """The complementary error function elementwise, by ``math.erfc`` (as the kernels call it; numpy has none)."""
+    """The complementary error function elementwise, by ``math.erfc`` (numpy has none). In float32 the kernels call
+    erfcf, which may differ in the last place: a uniform within that of a probability can default on one and not
+    the other (float32 runs agree path by path only up to such rare flips)."""
     values = np.asarray(x.get() if hasattr(x, "get") else x)  # a CuPy array comes to the host
     result = np.frompyfunc(math.erfc, 1, 1)(values.astype(np.float64)).astype(values.dtype)
     return xp.asarray(result)

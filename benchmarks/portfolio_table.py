@@ -21,6 +21,7 @@ from pathlib import Path
 
 import gpu_stress
 from gpu_stress.config.load import merge_layer, read_preset
+from gpu_stress.config.portfolio import PORTFOLIO_WIDE
 from gpu_stress.machine import cpu_description
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -34,9 +35,6 @@ def money(value):
 
 def share(value):
     return "-" if value is None else f"{100 * value:.2f}%"
-
-
-PORTFOLIO_WIDE = ("simulation", "overlay", "stress", "sweep")  # a portfolio's own, not its firms'
 
 
 def spelled_out(portfolio):

@@ -63,6 +63,14 @@ def set_(key, value):
     return ["--set", f"{key}={toml_literal(value)}"]
 
 
+def named_obligor(named):
+    """The arguments that give FULL_MODEL an obligor "Lab" and make ``named`` (a contract, the backstop, the
+    vendor) name it, its own default probabilities at 0."""
+    arguments = [*set_("obligors", [{"name": "Lab", "annual_default_probability": 0.2}])]
+    arguments += [*set_(f"{named}.annual_default_probability", 0.0), *set_(f"{named}.obligor", "Lab")]
+    return arguments + set_(f"{named}.glut_annual_default_probability", 0.0)
+
+
 def cases():
     """{case id: (keys it exercises, command-line arguments)}."""
     found = {}
@@ -117,9 +125,7 @@ def cases():
         elif key == "refinancing.window_months":  # shorter than the new loan's term
             found[key] = ({key}, [*set_("refinancing.term_months", 1200), *sweep(key, 0, 1199)])
         elif key.startswith("overlay.obligor_default."):  # an obligor FULL_MODEL's first contract names
-            obligor = [*set_("obligors", [{"name": "Lab", "annual_default_probability": 0.2}])]
-            obligor += [*set_("customers.0.annual_default_probability", 0.0), *set_("customers.0.obligor", "Lab")]
-            obligor += set_("customers.0.glut_annual_default_probability", 0.0)
+            obligor = named_obligor("customers.0")
             if key.endswith(".obligor"):
                 named = [*set_(key, "Lab"), *set_("overlay.obligor_default.month", 4)]
                 found[key] = ({key}, [*obligor, *named, *sweep(key, "Lab")])
@@ -127,9 +133,7 @@ def cases():
                 found[key] = ({key}, [*obligor, *set_("overlay.obligor_default.obligor", "Lab"), *sweep(key, 0, 1200)])
         elif key.startswith("obligors.0.") or key.endswith(".obligor"):  # FULL_MODEL names no obligor: one
             named = key.rsplit(".", 1)[0] if key.endswith(".obligor") else "customers.0"
-            obligor = [*set_("obligors", [{"name": "Lab", "annual_default_probability": 0.2}])]
-            obligor += [*set_(f"{named}.annual_default_probability", 0.0), *set_(f"{named}.obligor", "Lab")]
-            obligor += set_(f"{named}.glut_annual_default_probability", 0.0)
+            obligor = named_obligor(named)
             if key.endswith(".obligor") or key.endswith(".name"):
                 found[key] = ({key}, [*obligor, *sweep(key, "Lab")])
             elif field.annotation is bool:

@@ -71,14 +71,15 @@ def preset_rows(presets, *overrides):
     """Each preset's parameter row, with the obligors of them all merged by name, as a portfolio of them has it
     (an obligor is one list for every firm: its index is the same in every row)."""
     from gpu_stress.config.load import load_table, validate
+    from gpu_stress.config.portfolio import PORTFOLIO_WIDE
     from gpu_stress.params import portfolio_matrix
 
     tables = [load_table(preset=preset, overrides=overrides) for preset in presets]
     overlay = tables[0].get("overlay", {})  # the overrides' overlay, the portfolio's
     firms = [{"name": table["firm"]["name"], "config": table} for table in tables]
     for table in tables:
-        for portfolio_wide in ("simulation", "about", "overlay", "stress", "sweep"):
-            table.pop(portfolio_wide, None)
+        for key in PORTFOLIO_WIDE:
+            table.pop(key, None)
     portfolio = {"simulation": {"horizon_months": HORIZON}, "overlay": overlay, "firms": firms}
     rows = portfolio_matrix(validate(portfolio))
     return list(rows)

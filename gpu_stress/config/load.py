@@ -23,7 +23,7 @@ from ..blocks.obligors import Obligor
 from ..blocks.regimes import REGIME_SHADOWS
 from ..blocks.run import TO_LAST_MATURITY, horizon_to_maturity
 from ..errors import UserError, excerpt
-from .portfolio import PortfolioConfig, held_against, is_portfolio
+from .portfolio import PORTFOLIO_WIDE, PortfolioConfig, held_against, is_portfolio
 from .schema import Config, Market, Overlay, numeric_range
 
 DEFAULT_PRESET = "coreweave"
@@ -470,7 +470,7 @@ def _firm_table(table, portfolio, index, where):
     """Firm ``index``'s settings before validation: its preset, its config table, the portfolio's market and
     simulation."""
     entry = portfolio.firms[index]
-    for key in ("simulation", "sweep", "firms", "overlay", "stress"):
+    for key in PORTFOLIO_WIDE:
         if key in entry.config:
             raise ConfigError(f"{where}.config.{key}: set it for the whole portfolio, not per firm")
     try:

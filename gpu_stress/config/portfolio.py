@@ -29,6 +29,9 @@ from ..blocks.portfolio import FireSales
 from ..kernels.layout import MAX_FIRMS
 from .schema import About, Dollars, Name, Section, Simulation, Stress
 
+# Tables a portfolio sets for all its firms: a firm's config may not (its preset's are the portfolio's).
+PORTFOLIO_WIDE = ("simulation", "sweep", "firms", "overlay", "stress")
+
 
 class FirmEntry(Section):
     name: Name | None = None  # default: the preset's name, else config.firm.name

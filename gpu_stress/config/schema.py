@@ -240,12 +240,12 @@ class Config(Section):
                 why = "is the unstressed scenario's name" if name == BASELINE else "is listed twice"
                 _fail(("stress", index, "name"), f"stress {name!r} {why}", name)
         customers = [customer.name for customer in self.customers]
+        obligors = [obligor.name for obligor in self.obligors]
         overlays = [(("overlay",), self.overlay)] + [(("stress", i), stress) for i, stress in enumerate(self.stress)]
         for location, overlay in overlays:
             obligor = overlay.obligor_default.obligor
-            if overlay.obligor_default.month > 0 and obligor not in [named.name for named in self.obligors]:
-                listed = ", ".join(named.name for named in self.obligors) or "none"
-                message = f"no obligor named {obligor!r} (obligors: {listed})"
+            if overlay.obligor_default.month > 0 and obligor not in obligors:
+                message = f"no obligor named {obligor!r} (obligors: {', '.join(obligors) or 'none'})"
                 _fail((*location, "obligor_default", "obligor"), message, obligor)
             default = overlay.customer_default
             if default.month == 0 or default.customer == "largest":

@@ -63,6 +63,7 @@ from .layout import (
     PREPAID,
     PRINCIPAL,
     RAISED,
+    RECOVERY_NET,
     RESERVE,
     RESERVE_DRAWN,
     SOLD,
@@ -73,10 +74,14 @@ from .layout import (
     TRANCHE_POOL,
     TRANCHE_RANK,
     TRANCHE_RECOVERY,
+    TRANCHE_RECOVERY_CONTRACTS,
+    TRANCHE_RECOVERY_ENTERPRISE,
+    TRANCHE_RECOVERY_GPUS,
     TRANCHE_SWEEP,
     TRANCHE_SWEEP_DSCR,
     UNDRAWN,
 )
+from .recovery import contract_gain, enterprise_surplus, pool_sale_value, shares_of, unpledged_sale_value
 
 
 @device_function
@@ -137,7 +142,7 @@ def service_due(params, state, dtype):
 
 
 @device_function
-def share_by_rank(params, state, pool, month, assets, dtype):
+def share_by_rank(params, state, pool, month, assets, shares, dtype):
     """Pay ``assets`` to the claims of the tranches defaulting in ``month``; returns what is left.
 
     Claims are EAD - recovered so far. ``pool`` >= 0: that pool's tranches
@@ -145,7 +150,8 @@ def share_by_rank(params, state, pool, month, assets, dtype):
     (non-recourse) pools, and with [claims] the fixed charges' counterparties
     at CLAIMS_RANK (state[LEASE_CLAIM]). Rank 1 first, strictly; within a rank
     pro rata to the remaining claims, and a rank paid in full recovers its
-    claims exactly.
+    claims exactly. ``shares``: (GPUs, contracts, enterprise value) as shares
+    of the pot (``recovery.shares_of``), what each payment is booked as coming from.
     """
     month_number = dtype(month)
     tranches = int(params[TRANCHE_COUNT])
@@ -165,15 +171,44 @@ def share_by_rank(params, state, pool, month, assets, dtype):
         paid = claims if full else assets
         for j in range(tranches):
             if settles(params, state, j, pool, rank, month_number, dtype):
+                claim = state[TRANCHE_EAD + j] - state[TRANCHE_RECOVERY + j]
                 if full:
                     state[TRANCHE_RECOVERY + j] = state[TRANCHE_EAD + j]
+                    payment = claim
                 else:
-                    claim = state[TRANCHE_EAD + j] - state[TRANCHE_RECOVERY + j]
-                    state[TRANCHE_RECOVERY + j] += claim * paid / claims
+                    payment = claim * paid / claims
+                    state[TRANCHE_RECOVERY + j] += payment
+                book_sources(state, j, payment, shares)
         if lease_owed > dtype(0.0):
             state[LEASE_RECOVERY] = state[LEASE_CLAIM] if full else state[LEASE_RECOVERY] + lease_owed * paid / claims
         assets -= paid
     return assets
+
+
+@device_function
+def book_sources(state, tranche, amount, shares):
+    """Book ``amount`` $ paid to ``tranche`` as from GPUs, contracts and enterprise value by ``shares``."""
+    gpus, contracts, enterprise = shares
+    state[TRANCHE_RECOVERY_GPUS + tranche] += amount * gpus
+    state[TRANCHE_RECOVERY_CONTRACTS + tranche] += amount * contracts
+    state[TRANCHE_RECOVERY_ENTERPRISE + tranche] += amount * enterprise
+
+
+@device_function
+def open_default(state, tranche, month_number, dtype):
+    """Tranche ``tranche`` defaults in ``month_number`` with its balance as EAD; nothing recovered yet."""
+    state[TRANCHE_DEFAULT_MONTH + tranche] = month_number
+    state[TRANCHE_EAD + tranche] = state[BALANCE + tranche]
+    clear_recovery(state, tranche, dtype)
+
+
+@device_function
+def clear_recovery(state, tranche, dtype):
+    """Nothing recovered yet for ``tranche``, from any source."""
+    state[TRANCHE_RECOVERY + tranche] = dtype(0.0)
+    state[TRANCHE_RECOVERY_GPUS + tranche] = dtype(0.0)
+    state[TRANCHE_RECOVERY_CONTRACTS + tranche] = dtype(0.0)
+    state[TRANCHE_RECOVERY_ENTERPRISE + tranche] = dtype(0.0)
 
 
 @device_function
@@ -216,17 +251,19 @@ def pool_tests(params, state, month, cash, value, dtype):
             if int(params[TRANCHE_POOL + j]) != p:
                 continue
             if state[BALANCE + j] > dtype(0.0):
-                state[TRANCHE_DEFAULT_MONTH + j] = month_number
-                state[TRANCHE_EAD + j] = state[BALANCE + j]
-                state[TRANCHE_RECOVERY + j] = dtype(0.0)
+                open_default(state, j, month_number, dtype)
             state[BALANCE + j] = dtype(0.0)
             state[UNDRAWN + j] = dtype(0.0)
             state[INTEREST + j] = dtype(0.0)
             state[PRINCIPAL + j] = dtype(0.0)
             state[BALLOON + j] = dtype(0.0)
         taken = max(flow, dtype(0.0))  # the month's cash flow of the pool goes to its lenders
-        assets = state[POOL_VALUE + p] * params[FIRE_SALE_RECOVERY] + state[RESERVE + p] + taken
-        cash += share_by_rank(params, state, p, month, assets, dtype) - taken
+        net = params[RECOVERY_NET]
+        gpus = pool_sale_value(params, state, p, dtype) * params[FIRE_SALE_RECOVERY] * net
+        contracts = contract_gain(params, state, month, p, dtype) * net
+        assets = gpus + contracts + state[RESERVE + p] * net + taken * net
+        shares = shares_of(assets, gpus, contracts, dtype(0.0), dtype)
+        cash += share_by_rank(params, state, p, month, assets, shares, dtype) - taken
         state[RESERVE + p] = dtype(0.0)
         state[POOL_DEFAULTED + p] = dtype(1.0)
         state[GPUS_SOLD] += pool_share_of(params, state, p, COHORT_IN_SERVICE, dtype)
@@ -367,18 +404,18 @@ def settle_parent(params, state, month, cash, value, dtype):
     """The waterfall at the parent's default in ``month``: every tranche with a balance is in default.
 
     The estate is cash+ and the unpledged collateral at the fire-sale haircut;
-    each pool not in default pays its tranches by rank from its collateral and
-    reserve and adds what is left to the estate, which then pays every
-    remaining claim (secured shortfalls, unsecured tranches and, with [claims],
-    the landlords' and suppliers', ``claims.lease_claim``) by rank.
+    each pool not in default pays its tranches by rank from its collateral,
+    its contracts' going-concern value and its reserve, and adds what is left
+    to the estate, which with the going-concern surplus (``recovery``) then
+    pays every remaining claim (secured shortfalls, unsecured tranches and,
+    with [claims], the landlords' and suppliers', ``claims.lease_claim``) by
+    rank. Every pot is net of recovery costs; the GPUs are valued at the sale.
     """
     month_number = dtype(month)
     owed = False
     for j in range(int(params[TRANCHE_COUNT])):
         if state[TRANCHE_DEFAULT_MONTH + j] < dtype(0.0) and state[BALANCE + j] > dtype(0.0):
-            state[TRANCHE_DEFAULT_MONTH + j] = month_number
-            state[TRANCHE_EAD + j] = state[BALANCE + j]
-            state[TRANCHE_RECOVERY + j] = dtype(0.0)
+            open_default(state, j, month_number, dtype)
             owed = True
     if params[CLAIMS_ON] > dtype(0.0):  # the firm rejects its leases and contracts: their counterparties claim
         state[LEASE_CLAIM] = lease_claim(params, state, month, cash, dtype)
@@ -387,12 +424,27 @@ def settle_parent(params, state, month, cash, value, dtype):
     if owed:  # its lenders sell every GPU it still owns (a pool's sold this month among them); with none, nobody
         state[GPUS_SOLD] = state[GPUS]
     recovery = params[FIRE_SALE_RECOVERY]
-    estate = max(cash, dtype(0.0)) + unpledged_value(params, state, value, dtype) * recovery
+    net = params[RECOVERY_NET]
+    gpus = unpledged_sale_value(params, state, value, dtype) * recovery * net
+    contracts = dtype(0.0)
+    estate = max(cash, dtype(0.0)) * net + gpus
+    liquidation = estate
+    reserves = dtype(0.0)
     for p in range(int(params[POOL_COUNT])):
         if state[POOL_DEFAULTED + p] <= dtype(0.0):
-            assets = state[POOL_VALUE + p] * recovery + state[RESERVE + p]
-            estate += share_by_rank(params, state, p, month, assets, dtype)
-    share_by_rank(params, state, -1, month, estate, dtype)
+            gpus_p = pool_sale_value(params, state, p, dtype) * recovery * net
+            contracts_p = contract_gain(params, state, month, p, dtype) * net
+            assets = gpus_p + contracts_p + state[RESERVE + p] * net
+            liquidation += assets
+            reserves += state[RESERVE + p]
+            shares = shares_of(assets, gpus_p, contracts_p, dtype(0.0), dtype)
+            left = share_by_rank(params, state, p, month, assets, shares, dtype)
+            estate += left
+            gpus += left * shares[0]
+            contracts += left * shares[1]
+    enterprise = enterprise_surplus(params, state, month, cash, reserves, liquidation / net, dtype) * net
+    estate += enterprise
+    share_by_rank(params, state, -1, month, estate, shares_of(estate, gpus, contracts, enterprise, dtype), dtype)
 
 
 @device_function

@@ -120,6 +120,16 @@ def contracted(params, state, month, cohort, utilization, dtype):
 
 
 @device_function
+def in_force_on(params, state, contract, cohort, month_number, dtype):
+    """Whether ``contract`` is in force on cohort ``cohort`` in ``month_number``: alive, covering the cohort (or
+    the whole fleet), and not waiting for its cohort's delivery."""
+    covers = int(params[CUSTOMER_COHORT + contract])
+    if state[CUSTOMER_ALIVE + contract] <= dtype(0.0) or (covers >= 0 and covers != cohort):
+        return False
+    return covers < 0 or month_number >= state[DELIVERY + covers]
+
+
+@device_function
 def contracted_forward_ebitda(params, state, month, pool, dtype):
     """Contracted forward EBITDA ($ a year): what the contracts in force pay over the next twelve months on their
     take-or-pay share, less the cost of serving it (power at full load and per-GPU opex), on the GPUs in service
@@ -143,11 +153,8 @@ def contracted_forward_ebitda(params, state, month, pool, dtype):
             held = dtype(1.0) - state[SOLD + c]
         cost = params[COHORT_POWER_FULL + c] / params[COHORT_GPUS + c] + params[OPEX_PER_GPU]  # $ a GPU-month
         for i in range(int(params[CUSTOMER_COUNT])):
-            covers = int(params[CUSTOMER_COHORT + i])
-            if state[CUSTOMER_ALIVE + i] <= dtype(0.0) or (covers >= 0 and covers != c):
+            if not in_force_on(params, state, i, c, month_number, dtype):
                 continue
-            if covers >= 0 and month_number < state[DELIVERY + covers]:
-                continue  # waiting for its cohort
             months_left = min(max(state[CONTRACT_END + i] - month_number, dtype(0.0)), year)
             margin = state[CONTRACT_PRICE + i] * dtype(HOURS_PER_MONTH) - cost  # $ a GPU-month
             total += held * params[CUSTOMER_SHARE + i] * gpus * params[CUSTOMER_TAKE_OR_PAY + i] * margin * months_left

@@ -53,6 +53,7 @@ cash sweep (``capital.manage_cash``). docs/model.md gives the whole order.
 import math
 
 from .capital import (
+    clear_recovery,
     cover_shortfall,
     manage_cash,
     pool_tests,
@@ -172,7 +173,6 @@ from .layout import (
     TRANCHE_MATURITY,
     TRANCHE_PRINCIPAL,
     TRANCHE_RATE,
-    TRANCHE_RECOVERY,
     TRANCHE_REVOLVING,
     TRANCHE_SWEEP,
     TRANCHE_UNSIGNED,
@@ -243,12 +243,15 @@ def init_firm(params, state, dtype):
         state[MATURITY + j] = params[TRANCHE_MATURITY + j]
         state[EXTENDED + j] = dtype(0.0)
         state[PAYMENT_RATE + j] = dtype(math.nan)
+        state[INTEREST + j] = dtype(0.0)
+        state[PRINCIPAL + j] = dtype(0.0)
+        state[BALLOON + j] = dtype(0.0)
+        state[TRANCHE_DEFAULT_MONTH + j] = dtype(-1.0)
+        state[TRANCHE_EAD + j] = dtype(0.0)
+        clear_recovery(state, j, dtype)
     for k in range(TRAILING_MONTHS):
         state[EBITDA_TRAILING + k] = dtype(0.0)
         state[SERVICE_TRAILING + k] = dtype(0.0)
-    for j in range(MAX_TRANCHES):
-        state[INTEREST + j] = dtype(0.0)
-        state[PRINCIPAL + j] = dtype(0.0)
     state[CAPEX] = dtype(0.0)
     state[DRAWS] = dtype(0.0)
     state[DELAY_PENALTIES] = dtype(0.0)
@@ -260,11 +263,6 @@ def init_firm(params, state, dtype):
         state[POOL_VALUE + p] = dtype(0.0)
         state[POOL_DEFAULTED + p] = dtype(0.0)
         state[RESERVE + p] = dtype(0.0)
-    for j in range(MAX_TRANCHES):
-        state[BALLOON + j] = dtype(0.0)
-        state[TRANCHE_DEFAULT_MONTH + j] = dtype(-1.0)
-        state[TRANCHE_EAD + j] = dtype(0.0)
-        state[TRANCHE_RECOVERY + j] = dtype(0.0)
     state[EQUITY_SHARE] = dtype(1.0)
     state[EQUITY_RAISED] = dtype(0.0)
     state[EQUITY_RAISED_YEAR] = dtype(0.0)

@@ -124,6 +124,13 @@ FIXED_OPEX = _param(name="fixed_opex")
 CASH_INITIAL = _param(name="cash_initial")  # $
 PRICE_ELASTICITY = _param(name="price_elasticity")  # collateral value ~ (P / planned P)^elasticity
 FIRE_SALE_RECOVERY = _param(name="fire_sale_recovery")  # 1 - fire-sale haircut
+# --- recovery: the workout from default to the creditors' money (``recovery``) ---
+RECOVERY_WORKOUT_MONTHS = _param(name="recovery_workout_months")  # months from default to the sale
+RECOVERY_NET = _param(name="recovery_net")  # 1 - recovery costs (a share of gross recovery)
+RECOVERY_LOG_DISCOUNT = _param(name="recovery_log_discount")  # ln(1 + annual discount rate) / 12
+RECOVERY_PV_FACTOR = _param(name="recovery_pv_factor")  # (1 + rate)^(-workout / 12): the sale's $ at default
+RECOVERY_CONTRACTS = _param(name="recovery_contracts")  # 1: secured pools sell surviving contracts as going concerns
+RECOVERY_EV_MULTIPLE = _param(name="recovery_ev_multiple")  # EV / contracted forward EBITDA at default; 0: no EV rule
 
 # --- fixed charges (data-centre leases, power contracts) ---
 OBLIGATION_COUNT = _param(name="obligation_count")
@@ -342,7 +349,11 @@ POOL_DEFAULTED = _state(MAX_POOLS)
 RESERVE = _state(MAX_POOLS)  # debt-service reserve accounts, $
 TRANCHE_DEFAULT_MONTH = _state(MAX_TRANCHES)  # -1: not in default
 TRANCHE_EAD = _state(MAX_TRANCHES)
-TRANCHE_RECOVERY = _state(MAX_TRANCHES)
+TRANCHE_RECOVERY = _state(MAX_TRANCHES)  # undiscounted, net of costs, $
+# What each tranche's recovery came from ($ of TRANCHE_RECOVERY; the rest: reserves and cash).
+TRANCHE_RECOVERY_GPUS = _state(MAX_TRANCHES)  # the GPUs sold
+TRANCHE_RECOVERY_CONTRACTS = _state(MAX_TRANCHES)  # surviving contracts sold as going concerns, above their GPUs
+TRANCHE_RECOVERY_ENTERPRISE = _state(MAX_TRANCHES)  # the going-concern enterprise value above liquidation
 EQUITY_SHARE = _state()  # share of the firm the holders of month 0 still own
 EQUITY_RAISED = _state()  # $ raised in all (gross)
 EQUITY_RAISED_YEAR = _state()  # $ raised in the current year (months 1-12, 13-24, ...)
@@ -409,13 +420,18 @@ OUT_EQUITY_VALUE = _float_out(name="equity_value")
 OUT_EQUITY_RAISED = _float_out(name="equity_raised")
 OUT_BACKSTOP_PAID = _float_out(name="backstop_paid")
 OUT_LEASE_CLAIM = _float_out(name="lease_claim")  # landlords' and power suppliers' claims at the default, $
-OUT_LEASE_RECOVERY = _float_out(name="lease_recovery")  # what the waterfall paid them, $
+OUT_LEASE_RECOVERY = _float_out(name="lease_recovery")  # what the waterfall paid them, $ at default (PV)
+OUT_LOSS_UNDISCOUNTED = _float_out(name="loss_undiscounted")  # the loss with recoveries not discounted, $
 OUT_LEASE_ADJUSTED_DEBT = _float_out(name="lease_adjusted_debt")  # debt + lease liability, last month alive, $
 OUT_LEASE_ADJUSTED_LEVERAGE = _float_out(name="lease_adjusted_leverage")  # / annualised trailing EBITDAR
 OUT_TERMINAL_SHORTFALL = _float_out(name="terminal_shortfall")  # the terminal test's, $ (kernels/terminal.py)
 # Per tranche (kept out of the per-path table: they go to the tranche table, one row per path and tranche).
 OUT_TRANCHE_EAD = _float_out(MAX_TRANCHES, name="tranche_ead")
-OUT_TRANCHE_RECOVERY = _float_out(MAX_TRANCHES, name="tranche_recovery")
+OUT_TRANCHE_RECOVERY = _float_out(MAX_TRANCHES, name="tranche_recovery")  # $ at default (PV), net of costs
+OUT_TRANCHE_RECOVERY_GPUS = _float_out(MAX_TRANCHES, name="tranche_recovery_gpus")  # of it: from GPUs sold
+OUT_TRANCHE_RECOVERY_CONTRACTS = _float_out(MAX_TRANCHES, name="tranche_recovery_contracts")  # contracts sold
+# Of it: from the going-concern enterprise value above liquidation.
+OUT_TRANCHE_RECOVERY_ENTERPRISE_VALUE = _float_out(MAX_TRANCHES, name="tranche_recovery_enterprise_value")
 FLOAT_OUTPUT_COUNT = _float_out.count
 FLOAT_OUTPUT_NAMES = tuple(_float_out.names)
 PATH_FLOAT_OUTPUT_NAMES = FLOAT_OUTPUT_NAMES[:OUT_TRANCHE_EAD]  # the per-path table's float columns

@@ -90,6 +90,7 @@ from .layout import (
     OUT_LEASE_CLAIM,
     OUT_LEASE_RECOVERY,
     OUT_LOSS,
+    OUT_LOSS_UNDISCOUNTED,
     OUT_MAX_LTV,
     OUT_MEAN_UTILIZATION,
     OUT_MIN_CASH,
@@ -101,6 +102,9 @@ from .layout import (
     OUT_TRANCHE_DEFAULT_MONTH,
     OUT_TRANCHE_EAD,
     OUT_TRANCHE_RECOVERY,
+    OUT_TRANCHE_RECOVERY_CONTRACTS,
+    OUT_TRANCHE_RECOVERY_ENTERPRISE_VALUE,
+    OUT_TRANCHE_RECOVERY_GPUS,
     PARENT_END,
     POOL_DEFAULT,
     POWER_COST,
@@ -110,6 +114,7 @@ from .layout import (
     RAISED,
     RATE_SUM,
     RATIO_CAP,
+    RECOVERY_PV_FACTOR,
     REFINANCED,
     RENEWAL_DRAW,
     RESERVE_DRAWN,
@@ -166,6 +171,9 @@ from .layout import (
     TRANCHE_DEFAULT_MONTH,
     TRANCHE_EAD,
     TRANCHE_RECOVERY,
+    TRANCHE_RECOVERY_CONTRACTS,
+    TRANCHE_RECOVERY_ENTERPRISE,
+    TRANCHE_RECOVERY_GPUS,
     UNDRAWN,
     UTILIZATION_SUM,
     VENDOR_DRAW,
@@ -376,6 +384,8 @@ def finish_firm(params, state, horizon, regime, rate, outputs_float, outputs_int
     # The path's default: the first month a tranche defaulted, or the parent's end if no earlier.
     ead = dtype(0.0)
     loss = dtype(0.0)
+    loss_undiscounted = dtype(0.0)
+    present_value = params[RECOVERY_PV_FACTOR]
     first_tranche_default = -1
     first_funding_failure = -1
     for j in range(MAX_TRANCHES):
@@ -387,9 +397,18 @@ def finish_firm(params, state, horizon, regime, rate, outputs_float, outputs_int
         if failed_month > 0 and (first_funding_failure < 0 or failed_month < first_funding_failure):
             first_funding_failure = failed_month
         outputs_float[OUT_TRANCHE_EAD + j, column] = state[TRANCHE_EAD + j]
-        outputs_float[OUT_TRANCHE_RECOVERY + j, column] = state[TRANCHE_RECOVERY + j]
+        # Recovered at the sale, W months after the default: reported at its value at default.
+        outputs_float[OUT_TRANCHE_RECOVERY + j, column] = state[TRANCHE_RECOVERY + j] * present_value
+        outputs_float[OUT_TRANCHE_RECOVERY_GPUS + j, column] = state[TRANCHE_RECOVERY_GPUS + j] * present_value
+        outputs_float[OUT_TRANCHE_RECOVERY_CONTRACTS + j, column] = (
+            state[TRANCHE_RECOVERY_CONTRACTS + j] * present_value
+        )
+        outputs_float[OUT_TRANCHE_RECOVERY_ENTERPRISE_VALUE + j, column] = (
+            state[TRANCHE_RECOVERY_ENTERPRISE + j] * present_value
+        )
         ead += state[TRANCHE_EAD + j]
-        loss += state[TRANCHE_EAD + j] - state[TRANCHE_RECOVERY + j]
+        loss += state[TRANCHE_EAD + j] - state[TRANCHE_RECOVERY + j] * present_value
+        loss_undiscounted += state[TRANCHE_EAD + j] - state[TRANCHE_RECOVERY + j]
         if tranche_month > 0 and (first_tranche_default < 0 or tranche_month < first_tranche_default):
             first_tranche_default = tranche_month
     parent_end = int(state[PARENT_END])
@@ -415,10 +434,11 @@ def finish_firm(params, state, horizon, regime, rate, outputs_float, outputs_int
 
     outputs_float[OUT_EAD, column] = ead
     outputs_float[OUT_LOSS, column] = loss
+    outputs_float[OUT_LOSS_UNDISCOUNTED, column] = loss_undiscounted
     outputs_float[OUT_EQUITY_RAISED, column] = state[EQUITY_RAISED]
     outputs_float[OUT_BACKSTOP_PAID, column] = state[BACKSTOP_PAID]
     outputs_float[OUT_LEASE_CLAIM, column] = state[LEASE_CLAIM]
-    outputs_float[OUT_LEASE_RECOVERY, column] = state[LEASE_RECOVERY]
+    outputs_float[OUT_LEASE_RECOVERY, column] = state[LEASE_RECOVERY] * present_value
     outputs_float[OUT_LEASE_ADJUSTED_DEBT, column] = adjusted
     outputs_float[OUT_LEASE_ADJUSTED_LEVERAGE, column] = leverage
     shortfall = terminal_shortfall(params, state, horizon, regime, rate, value, dtype)

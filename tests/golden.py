@@ -75,6 +75,19 @@ ADDED_COLUMNS = {
     "pd_terminal",
     "pd_with_terminal",
     "mean_terminal_shortfall",
+    # issue 30, item 4: losses undiscounted beside those at default (the same with no workout), LGD's standard
+    # error, and what each tranche's recovery came from
+    "loss_undiscounted",
+    "expected_loss_undiscounted",
+    "mean_lgd_se",
+    "recovery_gpus",
+    "recovery_contracts",
+    "recovery_enterprise_value",
+    "recovery_reserves",
+    "mean_recovery_gpus",
+    "mean_recovery_contracts",
+    "mean_recovery_enterprise_value",
+    "mean_recovery_reserves",
 }
 ADDED_FIELDS = {"lease"}  # a credit cause's entry in struct columns (funding_defaults, defaults_by_month_cause)
 # Settings in the "config" column's JSON (dotted; "*": every entry of a list) added since.
@@ -90,6 +103,8 @@ ADDED_SETTINGS = (
     "vendor.obligor",
     "overlay.obligor_default",
     "stress.*.obligor_default",
+    "recovery",  # issue 30, item 4: the workout (its defaults are today's recoveries)
+    "generations.*.age_decay",  # a generation's own used-value curve (None: the collateral block's)
 )
 
 

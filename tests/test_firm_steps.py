@@ -72,8 +72,8 @@ class Compiled:
     )
     share_by_rank = staticmethod(
         numba.njit(
-            lambda params, state, pool, month, assets, dtype: capital.share_by_rank(
-                params, state, pool, month, assets, dtype
+            lambda params, state, pool, month, assets, shares, dtype: capital.share_by_rank(
+                params, state, pool, month, assets, shares, dtype
             )
         )
     )
@@ -201,15 +201,19 @@ def test_share_by_rank_pays_rank_one_in_full_first_then_pro_rata(build):
         state[L.TRANCHE_DEFAULT_MONTH + j] = 7.0
         state[L.TRANCHE_EAD + j] = ead
     state[L.TRANCHE_RECOVERY + 1] = 6.0  # already recovered from a pool: a claim of 24 is left
-    left = build.share_by_rank(params, state, -1, 7, 54.0, F64)
+    pot = (0.25, 0.5, 0.0)  # a quarter of the pot from GPUs, half from contracts, the rest reserves and cash
+    left = build.share_by_rank(params, state, -1, 7, 54.0, pot, F64)
     assert left == 0.0
     assert state[L.TRANCHE_RECOVERY + 1] == 30.0 and state[L.TRANCHE_RECOVERY + 2] == 10.0  # rank 1: paid in full
     assert state[L.TRANCHE_RECOVERY] == pytest.approx(20.0, rel=1e-15)  # rank 2 gets the 20 left
+    # Each payment is booked by the pot's make-up: tranche 1 was paid 24 of it (6 it had from a pool before).
+    assert state[L.TRANCHE_RECOVERY_GPUS + 1] == 6.0 and state[L.TRANCHE_RECOVERY_CONTRACTS + 1] == 12.0
+    assert state[L.TRANCHE_RECOVERY_GPUS] == pytest.approx(5.0) and state[L.TRANCHE_RECOVERY_ENTERPRISE] == 0.0
     state[L.TRANCHE_RECOVERY + 1] = state[L.TRANCHE_RECOVERY + 2] = state[L.TRANCHE_RECOVERY] = 0.0
-    assert build.share_by_rank(params, state, -1, 7, 20.0, F64) == 0.0  # less than rank 1's 40: pro rata
+    assert build.share_by_rank(params, state, -1, 7, 20.0, pot, F64) == 0.0  # less than rank 1's 40: pro rata
     assert state[L.TRANCHE_RECOVERY + 1] == pytest.approx(15.0) and state[L.TRANCHE_RECOVERY + 2] == pytest.approx(5.0)
     assert state[L.TRANCHE_RECOVERY] == 0.0
-    assert build.share_by_rank(params, state, -1, 8, 100.0, F64) == 100.0  # nothing in default in month 8
+    assert build.share_by_rank(params, state, -1, 8, 100.0, pot, F64) == 100.0  # nothing in default in month 8
 
 
 def test_fleet_of_cohorts_that_retire_on_their_own():

@@ -10,7 +10,7 @@ the run-level keys (``simulation.*``), text, booleans and choices.
 
 An optional key left unset inherits another setting (``market.regime.glut.drift``
 falls back to ``market.price.drift``, ``glut_*`` probabilities to their shortage
-counterpart, a cohort's ``age_decay`` to ``collateral.age_decay``): its base value is
+counterpart, a cohort's ``age_decay`` to its generation's, else ``collateral.age_decay``): its base value is
 the inherited one, so setting it explicitly to that value changes nothing, and a bump
 moves it alone. An unset key with nothing to inherit (a contract's ``end_month``) has
 no value to bump and is skipped.
@@ -103,6 +103,19 @@ _REGIME_FALLBACK = {"drift": "market.price.drift", "volatility": "market.price.v
 _REGIME_FALLBACK["utilization"] = "market.utilization.mean"
 
 
+def _generation_curve(cohort_key, document):
+    """The key of the used-value curve of a cohort's generation, if [[generations]] sets one."""
+    cohort = int(cohort_key.split(".")[1])
+    try:
+        generation = _value_at(document, f"cohorts.{cohort}.generation")
+    except (KeyError, IndexError, TypeError):
+        generation = "H100"
+    for k, entry in enumerate(document.get("generations", [])):
+        if entry.get("name") == generation and entry.get("age_decay") is not None:
+            return f"generations.{k}.age_decay"
+    return None
+
+
 def inherited_key(key, document):
     """The key an unset optional ``key`` falls back to (see the module docstring), or None."""
     parts = key.split(".")
@@ -110,6 +123,8 @@ def inherited_key(key, document):
     if match:
         return _REGIME_FALLBACK.get(match.group(2))
     if re.fullmatch(r"cohorts\.\d+\.age_decay", key):
+        return _generation_curve(key, document) or "collateral.age_decay"
+    if re.fullmatch(r"generations\.\d+\.age_decay", key):
         return "collateral.age_decay"
     if parts[-1].startswith("glut_"):
         sibling = ".".join([*parts[:-1], parts[-1].removeprefix("glut_")])

@@ -24,6 +24,7 @@ from . import (
     portfolio,
     price,
     rates,
+    recovery,
     regimes,
     response,
     run,
@@ -50,6 +51,7 @@ BLOCKS = (
     response,
     capital,
     claims,
+    recovery,
     terminal,
     support,
     portfolio,
@@ -79,6 +81,7 @@ RULE_ORDER = (
     "deliveries",
     "pools",
     "claims",
+    "recovery",
     "horizon",  # months compared only with the month: past the horizon, any value is the same
     "overlay",
 )

@@ -45,6 +45,8 @@ class Generation(Section):
     name: Name
     relative_price: between(0.01, 100) = 1.0
     newest_at_delivery: bool = False
+    # Its used-value curve: residual(age) = (1 - age_decay)^(age / 12) of cost; None: collateral.age_decay.
+    age_decay: between(0, 0.99) | None = None  # per year
 
 
 class Cohort(Section):
@@ -67,7 +69,7 @@ class Cohort(Section):
     delivery_month: between(-1200, 1200, int) = 0
     useful_life_months: between(1, 2400, int) = 72
     power_kw: between(0, 100) = 1.4  # kW per GPU
-    age_decay: between(0, 0.99) | None = None  # per year; None: collateral.age_decay
+    age_decay: between(0, 0.99) | None = None  # per year; None: its generation's, else collateral.age_decay
     deposit: Probability = 0.0  # share of the cost paid ahead of delivery
     deposit_months_ahead: between(0, 1200, int) = 0
     delay_months: between(0, 1200, int) = 0  # a known slip past delivery_month
@@ -130,7 +132,16 @@ class FleetCohort:
 
 def cohorts(config):
     """The fleet's cohorts: the installed fleet of ``[firm]`` first, then ``[[cohorts]]``."""
-    firm, decay = config.firm, config.collateral.age_decay
+    firm = config.firm
+    curves = {generation.name: generation.age_decay for generation in config.generations}
+
+    def used_value_decay(generation, own=None):
+        """A cohort's own age_decay, else its generation's used-value curve, else the collateral block's."""
+        if own is not None:
+            return own
+        of_generation = curves.get(generation)
+        return config.collateral.age_decay if of_generation is None else of_generation
+
     fleet = [
         FleetCohort(
             firm.gpus,
@@ -138,12 +149,12 @@ def cohorts(config):
             firm.gpu_age_months,
             firm.useful_life_months,
             firm.power_kw,
-            decay,
+            used_value_decay(firm.generation),
             firm.generation,
         )
     ]
     for cohort in config.cohorts:
-        own_decay = decay if cohort.age_decay is None else cohort.age_decay
+        own_decay = used_value_decay(cohort.generation, cohort.age_decay)
         fleet.append(
             FleetCohort(
                 cohort.gpus,
@@ -239,7 +250,7 @@ SLOTS = (
     Slot(
         L.COHORT_LOG_DECAY,
         "ln value per month of age",
-        ("collateral.age_decay", "cohorts[].age_decay"),
+        ("collateral.age_decay", "generations[].age_decay", "cohorts[].age_decay"),
         per_cohort(lambda cohort, c: math.log1p(-cohort.age_decay) / L.MONTHS_PER_YEAR),
         L.MAX_COHORTS,
     ),

@@ -27,6 +27,7 @@ from ..blocks.overlays import (  # noqa: F401
 )
 from ..blocks.price import Price, PriceBasis
 from ..blocks.rates import Rates
+from ..blocks.recovery import Recovery
 from ..blocks.regimes import Regime, RegimeDynamics  # noqa: F401
 from ..blocks.response import Response
 from ..blocks.run import TO_LAST_MATURITY, Simulation, horizon_to_maturity
@@ -103,6 +104,7 @@ class Config(Section):
     delivery_delays: DeliveryDelays = DeliveryDelays()
     obligations: list[Obligation] = []
     claims: Claims = Claims()
+    recovery: Recovery = Recovery()
     obligors: Annotated[list[Obligor], Field(max_length=MAX_OBLIGORS)] = []
     customers: Annotated[list[Customer], Field(max_length=MAX_CUSTOMERS)] = []
     pools: Annotated[list[Pool], Field(max_length=MAX_POOLS)] = []

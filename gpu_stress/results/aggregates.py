@@ -14,6 +14,7 @@ import numpy as np
 from ..arrays import to_host
 from ..kernels import layout as L
 from .histogram import QUANTILE_REL_ERROR, TAIL_MEAN_REL_ERROR, Histogram
+from .names import RECOVERY_ROWS, RECOVERY_SOURCES
 
 TAIL_LEVELS = {"95": 0.95, "99": 0.99, "999": 0.999}
 HEADLINE_METRICS = ("pd", "expected_loss", "cvar_99")  # what sensitivities, reverse tests and charts measure
@@ -69,7 +70,9 @@ def summarize_chunk(outputs_float, outputs_int, horizon, xp=np, tranches=0):
             "loss_max": float(to_host(loss.max())) if loss.shape[0] else 0.0,
             "ead_sum": total(xp.where(defaulted, ead, 0)),
             "lgd_sum": total(lgd),
+            "lgd_squares": total(lgd * lgd),
             "lgd_count": np.int64(to_host(with_exposure.sum())),
+            "loss_undiscounted_sum": total(outputs_float[L.OUT_LOSS_UNDISCOUNTED]),
             "equity_sum": total(equity),
             "final_price_sum": total(outputs_float[L.OUT_FINAL_PRICE]),
             "utilization_sum": total(outputs_float[L.OUT_MEAN_UTILIZATION]),
@@ -151,8 +154,15 @@ def _tranche_summary(outputs_float, outputs_int, horizon, tranches, xp):
         "tranche_loss_squares": to_host((loss * loss).sum(axis=1)),
         "tranche_ead_sum": to_host(xp.where(defaulted, ead, 0).sum(axis=1)),
         "tranche_lgd_sum": to_host(lgd.sum(axis=1)),
+        "tranche_lgd_squares": to_host((lgd * lgd).sum(axis=1)),
         "tranche_lgd_count": to_host(with_exposure.sum(axis=1)).astype(np.int64),
     }
+    recovery = outputs_float[L.OUT_TRANCHE_RECOVERY :][rows].astype(xp.float64)
+    rest = recovery
+    for source, row in zip(RECOVERY_SOURCES, (*RECOVERY_ROWS, None), strict=True):
+        part = rest if row is None else outputs_float[row:][rows].astype(xp.float64)
+        rest = rest - part if row is not None else rest
+        summary[f"tranche_recovery_{source}_sum"] = to_host(xp.where(defaulted, part, 0).sum(axis=1))
     for j in range(tranches):
         summary[f"tranche_loss_{j}"] = Histogram.of(loss[j], xp)
     return summary | _tranche_months(month, ead, loss, defaulted, horizon, xp)
@@ -187,11 +197,15 @@ LATER_ENTRIES = (
     "lease_loss_sum",
     "lease_adjusted_debt",
     "lease_adjusted_leverage",
+    "lgd_squares",
+    "loss_undiscounted_sum",
     "terminal_failures",
     "terminal_shortfall_sum",
     "tranche_defaults_by_month",
     "tranche_ead_by_month",
     "tranche_loss_by_month",
+    "tranche_lgd_squares",
+    *(f"tranche_recovery_{source}_sum" for source in RECOVERY_SOURCES),
 )
 
 
@@ -224,7 +238,9 @@ def wilson_interval(successes, trials, z=WILSON_Z):
     return max(centre - half_width, 0.0), min(centre + half_width, 1.0)
 
 
-def credit_statistics(paths, defaults, defaults_by_year, loss_sum, loss_squares, ead_sum, lgd_sum, lgd_count):
+def credit_statistics(
+    paths, defaults, defaults_by_year, loss_sum, loss_squares, ead_sum, lgd_sum, lgd_count, lgd_squares=None
+):
     """PD with its Wilson interval and by year, EL with its standard error, mean EAD and LGD, from sums over paths."""
     low, high = wilson_interval(defaults, paths)
     mean_loss = float(loss_sum) / paths
@@ -240,7 +256,18 @@ def credit_statistics(paths, defaults, defaults_by_year, loss_sum, loss_squares,
         "expected_loss_se": float(np.sqrt(loss_variance / paths)),
         "mean_ead": float(ead_sum) / defaults if defaults else None,
         "mean_lgd": float(lgd_sum) / int(lgd_count) if lgd_count else None,
+        "mean_lgd_se": _mean_se(lgd_sum, lgd_squares, lgd_count),
     }
+
+
+def _mean_se(total, squares, count):
+    """Standard error of a mean from its sum, sum of squares and count (sample sd, ddof 1); None below 2."""
+    count = int(count)
+    if squares is None or count < 2:
+        return None
+    mean = float(total) / count
+    variance = max((float(squares) - count * mean * mean) / (count - 1), 0.0)
+    return float(np.sqrt(variance / count))
 
 
 def loss_tails(losses):
@@ -266,8 +293,11 @@ def finalize(summary, initial_debt):
         summary["ead_sum"],
         summary["lgd_sum"],
         summary["lgd_count"],
+        summary.get("lgd_squares"),
     )
     mean_loss = row["expected_loss"]
+    undiscounted = summary.get("loss_undiscounted_sum")
+    row["expected_loss_undiscounted"] = None if undiscounted is None else undiscounted / paths
     row["initial_debt"] = float(initial_debt)
     row["expected_loss_rate"] = mean_loss / initial_debt if initial_debt > 0 else None
     row["loss_max"] = summary["loss_max"]
@@ -355,6 +385,12 @@ def by_month_cause_row(counts):
     return {L.CAUSE_NAMES[cause]: [int(count) for count in counts[cause]] for cause in L.CREDIT_CAUSES}
 
 
+def _entry(summary, key, j):
+    """Tranche ``j``'s entry of ``key``, None where a run resumed from older chunks lacks it."""
+    values = summary.get(key)
+    return None if values is None else values[j]
+
+
 def finalize_tranches(summary, commitments, maturities=None):
     """Published aggregates of each tranche of one scenario; ``commitments``: $ committed at month 0, by tranche;
     ``maturities``: their scheduled maturity months, for PD, EL and LGD to each one's own maturity."""
@@ -370,7 +406,12 @@ def finalize_tranches(summary, commitments, maturities=None):
             summary["tranche_ead_sum"][j],
             summary["tranche_lgd_sum"][j],
             summary["tranche_lgd_count"][j],
+            _entry(summary, "tranche_lgd_squares", j),
         )
+        defaults = int(summary["tranche_defaults"][j])
+        for source in RECOVERY_SOURCES:
+            total = _entry(summary, f"tranche_recovery_{source}_sum", j)
+            row[f"mean_recovery_{source}"] = None if total is None or not defaults else float(total) / defaults
         row["commitment"] = float(commitment)
         row["expected_loss_rate"] = row["expected_loss"] / commitment if commitment > 0 else None
         row |= to_maturity(summary, j, None if maturities is None else maturities[j])

@@ -113,7 +113,11 @@ FIELDS = {
         "credit defaults in or after the month a facility failed to close (the first failed step: funding), a "
         "struct of one count per credit cause (liquidity, ltv, dscr, refinancing, pool)",
     ),
-    "expected_loss": ("USD", f"expected loss, the mean loss over the paths, undiscounted, {_ROW}"),
+    "expected_loss": (
+        "USD",
+        f"expected loss, the mean loss over the paths, recoveries at their present value at default, {_ROW}",
+    ),
+    "expected_loss_undiscounted": ("USD", "expected loss with recoveries not discounted (mean of loss_undiscounted)"),
     "expected_loss_se": ("USD", "standard error of expected_loss"),
     "expected_loss_rate": (
         "share",
@@ -124,6 +128,11 @@ FIELDS = {
     "commitment": ("USD", "the tranche's commitment at month 0: principal plus undrawn"),
     "mean_ead": ("USD", "mean EAD over the paths with a default; null: no default"),
     "mean_lgd": ("share", "mean of loss / EAD over the defaults with exposure; null: no such default"),
+    "mean_lgd_se": ("share", "standard error of mean_lgd (sample sd of loss / EAD over sqrt(count)); null: < 2"),
+    "mean_recovery_gpus": ("USD", "mean over the defaults of the recovery from GPUs sold"),
+    "mean_recovery_contracts": ("USD", "mean over the defaults of the recovery from contracts sold as going concerns"),
+    "mean_recovery_enterprise_value": ("USD", "mean over the defaults of the recovery from going-concern value"),
+    "mean_recovery_reserves": ("USD", "mean over the defaults of the recovery from reserves and cash"),
     "loss_max": ("USD", "the largest loss of any path"),
     "loss_var_rel_error": ("1", "relative error bound of the loss VaR estimates (histogram bins), sqrt(1 + 2^-9) - 1"),
     "loss_cvar_rel_error": ("1", "relative error bound of the loss CVaR estimates (histogram bins), 2^-9"),
@@ -198,10 +207,27 @@ TABLE_FIELDS = {
             "cancelled); null: it did not fail",
         ),
         "ead": ("USD", "the tranche's exposure at default, its balance at the default (0: no default)"),
-        "loss": ("USD", "the tranche's loss, ead - recovery, undiscounted"),
+        "recovery": (
+            "USD",
+            "what the tranche recovered, net of recovery costs, at its value in the month of default (the sale's "
+            "proceeds, recovery.workout_months later, discounted at recovery.discount_rate)",
+        ),
+        "recovery_gpus": ("USD", "of recovery: from the GPUs sold (valued at the sale, at the fire-sale haircut)"),
+        "recovery_contracts": (
+            "USD",
+            "of recovery: from surviving contracts sold as going concerns with their GPUs, above those GPUs' value "
+            "(recovery.contract_value)",
+        ),
+        "recovery_enterprise_value": (
+            "USD",
+            "of recovery: from the firm's going-concern value above its liquidation value "
+            "(recovery.going_concern_multiple)",
+        ),
+        "recovery_reserves": ("USD", "of recovery: the rest, from reserve accounts, the pool's cash flow and cash"),
+        "loss": ("USD", "the tranche's loss, ead - recovery, at its present value in the month of default"),
     },
     "portfolio/": {
-        "loss": ("USD", "the book's loss on the path: the sum of its exposures' losses, undiscounted"),
+        "loss": ("USD", "the book's loss on the path: the sum of its exposures' losses, at default (present value)"),
         "defaults": ("count", "firms in credit default on the path within the horizon"),
     },
     "paths/": all_fields(),  # the blocks' own meaning of their outputs, per path

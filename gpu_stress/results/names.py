@@ -1,6 +1,8 @@
-"""The names of a results directory's files and folders (one place, for the store, its owner and its readers)."""
+"""The names of a results directory's files, folders and shared columns (for the store, its owner, its readers)."""
 
 from pathlib import Path
+
+from ..kernels import layout as L
 
 RUN_FILE = "run.json"
 SCENARIOS_FILE = "scenarios.arrow"
@@ -24,3 +26,8 @@ TABLES = (SCENARIOS_FILE, BANDS_FILE, TRANCHES_FILE, FIRMS_FILE, EXPOSURES_FILE)
 def named(name, format):
     """A table's file name (e.g. ``SCENARIOS_FILE``) in a run's ``format``: scenarios.arrow or scenarios.parquet."""
     return str(Path(name).with_suffix(f".{format}"))
+
+
+# What a tranche's recovery came from (the tranche table's recovery_<source>): the kernels' rows, then the rest.
+RECOVERY_SOURCES = ("gpus", "contracts", "enterprise_value", "reserves")
+RECOVERY_ROWS = (L.OUT_TRANCHE_RECOVERY_GPUS, L.OUT_TRANCHE_RECOVERY_CONTRACTS, L.OUT_TRANCHE_RECOVERY_ENTERPRISE_VALUE)

@@ -56,6 +56,8 @@ from .names import (
     PART_DIRS,
     PATHS_DIR,
     PORTFOLIO_DIR,
+    RECOVERY_ROWS,
+    RECOVERY_SOURCES,
     RUN_FILE,
     SCENARIOS_FILE,
     SENSITIVITY_FILE,
@@ -333,6 +335,7 @@ def tranche_paths_schema(float_type, provenance, portfolio=False):
         pa.field("closing_failed_month", pa.int32()),  # null: it did not fail to close
         pa.field("ead", float_type, nullable=False),
         pa.field("recovery", float_type, nullable=False),
+        *(pa.field(f"recovery_{source}", float_type, nullable=False) for source in RECOVERY_SOURCES),
         pa.field("loss", float_type, nullable=False),
     ]
     return with_provenance(pa.schema(fields), provenance, table=f"{TRANCHES_DIR}/")
@@ -349,6 +352,8 @@ def tranche_paths_table(scenario_id, path_start, outputs_float, outputs_int, tra
     failed = outputs_int[L.OUT_TRANCHE_CLOSING_FAILED :][rows].T.ravel()
     ead = outputs_float[L.OUT_TRANCHE_EAD :][rows].T.ravel()
     recovery = outputs_float[L.OUT_TRANCHE_RECOVERY :][rows].T.ravel()
+    sources = [outputs_float[row:][rows].T.ravel() for row in RECOVERY_ROWS]
+    sources.append(recovery - sum(sources))  # the rest: reserves and cash
     columns = [
         pa.array(np.full(paths * tranches, scenario_id, np.int32)),
         pa.array(np.repeat(np.arange(path_start, path_start + paths, dtype=np.int64), tranches)),
@@ -359,6 +364,7 @@ def tranche_paths_table(scenario_id, path_start, outputs_float, outputs_int, tra
         pa.array(failed, mask=failed < 0),
         pa.array(ead),
         pa.array(recovery),
+        *(pa.array(source) for source in sources),
         pa.array(ead - recovery),
     ]
     return pa.Table.from_arrays(columns, schema=schema)

@@ -4,6 +4,7 @@ import numpy as np
 
 from ...kernels import layout as L
 from .equity import equity_value
+from .recovery import contract_gain, enterprise_surplus, pool_sale_value, sale_values, shares_of, unpledged_sale_value
 
 
 def share_by_rank(firm, claims, assets, members, lease=None):
@@ -68,6 +69,8 @@ def pool_tests(firm, s, m):
     p, xp, dtype, paths = firm.p, firm.xp, firm.dtype, firm.paths
     zero = dtype(0.0)
     recovery_rate = p[L.FIRE_SALE_RECOVERY]  # 1 - fire-sale haircut
+    net = p[L.RECOVERY_NET]
+    values = sale_values(firm, m)
     was_alive, month = m.was_alive, m.month
     pool_defaults_now = xp.zeros((paths, firm.pools), bool)
     gpus_sold = firm.full(0.0)  # by the lenders of the pools that default now (the parent's: all it owns)
@@ -91,8 +94,11 @@ def pool_tests(firm, s, m):
             claims[:, j] = xp.where(in_default, s.balance[:, j], zero)
             s.tranche_default_month[:, j] = xp.where(in_default, month, s.tranche_default_month[:, j])
             s.tranche_ead[:, j] = xp.where(in_default, s.balance[:, j], s.tranche_ead[:, j])
-        assets = m.pool_value[:, q] * recovery_rate + s.reserve[:, q] + xp.maximum(m.pool_cash_flow[:, q], zero)
+        gpus = pool_sale_value(firm, m, values, q) * recovery_rate * net
+        contracts = contract_gain(firm, s, m, values, q) * net
+        assets = gpus + contracts + s.reserve[:, q] * net + xp.maximum(m.pool_cash_flow[:, q], zero) * net
         recovered, surplus = share_by_rank(firm, claims, xp.where(fails, assets, zero), members)
+        book_sources(s, recovered, members, fails, shares_of(firm, assets, gpus, contracts, zero))
         for j in members:
             s.tranche_recovery[:, j] = xp.where(
                 fails & (s.balance[:, j] > 0), recovered[:, j], s.tranche_recovery[:, j]
@@ -237,31 +243,59 @@ def settle_parent(firm, s, m):
     """At the parent's end (``m.ends``) every tranche still owed defaults: its pool's lenders first, then the estate.
 
     The estate (cash, what no pool holds at the fire-sale recovery, each pool's
-    surplus) pays the unsecured tranches and those of pools with recourse, by rank,
-    and with [claims] the fixed charges' counterparties at theirs (``s.lease_claim``).
+    surplus, the going-concern surplus) pays the unsecured tranches and those of pools
+    with recourse, by rank, and with [claims] the fixed charges' counterparties at
+    theirs (``s.lease_claim``). Every pot is net of recovery costs, its GPUs valued at the sale.
     """
     p, xp, dtype = firm.p, firm.xp, firm.dtype
     zero = dtype(0.0)
     recovery_rate = p[L.FIRE_SALE_RECOVERY]  # 1 - fire-sale haircut
+    net = p[L.RECOVERY_NET]
+    values = sale_values(firm, m)
     ends, month = m.ends, m.month
     claims = xp.where(ends[:, None] & (s.balance > 0), s.balance, zero)
     in_default = claims > 0
     s.tranche_default_month = xp.where(in_default, month, s.tranche_default_month).astype(np.int32)
     s.tranche_ead = xp.where(in_default, claims, s.tranche_ead)
+    for split in (s.tranche_recovery_gpus, s.tranche_recovery_contracts, s.tranche_recovery_enterprise):
+        split[...] = xp.where(in_default, zero, split)
     recovered = xp.zeros((firm.paths, firm.tranches), dtype)
-    unpledged = xp.maximum(m.value - m.pool_value.sum(axis=1), zero)  # pool_value: the pools not in default
-    estate = xp.where(ends, xp.maximum(s.cash, zero) + unpledged * recovery_rate, zero)
+    gpus = xp.where(ends, unpledged_sale_value(firm, s, m, values) * recovery_rate * net, zero)
+    contracts = firm.full(0.0)
+    estate = xp.where(ends, xp.maximum(s.cash, zero) * net, zero) + gpus
+    liquidation, reserves = estate, firm.full(0.0)
     for q in range(firm.pools):
-        assets = xp.where(ends & ~s.pool_defaulted[:, q], m.pool_value[:, q] * recovery_rate + s.reserve[:, q], zero)
+        settling = ends & ~s.pool_defaulted[:, q]
+        gpus_q = xp.where(settling, pool_sale_value(firm, m, values, q) * recovery_rate * net, zero)
+        contracts_q = xp.where(settling, contract_gain(firm, s, m, values, q) * net, zero)
+        assets = gpus_q + contracts_q + xp.where(settling, s.reserve[:, q] * net, zero)
+        liquidation = liquidation + assets
+        reserves = reserves + xp.where(settling, s.reserve[:, q], zero)
+        shares = shares_of(firm, assets, gpus_q, contracts_q, zero)
         paid_q, left = share_by_rank(firm, claims, assets, firm.pool_tranches[q])
+        book_sources(s, paid_q, firm.pool_tranches[q], ends, shares)
         recovered = recovered + paid_q
         claims = claims - paid_q
         estate = estate + left  # a pool's surplus joins the estate
+        gpus, contracts = gpus + left * shares[0], contracts + left * shares[1]
+    enterprise = xp.where(ends, enterprise_surplus(firm, s, m, reserves, liquidation / net) * net, zero)
+    estate = estate + enterprise
+    shares = shares_of(firm, estate, gpus, contracts, enterprise)
     if p[L.CLAIMS_ON] > 0:
         lease = xp.where(ends, s.lease_claim, zero)
         paid_estate, _, lease_paid = share_by_rank(firm, claims, estate, firm.recourse_tranches, lease)
         s.lease_recovery = xp.where(ends, lease_paid, s.lease_recovery)
     else:
         paid_estate, _ = share_by_rank(firm, claims, estate, firm.recourse_tranches)
+    book_sources(s, paid_estate, firm.recourse_tranches, ends, shares)
     recovered = recovered + paid_estate
     s.tranche_recovery = xp.where(in_default, recovered, s.tranche_recovery)
+
+
+def book_sources(s, payments, members, settling, shares):
+    """Book the ``payments`` (paths x tranches) to ``members`` on the ``settling`` paths as from GPUs, contracts and
+    enterprise value by the pot's ``shares`` (``recovery.shares_of``)."""
+    splits = (s.tranche_recovery_gpus, s.tranche_recovery_contracts, s.tranche_recovery_enterprise)
+    for j in members:
+        for split, share in zip(splits, shares, strict=True):
+            split[:, j] = split[:, j] + payments[:, j] * share * settling

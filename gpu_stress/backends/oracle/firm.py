@@ -180,7 +180,11 @@ class ArrayFirm:
             reserve=xp.zeros((paths, pools), dtype),  # debt-service reserve accounts
             tranche_default_month=xp.full((paths, tranches), -1, np.int32),
             tranche_ead=xp.zeros((paths, tranches), dtype),
-            tranche_recovery=xp.zeros((paths, tranches), dtype),
+            tranche_recovery=xp.zeros((paths, tranches), dtype),  # undiscounted, net of costs
+            # What it came from (the rest: reserves and cash).
+            tranche_recovery_gpus=xp.zeros((paths, tranches), dtype),
+            tranche_recovery_contracts=xp.zeros((paths, tranches), dtype),
+            tranche_recovery_enterprise=xp.zeros((paths, tranches), dtype),
             lease_claim=full(0.0),  # the fixed charges' counterparties' claims at the parent's default
             lease_recovery=full(0.0),
             equity_share=full(1.0),  # of the firm, still held by the holders of month 0
@@ -270,14 +274,18 @@ class ArrayFirm:
         equity = xp.where(s.alive, s.equity_share * s.discount * xp.maximum(net_worth, zero), zero)
 
         # The firm's exposure and loss are its tranches': every tranche that defaulted, in a pool or at the end.
-        ead, loss = self.full(0.0), self.full(0.0)
+        # Recovered at the sale, W months after the default: reported at its value at default.
+        present_value = self.p[L.RECOVERY_PV_FACTOR]
+        ead, loss, loss_undiscounted = self.full(0.0), self.full(0.0), self.full(0.0)
         for j in range(tranches):
             ead = ead + s.tranche_ead[:, j]
-            loss = loss + (s.tranche_ead[:, j] - s.tranche_recovery[:, j])
+            loss = loss + (s.tranche_ead[:, j] - s.tranche_recovery[:, j] * present_value)
+            loss_undiscounted = loss_undiscounted + (s.tranche_ead[:, j] - s.tranche_recovery[:, j])
 
         outputs_float = xp.zeros((L.FLOAT_OUTPUT_COUNT, self.paths), dtype)  # unused tranche slots stay 0
         outputs_float[L.OUT_EAD] = ead
         outputs_float[L.OUT_LOSS] = loss
+        outputs_float[L.OUT_LOSS_UNDISCOUNTED] = loss_undiscounted
         outputs_float[L.OUT_FINAL_PRICE] = xp.exp(s.final_log_price)
         outputs_float[L.OUT_FINAL_CASH] = s.cash
         outputs_float[L.OUT_MIN_CASH] = s.min_cash
@@ -288,7 +296,7 @@ class ArrayFirm:
         outputs_float[L.OUT_EQUITY_RAISED] = s.equity_raised
         outputs_float[L.OUT_BACKSTOP_PAID] = s.backstop_paid
         outputs_float[L.OUT_LEASE_CLAIM] = s.lease_claim
-        outputs_float[L.OUT_LEASE_RECOVERY] = s.lease_recovery
+        outputs_float[L.OUT_LEASE_RECOVERY] = s.lease_recovery * present_value
         # Lease-adjusted debt in the path's last month: what it owed at the parent's end, or at the horizon.
         ended = s.end_month > 0
         at_end = s.tranche_default_month == s.end_month[:, None]
@@ -300,7 +308,13 @@ class ArrayFirm:
         outputs_float[L.OUT_LEASE_ADJUSTED_LEVERAGE] = leverage
         outputs_float[L.OUT_TERMINAL_SHORTFALL] = terminal_shortfall(self, s, m, value)
         outputs_float[L.OUT_TRANCHE_EAD : L.OUT_TRANCHE_EAD + tranches] = s.tranche_ead.T
-        outputs_float[L.OUT_TRANCHE_RECOVERY : L.OUT_TRANCHE_RECOVERY + tranches] = s.tranche_recovery.T
+        for row, recovered in (
+            (L.OUT_TRANCHE_RECOVERY, s.tranche_recovery),
+            (L.OUT_TRANCHE_RECOVERY_GPUS, s.tranche_recovery_gpus),
+            (L.OUT_TRANCHE_RECOVERY_CONTRACTS, s.tranche_recovery_contracts),
+            (L.OUT_TRANCHE_RECOVERY_ENTERPRISE_VALUE, s.tranche_recovery_enterprise),
+        ):
+            outputs_float[row : row + tranches] = (recovered * present_value).T
         outputs_int = xp.full((L.INT_OUTPUT_COUNT, self.paths), -1, np.int32)  # unused tranche slots: not in default
         outputs_int[L.OUT_DEFAULT_MONTH] = s.default_month
         outputs_int[L.OUT_DEFAULT_CAUSE] = s.cause

@@ -157,7 +157,7 @@ def simulate_unit(spec, unit):
     if spec.write_paths:
         float_type = pa.from_numpy_dtype(np.dtype(spec.dtype))
         host_float, host_int = to_host(outputs_float), to_host(outputs_int)
-        schema = store.paths_schema(float_type, spec.provenance)
+        schema = store.paths_schema(float_type, spec.provenance, obligors=run_obligors(spec))
         tables[store.PATHS_DIR] = store.paths_table(unit.scenario_id, unit.path_start, host_float, host_int, schema)
         if tranches:
             schema = store.tranche_paths_schema(float_type, spec.provenance)
@@ -165,6 +165,11 @@ def simulate_unit(spec, unit):
                 unit.scenario_id, unit.path_start, host_float, host_int, tranches, schema
             )
     return UnitResult(summary, band_stats, tables)
+
+
+def run_obligors(spec):
+    """The named obligors of the run (the most of any scenario's): its per-path tables' obligor columns."""
+    return int(np.max(np.asarray(spec.params)[..., L.OBLIGOR_COUNT])) if len(spec.params) else 0
 
 
 def run_unit(spec, unit):
@@ -225,7 +230,7 @@ def _portfolio_parts(spec, unit, params, outputs_float, outputs_int, market_outp
     loss = to_host(by_exposure.sum(axis=0))
     defaults = to_host(book.defaults_by_firm(outputs_int, xp).sum(axis=0))
     host_float, host_int = to_host(outputs_float), to_host(outputs_int)
-    paths_schema = store.paths_schema(float_type, spec.provenance, portfolio=True)
+    paths_schema = store.paths_schema(float_type, spec.provenance, portfolio=True, obligors=run_obligors(spec))
     tranche_schema = store.tranche_paths_schema(float_type, spec.provenance, portfolio=True)
     path_tables, tranche_tables = [], []
     for firm in range(params.shape[0]):

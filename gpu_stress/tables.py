@@ -12,6 +12,7 @@ from .blocks.run import CASE_OUTPUTS, CASES, case_parameters, final_maturity
 from .chunks import firm_summary
 from .kernels import layout as L
 from .results import aggregates, bands, book, store
+from .results.names import RECOVERY_SOURCES
 
 
 class Totals:
@@ -38,7 +39,9 @@ def result_tables(spec, scenarios, sweep_keys, totals):
         tables[store.EXPOSURES_FILE] = rows_table(exposure_rows, provenance, store.EXPOSURES_FILE)
     else:
         rows = [
-            aggregates.finalize(totals.summaries[scenario.scenario_id], scenario.initial_debt)
+            _with_obligors(
+                aggregates.finalize(totals.summaries[scenario.scenario_id], scenario.initial_debt), scenario.config
+            )
             | _deterministic_cases(spec, scenario)
             for scenario in scenarios
         ]
@@ -47,6 +50,14 @@ def result_tables(spec, scenarios, sweep_keys, totals):
     tables[store.BANDS_FILE] = store.table_with_provenance(bands_table, provenance, name=store.BANDS_FILE)
     tables[store.TRANCHES_FILE] = _tranches_table(scenarios, totals.summaries, provenance)
     return tables
+
+
+def _with_obligors(row, config):
+    """``row`` with the realised PD of each of the config's named obligors (``obligor_pd``, in the order of
+    ``obligor_names``): the share of paths on which it defaulted within the horizon."""
+    names = [obligor.name for obligor in config.obligors]
+    realised = row.get("obligor_pd")
+    return row | {"obligor_names": names, "obligor_pd": None if realised is None else realised[: len(names)]}
 
 
 def _deterministic_cases(spec, scenario):  # single-firm runs only
@@ -87,7 +98,7 @@ def _portfolio_rows(scenarios, totals):
             held = [line for line, (owner, _, _) in zip(by_exposure, shares, strict=True) if owner == firm]
             firm_row = {"scenario_id": scenario.scenario_id, "firm": firm, "name": config.firm.name}
             firm_row["config"] = json.dumps(config.model_dump(exclude={"sweep", "about", "simulation"}))
-            firm_row |= aggregates.finalize(firm_summary(total, firm), initial_debt(config))
+            firm_row |= _with_obligors(aggregates.finalize(firm_summary(total, firm), initial_debt(config)), config)
             firm_row["default_correlation"] = [None if np.isnan(c) else float(c) for c in correlations[firm]]
             firm_row["book_amount"] = float(sum(line["amount"] for line in held))
             firm_row["book_expected_loss"] = float(sum(line["expected_loss"] for line in held))
@@ -200,6 +211,8 @@ def tranches_schema():
         pa.field("maturity_month", pa.int32()),
         *(pa.field(name, pa.float64()) for name in ("pd_to_maturity", "expected_loss_to_maturity")),
         pa.field("mean_lgd_to_maturity", pa.float64()),
+        pa.field("mean_lgd_se", pa.float64()),
+        *(pa.field(f"mean_recovery_{source}", pa.float64()) for source in RECOVERY_SOURCES),
     ]
     return pa.schema(fields)
 

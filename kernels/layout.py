@@ -443,7 +443,7 @@ OUT_FUNDING_FAILED_MONTH = _int_out(name="funding_failed_month")  # -1 = every f
 OUT_TRANCHE_DEFAULT_MONTH = _int_out(MAX_TRANCHES, name="tranche_default_month")  # -1 = none
 OUT_TRANCHE_CLOSING_MONTH = _int_out(MAX_TRANCHES, name="tranche_closing_month")  # 0 signed, -1 never closed
 OUT_TRANCHE_CLOSING_FAILED = _int_out(MAX_TRANCHES, name="tranche_closing_failed")  # -1 = did not fail
-OUT_OBLIGOR_DEFAULT_MONTH = _int_out(MAX_OBLIGORS, name="obligor_default_month")  # while the firm lived; -1: none
+OUT_OBLIGOR_DEFAULT_MONTH = _int_out(MAX_OBLIGORS, name="obligor_default_month")  # in the run; -1: none
 INT_OUTPUT_COUNT = _int_out.count
 INT_OUTPUT_NAMES = tuple(_int_out.names)
 PATH_INT_OUTPUT_NAMES = INT_OUTPUT_NAMES[:OUT_TRANCHE_DEFAULT_MONTH]  # the per-path table's integer columns

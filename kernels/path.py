@@ -73,6 +73,7 @@ from .layout import (
     MONTHS_ALIVE,
     MONTHS_PER_YEAR,
     NO_DEFAULT,
+    OBLIGOR_COUNT,
     OBLIGOR_DEFAULT_MONTH,
     OPEX_COST,
     OPEX_SAVED,
@@ -332,10 +333,10 @@ def firm_month(params, state, month, market, draws, column, dtype):
     alive = state[ALIVE] > dtype(0.0)
     e_utilization = draws[DRAW_E_UTILIZATION, column]
     utilization = utilization_step(params, state, regime, e_price, e_rate, e_utilization, dtype)
+    record_obligor_defaults(params, state, defaulted, month, dtype)  # also after the firm's end: each one's PD
     if not alive:
         return utilization, log_price, NO_DEFAULT, state[LAST_LTV], dtype(RATIO_CAP)
 
-    record_obligor_defaults(params, state, defaulted, month, dtype)
     for i in range(MAX_CUSTOMERS):
         state[CUSTOMER_DRAW + i] = draws[DRAW_U_CUSTOMER + i, column]
         state[RENEWAL_DRAW + i] = draws[DRAW_U_RENEWAL + i, column]
@@ -525,7 +526,7 @@ def simulate_path(
             tracks[track_row, step, TRACK_GLUT] = dtype(regime)
             tracks[track_row, step, TRACK_CASH] = state[CASH] if alive else dtype(math.nan)
             tracks[track_row, step, TRACK_LTV] = ltv if alive else dtype(math.nan)
-        elif not alive:
-            break
+        elif not alive and params[OBLIGOR_COUNT] <= dtype(0.0):
+            break  # with named obligors the market goes on: their default months are outputs of the run
 
     finish_firm(params, state, horizon, regime, rate, outputs_float, outputs_int, column, dtype)

@@ -34,11 +34,13 @@ from .layout import (
     FIRE_SALE_RETENTION,
     GPUS_SOLD,
     MAX_CLEARING_PASSES,
+    OBLIGOR_COUNT,
     OUT_GPUS_SOLD,
     OUT_MIN_RESALE_INDEX,
     RESALE_INDEX,
 )
 from .market import initial_market
+from .obligors import record_obligor_defaults
 from .path import finish_firm, firm_month, market_month, start_firm
 
 
@@ -62,6 +64,8 @@ def step_firms(params, firms, states, seed, stream, path_id, month, market, inde
             fill_firm_draws(params[f], seed, stream, path_id, month, 1, draws, dtype)
             firm_month(params[f], state, month, market, draws, 0, dtype)
             sold += state[GPUS_SOLD]
+        else:  # its record of the obligors' defaults goes on (each one's PD in the run)
+            record_obligor_defaults(params[f], state, market[7], month, dtype)
     return sold
 
 
@@ -122,8 +126,8 @@ def simulate_portfolio_path(
                         month_start[f, k] = states[f, k]
             else:
                 month_start[f, ALIVE] = dtype(0.0)
-        if alive == 0:
-            break
+        if alive == 0 and market_params[OBLIGOR_COUNT] <= dtype(0.0):
+            break  # with named obligors the market goes on: their default months are outputs of the run
         carried = overhang * retention
         assumed = dtype(0.0)  # GPUs this month's index assumes are sold in it
         index = resale_index(impact, carried)

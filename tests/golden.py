@@ -88,6 +88,9 @@ ADDED_COLUMNS = {
     "mean_recovery_contracts",
     "mean_recovery_enterprise_value",
     "mean_recovery_reserves",
+    "obligor_names",  # issue 30, item 5: each named obligor's realised PD and, per path, its default month
+    "obligor_pd",
+    *(f"obligor_default_month_{k}" for k in range(8)),
 }
 ADDED_FIELDS = {"lease"}  # a credit cause's entry in struct columns (funding_defaults, defaults_by_month_cause)
 # Settings in the "config" column's JSON (dotted; "*": every entry of a list) added since.

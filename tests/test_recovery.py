@@ -159,3 +159,43 @@ def test_a_generation_carries_its_own_used_value_curve():
     assert vector[L.COHORT_LOG_DECAY] == pytest.approx(math.log(1 - 0.15) / 12)  # the installed H100s: collateral's
     newer = 2  # its own age_decay (0.3) wins over its generation's
     assert vector[L.COHORT_LOG_DECAY + newer] == pytest.approx(math.log(1 - 0.3) / 12)
+
+
+# --- issue 30, item 5: each obligor's default months and its PD as realised in the run ---
+
+
+def test_an_obligors_realised_pd_counts_the_months_after_the_firms_end(tmp_path):
+    """The market runs on after a firm's default: the obligor's realised PD is 1 - (1 - p)^(T / 12) within 4 SE,
+    though most firms end before the horizon."""
+    import pyarrow.dataset as ds
+
+    from gpu_stress import api
+
+    probability, horizon, paths = 0.1, 60, 4000
+    table = table_with(
+        ONE_TRANCHE,
+        {
+            "simulation": {"paths": paths, "horizon_months": horizon},
+            "obligors": [{"name": "Lab", "annual_default_probability": probability}],
+        },
+    )
+    table["customers"][1] = {k: v for k, v in table["customers"][1].items() if k != "annual_default_probability"}
+    table["customers"][1]["obligor"] = "Lab"
+    config = config_of(table)
+    result = simulate(config, "cpu")
+    assert (result["default_month"] > 0).mean() > 0.5  # most firms end early: the test bites
+    for backend in ("cpu", "numpy"):
+        months = simulate(config, backend)["obligor_default_month_0"]
+        expected = 1 - (1 - probability) ** (horizon / 12)
+        se = math.sqrt(expected * (1 - expected) / paths)
+        assert abs((months > 0).mean() - expected) < 4 * se, backend
+    later = (result["obligor_default_month_0"] > result["default_month"]) & (result["default_month"] > 0)
+    assert later.sum() > 50  # defaults recorded after the firm's end
+    run = api.run(table, backend="cpu", output=tmp_path / "run")
+    scenarios = run.scenarios.to_pylist()[0]
+    assert scenarios["obligor_names"] == ["Lab"]
+    assert scenarios["obligor_pd"][0] == pytest.approx((result["obligor_default_month_0"] > 0).mean())
+    stored = ds.dataset(tmp_path / "run" / "paths", format="arrow").to_table()
+    np.testing.assert_array_equal(
+        stored["obligor_default_month_0"].fill_null(-1).to_numpy(), result["obligor_default_month_0"]
+    )

@@ -51,6 +51,7 @@ def summarize_chunk(outputs_float, outputs_int, horizon, xp=np, tranches=0):
     with_exposure = defaulted & (ead > 0)
     lgd = xp.where(with_exposure, loss / xp.where(with_exposure, ead, 1), 0)
     default_year = xp.where(defaulted, (month - 1) // L.MONTHS_PER_YEAR, years(horizon))
+    obligor_months = outputs_int[L.OUT_OBLIGOR_DEFAULT_MONTH : L.OUT_OBLIGOR_DEFAULT_MONTH + L.MAX_OBLIGORS]
 
     def total(values):
         return float(values.astype(xp.float64).sum())
@@ -80,6 +81,7 @@ def summarize_chunk(outputs_float, outputs_int, horizon, xp=np, tranches=0):
             "equity": Histogram.of(equity, xp),
             "equity_raised_sum": total(outputs_float[L.OUT_EQUITY_RAISED]),
             "backstop_paid_sum": total(outputs_float[L.OUT_BACKSTOP_PAID]),
+            "obligor_defaults": to_host((obligor_months > 0).sum(axis=1)).astype(np.int64),
         }
         | _funding_summary(outputs_int, defaulted, xp)
         | _lease_summary(outputs_float, xp)
@@ -199,6 +201,7 @@ LATER_ENTRIES = (
     "lease_adjusted_leverage",
     "lgd_squares",
     "loss_undiscounted_sum",
+    "obligor_defaults",
     "terminal_failures",
     "terminal_shortfall_sum",
     "tranche_defaults_by_month",
@@ -323,6 +326,8 @@ def finalize(summary, initial_debt):
     row["mean_utilization"] = summary["utilization_sum"] / paths
     row["mean_equity_raised"] = summary["equity_raised_sum"] / paths
     row["mean_backstop_paid"] = summary["backstop_paid_sum"] / paths
+    obligor_defaults = summary.get("obligor_defaults")  # [[obligors]] order; the caller keeps the run's
+    row["obligor_pd"] = None if obligor_defaults is None else [int(count) / paths for count in obligor_defaults]
     return row | lease_statistics(summary) | terminal_statistics(summary, row["pd"])
 
 

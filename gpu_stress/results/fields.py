@@ -128,6 +128,12 @@ FIELDS = {
     "commitment": ("USD", "the tranche's commitment at month 0: principal plus undrawn"),
     "mean_ead": ("USD", "mean EAD over the paths with a default; null: no default"),
     "mean_lgd": ("share", "mean of loss / EAD over the defaults with exposure; null: no such default"),
+    "obligor_names": ("text", "the named obligors of the config ([[obligors]]), in order (list)"),
+    "obligor_pd": (
+        "share",
+        "each named obligor's PD as realised in the run: the share of paths on which it defaulted within the "
+        "horizon (list, in the order of obligor_names; the market runs on after a firm's end)",
+    ),
     "mean_lgd_se": ("share", "standard error of mean_lgd (sample sd of loss / EAD over sqrt(count)); null: < 2"),
     "mean_recovery_gpus": ("USD", "mean over the defaults of the recovery from GPUs sold"),
     "mean_recovery_contracts": ("USD", "mean over the defaults of the recovery from contracts sold as going concerns"),
@@ -277,7 +283,17 @@ PATTERNS = (
     ),
     (rf"equity_q{_LEVEL}", "USD", "the {level} quantile of equity_value over the paths"),
     (rf"defaults_(?P<cause>{_CREDIT})", "count", "paths with a credit default of cause {cause} within the horizon"),
-    (r"exposure_(?P<index>\d+)_loss", "USD", "the loss of exposure {index} of [[book]] on the path, undiscounted"),
+    (
+        r"exposure_(?P<index>\d+)_loss",
+        "USD",
+        "the loss of exposure {index} of [[book]] on the path, recoveries at their present value at default",
+    ),
+    (
+        r"obligor_default_month_(?P<index>\d+)",
+        "month",
+        "the month named obligor {index} ([[obligors]] order, 0-based; obligor_names in scenarios) defaulted; "
+        "null: not within the horizon",
+    ),
     (rf"q{_LEVEL}", "of variable", "the {level} quantile of the variable over the tracked paths that month"),
 )
 _PATTERNS = tuple((re.compile(pattern), unit, text) for pattern, unit, text in PATTERNS)

@@ -260,7 +260,8 @@ def table_with_provenance(table, provenance, fields=None, name=None):
 FIRM_FIELD = pa.field("firm", pa.int8(), nullable=False)  # a portfolio's: the firm's index in [[firms]]
 
 
-def paths_schema(float_type, provenance, portfolio=False):
+def paths_schema(float_type, provenance, portfolio=False, obligors=0):
+    """The per-path table's schema; ``obligors``: the run's named obligors, an obligor_default_month_K column each."""
     causes = pa.dictionary(pa.int8(), pa.string())
     fields = [
         pa.field("scenario_id", pa.int32(), nullable=False),
@@ -270,6 +271,7 @@ def paths_schema(float_type, provenance, portfolio=False):
         pa.field("default_cause", causes),  # null: no default
         pa.field("funding_failed_month", pa.int32()),  # null: no facility failed to close
     ] + [pa.field(name, float_type, nullable=False) for name in L.PATH_FLOAT_OUTPUT_NAMES]
+    fields += [pa.field(f"obligor_default_month_{k}", pa.int32()) for k in range(obligors)]  # null: none in the run
     return with_provenance(pa.schema(fields), provenance, table=f"{PATHS_DIR}/")
 
 
@@ -321,6 +323,10 @@ def paths_table(scenario_id, path_start, outputs_float, outputs_int, schema, fir
         pa.DictionaryArray.from_arrays(causes, cause_names),
         pa.array(outputs_int[L.OUT_FUNDING_FAILED_MONTH], mask=outputs_int[L.OUT_FUNDING_FAILED_MONTH] < 0),
     ] + [pa.array(outputs_float[index]) for index in range(len(L.PATH_FLOAT_OUTPUT_NAMES))]
+    obligors = sum(name.startswith("obligor_default_month_") for name in schema.names)
+    for k in range(obligors):
+        months = outputs_int[L.OUT_OBLIGOR_DEFAULT_MONTH + k]
+        columns.append(pa.array(months, mask=months < 0))
     return pa.Table.from_arrays(columns, schema=schema)
 
 

@@ -51,12 +51,18 @@ def obligor_step(market, obligor_draws, credit_factor):
 
 
 def record_obligor_defaults(firm, s, m):
-    """The firm's record (on paths where it is alive) of the month each of the market's obligors defaulted (a
-    portfolio's market has its first row's obligors, which a validated portfolio gives every firm alike)."""
+    """The firm's record (also after its end: each obligor's PD in the run) of the month each of the market's
+    obligors defaulted (a portfolio's market has its first row's obligors, which a validated portfolio gives
+    every firm alike)."""
+    record_defaults(firm, s, m.obligors_defaulted, m.month)
+
+
+def record_defaults(firm, s, defaulted, month):
+    """Record ``defaulted`` (paths x the market's obligors) of ``month`` in the firm's ``s.obligor_default_month``."""
     xp = firm.xp
-    for j in range(min(firm.obligors, m.obligors_defaulted.shape[1])):
-        new = m.was_alive & (s.obligor_default_month[:, j] == 0) & m.obligors_defaulted[:, j]
-        s.obligor_default_month[:, j] = xp.where(new, m.month, s.obligor_default_month[:, j])
+    for j in range(min(firm.obligors, defaulted.shape[1])):
+        new = (s.obligor_default_month[:, j] == 0) & defaulted[:, j]
+        s.obligor_default_month[:, j] = xp.where(new, month, s.obligor_default_month[:, j])
 
 
 def obligor_defaulted(firm, s, slot):

@@ -38,8 +38,8 @@ def simulate_paths(params, horizon, paths, tracked, dtype, draws, xp=np, stateme
                 tracks[:, step, L.TRACK_GLUT] = market.regime[rows]
                 tracks[:, step, L.TRACK_CASH] = xp.where(state.alive[rows], state.cash[rows], np.nan)
                 tracks[:, step, L.TRACK_LTV] = xp.where(state.alive[rows], result.ltv[rows], np.nan)
-            elif not bool(state.alive.any()):
-                break
+            elif not bool(state.alive.any()) and firm.obligors == 0:
+                break  # with named obligors the market goes on: their default months are outputs of the run
         outputs_float, outputs_int = firm.finish(state, horizon, result.values)
     return outputs_float, outputs_int, tracks, statement
 

@@ -20,6 +20,7 @@ import numpy as np
 from ...kernels import layout as L
 from .firm import ArrayFirm
 from .market import ArrayMarket
+from .obligors import record_defaults
 
 
 def simulate_portfolio(params, horizon, paths, dtype, draws_by_firm, xp=np):
@@ -66,11 +67,14 @@ def _simulate_portfolio(params, horizon, paths, dtype, draws_by_firm, xp):
         going = xp.zeros(paths, bool)
         for state in states:
             going |= state.alive
-        if not bool(going.any()):
-            break
+        if not bool(going.any()) and models[0].obligors == 0:
+            break  # with named obligors the market goes on: their default months are outputs of the run
         draws_now = [draws(month) for draws in draws_by_firm]
         market.step(draws_now[0])
         stepped = [bool(state.alive.any()) for state in states]  # a firm ended on every path steps no more
+        for f in range(firms):
+            if not stepped[f]:  # its record of the obligors' defaults goes on
+                record_defaults(models[f], states[f], market.defaulted, month)
         month_start = [state.copy() if impact > 0 and stepped[f] else None for f, state in enumerate(states)]
 
         carried = overhang * retention

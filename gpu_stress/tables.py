@@ -157,6 +157,8 @@ COLUMN_TYPES = {
     **{f"{case}_default_month": pa.int32() for case in CASES},
     **{f"{case}_default_cause": pa.string() for case in CASES},
     "pd_by_year": pa.list_(pa.float64()),
+    "obligor_names": pa.list_(pa.string()),
+    "obligor_pd": pa.list_(pa.float64()),
     # {cause: [credit defaults in month 1, 2, ... the horizon]}, one field per credit cause (null: not recorded)
     "defaults_by_month_cause": pa.struct(
         [pa.field(L.CAUSE_NAMES[cause], pa.list_(pa.int64())) for cause in L.CREDIT_CAUSES]

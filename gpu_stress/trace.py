@@ -134,7 +134,7 @@ def trace_path(directory, scenario_id, path_id, backend=None, base_case=False, c
         path_id,
         outputs_float[:, column : column + 1],
         outputs_int[:, column : column + 1],
-        store.paths_schema(pa.from_numpy_dtype(outputs_float.dtype), {}),
+        store.paths_schema(pa.from_numpy_dtype(outputs_float.dtype), {}, obligors=int(params[L.OBLIGOR_COUNT])),
     )
     if case is not None:
         matches = _matches_case(directory, scenario_id, row.to_pylist()[0], case)

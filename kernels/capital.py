@@ -229,8 +229,10 @@ def pool_tests(params, state, month, cash, value, dtype):
 
     A pool defaults if its cash flow (its share of its cohorts' operating
     cash flow) plus its reserve is less than its tranches' service. Its
-    lenders take V_p x (1 - haircut) + reserve + max(cash flow, 0) by rank; a
-    surplus returns to the parent's ``cash``. Its share of its cohorts is sold
+    lenders take its GPUs at the sale (``recovery``) x (1 - haircut), its
+    contracts' going-concern value, its reserve and max(cash flow, 0), net of
+    recovery costs, by rank; a surplus returns at once to the parent's ``cash``,
+    gross of costs. Its share of its cohorts is sold
     (V falls by V_p), its tranches leave the month's service and its undrawn
     commitments lapse. The third value is True if a pool that defaulted now
     has a cross-default to the parent.
@@ -259,11 +261,12 @@ def pool_tests(params, state, month, cash, value, dtype):
             state[BALLOON + j] = dtype(0.0)
         taken = max(flow, dtype(0.0))  # the month's cash flow of the pool goes to its lenders
         net = params[RECOVERY_NET]
-        gpus = pool_sale_value(params, state, p, dtype) * params[FIRE_SALE_RECOVERY] * net
+        gpus = pool_sale_value(params, state, p, month, dtype) * params[FIRE_SALE_RECOVERY] * net
         contracts = contract_gain(params, state, month, p, dtype) * net
         assets = gpus + contracts + state[RESERVE + p] * net + taken * net
         shares = shares_of(assets, gpus, contracts, dtype(0.0), dtype)
-        cash += share_by_rank(params, state, p, month, assets, shares, dtype) - taken
+        # Costs fall on what the lenders collect: the surplus returns gross (the parent's estate charges it once).
+        cash += share_by_rank(params, state, p, month, assets, shares, dtype) / net - taken
         state[RESERVE + p] = dtype(0.0)
         state[POOL_DEFAULTED + p] = dtype(1.0)
         state[GPUS_SOLD] += pool_share_of(params, state, p, COHORT_IN_SERVICE, dtype)
@@ -425,14 +428,14 @@ def settle_parent(params, state, month, cash, value, dtype):
         state[GPUS_SOLD] = state[GPUS]
     recovery = params[FIRE_SALE_RECOVERY]
     net = params[RECOVERY_NET]
-    gpus = unpledged_sale_value(params, state, value, dtype) * recovery * net
+    gpus = unpledged_sale_value(params, state, month, value, dtype) * recovery * net
     contracts = dtype(0.0)
     estate = max(cash, dtype(0.0)) * net + gpus
     liquidation = estate
     reserves = dtype(0.0)
     for p in range(int(params[POOL_COUNT])):
         if state[POOL_DEFAULTED + p] <= dtype(0.0):
-            gpus_p = pool_sale_value(params, state, p, dtype) * recovery * net
+            gpus_p = pool_sale_value(params, state, p, month, dtype) * recovery * net
             contracts_p = contract_gain(params, state, month, p, dtype) * net
             assets = gpus_p + contracts_p + state[RESERVE + p] * net
             liquidation += assets

@@ -143,7 +143,8 @@ def simulate_portfolio_path(
             sold = step_firms(params, firms, states, seed, stream, path_id, month, market, index, draws, dtype)
             passes += 1
         overhang = carried + sold
-        min_index = min(min_index, index)
+        if alive > 0:  # once every firm has ended (the obligors' market runs on) no firm sells at it
+            min_index = min(min_index, index)
         sold_in_all += sold
 
     for f in range(firms):

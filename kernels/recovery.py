@@ -2,7 +2,8 @@
 
 All money in $. A default in month d is settled by a sale in month d + W (W: RECOVERY_WORKOUT_MONTHS, the
 workout). Until the sale the GPUs age along their generation's used-value curve, residual(a + W) /
-residual(a) = e^(k W) with k the cohort's COHORT_LOG_DECAY (ln of the value kept per month of age); the
+residual(a) = e^(k W) with k the cohort's COHORT_LOG_DECAY (ln of the value kept per month of age), through
+their useful life too (a cliff to nothing there would make recoveries hang on one assumed life); the
 price level stays the one of month d (the lenders' mark at default); cash and reserves are held. Recovery
 costs (professional fees, the sale's costs) take the share 1 - RECOVERY_NET of every pot before any
 creditor, and a $ of month d + W is worth RECOVERY_PV_FACTOR = (1 + r)^(-W / 12) at default: a tranche's
@@ -11,7 +12,7 @@ loss reported at default is EAD - PV x recovery, and undiscounted EAD - recovery
 Contracts (RECOVERY_CONTRACTS): a secured pool's lenders may sell the GPUs of a surviving contract (its
 customer alive, its cohort delivered) together with the contract, as a going concern. A buyer pays the
 contract's take-or-pay margin m ($ a month: price x hours less power and per-GPU opex) for the n months left
-after the sale, and the GPUs' liquidation value when it ends,
+after the sale (at most until its GPUs retire), and the GPUs' liquidation value when it ends,
 
     G = m a(n) + S e^((k - delta) n),    a(n) = sum_{t=1..n} e^(-delta t) = (1 - e^(-delta n)) / (e^delta - 1),
 
@@ -39,12 +40,14 @@ from .layout import (
     COHORT_IN_SERVICE,
     COHORT_LOG_DECAY,
     COHORT_POWER_FULL,
+    COHORT_USEFUL_LIFE,
     COHORT_VALUE,
     CONTRACT_END,
     CONTRACT_PRICE,
     CUSTOMER_COUNT,
     CUSTOMER_SHARE,
     CUSTOMER_TAKE_OR_PAY,
+    DELIVERY,
     FIRE_SALE_RECOVERY,
     HOURS_PER_MONTH,
     OPEX_PER_GPU,
@@ -62,8 +65,15 @@ from .layout import (
 
 
 @device_function
-def sale_value(params, state, cohort, dtype):
-    """The whole cohort's collateral value at the sale ($): this month's, aged W months along its curve."""
+def life_left(params, state, cohort, month, dtype):
+    """Months the cohort serves after month ``month`` before it retires (its age passes its useful life)."""
+    return params[COHORT_USEFUL_LIFE + cohort] - (dtype(month) - state[DELIVERY + cohort])
+
+
+@device_function
+def sale_value(params, state, cohort, month, dtype):
+    """The whole cohort's collateral value at the sale ($): this month's, aged W months along its used-value curve
+    (past its useful life too: that is when the firm stops running it, not when its resale value ends)."""
     value = state[COHORT_VALUE + cohort]
     workout = params[RECOVERY_WORKOUT_MONTHS]
     if workout > dtype(0.0):
@@ -72,27 +82,27 @@ def sale_value(params, state, cohort, dtype):
 
 
 @device_function
-def pool_sale_value(params, state, pool, dtype):
+def pool_sale_value(params, state, pool, month, dtype):
     """The pool's share of its cohorts' values at the sale ($); with no workout, this month's POOL_VALUE."""
     if params[RECOVERY_WORKOUT_MONTHS] <= dtype(0.0):
         return state[POOL_VALUE + pool]
     total = dtype(0.0)
     for c in range(int(params[COHORT_COUNT])):
         if (int(params[POOL_COHORTS + pool]) >> c) & 1 == 1:
-            total += sale_value(params, state, c, dtype)
+            total += sale_value(params, state, c, month, dtype)
     return total * params[POOL_SHARE + pool]
 
 
 @device_function
-def unpledged_sale_value(params, state, value, dtype):
+def unpledged_sale_value(params, state, month, value, dtype):
     """What of the firm's collateral no pool not in default holds, at the sale ($); ``value``: this month's V."""
     if params[RECOVERY_WORKOUT_MONTHS] > dtype(0.0):
         value = dtype(0.0)
         for c in range(int(params[COHORT_COUNT])):
-            value += (dtype(1.0) - state[SOLD + c]) * sale_value(params, state, c, dtype)
+            value += (dtype(1.0) - state[SOLD + c]) * sale_value(params, state, c, month, dtype)
     for p in range(int(params[POOL_COUNT])):
         if state[POOL_DEFAULTED + p] <= dtype(0.0):
-            value -= pool_sale_value(params, state, p, dtype)
+            value -= pool_sale_value(params, state, p, month, dtype)
     return max(value, dtype(0.0))
 
 
@@ -118,11 +128,14 @@ def contract_gain(params, state, month, pool, dtype):
         if gpus <= dtype(0.0) or (int(params[POOL_COHORTS + pool]) >> c) & 1 == 0:
             continue
         cost = params[COHORT_POWER_FULL + c] / params[COHORT_GPUS + c] + params[OPEX_PER_GPU]  # $ a GPU-month
-        bare_cohort = params[POOL_SHARE + pool] * sale_value(params, state, c, dtype) * params[FIRE_SALE_RECOVERY]
+        bare_cohort = (
+            params[POOL_SHARE + pool] * sale_value(params, state, c, month, dtype) * params[FIRE_SALE_RECOVERY]
+        )
+        serves = life_left(params, state, c, month, dtype) - params[RECOVERY_WORKOUT_MONTHS]  # months after the sale
         for i in range(int(params[CUSTOMER_COUNT])):
             if not in_force_on(params, state, i, c, dtype(month), dtype):
                 continue
-            months = state[CONTRACT_END + i] - sale_month
+            months = min(state[CONTRACT_END + i] - sale_month, serves)  # no margin once its GPUs retire
             if months <= dtype(0.0):
                 continue
             contracted = params[POOL_SHARE + pool] * params[CUSTOMER_SHARE + i] * gpus

@@ -191,14 +191,20 @@ def paths_of(resolved):
 # out of the money at maturity on every sampled path: a higher conversion price changes nothing there.
 # A hyperscaler's market impact matters only on a path where it defaults (0.05 % a year): Microsoft, Meta and
 # Nvidia (obligors 0, 2, 3 of CoreWeave, the first of Nebius and Nscale) default on no sampled path.
+# A contract's going-concern value (recovery.contract_value, and with it an end_month past the horizon) matters only
+# where a pool holding a surviving contract defaults with its tranches short: Nebius's and Nscale's contract loans
+# default on no sampled path (their PD is funding and leases), Crusoe's facility is covered by its GPUs there. The
+# EV rule matters only where the firm's contracted forward EBITDA is positive at its default: on no sampled path of
+# Nebius or Nscale (their defaults come when the contracts have lapsed or never started).
 LEVERAGE = "funding.leverage_sensitivity"
 HYPERSCALER = ("obligors.0.", "obligors.2.", "obligors.3.")
+GOING_CONCERN = ("recovery.contract_value", "recovery.going_concern_multiple")
 RARE = {
     "coreweave": (LEVERAGE, *HYPERSCALER),
-    "crusoe": (".rank",),
+    "crusoe": (".rank", "recovery.contract_value"),
     "lambda": (".rank", LEVERAGE, "obligors."),
-    "nebius": ("equity.", "refinancing.", ".conversion_price", LEVERAGE, "obligors.0."),
-    "nscale": ("equity.", LEVERAGE, "obligors."),
+    "nebius": ("equity.", "refinancing.", ".conversion_price", LEVERAGE, "obligors.0.", *GOING_CONCERN),
+    "nscale": ("equity.", LEVERAGE, "obligors.", *GOING_CONCERN, "customers.1.end_month"),
 }
 
 

@@ -76,7 +76,9 @@ ONE_TRANCHE = table_with(
     FULL_MODEL, {"claims": {"fixed_charges": False}, "collateral": {"age_decay": 0.2, "fire_sale_haircut": 0.8}}
 )
 ONE_TRANCHE["debt"] = [FULL_MODEL["debt"][0] | {"principal": 6e8}]  # large enough that its pot falls short
-ONE_TRANCHE["cohorts"] = [cohort | {"age_decay": 0.2} for cohort in FULL_MODEL["cohorts"]]
+# No cohort retires before a sale (a retired cohort sells for nothing): every GPU ages on one curve.
+ONE_TRANCHE["firm"]["useful_life_months"] = 240
+ONE_TRANCHE["cohorts"] = [cohort | {"age_decay": 0.2, "useful_life_months": 240} for cohort in FULL_MODEL["cohorts"]]
 
 
 def test_a_hand_computed_default_with_workout_costs_and_discounting_matches_to_the_cent():

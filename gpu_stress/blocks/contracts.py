@@ -261,6 +261,21 @@ SLOTS = (
 )
 
 
+def sold_with_a_pool(f, cohort):
+    """Whether a pool's lenders would sell a contract on ``cohort`` (-1: fleet-wide) with its GPUs at a default:
+    [recovery] contract_value, and ``pooled(f, cohort)``."""
+    return f.v[L.RECOVERY_CONTRACTS] > 0 and pooled(f, cohort)
+
+
+def pooled(f, cohort):
+    """Whether a pool holds a share of ``cohort`` (-1, a fleet-wide contract's: of any cohort)."""
+    v = f.v
+    pooled = 0
+    for p in range(int(v[L.POOL_COUNT])):
+        pooled |= int(v[L.POOL_COHORTS + p])
+    return pooled != 0 if cohort < 0 else (pooled >> cohort) & 1 == 1
+
+
 def customers_rule(f):
     v = f.v
     for i in range(f.customers):
@@ -281,7 +296,9 @@ def customers_rule(f):
             yield [*renewals, *renewal_terms], reason
         elif not any(probability > 0 for probability in f.by_regime(L.CUSTOMER_RENEWAL + i, L.MAX_CUSTOMERS)):
             yield [*renewals, *renewal_terms], f"{who}.renewal_probability is 0 (it never renews)"
-        if first_end >= f.horizon:  # how its first term is set no longer matters: it outlasts the run
+        # How its first term is set no longer matters once it outlasts the run, unless a pool's lenders would
+        # sell the contract for the months it has left ([recovery] contract_value).
+        if first_end >= f.horizon and not sold_with_a_pool(f, cohort):
             yield [L.CUSTOMER_END + i, L.CUSTOMER_TERM + i], f"{who}'s first term runs to the horizon"
         remedies = [L.CUSTOMER_TERMINATES + i, L.CUSTOMER_DELAY_PENALTY + i]
         if cohort < 0:

@@ -13,6 +13,7 @@ import math
 
 from ..config.types import Section, between
 from ..kernels import layout as L
+from .contracts import pooled
 from .slots import Slot
 
 # --- the config section (schema) ---
@@ -78,11 +79,11 @@ def recovery_rule(f):
         L.RECOVERY_CONTRACTS,
         L.RECOVERY_EV_MULTIPLE,
     ]
-    if not f.owed and v[L.CLAIMS_ON] <= 0:
-        yield every, "the firm owes no lender (nothing is recovered)"
+    if not f.owed and (v[L.OBLIGATION_COUNT] == 0 or v[L.CLAIMS_ON] <= 0):
+        yield every, "the firm owes no lender and no landlord claims (nothing is recovered)"
         return
-    if v[L.POOL_COUNT] == 0 or v[L.CUSTOMER_COUNT] == 0:
-        yield [L.RECOVERY_CONTRACTS], "no pool holds a contract (contract_value sells nothing)"
+    if not any(pooled(f, int(v[L.CUSTOMER_COHORT + i])) for i in range(f.customers)):
+        yield [L.RECOVERY_CONTRACTS], "no pool holds a contract's GPUs (contract_value sells nothing)"
     if v[L.RECOVERY_WORKOUT_MONTHS] == 0 and (v[L.RECOVERY_CONTRACTS] <= 0 or v[L.POOL_COUNT] == 0):
         yield [L.RECOVERY_LOG_DISCOUNT], "no workout and no contract sold (discount_rate discounts nothing)"
 

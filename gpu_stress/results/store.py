@@ -359,7 +359,8 @@ def tranche_paths_table(scenario_id, path_start, outputs_float, outputs_int, tra
     ead = outputs_float[L.OUT_TRANCHE_EAD :][rows].T.ravel()
     recovery = outputs_float[L.OUT_TRANCHE_RECOVERY :][rows].T.ravel()
     sources = [outputs_float[row:][rows].T.ravel() for row in RECOVERY_ROWS]
-    sources.append(recovery - sum(sources))  # the rest: reserves and cash
+    rest = recovery.astype(np.float64) - sum(source.astype(np.float64) for source in sources)
+    sources.append(np.maximum(rest, 0.0).astype(recovery.dtype))  # the rest: reserves and cash
     columns = [
         pa.array(np.full(paths * tranches, scenario_id, np.int32)),
         pa.array(np.repeat(np.arange(path_start, path_start + paths, dtype=np.int64), tranches)),

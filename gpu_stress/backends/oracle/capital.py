@@ -70,7 +70,7 @@ def pool_tests(firm, s, m):
     zero = dtype(0.0)
     recovery_rate = p[L.FIRE_SALE_RECOVERY]  # 1 - fire-sale haircut
     net = p[L.RECOVERY_NET]
-    values = sale_values(firm, m)
+    values = sale_values(firm, s, m)
     was_alive, month = m.was_alive, m.month
     pool_defaults_now = xp.zeros((paths, firm.pools), bool)
     gpus_sold = firm.full(0.0)  # by the lenders of the pools that default now (the parent's: all it owns)
@@ -113,7 +113,7 @@ def pool_tests(firm, s, m):
         m.balloon = m.balloon - xp.where(fails, m.pool_balloon[q], zero)
         # The pool's cash flow went to its lenders; what they did not need comes back to the parent.
         m.cash_before_service = m.cash_before_service + xp.where(
-            fails, surplus - xp.maximum(m.pool_cash_flow[:, q], zero), zero
+            fails, surplus / net - xp.maximum(m.pool_cash_flow[:, q], zero), zero
         )
         s.reserve[:, q] = xp.where(fails, zero, s.reserve[:, q])
         for c in firm.pool_cohorts[q]:
@@ -251,7 +251,7 @@ def settle_parent(firm, s, m):
     zero = dtype(0.0)
     recovery_rate = p[L.FIRE_SALE_RECOVERY]  # 1 - fire-sale haircut
     net = p[L.RECOVERY_NET]
-    values = sale_values(firm, m)
+    values = sale_values(firm, s, m)
     ends, month = m.ends, m.month
     claims = xp.where(ends[:, None] & (s.balance > 0), s.balance, zero)
     in_default = claims > 0

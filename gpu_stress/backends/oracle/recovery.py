@@ -4,8 +4,14 @@ from ...kernels import layout as L
 from .contracts import contracted_forward_ebitda
 
 
-def sale_values(firm, m):
-    """Each cohort's value in full at the sale, W months after this month: aged along its used-value curve."""
+def life_left(firm, s, m, c):
+    """Months cohort ``c`` serves after this month before it retires, per path."""
+    return firm.p[L.COHORT_USEFUL_LIFE + c] - (m.month_number - s.delivery[:, c])
+
+
+def sale_values(firm, s, m):
+    """Each cohort's value in full at the sale, W months after this month: aged along its used-value curve (past
+    its useful life too)."""
     p, xp = firm.p, firm.xp
     workout = p[L.RECOVERY_WORKOUT_MONTHS]
     if workout <= 0:
@@ -58,10 +64,11 @@ def contract_gain(firm, s, m, values, q):
         gpus = m.in_service[c]
         cost = p[L.COHORT_POWER_FULL + c] / p[L.COHORT_GPUS + c] + p[L.OPEX_PER_GPU]  # $ a GPU-month
         bare_cohort = p[L.POOL_SHARE + q] * values[c] * p[L.FIRE_SALE_RECOVERY]
+        serves = life_left(firm, s, m, c) - p[L.RECOVERY_WORKOUT_MONTHS]  # months after the sale
         for i, covers in enumerate(firm.customer_cohort):
             if covers >= 0 and covers != c:
                 continue
-            months = s.contract_end[:, i] - sale_month
+            months = xp.minimum(s.contract_end[:, i] - sale_month, serves)  # no margin once its GPUs retire
             selling = s.customer_alive[:, i] & (gpus > zero) & (months > zero)
             if covers >= 0:
                 selling = selling & (m.month_number >= s.delivery[:, covers])

@@ -159,15 +159,19 @@ def _tranche_summary(outputs_float, outputs_int, horizon, tranches, xp):
         "tranche_lgd_squares": to_host((lgd * lgd).sum(axis=1)),
         "tranche_lgd_count": to_host(with_exposure.sum(axis=1)).astype(np.int64),
     }
-    recovery = outputs_float[L.OUT_TRANCHE_RECOVERY :][rows].astype(xp.float64)
-    rest = recovery
-    for source, row in zip(RECOVERY_SOURCES, (*RECOVERY_ROWS, None), strict=True):
-        part = rest if row is None else outputs_float[row:][rows].astype(xp.float64)
-        rest = rest - part if row is not None else rest
+    for source, part in zip(RECOVERY_SOURCES, recovery_sources(outputs_float, rows, xp), strict=True):
         summary[f"tranche_recovery_{source}_sum"] = to_host(xp.where(defaulted, part, 0).sum(axis=1))
     for j in range(tranches):
         summary[f"tranche_loss_{j}"] = Histogram.of(loss[j], xp)
     return summary | _tranche_months(month, ead, loss, defaulted, horizon, xp)
+
+
+def recovery_sources(outputs_float, rows, xp=np):
+    """Each tranche's recovery by source (RECOVERY_SOURCES; tranche x path arrays of ``rows``, float64): the kernels'
+    rows, then the rest, reserves and cash (recovery less the others, at least 0)."""
+    parts = [outputs_float[row:][rows].astype(xp.float64) for row in RECOVERY_ROWS]
+    rest = outputs_float[L.OUT_TRANCHE_RECOVERY :][rows].astype(xp.float64) - sum(parts)
+    return [*parts, xp.maximum(rest, 0.0)]
 
 
 def _tranche_months(month, ead, loss, defaulted, horizon, xp):

@@ -45,6 +45,7 @@ import pyarrow.parquet as pq
 
 from ..kernels import layout as L
 from . import manifest
+from .aggregates import recovery_sources
 from .fields import describe
 from .histogram import Histogram
 from .names import (
@@ -56,7 +57,6 @@ from .names import (
     PART_DIRS,
     PATHS_DIR,
     PORTFOLIO_DIR,
-    RECOVERY_ROWS,
     RECOVERY_SOURCES,
     RUN_FILE,
     SCENARIOS_FILE,
@@ -358,9 +358,7 @@ def tranche_paths_table(scenario_id, path_start, outputs_float, outputs_int, tra
     failed = outputs_int[L.OUT_TRANCHE_CLOSING_FAILED :][rows].T.ravel()
     ead = outputs_float[L.OUT_TRANCHE_EAD :][rows].T.ravel()
     recovery = outputs_float[L.OUT_TRANCHE_RECOVERY :][rows].T.ravel()
-    sources = [outputs_float[row:][rows].T.ravel() for row in RECOVERY_ROWS]
-    rest = recovery.astype(np.float64) - sum(source.astype(np.float64) for source in sources)
-    sources.append(np.maximum(rest, 0.0).astype(recovery.dtype))  # the rest: reserves and cash
+    sources = [part.T.ravel().astype(recovery.dtype) for part in recovery_sources(outputs_float, rows)]
     columns = [
         pa.array(np.full(paths * tranches, scenario_id, np.int32)),
         pa.array(np.repeat(np.arange(path_start, path_start + paths, dtype=np.int64), tranches)),
